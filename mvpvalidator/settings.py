@@ -1,0 +1,399 @@
+"""Settings for MVP Validator, read once from the environment.
+
+With no variable set the platform runs on an embedded default (SQLite file, local-memory
+cache, a development secret). `DATABASE_URL` and `REDIS_URL` switch it to PostgreSQL and
+Redis. Production (`DJANGO_DEBUG=false`) refuses to start without a real secret and hosts.
+Every variable is documented in `.env.example` and the README's configuration table.
+"""
+
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+# A `.env` file in the project folder is read when present (variables already set win).
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+
+def env_str(name: str, default: str = "") -> str:
+    """A string variable where an empty value (as `.env.example` ships) means "unset"."""
+    return env.str(name, default="").strip() or default
+
+
+# --- Core -----------------------------------------------------------------------------------
+
+# Development is the embedded default; production must say DJANGO_DEBUG=false explicitly,
+# and `check --deploy` (run by .ci/run) fails while DEBUG is on.
+DEBUG = env.bool("DJANGO_DEBUG", default=True)
+
+_DEV_SECRET_KEY = "django-insecure-development-only-key-never-use-in-production"
+SECRET_KEY = env_str("DJANGO_SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY is not set. With DJANGO_DEBUG=false the platform refuses to start "
+            "without a secret key: set DJANGO_SECRET_KEY to a long random value "
+            '(python -c "import secrets; print(secrets.token_urlsafe(50))").'
+        )
+    SECRET_KEY = _DEV_SECRET_KEY
+elif not DEBUG and (SECRET_KEY.startswith("django-insecure") or len(SECRET_KEY) < 32):
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY is too weak for production (shorter than 32 characters or a "
+        "development key). Generate a long random value."
+    )
+
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[])
+if not ALLOWED_HOSTS:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "DJANGO_ALLOWED_HOSTS is empty. With DJANGO_DEBUG=false list the host names the "
+            "platform answers to, comma-separated (e.g. mvp.example.com)."
+        )
+    ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "security",
+    "monitoring",
+    "projects",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "mvpvalidator.urls"
+WSGI_APPLICATION = "mvpvalidator.wsgi.application"
+ASGI_APPLICATION = "mvpvalidator.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+
+DATABASE_URL = env_str("DATABASE_URL")
+DATABASE_POOL_MIN_SIZE = env.int("DATABASE_POOL_MIN_SIZE", default=2)
+DATABASE_POOL_MAX_SIZE = env.int("DATABASE_POOL_MAX_SIZE", default=10)
+DATABASE_POOL_TIMEOUT_SECONDS = env.float("DATABASE_POOL_TIMEOUT_SECONDS", default=5.0)
+DATABASE_CONNECT_TIMEOUT_SECONDS = env.int("DATABASE_CONNECT_TIMEOUT_SECONDS", default=5)
+
+if DATABASE_URL:
+    _db = env.db_url_config(DATABASE_URL)
+    if _db["ENGINE"] not in ("django.db.backends.postgresql", "django.db.backends.sqlite3"):
+        raise ImproperlyConfigured(
+            f"DATABASE_URL must point at PostgreSQL (postgres://...) or SQLite; got {_db['ENGINE']}."
+        )
+    if _db["ENGINE"] == "django.db.backends.postgresql":
+        _db["OPTIONS"] = {
+            **_db.get("OPTIONS", {}),
+            # Django's psycopg 3 pool: connections are reused across requests, so
+            # CONN_MAX_AGE stays 0 (the pool, not the persistent-connection code, owns them).
+            "pool": {
+                "min_size": DATABASE_POOL_MIN_SIZE,
+                "max_size": DATABASE_POOL_MAX_SIZE,
+                "timeout": DATABASE_POOL_TIMEOUT_SECONDS,
+            },
+            "connect_timeout": DATABASE_CONNECT_TIMEOUT_SECONDS,
+            "application_name": "mvpvalidator",
+        }
+        _db["CONN_MAX_AGE"] = 0
+        _db["CONN_HEALTH_CHECKS"] = True
+    DATABASES = {"default": _db}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": BASE_DIR / "db.sqlite3",
+            "OPTIONS": {
+                # WAL lets the web server and the worker read while one writes; IMMEDIATE
+                # transactions take the write lock up front instead of failing mid-transaction.
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+            },
+        }
+    }
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache ----------------------------------------------------------------------------------
+
+REDIS_URL = env_str("REDIS_URL")
+REDIS_PASSWORD = env_str("REDIS_PASSWORD")
+ENABLE_REDIS_CACHE = env.bool("ENABLE_REDIS_CACHE", default=bool(REDIS_URL))
+REDIS_SOCKET_TIMEOUT_SECONDS = env.float("REDIS_SOCKET_TIMEOUT_SECONDS", default=0.25)
+REDIS_MAX_CONNECTIONS = env.int("REDIS_MAX_CONNECTIONS", default=50)
+CACHE_KEY_PREFIX = env_str("CACHE_KEY_PREFIX", "mvp")
+DEFAULT_CACHE_TTL_SECONDS = env.int("DEFAULT_CACHE_TTL_SECONDS", default=300)
+PROJECT_CACHE_TTL_SECONDS = env.int("PROJECT_CACHE_TTL_SECONDS", default=600)
+ANALYTICS_CACHE_TTL_SECONDS = env.int("ANALYTICS_CACHE_TTL_SECONDS", default=60)
+
+if ENABLE_REDIS_CACHE and not REDIS_URL:
+    raise ImproperlyConfigured("ENABLE_REDIS_CACHE=true needs REDIS_URL (redis://host:6379/0).")
+
+if ENABLE_REDIS_CACHE:
+    _redis_options: dict[str, object] = {
+        "CLIENT_CLASS": "django_redis.client.DefaultClient",
+        "PARSER_CLASS": "redis.connection._HiredisParser",
+        # Short timeouts: a slow or dead Redis must cost a request milliseconds, not seconds.
+        "SOCKET_CONNECT_TIMEOUT": REDIS_SOCKET_TIMEOUT_SECONDS,
+        "SOCKET_TIMEOUT": REDIS_SOCKET_TIMEOUT_SECONDS,
+        "CONNECTION_POOL_KWARGS": {"max_connections": REDIS_MAX_CONNECTIONS},
+    }
+    if REDIS_PASSWORD:
+        _redis_options["PASSWORD"] = REDIS_PASSWORD
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
+            "TIMEOUT": DEFAULT_CACHE_TTL_SECONDS,
+            "OPTIONS": _redis_options,
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "mvpvalidator",
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
+            "TIMEOUT": DEFAULT_CACHE_TTL_SECONDS,
+            "OPTIONS": {"MAX_ENTRIES": 10_000},
+        }
+    }
+
+# --- Identity and sessions ------------------------------------------------------------------
+
+AUTH_USER_MODEL = "security.User"
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/"
+
+# Argon2 first; PBKDF2 stays so older hashes verify and are upgraded on the next login.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# Salt for hashing visitor ids and addresses kept in analytics; falls back to the secret key.
+PASSWORD_SALT = env_str("PASSWORD_SALT", SECRET_KEY)
+
+SESSION_TIMEOUT_HOURS = env.int("SESSION_TIMEOUT_HOURS", default=12)
+SESSION_COOKIE_AGE = SESSION_TIMEOUT_HOURS * 3600
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+
+# --- HTTPS and headers (the security layer adds CSP and the rest) ---------------------------
+
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+# Load balancers probe over plain HTTP; the probes must not be redirected.
+SECURE_REDIRECT_EXEMPT = [r"^api/monitoring/(health|live)$"]
+if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=not DEBUG)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_HTTPONLY = True
+
+# --- Internationalisation -------------------------------------------------------------------
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files ---------------------------------------------------------------------------
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+
+# --- Email ----------------------------------------------------------------------------------
+
+# smtp://user:password@host:587 (or smtp+ssl://...); unset = emails printed on the console.
+EMAIL_URL = env_str("EMAIL_URL", "consolemail://")
+_email = env.email_url_config(EMAIL_URL)
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = _email.get("EMAIL_PORT", 25)
+EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "MVP Validator <noreply@localhost>")
+
+# --- API ------------------------------------------------------------------------------------
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "mvpvalidator.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 20,
+    "EXCEPTION_HANDLER": "mvpvalidator.exception_handlers.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+JWT_SECRET = env_str("JWT_SECRET", SECRET_KEY)
+if not DEBUG and JWT_SECRET != SECRET_KEY and len(JWT_SECRET) < 32:
+    raise ImproperlyConfigured("JWT_SECRET is too short for production (at least 32 characters).")
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_TOKEN_MINUTES", default=15)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_TOKEN_DAYS", default=7)),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": True,
+    "ALGORITHM": "HS256",
+    "SIGNING_KEY": JWT_SECRET,
+    "LEEWAY": 5,
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    "USER_ID_FIELD": "id",
+    "USER_ID_CLAIM": "user_id",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "MVP Validator API",
+    "DESCRIPTION": "Turn a business idea into a landing page and measure whether there is demand.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# --- Monitoring, security and product thresholds (used by the apps that own them) -----------
+
+ENABLE_SENTRY_MONITORING = env.bool("ENABLE_SENTRY_MONITORING", default=False)
+ENABLE_PERFORMANCE_MONITORING = env.bool("ENABLE_PERFORMANCE_MONITORING", default=True)
+ENABLE_SECURITY_LOGGING = env.bool("ENABLE_SECURITY_LOGGING", default=True)
+ENABLE_RATE_LIMITING = env.bool("ENABLE_RATE_LIMITING", default=True)
+
+SENTRY_DSN = env_str("SENTRY_DSN")
+SENTRY_PROJECT_ID = env_str("SENTRY_PROJECT_ID")
+SENTRY_KEY = env_str("SENTRY_KEY")
+SENTRY_ENVIRONMENT = env_str("SENTRY_ENVIRONMENT", "development" if DEBUG else "production")
+SENTRY_RELEASE = env_str("SENTRY_RELEASE")
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.05)
+
+ERROR_WEBHOOK_URL = env_str("ERROR_WEBHOOK_URL")
+PERFORMANCE_WEBHOOK_URL = env_str("PERFORMANCE_WEBHOOK_URL")
+SECURITY_WEBHOOK_URL = env_str("SECURITY_WEBHOOK_URL")
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=3.0)
+
+SLOW_QUERY_THRESHOLD_MS = env.int("SLOW_QUERY_THRESHOLD_MS", default=100)
+SLOW_OPERATION_THRESHOLD_MS = env.int("SLOW_OPERATION_THRESHOLD_MS", default=1000)
+
+MAX_REQUESTS_PER_HOUR = env.int("MAX_REQUESTS_PER_HOUR", default=1000)
+RATE_LIMIT_WINDOW_MINUTES = env.int("RATE_LIMIT_WINDOW_MINUTES", default=60)
+MAX_LOGIN_ATTEMPTS = env.int("MAX_LOGIN_ATTEMPTS", default=5)
+BLOCK_DURATION_MINUTES = env.int("BLOCK_DURATION_MINUTES", default=60)
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+
+OPENAI_API_KEY = env_str("OPENAI_API_KEY")
+OPENAI_BASE_URL = env_str("OPENAI_BASE_URL", "https://api.openai.com/v1").rstrip("/")
+OPENAI_MODEL = env_str("OPENAI_MODEL", "gpt-4o-mini")
+OPENAI_TIMEOUT_SECONDS = env.float("OPENAI_TIMEOUT_SECONDS", default=20.0)
+if OPENAI_API_KEY and urlsplit(OPENAI_BASE_URL).scheme not in ("http", "https"):
+    raise ImproperlyConfigured("OPENAI_BASE_URL must be an http(s) URL.")
+
+# --- Logging --------------------------------------------------------------------------------
+
+LOG_LEVEL = env_str("DJANGO_LOG_LEVEL", "INFO").upper()
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+    },
+}
+
+# --- Sentry (switches itself on when configured) --------------------------------------------
+
+if SENTRY_DSN and ENABLE_SENTRY_MONITORING:
+    import sentry_sdk
+    from sentry_sdk.integrations.django import DjangoIntegration
+    from sentry_sdk.integrations.redis import RedisIntegration
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        integrations=[DjangoIntegration(), RedisIntegration()],
+        environment=SENTRY_ENVIRONMENT,
+        release=SENTRY_RELEASE or None,
+        traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
+        send_default_pii=False,
+    )

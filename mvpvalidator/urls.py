@@ -1,0 +1,27 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from monitoring.api import urls as monitoring_api_urls
+from mvpvalidator import views
+from security.api import urls as security_api_urls
+
+api_urlpatterns = [
+    path("auth/", include(security_api_urls.auth_urlpatterns)),
+    path("users/", include(security_api_urls.user_urlpatterns)),
+    path("monitoring/", include(monitoring_api_urls)),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("admin/", admin.site.urls),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("api/", include(api_urlpatterns)),
+]
+
+handler404 = "mvpvalidator.views.not_found"
+handler500 = "mvpvalidator.views.server_error"

@@ -1,0 +1,20 @@
+"""Create the demo accounts (and their data) a new user signs in with.
+
+Idempotent: running it again leaves one of each and resets the demo passwords, so the
+logins printed by `make run` always work.
+"""
+
+from django.core.management.base import BaseCommand
+
+from projects.demo import DEMO_FOUNDER, DEMO_STAFF, demo_seed
+
+
+class Command(BaseCommand):
+    help = "Create or refresh the demo staff and founder accounts and their demo data."
+
+    def handle(self, *args: object, **options: object) -> None:
+        result = demo_seed()
+        self.stdout.write(self.style.SUCCESS("Demo data ready."))
+        for label, account in (("Staff", DEMO_STAFF), ("Founder", DEMO_FOUNDER)):
+            state = "created" if result.created.get(account.email) else "refreshed"
+            self.stdout.write(f"  {label} login: {account.email} / {account.password} ({state})")

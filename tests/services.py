@@ -1,0 +1,45 @@
+"""Which real services this test run has, and what to do when one is missing.
+
+A test that needs PostgreSQL or Redis is skipped with a reason locally when the service is
+not configured or not reachable, and fails under CI=true, where both must be present.
+"""
+
+import os
+import socket
+from urllib.parse import urlsplit
+
+import pytest
+from django.conf import settings
+
+
+def _reachable(url: str, default_port: int) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or default_port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def postgres_missing() -> str | None:
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        return "DATABASE_URL does not point at PostgreSQL"
+    if not _reachable(settings.DATABASE_URL, 5432):
+        return "PostgreSQL at DATABASE_URL is not reachable"
+    return None
+
+
+def redis_missing() -> str | None:
+    if not settings.ENABLE_REDIS_CACHE:
+        return "REDIS_URL is not set"
+    if not _reachable(settings.REDIS_URL, 6379):
+        return "Redis at REDIS_URL is not reachable"
+    return None
+
+
+def require(reason: str | None) -> None:
+    if reason is None:
+        return
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"CI=true but a required service is missing: {reason}", pytrace=False)
+    pytest.skip(f"{reason} (runs in CI, where the service is required)")
