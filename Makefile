@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint check ci clean
+.PHONY: run test lint check ci clean bench-deps bench-landing
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,13 @@ check: $(STAMP)
 
 ci:
 	bash .ci/run
+
+# Benchmarks run a production-like stack (gunicorn, PostgreSQL, Redis) and load it with wrk.
+bench-deps:
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+
+bench-landing: $(STAMP) bench-deps
+	$(PY) -m bench.landing
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3 db.sqlite3-wal db.sqlite3-shm .pytest_cache .ruff_cache

@@ -5,12 +5,15 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from monitoring.api import urls as monitoring_api_urls
 from mvpvalidator import views
+from projects import urls as public_urls
+from projects.api import urls as projects_api_urls
 from security.api import urls as security_api_urls
 
 api_urlpatterns = [
     path("auth/", include(security_api_urls.auth_urlpatterns)),
     path("users/", include(security_api_urls.user_urlpatterns)),
     path("monitoring/", include(monitoring_api_urls)),
+    path("", include(projects_api_urls)),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]
@@ -21,6 +24,7 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/", include(api_urlpatterns)),
+    path("p/", include(public_urls)),
 ]
 
 handler404 = "mvpvalidator.views.not_found"

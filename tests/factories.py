@@ -12,3 +12,16 @@ class UserFactory(factory.django.DjangoModelFactory):
     email = factory.Sequence(lambda n: f"user{n}@example.com")
     name = factory.Faker("name")
     password = factory.django.Password(DEFAULT_PASSWORD)
+
+
+class ProjectFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "projects.Project"
+
+    owner = factory.SubFactory(UserFactory)
+    name = factory.Sequence(lambda n: f"Idea {n}")
+    idea_description = "A tool that helps freelancers chase late invoices automatically."
+    target_audience = "Freelancers"
+    price_point = "29.00"
+    currency = "USD"
+    business_model = "saas"

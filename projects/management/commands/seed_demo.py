@@ -6,7 +6,7 @@ logins printed by `make run` always work.
 
 from django.core.management.base import BaseCommand
 
-from projects.demo import DEMO_FOUNDER, DEMO_STAFF, demo_seed
+from projects.demo import DEMO_FOUNDER, DEMO_PAGE_PATH, DEMO_STAFF, demo_seed
 
 
 class Command(BaseCommand):
@@ -18,3 +18,5 @@ class Command(BaseCommand):
         for label, account in (("Staff", DEMO_STAFF), ("Founder", DEMO_FOUNDER)):
             state = "created" if result.created.get(account.email) else "refreshed"
             self.stdout.write(f"  {label} login: {account.email} / {account.password} ({state})")
+        self.stdout.write(f"  Demo projects created this run: {result.projects_created}")
+        self.stdout.write(f"  Demo landing page: {DEMO_PAGE_PATH}")

@@ -1,0 +1,153 @@
+"""A production-like stack on loopback for benchmarks: PostgreSQL + Redis, gunicorn, wrk.
+
+Every benchmark measures its workload and a reference in the same run, alternating them, and
+reports ratios (these machines are noisy; absolute figures are printed for the record only).
+"""
+
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python").exists() else sys.executable
+PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
+REDIS_BASE_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def stack_env(db_name: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_", "ENABLE_"))}
+    env.update(
+        DJANGO_SETTINGS_MODULE="bench.settings",
+        DJANGO_DEBUG="false",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+        DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
+        DJANGO_SECURE_SSL_REDIRECT="false",
+        DJANGO_LOG_LEVEL="WARNING",
+        DATABASE_URL=f"{PG_ADMIN_URL}/{db_name}",
+        REDIS_URL=REDIS_BASE_URL,
+        CACHE_KEY_PREFIX=f"bench-{db_name}",
+        **extra,
+    )
+    return env
+
+
+def manage(env: dict[str, str], *args: str) -> str:
+    result = subprocess.run(
+        [PYTHON, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result.stdout
+
+
+def recreate_database(db_name: str) -> None:
+    for sql in (f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)', f'CREATE DATABASE "{db_name}"'):
+        subprocess.run(["psql", f"{PG_ADMIN_URL}/postgres", "-qc", sql], check=True, capture_output=True)
+
+
+@dataclass
+class Gunicorn:
+    env: dict[str, str]
+    workers: int = 2
+    port: int = 0
+    proc: subprocess.Popen | None = None
+
+    def __enter__(self) -> "Gunicorn":
+        self.port = self.port or free_port()
+        self.proc = subprocess.Popen(
+            [
+                PYTHON, "-m", "gunicorn", "mvpvalidator.wsgi",
+                "--bind", f"127.0.0.1:{self.port}",
+                "--workers", str(self.workers),
+                "--worker-class", "sync",
+                "--log-level", "warning",
+            ],
+            cwd=ROOT, env=self.env, start_new_session=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.base}/api/monitoring/live", timeout=1):
+                    return self
+            except OSError:
+                time.sleep(0.2)
+        self.__exit__()
+        raise RuntimeError("gunicorn did not start")
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+
+
+@dataclass
+class WrkResult:
+    requests_per_second: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    errors: int
+    requests: int
+
+
+_P95_SCRIPT = ROOT / "bench" / "wrk_report.lua"
+
+
+def wrk(url: str, *, seconds: int, connections: int = 8, threads: int = 2) -> WrkResult:
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed: run `make bench` (it installs it) or `apt-get install wrk`.")
+    out = subprocess.run(
+        ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "-s", str(_P95_SCRIPT), url],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    values = dict(re.findall(r"^(\w+)=([\d.]+)$", out, re.MULTILINE))
+    return WrkResult(
+        requests_per_second=float(values["rps"]),
+        p50_ms=float(values["p50"]) / 1000,
+        p95_ms=float(values["p95"]) / 1000,
+        p99_ms=float(values["p99"]) / 1000,
+        errors=int(float(values["errors"])),
+        requests=int(float(values["requests"])),
+    )
+
+
+def alternate(
+    workloads: dict[str, str], *, rounds: int, seconds: int, connections: int = 8
+) -> dict[str, list[WrkResult]]:
+    """Measure each URL `rounds` times, interleaved, so drift on the machine hits all alike."""
+    results: dict[str, list[WrkResult]] = {name: [] for name in workloads}
+    for _ in range(rounds):
+        for name, url in workloads.items():
+            results[name].append(wrk(url, seconds=seconds, connections=connections))
+    return results
+
+
+def median_rps(results: list[WrkResult]) -> float:
+    return statistics.median(r.requests_per_second for r in results)
+
+
+def median_p95(results: list[WrkResult]) -> float:
+    return statistics.median(r.p95_ms for r in results)

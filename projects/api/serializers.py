@@ -1,0 +1,160 @@
+from decimal import Decimal
+
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from projects.models import IDEA_MAX_LENGTH, IDEA_MIN_LENGTH, PRICE_MAX, BusinessModel, CtaKind, Currency
+
+
+class ProjectInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=120)
+    idea_description = serializers.CharField(min_length=IDEA_MIN_LENGTH, max_length=IDEA_MAX_LENGTH)
+    target_audience = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    price_point = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=Decimal("0"), max_value=PRICE_MAX)
+    currency = serializers.ChoiceField(choices=Currency.choices, default=Currency.USD)
+    business_model = serializers.ChoiceField(choices=BusinessModel.choices)
+
+
+class ProjectUpdateSerializer(ProjectInputSerializer):
+    """PATCH: any subset of the editable fields, no defaults filled in."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, partial=True, **kwargs)
+        for field in self.fields.values():
+            field.default = serializers.empty
+
+
+class PrototypeOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    version = serializers.IntegerField()
+    is_current = serializers.BooleanField()
+    headline = serializers.CharField()
+    subheadline = serializers.CharField()
+    value_proposition = serializers.CharField()
+    features = serializers.ListField(child=serializers.CharField())
+    pricing_tiers = serializers.ListField(child=serializers.DictField())
+    call_to_action = serializers.CharField()
+    generator = serializers.CharField()
+    fallback_reason = serializers.CharField()
+    generation_ms = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+
+
+class LandingPageOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    project_id = serializers.IntegerField()
+    slug = serializers.CharField()
+    status = serializers.CharField()
+    public_url = serializers.SerializerMethodField()
+    headline = serializers.CharField()
+    subheadline = serializers.CharField()
+    value_proposition = serializers.CharField()
+    features = serializers.ListField(child=serializers.CharField())
+    pricing_tiers = serializers.ListField(child=serializers.DictField())
+    cta_text = serializers.CharField()
+    cta_kind = serializers.CharField()
+    preorder_price = serializers.DecimalField(max_digits=10, decimal_places=2, allow_null=True)
+    qualifying_question = serializers.CharField()
+    double_opt_in = serializers.BooleanField()
+    content_version = serializers.IntegerField()
+    signup_count = serializers.IntegerField(required=False)
+    confirmed_count = serializers.IntegerField(required=False)
+    published_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+    def get_public_url(self, page) -> str:
+        return reverse("public:landing", kwargs={"slug": page.slug})
+
+
+class ProjectOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    idea_description = serializers.CharField()
+    target_audience = serializers.CharField()
+    price_point = serializers.DecimalField(max_digits=10, decimal_places=2)
+    currency = serializers.CharField()
+    business_model = serializers.CharField()
+    status = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    completed_at = serializers.DateTimeField(allow_null=True)
+
+
+class ProjectDetailOutputSerializer(ProjectOutputSerializer):
+    current_prototype = serializers.SerializerMethodField()
+    landing_pages = serializers.SerializerMethodField()
+    signup_count = serializers.SerializerMethodField()
+
+    @extend_schema_field(PrototypeOutputSerializer(allow_null=True))
+    def get_current_prototype(self, project):
+        current = project.current_prototypes
+        return PrototypeOutputSerializer(current[0]).data if current else None
+
+    @extend_schema_field(LandingPageOutputSerializer(many=True))
+    def get_landing_pages(self, project):
+        return LandingPageOutputSerializer(project.pages_with_counts, many=True).data
+
+    def get_signup_count(self, project) -> int:
+        return sum(page.signup_count for page in project.pages_with_counts)
+
+
+class PricingTierSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=40)
+    price = serializers.DecimalField(max_digits=9, decimal_places=2, min_value=Decimal("0"))
+    period = serializers.ChoiceField(choices=["month", "year", "one-time"])
+    features = serializers.ListField(
+        child=serializers.CharField(max_length=140), max_length=8, required=False, default=list
+    )
+
+
+class LandingPageCreateSerializer(serializers.Serializer):
+    slug = serializers.SlugField(max_length=80, required=False)
+    cta_kind = serializers.ChoiceField(choices=CtaKind.choices, default=CtaKind.EMAIL)
+    preorder_price = serializers.DecimalField(
+        max_digits=10, decimal_places=2, min_value=Decimal("0"), max_value=PRICE_MAX, required=False, allow_null=True
+    )
+    qualifying_question = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    double_opt_in = serializers.BooleanField(default=True)
+
+
+class LandingPageUpdateSerializer(serializers.Serializer):
+    slug = serializers.SlugField(max_length=80, required=False)
+    headline = serializers.CharField(max_length=120, required=False)
+    subheadline = serializers.CharField(max_length=240, required=False, allow_blank=True)
+    value_proposition = serializers.CharField(max_length=2000, required=False)
+    features = serializers.ListField(child=serializers.CharField(max_length=140), max_length=8, required=False)
+    pricing_tiers = PricingTierSerializer(many=True, required=False, max_length=4)
+    cta_text = serializers.CharField(max_length=60, required=False)
+    cta_kind = serializers.ChoiceField(choices=CtaKind.choices, required=False)
+    preorder_price = serializers.DecimalField(
+        max_digits=10, decimal_places=2, min_value=Decimal("0"), max_value=PRICE_MAX, required=False, allow_null=True
+    )
+    qualifying_question = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    double_opt_in = serializers.BooleanField(required=False)
+
+    def validate(self, attrs):
+        if not attrs:
+            raise serializers.ValidationError("Send at least one field to change.")
+        return attrs
+
+
+class SignupOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    landing_page_id = serializers.IntegerField()
+    landing_page_slug = serializers.CharField(source="landing_page.slug")
+    email = serializers.EmailField()
+    name = serializers.CharField()
+    qualifying_answer = serializers.CharField()
+    utm_source = serializers.CharField()
+    utm_medium = serializers.CharField()
+    utm_campaign = serializers.CharField()
+    utm_content = serializers.CharField()
+    utm_term = serializers.CharField()
+    referrer = serializers.CharField()
+    consent = serializers.BooleanField()
+    consent_at = serializers.DateTimeField(allow_null=True)
+    confirmed_at = serializers.DateTimeField(allow_null=True)
+    unsubscribed_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()

@@ -1,0 +1,207 @@
+"""The projects API: thin views that validate input, call one service or selector, and
+shape the output. Every object is reached through an owner-scoped selector (another
+user's id is a 404)."""
+
+import csv
+from collections.abc import Iterator
+
+from django.http import StreamingHttpResponse
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from mvpvalidator.pagination import LimitOffsetPagination
+from projects import selectors, services
+from projects.api.serializers import (
+    LandingPageCreateSerializer,
+    LandingPageOutputSerializer,
+    LandingPageUpdateSerializer,
+    ProjectDetailOutputSerializer,
+    ProjectInputSerializer,
+    ProjectOutputSerializer,
+    ProjectUpdateSerializer,
+    PrototypeOutputSerializer,
+    SignupOutputSerializer,
+)
+from projects.models import ProjectStatus
+
+
+def _paginated(request: Request, view: APIView, queryset, serializer_class) -> Response:
+    paginator = LimitOffsetPagination()
+    page = paginator.paginate_queryset(queryset, request, view=view)
+    return paginator.get_paginated_response(serializer_class(page, many=True).data)
+
+
+class ProjectListCreateView(APIView):
+    @extend_schema(responses=ProjectOutputSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        status_filter = request.query_params.get("status")
+        if status_filter and status_filter not in ProjectStatus.values:
+            status_filter = "__none__"
+        qs = selectors.project_list(user=request.user, status=status_filter)
+        return _paginated(request, self, qs, ProjectOutputSerializer)
+
+    @extend_schema(request=ProjectInputSerializer, responses={201: ProjectOutputSerializer})
+    def post(self, request: Request) -> Response:
+        data = ProjectInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        project = services.project_create(owner=request.user, **data.validated_data)
+        return Response(ProjectOutputSerializer(project).data, status=status.HTTP_201_CREATED)
+
+
+class ProjectDetailView(APIView):
+    @extend_schema(responses=ProjectDetailOutputSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        project = selectors.project_detail(user=request.user, pk=pk)
+        return Response(ProjectDetailOutputSerializer(project).data)
+
+    @extend_schema(request=ProjectUpdateSerializer, responses=ProjectDetailOutputSerializer)
+    def patch(self, request: Request, pk: int) -> Response:
+        project = selectors.project_get(user=request.user, pk=pk)
+        data = ProjectUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.project_update(project=project, data=data.validated_data)
+        return Response(ProjectDetailOutputSerializer(selectors.project_detail(user=request.user, pk=pk)).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, pk: int) -> Response:
+        services.project_delete(project=selectors.project_get(user=request.user, pk=pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ProjectArchiveView(APIView):
+    @extend_schema(request=None, responses=ProjectOutputSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        project = services.project_archive(project=selectors.project_get(user=request.user, pk=pk))
+        return Response(ProjectOutputSerializer(project).data)
+
+
+class PrototypeGenerateView(APIView):
+    @extend_schema(request=None, responses={201: PrototypeOutputSerializer, 409: OpenApiResponse()})
+    def post(self, request: Request, pk: int) -> Response:
+        prototype = services.prototype_generate(project=selectors.project_get(user=request.user, pk=pk))
+        return Response(PrototypeOutputSerializer(prototype).data, status=status.HTTP_201_CREATED)
+
+
+class PrototypeListView(APIView):
+    @extend_schema(responses=PrototypeOutputSerializer(many=True))
+    def get(self, request: Request, pk: int) -> Response:
+        project = selectors.project_get(user=request.user, pk=pk)
+        return _paginated(request, self, selectors.prototype_list(project=project), PrototypeOutputSerializer)
+
+
+class LandingPageListCreateView(APIView):
+    @extend_schema(responses=LandingPageOutputSerializer(many=True))
+    def get(self, request: Request, pk: int) -> Response:
+        project = selectors.project_get(user=request.user, pk=pk)
+        return _paginated(request, self, selectors.landing_page_list(project=project), LandingPageOutputSerializer)
+
+    @extend_schema(request=LandingPageCreateSerializer, responses={201: LandingPageOutputSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        project = selectors.project_get(user=request.user, pk=pk)
+        data = LandingPageCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        page = services.landing_page_create(project=project, **data.validated_data)
+        return Response(LandingPageOutputSerializer(page).data, status=status.HTTP_201_CREATED)
+
+
+class LandingPageDetailView(APIView):
+    @extend_schema(responses=LandingPageOutputSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(LandingPageOutputSerializer(selectors.landing_page_get(user=request.user, pk=pk)).data)
+
+    @extend_schema(request=LandingPageUpdateSerializer, responses=LandingPageOutputSerializer)
+    def patch(self, request: Request, pk: int) -> Response:
+        page = selectors.landing_page_get(user=request.user, pk=pk)
+        data = LandingPageUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        page = services.landing_page_update(page=page, data=data.validated_data)
+        return Response(LandingPageOutputSerializer(page).data)
+
+
+class LandingPagePublishView(APIView):
+    @extend_schema(request=None, responses=LandingPageOutputSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        page = services.landing_page_publish(page=selectors.landing_page_get(user=request.user, pk=pk))
+        return Response(LandingPageOutputSerializer(page).data)
+
+
+class LandingPageArchiveView(APIView):
+    @extend_schema(request=None, responses=LandingPageOutputSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        page = services.landing_page_archive(page=selectors.landing_page_get(user=request.user, pk=pk))
+        return Response(LandingPageOutputSerializer(page).data)
+
+
+class SignupListView(APIView):
+    @extend_schema(responses=SignupOutputSerializer(many=True))
+    def get(self, request: Request, pk: int) -> Response:
+        project = selectors.project_get(user=request.user, pk=pk)
+        return _paginated(request, self, selectors.signup_list(project=project), SignupOutputSerializer)
+
+
+CSV_COLUMNS = (
+    "email",
+    "name",
+    "landing_page",
+    "created_at",
+    "confirmed_at",
+    "unsubscribed_at",
+    "consent",
+    "qualifying_answer",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_content",
+    "utm_term",
+    "referrer",
+)
+
+
+def _csv_cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    # Spreadsheets execute cells starting with these as formulas (CSV injection).
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+class SignupExportView(APIView):
+    @extend_schema(responses={(200, "text/csv"): OpenApiResponse(description="All signups as CSV, streamed.")})
+    def get(self, request: Request, pk: int) -> StreamingHttpResponse:
+        project = selectors.project_get(user=request.user, pk=pk)
+        writer = csv.writer(_Echo())
+
+        def rows() -> Iterator[str]:
+            yield writer.writerow(CSV_COLUMNS)
+            for s in selectors.signup_export_rows(project=project):
+                yield writer.writerow(
+                    [
+                        _csv_cell(v)
+                        for v in (
+                            s.email,
+                            s.name,
+                            s.landing_page.slug,
+                            s.created_at.isoformat(),
+                            s.confirmed_at.isoformat() if s.confirmed_at else "",
+                            s.unsubscribed_at.isoformat() if s.unsubscribed_at else "",
+                            "yes" if s.consent else "no",
+                            s.qualifying_answer,
+                            s.utm_source,
+                            s.utm_medium,
+                            s.utm_campaign,
+                            s.utm_content,
+                            s.utm_term,
+                            s.referrer,
+                        )
+                    ]
+                )
+
+        response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="project-{project.pk}-signups.csv"'
+        return response

@@ -1,0 +1,84 @@
+"""Reads of the projects domain. Every object a user reaches goes through an owner-scoped
+queryset, so another user's id answers 404 (never 403: ids cannot be probed)."""
+
+from collections.abc import Iterator
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from projects.models import LandingPage, PageStatus, Project, Prototype, Signup
+from security.models import User
+
+
+def project_qs_for_user(*, user: User) -> QuerySet[Project]:
+    return Project.objects.for_owner(user)
+
+
+def project_list(*, user: User, status: str | None = None) -> QuerySet[Project]:
+    qs = project_qs_for_user(user=user)
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("-created_at", "-id")
+
+
+def project_get(*, user: User, pk: int) -> Project:
+    return get_object_or_404(project_qs_for_user(user=user), pk=pk)
+
+
+def _landing_pages_with_counts() -> QuerySet[LandingPage]:
+    return LandingPage.objects.annotate(
+        signup_count=Count("signups"),
+        confirmed_count=Count(
+            "signups", filter=Q(signups__confirmed_at__isnull=False, signups__unsubscribed_at__isnull=True)
+        ),
+    ).order_by("-created_at", "-id")
+
+
+def project_detail(*, user: User, pk: int) -> Project:
+    """The project with its current prototype and its pages with signup counts: three
+    queries however many prototypes, pages and signups it has."""
+    qs = project_qs_for_user(user=user).prefetch_related(
+        Prefetch("prototypes", queryset=Prototype.objects.filter(is_current=True), to_attr="current_prototypes"),
+        Prefetch("landing_pages", queryset=_landing_pages_with_counts(), to_attr="pages_with_counts"),
+    )
+    return get_object_or_404(qs, pk=pk)
+
+
+def prototype_list(*, project: Project) -> QuerySet[Prototype]:
+    return project.prototypes.order_by("-version")
+
+
+def prototype_current(*, project: Project) -> Prototype | None:
+    return project.prototypes.filter(is_current=True).first()
+
+
+def landing_page_qs_for_user(*, user: User) -> QuerySet[LandingPage]:
+    return LandingPage.objects.filter(project__owner=user).select_related("project")
+
+
+def landing_page_get(*, user: User, pk: int) -> LandingPage:
+    return get_object_or_404(landing_page_qs_for_user(user=user), pk=pk)
+
+
+def landing_page_list(*, project: Project) -> QuerySet[LandingPage]:
+    return _landing_pages_with_counts().filter(project=project)
+
+
+def landing_page_get_published(*, slug: str) -> LandingPage:
+    """The public page at /p/<slug>/; drafts and archived pages do not exist for the public."""
+    return get_object_or_404(
+        LandingPage.objects.select_related("project"), slug__iexact=slug, status=PageStatus.PUBLISHED
+    )
+
+
+def signup_list(*, project: Project) -> QuerySet[Signup]:
+    return (
+        Signup.objects.filter(landing_page__project=project)
+        .select_related("landing_page")
+        .order_by("-created_at", "-id")
+    )
+
+
+def signup_export_rows(*, project: Project, chunk_size: int = 2000) -> Iterator[Signup]:
+    """All signups for a CSV export, streamed from the database in chunks."""
+    return signup_list(project=project).iterator(chunk_size=chunk_size)

@@ -1,0 +1,437 @@
+"""Writes of the projects domain: one transaction per service, validation before saving.
+
+Status moves with the flow: generating a prototype makes a draft project `prototype_ready`,
+publishing a page makes it `live`. A move the current state does not allow raises
+`ConflictError` (409) and writes nothing.
+"""
+
+import logging
+import secrets
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.text import slugify
+
+from mvpvalidator.exceptions import ConflictError
+from projects import emails
+from projects.generation import GenerationResult, IdeaInput, PrototypeDraft, generate_prototype
+from projects.models import CtaKind, LandingPage, PageStatus, Project, ProjectStatus, Prototype, Signup
+from security.hashing import hash_identifier
+from security.models import User, normalize_email
+from security.sanitize import sanitize_html, sanitize_text
+
+logger = logging.getLogger(__name__)
+
+# States in which a project's content may still change.
+_OPEN_STATES = frozenset({ProjectStatus.DRAFT, ProjectStatus.PROTOTYPE_READY, ProjectStatus.LIVE})
+
+PROJECT_FIELDS = ("name", "idea_description", "target_audience", "price_point", "currency", "business_model")
+PAGE_CONTENT_FIELDS = (
+    "headline",
+    "subheadline",
+    "value_proposition",
+    "features",
+    "pricing_tiers",
+    "cta_text",
+    "cta_kind",
+    "preorder_price",
+    "qualifying_question",
+    "double_opt_in",
+    "slug",
+)
+
+
+def _require_open(project: Project, action: str) -> None:
+    if project.status not in _OPEN_STATES:
+        raise ConflictError(
+            f"Cannot {action}: the project is {project.get_status_display().lower()}.",
+            code="invalid_project_state",
+        )
+
+
+def _lock(project: Project) -> Project:
+    """Re-read the project under a row lock so concurrent status moves serialise."""
+    return Project.objects.select_for_update().get(pk=project.pk)
+
+
+def _clean_list(values: Any, *, max_items: int, max_length: int) -> list[str]:
+    if not isinstance(values, list):
+        raise ValidationError("Must be a list of strings.")
+    cleaned = [sanitize_text(str(v), max_length=max_length) for v in values[:max_items]]
+    return [v for v in cleaned if v]
+
+
+def _clean_tiers(tiers: Any) -> list[dict[str, Any]]:
+    if not isinstance(tiers, list):
+        raise ValidationError("Must be a list of pricing tiers.")
+    cleaned = []
+    for tier in tiers[:4]:
+        if not isinstance(tier, dict):
+            raise ValidationError("Each pricing tier must be an object.")
+        try:
+            price = Decimal(str(tier.get("price", "0"))).quantize(Decimal("0.01"))
+        except ArithmeticError as exc:
+            raise ValidationError("A pricing tier's price must be a number.") from exc
+        cleaned.append(
+            {
+                "name": sanitize_text(str(tier.get("name", "")), max_length=40),
+                "price": str(price),
+                "period": sanitize_text(str(tier.get("period", "")), max_length=20),
+                "features": _clean_list(tier.get("features", []), max_items=8, max_length=140),
+            }
+        )
+    return cleaned
+
+
+# --- Projects --------------------------------------------------------------------------------
+
+
+def _clean_project_fields(data: dict[str, Any]) -> dict[str, Any]:
+    cleaned = dict(data)
+    for name in ("name", "idea_description", "target_audience"):
+        if name in cleaned:
+            cleaned[name] = sanitize_text(cleaned[name])
+    return cleaned
+
+
+@transaction.atomic
+def project_create(
+    *,
+    owner: User,
+    name: str,
+    idea_description: str,
+    business_model: str,
+    price_point: Decimal,
+    target_audience: str = "",
+    currency: str = "USD",
+) -> Project:
+    fields = _clean_project_fields(
+        {
+            "name": name,
+            "idea_description": idea_description,
+            "target_audience": target_audience,
+            "price_point": price_point,
+            "currency": currency,
+            "business_model": business_model,
+        }
+    )
+    project = Project(owner=owner, **fields)
+    project.full_clean()
+    project.save()
+    return project
+
+
+@transaction.atomic
+def project_update(*, project: Project, data: dict[str, Any]) -> Project:
+    project = _lock(project)
+    _require_open(project, "edit the project")
+    unknown = set(data) - set(PROJECT_FIELDS)
+    if unknown:
+        raise ValidationError({name: ["This field cannot be changed."] for name in sorted(unknown)})
+    for name, value in _clean_project_fields(data).items():
+        setattr(project, name, value)
+    project.full_clean()
+    project.save()
+    return project
+
+
+@transaction.atomic
+def project_archive(*, project: Project) -> Project:
+    """Archive the project and take its pages off the public web."""
+    project = _lock(project)
+    if project.status == ProjectStatus.ARCHIVED:
+        return project
+    project.status = ProjectStatus.ARCHIVED
+    project.save(update_fields=["status", "updated_at"])
+    project.landing_pages.exclude(status=PageStatus.ARCHIVED).update(
+        status=PageStatus.ARCHIVED, updated_at=timezone.now()
+    )
+    return project
+
+
+@transaction.atomic
+def project_delete(*, project: Project) -> None:
+    project.delete()
+
+
+# --- Prototypes ------------------------------------------------------------------------------
+
+
+def _idea(project: Project) -> IdeaInput:
+    return IdeaInput(
+        name=project.name,
+        idea_description=project.idea_description,
+        target_audience=project.target_audience,
+        price_point=project.price_point,
+        currency=project.currency,
+        business_model=project.business_model,
+    )
+
+
+def _prototype_fields(draft: PrototypeDraft) -> dict[str, Any]:
+    return {
+        "headline": sanitize_text(draft.headline, max_length=120),
+        "subheadline": sanitize_text(draft.subheadline, max_length=240),
+        "value_proposition": sanitize_html(draft.value_proposition, max_length=2000),
+        "features": _clean_list(list(draft.features), max_items=8, max_length=140),
+        "pricing_tiers": _clean_tiers(list(draft.pricing_tiers)),
+        "call_to_action": sanitize_text(draft.call_to_action, max_length=60),
+    }
+
+
+def prototype_generate(*, project: Project) -> Prototype:
+    """Generate a new current prototype. The provider call (which may take seconds) runs
+    outside the transaction; the write re-checks the project's state under a lock."""
+    _require_open(project, "generate a prototype")
+    result: GenerationResult = generate_prototype(_idea(project))
+    with transaction.atomic():
+        project = _lock(project)
+        _require_open(project, "generate a prototype")
+        latest = project.prototypes.aggregate(latest=Max("version"))["latest"] or 0
+        project.prototypes.filter(is_current=True).update(is_current=False)
+        prototype = Prototype(
+            project=project,
+            version=latest + 1,
+            is_current=True,
+            generator=result.generator[:80],
+            fallback_reason=result.fallback_reason[:200],
+            generation_ms=max(0, int(result.elapsed_ms)),
+            **_prototype_fields(result.draft),
+        )
+        prototype.full_clean()
+        prototype.save()
+        if project.status == ProjectStatus.DRAFT:
+            project.status = ProjectStatus.PROTOTYPE_READY
+            project.save(update_fields=["status", "updated_at"])
+        else:
+            project.save(update_fields=["updated_at"])
+    return prototype
+
+
+# --- Landing pages ---------------------------------------------------------------------------
+
+
+def _unique_slug(base: str) -> str:
+    stem = slugify(base)[:60].strip("-") or "page"
+    for _ in range(10):
+        candidate = f"{stem}-{secrets.token_hex(3)}"
+        if not LandingPage.objects.filter(slug__iexact=candidate).exclude(status=PageStatus.ARCHIVED).exists():
+            return candidate
+    raise ConflictError("Could not find a free slug; choose one.", code="slug_unavailable")
+
+
+def _check_slug_free(slug: str, *, page: LandingPage | None = None) -> None:
+    taken = LandingPage.objects.filter(slug__iexact=slug).exclude(status=PageStatus.ARCHIVED)
+    if page is not None:
+        taken = taken.exclude(pk=page.pk)
+    if taken.exists():
+        raise ValidationError({"slug": ["This address is already taken."]})
+
+
+def _save_page(page: LandingPage) -> None:
+    page.full_clean(validate_constraints=False)
+    try:
+        with transaction.atomic():
+            page.save()
+    except IntegrityError as exc:  # a concurrent writer took the slug between check and save
+        raise ValidationError({"slug": ["This address is already taken."]}) from exc
+
+
+def _clean_page_fields(data: dict[str, Any]) -> dict[str, Any]:
+    cleaned = dict(data)
+    for name, length in (("headline", 120), ("subheadline", 240), ("cta_text", 60), ("qualifying_question", 200)):
+        if name in cleaned:
+            cleaned[name] = sanitize_text(cleaned[name], max_length=length)
+    if "value_proposition" in cleaned:
+        cleaned["value_proposition"] = sanitize_html(cleaned["value_proposition"], max_length=2000)
+    if "features" in cleaned:
+        cleaned["features"] = _clean_list(cleaned["features"], max_items=8, max_length=140)
+    if "pricing_tiers" in cleaned:
+        cleaned["pricing_tiers"] = _clean_tiers(cleaned["pricing_tiers"])
+    if "slug" in cleaned:
+        cleaned["slug"] = slugify(cleaned["slug"])[:80]
+    return cleaned
+
+
+def _check_cta(page: LandingPage) -> None:
+    if page.cta_kind == CtaKind.PREORDER and page.preorder_price is None:
+        raise ValidationError({"preorder_price": ["A pre-order page needs a price."]})
+
+
+@transaction.atomic
+def landing_page_create(
+    *,
+    project: Project,
+    slug: str = "",
+    cta_kind: str = CtaKind.EMAIL,
+    preorder_price: Decimal | None = None,
+    qualifying_question: str = "",
+    double_opt_in: bool = True,
+) -> LandingPage:
+    """A draft page filled with the project's current prototype."""
+    project = _lock(project)
+    _require_open(project, "create a landing page")
+    prototype = project.prototypes.filter(is_current=True).first()
+    if prototype is None:
+        raise ConflictError("Generate a prototype first: a page shows the current prototype.", code="no_prototype")
+    if slug:
+        slug = slugify(slug)[:80]
+        if not slug:
+            raise ValidationError({"slug": ["Enter a valid address (letters, numbers, hyphens)."]})
+    page = LandingPage(
+        project=project,
+        prototype=prototype,
+        slug=slug or _unique_slug(project.name),
+        headline=prototype.headline,
+        subheadline=prototype.subheadline,
+        value_proposition=prototype.value_proposition,
+        features=prototype.features,
+        pricing_tiers=prototype.pricing_tiers,
+        cta_text=prototype.call_to_action,
+        cta_kind=cta_kind,
+        # A fake door defaults to the project's own price point.
+        preorder_price=(preorder_price if preorder_price is not None else project.price_point)
+        if cta_kind == CtaKind.PREORDER
+        else None,
+        qualifying_question=sanitize_text(qualifying_question, max_length=200),
+        double_opt_in=double_opt_in,
+    )
+    _check_slug_free(page.slug)
+    _save_page(page)
+    return page
+
+
+@transaction.atomic
+def landing_page_update(*, page: LandingPage, data: dict[str, Any]) -> LandingPage:
+    page = LandingPage.objects.select_for_update().select_related("project").get(pk=page.pk)
+    _require_open(page.project, "edit the page")
+    if page.status == PageStatus.ARCHIVED:
+        raise ConflictError("An archived page cannot be edited.", code="invalid_page_state")
+    unknown = set(data) - set(PAGE_CONTENT_FIELDS)
+    if unknown:
+        raise ValidationError({name: ["This field cannot be changed."] for name in sorted(unknown)})
+    cleaned = _clean_page_fields(data)
+    if "slug" in cleaned:
+        if not cleaned["slug"]:
+            raise ValidationError({"slug": ["Enter a valid address (letters, numbers, hyphens)."]})
+        _check_slug_free(cleaned["slug"], page=page)
+    for name, value in cleaned.items():
+        setattr(page, name, value)
+    if page.cta_kind == CtaKind.EMAIL:
+        page.preorder_price = None
+    _check_cta(page)
+    page.content_version += 1
+    _save_page(page)
+    return page
+
+
+@transaction.atomic
+def landing_page_publish(*, page: LandingPage) -> LandingPage:
+    page = LandingPage.objects.select_for_update().get(pk=page.pk)
+    project = _lock(page.project)
+    _require_open(project, "publish the page")
+    if page.status == PageStatus.ARCHIVED:
+        raise ConflictError("An archived page cannot be published again.", code="invalid_page_state")
+    if page.status == PageStatus.PUBLISHED:
+        return page
+    _check_slug_free(page.slug, page=page)
+    page.status = PageStatus.PUBLISHED
+    page.published_at = timezone.now()
+    _save_page(page)
+    if project.status != ProjectStatus.LIVE:
+        project.status = ProjectStatus.LIVE
+        project.save(update_fields=["status", "updated_at"])
+    return page
+
+
+@transaction.atomic
+def landing_page_archive(*, page: LandingPage) -> LandingPage:
+    page = LandingPage.objects.select_for_update().get(pk=page.pk)
+    if page.status != PageStatus.ARCHIVED:
+        page.status = PageStatus.ARCHIVED
+        page.save(update_fields=["status", "updated_at"])
+    return page
+
+
+# --- Signups ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SignupResult:
+    signup: Signup
+    created: bool
+
+
+UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
+
+
+def signup_create(
+    *,
+    page: LandingPage,
+    email: str,
+    base_url: str,
+    name: str = "",
+    qualifying_answer: str = "",
+    utm: dict[str, str] | None = None,
+    referrer: str = "",
+    consent: bool = False,
+    visitor_id: str = "",
+    send_confirmation: bool = True,
+) -> SignupResult:
+    """Store a signup at once (durable before the visitor sees the thank-you page).
+
+    A second signup with the same address on the same page returns the first one
+    (`created=False`) and writes nothing. The confirmation email leaves after the commit
+    (`send_confirmation=False` is for addresses imported from elsewhere, such as demo data).
+    """
+    if page.status != PageStatus.PUBLISHED:
+        raise ConflictError("This page is not accepting signups.", code="page_not_published")
+    now = timezone.now()
+    utm = utm or {}
+    signup = Signup(
+        landing_page=page,
+        email=normalize_email(email),
+        name=sanitize_text(name, max_length=120),
+        qualifying_answer=sanitize_text(qualifying_answer, max_length=500),
+        referrer=sanitize_text(referrer, max_length=500),
+        consent=consent,
+        consent_at=now if consent else None,
+        visitor_hash=hash_identifier(visitor_id),
+        **{name: sanitize_text(utm.get(name, ""), max_length=200) for name in UTM_FIELDS},
+    )
+    signup.full_clean(validate_unique=False, validate_constraints=False)
+    try:
+        with transaction.atomic():
+            signup.save()
+            if page.double_opt_in and send_confirmation:
+                transaction.on_commit(lambda: emails.send_signup_confirmation(signup=signup, base_url=base_url))
+    except IntegrityError:
+        existing = Signup.objects.filter(landing_page=page, email=signup.email).first()
+        if existing is None:
+            raise
+        return SignupResult(signup=existing, created=False)
+    return SignupResult(signup=signup, created=True)
+
+
+@transaction.atomic
+def signup_confirm(*, signup: Signup) -> Signup:
+    signup = Signup.objects.select_for_update().get(pk=signup.pk)
+    if signup.confirmed_at is None:
+        signup.confirmed_at = timezone.now()
+    signup.unsubscribed_at = None
+    signup.save(update_fields=["confirmed_at", "unsubscribed_at"])
+    return signup
+
+
+@transaction.atomic
+def signup_unsubscribe(*, signup: Signup) -> Signup:
+    signup = Signup.objects.select_for_update().get(pk=signup.pk)
+    if signup.unsubscribed_at is None:
+        signup.unsubscribed_at = timezone.now()
+        signup.save(update_fields=["unsubscribed_at"])
+    return signup

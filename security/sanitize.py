@@ -1,0 +1,68 @@
+"""The one place user-supplied text is made safe to show on a page.
+
+Two kinds of field: plain text (markup removed, stored plain, escaped by the template) and
+simple formatting (a small allow-list of tags, rendered as HTML). Every service that stores
+user text shown in HTML calls one of these.
+"""
+
+import html
+import re
+from functools import partial
+
+from bleach.linkifier import LinkifyFilter
+from bleach.sanitizer import Cleaner
+
+# Tags a founder may use in the few rich fields (value proposition): emphasis, lists, links.
+ALLOWED_TAGS = frozenset({"p", "br", "strong", "b", "em", "i", "ul", "ol", "li", "a"})
+ALLOWED_ATTRIBUTES = {"a": ["href", "title", "rel", "target"]}
+ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
+
+# C0/C1 control characters other than tab and newline never belong in shown text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _safe_link(attrs: dict, new: bool = False) -> dict:
+    # Outbound links from user content pass neither the page's authority nor a window handle.
+    attrs[(None, "rel")] = "nofollow noopener noreferrer"
+    attrs[(None, "target")] = "_blank"
+    return attrs
+
+
+_PLAIN = Cleaner(tags=set(), attributes={}, strip=True, strip_comments=True)
+_RICH = Cleaner(
+    tags=ALLOWED_TAGS,
+    attributes=ALLOWED_ATTRIBUTES,
+    protocols=ALLOWED_PROTOCOLS,
+    strip=True,
+    strip_comments=True,
+    filters=[partial(LinkifyFilter, callbacks=[_safe_link], parse_email=False)],
+)
+
+
+def sanitize_text(value: str, *, max_length: int | None = None) -> str:
+    """Plain text: tags removed, entities decoded, control characters dropped, trimmed.
+
+    Cleaning repeats until stable so encoded markup (`&lt;script&gt;`) goes the way of the
+    literal kind. Templates autoescape the result, so what remains is shown, never run.
+    """
+    text = _CONTROL.sub("", value or "")
+    for _ in range(4):
+        cleaned = html.unescape(_PLAIN.clean(text))
+        if cleaned == text:
+            break
+        text = cleaned
+    text = text.strip()
+    return text[:max_length] if max_length is not None else text
+
+
+def sanitize_html(value: str, *, max_length: int | None = None) -> str:
+    """Simple formatting: only the allow-listed tags, attributes and URL schemes survive."""
+    text = _CONTROL.sub("", value or "").strip()
+    if max_length is not None:
+        text = text[:max_length]
+    return _RICH.clean(text)
+
+
+def contains_markup(value: str) -> bool:
+    """Whether sanitising changed the text: a sign of markup or script payloads in input."""
+    return sanitize_text(value) != (value or "").strip()

@@ -1,0 +1,201 @@
+"""The public landing page and its signup form, as a visitor's browser uses them."""
+
+import re
+import time
+
+import pytest
+from django.core import mail
+from django.test import Client
+
+from projects import services
+from projects.forms import form_token
+from projects.models import Signup
+from tests.projects.conftest import signup_post_data
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def post_signup(client, django_capture_on_commit_callbacks):
+    """POST the form like a browser and run what the service defers to after the commit."""
+
+    def post(slug="chaser", **data):
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post(f"/p/{slug}/signup", signup_post_data(**data))
+
+    return post
+
+
+def test_published_page_renders_its_content(client, live_page):
+    response = client.get("/p/chaser/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert live_page.headline in html
+    assert live_page.features[0] in html
+    assert 'name="csrfmiddlewaretoken"' in html
+    assert "What do you use today?" in html
+    assert "http://" not in html.replace("http://testserver", "")  # no external assets
+    assert "mvp_vid" in response.cookies
+
+
+def test_slug_lookup_ignores_letter_case(client, live_page):
+    assert client.get("/p/CHASER/").status_code == 200
+
+
+@pytest.mark.parametrize("state", ["draft", "archived"])
+def test_draft_and_archived_pages_are_404_to_the_public(client, project, state):
+    services.prototype_generate(project=project)
+    page = services.landing_page_create(project=project, slug="hidden")
+    if state == "archived":
+        services.landing_page_publish(page=page)
+        services.landing_page_archive(page=page)
+    assert client.get("/p/hidden/").status_code == 404
+    response = client.post("/p/hidden/signup", signup_post_data())
+    assert response.status_code == 404
+    assert Signup.objects.count() == 0
+
+
+def test_signup_is_stored_at_once_with_utm_and_referrer(client, live_page):
+    client.get("/p/chaser/?utm_source=google&utm_campaign=launch", HTTP_REFERER="https://news.example.com/x")
+    response = client.post(
+        "/p/chaser/signup",
+        signup_post_data(
+            email="Visitor@Example.com",
+            utm_source="google",
+            utm_campaign="launch",
+            ref="https://news.example.com/x",
+            qualifying_answer="Spreadsheets",
+        ),
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/p/chaser/thanks"
+    signup = Signup.objects.get()
+    assert signup.email == "visitor@example.com"
+    assert signup.utm_source == "google" and signup.utm_campaign == "launch"
+    assert signup.referrer == "https://news.example.com/x"
+    assert signup.qualifying_answer == "Spreadsheets"
+    assert signup.consent and signup.consent_at
+    assert len(signup.visitor_hash) == 64  # hashed cookie id, never the raw value
+    assert signup.confirmed_at is None
+    assert "Thank you" in client.get(response["Location"]).content.decode()
+
+
+def test_landing_page_carries_utm_parameters_into_the_form(client, live_page):
+    html = client.get("/p/chaser/?utm_source=reddit&utm_medium=cpc").content.decode()
+    assert 'name="utm_source" value="reddit"' in html
+    assert 'name="utm_medium" value="cpc"' in html
+
+
+def test_duplicate_signup_is_answered_politely_without_a_second_row(client, live_page, post_signup):
+    post_signup(email="dup@example.com")
+    response = post_signup(email="DUP@example.com")
+    assert response["Location"] == "/p/chaser/thanks?already=1"
+    assert "already on the list" in client.get(response["Location"]).content.decode()
+    assert Signup.objects.count() == 1
+    assert len(mail.outbox) == 1
+
+
+@pytest.mark.parametrize("email", ["not-an-email", "", "a@b", "x" * 250 + "@example.com"])
+def test_bad_email_is_a_form_error_and_stores_nothing(client, live_page, email):
+    response = client.post("/p/chaser/signup", signup_post_data(email=email))
+    assert response.status_code == 400
+    assert 'aria-invalid="true"' in response.content.decode()
+    assert Signup.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "bot",
+    [
+        {"website": "http://spam.example.com"},  # honeypot filled
+        {"form_token": lambda: form_token(issued_at=time.time())},  # submitted instantly
+        {"form_token": ""},  # no render token
+        {"form_token": "forged:token"},  # tampered
+    ],
+)
+def test_bots_are_dropped_quietly(client, live_page, bot, post_signup):
+    response = post_signup(**{k: v() if callable(v) else v for k, v in bot.items()})
+    assert response.status_code == 302
+    assert response["Location"] == "/p/chaser/thanks"
+    assert Signup.objects.count() == 0
+    assert mail.outbox == []
+
+
+def test_csrf_protection_stays_on_for_the_form(live_page):
+    client = Client(enforce_csrf_checks=True)
+    response = client.post("/p/chaser/signup", signup_post_data())
+    assert response.status_code == 403
+    assert Signup.objects.count() == 0
+
+
+def _link(kind: str) -> str:
+    body = mail.outbox[-1].body
+    return re.search(rf"http://testserver(/p/chaser/{kind}/\S+)", body).group(1)
+
+
+def test_double_opt_in_confirms_only_on_post(client, live_page, post_signup):
+    post_signup(email="c@example.com")
+    assert mail.outbox[0].to == ["c@example.com"]
+    confirm_url = _link("confirm")
+    page = client.get(confirm_url)  # a link scanner following the URL
+    assert page.status_code == 200 and "Confirm my email" in page.content.decode()
+    assert Signup.objects.get().confirmed_at is None
+    assert client.post(confirm_url).status_code == 200
+    assert Signup.objects.get().confirmed_at is not None
+
+
+def test_unsubscribe_link_works_the_same_way(client, live_page, post_signup):
+    post_signup(email="u@example.com")
+    url = _link("unsubscribe")
+    client.get(url)
+    assert Signup.objects.get().unsubscribed_at is None
+    client.post(url)
+    signup = Signup.objects.get()
+    assert signup.unsubscribed_at is not None and not signup.is_confirmed
+
+
+def test_forged_or_crossed_links_are_refused(client, live_page, post_signup):
+    post_signup(email="f@example.com")
+    confirm_token = _link("confirm").rsplit("/", 1)[1]
+    assert client.post(f"/p/chaser/confirm/{confirm_token}x").status_code == 404
+    assert client.post(f"/p/chaser/unsubscribe/{confirm_token}").status_code == 404  # wrong action
+    assert Signup.objects.get().confirmed_at is None
+    assert Signup.objects.get().unsubscribed_at is None
+
+
+def test_double_opt_in_off_sends_no_email(client, live_page, post_signup):
+    services.landing_page_update(page=live_page, data={"double_opt_in": False})
+    post_signup()
+    assert Signup.objects.count() == 1
+    assert mail.outbox == []
+
+
+def test_preorder_page_is_an_honest_fake_door(client, project):
+    services.prototype_generate(project=project)
+    page = services.landing_page_create(project=project, slug="buy", cta_kind="preorder", preorder_price="19.00")
+    services.landing_page_publish(page=page)
+    assert "Pre-order for 19.00 USD" in client.get("/p/buy/").content.decode()
+    response = client.post("/p/buy/signup", signup_post_data())
+    thanks = client.get(response["Location"]).content.decode()
+    assert "not ready yet" in thanks and "not been charged" in thanks
+
+
+def test_script_payloads_in_project_fields_never_reach_the_page_as_markup(client, user):
+    project = services.project_create(
+        owner=user,
+        name='<script>alert("name")</script>Chaser',
+        idea_description="<img src=x onerror=alert(1)> Late invoices are chased <svg onload=alert(2)> for you.",
+        target_audience="<iframe src=javascript:alert(3)>freelancers",
+        price_point="29",
+        business_model="saas",
+    )
+    assert "<" not in project.name + project.idea_description + project.target_audience
+    services.prototype_generate(project=project)
+    page = services.landing_page_create(project=project, slug="xss")
+    services.landing_page_update(
+        page=page,
+        data={"value_proposition": '<a href="javascript:alert(4)">x</a><p onclick="alert(5)">y</p>'},
+    )
+    services.landing_page_publish(page=page)
+    html = client.get("/p/xss/").content.decode().lower()
+    for needle in ("<script>alert", "onerror=", "onload=", "<iframe", "javascript:", "onclick="):
+        assert needle not in html

@@ -1,0 +1,53 @@
+import pytest
+
+from security.sanitize import contains_markup, sanitize_html, sanitize_text
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("plain words", "plain words"),
+        ("a < b & c > d", "a < b & c > d"),
+        ("Tom &amp; Jerry", "Tom & Jerry"),
+        ("<script>alert(1)</script>hi", "alert(1)hi"),
+        ("&lt;script&gt;alert(1)&lt;/script&gt;", "alert(1)"),
+        ("<img src=x onerror=alert(1)>", ""),
+        ("  padded\x00\x07  ", "padded"),
+    ],
+)
+def test_sanitize_text(raw, expected):
+    assert sanitize_text(raw) == expected
+
+
+def test_sanitize_text_truncates():
+    assert sanitize_text("abcdef", max_length=3) == "abc"
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        '<a href="javascript:alert(1)">x</a>',
+        '<p onclick="alert(1)">x</p>',
+        "<svg><script>alert(1)</script></svg>",
+        '<iframe src="https://evil.example"></iframe>',
+        '<a href="JaVaScRiPt:alert(1)">x</a>',
+        '<a href="data:text/html;base64,PHNjcmlwdD4=">x</a>',
+        "<style>body{display:none}</style>",
+    ],
+)
+def test_sanitize_html_removes_active_content(payload):
+    cleaned = sanitize_html(payload).lower()
+    for needle in ("javascript:", "onclick", "<script", "<iframe", "<svg", "data:", "<style"):
+        assert needle not in cleaned
+
+
+def test_sanitize_html_keeps_simple_formatting_and_hardens_links():
+    cleaned = sanitize_html('<strong>Fast</strong> <em>and</em> <a href="https://example.com">safe</a>')
+    assert "<strong>Fast</strong>" in cleaned and "<em>and</em>" in cleaned
+    assert 'href="https://example.com"' in cleaned
+    assert 'rel="nofollow noopener noreferrer"' in cleaned
+
+
+def test_contains_markup():
+    assert contains_markup("<b>x</b>")
+    assert not contains_markup("just text")
