@@ -2,6 +2,7 @@
 
 import csv
 import io
+import json
 
 import pytest
 
@@ -385,3 +386,29 @@ def test_another_users_signups_are_not_listed(auth_api_client):
     body = auth_api_client.get(f"/api/projects/{mine.pk}/signups").json()
     assert body["count"] == 0
     assert Signup.objects.count() == 1
+
+
+# --- the configured provider, end to end through the API -----------------------------------
+
+
+def test_generate_prototype_uses_the_configured_provider(auth_api_client, project, openai_server):
+    from tests.fake_openai import MODEL, chat_reply
+    from tests.projects.test_generation import good_draft
+
+    openai_server.script(chat_reply(json.dumps(good_draft(headline="<script>x</script>From the model"))))
+    body = auth_api_client.post(f"/api/projects/{project.pk}/generate-prototype").json()
+    assert body["generator"] == f"openai:{MODEL}"
+    assert body["fallback_reason"] == ""
+    assert body["headline"] == "xFrom the model"  # sanitised on the way in
+    assert openai_server.requests[0]["json"]["messages"][1]["content"].count(project.name) == 1
+
+
+def test_generate_prototype_records_the_fallback_on_the_prototype(auth_api_client, project, openai_server):
+    from tests.fake_openai import Reply
+
+    openai_server.script(Reply(status=500))
+    body = auth_api_client.post(f"/api/projects/{project.pk}/generate-prototype").json()
+    assert body["generator"] == "builtin"
+    assert body["fallback_reason"] == "openai: HTTP 500 after 2 attempts"
+    assert Prototype.objects.get().fallback_reason == body["fallback_reason"]
+    assert len(openai_server.requests) == 2
