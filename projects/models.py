@@ -202,6 +202,9 @@ class Signup(models.Model):
     """A visitor who left an email on a landing page. Stored at once; no raw IP is kept."""
 
     landing_page = models.ForeignKey(LandingPage, on_delete=models.CASCADE, related_name="signups")
+    # The page's project, copied at creation (a page never changes project): the owner's
+    # signup list then reads one index range, however deep the page, without a join.
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="signups")
     email = models.EmailField(max_length=254)
     name = models.CharField(max_length=120, blank=True)
     qualifying_answer = models.CharField(max_length=500, blank=True)
@@ -221,7 +224,9 @@ class Signup(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
-            # The page's signups newest first; (created_at, id) is the keyset for deep pages.
+            # The project's signups newest first; (created_at, id) is the keyset for deep pages.
+            models.Index(fields=["project", "-created_at", "-id"], name="signup_project_created_idx"),
+            # Per-page counts and exports.
             models.Index(fields=["landing_page", "-created_at", "-id"], name="signup_page_created_idx"),
         ]
         constraints = [

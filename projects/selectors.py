@@ -2,10 +2,13 @@
 queryset, so another user's id answers 404 (never 403: ids cannot be probed)."""
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
+from mvpvalidator import cache as app_cache
+from projects import cache as keys
 from projects.models import LandingPage, PageStatus, Project, Prototype, Signup
 from security.models import User
 
@@ -25,6 +28,28 @@ def project_get(*, user: User, pk: int) -> Project:
     return get_object_or_404(project_qs_for_user(user=user), pk=pk)
 
 
+@dataclass(frozen=True)
+class ProjectPage:
+    count: int
+    items: list[Project]
+
+
+def project_list_page(*, user: User, status: str | None, limit: int, offset: int) -> ProjectPage:
+    """One page of the owner's list, cached under the owner's namespaces (any project write
+    of theirs bumps it)."""
+
+    def compute() -> ProjectPage:
+        qs = project_list(user=user, status=status)
+        return ProjectPage(count=qs.count(), items=list(qs[offset : offset + limit]))
+
+    return app_cache.get_or_set(
+        app_cache.PROJECT_LIST,
+        ("list", user.pk, status or "", limit, offset),
+        compute,
+        namespaces=keys.list_namespaces(user_id=user.pk),
+    )
+
+
 def _landing_pages_with_counts() -> QuerySet[LandingPage]:
     return LandingPage.objects.annotate(
         signup_count=Count("signups"),
@@ -34,7 +59,7 @@ def _landing_pages_with_counts() -> QuerySet[LandingPage]:
     ).order_by("-created_at", "-id")
 
 
-def project_detail(*, user: User, pk: int) -> Project:
+def project_detail_uncached(*, user: User, pk: int) -> Project:
     """The project with its current prototype and its pages with signup counts: three
     queries however many prototypes, pages and signups it has."""
     qs = project_qs_for_user(user=user).prefetch_related(
@@ -42,6 +67,17 @@ def project_detail(*, user: User, pk: int) -> Project:
         Prefetch("landing_pages", queryset=_landing_pages_with_counts(), to_attr="pages_with_counts"),
     )
     return get_object_or_404(qs, pk=pk)
+
+
+def project_detail(*, user: User, pk: int) -> Project:
+    """`project_detail_uncached`, cached under the owner's and the project's namespaces. A
+    missing or foreign project raises 404 and is not cached."""
+    return app_cache.get_or_set(
+        app_cache.PROJECT,
+        ("detail", pk, user.pk),
+        lambda: project_detail_uncached(user=user, pk=pk),
+        namespaces=keys.detail_namespaces(user_id=user.pk, project_id=pk),
+    )
 
 
 def prototype_list(*, project: Project) -> QuerySet[Prototype]:
@@ -65,18 +101,19 @@ def landing_page_list(*, project: Project) -> QuerySet[LandingPage]:
 
 
 def landing_page_get_published(*, slug: str) -> LandingPage:
-    """The public page at /p/<slug>/; drafts and archived pages do not exist for the public."""
-    return get_object_or_404(
-        LandingPage.objects.select_related("project"), slug__iexact=slug, status=PageStatus.PUBLISHED
-    )
+    """The public page at /p/<slug>/ (drafts and archived pages do not exist for the public),
+    cached under the page's namespace: the hot path costs one cache round trip, no query."""
+
+    def compute() -> LandingPage:
+        return get_object_or_404(
+            LandingPage.objects.select_related("project"), slug__iexact=slug, status=PageStatus.PUBLISHED
+        )
+
+    return app_cache.get_or_set(app_cache.PAGE, ("published", slug.lower()), compute, namespaces=[keys.page_ns(slug)])
 
 
 def signup_list(*, project: Project) -> QuerySet[Signup]:
-    return (
-        Signup.objects.filter(landing_page__project=project)
-        .select_related("landing_page")
-        .order_by("-created_at", "-id")
-    )
+    return Signup.objects.filter(project=project).select_related("landing_page").order_by("-created_at", "-id")
 
 
 def signup_export_rows(*, project: Project, chunk_size: int = 2000) -> Iterator[Signup]:

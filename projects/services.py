@@ -19,6 +19,7 @@ from django.utils.text import slugify
 
 from mvpvalidator.exceptions import ConflictError
 from projects import emails
+from projects.cache import invalidate_on_commit
 from projects.generation import GenerationResult, IdeaInput, PrototypeDraft, generate_prototype
 from projects.models import CtaKind, LandingPage, PageStatus, Project, ProjectStatus, Prototype, Signup
 from security.hashing import hash_identifier
@@ -123,6 +124,7 @@ def project_create(
     project = Project(owner=owner, **fields)
     project.full_clean()
     project.save()
+    invalidate_on_commit(owner_id=owner.pk, project_id=project.pk, listing=True)
     return project
 
 
@@ -137,6 +139,7 @@ def project_update(*, project: Project, data: dict[str, Any]) -> Project:
         setattr(project, name, value)
     project.full_clean()
     project.save()
+    invalidate_on_commit(owner_id=project.owner_id, project_id=project.pk, listing=True)
     return project
 
 
@@ -148,14 +151,17 @@ def project_archive(*, project: Project) -> Project:
         return project
     project.status = ProjectStatus.ARCHIVED
     project.save(update_fields=["status", "updated_at"])
-    project.landing_pages.exclude(status=PageStatus.ARCHIVED).update(
-        status=PageStatus.ARCHIVED, updated_at=timezone.now()
-    )
+    pages = project.landing_pages.exclude(status=PageStatus.ARCHIVED)
+    slugs = tuple(pages.values_list("slug", flat=True))
+    pages.update(status=PageStatus.ARCHIVED, updated_at=timezone.now())
+    invalidate_on_commit(owner_id=project.owner_id, project_id=project.pk, listing=True, slugs=slugs)
     return project
 
 
 @transaction.atomic
 def project_delete(*, project: Project) -> None:
+    slugs = tuple(project.landing_pages.values_list("slug", flat=True))
+    invalidate_on_commit(owner_id=project.owner_id, project_id=project.pk, listing=True, slugs=slugs)
     project.delete()
 
 
@@ -210,6 +216,7 @@ def prototype_generate(*, project: Project) -> Prototype:
             project.save(update_fields=["status", "updated_at"])
         else:
             project.save(update_fields=["updated_at"])
+        invalidate_on_commit(owner_id=project.owner_id, project_id=project.pk, listing=True)
     return prototype
 
 
@@ -303,6 +310,7 @@ def landing_page_create(
     )
     _check_slug_free(page.slug)
     _save_page(page)
+    invalidate_on_commit(owner_id=project.owner_id, project_id=project.pk, slugs=(page.slug,))
     return page
 
 
@@ -315,6 +323,7 @@ def landing_page_update(*, page: LandingPage, data: dict[str, Any]) -> LandingPa
     unknown = set(data) - set(PAGE_CONTENT_FIELDS)
     if unknown:
         raise ValidationError({name: ["This field cannot be changed."] for name in sorted(unknown)})
+    old_slug = page.slug
     cleaned = _clean_page_fields(data)
     if "slug" in cleaned:
         if not cleaned["slug"]:
@@ -327,6 +336,7 @@ def landing_page_update(*, page: LandingPage, data: dict[str, Any]) -> LandingPa
     _check_cta(page)
     page.content_version += 1
     _save_page(page)
+    invalidate_on_commit(owner_id=page.project.owner_id, project_id=page.project_id, slugs=(old_slug, page.slug))
     return page
 
 
@@ -346,15 +356,17 @@ def landing_page_publish(*, page: LandingPage) -> LandingPage:
     if project.status != ProjectStatus.LIVE:
         project.status = ProjectStatus.LIVE
         project.save(update_fields=["status", "updated_at"])
+    invalidate_on_commit(owner_id=project.owner_id, project_id=project.pk, listing=True, slugs=(page.slug,))
     return page
 
 
 @transaction.atomic
 def landing_page_archive(*, page: LandingPage) -> LandingPage:
-    page = LandingPage.objects.select_for_update().get(pk=page.pk)
+    page = LandingPage.objects.select_for_update().select_related("project").get(pk=page.pk)
     if page.status != PageStatus.ARCHIVED:
         page.status = PageStatus.ARCHIVED
         page.save(update_fields=["status", "updated_at"])
+        invalidate_on_commit(owner_id=page.project.owner_id, project_id=page.project_id, slugs=(page.slug,))
     return page
 
 
@@ -395,6 +407,7 @@ def signup_create(
     utm = utm or {}
     signup = Signup(
         landing_page=page,
+        project_id=page.project_id,
         email=normalize_email(email),
         name=sanitize_text(name, max_length=120),
         qualifying_answer=sanitize_text(qualifying_answer, max_length=500),
@@ -408,6 +421,7 @@ def signup_create(
     try:
         with transaction.atomic():
             signup.save()
+            invalidate_on_commit(owner_id=page.project.owner_id, project_id=page.project_id)
             if page.double_opt_in and send_confirmation:
                 transaction.on_commit(lambda: emails.send_signup_confirmation(signup=signup, base_url=base_url))
     except IntegrityError:
@@ -420,18 +434,20 @@ def signup_create(
 
 @transaction.atomic
 def signup_confirm(*, signup: Signup) -> Signup:
-    signup = Signup.objects.select_for_update().get(pk=signup.pk)
+    signup = Signup.objects.select_for_update().select_related("project").get(pk=signup.pk)
     if signup.confirmed_at is None:
         signup.confirmed_at = timezone.now()
     signup.unsubscribed_at = None
     signup.save(update_fields=["confirmed_at", "unsubscribed_at"])
+    invalidate_on_commit(owner_id=signup.project.owner_id, project_id=signup.project_id)
     return signup
 
 
 @transaction.atomic
 def signup_unsubscribe(*, signup: Signup) -> Signup:
-    signup = Signup.objects.select_for_update().get(pk=signup.pk)
+    signup = Signup.objects.select_for_update().select_related("project").get(pk=signup.pk)
     if signup.unsubscribed_at is None:
         signup.unsubscribed_at = timezone.now()
         signup.save(update_fields=["unsubscribed_at"])
+        invalidate_on_commit(owner_id=signup.project.owner_id, project_id=signup.project_id)
     return signup

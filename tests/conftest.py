@@ -60,3 +60,47 @@ def staff_api_client(staff_user):
     client.credentials(HTTP_AUTHORIZATION=bearer(staff_user))
     client.user = staff_user
     return client
+
+
+@pytest.fixture(autouse=True)
+def _on_commit_runs_when_the_code_commits(request, monkeypatch):
+    """Make `transaction.on_commit` behave as in production inside tests.
+
+    pytest-django wraps each test in a transaction that is never committed, so callbacks (cache
+    invalidation, emails) would never run. Here they run when the code's own outermost atomic
+    block exits successfully, i.e. when production would have committed, and are dropped when it
+    rolls back, exactly as Django does with savepoints.
+    """
+    if "db" not in request.fixturenames or "transactional_db" in request.fixturenames:
+        yield
+        return
+    request.getfixturevalue("db")
+    from django.db import connections
+    from django.db.backends.base.base import BaseDatabaseWrapper
+    from django.db.transaction import Atomic
+
+    baselines = {alias: len(connections[alias].atomic_blocks) for alias in connections}
+    original_on_commit = BaseDatabaseWrapper.on_commit
+    original_exit = Atomic.__exit__
+
+    def at_test_level(connection) -> bool:
+        return len(connection.atomic_blocks) == baselines.get(connection.alias, 0)
+
+    def on_commit(self, func, robust=False):
+        if self.in_atomic_block and at_test_level(self):
+            func()
+        else:
+            original_on_commit(self, func, robust)
+
+    def exit_(self, exc_type, exc_value, traceback):
+        result = original_exit(self, exc_type, exc_value, traceback)
+        connection = connections[self.using or "default"]
+        if exc_type is None and at_test_level(connection):
+            while connection.run_on_commit:
+                _, func, _ = connection.run_on_commit.pop(0)
+                func()
+        return result
+
+    monkeypatch.setattr(BaseDatabaseWrapper, "on_commit", on_commit)
+    monkeypatch.setattr(Atomic, "__exit__", exit_)
+    yield

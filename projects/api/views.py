@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from mvpvalidator.pagination import LimitOffsetPagination
+from mvpvalidator.pagination import LimitOffsetPagination, keyset_page, wants_keyset
 from projects import selectors, services
 from projects.api.serializers import (
     LandingPageCreateSerializer,
@@ -40,8 +40,15 @@ class ProjectListCreateView(APIView):
         status_filter = request.query_params.get("status")
         if status_filter and status_filter not in ProjectStatus.values:
             status_filter = "__none__"
-        qs = selectors.project_list(user=request.user, status=status_filter)
-        return _paginated(request, self, qs, ProjectOutputSerializer)
+        paginator = LimitOffsetPagination()
+        paginator.request = request
+        paginator.limit = paginator.get_limit(request)
+        paginator.offset = paginator.get_offset(request)
+        page = selectors.project_list_page(
+            user=request.user, status=status_filter, limit=paginator.limit, offset=paginator.offset
+        )
+        paginator.count = page.count
+        return paginator.get_paginated_response(ProjectOutputSerializer(page.items, many=True).data)
 
     @extend_schema(request=ProjectInputSerializer, responses={201: ProjectOutputSerializer})
     def post(self, request: Request) -> Response:
@@ -136,10 +143,16 @@ class LandingPageArchiveView(APIView):
 
 
 class SignupListView(APIView):
+    """Newest first; `?limit=&offset=` by default, `?pagination=cursor` for keyset pages
+    (constant cost however deep: follow `next`)."""
+
     @extend_schema(responses=SignupOutputSerializer(many=True))
     def get(self, request: Request, pk: int) -> Response:
         project = selectors.project_get(user=request.user, pk=pk)
-        return _paginated(request, self, selectors.signup_list(project=project), SignupOutputSerializer)
+        signups = selectors.signup_list(project=project)
+        if wants_keyset(request):
+            return keyset_page(signups, request, lambda rows: SignupOutputSerializer(rows, many=True).data)
+        return _paginated(request, self, signups, SignupOutputSerializer)
 
 
 CSV_COLUMNS = (

@@ -126,6 +126,10 @@ def test_detail_costs_the_same_queries_however_many_related_rows(
     with django_assert_num_queries(4):
         response = auth_api_client.get(f"/api/projects/{project.pk}/")
     assert len(response.json()["landing_pages"]) == pages
+    # Cached: only the JWT user lookup remains.
+    with django_assert_num_queries(1):
+        again = auth_api_client.get(f"/api/projects/{project.pk}/")
+    assert again.json() == response.json()
 
 
 def test_other_users_project_is_404_on_every_endpoint(auth_api_client):

@@ -1,0 +1,286 @@
+"""The project's one cache module: key families and timeouts, namespaced invalidation,
+stampede protection, hit-rate counters and a local fallback when Redis is away.
+
+Every key lives in a *family* (its TTL, its counters) and embeds the generation numbers of the
+*namespaces* it derives from (a user, a project, the family itself). Invalidating a namespace
+increments one counter: O(1), no `KEYS`/`SCAN` on a request path, and every key built from the
+old generation is never read again (it expires by TTL).
+
+With Redis (`REDIS_URL`) the counters and values are shared by every process; a circuit breaker
+stops calls from waiting on a dead socket, reads fall back to the in-process tier or to the
+database, and writes are skipped until Redis answers again. With the embedded default
+(local memory) everything works within one process and the stats say so.
+
+    from mvpvalidator import cache as app_cache
+    detail = app_cache.get_or_set(app_cache.PROJECT, ("detail", pk), compute,
+                                  namespaces=[f"user:{uid}", f"project:{pk}"])
+    app_cache.bump(f"project:{pk}")      # after the write commits
+"""
+
+import contextlib
+import hashlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.core.cache import cache
+
+from mvpvalidator.cache import stats
+from mvpvalidator.cache.backend import CacheUnavailable, breaker, call, is_shared, on_recovery, raw_key, redis_client
+from mvpvalidator.cache.local import MISSING, LocalTier
+
+__all__ = [
+    "ANALYTICS",
+    "FAMILIES",
+    "PAGE",
+    "PROJECT",
+    "PROJECT_LIST",
+    "QUERY",
+    "CacheUnavailable",
+    "Family",
+    "breaker",
+    "bump",
+    "cached_selector",
+    "call",
+    "generations",
+    "get_or_set",
+    "is_shared",
+    "local_tier",
+    "raw_key",
+    "redis_client",
+    "register_family",
+    "stats",
+    "versioned_key",
+]
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+# --- Families --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Family:
+    """A group of keys with one TTL (read from settings) and its own hit/miss counters."""
+
+    name: str
+    ttl_setting: str = "DEFAULT_CACHE_TTL_SECONDS"
+
+    def ttl(self) -> int:
+        return int(getattr(settings, self.ttl_setting))
+
+
+PROJECT = Family("project", "PROJECT_CACHE_TTL_SECONDS")
+PROJECT_LIST = Family("project_list", "PROJECT_CACHE_TTL_SECONDS")
+PAGE = Family("page", "DEFAULT_CACHE_TTL_SECONDS")
+QUERY = Family("query", "DEFAULT_CACHE_TTL_SECONDS")
+ANALYTICS = Family("analytics", "ANALYTICS_CACHE_TTL_SECONDS")
+FAMILIES: dict[str, Family] = {f.name: f for f in (PROJECT, PROJECT_LIST, PAGE, QUERY, ANALYTICS)}
+
+
+def register_family(family: Family) -> Family:
+    """Apps with key families of their own register them here, so stats and `clear_cache` know them."""
+    FAMILIES[family.name] = family
+    return family
+
+
+# --- Tuning ------------------------------------------------------------------------------------
+
+# A stale value may be served this long past its TTL while one process refreshes it.
+STALE_GRACE_SECONDS = 30
+# How long others wait for the process recomputing a missing key before computing themselves.
+STAMPEDE_WAIT_SECONDS = 1.0
+STAMPEDE_POLL_SECONDS = 0.02
+LOCK_SECONDS = 10
+# Generations are seeded from the clock (microseconds), so a generation lost with its key
+# (eviction, a Redis restart) comes back larger than any before it: old keys stay unreachable.
+GENERATION_PREFIX = "gen:"
+
+local_tier = LocalTier(max_entries=1024)
+_pending_bumps: set[str] = set()
+_pending_lock = threading.Lock()
+
+
+# --- Namespaces and generations ---------------------------------------------------------------
+
+
+def _seed() -> int:
+    return time.time_ns() // 1000
+
+
+def generations(names: Iterable[str]) -> list[int]:
+    """Current generation of each namespace, in one round trip (plus one per namespace never seen)."""
+    keys = [GENERATION_PREFIX + n for n in names]
+    found = call(cache.get_many, keys)
+    for key in keys:
+        if key not in found:
+            seed = _seed()
+            found[key] = seed if call(cache.add, key, seed, None) else (call(cache.get, key) or seed)
+    return [int(found[k]) for k in keys]
+
+
+def bump(*names: str) -> None:
+    """Invalidate everything derived from these namespaces: one increment each, O(1).
+
+    If the shared cache is away the bump is remembered and replayed as soon as it answers, so
+    a write during an outage does not leave stale reads behind once it is back.
+    """
+    for name in names:
+        key = GENERATION_PREFIX + name
+        try:
+            try:
+                call(cache.incr, key)
+            except ValueError:  # never seen: start a fresh generation
+                call(cache.set, key, _seed(), None)
+        except CacheUnavailable:
+            with _pending_lock:
+                _pending_bumps.add(name)
+
+
+@on_recovery
+def _replay_pending_bumps() -> None:
+    with _pending_lock:
+        pending = list(_pending_bumps)
+        _pending_bumps.clear()
+    if pending:
+        bump(*pending)
+
+
+def _digest(parts: Iterable[Any]) -> str:
+    text = ":".join(str(p) for p in parts)
+    # Keep keys short and free of spaces whatever the arguments are.
+    return text if len(text) <= 120 and " " not in text else hashlib.sha256(text.encode()).hexdigest()
+
+
+def versioned_key(family: Family, parts: Iterable[Any], namespaces: Iterable[str] = ()) -> str:
+    names = [f"family:{family.name}", *namespaces]
+    gens = generations(names)
+    stamp = ".".join(f"{g:x}" for g in gens)
+    return f"{family.name}:{stamp}:{_digest(parts)}"
+
+
+# --- Reads and writes -------------------------------------------------------------------------
+
+
+def _store(family: Family, key: str, value: Any, ttl: int) -> None:
+    fresh_until = time.time() + ttl
+    try:
+        call(cache.set, key, (value, fresh_until), ttl + max(STALE_GRACE_SECONDS, ttl))
+    except CacheUnavailable:
+        return
+    stats.record(family.name, "set")
+    if is_shared():
+        local_tier.set(key, value, ttl=ttl)
+
+
+def _refresh(family: Family, key: str, compute: Callable[[], T], ttl: int) -> T:
+    try:
+        value = compute()
+        _store(family, key, value, ttl)
+        return value
+    finally:
+        with contextlib.suppress(CacheUnavailable):
+            call(cache.delete, key + ":lock")
+
+
+def _try_lock(key: str) -> bool:
+    try:
+        return bool(call(cache.add, key + ":lock", 1, LOCK_SECONDS))
+    except CacheUnavailable:
+        return True  # nobody can coordinate: compute without waiting
+
+
+def get_or_set(
+    family: Family,
+    parts: Iterable[Any],
+    compute: Callable[[], T],
+    *,
+    namespaces: Iterable[str] = (),
+    ttl: int | None = None,
+) -> T:
+    """The cached value of `compute()`, recomputed by one caller at a time.
+
+    A stale value (past its TTL, within the grace period) is served while one caller refreshes
+    it; a missing value is computed by one caller while the others wait briefly for it. If the
+    shared cache is away, `compute()` answers (the database) and nothing is stored.
+    """
+    ttl = ttl or family.ttl()
+    try:
+        key = versioned_key(family, parts, namespaces)
+    except CacheUnavailable:
+        stats.record(family.name, "miss")
+        return compute()
+
+    if is_shared():
+        value = local_tier.get(key)
+        if value is not MISSING:
+            stats.record(family.name, "local_hit")
+            return value
+
+    try:
+        entry = call(cache.get, key)
+    except CacheUnavailable:
+        stats.record(family.name, "miss")
+        return compute()
+
+    if entry is not None:
+        value, fresh_until = entry
+        remaining = fresh_until - time.time()
+        if remaining > 0:
+            stats.record(family.name, "hit")
+            if is_shared():
+                local_tier.set(key, value, ttl=remaining)
+            return value
+        if _try_lock(key):
+            stats.record(family.name, "miss")
+            return _refresh(family, key, compute, ttl)
+        stats.record(family.name, "stale")
+        return value
+
+    if _try_lock(key):
+        stats.record(family.name, "miss")
+        return _refresh(family, key, compute, ttl)
+    deadline = time.monotonic() + STAMPEDE_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        time.sleep(STAMPEDE_POLL_SECONDS)
+        try:
+            entry = call(cache.get, key)
+        except CacheUnavailable:
+            break
+        if entry is not None:
+            stats.record(family.name, "hit")
+            return entry[0]
+    stats.record(family.name, "miss")
+    return compute()
+
+
+def cached_selector(
+    family: Family = QUERY, *, namespaces: Callable[..., Iterable[str]] | None = None, ttl: int | None = None
+) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """Query caching with TTL for a selector: keyed on the selector and its keyword arguments,
+    under the namespaces the selector's result depends on (so a write bumps it away)."""
+
+    def decorate(fn: Callable[..., T]) -> Callable[..., T]:
+        qualname = f"{fn.__module__}.{fn.__qualname__}"
+
+        def wrapper(**kwargs: Any) -> T:
+            parts = (qualname, *(f"{k}={_arg_key(v)}" for k, v in sorted(kwargs.items())))
+            spaces = list(namespaces(**kwargs)) if namespaces else []
+            return get_or_set(family, parts, lambda: fn(**kwargs), namespaces=spaces, ttl=ttl)
+
+        wrapper.__wrapped__ = fn  # type: ignore[attr-defined]
+        wrapper.__name__ = fn.__name__
+        wrapper.__doc__ = fn.__doc__
+        return wrapper
+
+    return decorate
+
+
+def _arg_key(value: Any) -> str:
+    pk = getattr(value, "pk", None)
+    return f"{type(value).__name__}#{pk}" if pk is not None else repr(value)

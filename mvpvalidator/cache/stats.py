@@ -1,0 +1,171 @@
+"""Hit / miss / set / error counters per key family.
+
+Counting must cost a request nothing: each process adds to an in-memory tally and, at most
+once every few seconds (and whenever stats are read, and at exit), moves it to Redis in one
+pipelined round trip: totals in one hash and per-minute buckets (kept two days) for charts.
+So the figures are shared by every process, at most a few seconds behind. In the local-memory
+mode the tally stays in the process, and `snapshot()` says so.
+"""
+
+import atexit
+import contextlib
+import threading
+import time
+from collections import Counter
+from typing import Any
+
+EVENTS = ("hit", "local_hit", "stale", "miss", "set", "error")
+FLUSH_EVERY_SECONDS = 2.0
+MINUTE_BUCKET_TTL_SECONDS = 2 * 24 * 3600
+
+_tally: Counter[tuple[str, str]] = Counter()
+_lock = threading.Lock()
+_last_flush = time.monotonic()
+# Everything this process counted since start (the local-memory mode reports these).
+_process_totals: Counter[tuple[str, str]] = Counter()
+
+
+def record(family: str, event: str, n: int = 1) -> None:
+    global _last_flush
+    with _lock:
+        _tally[(family, event)] += n
+        _process_totals[(family, event)] += n
+        due = time.monotonic() - _last_flush >= FLUSH_EVERY_SECONDS
+    if due:
+        flush()
+
+
+def _totals_key() -> str:
+    from mvpvalidator.cache.backend import raw_key
+
+    return raw_key("cachestats:total")
+
+
+def _minute_key(minute: int) -> str:
+    from mvpvalidator.cache.backend import raw_key
+
+    return raw_key(f"cachestats:m:{minute}")
+
+
+def flush() -> None:
+    """Move this process's tally to Redis (no-op in the local-memory mode)."""
+    global _last_flush
+    from mvpvalidator.cache.backend import CacheUnavailable, call, is_shared, redis_client
+
+    with _lock:
+        _last_flush = time.monotonic()
+        if not is_shared() or not _tally:
+            _tally.clear()
+            return
+        pending = dict(_tally)
+        _tally.clear()
+
+    def send() -> None:
+        pipe = redis_client().pipeline(transaction=False)
+        minute_key = _minute_key(int(time.time() // 60))
+        for (family, event), n in pending.items():
+            field = f"{family}:{event}"
+            pipe.hincrby(_totals_key(), field, n)
+            pipe.hincrby(minute_key, field, n)
+        pipe.expire(minute_key, MINUTE_BUCKET_TTL_SECONDS)
+        pipe.execute()
+
+    try:
+        call(send)
+    except CacheUnavailable:
+        with _lock:  # keep the counts for the next flush rather than lose them
+            _tally.update(pending)
+
+
+atexit.register(flush)
+
+
+def _parse(fields: dict[Any, Any]) -> dict[str, dict[str, int]]:
+    families: dict[str, dict[str, int]] = {}
+    for raw_field, raw_value in fields.items():
+        field = raw_field.decode() if isinstance(raw_field, bytes) else str(raw_field)
+        family, _, event = field.rpartition(":")
+        families.setdefault(family, dict.fromkeys(EVENTS, 0))[event] = int(raw_value)
+    return families
+
+
+def _with_rates(families: dict[str, dict[str, int]]) -> dict[str, Any]:
+    overall = dict.fromkeys(EVENTS, 0)
+    out: dict[str, Any] = {}
+    for name, counts in sorted(families.items()):
+        if name.startswith("_"):
+            continue
+        for event in EVENTS:
+            overall[event] += counts.get(event, 0)
+        out[name] = {**counts, "hit_rate": hit_rate(counts)}
+    return {"families": out, "overall": {**overall, "hit_rate": hit_rate(overall)}}
+
+
+def hit_rate(counts: dict[str, int]) -> float | None:
+    hits = counts.get("hit", 0) + counts.get("local_hit", 0) + counts.get("stale", 0)
+    lookups = hits + counts.get("miss", 0)
+    return round(hits / lookups, 4) if lookups else None
+
+
+def snapshot() -> dict[str, Any]:
+    """Counters and hit rates per family and overall, with their scope."""
+    from mvpvalidator.cache.backend import CacheUnavailable, call, is_shared, redis_client
+
+    if not is_shared():
+        with _lock:
+            families = _parse({f"{f}:{e}": n for (f, e), n in _process_totals.items()})
+        return {
+            "scope": "process",
+            "note": "local-memory cache: counts cover this process only",
+            "backend_errors": _process_totals[("_backend", "error")],
+            **_with_rates(families),
+        }
+    flush()
+    try:
+        fields = call(lambda: redis_client().hgetall(_totals_key()))
+    except CacheUnavailable:
+        with _lock:
+            fields = {f"{f}:{e}": n for (f, e), n in _process_totals.items()}
+        result = _with_rates(_parse(fields))
+        return {"scope": "process", "note": "Redis unavailable: counts cover this process only", **result}
+    families = _parse(fields)
+    return {
+        "scope": "shared",
+        "backend_errors": families.get("_backend", {}).get("error", 0),
+        **_with_rates(families),
+    }
+
+
+def series(*, minutes: int = 60) -> list[dict[str, Any]]:
+    """Per-minute hit rates (overall and per family) for the last `minutes` minutes, oldest first."""
+    from mvpvalidator.cache.backend import CacheUnavailable, call, is_shared, redis_client
+
+    if not is_shared():
+        return []
+    now_minute = int(time.time() // 60)
+    wanted = list(range(now_minute - minutes + 1, now_minute + 1))
+    flush()
+
+    def read() -> list[Any]:
+        pipe = redis_client().pipeline(transaction=False)
+        for minute in wanted:
+            pipe.hgetall(_minute_key(minute))
+        return pipe.execute()
+
+    try:
+        buckets = call(read)
+    except CacheUnavailable:
+        return []
+    return [{"minute": minute * 60, **_with_rates(_parse(raw))} for minute, raw in zip(wanted, buckets, strict=True)]
+
+
+def reset() -> None:
+    """Forget all counters (tests, and operators starting a fresh measurement)."""
+    from mvpvalidator.cache.backend import CacheUnavailable, call, is_shared, redis_client
+
+    with _lock:
+        _tally.clear()
+        _process_totals.clear()
+    if is_shared():
+        with contextlib.suppress(CacheUnavailable):
+            call(lambda: redis_client().delete(_totals_key()))

@@ -1,0 +1,44 @@
+"""Cache namespaces of the projects domain: the one place their key names are built.
+
+Hierarchy: `user:<id>` (everything of one account) → `projects_of:<id>` (the owner's lists)
+and `project:<id>` (one project's detail and what is derived from it) → `page:<slug>` (the
+public page). A write bumps the namespaces it touches, after its transaction commits.
+"""
+
+from django.db import transaction
+
+from mvpvalidator import cache as app_cache
+
+
+def user_ns(user_id: int) -> str:
+    return f"user:{user_id}"
+
+
+def projects_of_ns(user_id: int) -> str:
+    return f"projects_of:{user_id}"
+
+
+def project_ns(project_id: int) -> str:
+    return f"project:{project_id}"
+
+
+def page_ns(slug: str) -> str:
+    return f"page:{slug.lower()}"
+
+
+def detail_namespaces(*, user_id: int, project_id: int) -> list[str]:
+    return [user_ns(user_id), project_ns(project_id)]
+
+
+def list_namespaces(*, user_id: int) -> list[str]:
+    return [user_ns(user_id), projects_of_ns(user_id)]
+
+
+def invalidate_on_commit(*, owner_id: int, project_id: int, listing: bool = False, slugs: tuple[str, ...] = ()) -> None:
+    """Bump, once the surrounding transaction commits, what a write to this project changed:
+    its detail always, the owner's lists when `listing`, and the public pages in `slugs`."""
+    names = [project_ns(project_id)]
+    if listing:
+        names.append(projects_of_ns(owner_id))
+    names.extend(page_ns(slug) for slug in slugs if slug)
+    transaction.on_commit(lambda: app_cache.bump(*names))
