@@ -116,11 +116,13 @@ class WrkResult:
 _P95_SCRIPT = ROOT / "bench" / "wrk_report.lua"
 
 
-def wrk(url: str, *, seconds: int, connections: int = 8, threads: int = 2) -> WrkResult:
+def wrk(url: str, *, seconds: int, connections: int = 8, threads: int = 2, script: Path = _P95_SCRIPT) -> WrkResult:
+    """Load `url` for `seconds`. A custom `script` (requests built in Lua) must end with the
+    `done` reporter of wrk_report.lua, see `report_script()`."""
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed: run `make bench` (it installs it) or `apt-get install wrk`.")
     out = subprocess.run(
-        ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "-s", str(_P95_SCRIPT), url],
+        ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "-s", str(script), url],
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     values = dict(re.findall(r"^(\w+)=([\d.]+)$", out, re.MULTILINE))
@@ -132,6 +134,11 @@ def wrk(url: str, *, seconds: int, connections: int = 8, threads: int = 2) -> Wr
         errors=int(float(values["errors"])),
         requests=int(float(values["requests"])),
     )
+
+
+def report_script() -> str:
+    """The Lua reporter `wrk()` parses, for appending to a custom request script."""
+    return _P95_SCRIPT.read_text()
 
 
 def alternate(

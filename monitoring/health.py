@@ -9,10 +9,12 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, connection
 from django.utils import timezone
+
+from mvpvalidator import cache as app_cache
+from mvpvalidator.db import pool_stats
 
 Status = Literal["ok", "degraded", "down"]
 _RANK: dict[str, int] = {"ok": 0, "degraded": 1, "down": 2}
@@ -46,27 +48,44 @@ def check_database() -> CheckResult:
 
 
 def check_cache() -> CheckResult:
-    backend = "redis" if settings.ENABLE_REDIS_CACHE else "local-memory"
+    """A set/get round trip through the breaker. While the breaker is open the platform serves
+    from the local tier and the database: `degraded`, never `down`."""
+    backend = "redis" if app_cache.is_shared() else "local-memory"
 
     def run() -> tuple[Status, dict[str, Any]]:
+        detail: dict[str, Any] = {"backend": backend, "breaker": app_cache.breaker.state}
+        if backend == "local-memory":
+            detail["note"] = "per-process cache: counters are not shared between processes"
         key = "health:probe"
         token = uuid.uuid4().hex
         try:
-            cache.set(key, token, timeout=10)
-            round_trip = cache.get(key) == token
-        except Exception as exc:  # noqa: BLE001 - any cache failure means the cache is degraded
-            return "degraded", {"backend": backend, "error": type(exc).__name__}
-        detail: dict[str, Any] = {"backend": backend}
-        if backend == "local-memory":
-            detail["note"] = "per-process cache: counters are not shared between processes"
+            app_cache.call(cache.set, key, token, 10)
+            round_trip = app_cache.call(cache.get, key) == token
+        except app_cache.CacheUnavailable as exc:
+            detail.update(breaker=app_cache.breaker.state, error=str(exc)[:200])
+            return "degraded", detail
+        detail["breaker"] = app_cache.breaker.state
         return ("ok" if round_trip else "degraded"), detail
+
+    return _timed(run)
+
+
+def check_pool() -> CheckResult:
+    """Connection pool capacity: degraded when requests queue for a connection."""
+
+    def run() -> tuple[Status, dict[str, Any]]:
+        stats = pool_stats()
+        if stats is None:
+            return "ok", {"pooled": False}
+        status: Status = "degraded" if stats["waiting"] > 0 else "ok"
+        return status, {"pooled": True, **stats}
 
     return _timed(run)
 
 
 def run_checks() -> dict[str, Any]:
     """Run every check; the overall status is the worst one."""
-    checks = {"database": check_database(), "cache": check_cache()}
+    checks = {"database": check_database(), "pool": check_pool(), "cache": check_cache()}
     overall = max((c.status for c in checks.values()), key=_RANK.__getitem__)
     return {
         "status": overall,

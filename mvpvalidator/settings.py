@@ -162,6 +162,8 @@ CACHE_KEY_PREFIX = env_str("CACHE_KEY_PREFIX", "mvp")
 DEFAULT_CACHE_TTL_SECONDS = env.int("DEFAULT_CACHE_TTL_SECONDS", default=300)
 PROJECT_CACHE_TTL_SECONDS = env.int("PROJECT_CACHE_TTL_SECONDS", default=600)
 ANALYTICS_CACHE_TTL_SECONDS = env.int("ANALYTICS_CACHE_TTL_SECONDS", default=60)
+# Off: cached reads always go to the database (diagnosis, and the uncached benchmark reference).
+ENABLE_QUERY_CACHE = env.bool("ENABLE_QUERY_CACHE", default=True)
 
 if ENABLE_REDIS_CACHE and not REDIS_URL:
     raise ImproperlyConfigured("ENABLE_REDIS_CACHE=true needs REDIS_URL (redis://host:6379/0).")

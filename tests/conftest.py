@@ -12,10 +12,14 @@ from tests.services import postgres_missing, redis_missing, require
 @pytest.fixture(autouse=True)
 def _clean_cache():
     """Every test starts with an empty cache (only this test run's keys on a shared Redis)."""
+    from mvpvalidator import cache as app_cache
+
     if settings.ENABLE_REDIS_CACHE:
         cache.delete_pattern("*")
     else:
         cache.clear()
+    app_cache.local_tier.clear()
+    app_cache.stats.reset()
     yield
 
 

@@ -5,4 +5,7 @@ from monitoring.api import views
 urlpatterns = [
     path("health", views.HealthView.as_view(), name="monitoring-health"),
     path("live", views.LiveView.as_view(), name="monitoring-live"),
+    path("cache-stats", views.CacheStatsView.as_view(), name="monitoring-cache-stats"),
+    path("clear-cache", views.ClearCacheView.as_view(), name="monitoring-clear-cache"),
+    path("optimize-db", views.OptimizeDbView.as_view(), name="monitoring-optimize-db"),
 ]

@@ -1,11 +1,17 @@
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.permissions import AllowAny
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from monitoring.db_maintenance import optimize_database
 from monitoring.health import run_checks
+from mvpvalidator.cache import FAMILIES, CacheUnavailable
+from mvpvalidator.cache import stats as cache_stats
+from mvpvalidator.cache.operators import backend_info, clear_all, clear_family
+from mvpvalidator.exceptions import ServiceUnavailableError
 
 _HealthSerializer = inline_serializer(
     "Health",
@@ -39,3 +45,76 @@ class LiveView(APIView):
     @extend_schema(responses={200: inline_serializer("Live", fields={"status": serializers.CharField()})})
     def get(self, request: Request) -> Response:
         return Response({"status": "ok"})
+
+
+class CacheStatsView(APIView):
+    """Hit rates per family and overall (shared across processes on Redis), backend facts, and
+    per-minute hit rates for the last `?minutes=` (default 60). Staff only."""
+
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(responses=inline_serializer("CacheStats", fields={"stats": serializers.DictField()}))
+    def get(self, request: Request) -> Response:
+        minutes = _bounded_int(request.query_params.get("minutes"), default=60, low=1, high=24 * 60)
+        return Response(
+            {"stats": cache_stats.snapshot(), "backend": backend_info(), "series": cache_stats.series(minutes=minutes)}
+        )
+
+
+class ClearCacheInputSerializer(serializers.Serializer):
+    family = serializers.ChoiceField(choices=sorted(FAMILIES), required=False)
+    all = serializers.BooleanField(default=False)
+
+    def validate(self, attrs: dict) -> dict:
+        if bool(attrs.get("family")) == bool(attrs.get("all")):
+            raise serializers.ValidationError("Send either a family or all=true.")
+        return attrs
+
+
+class ClearCacheView(APIView):
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(
+        request=ClearCacheInputSerializer,
+        responses=inline_serializer("ClearCache", fields={"cleared": serializers.CharField()}),
+    )
+    def post(self, request: Request) -> Response:
+        data = ClearCacheInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            if data.validated_data["all"]:
+                return Response({"cleared": "all", "deleted_keys": clear_all()})
+            clear_family(data.validated_data["family"])
+        except CacheUnavailable as exc:
+            raise ServiceUnavailableError(f"The cache is unavailable: {exc}") from exc
+        return Response({"cleared": data.validated_data["family"]})
+
+
+class OptimizeDbInputSerializer(serializers.Serializer):
+    vacuum = serializers.BooleanField(default=False)
+    dry_run = serializers.BooleanField(default=False)
+
+
+class OptimizeDbView(APIView):
+    """ANALYZE (and VACUUM when asked) every table, with a report of sizes, unused indexes and
+    foreign keys without an index. Staff only."""
+
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(
+        request=OptimizeDbInputSerializer,
+        responses=inline_serializer("OptimizeDb", fields={"vendor": serializers.CharField()}),
+    )
+    def post(self, request: Request) -> Response:
+        data = OptimizeDbInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        report = optimize_database(**data.validated_data)
+        return Response(report.to_dict())
+
+
+def _bounded_int(raw: str | None, *, default: int, low: int, high: int) -> int:
+    try:
+        value = int(raw) if raw is not None else default
+    except ValueError:
+        raise ValidationError({"minutes": ["Must be a whole number."]}) from None
+    return max(low, min(high, value))

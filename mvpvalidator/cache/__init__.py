@@ -210,6 +210,9 @@ def get_or_set(
     shared cache is away, `compute()` answers (the database) and nothing is stored.
     """
     ttl = ttl or family.ttl()
+    if not settings.ENABLE_QUERY_CACHE:
+        stats.record(family.name, "miss")
+        return compute()
     try:
         key = versioned_key(family, parts, namespaces)
     except CacheUnavailable:

@@ -52,6 +52,11 @@ def call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         stats.record("_backend", "error")
         logger.warning("cache backend call failed: %s", exc)
         raise CacheUnavailable(str(exc)) from exc
+    except Exception:
+        # Redis answered (e.g. INCR of a missing key raises ValueError): the backend is
+        # healthy, so a probe must not stay pending and keep the breaker open for good.
+        breaker.record_success()
+        raise
     recovered = breaker.consecutive_failures > 0
     breaker.record_success()
     if recovered:

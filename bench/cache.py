@@ -1,0 +1,236 @@
+"""Project cache: hit rate and throughput of GET /api/projects/<id>/ under a Zipf-distributed
+read workload with a share of writes, as a ratio to the same endpoint served with query caching
+off (`ENABLE_QUERY_CACHE=false`), both through gunicorn on PostgreSQL + Redis in the same run.
+
+    .venv/bin/python -m bench.cache [--seconds 6 --rounds 3 --projects 300 --founders 20]
+
+Targets: hit rate of the `project` family >= 0.90; cached/uncached throughput ratio >= 3.
+
+Every request is authenticated as the project's owner and picks the project by a Zipf law
+(s = 1.1: a few hot projects, a long tail), PATCHing a new price 5% of the time. wrk drives the
+load: its Lua builds each request (headers, method, body), and on a two-core box a Python
+driver would take the CPU the servers are measured on.
+
+The cache starts warm (every project's detail cached once, as after some traffic) and its
+counters at zero. The reference server keeps its keys and counters under its own prefix, so
+the hit rate counts the cached server's lookups only (its writes do not bump the cached
+server's generations either: that server may serve prices the reference changed, which no
+figure here depends on). The counters are read once the cached server has stopped and every
+worker has flushed its tally at exit; the staff endpoint would lag up to 2 s per worker.
+"""
+
+import argparse
+import json
+import random
+import statistics
+import tempfile
+from pathlib import Path
+
+import httpx
+
+from bench.harness import (
+    Gunicorn,
+    WrkResult,
+    manage,
+    median_p95,
+    median_rps,
+    recreate_database,
+    report_script,
+    stack_env,
+    wrk,
+)
+
+DB_NAME = "mvpvalidator_bench_cache"
+HIT_RATE_TARGET = 0.90
+RATIO_TARGET = 3.0
+FOUNDER_PASSWORD = "zipf-bench-founder-pass"  # noqa: S105 - a throwaway benchmark account
+FOUNDER_EMAIL = "founder{:02d}@bench.mvpvalidator.dev"
+
+
+# --- Data (runs inside `manage.py shell` with the bench environment) --------------------------
+
+
+def seed(*, projects: int, founders: int, publish_every: int) -> None:
+    """Create founders and their projects through the services, cache every project's detail
+    once, zero the cache counters, and print the projects as JSON (`[[id, owner email], ...]`)."""
+    from decimal import Decimal
+
+    from mvpvalidator.cache import stats
+    from projects import selectors, services
+    from security.services import user_create
+
+    owners = [
+        user_create(email=FOUNDER_EMAIL.format(i), password=FOUNDER_PASSWORD, name=f"Bench Founder {i}")
+        for i in range(founders)
+    ]
+    created = []
+    for n in range(projects):
+        owner = owners[n % founders]
+        project = services.project_create(
+            owner=owner,
+            name=f"Bench idea {n}",
+            idea_description=f"Idea number {n}: a tool that saves small teams an hour a week on chores.",
+            target_audience="Small teams",
+            price_point=Decimal("19.00"),
+            business_model="saas",
+        )
+        services.prototype_generate(project=project)
+        if n % publish_every == 0:
+            page = services.landing_page_create(project=project, slug=f"bench-idea-{n}")
+            services.landing_page_publish(page=page)
+        created.append((project, owner))
+    for project, owner in created:
+        selectors.project_detail(user=owner, pk=project.pk)
+    stats.reset()
+    print(json.dumps([[project.pk, owner.email] for project, owner in created]))
+
+
+# --- Workload ---------------------------------------------------------------------------------
+
+
+def zipf_cumulative(n: int, s: float) -> list[float]:
+    """Cumulative probabilities of ranks 1..n under a Zipf law with exponent `s`."""
+    weights = [1 / k**s for k in range(1, n + 1)]
+    total, running, cumulative = sum(weights), 0.0, []
+    for w in weights:
+        running += w
+        cumulative.append(running / total)
+    cumulative[-1] = 1.0
+    return cumulative
+
+
+def _lua_list(values: list[str] | list[float]) -> str:
+    return "{" + ",".join(json.dumps(v) for v in values) + "}"
+
+
+def workload_script(*, paths: list[str], tokens: list[str], s: float, write_share: float) -> str:
+    """wrk Lua: each request picks a rank by the Zipf law (`paths` and `tokens` are in rank
+    order) and sends a GET, or with probability `write_share` a PATCH of the price."""
+    return f"""
+local paths = {_lua_list(paths)}
+local auth = {_lua_list([f"Bearer {t}" for t in tokens])}
+local cumulative = {_lua_list(zipf_cumulative(len(paths), s))}
+local write_share = {write_share}
+
+local threads = 0
+setup = function(thread)
+  threads = threads + 1
+  thread:set("thread_id", threads)
+end
+
+init = function(args)
+  math.randomseed(7919 * (thread_id or 1))
+end
+
+local function pick()
+  local r, lo, hi = math.random(), 1, #cumulative
+  while lo < hi do
+    local mid = math.floor((lo + hi) / 2)
+    if cumulative[mid] < r then lo = mid + 1 else hi = mid end
+  end
+  return lo
+end
+
+request = function()
+  local i = pick()
+  if math.random() < write_share then
+    local body = string.format('{{"price_point": "%d.%02d"}}', math.random(5, 199), math.random(0, 99))
+    return wrk.format("PATCH", paths[i], {{["Authorization"] = auth[i], ["Content-Type"] = "application/json"}}, body)
+  end
+  return wrk.format("GET", paths[i], {{["Authorization"] = auth[i]}})
+end
+""" + report_script()
+
+
+def tokens_by_email(base: str, emails: set[str]) -> dict[str, str]:
+    tokens = {}
+    with httpx.Client(base_url=base, timeout=30) as client:
+        for email in sorted(emails):
+            response = client.post("/api/auth/token", json={"email": email, "password": FOUNDER_PASSWORD})
+            response.raise_for_status()
+            tokens[email] = response.json()["access"]
+    return tokens
+
+
+def project_family_stats(env: dict[str, str]) -> dict[str, int | float | None]:
+    report = json.loads(manage(env, "cache_stats", "--json"))
+    return report["stats"]["families"].get("project", {})
+
+
+def _verdict(value: float | None, target: float) -> str:
+    met = value is not None and value >= target
+    return f"(target >= {target}{'' if met else ': NOT MET'})"
+
+
+# --- Run --------------------------------------------------------------------------------------
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=6, help="length of each measured run")
+    parser.add_argument("--rounds", type=int, default=3, help="measured runs per server, interleaved")
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--projects", type=int, default=300)
+    parser.add_argument("--founders", type=int, default=20)
+    parser.add_argument("--zipf", type=float, default=1.1, help="Zipf exponent s")
+    parser.add_argument("--writes", type=float, default=0.05, help="share of requests that PATCH")
+    args = parser.parse_args()
+
+    recreate_database(DB_NAME)
+    env = stack_env(DB_NAME)
+    # Same database and secret (tokens work on both); its own prefix keeps its counters apart.
+    reference_env = {**env, "ENABLE_QUERY_CACHE": "false", "CACHE_KEY_PREFIX": f"{env['CACHE_KEY_PREFIX']}-ref"}
+    manage(env, "migrate", "--noinput", "-v", "0")
+    manage(env, "clear_cache", "--all")  # only what this run caches (an earlier run's keys are unreachable)
+    print(f"seeding {args.projects} projects for {args.founders} founders ...", flush=True)
+    code = f"from bench.cache import seed; seed(projects={args.projects}, founders={args.founders}, publish_every=3)"
+    projects = json.loads(manage(env, "shell", "-c", code).strip().splitlines()[-1])
+
+    ranked = projects[:]
+    random.Random(1).shuffle(ranked)  # hot projects spread over the founders
+    results: dict[str, list[WrkResult]] = {"cached": [], "uncached": []}
+    with tempfile.TemporaryDirectory() as tmp, Gunicorn(reference_env, workers=args.workers) as reference:
+        tokens = tokens_by_email(reference.base, {email for _, email in projects})
+        script = Path(tmp) / "zipf.lua"
+        script.write_text(
+            workload_script(
+                paths=[f"/api/projects/{pk}/" for pk, _ in ranked],
+                tokens=[tokens[email] for _, email in ranked],
+                s=args.zipf,
+                write_share=args.writes,
+            )
+        )
+        load = {"connections": args.connections, "script": script}
+        with Gunicorn(env, workers=args.workers) as cached:
+            wrk(f"{cached.base}/api/monitoring/live", seconds=1)  # warm the workers, no cache lookups
+            wrk(reference.base, seconds=2, **load)
+            for _ in range(args.rounds):
+                results["cached"].append(wrk(cached.base, seconds=args.seconds, **load))
+                results["uncached"].append(wrk(reference.base, seconds=args.seconds, **load))
+    project = project_family_stats(env)
+
+    cached_rps, uncached_rps = median_rps(results["cached"]), median_rps(results["uncached"])
+    ratio = cached_rps / uncached_rps
+    hit_rate = project.get("hit_rate")
+    lookups = sum(int(project.get(e) or 0) for e in ("hit", "local_hit", "stale", "miss"))
+    requests = sum(r.requests for r in results["cached"])
+    print(f"\n{'server':<10} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'errors':>7} {'requests':>9}  req/s per run")
+    for name, runs in results.items():
+        p50 = statistics.median(r.p50_ms for r in runs)
+        errors, total = sum(r.errors for r in runs), sum(r.requests for r in runs)
+        per_run = " ".join(f"{r.requests_per_second:.0f}" for r in runs)
+        rps, p95 = median_rps(runs), median_p95(runs)
+        print(f"{name:<10} {rps:>9.1f} {p50:>8.1f} {p95:>8.1f} {errors:>7} {total:>9}  {per_run}")
+    print(
+        f"\nproject family: {lookups} lookups for {requests} requests "
+        f"(hit {project.get('hit', 0)}, local hit {project.get('local_hit', 0)}, "
+        f"stale {project.get('stale', 0)}, miss {project.get('miss', 0)})"
+    )
+    print(f"hit rate: {'-' if hit_rate is None else f'{hit_rate:.3f}'} {_verdict(hit_rate, HIT_RATE_TARGET)}")
+    print(f"cached/uncached throughput ratio: {ratio:.2f} {_verdict(ratio, RATIO_TARGET)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

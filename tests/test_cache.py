@@ -1,0 +1,346 @@
+"""The cache module: generations, stampede protection, counters, the breaker, rate limits."""
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.test import override_settings
+
+from mvpvalidator import cache as app_cache
+from mvpvalidator.cache import ratelimit, stats
+from mvpvalidator.cache.operators import clear_all, clear_family, count_pattern
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache_state():
+    stats.reset()
+    app_cache.breaker.reset()
+    app_cache.local_tier.clear()
+    yield
+    app_cache.breaker.reset()
+
+
+class Counter:
+    def __init__(self, value="v"):
+        self.calls = 0
+        self.value = value
+        self.lock = threading.Lock()
+
+    def __call__(self):
+        with self.lock:
+            self.calls += 1
+        return f"{self.value}{self.calls}"
+
+
+def test_get_or_set_computes_once_then_serves_the_cached_value():
+    compute = Counter()
+    first = app_cache.get_or_set(app_cache.QUERY, ("a",), compute)
+    second = app_cache.get_or_set(app_cache.QUERY, ("a",), compute)
+    assert first == second == "v1"
+    assert compute.calls == 1
+
+
+def test_bumping_a_namespace_hides_every_key_derived_from_it():
+    computes = {name: Counter(name) for name in ("detail", "summary", "other")}
+    spaces = {"detail": ["user:1", "project:7"], "summary": ["project:7"], "other": ["project:8"]}
+    for name, compute in computes.items():
+        app_cache.get_or_set(app_cache.PROJECT, (name,), compute, namespaces=spaces[name])
+
+    app_cache.bump("project:7")
+    values = {
+        name: app_cache.get_or_set(app_cache.PROJECT, (name,), compute, namespaces=spaces[name])
+        for name, compute in computes.items()
+    }
+    assert values == {"detail": "detail2", "summary": "summary2", "other": "other1"}
+
+
+def test_bumping_a_parent_namespace_hides_its_children():
+    compute = Counter()
+    app_cache.get_or_set(app_cache.PROJECT, ("x",), compute, namespaces=["user:1", "project:7"])
+    app_cache.bump("user:1")
+    assert app_cache.get_or_set(app_cache.PROJECT, ("x",), compute, namespaces=["user:1", "project:7"]) == "v2"
+
+
+def test_bump_is_one_increment_without_any_scan(monkeypatch):
+    calls = []
+    for name in ("iter_keys", "delete_pattern", "keys"):
+        if hasattr(cache, name):
+            monkeypatch.setattr(cache, name, lambda *a, _n=name, **k: calls.append(_n))
+    app_cache.generations(["project:1"])
+    app_cache.bump("project:1")
+    assert calls == []
+
+
+def test_clearing_a_family_invalidates_only_that_family():
+    project, page = Counter("p"), Counter("g")
+    app_cache.get_or_set(app_cache.PROJECT, ("k",), project)
+    app_cache.get_or_set(app_cache.PAGE, ("k",), page)
+    clear_family("project")
+    assert app_cache.get_or_set(app_cache.PROJECT, ("k",), project) == "p2"
+    assert app_cache.get_or_set(app_cache.PAGE, ("k",), page) == "g1"
+
+
+def test_a_lost_generation_comes_back_larger_so_old_keys_stay_unreachable():
+    compute = Counter()
+    app_cache.get_or_set(app_cache.PROJECT, ("x",), compute, namespaces=["project:9"])
+    (before,) = app_cache.generations(["project:9"])
+    cache.delete(app_cache.GENERATION_PREFIX + "project:9")  # evicted, or Redis restarted
+    (after,) = app_cache.generations(["project:9"])
+    assert after > before
+    assert app_cache.get_or_set(app_cache.PROJECT, ("x",), compute, namespaces=["project:9"]) == "v2"
+
+
+def test_stampede_many_threads_one_recomputation():
+    calls = []
+
+    def slow():
+        calls.append(1)
+        time.sleep(0.3)
+        return "fresh"
+
+    results: list[str] = []
+    barrier = threading.Barrier(16)
+
+    def reader():
+        barrier.wait()
+        results.append(app_cache.get_or_set(app_cache.QUERY, ("hot",), slow))
+
+    threads = [threading.Thread(target=reader) for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == ["fresh"] * 16
+    assert len(calls) == 1
+
+
+def test_an_expired_hot_key_is_refreshed_by_one_caller_while_others_get_the_stale_value(monkeypatch):
+    app_cache.get_or_set(app_cache.QUERY, ("hot",), lambda: "old", ttl=1)
+    app_cache.local_tier.clear()
+    real_time = time.time
+    monkeypatch.setattr(app_cache.time, "time", lambda: real_time() + 2)  # past the TTL, within grace
+    started, release = threading.Event(), threading.Event()
+
+    def slow_refresh():
+        started.set()
+        release.wait(5)
+        return "new"
+
+    refresher_result = []
+    refresher = threading.Thread(
+        target=lambda: refresher_result.append(app_cache.get_or_set(app_cache.QUERY, ("hot",), slow_refresh, ttl=1))
+    )
+    refresher.start()
+    assert started.wait(5)
+    # While one caller refreshes, another gets the stale value at once instead of waiting.
+    assert app_cache.get_or_set(app_cache.QUERY, ("hot",), lambda: "should not run", ttl=1) == "old"
+    release.set()
+    refresher.join()
+    assert refresher_result == ["new"]
+    assert stats.snapshot()["families"]["query"]["stale"] == 1
+
+
+def test_counters_and_hit_rate_per_family_and_overall():
+    compute = Counter()
+    for _ in range(3):
+        app_cache.get_or_set(app_cache.QUERY, ("k",), compute)
+    app_cache.get_or_set(app_cache.PAGE, ("k",), compute)
+    snapshot = stats.snapshot()
+    query = snapshot["families"]["query"]
+    assert query["miss"] == 1 and query["set"] == 1
+    assert query["hit"] + query["local_hit"] == 2
+    assert query["hit_rate"] == pytest.approx(2 / 3, abs=1e-3)
+    assert snapshot["overall"]["miss"] == 2
+    assert snapshot["overall"]["hit_rate"] == pytest.approx(0.5)
+
+
+def test_stats_say_whether_their_counts_are_shared_or_per_process():
+    snapshot = stats.snapshot()
+    if settings.ENABLE_REDIS_CACHE:
+        assert snapshot["scope"] == "shared"
+    else:
+        assert snapshot["scope"] == "process"
+        assert "this process only" in snapshot["note"]
+
+
+_WORKER = """
+import django, sys
+django.setup()
+from mvpvalidator import cache as c
+for i in range(int(sys.argv[1])):
+    c.get_or_set(c.QUERY, ("shared", i % 5), lambda: i)
+c.stats.flush()
+"""
+
+
+@pytest.mark.redis
+def test_hit_and_miss_counters_are_shared_across_processes():
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "mvpvalidator.test_settings"}
+    for runs in ("10", "10"):
+        subprocess.run([sys.executable, "-c", _WORKER, runs], cwd=ROOT, env=env, check=True, timeout=60)
+    query = stats.snapshot()["families"]["query"]
+    # 5 distinct keys: the first process misses each once, every other lookup hits.
+    assert query["miss"] == 5
+    assert query["hit"] + query["local_hit"] == 15
+    assert stats.snapshot()["scope"] == "shared"
+
+
+# --- Redis going away --------------------------------------------------------------------------
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def dead_redis():
+    port = _closed_port()
+    caches = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{port}/0",
+            "KEY_PREFIX": "mvptest",
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.25, "SOCKET_TIMEOUT": 0.25},
+        }
+    }
+    with override_settings(CACHES=caches, ENABLE_REDIS_CACHE=True):
+        yield port
+
+
+def test_breaker_opens_after_failures_and_calls_stop_touching_the_socket(dead_redis, monkeypatch):
+    from django_redis.client import DefaultClient
+
+    attempts = []
+    original_get_client = DefaultClient.get_client
+
+    def counting_get_client(self, *args, **kwargs):
+        attempts.append(1)
+        return original_get_client(self, *args, **kwargs)
+
+    monkeypatch.setattr(DefaultClient, "get_client", counting_get_client)
+    compute = Counter()
+    for _ in range(3):
+        assert app_cache.get_or_set(app_cache.PROJECT, ("x",), compute).startswith("v")
+    assert app_cache.breaker.state == "open"
+    touched = len(attempts)
+    started = time.perf_counter()
+    for _ in range(50):
+        app_cache.get_or_set(app_cache.PROJECT, ("x",), compute)
+    assert len(attempts) == touched  # no socket while open
+    assert time.perf_counter() - started < 0.25  # fifty reads cost less than one socket timeout
+    assert compute.calls == 53  # every read answered from the source
+
+
+def test_breaker_probes_again_after_the_pause(dead_redis, monkeypatch):
+    monkeypatch.setattr(app_cache.breaker, "reset_after_seconds", 0.2)
+    for _ in range(3):
+        app_cache.get_or_set(app_cache.PROJECT, ("x",), Counter())
+    assert app_cache.breaker.state == "open"
+    time.sleep(0.25)
+    assert app_cache.breaker.state == "half_open"
+    app_cache.get_or_set(app_cache.PROJECT, ("x",), Counter())  # the probe fails: open again
+    assert app_cache.breaker.state == "open"
+
+
+@pytest.mark.django_db
+def test_health_is_degraded_not_down_while_redis_is_away(dead_redis, client):
+    for _ in range(3):
+        app_cache.get_or_set(app_cache.PROJECT, ("x",), Counter())
+    response = client.get("/api/monitoring/health")
+    assert response.status_code == 200
+    assert response.json()["status"] == "degraded"
+
+
+@pytest.mark.redis
+def test_a_bump_during_an_outage_is_replayed_when_the_cache_answers_again(monkeypatch):
+    compute = Counter()
+    app_cache.get_or_set(app_cache.PROJECT, ("x",), compute, namespaces=["project:3"])
+    for _ in range(3):
+        app_cache.breaker.record_failure(OSError("down"))
+    assert app_cache.breaker.state == "open"
+    app_cache.bump("project:3")  # cannot reach Redis: remembered, not lost
+    monkeypatch.setattr(app_cache.breaker, "reset_after_seconds", 0)
+    app_cache.generations(["anything"])  # the first successful call replays it
+    assert app_cache.breaker.state == "closed"
+    app_cache.local_tier.clear()
+    assert app_cache.get_or_set(app_cache.PROJECT, ("x",), compute, namespaces=["project:3"]) == "v2"
+
+
+# --- Rate-limit counters -----------------------------------------------------------------------
+
+
+def test_fixed_window_allows_the_limit_then_refuses_with_retry_after():
+    results = [ratelimit.fixed_window("ip:1", limit=3, window_seconds=60) for _ in range(4)]
+    assert [r.allowed for r in results] == [True, True, True, False]
+    assert [r.remaining for r in results] == [2, 1, 0, 0]
+    assert 0 < results[-1].retry_after <= 60
+    assert ratelimit.fixed_window("ip:2", limit=3, window_seconds=60).allowed  # per key
+
+
+def test_gcra_allows_a_burst_then_one_per_interval():
+    results = [ratelimit.gcra("login:a", limit=5, period_seconds=10) for _ in range(6)]
+    assert [r.allowed for r in results] == [True] * 5 + [False]
+    assert results[-1].retry_after == 2  # one request every 10/5 = 2 seconds
+    ratelimit.reset("login:a")
+    assert ratelimit.gcra("login:a", limit=5, period_seconds=10).allowed
+
+
+@pytest.mark.parametrize("algorithm", ["fixed", "gcra"])
+def test_rate_limits_are_atomic_under_concurrency(algorithm):
+    allowed = []
+    barrier = threading.Barrier(20)
+
+    def hit():
+        barrier.wait()
+        if algorithm == "fixed":
+            result = ratelimit.fixed_window("burst", limit=5, window_seconds=60)
+        else:
+            result = ratelimit.gcra("burst", limit=5, period_seconds=60)
+        allowed.append(result.allowed)
+
+    threads = [threading.Thread(target=hit) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert allowed.count(True) == 5
+
+
+@pytest.mark.parametrize("fail_open", [True, False])
+def test_rate_limit_policy_when_redis_is_away_is_explicit(dead_redis, fail_open):
+    result = ratelimit.gcra("k", limit=1, period_seconds=60, fail_open=fail_open)
+    assert result.backend == "unavailable"
+    assert result.allowed is fail_open
+
+
+# --- Operators ---------------------------------------------------------------------------------
+
+
+def test_count_and_delete_by_pattern_and_clear_all_touch_only_this_prefix():
+    for n in range(3):
+        app_cache.get_or_set(app_cache.QUERY, (f"n{n}",), lambda: 1)
+    assert count_pattern("query:*") == 3
+    deleted = clear_all()
+    assert deleted >= 3
+    assert count_pattern("query:*") == 0
+
+
+@pytest.mark.redis
+def test_a_probe_that_raises_an_application_error_still_closes_the_breaker(monkeypatch):
+    for _ in range(3):
+        app_cache.breaker.record_failure(OSError("down"))
+    monkeypatch.setattr(app_cache.breaker, "reset_after_seconds", 0)
+    app_cache.bump("project:never-seen-before")  # the probe: INCR of a missing key raises ValueError
+    assert app_cache.breaker.state == "closed"
+    assert app_cache.breaker.allow()
