@@ -84,7 +84,7 @@ class Project(models.Model):
             # The owner's list filtered by status, most recently touched first.
             models.Index(fields=["owner", "status", "-updated_at"], name="project_owner_status_upd_idx"),
             # The owner's list, newest first (the API's default order).
-            models.Index(fields=["owner", "-created_at"], name="project_owner_created_idx"),
+            models.Index(fields=["owner", "-created_at", "-id"], name="project_owner_created_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(status__in=ProjectStatus.values), name="project_status_valid"),
