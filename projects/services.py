@@ -22,6 +22,7 @@ from projects import emails
 from projects.cache import invalidate_on_commit
 from projects.generation import GenerationResult, IdeaInput, PrototypeDraft, generate_prototype
 from projects.models import CtaKind, LandingPage, PageStatus, Project, ProjectStatus, Prototype, Signup
+from projects.selectors import prototype_current
 from security.hashing import hash_identifier
 from security.models import User, normalize_email
 from security.sanitize import sanitize_html, sanitize_text
@@ -283,7 +284,7 @@ def landing_page_create(
     """A draft page filled with the project's current prototype."""
     project = _lock(project)
     _require_open(project, "create a landing page")
-    prototype = project.prototypes.filter(is_current=True).first()
+    prototype = prototype_current(project=project)
     if prototype is None:
         raise ConflictError("Generate a prototype first: a page shows the current prototype.", code="no_prototype")
     if slug:

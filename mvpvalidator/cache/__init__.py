@@ -19,7 +19,6 @@ database, and writes are skipped until Redis answers again. With the embedded de
 
 import contextlib
 import hashlib
-import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -57,7 +56,6 @@ __all__ = [
     "versioned_key",
 ]
 
-logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
