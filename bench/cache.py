@@ -57,6 +57,7 @@ def seed(*, projects: int, founders: int, publish_every: int) -> None:
 
     from mvpvalidator.cache import stats
     from projects import selectors, services
+    from projects.api.serializers import project_detail_representation
     from security.services import user_create
 
     owners = [
@@ -80,7 +81,7 @@ def seed(*, projects: int, founders: int, publish_every: int) -> None:
             services.landing_page_publish(page=page)
         created.append((project, owner))
     for project, owner in created:
-        selectors.project_detail(user=owner, pk=project.pk)
+        selectors.project_detail_data(user=owner, pk=project.pk, represent=project_detail_representation)
     stats.reset()
     print(json.dumps([[project.pk, owner.email] for project, owner in created]))
 

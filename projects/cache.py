@@ -8,10 +8,7 @@ public page). A write bumps the namespaces it touches, after its transaction com
 from django.db import transaction
 
 from mvpvalidator import cache as app_cache
-
-
-def user_ns(user_id: int) -> str:
-    return f"user:{user_id}"
+from security.cache import user_ns
 
 
 def projects_of_ns(user_id: int) -> str:

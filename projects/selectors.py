@@ -1,8 +1,9 @@
 """Reads of the projects domain. Every object a user reaches goes through an owner-scoped
 queryset, so another user's id answers 404 (never 403: ids cannot be probed)."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
@@ -59,7 +60,7 @@ def _landing_pages_with_counts() -> QuerySet[LandingPage]:
     ).order_by("-created_at", "-id")
 
 
-def project_detail_uncached(*, user: User, pk: int) -> Project:
+def project_detail(*, user: User, pk: int) -> Project:
     """The project with its current prototype and its pages with signup counts: three
     queries however many prototypes, pages and signups it has."""
     qs = project_qs_for_user(user=user).prefetch_related(
@@ -69,13 +70,15 @@ def project_detail_uncached(*, user: User, pk: int) -> Project:
     return get_object_or_404(qs, pk=pk)
 
 
-def project_detail(*, user: User, pk: int) -> Project:
-    """`project_detail_uncached`, cached under the owner's and the project's namespaces. A
-    missing or foreign project raises 404 and is not cached."""
+def project_detail_data(*, user: User, pk: int, represent: Callable[[Project], dict[str, Any]]) -> dict[str, Any]:
+    """The project's detail as `represent` shapes it (the API's serializer), cached under the
+    owner's and the project's namespaces. The representation is cached rather than the model,
+    so a hit costs neither queries nor serialisation. A missing or foreign project raises 404
+    and is not cached."""
     return app_cache.get_or_set(
         app_cache.PROJECT,
         ("detail", pk, user.pk),
-        lambda: project_detail_uncached(user=user, pk=pk),
+        lambda: represent(project_detail(user=user, pk=pk)),
         namespaces=keys.detail_namespaces(user_id=user.pk, project_id=pk),
     )
 

@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class SecurityConfig(AppConfig):
     name = "security"
     verbose_name = "Security and identity"
+
+    def ready(self) -> None:
+        from security import signals  # noqa: F401  (connects the receivers)

@@ -1,5 +1,7 @@
+import json
 from decimal import Decimal
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -98,6 +100,13 @@ class ProjectDetailOutputSerializer(ProjectOutputSerializer):
 
     def get_signup_count(self, project) -> int:
         return sum(page.signup_count for page in project.pages_with_counts)
+
+
+def project_detail_representation(project) -> dict:
+    """The detail as plain JSON data: plain dicts and lists rather than DRF's ReturnDict (which
+    holds its serializer), so the cached copy pickles small and requests served from the
+    in-process tier share nothing mutable with a serializer."""
+    return json.loads(json.dumps(ProjectDetailOutputSerializer(project).data, cls=DjangoJSONEncoder))
 
 
 class PricingTierSerializer(serializers.Serializer):

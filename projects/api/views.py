@@ -24,6 +24,7 @@ from projects.api.serializers import (
     ProjectUpdateSerializer,
     PrototypeOutputSerializer,
     SignupOutputSerializer,
+    project_detail_representation,
 )
 from projects.models import ProjectStatus
 
@@ -61,8 +62,9 @@ class ProjectListCreateView(APIView):
 class ProjectDetailView(APIView):
     @extend_schema(responses=ProjectDetailOutputSerializer)
     def get(self, request: Request, pk: int) -> Response:
-        project = selectors.project_detail(user=request.user, pk=pk)
-        return Response(ProjectDetailOutputSerializer(project).data)
+        return Response(
+            selectors.project_detail_data(user=request.user, pk=pk, represent=project_detail_representation)
+        )
 
     @extend_schema(request=ProjectUpdateSerializer, responses=ProjectDetailOutputSerializer)
     def patch(self, request: Request, pk: int) -> Response:
@@ -70,7 +72,9 @@ class ProjectDetailView(APIView):
         data = ProjectUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.project_update(project=project, data=data.validated_data)
-        return Response(ProjectDetailOutputSerializer(selectors.project_detail(user=request.user, pk=pk)).data)
+        return Response(
+            selectors.project_detail_data(user=request.user, pk=pk, represent=project_detail_representation)
+        )
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, pk: int) -> Response:

@@ -126,8 +126,8 @@ def test_detail_costs_the_same_queries_however_many_related_rows(
     with django_assert_num_queries(4):
         response = auth_api_client.get(f"/api/projects/{project.pk}/")
     assert len(response.json()["landing_pages"]) == pages
-    # Cached: only the JWT user lookup remains.
-    with django_assert_num_queries(1):
+    # Cached: the identity and the detail's representation both come from the cache.
+    with django_assert_num_queries(0):
         again = auth_api_client.get(f"/api/projects/{project.pk}/")
     assert again.json() == response.json()
 
