@@ -75,6 +75,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: the request id and timing cover everything below, errors and static files too.
+    "monitoring.middleware.MonitoringMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -352,6 +354,16 @@ WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=3.0)
 
 SLOW_QUERY_THRESHOLD_MS = env.int("SLOW_QUERY_THRESHOLD_MS", default=100)
 SLOW_OPERATION_THRESHOLD_MS = env.int("SLOW_OPERATION_THRESHOLD_MS", default=1000)
+# Alert rules (evaluated off the request path over the last five minutes) and their KPIs.
+ALERT_ERROR_RATE = env.float("ALERT_ERROR_RATE", default=0.01)
+ALERT_P95_MS = env.float("ALERT_P95_MS", default=200.0)
+ALERT_MIN_REQUESTS = env.int("ALERT_MIN_REQUESTS", default=20)
+ALERT_DEDUP_MINUTES = env.int("ALERT_DEDUP_MINUTES", default=5)
+MONITORING_RETENTION_DAYS = env.int("MONITORING_RETENTION_DAYS", default=30)
+HEALTH_CACHE_SECONDS = env.float("HEALTH_CACHE_SECONDS", default=5.0)
+HEALTH_CHECK_TIMEOUT_SECONDS = env.float("HEALTH_CHECK_TIMEOUT_SECONDS", default=2.0)
+# Bearer token for Prometheus scrapers of /metrics (staff sessions and tokens work too).
+METRICS_TOKEN = env_str("METRICS_TOKEN")
 
 MAX_REQUESTS_PER_HOUR = env.int("MAX_REQUESTS_PER_HOUR", default=1000)
 RATE_LIMIT_WINDOW_MINUTES = env.int("RATE_LIMIT_WINDOW_MINUTES", default=60)
@@ -369,14 +381,20 @@ if OPENAI_API_KEY and urlsplit(OPENAI_BASE_URL).scheme not in ("http", "https"):
 # --- Logging --------------------------------------------------------------------------------
 
 LOG_LEVEL = env_str("DJANGO_LOG_LEVEL", "INFO").upper()
+# One JSON object per line in production (for log shippers); a readable line in development.
+LOG_FORMAT = env_str("DJANGO_LOG_FORMAT", "plain" if DEBUG else "json").lower()
+if LOG_FORMAT not in ("json", "plain"):
+    raise ImproperlyConfigured("DJANGO_LOG_FORMAT must be json or plain.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"request_context": {"()": "monitoring.logs.ContextFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "plain": {"()": "monitoring.logs.PlainFormatter", "format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "monitoring.logs.JsonFormatter"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_context"]},
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
@@ -390,15 +408,11 @@ LOGGING = {
 # --- Sentry (switches itself on when configured) --------------------------------------------
 
 if SENTRY_DSN and ENABLE_SENTRY_MONITORING:
-    import sentry_sdk
-    from sentry_sdk.integrations.django import DjangoIntegration
-    from sentry_sdk.integrations.redis import RedisIntegration
+    from monitoring.sentry import init_sentry
 
-    sentry_sdk.init(
+    init_sentry(
         dsn=SENTRY_DSN,
-        integrations=[DjangoIntegration(), RedisIntegration()],
         environment=SENTRY_ENVIRONMENT,
         release=SENTRY_RELEASE or None,
         traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
-        send_default_pii=False,
     )

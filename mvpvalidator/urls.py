@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from monitoring.api import urls as monitoring_api_urls
+from monitoring.api.performance import MetricsView
 from mvpvalidator import views
 from projects import urls as public_urls
 from projects.api import urls as projects_api_urls
@@ -25,6 +26,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/", include(api_urlpatterns)),
     path("p/", include(public_urls)),
+    path("metrics", MetricsView.as_view(), name="metrics"),
 ]
 
 handler404 = "mvpvalidator.views.not_found"

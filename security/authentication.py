@@ -12,6 +12,7 @@ from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidTok
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import Token
 
+from monitoring import context
 from security import selectors
 from security.models import User
 
@@ -28,4 +29,5 @@ class CachedJWTAuthentication(JWTAuthentication):
             raise AuthenticationFailed(_("User not found"), code="user_not_found") from exc
         if not user.is_active:
             raise AuthenticationFailed(_("User is inactive"), code="user_inactive")
+        context.bind(user_id=user.pk)
         return user

@@ -25,3 +25,12 @@ class ProjectFactory(factory.django.DjangoModelFactory):
     price_point = "29.00"
     currency = "USD"
     business_model = "saas"
+
+
+def generate_and_publish(project, slug="page"):
+    """A project's prototype generated and a landing page at /p/<slug>/ published."""
+    from projects import services
+
+    services.prototype_generate(project=project)
+    page = services.landing_page_create(project=project, slug=slug)
+    return services.landing_page_publish(page=page)

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 
+from monitoring import external
 from projects.generation.drafts import (
     FEATURE_MAX,
     FEATURES_COUNT,
@@ -104,26 +105,30 @@ class OpenAIChatGenerator:
     def _attempt(self, client: httpx.Client, payload: dict[str, Any]) -> PrototypeDraft:
         # httpx timeouts bound each network wait; the deadline bounds a body trickled slowly.
         deadline = time.monotonic() + self._timeout
-        try:
-            with client.stream("POST", self._url, json=payload) as response:
-                status = response.status_code
-                if status == 429 or status >= 500:
-                    raise _RetryableFailure(f"HTTP {status}")
-                if not 200 <= status < 300:
-                    # A bad key, model or request stays bad; the body is not logged because
-                    # providers echo (part of) the key in it.
-                    raise ProviderError(f"openai: HTTP {status}")
-                body = bytearray()
-                for chunk in response.iter_bytes():
-                    body += chunk
-                    if len(body) > _MAX_RESPONSE_BYTES:
-                        raise _RetryableFailure("response too large")
-                    if time.monotonic() > deadline:
-                        raise _RetryableFailure("timeout")
-        except httpx.TimeoutException:
-            raise _RetryableFailure("timeout") from None
-        except httpx.RequestError as exc:
-            raise _RetryableFailure(f"connection error ({type(exc).__name__})") from None
+        with external.track("openai") as call:
+            try:
+                with client.stream("POST", self._url, json=payload) as response:
+                    status = call.status_code = response.status_code
+                    if status == 429 or status >= 500:
+                        raise _RetryableFailure(f"HTTP {status}")
+                    if not 200 <= status < 300:
+                        # A bad key, model or request stays bad; the body is not logged because
+                        # providers echo (part of) the key in it.
+                        call.outcome, call.error = "error", f"HTTP {status}"
+                        raise ProviderError(f"openai: HTTP {status}")
+                    body = bytearray()
+                    for chunk in response.iter_bytes():
+                        body += chunk
+                        if len(body) > _MAX_RESPONSE_BYTES:
+                            raise _RetryableFailure("response too large")
+                        if time.monotonic() > deadline:
+                            call.outcome = "timeout"
+                            raise _RetryableFailure("timeout")
+            except httpx.TimeoutException:
+                call.outcome = "timeout"
+                raise _RetryableFailure("timeout") from None
+            except httpx.RequestError as exc:
+                raise _RetryableFailure(f"connection error ({type(exc).__name__})") from None
         return self._parse(bytes(body))
 
     @staticmethod

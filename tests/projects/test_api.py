@@ -8,7 +8,7 @@ import pytest
 
 from projects import services
 from projects.models import LandingPage, Project, Prototype, Signup
-from tests.factories import ProjectFactory, UserFactory
+from tests.factories import ProjectFactory, UserFactory, generate_and_publish
 from tests.security.test_auth_api import assert_error_shape
 
 pytestmark = pytest.mark.django_db
@@ -21,12 +21,6 @@ VALID = {
     "currency": "USD",
     "business_model": "saas",
 }
-
-
-def generate_and_publish(project, slug="page"):
-    services.prototype_generate(project=project)
-    page = services.landing_page_create(project=project, slug=slug)
-    return services.landing_page_publish(page=page)
 
 
 # --- projects --------------------------------------------------------------------------------

@@ -3,8 +3,9 @@ and the circuit breaker's state. The figures are shared by every process when Re
 
 import json
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 
+from monitoring.operations import MonitoredCommand
 from mvpvalidator.cache import FAMILIES, stats
 from mvpvalidator.cache.operators import backend_info, count_pattern
 
@@ -13,7 +14,7 @@ def _rate(value: float | None) -> str:
     return "-" if value is None else f"{value:.1%}"
 
 
-class Command(BaseCommand):
+class Command(MonitoredCommand):
     help = "Hit rate per key family and overall, Redis memory and keys, breaker state."
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -2,13 +2,14 @@
 key under this app's prefix (SCAN + delete; other apps sharing the Redis are untouched, and
 FLUSHALL is never used)."""
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
+from monitoring.operations import MonitoredCommand
 from mvpvalidator.cache import FAMILIES, CacheUnavailable
 from mvpvalidator.cache.operators import clear_all, clear_family
 
 
-class Command(BaseCommand):
+class Command(MonitoredCommand):
     help = "Invalidate one cache family (--family NAME) or delete every key of this app (--all)."
 
     def add_arguments(self, parser: CommandParser) -> None:

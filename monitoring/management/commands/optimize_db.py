@@ -10,9 +10,10 @@ which the staff endpoint `POST /api/monitoring/optimize-db` calls too.
 import json
 from collections.abc import Callable
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from monitoring.db_maintenance import MaintenanceRefused, OptimizeReport, optimize_database, project_tables
+from monitoring.operations import MonitoredCommand
 
 BAR_WIDTH = 20
 
@@ -28,7 +29,7 @@ def human_bytes(size: int | None) -> str:
     return f"{value:.1f} TB"
 
 
-class Command(BaseCommand):
+class Command(MonitoredCommand):
     help = (
         "ANALYZE this project's tables (with --vacuum: VACUUM them too) and report rows, sizes, "
         "unused indexes and foreign keys without an index. --dry-run changes nothing."

@@ -4,12 +4,11 @@ Idempotent: running it again leaves one of each and resets the demo passwords, s
 logins printed by `make run` always work.
 """
 
-from django.core.management.base import BaseCommand
-
+from monitoring.operations import MonitoredCommand
 from projects.demo import DEMO_FOUNDER, DEMO_PAGE_PATH, DEMO_STAFF, demo_seed
 
 
-class Command(BaseCommand):
+class Command(MonitoredCommand):
     help = "Create or refresh the demo staff and founder accounts and their demo data."
 
     def handle(self, *args: object, **options: object) -> None:

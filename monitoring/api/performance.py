@@ -1,0 +1,80 @@
+"""Staff statistics: request, query, operation and external-call figures with the KPIs,
+error groups, and the Prometheus exposition for scrapers."""
+
+import hmac
+
+from django.conf import settings
+from django.http import HttpResponse
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import BasePermission, IsAdminUser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from monitoring import prometheus, selectors
+from mvpvalidator.pagination import LimitOffsetPagination
+
+
+def _window(request: Request) -> str:
+    window = request.query_params.get("window", "1h")
+    if window not in selectors.WINDOWS:
+        raise ValidationError({"window": [f"Must be one of {', '.join(selectors.WINDOWS)}."]})
+    return window
+
+
+class PerformanceView(APIView):
+    """Per route: count, p50/p95/p99, error rate and throughput over `?window=` (5m, 1h, 24h);
+    query latency, slow queries and operations, external calls, pool figures and the KPIs."""
+
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("window", str, enum=list(selectors.WINDOWS), default="1h")],
+        responses=inline_serializer("Performance", fields={"window": serializers.CharField()}),
+    )
+    def get(self, request: Request) -> Response:
+        return Response(selectors.performance(_window(request)))
+
+
+class ErrorGroupsView(APIView):
+    """Error groups, most recently seen first (paginated). Staff only."""
+
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(responses=inline_serializer("ErrorGroup", fields={"exc_type": serializers.CharField()}, many=True))
+    def get(self, request: Request) -> Response:
+        paginator = LimitOffsetPagination()
+        page = paginator.paginate_queryset(selectors.error_groups(), request, view=self)
+        return paginator.get_paginated_response([selectors.error_group_row(g) for g in page])
+
+
+class IsStaffOrMetricsToken(BasePermission):
+    """Staff (session or JWT), or a scraper presenting `Authorization: Bearer <METRICS_TOKEN>`."""
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        token = settings.METRICS_TOKEN
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        if token and header.startswith("Bearer ") and hmac.compare_digest(header[7:].strip(), token):
+            return True
+        return bool(request.user and request.user.is_authenticated and request.user.is_staff)
+
+
+class MetricsView(APIView):
+    """Prometheus text format, for scrapers."""
+
+    permission_classes = [IsStaffOrMetricsToken]
+
+    def perform_authentication(self, request: Request) -> None:
+        # The metrics token is not a JWT: let the permission read it instead of failing
+        # authentication with "token not valid".
+        token = settings.METRICS_TOKEN
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        if token and header.startswith("Bearer ") and hmac.compare_digest(header[7:].strip(), token):
+            return
+        super().perform_authentication(request)
+
+    @extend_schema(responses={(200, "text/plain"): str})
+    def get(self, request: Request) -> HttpResponse:
+        return HttpResponse(prometheus.exposition(), content_type="text/plain; version=0.0.4; charset=utf-8")

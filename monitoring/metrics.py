@@ -1,0 +1,331 @@
+"""Counters and latency histograms in per-minute buckets, shared by every process.
+
+Recording costs a request no round trip: each process adds to an in-memory tally, and a
+background thread moves it to Redis every second in one pipelined round trip (HINCRBY into the
+minute's hash, the hour's hash and the all-time totals). Reads sum the buckets of a window.
+In the embedded (local-memory) mode the same buckets live in this process's memory and the
+readers say `scope: process`.
+
+Field names are `<series>|<label>|...|<stat>`; one place (this module) builds them.
+"""
+
+import atexit
+import os
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from monitoring import histogram
+
+FLUSH_EVERY_SECONDS = 1.0
+MINUTE_TTL_SECONDS = 26 * 3600
+HOUR_TTL_SECONDS = 8 * 24 * 3600
+# Buffered while Redis is away, at most this many distinct bucket hashes (then oldest dropped).
+MAX_PENDING_BUCKETS = 180
+SEP = "|"
+
+
+def minute_of(ts: float) -> int:
+    return int(ts // 60)
+
+
+def _clean(label: str) -> str:
+    return label.replace(SEP, "/")[:300]
+
+
+def field(*parts: str) -> str:
+    return SEP.join(_clean(str(p)) for p in parts)
+
+
+def split(name: str) -> list[str]:
+    return name.split(SEP)
+
+
+class _Tally:
+    """This process's counts not yet flushed: {minute: {field: n}}."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.pending: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+
+    def add(self, minute: int, counts: dict[str, int]) -> None:
+        with self.lock:
+            bucket = self.pending[minute]
+            for name, n in counts.items():
+                bucket[name] += n
+
+    def take(self) -> dict[int, dict[str, int]]:
+        with self.lock:
+            taken = {m: dict(c) for m, c in self.pending.items()}
+            self.pending.clear()
+            return taken
+
+    def put_back(self, taken: dict[int, dict[str, int]]) -> None:
+        with self.lock:
+            for minute, counts in taken.items():
+                bucket = self.pending[minute]
+                for name, n in counts.items():
+                    bucket[name] += n
+            while len(self.pending) > MAX_PENDING_BUCKETS:
+                del self.pending[min(self.pending)]
+
+
+class _LocalStore:
+    """Buckets in this process's memory (the embedded mode)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.minutes: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        self.hours: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        self.totals: dict[str, int] = defaultdict(int)
+
+    def apply(self, taken: dict[int, dict[str, int]]) -> None:
+        with self.lock:
+            for minute, counts in taken.items():
+                for name, n in counts.items():
+                    self.minutes[minute][name] += n
+                    self.hours[minute // 60][name] += n
+                    self.totals[name] += n
+            horizon = minute_of(time.time()) - MINUTE_TTL_SECONDS // 60
+            for minute in [m for m in self.minutes if m < horizon]:
+                del self.minutes[minute]
+            for hour in [h for h in self.hours if h < horizon // 60 - HOUR_TTL_SECONDS // 3600]:
+                del self.hours[hour]
+
+    def read(self, scope: str, ids: Iterable[int]) -> list[dict[str, int]]:
+        source = self.minutes if scope == "m" else self.hours
+        with self.lock:
+            return [dict(source.get(i, {})) for i in ids]
+
+    def read_totals(self) -> dict[str, int]:
+        with self.lock:
+            return dict(self.totals)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.minutes.clear()
+            self.hours.clear()
+            self.totals.clear()
+
+
+def _key(name: str) -> str:
+    from mvpvalidator.cache import raw_key
+
+    return raw_key(f"mon:{name}")
+
+
+class _RedisStore:
+    def apply(self, taken: dict[int, dict[str, int]]) -> None:
+        from mvpvalidator.cache import call, redis_client
+
+        def send() -> None:
+            pipe = redis_client().pipeline(transaction=False)
+            touched_hours: set[int] = set()
+            totals_key = _key("t")
+            for minute, counts in taken.items():
+                minute_key, hour_key = _key(f"m:{minute}"), _key(f"h:{minute // 60}")
+                touched_hours.add(minute // 60)
+                for name, n in counts.items():
+                    pipe.hincrby(minute_key, name, n)
+                    pipe.hincrby(hour_key, name, n)
+                    pipe.hincrby(totals_key, name, n)
+                pipe.expire(minute_key, MINUTE_TTL_SECONDS)
+            for hour in touched_hours:
+                pipe.expire(_key(f"h:{hour}"), HOUR_TTL_SECONDS)
+            pipe.execute()
+
+        call(send)
+
+    def read(self, scope: str, ids: Iterable[int]) -> list[dict[str, int]]:
+        from mvpvalidator.cache import call, redis_client
+
+        ids = list(ids)
+
+        def fetch() -> list[dict[bytes, bytes]]:
+            pipe = redis_client().pipeline(transaction=False)
+            for i in ids:
+                pipe.hgetall(_key(f"{scope}:{i}"))
+            return pipe.execute()
+
+        return [{k.decode(): int(v) for k, v in raw.items()} for raw in call(fetch)]
+
+    def read_totals(self) -> dict[str, int]:
+        from mvpvalidator.cache import call, redis_client
+
+        raw = call(lambda: redis_client().hgetall(_key("t")))
+        return {k.decode(): int(v) for k, v in raw.items()}
+
+    def clear(self) -> None:
+        from mvpvalidator.cache import call, redis_client
+
+        def wipe() -> None:
+            client = redis_client()
+            batch = list(client.scan_iter(match=_key("*"), count=500))
+            if batch:
+                client.unlink(*batch)
+
+        call(wipe)
+
+
+_tally = _Tally()
+_local = _LocalStore()
+_redis = _RedisStore()
+_flusher_pid: int | None = None
+_flusher_lock = threading.Lock()
+
+
+def shared() -> bool:
+    from mvpvalidator.cache import is_shared
+
+    return is_shared()
+
+
+def store() -> _LocalStore | _RedisStore:
+    return _redis if shared() else _local
+
+
+def record(counts: dict[str, int], *, at: float | None = None) -> None:
+    """Add counts to the current minute's bucket (no I/O; flushed in the background)."""
+    _tally.add(minute_of(at if at is not None else time.time()), counts)
+    _ensure_flusher()
+
+
+def observe(prefix: tuple[str, ...], ms: float, *, errors: int = 0, extra: dict[str, int] | None = None) -> None:
+    """Count one timed event under `prefix`: n, errors, total time (µs) and its histogram bucket."""
+    counts = {
+        field(*prefix, "n"): 1,
+        field(*prefix, "us"): int(ms * 1000),
+        field(*prefix, f"b{histogram.bucket_of(ms)}"): 1,
+    }
+    if errors:
+        counts[field(*prefix, "err")] = errors
+    if extra:
+        for stat, n in extra.items():
+            counts[field(*prefix, stat)] = n
+    record(counts)
+
+
+def flush() -> None:
+    """Move this process's tally to the store; kept for the next try if Redis is away."""
+    from mvpvalidator.cache import CacheUnavailable
+
+    taken = _tally.take()
+    if not taken:
+        return
+    try:
+        store().apply(taken)
+    except CacheUnavailable:
+        _tally.put_back(taken)
+    except Exception:  # noqa: BLE001 - never let monitoring break the process; keep the counts
+        _tally.put_back(taken)
+
+
+def _flush_loop() -> None:
+    from monitoring import alerts
+
+    while True:
+        time.sleep(FLUSH_EVERY_SECONDS)
+        flush()
+        alerts.maybe_evaluate()
+
+
+def _ensure_flusher() -> None:
+    """One daemon flusher per process, started lazily (so after gunicorn forks its workers)."""
+    global _flusher_pid
+    pid = os.getpid()
+    if _flusher_pid == pid:
+        return
+    with _flusher_lock:
+        if _flusher_pid == pid:
+            return
+        _flusher_pid = pid
+        threading.Thread(target=_flush_loop, name="monitoring-flusher", daemon=True).start()
+
+
+atexit.register(flush)
+
+
+def read_window(minutes: int, *, now: float | None = None) -> dict[str, int]:
+    """Sum of every field over the last `minutes` minutes (hour buckets beyond two hours)."""
+    flush()
+    now = now if now is not None else time.time()
+    current_minute = minute_of(now)
+    summed: dict[str, int] = defaultdict(int)
+    if minutes <= 120:
+        buckets = store().read("m", range(current_minute - minutes + 1, current_minute + 1))
+    else:
+        current_hour = current_minute // 60
+        hours = -(-minutes // 60)
+        buckets = store().read("h", range(current_hour - hours + 1, current_hour + 1))
+    for bucket in buckets:
+        for name, n in bucket.items():
+            summed[name] += n
+    return dict(summed)
+
+
+def read_series(minutes: int, *, now: float | None = None) -> list[tuple[int, dict[str, int]]]:
+    """Per-minute buckets of the last `minutes` minutes, oldest first: [(minute, fields)]."""
+    flush()
+    now = now if now is not None else time.time()
+    current_minute = minute_of(now)
+    ids = list(range(current_minute - minutes + 1, current_minute + 1))
+    return list(zip(ids, store().read("m", ids), strict=True))
+
+
+def read_hours(hour_ids: Iterable[int]) -> list[tuple[int, dict[str, int]]]:
+    flush()
+    ids = list(hour_ids)
+    return list(zip(ids, store().read("h", ids), strict=True))
+
+
+def read_totals() -> dict[str, int]:
+    flush()
+    return store().read_totals()
+
+
+def reset() -> None:
+    """Forget every bucket (tests and operators)."""
+    _tally.take()
+    store().clear()
+
+
+def scope() -> str:
+    return "shared" if shared() else "process"
+
+
+def group(fields: dict[str, int], series: str) -> dict[tuple[str, ...], dict[str, int]]:
+    """{labels: {stat: n}} for the fields of one series (e.g. "r" for requests)."""
+    out: dict[tuple[str, ...], dict[str, int]] = defaultdict(dict)
+    for name, n in fields.items():
+        parts = split(name)
+        if parts[0] != series:
+            continue
+        out[tuple(parts[1:-1])][parts[-1]] = n
+    return dict(out)
+
+
+def histogram_of(stats: dict[str, int]) -> list[int]:
+    counts = histogram.empty()
+    for stat, n in stats.items():
+        if stat.startswith("b") and stat[1:].isdigit():
+            index = int(stat[1:])
+            if index < histogram.SIZE:
+                counts[index] += n
+    return counts
+
+
+def summarise(stats: dict[str, int], window_seconds: float) -> dict[str, Any]:
+    """Count, errors, rates and percentiles of one group's stats."""
+    n = stats.get("n", 0)
+    errors = stats.get("err", 0)
+    pct = histogram.summary(histogram_of(stats))
+    return {
+        "count": n,
+        "errors": errors,
+        "error_rate": round(errors / n, 4) if n else 0.0,
+        "throughput_per_s": round(n / window_seconds, 3) if window_seconds else 0.0,
+        "mean_ms": round(stats.get("us", 0) / n / 1000, 3) if n else None,
+        **pct,
+    }

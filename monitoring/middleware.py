@@ -1,0 +1,93 @@
+"""The outermost middleware: a request id for every request, and (with
+`ENABLE_PERFORMANCE_MONITORING`) its timing, status and queries counted per route pattern.
+
+Counting is in-memory and flushed to Redis in the background (see `monitoring.metrics`), so
+a request pays no round trip for being measured.
+"""
+
+import logging
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.utils.functional import SimpleLazyObject, empty
+
+from monitoring import context, metrics, operations, queries
+
+logger = logging.getLogger("monitoring.requests")
+
+UNMATCHED = "<unmatched>"
+STATIC = "<static>"
+
+
+def route_of(request: HttpRequest) -> str:
+    """The URL pattern that served the request, never the raw path (bounded cardinality)."""
+    match = getattr(request, "resolver_match", None)
+    if match is not None and match.route:
+        return "/" + match.route.lstrip("^").rstrip("$")
+    if settings.STATIC_URL and request.path.startswith(settings.STATIC_URL):
+        return STATIC
+    return UNMATCHED
+
+
+def _user_id(request: HttpRequest) -> int | None:
+    # Never force a lazy session user here: that would cost anonymous requests a query.
+    user = getattr(request, "user", None)
+    if user is None or (isinstance(user, SimpleLazyObject) and user._wrapped is empty):
+        return None
+    return user.pk if getattr(user, "is_authenticated", False) else None
+
+
+class MonitoringMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.enabled = settings.ENABLE_PERFORMANCE_MONITORING
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request_id = context.accept_request_id(request.headers.get("X-Request-ID"))
+        request.request_id = request_id  # type: ignore[attr-defined]
+        ctx = context.RequestContext(request_id=request_id, method=request.method or "")
+        token = context.start(ctx)
+        try:
+            if not self.enabled:
+                response = self.get_response(request)
+            else:
+                started = time.perf_counter()
+                with queries.timing_queries():
+                    response = self.get_response(request)
+                elapsed_ms = (time.perf_counter() - started) * 1000
+                self._record(request, response, ctx, elapsed_ms)
+            response["X-Request-ID"] = request_id
+            return response
+        finally:
+            context.end(token)
+
+    def process_view(self, request: HttpRequest, view_func: Callable, view_args: tuple, view_kwargs: dict) -> None:
+        # Known before the view runs, so an error raised by the view is filed under its route.
+        route = route_of(request)
+        project_id = view_kwargs.get("project_id")
+        if project_id is None and "/projects/<int:pk>" in route:
+            project_id = view_kwargs.get("pk")
+        context.bind(route=route, project_id=project_id)
+
+    def _record(self, request: HttpRequest, response: HttpResponse, ctx: context.RequestContext, ms: float) -> None:
+        route = ctx.route or route_of(request)
+        status = response.status_code
+        if ctx.user_id is None:
+            ctx.user_id = _user_id(request)
+        metrics.observe(
+            ("r", request.method or "", route, f"{status // 100}xx"),
+            ms,
+            errors=1 if status >= 500 else 0,
+            extra={"qn": ctx.query_count, "qus": int(ctx.query_ms * 1000)},
+        )
+        queries.record_query_metrics(ctx)
+        if ctx.slow_queries:
+            queries.record_slow_queries(ctx)
+        if ms >= settings.SLOW_OPERATION_THRESHOLD_MS:
+            operations.record_slow("request", f"{request.method} {route}", ms)
+            logger.warning(
+                "slow request %s %s took %.0f ms (%d queries, %.0f ms in the database)",
+                request.method, route, ms, ctx.query_count, ctx.query_ms,
+            )  # fmt: skip

@@ -1,0 +1,23 @@
+"""Unhandled exceptions of a request become error groups (and may alert)."""
+
+import contextlib
+import sys
+from typing import Any
+
+from monitoring import alerts, context, errors
+
+
+def request_failed(sender: Any, request: Any = None, **kwargs: Any) -> None:
+    exc = sys.exception()
+    if exc is None:
+        return
+    ctx = context.current()
+    if ctx is not None and ctx.user_id is None and request is not None:
+        # Worth a query on the error path (the user is lazy until a view asks); if the
+        # database is what failed, the group is filed without the user.
+        with contextlib.suppress(Exception):
+            user = getattr(request, "user", None)
+            if user is not None and user.is_authenticated:
+                ctx.user_id = user.pk
+    group = errors.record_exception(exc, handled=False)
+    alerts.error_recorded(group)

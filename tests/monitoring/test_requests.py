@@ -1,0 +1,146 @@
+"""Request timing through the HTTP client: request ids, route patterns, per-route figures,
+query counts, the performance endpoint and /metrics (including who is refused)."""
+
+import json
+
+import pytest
+from django.test import Client
+from django.urls import path
+
+from monitoring import metrics
+from mvpvalidator.urls import urlpatterns as project_urls
+from tests.factories import ProjectFactory, generate_and_publish
+
+pytestmark = pytest.mark.django_db
+
+
+def boom(request, pk):
+    raise RuntimeError(f"boom {pk}")
+
+
+urlpatterns = [path("boom/<int:pk>/", boom), *project_urls]
+
+
+def test_a_valid_request_id_is_kept_and_an_invalid_one_replaced(client):
+    kept = client.get("/api/monitoring/live", HTTP_X_REQUEST_ID="proxy-abc-12345678")
+    assert kept["X-Request-ID"] == "proxy-abc-12345678"
+    for bad in ("short", "x" * 200, "evil\nheader-injection", "<script>alert(1)</script>"):
+        response = client.get("/api/monitoring/live", HTTP_X_REQUEST_ID=bad)
+        assert response["X-Request-ID"] != bad
+        assert len(response["X-Request-ID"]) == 32
+    assert client.get("/no/such/page/")["X-Request-ID"]  # errors carry one too
+
+
+def test_requests_are_counted_per_route_pattern_never_the_raw_path(client):
+    for pk in (1, 2, 3):
+        client.get(f"/p/page-{pk}/")
+    window = metrics.read_window(5)
+    routes = metrics.group(window, "r")
+    assert ("GET", "/p/<slug:slug>/", "4xx") in routes
+    assert routes[("GET", "/p/<slug:slug>/", "4xx")]["n"] == 3
+    assert not any("page-1" in label for labels in routes for label in labels)
+    client.get("/definitely/not/a/route/")
+    assert ("GET", "<unmatched>", "4xx") in metrics.group(metrics.read_window(5), "r")
+
+
+@pytest.mark.urls("tests.monitoring.test_requests")
+def test_a_500_counts_as_an_error_of_its_route():
+    client = Client(raise_request_exception=False)
+    assert client.get("/boom/7/").status_code == 500
+    stats = metrics.group(metrics.read_window(5), "r")[("GET", "/boom/<int:pk>/", "5xx")]
+    assert stats["n"] == 1 and stats["err"] == 1
+
+
+def test_query_count_and_time_are_recorded_per_request(auth_api_client):
+    project = ProjectFactory(owner=auth_api_client.user)
+    auth_api_client.get(f"/api/projects/{project.pk}/")
+    stats = metrics.group(metrics.read_window(5), "r")[("GET", "/api/projects/<int:pk>/", "2xx")]
+    assert stats["qn"] == 4  # cold: identity + project + prototype + pages
+    assert stats["qus"] > 0
+    queries = metrics.group(metrics.read_window(5), "q")[("all",)]
+    assert queries["n"] >= 4
+
+
+def test_monitoring_off_still_sets_request_ids_but_counts_nothing(settings):
+    settings.ENABLE_PERFORMANCE_MONITORING = False
+    client = Client()
+    assert client.get("/api/monitoring/live")["X-Request-ID"]
+    assert metrics.group(metrics.read_window(5), "r") == {}
+
+
+def test_performance_endpoint_refuses_anonymous_and_founders(api_client, auth_api_client):
+    assert api_client.get("/api/monitoring/performance").status_code == 401
+    response = auth_api_client.get("/api/monitoring/performance")
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "permission_denied"
+
+
+def test_performance_endpoint_rejects_an_unknown_window(staff_api_client):
+    response = staff_api_client.get("/api/monitoring/performance?window=7d")
+    assert response.status_code == 400
+    assert "window" in response.json()["error"]["fields"]
+
+
+@pytest.mark.parametrize("window", ["5m", "1h", "24h"])
+def test_performance_endpoint_reports_routes_percentiles_and_kpis(staff_api_client, client, window):
+    page = generate_and_publish(ProjectFactory(), slug="counted")
+    for _ in range(5):
+        assert client.get(f"/p/{page.slug}/").status_code == 200
+    body = staff_api_client.get(f"/api/monitoring/performance?window={window}").json()
+    assert body["window"] == window
+    row = next(r for r in body["requests"]["routes"] if r["route"] == "/p/<slug:slug>/")
+    assert row["count"] == 5 and row["statuses"] == {"2xx": 5}
+    assert row["p50"] is not None and row["p50"] <= row["p95"] <= row["p99"]
+    assert row["error_rate"] == 0.0
+    names = [k["name"] for k in body["kpis"]]
+    assert names == ["Response time p95", "Database query p95", "Error rate", "Cache hit rate", "Health-check success"]
+    error_kpi = next(k for k in body["kpis"] if k["name"] == "Error rate")
+    assert error_kpi["pass"] is True
+    assert body["latency_histogram"]["counts"] and len(body["latency_histogram"]["bounds_ms"]) + 1 == len(
+        body["latency_histogram"]["counts"]
+    )
+
+
+def test_kpis_fail_when_the_figures_are_bad(staff_api_client):
+    for _ in range(50):
+        metrics.observe(("r", "GET", "/slow/", "5xx"), 900.0, errors=1)
+    body = staff_api_client.get("/api/monitoring/performance?window=5m").json()
+    kpis = {k["name"]: k for k in body["kpis"]}
+    assert kpis["Response time p95"]["pass"] is False
+    assert kpis["Error rate"]["pass"] is False
+    assert kpis["Error rate"]["value"] > 0.5
+
+
+def test_metrics_needs_staff_or_the_token(settings, api_client, auth_api_client, staff_api_client):
+    settings.METRICS_TOKEN = "scrape-token-0123456789"
+    assert api_client.get("/metrics").status_code == 401
+    assert auth_api_client.get("/metrics").status_code == 403
+    wrong = Client().get("/metrics", HTTP_AUTHORIZATION="Bearer not-the-token")
+    assert wrong.status_code == 401
+    scraper = Client().get("/metrics", HTTP_AUTHORIZATION="Bearer scrape-token-0123456789")
+    assert scraper.status_code == 200
+    assert scraper["Content-Type"].startswith("text/plain; version=0.0.4")
+    assert staff_api_client.get("/metrics").status_code == 200
+
+
+def test_metrics_exposition_has_counters_and_cumulative_buckets(settings, client):
+    settings.METRICS_TOKEN = "scrape-token-0123456789"
+    for _ in range(3):
+        client.get("/api/monitoring/live")
+    text = Client().get("/metrics", HTTP_AUTHORIZATION="Bearer scrape-token-0123456789").content.decode()
+    assert 'mvp_http_requests_total{method="GET",route="/api/monitoring/live",status="2xx"} 3' in text
+    buckets = [
+        line
+        for line in text.splitlines()
+        if line.startswith('mvp_http_request_duration_seconds_bucket{method="GET",route="/api/monitoring/live"')
+    ]
+    values = [int(line.rsplit(" ", 1)[1]) for line in buckets]
+    assert values == sorted(values) and values[-1] == 3 and 'le="+Inf"' in buckets[-1]
+    assert "# TYPE mvp_db_query_duration_seconds histogram" in text
+
+
+def test_error_groups_endpoint_is_staff_only(api_client, auth_api_client, staff_api_client):
+    assert api_client.get("/api/monitoring/errors").status_code == 401
+    assert auth_api_client.get("/api/monitoring/errors").status_code == 403
+    body = staff_api_client.get("/api/monitoring/errors").json()
+    assert body["count"] == 0 and json.dumps(body)
