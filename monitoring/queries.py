@@ -188,9 +188,18 @@ def _may_explain(fp: str) -> bool:
         return False
 
 
+_last_explain = 0.0
+EXPLAIN_MIN_INTERVAL_SECONDS = 1.0
+
+
 def schedule_explain(fp: str, sql: str, params: Any, alias: str) -> Any:
-    if not _may_explain(fp):
+    """At most one plan per fingerprint per `EXPLAIN_EVERY_SECONDS` (across processes) and one
+    per second in this process, so a storm of slow queries cannot become a storm of EXPLAINs."""
+    global _last_explain
+    now = time.monotonic()
+    if now - _last_explain < EXPLAIN_MIN_INTERVAL_SECONDS or not _may_explain(fp):
         return None
+    _last_explain = now
     return _executor().submit(capture_plan, fp, sql, params, alias)
 
 

@@ -17,6 +17,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
 
+from monitoring.operations import timed_service
 from mvpvalidator.exceptions import ConflictError
 from projects import emails
 from projects.cache import invalidate_on_commit
@@ -191,6 +192,7 @@ def _prototype_fields(draft: PrototypeDraft) -> dict[str, Any]:
     }
 
 
+@timed_service
 def prototype_generate(*, project: Project) -> Prototype:
     """Generate a new current prototype. The provider call (which may take seconds) runs
     outside the transaction; the write re-checks the project's state under a lock."""
@@ -341,6 +343,7 @@ def landing_page_update(*, page: LandingPage, data: dict[str, Any]) -> LandingPa
     return page
 
 
+@timed_service
 @transaction.atomic
 def landing_page_publish(*, page: LandingPage) -> LandingPage:
     page = LandingPage.objects.select_for_update().get(pk=page.pk)
@@ -383,6 +386,7 @@ class SignupResult:
 UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
 
 
+@timed_service
 def signup_create(
     *,
     page: LandingPage,

@@ -153,3 +153,48 @@ def test_a_slow_request_is_a_slow_operation(settings, client):
     settings.SLOW_OPERATION_THRESHOLD_MS = 0
     client.get("/api/monitoring/live")
     assert SlowOperationGroup.objects.filter(kind="request", name="GET /api/monitoring/live").exists()
+
+
+def test_service_calls_are_timed_per_service(settings):
+    from projects import services
+
+    settings.SLOW_OPERATION_THRESHOLD_MS = 0
+    project = ProjectFactory()
+    services.prototype_generate(project=project)
+    from monitoring import metrics
+
+    stats = metrics.group(metrics.read_window(5), "o")[("service", "projects.prototype_generate")]
+    assert stats["n"] == 1 and "err" not in stats
+    assert SlowOperationGroup.objects.filter(kind="service", name="projects.prototype_generate").exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_slow_select_served_over_http_gets_its_plan_in_the_background(settings, auth_api_client, monkeypatch):
+    import time
+
+    monkeypatch.setattr(queries, "_last_explain", 0.0)  # earlier tests used this second's EXPLAIN
+    settings.SLOW_QUERY_THRESHOLD_MS = 0
+    project = ProjectFactory(owner=auth_api_client.user)
+    started = time.perf_counter()
+    assert auth_api_client.get(f"/api/projects/{project.pk}/").status_code == 200
+    deadline = time.monotonic() + 5
+    planned = None
+    while planned is None and time.monotonic() < deadline:
+        planned = SlowQueryGroup.objects.exclude(plan="").first()
+        time.sleep(0.05)
+    assert planned is not None, "no plan was captured"
+    assert planned.sql.startswith("SELECT") and "Scan" in planned.plan and planned.plan_captured_at
+    assert time.perf_counter() - started < 5
+
+
+def test_explains_are_rate_limited_per_fingerprint_and_per_second(monkeypatch):
+    ran = []
+    monkeypatch.setattr(queries, "capture_plan", lambda *args: ran.append(args[0]) or "plan")
+    monkeypatch.setattr(queries, "_last_explain", 0.0)
+    first = queries.schedule_explain("a" * 32, "SELECT 1", (), "default")
+    assert first is not None and first.result(timeout=5) == "plan"
+    assert queries.schedule_explain("b" * 32, "SELECT 2", (), "default") is None  # same second
+    monkeypatch.setattr(queries, "_last_explain", 0.0)
+    assert queries.schedule_explain("a" * 32, "SELECT 1", (), "default") is None  # same fingerprint
+    assert queries.schedule_explain("b" * 32, "SELECT 2", (), "default") is not None
