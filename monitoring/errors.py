@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from monitoring import context
 from monitoring.models import ErrorGroup
+from monitoring.scrub import redact_text
 
 logger = logging.getLogger("monitoring.errors")
 
@@ -57,18 +58,19 @@ def record_exception(exc: BaseException, *, handled: bool, **extra: Any) -> Erro
         "handled": handled,
         **{k: v for k, v in extra.items() if isinstance(v, str | int | float | bool) or v is None},
     }
-    logger.error("%s: %s", exc_type, str(exc)[:MAX_MESSAGE_CHARS], exc_info=exc, extra={"fields": fields})
+    message = redact_text(str(exc))[:MAX_MESSAGE_CHARS]
+    logger.error("%s: %s", exc_type, message, exc_info=exc, extra={"fields": fields})
 
     now = timezone.now()
     values = {
-        "message": str(exc)[:MAX_MESSAGE_CHARS],
+        "message": message,
         "last_seen": now,
         "last_request_id": ctx.request_id if ctx else "",
         "route": (ctx.route if ctx else "") or str(extra.get("route", ""))[:300],
         "method": ctx.method if ctx else "",
         "user_id": extra.get("user_id", ctx.user_id if ctx else None),
         "project_id": extra.get("project_id", ctx.project_id if ctx else None),
-        "sample_traceback": "".join(traceback.format_exception(exc))[-MAX_TRACEBACK_CHARS:],
+        "sample_traceback": redact_text("".join(traceback.format_exception(exc)))[-MAX_TRACEBACK_CHARS:],
     }
     try:
         with transaction.atomic():

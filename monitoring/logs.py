@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from monitoring import context
+from monitoring.scrub import redact_text
 
 # Attributes every LogRecord has; anything else on a record came from `extra=` and is logged.
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "fields"}
@@ -26,12 +27,14 @@ class ContextFilter(logging.Filter):
 
 
 class JsonFormatter(logging.Formatter):
+    """One JSON object per line; bearer tokens and `password=...` pairs are redacted."""
+
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
             "ts": datetime.fromtimestamp(record.created, tz=UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": redact_text(record.getMessage()),
         }
         for name, value in vars(record).items():
             if name not in _STANDARD and not name.startswith("_"):
@@ -39,7 +42,7 @@ class JsonFormatter(logging.Formatter):
         entry.update(getattr(record, "fields", None) or {})
         if record.exc_info:
             entry["exc_type"] = record.exc_info[0].__name__ if record.exc_info[0] else None
-            entry["traceback"] = self.formatException(record.exc_info)
+            entry["traceback"] = redact_text(self.formatException(record.exc_info))
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 

@@ -198,3 +198,17 @@ def test_explains_are_rate_limited_per_fingerprint_and_per_second(monkeypatch):
     monkeypatch.setattr(queries, "_last_explain", 0.0)
     assert queries.schedule_explain("a" * 32, "SELECT 1", (), "default") is None  # same fingerprint
     assert queries.schedule_explain("b" * 32, "SELECT 2", (), "default") is not None
+
+
+def test_secrets_in_an_exception_never_reach_the_group_or_the_log_line():
+    try:
+        raise ValueError("upstream said: Authorization: Bearer eyJhbGciOi.secret.part and password=hunter2hunter2")
+    except ValueError as exc:
+        group = log_error(exc)
+        record = logging.LogRecord(
+            "x", logging.ERROR, __file__, 1, "%s", (str(exc),), (type(exc), exc, exc.__traceback__)
+        )
+    line = JsonFormatter().format(record)
+    for text in (group.message, group.sample_traceback, line):
+        assert "eyJhbGciOi" not in text and "hunter2" not in text
+        assert "[Filtered]" in text
