@@ -53,6 +53,15 @@ def _pool() -> ThreadPoolExecutor:
         return _executor
 
 
+def drain(timeout: float = 10.0) -> None:
+    """Wait for alerts being delivered (graceful shutdown, tests), then start afresh."""
+    global _executor
+    with _lock:
+        executor, _executor = _executor, None
+    if executor is not None:
+        executor.shutdown(wait=True, cancel_futures=False)
+
+
 def _first_in_window(channel: str, rule: str) -> bool:
     """True for the first caller per rule per dedup window, across processes."""
     from mvpvalidator.cache import CacheUnavailable, call

@@ -2,22 +2,42 @@
 
 `ok` means working; `degraded` means serving with reduced capacity (the platform keeps
 answering); `down` means a request that needs this part will fail.
+
+`report()` is what the endpoint serves. The checks run concurrently, each bounded by
+`HEALTH_CHECK_TIMEOUT_SECONDS`, so the answer comes back within about that time even when a
+dependency hangs; the report is kept in process memory for `HEALTH_CACHE_SECONDS`, so a probe
+hammering the endpoint costs at most one round of checks per few seconds per process.
 """
 
+import logging
+import os
+import threading
 import time
 import uuid
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_for
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, connection
+from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
+from monitoring import metrics
 from mvpvalidator import cache as app_cache
 from mvpvalidator.db import pool_stats
 
+logger = logging.getLogger(__name__)
+
 Status = Literal["ok", "degraded", "down"]
 _RANK: dict[str, int] = {"ok": 0, "degraded": 1, "down": 2}
+
+# Building the migration loader reads every migration module: keep its answer this long.
+MIGRATIONS_CACHE_SECONDS = 60.0
+MAX_LISTED_MIGRATIONS = 10
 
 
 @dataclass
@@ -83,12 +103,206 @@ def check_pool() -> CheckResult:
     return _timed(run)
 
 
+_migrations_state: tuple[float, list[str]] | None = None  # (monotonic time, unapplied names)
+
+
+def _unapplied_migrations() -> list[str]:
+    """`app_label.name` of every migration not yet applied, in the order migrate would run them."""
+    executor = MigrationExecutor(connection)
+    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    return [f"{migration.app_label}.{migration.name}" for migration, _backwards in plan]
+
+
+def check_migrations() -> CheckResult:
+    """Every migration applied; otherwise `degraded` with the first few pending. The answer is
+    kept for a minute because building the loader costs tens of milliseconds."""
+
+    def run() -> tuple[Status, dict[str, Any]]:
+        global _migrations_state
+        state = _migrations_state
+        if state is None or time.monotonic() - state[0] >= MIGRATIONS_CACHE_SECONDS:
+            try:
+                unapplied = _unapplied_migrations()
+            except DatabaseError as exc:  # the database check reports the outage itself
+                return "degraded", {"error": type(exc).__name__}
+            state = _migrations_state = (time.monotonic(), unapplied)
+        unapplied = state[1]
+        if unapplied:
+            return "degraded", {"unapplied": len(unapplied), "migrations": unapplied[:MAX_LISTED_MIGRATIONS]}
+        return "ok", {"unapplied": 0}
+
+    return _timed(run)
+
+
+# --- Running the checks -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Check:
+    name: str
+    run: Callable[[], CheckResult]
+    uses_db: bool
+    failing: Status  # what a timeout or a crash of this check reports
+
+
+def _checks() -> tuple[_Check, ...]:
+    """The checks, in report order. Built per call so a replaced check function is picked up.
+    Only the database can make the platform `down`; everything else degrades it."""
+    return (
+        _Check("database", check_database, uses_db=True, failing="down"),
+        _Check("pool", check_pool, uses_db=False, failing="degraded"),
+        _Check("cache", check_cache, uses_db=False, failing="degraded"),
+        _Check("migrations", check_migrations, uses_db=True, failing="degraded"),
+    )
+
+
+# One thread per check is enough: a check still running from an earlier round is waited on
+# again instead of being started twice, so a hung dependency never piles up threads or queues.
+_WORKERS = 4
+_executor: ThreadPoolExecutor | None = None
+_executor_pid: int | None = None
+_inflight: dict[str, Future[CheckResult]] = {}
+_executor_lock = threading.Lock()
+
+
+def _pool() -> ThreadPoolExecutor:
+    """This process's executor. A forked worker inherits the parent's executor object but none
+    of its threads, so a new pid gets a new executor."""
+    global _executor, _executor_pid
+    pid = os.getpid()
+    if _executor is None or _executor_pid != pid:
+        _executor = ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="health-check")
+        _executor_pid = pid
+        _inflight.clear()
+    return _executor
+
+
+def _in_thread(run: Callable[[], CheckResult]) -> CheckResult:
+    try:
+        return run()
+    finally:
+        # The ORM opened a connection for this thread: close it (back to the pool on
+        # PostgreSQL) so idle health threads hold no database connection between rounds.
+        connection.close()
+
+
+def _submit(check: _Check) -> Future[CheckResult]:
+    with _executor_lock:
+        executor = _pool()
+        running = _inflight.get(check.name)
+        if running is not None and not running.done():
+            return running
+        future = executor.submit(_in_thread, check.run)
+        _inflight[check.name] = future
+        return future
+
+
+def _runs_inline(check: _Check, timeout: float) -> bool:
+    """Whether `check` runs in the calling thread (unbounded) rather than in the pool.
+
+    A timeout of 0 or less turns the pool off. Otherwise only checks that use the database run
+    inline, and only when the database is in-memory SQLite (the embedded test database): such a
+    database lives inside the calling thread's connection, so a pool thread's own connection
+    would see another, empty database or block on this connection's open test transaction. An
+    in-memory database cannot hang on the network, so nothing is lost by not bounding it. Every
+    real database (PostgreSQL, a SQLite file) is checked from the pool on its own connection.
+    """
+    if timeout <= 0:
+        return True
+    return check.uses_db and connection.vendor == "sqlite" and connection.is_in_memory_db()
+
+
+def _failed(check: _Check, exc: Exception) -> CheckResult:
+    """A broken check is reported, never raised: the health endpoint must answer."""
+    logger.warning("health check %s failed", check.name, exc_info=exc)
+    return CheckResult(status=check.failing, latency_ms=0.0, detail={"error": type(exc).__name__})
+
+
+def _run_inline(check: _Check) -> CheckResult:
+    try:
+        return check.run()
+    except Exception as exc:  # noqa: BLE001 - reported as the check's failure, with a log line
+        return _failed(check, exc)
+
+
+def _collect(check: _Check, future: Future[CheckResult], timeout: float) -> CheckResult:
+    if not future.done():
+        return CheckResult(
+            status=check.failing,
+            latency_ms=round(timeout * 1000, 2),
+            detail={"error": f"timeout after {timeout:g}s"},
+        )
+    try:
+        return future.result()
+    except Exception as exc:  # noqa: BLE001 - reported as the check's failure, with a log line
+        return _failed(check, exc)
+
+
+def _overall(results: dict[str, CheckResult]) -> Status:
+    """The worst status, except that only the database can make the platform `down`."""
+    worst: Status = "ok"
+    for name, result in results.items():
+        status: Status = "degraded" if result.status == "down" and name != "database" else result.status
+        if _RANK[status] > _RANK[worst]:
+            worst = status
+    return worst
+
+
 def run_checks() -> dict[str, Any]:
-    """Run every check; the overall status is the worst one."""
-    checks = {"database": check_database(), "pool": check_pool(), "cache": check_cache()}
-    overall = max((c.status for c in checks.values()), key=_RANK.__getitem__)
+    """Run every check now, concurrently, and return within about HEALTH_CHECK_TIMEOUT_SECONDS."""
+    timeout = float(settings.HEALTH_CHECK_TIMEOUT_SECONDS)
+    deadline = time.monotonic() + timeout
+    checks = _checks()
+    pending = {check.name: _submit(check) for check in checks if not _runs_inline(check, timeout)}
+    results = {check.name: _run_inline(check) for check in checks if check.name not in pending}
+    wait_for(pending.values(), timeout=max(0.0, deadline - time.monotonic()))
+    for check in checks:
+        if check.name in pending:
+            results[check.name] = _collect(check, pending[check.name], timeout)
+    ordered = {check.name: results[check.name] for check in checks}
     return {
-        "status": overall,
+        "status": _overall(ordered),
         "checked_at": timezone.now().isoformat(),
-        "checks": {name: asdict(result) for name, result in checks.items()},
+        "checks": {name: asdict(result) for name, result in ordered.items()},
     }
+
+
+# --- The cached report --------------------------------------------------------------------------
+
+_report_lock = threading.Lock()
+# (monotonic time, the cache breaker's state after the round, report)
+_cached_report: tuple[float, str, dict[str, Any]] | None = None
+
+
+def report() -> dict[str, Any]:
+    """The health report, at most HEALTH_CACHE_SECONDS old; `cached` says whether the checks
+    ran for this call. Concurrent callers wait for one round instead of each running their own.
+
+    A change of the cache breaker's state (read from memory, free) ends the window early: the
+    report never says the cache is fine while this process already serves around it, and it
+    says so again as soon as the breaker closes."""
+    global _cached_report
+    with _report_lock:
+        kept = _cached_report
+        if (
+            kept is not None
+            and time.monotonic() - kept[0] < float(settings.HEALTH_CACHE_SECONDS)
+            and kept[1] == app_cache.breaker.state
+        ):
+            return {**kept[2], "cached": True}
+        fresh = run_checks()
+        _cached_report = (time.monotonic(), app_cache.breaker.state, fresh)
+    # The "health-check success" KPI counts evaluations, not the cached answers.
+    metrics.record({metrics.field("h", "all", "n"): 1, metrics.field("h", "all", "ok"): int(fresh["status"] != "down")})
+    return {**fresh, "cached": False}
+
+
+def reset_cache() -> None:
+    """Forget the cached report and migration state, and stop waiting on checks still running
+    (tests; the threads finish on their own)."""
+    global _cached_report, _migrations_state
+    with _report_lock:
+        _cached_report = None
+    _migrations_state = None
+    with _executor_lock:
+        _inflight.clear()

@@ -21,10 +21,14 @@ def _clean_cache():
         cache.clear()
     app_cache.local_tier.clear()
     app_cache.stats.reset()
-    from monitoring import metrics
+    from monitoring import alerts, health, metrics
 
     metrics.reset()
+    health.reset_cache()
     yield
+    # Alerts are written by a background thread: let it finish inside this test, so no row it
+    # writes outlives the test's database state.
+    alerts.drain()
 
 
 @pytest.fixture(autouse=True)

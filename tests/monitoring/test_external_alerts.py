@@ -168,6 +168,7 @@ def test_a_slow_webhook_is_abandoned_off_the_request_path(settings, webhook):
     assert "Timeout" in AlertDelivery.objects.get().error
 
 
+@pytest.mark.django_db(transaction=True)
 def test_security_events_go_to_the_security_channel(settings, webhook):
     settings.SECURITY_WEBHOOK_URL = webhook.url
     alerts.security_event("ip_blocked:203.0.113.9", title="IP blocked", details={"ip": "203.0.113.9"})
