@@ -48,5 +48,9 @@ bench-deps:
 bench-landing: $(STAMP) bench-deps
 	$(PY) -m bench.landing
 
+.PHONY: bench-overhead
+bench-overhead: $(STAMP) bench-deps
+	$(PY) -m bench.overhead
+
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3 db.sqlite3-wal db.sqlite3-shm .pytest_cache .ruff_cache

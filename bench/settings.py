@@ -1,5 +1,20 @@
-"""Benchmark settings: the production settings plus reference views measured in the same run."""
+"""Benchmark settings: the production settings plus reference views measured in the same run.
+
+`BENCH_MIDDLEWARE=bare` serves the same views without the platform's own middleware (every
+class under `monitoring.` or `security.`), so a benchmark can measure what that layer costs;
+`full` (the default) keeps `MIDDLEWARE` exactly as the project configures it.
+"""
+
+from django.core.exceptions import ImproperlyConfigured
 
 from mvpvalidator.settings import *  # noqa: F403
+from mvpvalidator.settings import MIDDLEWARE, env_str
 
 ROOT_URLCONF = "bench.urls"
+
+PLATFORM_MIDDLEWARE_PREFIXES = ("monitoring.", "security.")
+BENCH_MIDDLEWARE = env_str("BENCH_MIDDLEWARE", "full").lower()
+if BENCH_MIDDLEWARE == "bare":
+    MIDDLEWARE = [m for m in MIDDLEWARE if not m.startswith(PLATFORM_MIDDLEWARE_PREFIXES)]
+elif BENCH_MIDDLEWARE != "full":
+    raise ImproperlyConfigured("BENCH_MIDDLEWARE must be full or bare.")

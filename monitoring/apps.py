@@ -7,7 +7,9 @@ class MonitoringConfig(AppConfig):
 
     def ready(self) -> None:
         from django.core.signals import got_request_exception
+        from django.db.backends.signals import connection_created
 
-        from monitoring import signals
+        from monitoring import queries, signals
 
         got_request_exception.connect(signals.request_failed, dispatch_uid="monitoring.request_failed")
+        connection_created.connect(queries.install, dispatch_uid="monitoring.query_timer")

@@ -4,8 +4,10 @@ Context variables, so log lines, error groups, Sentry events and security events
 name the request they belong to without threading it through every call.
 """
 
+import contextlib
 import re
-import uuid
+import secrets
+from collections.abc import Iterator
 from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,13 +30,15 @@ class RequestContext:
     query_ms: float = 0.0
     slow_queries: list[dict[str, Any]] = field(default_factory=list)
     query_durations_ms: list[float] = field(default_factory=list)
+    # Set while monitoring writes its own records, so they are not timed as the request's.
+    recording: bool = False
 
 
 _current: ContextVar[RequestContext | None] = ContextVar("monitoring_request_context", default=None)
 
 
 def new_request_id() -> str:
-    return uuid.uuid4().hex
+    return secrets.token_hex(16)
 
 
 def accept_request_id(header_value: str | None) -> str:
@@ -64,6 +68,20 @@ def bind(**values: Any) -> None:
     for name, value in values.items():
         if hasattr(ctx, name):
             setattr(ctx, name, value)
+
+
+@contextlib.contextmanager
+def own_writes() -> Iterator[None]:
+    """Monitoring's own database writes: not timed as part of the request they describe."""
+    ctx = _current.get()
+    if ctx is None or ctx.recording:
+        yield
+        return
+    ctx.recording = True
+    try:
+        yield
+    finally:
+        ctx.recording = False
 
 
 def request_id() -> str:

@@ -73,7 +73,7 @@ def record_exception(exc: BaseException, *, handled: bool, **extra: Any) -> Erro
         "sample_traceback": redact_text("".join(traceback.format_exception(exc)))[-MAX_TRACEBACK_CHARS:],
     }
     try:
-        with transaction.atomic():
+        with context.own_writes(), transaction.atomic():
             updated = ErrorGroup.objects.filter(fingerprint=fp).update(count=F("count") + 1, **values)
             if not updated:
                 try:

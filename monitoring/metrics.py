@@ -10,6 +10,7 @@ Field names are `<series>|<label>|...|<stat>`; one place (this module) builds th
 """
 
 import atexit
+import functools
 import os
 import threading
 import time
@@ -192,18 +193,28 @@ def record(counts: dict[str, int], *, at: float | None = None) -> None:
     _ensure_flusher()
 
 
+@functools.lru_cache(maxsize=8192)
+def _names(prefix: tuple[str, ...]) -> tuple[str, str, str, tuple[str, ...]]:
+    # Built once per label set (route patterns are few), not on every request.
+    base = field(*prefix)
+    return (
+        base + SEP + "n",
+        base + SEP + "us",
+        base + SEP + "err",
+        tuple(f"{base}{SEP}b{i}" for i in range(histogram.SIZE)),
+    )
+
+
 def observe(prefix: tuple[str, ...], ms: float, *, errors: int = 0, extra: dict[str, int] | None = None) -> None:
     """Count one timed event under `prefix`: n, errors, total time (µs) and its histogram bucket."""
-    counts = {
-        field(*prefix, "n"): 1,
-        field(*prefix, "us"): int(ms * 1000),
-        field(*prefix, f"b{histogram.bucket_of(ms)}"): 1,
-    }
+    n_name, us_name, err_name, buckets = _names(prefix)
+    counts = {n_name: 1, us_name: int(ms * 1000), buckets[histogram.bucket_of(ms)]: 1}
     if errors:
-        counts[field(*prefix, "err")] = errors
+        counts[err_name] = errors
     if extra:
+        base = n_name[:-2]
         for stat, n in extra.items():
-            counts[field(*prefix, stat)] = n
+            counts[base + SEP + stat] = n
     record(counts)
 
 

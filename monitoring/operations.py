@@ -36,7 +36,7 @@ def record_slow(kind: str, name: str, ms: float) -> None:
     now = timezone.now()
     request_id = context.request_id()
     try:
-        with transaction.atomic():
+        with context.own_writes(), transaction.atomic():
             updated = SlowOperationGroup.objects.filter(kind=kind, name=name[:300]).update(
                 count=F("count") + 1,
                 total_ms=F("total_ms") + ms,

@@ -71,7 +71,7 @@ class QueryTimer:
         finally:
             elapsed_ms = (time.perf_counter() - started) * 1000
             request = context.current()
-            if request is not None:
+            if request is not None and not request.recording:
                 request.query_count += 1
                 request.query_ms += elapsed_ms
                 request.query_durations_ms.append(elapsed_ms)
@@ -88,13 +88,26 @@ class QueryTimer:
                     )
 
 
+def install(sender: Any = None, connection: Any = None, **kwargs: Any) -> None:
+    """Put a `QueryTimer` on a database connection, once (`connection_created` receiver).
+
+    Installed for good rather than per request: entering `execute_wrapper` for every alias on
+    every request costs more than the timer itself, and the timer records nothing outside a
+    request or command context anyway.
+    """
+    if connection is not None and not any(isinstance(w, QueryTimer) for w in connection.execute_wrappers):
+        connection.execute_wrappers.append(QueryTimer(connection.alias))
+
+
 @contextlib.contextmanager
 def timing_queries() -> Iterator[None]:
-    """Time every query on every alias while the block runs."""
-    with contextlib.ExitStack() as stack:
-        for alias in connections:
-            stack.enter_context(connections[alias].execute_wrapper(QueryTimer(alias)))
-        yield
+    """Make sure every open connection carries the timer (connections opened later get it from
+    the `connection_created` signal)."""
+    for alias in connections:
+        conn = connections[alias]
+        if conn.connection is not None:
+            install(connection=conn)
+    yield
 
 
 def record_query_metrics(request: context.RequestContext) -> None:
@@ -116,13 +129,15 @@ def record_query_metrics(request: context.RequestContext) -> None:
 
 
 def record_slow_queries(request: context.RequestContext) -> None:
-    """Upsert the request's slow queries into their groups (after the response, outside the
-    timing wrapper). Never raises: monitoring must not break the request it watches."""
-    for slow in request.slow_queries:
-        try:
-            _upsert(slow, request.request_id)
-        except Exception:
-            logger.warning("could not record a slow query", exc_info=True)
+    """Upsert the request's slow queries into their groups (after the response; these writes
+    are not timed as the request's). Never raises: monitoring must not break what it watches."""
+    slow_queries, request.slow_queries = request.slow_queries, []
+    with context.own_writes():
+        for slow in slow_queries:
+            try:
+                _upsert(slow, request.request_id)
+            except Exception:  # a monitoring write failing is logged, not raised
+                logger.warning("could not record a slow query", exc_info=True)
 
 
 def _upsert(slow: dict[str, Any], request_id: str) -> None:
