@@ -6,4 +6,4 @@ class SecurityConfig(AppConfig):
     verbose_name = "Security and identity"
 
     def ready(self) -> None:
-        from security import signals  # noqa: F401  (connects the receivers)
+        from security import schema, signals  # noqa: F401  (receivers, OpenAPI extension)

@@ -1,0 +1,9 @@
+"""OpenAPI description of the project's authentication classes (drf-spectacular)."""
+
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
+
+
+class CachedJWTScheme(SimpleJWTScheme):
+    """The cached JWT authentication is simplejwt's bearer scheme on the wire."""
+
+    target_class = "security.authentication.CachedJWTAuthentication"
