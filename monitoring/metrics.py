@@ -233,12 +233,29 @@ def flush() -> None:
         _tally.put_back(taken)
 
 
+_periodic: list = []
+
+
+def every_flush(fn):  # type: ignore[no-untyped-def]
+    """Run `fn()` on the flusher thread after each flush (about once a second): for other
+    in-process tallies that sync with Redis the same way (the security layer's counters)."""
+    _periodic.append(fn)
+    return fn
+
+
 def _flush_loop() -> None:
     from monitoring import alerts
 
     while True:
         time.sleep(FLUSH_EVERY_SECONDS)
         flush()
+        for fn in list(_periodic):
+            try:
+                fn()
+            except Exception:
+                import logging
+
+                logging.getLogger(__name__).warning("periodic hook %r failed", fn, exc_info=True)
         alerts.maybe_evaluate()
 
 

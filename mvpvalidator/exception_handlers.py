@@ -54,6 +54,9 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     response = exception_handler(exc, context)
     if response is None:
         return None  # an unexpected error: Django's 500 handler answers (also in JSON for /api/)
+    from security import audit
+
+    audit.api_refusal(exc, context.get("request"), response)
 
     assert isinstance(exc, exceptions.APIException)
     if isinstance(exc, exceptions.ValidationError):

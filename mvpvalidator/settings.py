@@ -11,6 +11,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
+from csp.constants import NONCE as CSP_NONCE
+from csp.constants import NONE as CSP_NONE
+from csp.constants import SELF as CSP_SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -69,6 +72,7 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "security",
     "monitoring",
     "projects",
@@ -77,14 +81,18 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Outermost: the request id and timing cover everything below, errors and static files too.
     "monitoring.middleware.MonitoringMiddleware",
+    # The headers, the block list and the rate limits apply to every response, static included,
+    # so they sit above WhiteNoise (which answers static files itself).
     "django.middleware.security.SecurityMiddleware",
+    "security.middleware.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
 ROOT_URLCONF = "mvpvalidator.urls"
@@ -201,9 +209,14 @@ else:
         }
     }
 
+# django-ratelimit counts in the default cache through the circuit breaker (fails fast).
+CACHES["ratelimit"] = {"BACKEND": "security.ratelimit_cache.BreakerCache", "LOCATION": "default"}
+
 # --- Identity and sessions ------------------------------------------------------------------
 
 AUTH_USER_MODEL = "security.User"
+# Django's model backend behind the login lockout (session, admin and JWT logins alike).
+AUTHENTICATION_BACKENDS = ["security.backends.LockoutBackend"]
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
@@ -246,6 +259,23 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp 4): nothing by default, scripts and styles only from this
+# origin or carrying the response's nonce, no plugins, no framing, forms post only here.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [CSP_NONE],
+        "script-src": [CSP_SELF, CSP_NONCE],
+        "style-src": [CSP_SELF, CSP_NONCE],
+        "img-src": [CSP_SELF, "data:"],
+        "font-src": [CSP_SELF],
+        "connect-src": [CSP_SELF],
+        "manifest-src": [CSP_SELF],
+        "object-src": [CSP_NONE],
+        "base-uri": [CSP_NONE],
+        "frame-ancestors": [CSP_NONE],
+        "form-action": [CSP_SELF],
+    },
+}
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_HTTPONLY = True
@@ -301,6 +331,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "mvpvalidator.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "mvpvalidator.exception_handlers.api_exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["security.limits.EndpointThrottle"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -368,8 +399,37 @@ METRICS_TOKEN = env_str("METRICS_TOKEN")
 MAX_REQUESTS_PER_HOUR = env.int("MAX_REQUESTS_PER_HOUR", default=1000)
 RATE_LIMIT_WINDOW_MINUTES = env.int("RATE_LIMIT_WINDOW_MINUTES", default=60)
 MAX_LOGIN_ATTEMPTS = env.int("MAX_LOGIN_ATTEMPTS", default=5)
+LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
 BLOCK_DURATION_MINUTES = env.int("BLOCK_DURATION_MINUTES", default=60)
+# Strikes that put an address on the block list (within 10 min, 1 h, 1 h and 1 min).
+RATE_LIMIT_VIOLATIONS_TO_BLOCK = env.int("RATE_LIMIT_VIOLATIONS_TO_BLOCK", default=10)
+LOCKOUTS_TO_BLOCK = env.int("LOCKOUTS_TO_BLOCK", default=3)
+SCANNER_HITS_TO_BLOCK = env.int("SCANNER_HITS_TO_BLOCK", default=2)
+ERROR_BURST_TO_BLOCK = env.int("ERROR_BURST_TO_BLOCK", default=100)
+SECURITY_EVENT_RETENTION_DAYS = env.int("SECURITY_EVENT_RETENTION_DAYS", default=90)
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+# Networks never blocked nor rate limited (monitoring probes, the office).
+SECURITY_ALLOWLIST = env.list("SECURITY_ALLOWLIST", default=[])
+try:
+    from security.ip import parse_networks
+
+    TRUSTED_PROXY_NETWORKS = parse_networks(TRUSTED_PROXIES)
+    SECURITY_ALLOWLIST_NETWORKS = parse_networks(SECURITY_ALLOWLIST)
+except ValueError as exc:
+    raise ImproperlyConfigured(f"TRUSTED_PROXIES and SECURITY_ALLOWLIST take IP addresses or networks: {exc}") from exc
+
+# Per-client limits on pages and forms (django-ratelimit; fail open when Redis is away).
+RATELIMIT_USE_CACHE = "ratelimit"
+RATELIMIT_FAIL_OPEN = True
+RATE_LIMITS = {"page_view": "120/m", "signup": "10/m", "login_form": "20/m"}
+# Per-endpoint API limits: rate, what is counted (client address or user) and the policy when
+# Redis is away (`open`, `closed`, or `local`: counted in the process).
+API_THROTTLES = {
+    "token": {"rate": "10/min", "key": "ip", "when_unavailable": "local"},
+    "token_refresh": {"rate": "30/min", "key": "ip", "when_unavailable": "open"},
+    "register": {"rate": "5/hour", "key": "ip", "when_unavailable": "closed"},
+    "generate_prototype": {"rate": "20/hour", "key": "user", "when_unavailable": "open"},
+}
 
 OPENAI_API_KEY = env_str("OPENAI_API_KEY")
 OPENAI_BASE_URL = env_str("OPENAI_BASE_URL", "https://api.openai.com/v1").rstrip("/")

@@ -8,6 +8,7 @@ from monitoring.api.performance import MetricsView
 from mvpvalidator import views
 from projects import urls as public_urls
 from projects.api import urls as projects_api_urls
+from security import views as security_views
 from security.api import urls as security_api_urls
 
 api_urlpatterns = [
@@ -22,7 +23,7 @@ api_urlpatterns = [
 urlpatterns = [
     path("", views.home, name="home"),
     path("admin/", admin.site.urls),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", security_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/", include(api_urlpatterns)),
     path("p/", include(public_urls)),

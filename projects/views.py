@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from projects import selectors, services, signup_tokens
 from projects.forms import SignupForm, form_token
 from projects.models import LandingPage
+from security.limits import limit_view
 
 VISITOR_COOKIE = "mvp_vid"
 VISITOR_COOKIE_MAX_AGE = 365 * 24 * 3600
@@ -45,12 +46,14 @@ def _render_landing(request: HttpRequest, page: LandingPage, form: SignupForm, *
 
 
 @require_GET
+@limit_view("page_view", rate_setting="page_view", methods=("GET",))
 def landing_page(request: HttpRequest, slug: str) -> HttpResponse:
     page = selectors.landing_page_get_published(slug=slug)
     return _render_landing(request, page, SignupForm())
 
 
 @require_POST
+@limit_view("signup", rate_setting="signup", methods=("POST",))
 def signup(request: HttpRequest, slug: str) -> HttpResponse:
     page = selectors.landing_page_get_published(slug=slug)
     form = SignupForm(request.POST)

@@ -66,3 +66,102 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.name or self.email
+
+
+class Severity(models.TextChoices):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class EventKind(models.TextChoices):
+    LOGIN_FAILED = "login_failed"
+    LOGIN_SUCCEEDED = "login_succeeded"
+    LOCKOUT = "lockout"
+    RATE_LIMITED = "rate_limited"
+    IP_BLOCKED = "ip_blocked"
+    IP_UNBLOCKED = "ip_unblocked"
+    BLOCKED_REQUEST = "blocked_request"
+    PERMISSION_DENIED = "permission_denied"
+    INVALID_TOKEN = "invalid_token"  # noqa: S105 - an event kind, not a secret
+    SUSPICIOUS_INPUT = "suspicious_input"
+    SCANNER_PATH = "scanner_path"
+
+
+class SecurityEvent(models.Model):
+    """One security-relevant thing that happened: the audit trail the dashboard and the
+    security-stats endpoint read. No raw secrets: the path, never the query string or body."""
+
+    kind = models.CharField(max_length=30, choices=EventKind.choices)
+    severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.LOW)
+    created_at = models.DateTimeField(default=timezone.now)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user = models.ForeignKey("security.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    identifier = models.CharField(max_length=254, blank=True, help_text="The account tried, when not a user.")
+    request_id = models.CharField(max_length=128, blank=True)
+    method = models.CharField(max_length=10, blank=True)
+    path = models.CharField(max_length=500, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["-created_at"], name="secevent_created_idx"),
+            models.Index(fields=["kind", "-created_at"], name="secevent_kind_created_idx"),
+            models.Index(fields=["ip", "-created_at"], name="secevent_ip_created_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(kind__in=EventKind.values), name="secevent_kind_valid"),
+            models.CheckConstraint(condition=models.Q(severity__in=Severity.values), name="secevent_severity_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} from {self.ip or '-'} at {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+
+class BlockRule(models.TextChoices):
+    RATE_LIMIT = "rate_limit", "Repeated rate-limit violations"
+    LOCKOUT = "lockout", "Repeated login lockouts"
+    SCANNER = "scanner", "Probing scanner paths"
+    ERROR_BURST = "error_burst", "Burst of 4xx responses"
+    MANUAL = "manual", "Blocked by staff"
+
+
+class BlockedIP(models.Model):
+    """A block on an address, and the audit trail of it: why, on what evidence, by whom, until
+    when, and who lifted it. The active set is mirrored in the cache for the request path."""
+
+    ip = models.GenericIPAddressField()
+    rule = models.CharField(max_length=20, choices=BlockRule.choices)
+    reason = models.CharField(max_length=300)
+    evidence = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    created_by = models.ForeignKey("security.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by_system = models.CharField(max_length=100, blank=True, help_text="The automatic rule that blocked.")
+    unblocked_at = models.DateTimeField(null=True, blank=True)
+    unblocked_by = models.ForeignKey(
+        "security.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["ip", "-expires_at"], name="blockedip_ip_expires_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(expires_at__gt=models.F("created_at")), name="blockedip_expires_after"
+            ),
+            models.CheckConstraint(condition=models.Q(rule__in=BlockRule.values), name="blockedip_rule_valid"),
+            # At most one active (not lifted) block per address.
+            models.UniqueConstraint(
+                fields=["ip"], condition=models.Q(unblocked_at__isnull=True), name="blockedip_one_open"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ip} ({self.rule}) until {self.expires_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.unblocked_at is None and self.expires_at > timezone.now()

@@ -1,13 +1,28 @@
-"""Writes of the security app: users and tokens."""
+"""Writes of the security app: users and tokens, security events, blocks."""
 
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.functional import empty
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from monitoring import alerts, context
+from mvpvalidator import cache as app_cache
+from mvpvalidator.cache import ratelimit as rate_counters
 from mvpvalidator.exceptions import ApplicationError
-from security.models import User, normalize_email
+from security.models import BlockedIP, BlockRule, EventKind, SecurityEvent, Severity, User, normalize_email
+
+logger = logging.getLogger(__name__)
 
 DUPLICATE_EMAIL_MESSAGE = "An account with this email address already exists."
 
@@ -69,3 +84,224 @@ def user_reset_password(*, user: User, password: str) -> User:
     user.is_active = True
     user.save(update_fields=["password", "is_active"])
     return user
+
+
+# --- Security events ---------------------------------------------------------------------------
+
+HIGH_SEVERITY_ALERTS = {EventKind.IP_BLOCKED, EventKind.LOCKOUT}
+
+
+def _request_facts(request: Any) -> dict[str, Any]:
+    if request is None:
+        return {}
+    django_request = getattr(request, "_request", request)
+    user = getattr(django_request, "user", None)
+    # Never force a lazy session user just for an event: that is a query on the hot path.
+    if user is not None and hasattr(user, "_wrapped") and user._wrapped is empty:
+        user = None
+    return {
+        "ip": getattr(django_request, "client_ip", "") or None,
+        "user": user if user is not None and getattr(user, "is_authenticated", False) else None,
+        "method": (django_request.method or "")[:10],
+        "path": django_request.path[:500],
+        "user_agent": django_request.META.get("HTTP_USER_AGENT", "")[:300],
+    }
+
+
+def security_event_record(
+    *,
+    kind: str,
+    severity: str = Severity.LOW,
+    request: Any = None,
+    ip: str | None = None,
+    user: User | None = None,
+    identifier: str = "",
+    detail: dict[str, Any] | None = None,
+) -> SecurityEvent | None:
+    """Record one security event (when `ENABLE_SECURITY_LOGGING`), with the request's id, address,
+    user, path and user agent; high-severity kinds alert the security webhook. Never raises."""
+    if not settings.ENABLE_SECURITY_LOGGING:
+        return None
+    facts = _request_facts(request)
+    if ip:
+        facts["ip"] = ip
+    if user is not None:
+        facts["user"] = user
+    try:
+        event = SecurityEvent.objects.create(
+            kind=kind, severity=severity, identifier=identifier[:254], request_id=context.request_id(),
+            detail=detail or {}, **facts,
+        )  # fmt: skip
+    except Exception:
+        logger.warning("could not record security event %s", kind, exc_info=True)
+        return None
+    if severity == Severity.HIGH or kind in HIGH_SEVERITY_ALERTS:
+        alerts.security_event(
+            f"{kind}:{event.ip or event.identifier}",
+            title=f"Security: {kind.replace('_', ' ')} ({event.ip or event.identifier or '-'})",
+            details={"kind": kind, "severity": severity, "ip": event.ip, "path": event.path, **(detail or {})},
+        )
+    return event
+
+
+def once_per(key: str, seconds: int) -> bool:
+    """True for the first caller per key per period (deduplicates noisy events)."""
+    try:
+        return bool(app_cache.call(cache.add, f"sec:once:{key}", 1, seconds))
+    except app_cache.CacheUnavailable:
+        return True
+
+
+# --- Blocking ----------------------------------------------------------------------------------
+
+
+def is_allowlisted(ip: str) -> bool:
+    from security.ip import in_networks
+
+    return bool(ip) and in_networks(ip, settings.SECURITY_ALLOWLIST_NETWORKS)
+
+
+def ip_block(
+    *,
+    ip: str,
+    rule: str,
+    reason: str,
+    evidence: dict[str, Any] | None = None,
+    minutes: int | None = None,
+    by: User | None = None,
+    request: Any = None,
+) -> BlockedIP | None:
+    """Block an address for `minutes` (default `BLOCK_DURATION_MINUTES`): a database row (the
+    audit trail), the shared block list, an event and a security alert. An active block is
+    extended rather than duplicated; allow-listed networks are never blocked (returns None)."""
+    from security import blocklist
+    from security.ip import parse_networks
+
+    try:
+        parse_networks([ip])
+    except ValueError as exc:
+        raise ValidationError({"ip": ["Enter a valid IPv4 or IPv6 address."]}) from exc
+    if is_allowlisted(ip):
+        logger.info("not blocking allow-listed %s (%s)", ip, rule)
+        return None
+    now = timezone.now()
+    expires_at = now + timedelta(minutes=minutes or settings.BLOCK_DURATION_MINUTES)
+    with transaction.atomic():
+        current = BlockedIP.objects.select_for_update().filter(ip=ip, unblocked_at__isnull=True).first()
+        if current is not None and current.expires_at <= now:
+            current.unblocked_at = current.expires_at  # lapsed: close it so a new block can open
+            current.save(update_fields=["unblocked_at"])
+            current = None
+        if current is None:
+            block = BlockedIP.objects.create(
+                ip=ip, rule=rule, reason=reason[:300], evidence=evidence or {}, created_at=now, expires_at=expires_at,
+                created_by=by, created_by_system="" if by else f"auto:{rule}",
+            )  # fmt: skip
+        else:
+            block = current
+            block.expires_at = max(block.expires_at, expires_at)
+            block.evidence = {**block.evidence, "extended": {"rule": rule, "reason": reason, **(evidence or {})}}
+            block.save(update_fields=["expires_at", "evidence"])
+        transaction.on_commit(lambda: blocklist.add(ip, block.expires_at.timestamp()))
+    security_event_record(
+        kind=EventKind.IP_BLOCKED, severity=Severity.HIGH, ip=ip, user=by, request=request,
+        detail={"rule": rule, "reason": reason, "expires_at": block.expires_at.isoformat()},
+    )  # fmt: skip
+    return block
+
+
+def ip_unblock(*, ip: str, by: User | None = None) -> int:
+    """Lift every open block on an address; returns how many were lifted."""
+    from security import blocklist
+
+    with transaction.atomic():
+        lifted = BlockedIP.objects.filter(ip=ip, unblocked_at__isnull=True).update(
+            unblocked_at=timezone.now(), unblocked_by=by
+        )
+        transaction.on_commit(lambda: blocklist.remove(ip))
+    if lifted:
+        security_event_record(kind=EventKind.IP_UNBLOCKED, severity=Severity.MEDIUM, ip=ip, user=by)
+    return lifted
+
+
+def _count_towards_block(*, ip: str, rule: str, threshold: int, window_seconds: int, reason: str, request: Any) -> None:
+    """One more strike for `ip` under `rule`; at `threshold` strikes within the window, block."""
+    if not ip or is_allowlisted(ip):
+        return
+    result = rate_counters.fixed_window(
+        f"strike:{rule}:{ip}", limit=max(0, threshold - 1), window_seconds=window_seconds, fail_open=True
+    )
+    if not result.allowed and result.backend != "unavailable":
+        from security import blocklist
+
+        if blocklist.blocked_until(ip) is None:
+            ip_block(ip=ip, rule=rule, reason=reason, evidence={"strikes": threshold, "window_seconds": window_seconds},
+                     request=request)  # fmt: skip
+
+
+def rate_limit_violation(*, request: Any, scope: str) -> None:
+    ip = getattr(getattr(request, "_request", request), "client_ip", "")
+    if once_per(f"rl:{scope}:{ip}", 60):
+        security_event_record(kind=EventKind.RATE_LIMITED, severity=Severity.MEDIUM, request=request,
+                              detail={"scope": scope})  # fmt: skip
+    _count_towards_block(
+        ip=ip, rule=BlockRule.RATE_LIMIT, threshold=settings.RATE_LIMIT_VIOLATIONS_TO_BLOCK, window_seconds=600,
+        reason=f"repeated rate-limit violations ({scope})", request=request,
+    )  # fmt: skip
+
+
+def scanner_probe(*, request: Any) -> None:
+    ip = getattr(request, "client_ip", "")
+    security_event_record(kind=EventKind.SCANNER_PATH, severity=Severity.MEDIUM, request=request)
+    _count_towards_block(
+        ip=ip, rule=BlockRule.SCANNER, threshold=settings.SCANNER_HITS_TO_BLOCK, window_seconds=3600,
+        reason=f"probing scanner paths ({request.path[:100]})", request=request,
+    )  # fmt: skip
+
+
+def client_error(*, request: Any) -> None:
+    """A 4xx answered to this address: a burst of them blocks it."""
+    _count_towards_block(
+        ip=getattr(request, "client_ip", ""), rule=BlockRule.ERROR_BURST, threshold=settings.ERROR_BURST_TO_BLOCK,
+        window_seconds=60, reason="burst of 4xx responses", request=request,
+    )  # fmt: skip
+
+
+def lockout_recorded(*, request: Any, identifier: str, ip: str) -> None:
+    security_event_record(kind=EventKind.LOCKOUT, severity=Severity.MEDIUM, request=request, ip=ip or None,
+                          identifier=identifier)  # fmt: skip
+    _count_towards_block(
+        ip=ip, rule=BlockRule.LOCKOUT, threshold=settings.LOCKOUTS_TO_BLOCK, window_seconds=3600,
+        reason="repeated login lockouts", request=request,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ClearResult:
+    events: int
+    blocks: int
+
+
+def security_data_clear(*, older_than: timedelta | None, expired_blocks: bool, dry_run: bool = False) -> ClearResult:
+    """Delete events older than `older_than` and (with `expired_blocks`) block rows that are no
+    longer active. Active blocks are never deleted: lift them first."""
+    now = timezone.now()
+    events = (
+        SecurityEvent.objects.filter(created_at__lt=now - older_than) if older_than else SecurityEvent.objects.none()
+    )
+    blocks = (
+        BlockedIP.objects.filter(Q(unblocked_at__isnull=False) | Q(expires_at__lte=now))
+        if expired_blocks
+        else BlockedIP.objects.none()
+    )
+    if dry_run:
+        return ClearResult(events=events.count(), blocks=blocks.count())
+    with transaction.atomic():
+        return ClearResult(events=events.delete()[0], blocks=blocks.delete()[0])
+
+
+def blocked_request(*, request: Any) -> None:
+    """A request refused because its address is blocked: one event per address per minute."""
+    ip = getattr(request, "client_ip", "")
+    if once_per(f"blocked:{ip}", 60):
+        security_event_record(kind=EventKind.BLOCKED_REQUEST, severity=Severity.LOW, request=request)

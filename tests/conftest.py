@@ -25,6 +25,11 @@ def _clean_cache():
 
     metrics.reset()
     health.reset_cache()
+    from security import blocklist, limits, lockout
+
+    blocklist.reset()
+    limits.reset()
+    lockout.reset()
     yield
     # Alerts are written by a background thread: let it finish inside this test, so no row it
     # writes outlives the test's database state.

@@ -90,6 +90,8 @@ class ProjectArchiveView(APIView):
 
 
 class PrototypeGenerateView(APIView):
+    throttle_scope = "generate_prototype"
+
     @extend_schema(request=None, responses={201: PrototypeOutputSerializer, 409: OpenApiResponse()})
     def post(self, request: Request, pk: int) -> Response:
         prototype = services.prototype_generate(project=selectors.project_get(user=request.user, pk=pk))

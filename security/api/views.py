@@ -4,6 +4,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from rest_framework_simplejwt import views as jwt_views
 
 from security import services
 from security.api.serializers import LogoutInputSerializer, RegisterInputSerializer, UserOutputSerializer
@@ -12,6 +13,7 @@ from security.api.serializers import LogoutInputSerializer, RegisterInputSeriali
 class RegisterView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
+    throttle_scope = "register"
 
     @extend_schema(request=RegisterInputSerializer, responses={201: UserOutputSerializer})
     def post(self, request: Request) -> Response:
@@ -34,3 +36,14 @@ class MeView(APIView):
     @extend_schema(responses=UserOutputSerializer)
     def get(self, request: Request) -> Response:
         return Response(UserOutputSerializer(request.user).data)
+
+
+class TokenView(jwt_views.TokenObtainPairView):
+    """Email + password → access and refresh tokens. Behind the login lockout (429 with
+    Retry-After once `MAX_LOGIN_ATTEMPTS` fail) and a per-address limit."""
+
+    throttle_scope = "token"
+
+
+class TokenRefreshView(jwt_views.TokenRefreshView):
+    throttle_scope = "token_refresh"

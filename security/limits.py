@@ -1,0 +1,274 @@
+"""Rate limiting: a per-address global quota, tighter limits per endpoint, and the 429 answer.
+
+Three kinds of limit, each with an explicit policy when Redis is away:
+- the global quota (`MAX_REQUESTS_PER_HOUR` per `RATE_LIMIT_WINDOW_MINUTES`) on every request:
+  counted in this process's memory and synced with Redis once a second (HINCRBY of the deltas,
+  which returns the shared totals), so it costs a request no round trip; exact within a process,
+  within about a second of the other processes' traffic. Redis away: per-process counting.
+- page views and forms (`limit_view`, django-ratelimit's counters in the `ratelimit` cache, which
+  goes through the circuit breaker): fail open — a visitor must not lose a signup because Redis
+  restarted.
+- API endpoints (`EndpointThrottle`, DRF): atomic shared counters; per scope `open`, `closed` or
+  `local` (in-process counting) when Redis is away. The token endpoint counts locally, so brute
+  force stays bounded during an outage; registration fails closed.
+
+Every refusal is a 429 with `Retry-After` and `RateLimit-Limit/Remaining/Reset`, JSON under
+`/api/` and a small page elsewhere; it is a security event, and repeated refusals block the address.
+"""
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
+from django_ratelimit.core import get_usage
+from rest_framework.request import Request
+from rest_framework.throttling import BaseThrottle
+
+from mvpvalidator.cache import ratelimit as counters
+from mvpvalidator.exception_handlers import error_body
+
+_UNITS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """`10/min` → (10, 60). Raises ValueError on anything else."""
+    count, _, unit = rate.partition("/")
+    seconds = _UNITS.get(unit.strip().lower())
+    if not count.strip().isdigit() or seconds is None:
+        raise ValueError(f"{rate!r} is not a rate like 10/min")
+    return int(count), seconds
+
+
+# --- The 429 answer ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Refusal:
+    limit: int
+    remaining: int
+    retry_after: int
+    reset_after: int
+    scope: str
+
+
+def headers_for(refusal: Refusal) -> dict[str, str]:
+    return {
+        "Retry-After": str(max(1, refusal.retry_after)),
+        "RateLimit-Limit": str(refusal.limit),
+        "RateLimit-Remaining": str(max(0, refusal.remaining)),
+        "RateLimit-Reset": str(max(1, refusal.reset_after)),
+    }
+
+
+def too_many_requests(request: HttpRequest, refusal: Refusal) -> HttpResponse:
+    message = f"Too many requests. Try again in {max(1, refusal.retry_after)} seconds."
+    if request.path.startswith("/api/"):
+        response: HttpResponse = JsonResponse(
+            error_body(code="rate_limited", message=message, retry_after=max(1, refusal.retry_after)), status=429
+        )
+    else:
+        html = render_to_string("429.html", {"retry_after": max(1, refusal.retry_after)}, request=request)
+        response = HttpResponse(html, status=429)
+    for name, value in headers_for(refusal).items():
+        response[name] = value
+    return response
+
+
+def refused(request: HttpRequest, refusal: Refusal) -> None:
+    """Record a refusal: a security event, and a step towards blocking the address."""
+    from security import services
+
+    services.rate_limit_violation(request=request, scope=refusal.scope)
+
+
+# --- The global quota -------------------------------------------------------------------------
+
+
+class _GlobalCounter:
+    """Requests per address in the current window: this process's unsynced hits plus the last
+    shared total Redis returned for the address."""
+
+    MAX_ADDRESSES = 200_000  # beyond this the oldest window's tallies are simply dropped
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.window = -1
+        self.unsynced: dict[str, int] = {}
+        self.shared: dict[str, int] = {}
+
+    def _roll(self, window: int) -> None:
+        if window != self.window:
+            self.window = window
+            self.unsynced = {}
+            self.shared = {}
+
+    def hit(self, ip: str, window: int) -> int:
+        with self.lock:
+            self._roll(window)
+            if len(self.unsynced) > self.MAX_ADDRESSES:
+                self.unsynced.clear()
+            self.unsynced[ip] = self.unsynced.get(ip, 0) + 1
+            return self.shared.get(ip, 0) + self.unsynced[ip]
+
+    def sync(self) -> None:
+        from mvpvalidator.cache import CacheUnavailable, call, is_shared, raw_key, redis_client
+
+        with self.lock:
+            window, pending = self.window, self.unsynced
+            self.unsynced = {}
+        if not pending:
+            return
+        if not is_shared():
+            with self.lock:  # one process: the local tally is the truth
+                if self.window == window:
+                    for ip, n in pending.items():
+                        self.shared[ip] = self.shared.get(ip, 0) + n
+            return
+        key = raw_key(f"sec:rl:{window}")
+        seconds = window_seconds()
+
+        def send() -> list[int]:
+            pipe = redis_client().pipeline(transaction=False)
+            for ip, n in pending.items():
+                pipe.hincrby(key, ip, n)
+            pipe.expire(key, seconds + 60)
+            return pipe.execute()[:-1]
+
+        try:
+            totals = call(send)
+        except CacheUnavailable:
+            with self.lock:  # count locally until Redis is back
+                if self.window == window:
+                    for ip, n in pending.items():
+                        self.shared[ip] = self.shared.get(ip, 0) + n
+            return
+        with self.lock:
+            if self.window == window:
+                for ip, total in zip(pending, totals, strict=True):
+                    self.shared[ip] = int(total)
+
+    def reset(self) -> None:
+        with self.lock:
+            self.window = -1
+            self.unsynced = {}
+            self.shared = {}
+
+
+global_counter = _GlobalCounter()
+
+
+def window_seconds() -> int:
+    return max(1, settings.RATE_LIMIT_WINDOW_MINUTES * 60)
+
+
+def check_global(ip: str, *, now: float | None = None) -> Refusal | None:
+    """Count one request from `ip` against the global quota; a Refusal once it is spent."""
+    now = now if now is not None else time.time()
+    seconds = window_seconds()
+    window = int(now // seconds)
+    count = global_counter.hit(ip, window)
+    limit = settings.MAX_REQUESTS_PER_HOUR
+    if count <= limit:
+        return None
+    reset_after = max(1, math.ceil((window + 1) * seconds - now))
+    return Refusal(limit=limit, remaining=0, retry_after=reset_after, reset_after=reset_after, scope="global")
+
+
+# --- Page views and forms (django-ratelimit) --------------------------------------------------
+
+
+def _client_ip_key(group: str, request: HttpRequest) -> str:
+    return getattr(request, "client_ip", "") or request.META.get("REMOTE_ADDR", "")
+
+
+def limit_view(group: str, *, rate_setting: str, methods: tuple[str, ...] = ("GET", "POST")) -> Callable:
+    """Limit a Django view per client address with django-ratelimit (fail open)."""
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if settings.ENABLE_RATE_LIMITING and request.method in methods:
+                rate = settings.RATE_LIMITS[rate_setting]
+                usage = get_usage(request, group=group, key=_client_ip_key, rate=rate, method=list(methods))
+                if usage is not None and usage["should_limit"]:
+                    left = max(1, int(usage["time_left"]))
+                    refusal = Refusal(
+                        limit=usage["limit"], remaining=0, retry_after=left, reset_after=left, scope=group
+                    )
+                    refused(request, refusal)
+                    return too_many_requests(request, refusal)
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+# --- API endpoints (DRF) ----------------------------------------------------------------------
+
+_local_fallback: dict[str, tuple[int, int]] = {}  # key -> (window, count), while Redis is away
+_local_lock = threading.Lock()
+
+
+def _count_locally(key: str, limit: int, seconds: int) -> counters.RateLimitResult:
+    now = time.time()
+    window = int(now // seconds)
+    with _local_lock:
+        seen_window, count = _local_fallback.get(key, (window, 0))
+        count = (count if seen_window == window else 0) + 1
+        _local_fallback[key] = (window, count)
+    reset_after = max(1, math.ceil((window + 1) * seconds - now))
+    allowed = count <= limit
+    return counters.RateLimitResult(
+        allowed, limit, max(0, limit - count), 0 if allowed else reset_after, reset_after, "local"
+    )
+
+
+class EndpointThrottle(BaseThrottle):
+    """A DRF throttle over the shared atomic counters. Views set `throttle_scope`; the scope's
+    rate, key (client address or user) and Redis-away policy are in `settings.API_THROTTLES`."""
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        scope = getattr(view, "throttle_scope", None)
+        if not scope or not settings.ENABLE_RATE_LIMITING:
+            return True
+        config = settings.API_THROTTLES[scope]
+        limit, seconds = parse_rate(config["rate"])
+        by_user = config.get("key") == "user" and request.user and request.user.is_authenticated
+        who = f"u{request.user.pk}" if by_user else getattr(request._request, "client_ip", "") or "?"
+        key = f"api:{scope}:{who}"
+        policy = config.get("when_unavailable", "open")
+        result = counters.fixed_window(key, limit=limit, window_seconds=seconds, fail_open=policy != "closed")
+        if result.backend == "unavailable" and policy == "local":
+            result = _count_locally(key, limit, seconds)
+        self.refusal = None
+        if result.allowed:
+            return True
+        self.refusal = Refusal(
+            limit=limit,
+            remaining=0,
+            retry_after=max(1, result.retry_after),
+            reset_after=result.reset_after,
+            scope=scope,
+        )
+        request._request.ratelimit_refusal = self.refusal
+        refused(request._request, self.refusal)
+        return False
+
+    def wait(self) -> float | None:
+        refusal = getattr(self, "refusal", None)
+        return float(refusal.retry_after) if refusal else None
+
+
+def reset() -> None:
+    """Forget every in-process counter (tests)."""
+    global_counter.reset()
+    with _local_lock:
+        _local_fallback.clear()

@@ -1,0 +1,114 @@
+"""Login lockout, for the session login and the JWT token endpoint alike (both authenticate
+through `security.backends.LockoutBackend`).
+
+An attempt is counted *before* the password is checked, with an atomic increment per account
+and per client address; once either count passes `MAX_LOGIN_ATTEMPTS` within
+`LOGIN_LOCKOUT_MINUTES`, further attempts are refused with 429 without checking anything. So a
+burst of parallel wrong guesses gets at most `MAX_LOGIN_ATTEMPTS` of them checked. A successful
+login resets both counts; otherwise they lapse with the window. When Redis is away the counts
+are kept in this process, so guessing stays bounded during an outage.
+"""
+
+import contextlib
+import hashlib
+import math
+import threading
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from rest_framework.exceptions import Throttled
+
+from mvpvalidator import cache as app_cache
+
+_local: dict[str, tuple[float, int]] = {}  # key -> (window end, count) while Redis is away
+_local_lock = threading.Lock()
+
+
+class LockedOut(Throttled):
+    """Too many login attempts: 429 with Retry-After (DRF answers it; the login page too)."""
+
+    default_detail = "Too many login attempts. Try again later."
+    default_code = "login_locked"
+
+    def __init__(self, wait: int) -> None:
+        super().__init__(wait=wait, detail=f"Too many login attempts. Try again in {wait} seconds.")
+        self.retry_after = wait
+
+
+def _keys(identifier: str, ip: str) -> list[str]:
+    account = hashlib.sha256(identifier.strip().lower().encode()).hexdigest()[:32]
+    keys = [f"login:acct:{account}"]
+    if ip:
+        keys.append(f"login:ip:{ip}")
+    return keys
+
+
+def _window() -> int:
+    return max(1, settings.LOGIN_LOCKOUT_MINUTES * 60)
+
+
+def _hit_shared(key: str) -> tuple[int, int]:
+    """(count after this attempt, seconds left in its window), atomically."""
+    seconds = _window()
+    if app_cache.is_shared():
+
+        def hit() -> tuple[int, int]:
+            from mvpvalidator.cache import raw_key, redis_client
+
+            pipe = redis_client().pipeline(transaction=True)
+            pipe.incr(raw_key(key))
+            pipe.expire(raw_key(key), seconds, nx=True)
+            pipe.ttl(raw_key(key))
+            count, _, ttl = pipe.execute()
+            return int(count), int(ttl) if ttl and ttl > 0 else seconds
+
+        return app_cache.call(hit)
+    cache.add(key, 0, seconds)
+    return int(cache.incr(key)), seconds
+
+
+def _hit_local(key: str) -> tuple[int, int]:
+    now = time.monotonic()
+    with _local_lock:
+        ends, count = _local.get(key, (now + _window(), 0))
+        if ends <= now:
+            ends, count = now + _window(), 0
+        count += 1
+        _local[key] = (ends, count)
+    return count, max(1, math.ceil(ends - now))
+
+
+def attempt(*, identifier: str, ip: str) -> int | None:
+    """Count one login attempt; the seconds to wait when it must be refused, else None."""
+    refuse_for = 0
+    for key in _keys(identifier, ip):
+        try:
+            count, left = _hit_shared(key)
+        except app_cache.CacheUnavailable:
+            count, left = _hit_local(key)
+        if count > settings.MAX_LOGIN_ATTEMPTS:
+            refuse_for = max(refuse_for, left)
+    return refuse_for or None
+
+
+def first_refusal(*, identifier: str, ip: str) -> bool:
+    """Whether this refusal starts a lockout (one event and strike per lockout, not per try)."""
+    try:
+        return bool(app_cache.call(cache.add, f"login:locked:{_keys(identifier, ip)[0]}", 1, _window()))
+    except app_cache.CacheUnavailable:
+        return True
+
+
+def succeeded(*, identifier: str, ip: str) -> None:
+    keys = _keys(identifier, ip)
+    with contextlib.suppress(app_cache.CacheUnavailable):
+        app_cache.call(cache.delete_many, keys)
+    with _local_lock:
+        for key in keys:
+            _local.pop(key, None)
+
+
+def reset() -> None:
+    with _local_lock:
+        _local.clear()

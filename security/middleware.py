@@ -1,0 +1,88 @@
+"""The security middleware: client address, block list, global rate limit, scanner paths,
+4xx bursts, and the headers Django's own middleware does not set.
+
+The common path costs no network round trip: the block list and the global quota are kept in
+this process's memory and synced with Redis in the background (see `blocklist` and `limits`).
+"""
+
+import re
+from collections.abc import Callable
+from functools import lru_cache
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseNotFound, JsonResponse
+
+from monitoring import context
+from mvpvalidator.exception_handlers import error_body
+from security import blocklist, limits, services
+from security.ip import client_ip, in_networks
+
+# Paths no visitor of this platform asks for, and every vulnerability scanner does.
+SCANNER_PATH = re.compile(
+    r"^/(?:wp-admin|wp-login\.php|wp-content|wp-includes|xmlrpc\.php|\.env|\.git(?:/|$)|\.svn|\.hg/|\.aws|\.ssh|"
+    r"\.htaccess|\.DS_Store|phpmyadmin|pma/|myadmin|cgi-bin/|server-status|vendor/phpunit|boaform|actuator|"
+    r"HNAP1|config\.php|admin\.php|setup\.php|shell|etc/passwd)",
+    re.IGNORECASE,
+)
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=()"
+)
+_BLOCKED_HTML = (
+    b"<!doctype html><html lang=en><meta charset=utf-8><title>Blocked</title>"
+    b"<h1>Access blocked</h1><p>Requests from your address are blocked for a while.</p></html>"
+)
+
+
+@lru_cache(maxsize=8192)
+def _allowlisted(ip: str) -> bool:
+    return bool(ip) and in_networks(ip, settings.SECURITY_ALLOWLIST_NETWORKS)
+
+
+def blocked_response(request: HttpRequest, until: float) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        response: HttpResponse = JsonResponse(
+            error_body(code="ip_blocked", message="Requests from your address are blocked for a while."), status=403
+        )
+    else:
+        response = HttpResponse(_BLOCKED_HTML, status=403, content_type="text/html; charset=utf-8")
+    return response
+
+
+class SecurityMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.trusted = settings.TRUSTED_PROXY_NETWORKS
+        self.limiting = settings.ENABLE_RATE_LIMITING
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        ip = client_ip(request.META, self.trusted)
+        request.client_ip = ip  # type: ignore[attr-defined]
+        context.bind(client_ip=ip)
+        response = self._guard(request, ip)
+        if response is None:
+            response = self.get_response(request)
+            status = response.status_code
+            if 400 <= status < 500 and status != 429 and not _allowlisted(ip):
+                services.client_error(request=request)
+        response.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+        response.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        return response
+
+    def _guard(self, request: HttpRequest, ip: str) -> HttpResponse | None:
+        until = blocklist.blocked_until(ip)
+        if until is not None:
+            services.blocked_request(request=request)
+            return blocked_response(request, until)
+        if _allowlisted(ip):
+            return None
+        if self.limiting:
+            refusal = limits.check_global(ip)
+            if refusal is not None:
+                limits.refused(request, refusal)
+                return limits.too_many_requests(request, refusal)
+        if SCANNER_PATH.match(request.path):
+            services.scanner_probe(request=request)
+            if request.path.startswith("/api/"):
+                return JsonResponse(error_body(code="not_found", message="Not found."), status=404)
+            return HttpResponseNotFound(b"Not found", content_type="text/plain; charset=utf-8")
+        return None
