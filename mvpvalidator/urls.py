@@ -15,6 +15,7 @@ api_urlpatterns = [
     path("auth/", include(security_api_urls.auth_urlpatterns)),
     path("users/", include(security_api_urls.user_urlpatterns)),
     path("monitoring/", include(monitoring_api_urls)),
+    path("monitoring/", include(security_api_urls.monitoring_urlpatterns)),
     path("", include(projects_api_urls)),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

@@ -65,7 +65,7 @@ def _lock(project: Project) -> Project:
 def _clean_list(values: Any, *, max_items: int, max_length: int) -> list[str]:
     if not isinstance(values, list):
         raise ValidationError("Must be a list of strings.")
-    cleaned = [sanitize_text(str(v), max_length=max_length) for v in values[:max_items]]
+    cleaned = [sanitize_text(str(v), max_length=max_length, field="list") for v in values[:max_items]]
     return [v for v in cleaned if v]
 
 
@@ -82,7 +82,7 @@ def _clean_tiers(tiers: Any) -> list[dict[str, Any]]:
             raise ValidationError("A pricing tier's price must be a number.") from exc
         cleaned.append(
             {
-                "name": sanitize_text(str(tier.get("name", "")), max_length=40),
+                "name": sanitize_text(str(tier.get("name", "")), max_length=40, field="pricing_tiers"),
                 "price": str(price),
                 "period": sanitize_text(str(tier.get("period", "")), max_length=20),
                 "features": _clean_list(tier.get("features", []), max_items=8, max_length=140),
@@ -98,7 +98,7 @@ def _clean_project_fields(data: dict[str, Any]) -> dict[str, Any]:
     cleaned = dict(data)
     for name in ("name", "idea_description", "target_audience"):
         if name in cleaned:
-            cleaned[name] = sanitize_text(cleaned[name])
+            cleaned[name] = sanitize_text(cleaned[name], field=name)
     return cleaned
 
 
@@ -256,9 +256,11 @@ def _clean_page_fields(data: dict[str, Any]) -> dict[str, Any]:
     cleaned = dict(data)
     for name, length in (("headline", 120), ("subheadline", 240), ("cta_text", 60), ("qualifying_question", 200)):
         if name in cleaned:
-            cleaned[name] = sanitize_text(cleaned[name], max_length=length)
+            cleaned[name] = sanitize_text(cleaned[name], max_length=length, field=name)
     if "value_proposition" in cleaned:
-        cleaned["value_proposition"] = sanitize_html(cleaned["value_proposition"], max_length=2000)
+        cleaned["value_proposition"] = sanitize_html(
+            cleaned["value_proposition"], max_length=2000, field="value_proposition"
+        )
     if "features" in cleaned:
         cleaned["features"] = _clean_list(cleaned["features"], max_items=8, max_length=140)
     if "pricing_tiers" in cleaned:
@@ -414,8 +416,8 @@ def signup_create(
         landing_page=page,
         project_id=page.project_id,
         email=normalize_email(email),
-        name=sanitize_text(name, max_length=120),
-        qualifying_answer=sanitize_text(qualifying_answer, max_length=500),
+        name=sanitize_text(name, max_length=120, field="signup_name"),
+        qualifying_answer=sanitize_text(qualifying_answer, max_length=500, field="qualifying_answer"),
         referrer=sanitize_text(referrer, max_length=500),
         consent=consent,
         consent_at=now if consent else None,

@@ -1,8 +1,11 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
-from security.models import User
+from security import services
+from security.models import BlockedIP, SecurityEvent, User
 
 
 class UserCreateForm(UserCreationForm):
@@ -33,3 +36,38 @@ class UserAdmin(DjangoUserAdmin):
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "name", "password1", "password2")}),)
+
+
+@admin.register(BlockedIP)
+class BlockedIPAdmin(admin.ModelAdmin):
+    list_display = ("ip", "rule", "reason", "created_at", "expires_at", "unblocked_at", "created_by_label")
+    list_filter = ("rule",)
+    search_fields = ("ip", "reason")
+    readonly_fields = [f.name for f in BlockedIP._meta.fields]
+    actions = ["unblock"]
+
+    @admin.display(description="created by")
+    def created_by_label(self, obj: BlockedIP) -> str:
+        return obj.created_by.email if obj.created_by else obj.created_by_system
+
+    @admin.action(description="Unblock the selected addresses")
+    def unblock(self, request: HttpRequest, queryset: QuerySet[BlockedIP]) -> None:
+        lifted = sum(services.ip_unblock(ip=ip, by=request.user) for ip in set(queryset.values_list("ip", flat=True)))
+        self.message_user(request, f"Lifted {lifted} block(s).")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # blocks are made by the rules or through the API, with their audit trail
+
+
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "kind", "severity", "ip", "user", "identifier", "path", "request_id")
+    list_filter = ("kind", "severity")
+    search_fields = ("ip", "identifier", "path", "request_id")
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: SecurityEvent | None = None) -> bool:
+        return False

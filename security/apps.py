@@ -6,4 +6,4 @@ class SecurityConfig(AppConfig):
     verbose_name = "Security and identity"
 
     def ready(self) -> None:
-        from security import schema, signals  # noqa: F401  (receivers, OpenAPI extension)
+        from security import checks, schema, signals  # noqa: F401  (checks, receivers, OpenAPI extension)

@@ -39,13 +39,15 @@ _RICH = Cleaner(
 )
 
 
-def sanitize_text(value: str, *, max_length: int | None = None) -> str:
+def sanitize_text(value: str, *, max_length: int | None = None, field: str = "") -> str:
     """Plain text: tags removed, entities decoded, control characters dropped, trimmed.
 
     Cleaning repeats until stable so encoded markup (`&lt;script&gt;`) goes the way of the
     literal kind. Templates autoescape the result, so what remains is shown, never run.
     """
     text = _CONTROL.sub("", value or "")
+    if field:
+        _report(text, field)
     for _ in range(4):
         cleaned = html.unescape(_PLAIN.clean(text))
         if cleaned == text:
@@ -55,9 +57,11 @@ def sanitize_text(value: str, *, max_length: int | None = None) -> str:
     return text[:max_length] if max_length is not None else text
 
 
-def sanitize_html(value: str, *, max_length: int | None = None) -> str:
+def sanitize_html(value: str, *, max_length: int | None = None, field: str = "") -> str:
     """Simple formatting: only the allow-listed tags, attributes and URL schemes survive."""
     text = _CONTROL.sub("", value or "").strip()
+    if field:
+        _report(text, field)
     if max_length is not None:
         text = text[:max_length]
     return _RICH.clean(text)
@@ -66,3 +70,10 @@ def sanitize_html(value: str, *, max_length: int | None = None) -> str:
 def contains_markup(value: str) -> bool:
     """Whether sanitising changed the text: a sign of markup or script payloads in input."""
     return sanitize_text(value) != (value or "").strip()
+
+
+def _report(value: str, field: str) -> None:
+    # Deferred import: this module stays usable without Django (the inspector records events).
+    from security.inspect import report
+
+    report(value, field=field)

@@ -1,8 +1,14 @@
-"""Reads of the identity domain."""
+"""Reads of the security domain: the authenticated identity, blocks and security figures."""
+
+from datetime import timedelta
+from typing import Any
+
+from django.db.models import Count, Max, QuerySet
+from django.utils import timezone
 
 from mvpvalidator import cache as app_cache
 from security import cache as keys
-from security.models import User
+from security.models import BlockedIP, EventKind, SecurityEvent, User
 
 # Loaded for an authenticated request and cached. The password hash is left out on purpose:
 # it never goes to the shared cache, and the instance built from the cached values treats it
@@ -24,3 +30,52 @@ def user_get_for_auth(*, user_id: int) -> User:
 
     values = app_cache.get_or_set(keys.ACCOUNT, ("auth", user_id), compute, namespaces=[keys.user_ns(user_id)])
     return User.from_db(User.objects.db, list(AUTH_FIELDS), list(values))
+
+
+# --- Security figures ---------------------------------------------------------------------------
+
+STATS_WINDOWS: dict[str, int] = {"1h": 60, "24h": 24 * 60, "7d": 7 * 24 * 60}
+
+
+def active_blocks() -> QuerySet[BlockedIP]:
+    return BlockedIP.objects.filter(unblocked_at__isnull=True, expires_at__gt=timezone.now()).order_by("-created_at")
+
+
+def security_stats(window: str = "24h") -> dict[str, Any]:
+    """Blocked addresses, events by kind and severity, top offenders and recent lockouts, for
+    `GET /api/monitoring/security-stats` and the dashboard."""
+    since = timezone.now() - timedelta(minutes=STATS_WINDOWS[window])
+    events = SecurityEvent.objects.filter(created_at__gte=since)
+    by_kind = dict(events.values_list("kind").annotate(n=Count("id")).order_by())
+    by_severity = dict(events.values_list("severity").annotate(n=Count("id")).order_by())
+    offenders = list(
+        events.exclude(ip__isnull=True)
+        .values("ip")
+        .annotate(events=Count("id"), last_seen=Max("created_at"))
+        .order_by("-events", "ip")[:10]
+    )
+    blocks = [
+        {
+            "ip": b.ip,
+            "rule": b.rule,
+            "reason": b.reason,
+            "evidence": b.evidence,
+            "created_at": b.created_at,
+            "expires_at": b.expires_at,
+            "created_by": b.created_by.email if b.created_by else b.created_by_system,
+        }
+        for b in active_blocks().select_related("created_by")[:100]
+    ]
+    lockouts = list(
+        events.filter(kind=EventKind.LOCKOUT).values("ip", "identifier", "created_at").order_by("-created_at")[:20]
+    )
+    return {
+        "window": window,
+        "blocked_ips": blocks,
+        "blocked_count": len(blocks),
+        "events_total": sum(by_kind.values()),
+        "events_by_kind": by_kind,
+        "events_by_severity": by_severity,
+        "top_offenders": offenders,
+        "recent_lockouts": lockouts,
+    }

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from security.api import views
+from security.api import monitoring, views
 
 auth_urlpatterns = [
     path("register", views.RegisterView.as_view(), name="auth-register"),
@@ -11,4 +11,11 @@ auth_urlpatterns = [
 
 user_urlpatterns = [
     path("me", views.MeView.as_view(), name="users-me"),
+]
+
+monitoring_urlpatterns = [
+    path("security-stats", monitoring.SecurityStatsView.as_view(), name="monitoring-security-stats"),
+    path("blocked-ips", monitoring.BlockedIPsView.as_view(), name="monitoring-blocked-ips"),
+    path("blocked-ips/<str:ip>/unblock", monitoring.UnblockView.as_view(), name="monitoring-unblock-ip"),
+    path("clear-security-data", monitoring.ClearSecurityDataView.as_view(), name="monitoring-clear-security-data"),
 ]
