@@ -22,17 +22,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django_ratelimit.core import get_usage
-from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
 from mvpvalidator.cache import ratelimit as counters
-from mvpvalidator.exception_handlers import error_body
+
+if TYPE_CHECKING:
+    from rest_framework.request import Request
 
 _UNITS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
 
@@ -68,6 +69,10 @@ def headers_for(refusal: Refusal) -> dict[str, str]:
 
 
 def too_many_requests(request: HttpRequest, refusal: Refusal) -> HttpResponse:
+    # Imported here: the error shape lives next to DRF's views, which import this module's
+    # throttle through DEFAULT_THROTTLE_CLASSES.
+    from mvpvalidator.exception_handlers import error_body
+
     message = f"Too many requests. Try again in {max(1, refusal.retry_after)} seconds."
     if request.path.startswith("/api/"):
         response: HttpResponse = JsonResponse(
@@ -196,7 +201,9 @@ def limit_view(group: str, *, rate_setting: str, methods: tuple[str, ...] = ("GE
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if settings.ENABLE_RATE_LIMITING and request.method in methods:
                 rate = settings.RATE_LIMITS[rate_setting]
-                usage = get_usage(request, group=group, key=_client_ip_key, rate=rate, method=list(methods))
+                usage = get_usage(
+                    request, group=group, key=_client_ip_key, rate=rate, method=list(methods), increment=True
+                )
                 if usage is not None and usage["should_limit"]:
                     left = max(1, int(usage["time_left"]))
                     refusal = Refusal(
@@ -235,7 +242,7 @@ class EndpointThrottle(BaseThrottle):
     """A DRF throttle over the shared atomic counters. Views set `throttle_scope`; the scope's
     rate, key (client address or user) and Redis-away policy are in `settings.API_THROTTLES`."""
 
-    def allow_request(self, request: Request, view: Any) -> bool:
+    def allow_request(self, request: "Request", view: Any) -> bool:
         scope = getattr(view, "throttle_scope", None)
         if not scope or not settings.ENABLE_RATE_LIMITING:
             return True

@@ -88,7 +88,9 @@ def _on_commit_runs_when_the_code_commits(request, monkeypatch):
     block exits successfully, i.e. when production would have committed, and are dropped when it
     rolls back, exactly as Django does with savepoints.
     """
-    if "db" not in request.fixturenames or "transactional_db" in request.fixturenames:
+    marker = request.node.get_closest_marker("django_db")
+    marked = marker is not None and not (marker.kwargs.get("transaction") or (marker.args and marker.args[0]))
+    if ("db" not in request.fixturenames and not marked) or "transactional_db" in request.fixturenames:
         yield
         return
     request.getfixturevalue("db")

@@ -1,0 +1,435 @@
+"""The security layer from the outside: client address, headers, rate limits, automatic blocks,
+lockouts, events and the staff endpoints, refusals included."""
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from io import StringIO
+
+import httpx
+import pytest
+from django.core.management import CommandError, call_command
+from django.test import Client
+
+from mvpvalidator import cache as app_cache
+from security import lockout, services
+from security.ip import client_ip, parse_networks
+from security.models import BlockedIP, EventKind, SecurityEvent
+from tests.factories import DEFAULT_PASSWORD, ProjectFactory, UserFactory, generate_and_publish
+
+pytestmark = pytest.mark.django_db
+
+ATTACKER = "203.0.113.66"
+
+
+def from_ip(ip: str = ATTACKER, **extra) -> Client:
+    return Client(REMOTE_ADDR=ip, **extra)
+
+
+def token(client: Client, email: str, password: str):
+    return client.post("/api/auth/token", {"email": email, "password": password}, content_type="application/json")
+
+
+# --- client address ----------------------------------------------------------------------------
+
+
+def test_forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy():
+    meta = {"REMOTE_ADDR": "198.51.100.7", "HTTP_X_FORWARDED_FOR": "1.2.3.4"}
+    assert client_ip(meta, ()) == "198.51.100.7"
+    proxies = parse_networks(["10.0.0.0/8"])
+    assert client_ip(meta, proxies) == "198.51.100.7"  # the peer is not a proxy: header forged
+    behind = {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "1.2.3.4, 203.0.113.9, 10.0.0.5"}
+    assert client_ip(behind, proxies) == "203.0.113.9"  # rightmost address not a proxy
+    assert client_ip({"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "junk"}, proxies) == "10.0.0.2"
+
+
+def test_a_blocked_client_behind_a_trusted_proxy_is_refused(settings):
+    settings.TRUSTED_PROXY_NETWORKS = parse_networks(["10.0.0.0/8"])
+    services.ip_block(ip=ATTACKER, rule="manual", reason="test")
+    via_proxy = Client(REMOTE_ADDR="10.1.2.3", HTTP_X_FORWARDED_FOR=ATTACKER)
+    assert via_proxy.get("/api/monitoring/live").status_code == 403
+    forged = Client(REMOTE_ADDR="198.51.100.7", HTTP_X_FORWARDED_FOR=ATTACKER)
+    assert forged.get("/api/monitoring/live").status_code == 200
+
+
+# --- headers ------------------------------------------------------------------------------------
+
+
+def _csp(response) -> dict[str, list[str]]:
+    header = response["Content-Security-Policy"]
+    return {part.split()[0]: part.split()[1:] for part in header.split(";") if part.strip()}
+
+
+@pytest.mark.parametrize("path", ["/p/headers/", "/api/monitoring/live", "/no/such/page/", "/api/no-such-endpoint"])
+def test_every_kind_of_response_carries_the_headers(path):
+    generate_and_publish(ProjectFactory(), slug="headers")
+    response = Client().get(path, secure=True)
+    csp = _csp(response)
+    assert "'unsafe-inline'" not in csp["script-src"] and "'unsafe-eval'" not in csp["script-src"]
+    assert set(csp["script-src"]) <= {"'self'"} | {v for v in csp["script-src"] if v.startswith("'nonce-")}
+    assert csp["object-src"] == ["'none'"] and csp["frame-ancestors"] == ["'none'"]
+    assert csp["base-uri"] == ["'none'"] and csp["form-action"] == ["'self'"] and csp["default-src"] == ["'none'"]
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert response["Cross-Origin-Opener-Policy"] == "same-origin"
+    assert response["Cross-Origin-Resource-Policy"] == "same-origin"
+    assert "camera=()" in response["Permissions-Policy"]
+
+
+def test_static_files_carry_the_headers_too():
+    response = Client().get("/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui.css", secure=True)
+    assert response.status_code == 200
+    assert response["X-Frame-Options"] == "DENY" and response["X-Content-Type-Options"] == "nosniff"
+    assert "Content-Security-Policy" in response and response["Cross-Origin-Resource-Policy"] == "same-origin"
+
+
+def test_hsts_is_sent_over_https_for_a_year_with_subdomains(settings):
+    settings.SECURE_HSTS_SECONDS = 31_536_000
+    response = Client().get("/api/monitoring/live", secure=True)
+    assert response["Strict-Transport-Security"].startswith("max-age=31536000; includeSubDomains")
+    assert "Strict-Transport-Security" not in Client().get("/api/monitoring/live")
+
+
+# --- global and per-endpoint rate limits ------------------------------------------------------
+
+
+def test_global_limit_answers_429_with_retry_after_and_ratelimit_headers(settings):
+    settings.MAX_REQUESTS_PER_HOUR = 3
+    client = from_ip()
+    for _ in range(3):
+        assert client.get("/api/monitoring/live").status_code == 200
+    refused = client.get("/api/monitoring/live")
+    assert refused.status_code == 429
+    assert refused.json()["error"]["code"] == "rate_limited"
+    assert int(refused["Retry-After"]) >= 1
+    assert refused["RateLimit-Limit"] == "3" and refused["RateLimit-Remaining"] == "0"
+    page = client.get("/")
+    assert page.status_code == 429 and page["Content-Type"].startswith("text/html")
+    assert b"Too many requests" in page.content and page["Retry-After"]
+    assert from_ip("198.51.100.20").get("/api/monitoring/live").status_code == 200  # others unaffected
+    assert SecurityEvent.objects.filter(kind=EventKind.RATE_LIMITED, ip=ATTACKER).count() == 1  # one per minute
+
+
+def test_allowlisted_networks_are_never_limited_nor_blocked(settings):
+    settings.MAX_REQUESTS_PER_HOUR = 1
+    settings.SECURITY_ALLOWLIST_NETWORKS = parse_networks(["192.0.2.0/24"])
+    from security import middleware
+
+    middleware._allowlisted.cache_clear()
+    client = from_ip("192.0.2.10")
+    for _ in range(5):
+        assert client.get("/api/monitoring/live").status_code == 200
+    assert services.ip_block(ip="192.0.2.10", rule="manual", reason="nope") is None
+    assert client.get("/.env").status_code == 404
+    assert client.get("/.env").status_code == 404
+    assert not BlockedIP.objects.exists()
+    middleware._allowlisted.cache_clear()
+
+
+def test_token_endpoint_is_throttled_per_address(settings):
+    settings.API_THROTTLES = {**settings.API_THROTTLES, "token": {"rate": "3/min", "key": "ip"}}
+    settings.MAX_LOGIN_ATTEMPTS = 100
+    client = from_ip()
+    for _ in range(3):
+        assert token(client, "nobody@example.com", "wrong-password-1").status_code == 401
+    refused = token(client, "nobody@example.com", "wrong-password-1")
+    assert refused.status_code == 429 and refused["Retry-After"] and refused["RateLimit-Limit"] == "3"
+    assert refused.json()["error"]["code"] == "throttled"
+
+
+def test_register_is_throttled(settings):
+    settings.API_THROTTLES = {**settings.API_THROTTLES, "register": {"rate": "2/hour", "key": "ip"}}
+    client = from_ip()
+    for n in range(2):
+        body = {"email": f"r{n}@example.com", "password": "a-long-unusual-passphrase-42", "name": "R"}
+        assert client.post("/api/auth/register", body, content_type="application/json").status_code == 201
+    body = {"email": "r9@example.com", "password": "a-long-unusual-passphrase-42", "name": "R"}
+    assert client.post("/api/auth/register", body, content_type="application/json").status_code == 429
+
+
+def test_landing_page_views_are_limited_with_a_small_html_page(settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "page_view": "2/m"}
+    generate_and_publish(ProjectFactory(), slug="limited")
+    client = from_ip()
+    assert [client.get("/p/limited/").status_code for _ in range(2)] == [200, 200]
+    refused = client.get("/p/limited/")
+    assert refused.status_code == 429 and b"Too many requests" in refused.content
+    assert int(refused["Retry-After"]) >= 1 and refused["RateLimit-Limit"] == "2"
+
+
+@pytest.mark.redis
+def test_policies_when_redis_is_away(settings, monkeypatch):
+    """Registration fails closed, page views fail open, the token endpoint counts in-process."""
+    settings.API_THROTTLES = {
+        **settings.API_THROTTLES,
+        "token": {"rate": "2/min", "key": "ip", "when_unavailable": "local"},
+        "register": {"rate": "5/hour", "key": "ip", "when_unavailable": "closed"},
+    }
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "page_view": "1/m"}
+    settings.MAX_LOGIN_ATTEMPTS = 100
+    generate_and_publish(ProjectFactory(), slug="outage")
+    monkeypatch.setattr(app_cache.breaker, "allow", lambda: False)  # as if the breaker were open
+    client = from_ip()
+    body = {"email": "x@example.com", "password": "a-long-unusual-passphrase-42", "name": "X"}
+    assert client.post("/api/auth/register", body, content_type="application/json").status_code == 429
+    assert [client.get("/p/outage/").status_code for _ in range(3)] == [200, 200, 200]
+    statuses = [token(client, "nobody@example.com", "wrong-password-1").status_code for _ in range(3)]
+    assert statuses == [401, 401, 429]
+
+
+# --- automatic blocking -------------------------------------------------------------------------
+
+
+def test_scanner_paths_block_the_address_with_an_audit_row(settings):
+    client = from_ip(HTTP_USER_AGENT="sqlmap/1.7")
+    assert client.get("/.env").status_code == 404
+    assert client.get("/wp-admin/setup-config.php").status_code == 404
+    blocked = client.get("/api/monitoring/live")
+    assert blocked.status_code == 403 and blocked.json()["error"]["code"] == "ip_blocked"
+    assert client.get("/").status_code == 403
+    block = BlockedIP.objects.get(ip=ATTACKER)
+    assert block.rule == "scanner" and block.created_by_system == "auto:scanner" and block.is_active
+    assert block.evidence["strikes"] == settings.SCANNER_HITS_TO_BLOCK
+    probes = SecurityEvent.objects.filter(kind=EventKind.SCANNER_PATH, ip=ATTACKER)
+    assert probes.count() == 2 and probes.first().user_agent == "sqlmap/1.7" and probes.first().request_id
+    assert SecurityEvent.objects.filter(kind=EventKind.IP_BLOCKED, ip=ATTACKER).exists()
+    assert from_ip("198.51.100.21").get("/api/monitoring/live").status_code == 200
+
+
+def test_repeated_rate_limit_violations_block(settings):
+    settings.MAX_REQUESTS_PER_HOUR = 1
+    settings.RATE_LIMIT_VIOLATIONS_TO_BLOCK = 3
+    client = from_ip()
+    statuses = [client.get("/api/monitoring/live").status_code for _ in range(5)]
+    assert statuses == [200, 429, 429, 429, 403]
+    assert BlockedIP.objects.get(ip=ATTACKER).rule == "rate_limit"
+
+
+def test_a_burst_of_4xx_blocks(settings):
+    settings.ERROR_BURST_TO_BLOCK = 5
+    client = from_ip()
+    assert {client.get(f"/api/projects/{n}/").status_code for n in range(5)} == {401}
+    assert client.get("/api/monitoring/live").status_code == 403
+    assert BlockedIP.objects.get(ip=ATTACKER).rule == "error_burst"
+
+
+def test_repeated_lockouts_block(settings):
+    settings.MAX_LOGIN_ATTEMPTS = 1
+    settings.LOCKOUTS_TO_BLOCK = 2
+    client = from_ip()
+    assert token(client, "a@example.com", "wrong-password-1").status_code == 401
+    assert token(client, "a@example.com", "wrong-password-1").status_code == 429  # lockout of a (and the address)
+    assert token(client, "b@example.com", "wrong-password-1").status_code == 429  # lockout of b
+    assert client.get("/api/monitoring/live").status_code == 403
+    assert BlockedIP.objects.get(ip=ATTACKER).rule == "lockout"
+
+
+def test_a_block_expires(settings):
+    services.ip_block(ip=ATTACKER, rule="manual", reason="short", minutes=1)
+    block = BlockedIP.objects.get()
+    from security import blocklist
+
+    blocklist.add(ATTACKER, time.time() - 1)  # as if the minute had passed
+    BlockedIP.objects.filter(pk=block.pk).update(
+        expires_at=block.created_at + (block.expires_at - block.created_at) / 60
+    )
+    assert from_ip().get("/api/monitoring/live").status_code == 200
+
+
+# --- unblocking ---------------------------------------------------------------------------------
+
+
+def test_staff_unblock_over_the_api_and_refusals(api_client, auth_api_client, staff_api_client):
+    services.ip_block(ip=ATTACKER, rule="manual", reason="test")
+    url = f"/api/monitoring/blocked-ips/{ATTACKER}/unblock"
+    assert api_client.post(url).status_code == 401
+    assert auth_api_client.post(url).status_code == 403
+    assert from_ip().get("/api/monitoring/live").status_code == 403
+    response = staff_api_client.post(url)
+    assert response.status_code == 200 and response.json()["lifted"] == 1
+    assert from_ip().get("/api/monitoring/live").status_code == 200
+    block = BlockedIP.objects.get()
+    assert block.unblocked_by == staff_api_client.user and block.unblocked_at
+    assert staff_api_client.post(url).status_code == 404  # nothing left to lift
+    assert staff_api_client.post("/api/monitoring/blocked-ips/not-an-ip/unblock").status_code == 400
+
+
+def test_staff_block_by_hand_validates_input(staff_api_client, auth_api_client):
+    assert auth_api_client.post("/api/monitoring/blocked-ips", {"ip": ATTACKER, "reason": "x"}).status_code == 403
+    bad = staff_api_client.post("/api/monitoring/blocked-ips", {"ip": "999.1.1.1", "reason": "x"}, format="json")
+    assert bad.status_code == 400 and "ip" in bad.json()["error"]["fields"]
+    ok = staff_api_client.post("/api/monitoring/blocked-ips", {"ip": ATTACKER, "reason": "abuse report"}, format="json")
+    assert ok.status_code == 201
+    block = BlockedIP.objects.get()
+    assert block.rule == "manual" and block.created_by == staff_api_client.user
+    listed = staff_api_client.get("/api/monitoring/blocked-ips").json()["blocked_ips"]
+    assert [b["ip"] for b in listed] == [ATTACKER]
+
+
+def test_unblock_ip_command():
+    services.ip_block(ip=ATTACKER, rule="manual", reason="test")
+    out = StringIO()
+    call_command("unblock_ip", ATTACKER, stdout=out)
+    assert "unblocked" in out.getvalue()
+    assert from_ip().get("/api/monitoring/live").status_code == 200
+    with pytest.raises(CommandError, match="not an IP"):
+        call_command("unblock_ip", "10.0.0.0/8")
+
+
+def test_admin_unblock_action(client):
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    services.ip_block(ip=ATTACKER, rule="manual", reason="test")
+    client.force_login(staff)
+    block = BlockedIP.objects.get()
+    response = client.post(
+        "/admin/security/blockedip/", {"action": "unblock", "_selected_action": [block.pk]}, follow=True
+    )
+    assert response.status_code == 200
+    block.refresh_from_db()
+    assert block.unblocked_at and block.unblocked_by == staff
+    assert from_ip().get("/api/monitoring/live").status_code == 200
+
+
+# --- lockout ------------------------------------------------------------------------------------
+
+
+def test_token_lockout_after_max_failures_even_with_the_right_password(settings):
+    settings.MAX_LOGIN_ATTEMPTS = 3
+    user = UserFactory()
+    client = from_ip()
+    for _ in range(3):
+        assert token(client, user.email, "wrong-password-1").status_code == 401
+    locked = token(client, user.email, DEFAULT_PASSWORD)
+    assert locked.status_code == 429 and int(locked["Retry-After"]) >= 1
+    assert locked.json()["error"]["code"] == "login_locked"
+    # Another address is still locked out of this account (the account counter).
+    assert token(from_ip("198.51.100.30"), user.email, DEFAULT_PASSWORD).status_code == 429
+    assert SecurityEvent.objects.filter(kind=EventKind.LOCKOUT).count() == 1
+    assert SecurityEvent.objects.filter(kind=EventKind.LOGIN_FAILED, identifier=user.email).count() == 3
+
+
+def test_success_resets_the_count(settings):
+    settings.MAX_LOGIN_ATTEMPTS = 3
+    user = UserFactory()
+    client = from_ip()
+    for _ in range(2):
+        assert token(client, user.email, "wrong-password-1").status_code == 401
+    assert token(client, user.email, DEFAULT_PASSWORD).status_code == 200
+    for _ in range(3):
+        assert token(client, user.email, "wrong-password-1").status_code == 401
+    assert token(client, user.email, "wrong-password-1").status_code == 429
+
+
+def test_the_lockout_lapses_after_its_window(settings, monkeypatch):
+    settings.MAX_LOGIN_ATTEMPTS = 1
+    monkeypatch.setattr(lockout, "_window", lambda: 1)
+    user = UserFactory()
+    client = from_ip()
+    assert token(client, user.email, "wrong-password-1").status_code == 401
+    assert token(client, user.email, DEFAULT_PASSWORD).status_code == 429
+    time.sleep(1.2)
+    assert token(client, user.email, DEFAULT_PASSWORD).status_code == 200
+
+
+def test_session_login_shares_the_lockout(settings):
+    settings.MAX_LOGIN_ATTEMPTS = 2
+    user = UserFactory()
+    client = from_ip()
+    for _ in range(2):
+        response = client.post("/accounts/login/", {"username": user.email, "password": "wrong-password-1"})
+        assert response.status_code == 200  # the form again, with its error
+    locked = client.post("/accounts/login/", {"username": user.email, "password": DEFAULT_PASSWORD})
+    assert locked.status_code == 429 and locked["Retry-After"] and b"Too many requests" in locked.content
+    assert token(client, user.email, DEFAULT_PASSWORD).status_code == 429  # the same counters
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_burst_of_parallel_wrong_attempts_gets_at_most_max_checked(settings, live_server):
+    settings.MAX_LOGIN_ATTEMPTS = 5
+    settings.API_THROTTLES = {**settings.API_THROTTLES, "token": {"rate": "1000/min", "key": "ip"}}
+    user = UserFactory()
+
+    def attempt(_):
+        body = {"email": user.email, "password": "wrong-password-1"}
+        return httpx.post(f"{live_server.url}/api/auth/token", json=body, timeout=30).status_code
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        statuses = list(pool.map(attempt, range(20)))
+    assert statuses.count(401) <= 5, statuses
+    assert statuses.count(401) + statuses.count(429) == 20, statuses
+    assert token(Client(), user.email, DEFAULT_PASSWORD).status_code == 429
+
+
+# --- events, stats, clean-up --------------------------------------------------------------------
+
+
+def test_security_events_carry_the_request(auth_api_client):
+    auth_api_client.credentials(HTTP_AUTHORIZATION="Bearer not.a.token")
+    response = auth_api_client.get("/api/projects/", HTTP_X_REQUEST_ID="bad-token-request-01", HTTP_USER_AGENT="curl/8")
+    assert response.status_code == 401
+    event = SecurityEvent.objects.get(kind=EventKind.INVALID_TOKEN)
+    assert event.request_id == "bad-token-request-01" and event.ip == "127.0.0.1"
+    assert event.path == "/api/projects/" and event.user_agent == "curl/8" and event.method == "GET"
+
+
+def test_permission_denied_is_an_event(auth_api_client):
+    assert auth_api_client.get("/api/monitoring/performance").status_code == 403
+    event = SecurityEvent.objects.get(kind=EventKind.PERMISSION_DENIED)
+    assert event.user == auth_api_client.user
+
+
+def test_suspicious_input_is_an_event_and_stored_harmless(auth_api_client):
+    payload = {"name": "<script>alert(1)</script>Idea", "idea_description": "A perfectly ordinary idea.",
+               "price_point": "9.00", "business_model": "saas"}  # fmt: skip
+    response = auth_api_client.post("/api/projects/", payload, format="json")
+    assert response.status_code == 201 and "<script" not in response.json()["name"]
+    event = SecurityEvent.objects.get(kind=EventKind.SUSPICIOUS_INPUT)
+    assert event.detail["field"] == "name" and event.detail["pattern"] == "script" and event.request_id
+
+
+def test_a_block_alerts_the_security_webhook(settings, webhook):
+    settings.SECURITY_WEBHOOK_URL = webhook.url
+    services.ip_block(ip=ATTACKER, rule="manual", reason="abuse")
+    received = webhook.wait_for(1)
+    assert received and received[0]["json"]["channel"] == "security"
+    assert received[0]["json"]["details"]["ip"] == ATTACKER
+
+
+def test_security_stats_for_staff_only(api_client, auth_api_client, staff_api_client):
+    services.ip_block(ip=ATTACKER, rule="manual", reason="test")
+    from_ip("198.51.100.40").get("/.env")
+    assert api_client.get("/api/monitoring/security-stats").status_code == 401
+    assert auth_api_client.get("/api/monitoring/security-stats").status_code == 403
+    assert staff_api_client.get("/api/monitoring/security-stats?window=1y").status_code == 400
+    body = staff_api_client.get("/api/monitoring/security-stats?window=1h").json()
+    assert body["blocked_count"] == 1 and body["blocked_ips"][0]["ip"] == ATTACKER
+    assert body["events_by_kind"]["scanner_path"] == 1 and body["events_by_kind"]["ip_blocked"] == 1
+    assert {ATTACKER, "198.51.100.40"} <= {o["ip"] for o in body["top_offenders"]}
+
+
+def test_clear_security_data_endpoint_and_command(staff_api_client, auth_api_client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    old = services.security_event_record(kind=EventKind.LOGIN_FAILED, ip="198.51.100.50")
+    SecurityEvent.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=30))
+    services.security_event_record(kind=EventKind.LOGIN_FAILED, ip="198.51.100.51")
+    services.ip_block(ip=ATTACKER, rule="manual", reason="still active")
+    assert auth_api_client.post("/api/monitoring/clear-security-data", {}, format="json").status_code == 403
+    bad = staff_api_client.post("/api/monitoring/clear-security-data", {"older_than": "soon"}, format="json")
+    assert bad.status_code == 400 and "older_than" in bad.json()["error"]["fields"]
+    dry = staff_api_client.post(
+        "/api/monitoring/clear-security-data", {"older_than": "7d", "dry_run": True}, format="json"
+    )
+    assert dry.json()["events"] == 1 and SecurityEvent.objects.filter(pk=old.pk).exists()
+    done = staff_api_client.post(
+        "/api/monitoring/clear-security-data", {"older_than": "7d", "expired_blocks": True}, format="json"
+    )
+    assert done.json() == {"events": 1, "blocks": 0, "dry_run": False}
+    assert not SecurityEvent.objects.filter(pk=old.pk).exists() and BlockedIP.objects.count() == 1
+    out = StringIO()
+    call_command("clear_security_data", "--older-than", "1m", "--expired-blocks", "--dry-run", stdout=out)
+    assert "would delete" in out.getvalue()
+    with pytest.raises(CommandError, match="duration"):
+        call_command("clear_security_data", "--older-than=forever")
