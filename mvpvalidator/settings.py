@@ -85,7 +85,7 @@ MIDDLEWARE = [
     # so they sit above WhiteNoise (which answers static files itself).
     "django.middleware.security.SecurityMiddleware",
     "security.middleware.SecurityMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "security.csp.CachedCSPMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -19,6 +19,7 @@ _HASH = "sec:blocked"
 _lock = threading.Lock()
 _blocked: dict[str, float] = {}  # ip -> expiry (epoch seconds)
 _loaded = False
+_retry_at = 0.0  # after a failed first load, the request path retries at most every few seconds
 
 
 def _hash_key() -> str:
@@ -29,7 +30,7 @@ def _hash_key() -> str:
 
 def blocked_until(ip: str) -> float | None:
     """The expiry of an active block on `ip`, or None."""
-    if not _loaded:
+    if not _loaded and time.monotonic() >= _retry_at:
         sync()
     expires = _blocked.get(ip)
     if expires is None:
@@ -89,6 +90,8 @@ def sync(*, periodic: bool = False) -> None:
     if fresh is None:
         fresh = _from_database(close=periodic)
         if fresh is None:
+            global _retry_at
+            _retry_at = time.monotonic() + 5.0
             return  # keep what we have
     with _lock:
         _blocked.clear()

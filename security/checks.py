@@ -10,7 +10,7 @@ REQUIRED_MIDDLEWARE = (
     "monitoring.middleware.MonitoringMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "security.middleware.SecurityMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "security.csp.CachedCSPMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 )
 SAFE_REFERRER_POLICIES = {"no-referrer", "same-origin", "strict-origin", "strict-origin-when-cross-origin"}

@@ -58,7 +58,7 @@ def test_error_pages_score_a_plus(path):
 
 
 def test_losing_the_csp_loses_the_grade(settings):
-    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if m != "csp.middleware.CSPMiddleware"]
+    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if m != "security.csp.CachedCSPMiddleware"]
     result = score_django_response(
         Client().get("/accounts/login/", secure=True), url="https://testserver/accounts/login/"
     )

@@ -433,3 +433,24 @@ def test_clear_security_data_endpoint_and_command(staff_api_client, auth_api_cli
     assert "would delete" in out.getvalue()
     with pytest.raises(CommandError, match="duration"):
         call_command("clear_security_data", "--older-than=forever")
+
+
+def test_the_cached_policy_follows_the_settings_and_nonces_still_work(settings, rf):
+    from django.http import HttpResponse
+
+    from security.csp import CachedCSPMiddleware
+
+    first = Client().get("/api/monitoring/live")["Content-Security-Policy"]
+    settings.CONTENT_SECURITY_POLICY = {
+        "DIRECTIVES": {**settings.CONTENT_SECURITY_POLICY["DIRECTIVES"], "img-src": ["'self'"]}
+    }
+    second = Client().get("/api/monitoring/live")["Content-Security-Policy"]
+    assert "data:" in first and "data:" not in second
+
+    def view(request):
+        return HttpResponse(f"<script nonce='{request.csp_nonce}'></script>")
+
+    middleware = CachedCSPMiddleware(view)
+    response = middleware(rf.get("/"))
+    nonce = response.content.decode().split("'")[1]
+    assert f"'nonce-{nonce}'" in response["Content-Security-Policy"]
