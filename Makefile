@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint check ci clean bench-deps bench-landing
+.PHONY: run test lint check ci clean bench-deps bench-landing browser-deps
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,7 +28,7 @@ run: $(STAMP)
 	@echo ""
 	@$(PY) manage.py runserver $(HOST):$(PORT)
 
-test: $(STAMP)
+test: $(STAMP) browser-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -40,6 +40,14 @@ check: $(STAMP)
 
 ci:
 	bash .ci/run
+
+# Browser tests drive Debian's Chromium through Playwright (Playwright's own browser download
+# is not used). A no-op once chromium is installed; without root it says what is missing and
+# goes on (the browser tests then skip locally; under CI=true they fail).
+browser-deps:
+	@command -v chromium >/dev/null || { test "$$(id -u)" = 0 \
+	  && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } \
+	  || echo "browser-deps: chromium is not installed; run 'sudo make browser-deps'"
 
 # Benchmarks run a production-like stack (gunicorn, PostgreSQL, Redis) and load it with wrk.
 bench-deps:

@@ -39,6 +39,10 @@ _RICH = Cleaner(
 )
 
 
+# Each round peels one layer of HTML escaping; real text needs one or two.
+_MAX_DECODE_ROUNDS = 16
+
+
 def sanitize_text(value: str, *, max_length: int | None = None, field: str = "") -> str:
     """Plain text: tags removed, entities decoded, control characters dropped, trimmed.
 
@@ -48,11 +52,15 @@ def sanitize_text(value: str, *, max_length: int | None = None, field: str = "")
     text = _CONTROL.sub("", value or "")
     if field:
         _report(text, field)
-    for _ in range(4):
+    for _ in range(_MAX_DECODE_ROUNDS):
         cleaned = html.unescape(_PLAIN.clean(text))
         if cleaned == text:
             break
         text = cleaned
+    else:
+        # Still decoding to something new after this many layers of escaping: keep the last
+        # cleaned form escaped rather than hand back markup that one more decode produced.
+        text = _PLAIN.clean(text)
     text = text.strip()
     return text[:max_length] if max_length is not None else text
 

@@ -131,7 +131,7 @@ def platform_env(*, database_url: str, redis_url: str | None) -> dict[str, str]:
     """Production settings on loopback, from a clean environment (nothing inherited that
     would point the platform at another database, cache or provider). Without `redis_url`
     the cache is the per-process local memory."""
-    inherited = ("DJANGO_", "DATABASE_", "REDIS_", "ENABLE_", "CACHE_", "OPENAI_", "SENTRY_")
+    inherited = ("DJANGO_", "DATABASE_", "REDIS_", "ENABLE_", "CACHE_", "OPENAI_", "SENTRY_", "SECURITY_")
     env = {k: v for k, v in os.environ.items() if not k.startswith(inherited)}
     env.update(
         DJANGO_SETTINGS_MODULE="mvpvalidator.settings",
@@ -142,6 +142,9 @@ def platform_env(*, database_url: str, redis_url: str | None) -> dict[str, str]:
         DJANGO_LOG_LEVEL="WARNING",
         DATABASE_URL=database_url,
         REDIS_SOCKET_TIMEOUT_SECONDS=str(REDIS_SOCKET_TIMEOUT_SECONDS),
+        # The load comes from loopback alone; these tests are about outages, not about limiting
+        # one address (which tests/security covers).
+        SECURITY_ALLOWLIST="127.0.0.1,::1",
     )
     if redis_url:
         env["REDIS_URL"] = redis_url

@@ -51,3 +51,18 @@ def test_sanitize_html_keeps_simple_formatting_and_hardens_links():
 def test_contains_markup():
     assert contains_markup("<b>x</b>")
     assert not contains_markup("just text")
+
+
+@pytest.mark.parametrize("layers", [1, 2, 4, 5, 8, 20])
+def test_markup_escaped_many_times_is_never_decoded_into_live_markup(layers):
+    import html as html_lib
+
+    payload = "<img src=x onerror=alert(1)><script>alert(2)</script>"
+    for _ in range(layers):
+        payload = html_lib.escape(payload)
+    cleaned = sanitize_text(payload)
+    assert "<img" not in cleaned and "<script" not in cleaned  # text at most, never a tag
+
+
+def test_plain_text_with_angle_brackets_and_ampersands_survives():
+    assert sanitize_text("a < b & c > d") == "a < b & c > d"
