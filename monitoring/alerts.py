@@ -16,7 +16,6 @@ Rules:
 
 import hashlib
 import logging
-import os
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -28,6 +27,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from monitoring import context
+from monitoring.background import ProcessExecutor
 
 logger = logging.getLogger(__name__)
 
@@ -38,28 +38,18 @@ CHANNEL_SETTINGS = {
 }
 EVALUATE_EVERY_SECONDS = 30.0
 
-_executor: ThreadPoolExecutor | None = None
-_executor_pid: int | None = None
+_executor = ProcessExecutor(workers=2, name="monitoring-alerts")
 _lock = threading.Lock()
 _last_evaluation = 0.0
 
 
 def _pool() -> ThreadPoolExecutor:
-    global _executor, _executor_pid
-    with _lock:
-        if _executor is None or _executor_pid != os.getpid():
-            _executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="monitoring-alerts")
-            _executor_pid = os.getpid()
-        return _executor
+    return _executor.get()
 
 
 def drain(timeout: float = 10.0) -> None:
     """Wait for alerts being delivered (graceful shutdown, tests), then start afresh."""
-    global _executor
-    with _lock:
-        executor, _executor = _executor, None
-    if executor is not None:
-        executor.shutdown(wait=True, cancel_futures=False)
+    _executor.drain()
 
 
 def _first_in_window(channel: str, rule: str) -> bool:

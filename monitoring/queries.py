@@ -10,7 +10,6 @@ import contextlib
 import hashlib
 import logging
 import re
-import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -25,6 +24,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from monitoring import context, metrics
+from monitoring.background import ProcessExecutor
 from monitoring.models import SlowQueryGroup
 
 logger = logging.getLogger(__name__)
@@ -175,20 +175,11 @@ def _upsert(slow: dict[str, Any], request_id: str) -> None:
 
 # --- EXPLAIN off the request path ------------------------------------------------------------
 
-_explainer: ThreadPoolExecutor | None = None
-_explainer_pid: int | None = None
-_explainer_lock = threading.Lock()
+_explainer = ProcessExecutor(workers=1, name="monitoring-explain")
 
 
 def _executor() -> ThreadPoolExecutor:
-    global _explainer, _explainer_pid
-    import os
-
-    with _explainer_lock:
-        if _explainer is None or _explainer_pid != os.getpid():
-            _explainer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="monitoring-explain")
-            _explainer_pid = os.getpid()
-        return _explainer
+    return _explainer.get()
 
 
 def _may_explain(fp: str) -> bool:

@@ -2,10 +2,10 @@
 hourly rows, error / slow-query / slow-operation groups not seen since, and alerts."""
 
 from django.conf import settings
-from django.core.management.base import CommandError, CommandParser
+from django.core.management.base import CommandParser
 
 from monitoring import services
-from monitoring.durations import parse_duration
+from monitoring.durations import add_older_than_argument, older_than_option
 from monitoring.operations import MonitoredCommand
 
 
@@ -13,18 +13,11 @@ class Command(MonitoredCommand):
     help = "Roll up request metrics into hourly rows and prune monitoring data older than --older-than."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument(
-            "--older-than",
-            default=f"{settings.MONITORING_RETENTION_DAYS}d",
-            help="Age beyond which rows go, like 30d, 12h or 90m (default: MONITORING_RETENTION_DAYS).",
-        )
+        add_older_than_argument(parser, default_days=settings.MONITORING_RETENTION_DAYS, what="rows")
         parser.add_argument("--dry-run", action="store_true", help="Count what would go; delete nothing.")
 
     def handle(self, *args: object, **options: object) -> None:
-        try:
-            older_than = parse_duration(str(options["older_than"]))
-        except ValueError as exc:
-            raise CommandError(str(exc)) from exc
+        older_than = older_than_option(options)
         if not options["dry_run"]:
             rows = services.rollup_hours()
             self.stdout.write(f"rolled up {rows} hourly row(s)")

@@ -1,9 +1,9 @@
 """Delete old security events and finished blocks (active blocks are kept: unblock first)."""
 
 from django.conf import settings
-from django.core.management.base import CommandError, CommandParser
+from django.core.management.base import CommandParser
 
-from monitoring.durations import parse_duration
+from monitoring.durations import add_older_than_argument, older_than_option
 from monitoring.operations import MonitoredCommand
 from security import services
 
@@ -12,19 +12,12 @@ class Command(MonitoredCommand):
     help = "Delete security events older than --older-than and, with --expired-blocks, finished blocks."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument(
-            "--older-than",
-            default=f"{settings.SECURITY_EVENT_RETENTION_DAYS}d",
-            help="Age beyond which events go, like 7d, 12h or 90m (default: SECURITY_EVENT_RETENTION_DAYS).",
-        )
+        add_older_than_argument(parser, default_days=settings.SECURITY_EVENT_RETENTION_DAYS, what="events")
         parser.add_argument("--expired-blocks", action="store_true", help="Also delete lifted or lapsed blocks.")
         parser.add_argument("--dry-run", action="store_true", help="Count what would go; delete nothing.")
 
     def handle(self, *args: object, **options: object) -> None:
-        try:
-            older_than = parse_duration(str(options["older_than"]))
-        except ValueError as exc:
-            raise CommandError(str(exc)) from exc
+        older_than = older_than_option(options)
         result = services.security_data_clear(
             older_than=older_than, expired_blocks=bool(options["expired_blocks"]), dry_run=bool(options["dry_run"])
         )
