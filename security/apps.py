@@ -6,4 +6,11 @@ class SecurityConfig(AppConfig):
     verbose_name = "Security and identity"
 
     def ready(self) -> None:
-        from security import checks, schema, signals  # noqa: F401  (checks, receivers, OpenAPI extension)
+        # checks, schema and signals register themselves (system checks, OpenAPI, receivers).
+        from monitoring import metrics
+        from security import blocklist, checks, limits, schema, signals  # noqa: F401
+
+        # Once a second, on the monitoring flusher thread: share this process's request counts
+        # and pick up blocks made by other processes.
+        metrics.every_flush(limits.global_counter.sync)
+        metrics.every_flush(blocklist.periodic_sync)

@@ -127,3 +127,7 @@ def reset() -> None:
 def snapshot() -> dict[str, float]:
     with _lock:
         return dict(_blocked)
+
+
+def periodic_sync() -> None:
+    sync(periodic=True)

@@ -454,3 +454,31 @@ def test_the_cached_policy_follows_the_settings_and_nonces_still_work(settings, 
     response = middleware(rf.get("/"))
     nonce = response.content.decode().split("'")[1]
     assert f"'nonce-{nonce}'" in response["Content-Security-Policy"]
+
+
+@pytest.mark.redis
+def test_the_global_quota_and_blocks_are_shared_between_processes(settings):
+    """What another process counted and blocked reaches this one at the next sync (the flusher
+    thread runs both every second; here they are called directly)."""
+    from monitoring import metrics
+    from mvpvalidator.cache import raw_key, redis_client
+    from security import blocklist, limits
+
+    assert limits.global_counter.sync in metrics._periodic and blocklist.periodic_sync in metrics._periodic
+    settings.MAX_REQUESTS_PER_HOUR = 10
+    client = from_ip()
+    for _ in range(3):
+        assert client.get("/api/monitoring/live").status_code == 200
+    limits.global_counter.sync()
+    window = int(time.time() // limits.window_seconds())
+    key = raw_key(f"sec:rl:{window}")
+    assert int(redis_client().hget(key, ATTACKER)) == 3
+    redis_client().hincrby(key, ATTACKER, 7)  # another worker served this address 7 times
+    assert client.get("/api/monitoring/live").status_code == 200  # not synced yet: 4 locally
+    limits.global_counter.sync()  # shared total is now 11
+    assert client.get("/api/monitoring/live").status_code == 429
+
+    other = "198.51.100.99"
+    redis_client().hset(raw_key("sec:blocked"), other, repr(time.time() + 60))  # blocked elsewhere
+    blocklist.periodic_sync()
+    assert from_ip(other).get("/api/monitoring/live").status_code == 403
