@@ -30,6 +30,9 @@ def _clean_cache():
     blocklist.reset()
     limits.reset()
     lockout.reset()
+    from security import services as security_services
+
+    security_services._blocked_seen.clear()
     yield
     # Alerts are written by a background thread: let it finish inside this test, so no row it
     # writes outlives the test's database state.

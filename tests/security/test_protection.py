@@ -482,3 +482,11 @@ def test_the_global_quota_and_blocks_are_shared_between_processes(settings):
     redis_client().hset(raw_key("sec:blocked"), other, repr(time.time() + 60))  # blocked elsewhere
     blocklist.periodic_sync()
     assert from_ip(other).get("/api/monitoring/live").status_code == 403
+
+
+def test_a_blocked_address_hammering_records_one_event_per_minute():
+    services.ip_block(ip=ATTACKER, rule="manual", reason="test")
+    client = from_ip()
+    for _ in range(20):
+        assert client.get("/api/monitoring/live").status_code == 403
+    assert SecurityEvent.objects.filter(kind=EventKind.BLOCKED_REQUEST, ip=ATTACKER).count() == 1
