@@ -22,7 +22,6 @@ worker has flushed its tally at exit; the staff endpoint would lag up to 2 s per
 import argparse
 import json
 import random
-import statistics
 import tempfile
 from pathlib import Path
 
@@ -32,8 +31,8 @@ from bench.harness import (
     Gunicorn,
     WrkResult,
     manage,
-    median_p95,
     median_rps,
+    print_results,
     recreate_database,
     report_script,
     stack_env,
@@ -216,13 +215,7 @@ def main() -> int:
     hit_rate = project.get("hit_rate")
     lookups = sum(int(project.get(e) or 0) for e in ("hit", "local_hit", "stale", "miss"))
     requests = sum(r.requests for r in results["cached"])
-    print(f"\n{'server':<10} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'errors':>7} {'requests':>9}  req/s per run")
-    for name, runs in results.items():
-        p50 = statistics.median(r.p50_ms for r in runs)
-        errors, total = sum(r.errors for r in runs), sum(r.requests for r in runs)
-        per_run = " ".join(f"{r.requests_per_second:.0f}" for r in runs)
-        rps, p95 = median_rps(runs), median_p95(runs)
-        print(f"{name:<10} {rps:>9.1f} {p50:>8.1f} {p95:>8.1f} {errors:>7} {total:>9}  {per_run}")
+    print_results(results, decimals=1)
     print(
         f"\nproject family: {lookups} lookups for {requests} requests "
         f"(hit {project.get('hit', 0)}, local hit {project.get('local_hit', 0)}, "

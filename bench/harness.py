@@ -158,3 +158,14 @@ def median_rps(results: list[WrkResult]) -> float:
 
 def median_p95(results: list[WrkResult]) -> float:
     return statistics.median(r.p95_ms for r in results)
+
+
+def print_results(results: dict[str, list[WrkResult]], *, column: str = "per run", decimals: int = 2) -> None:
+    """The per-server table every benchmark prints: median req/s, p50, p95, errors, requests."""
+    print(f"\n{'server':<10} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'errors':>7} {'requests':>9}  req/s {column}")
+    for name, runs in results.items():
+        p50 = statistics.median(r.p50_ms for r in runs)
+        errors, total = sum(r.errors for r in runs), sum(r.requests for r in runs)
+        per_run = " ".join(f"{r.requests_per_second:.0f}" for r in runs)
+        rps, p95 = median_rps(runs), median_p95(runs)
+        print(f"{name:<10} {rps:>9.1f} {p50:>8.{decimals}f} {p95:>8.{decimals}f} {errors:>7} {total:>9}  {per_run}")

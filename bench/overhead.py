@@ -16,7 +16,7 @@ import argparse
 import os
 import statistics
 
-from bench.harness import Gunicorn, WrkResult, manage, median_p95, median_rps, recreate_database, stack_env, wrk
+from bench.harness import Gunicorn, WrkResult, manage, print_results, recreate_database, stack_env, wrk
 
 DB_NAME = "mvpvalidator_bench_overhead"
 # Its own Redis database (and key prefix, from stack_env): the monitoring counters of this
@@ -70,13 +70,7 @@ def main() -> int:
         measure(bases, rounds=1, seconds=1, connections=args.connections)  # warm-up
         results = measure(bases, rounds=args.rounds, seconds=args.seconds, connections=args.connections)
 
-    print(f"\n{'server':<10} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'errors':>7} {'requests':>9}  req/s per round")
-    for name, runs in results.items():
-        p50 = statistics.median(r.p50_ms for r in runs)
-        errors, total = sum(r.errors for r in runs), sum(r.requests for r in runs)
-        per_run = " ".join(f"{r.requests_per_second:.0f}" for r in runs)
-        rps, p95 = median_rps(runs), median_p95(runs)
-        print(f"{name:<10} {rps:>9.1f} {p50:>8.2f} {p95:>8.2f} {errors:>7} {total:>9}  {per_run}")
+    print_results(results, column="per round")
     met = True
     print()
     for label, top, bottom in (

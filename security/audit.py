@@ -4,7 +4,6 @@ security events (one per address per minute and kind), and throttled answers get
 
 from typing import Any
 
-from django.conf import settings
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework_simplejwt.exceptions import InvalidToken
@@ -19,10 +18,7 @@ def api_refusal(exc: Exception, request: Any, response: Response) -> None:
         django_request = getattr(request, "_request", request)
         refusal = getattr(django_request, "ratelimit_refusal", None)
         if refusal is None and isinstance(exc, LockedOut):
-            wait = exc.retry_after
-            refusal = limits.Refusal(
-                limit=settings.MAX_LOGIN_ATTEMPTS, remaining=0, retry_after=wait, reset_after=wait, scope="login"
-            )
+            refusal = exc.refusal()
         if refusal is not None:
             for name, value in limits.headers_for(refusal).items():
                 response[name] = value

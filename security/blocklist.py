@@ -11,8 +11,6 @@ import logging
 import threading
 import time
 
-from django.core.cache import cache
-
 logger = logging.getLogger(__name__)
 
 _HASH = "sec:blocked"
@@ -47,13 +45,11 @@ def add(ip: str, expires_at: float) -> None:
 
     with _lock:
         _blocked[ip] = expires_at
-    if is_shared():
+    if is_shared():  # embedded mode: one process, the mirror is all there is
         try:
             call(lambda: redis_client().hset(_hash_key(), ip, repr(expires_at)))
         except CacheUnavailable:
             logger.warning("block of %s not shared yet: Redis unavailable (the database holds it)", ip)
-    else:
-        cache.set(f"{_HASH}:{ip}", expires_at, max(1, int(expires_at - time.time())))
 
 
 def remove(ip: str) -> None:

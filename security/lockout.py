@@ -14,10 +14,14 @@ import hashlib
 import math
 import threading
 import time
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.cache import cache
 from rest_framework.exceptions import Throttled
+
+if TYPE_CHECKING:
+    from security.limits import Refusal
 
 from mvpvalidator import cache as app_cache
 
@@ -34,6 +38,15 @@ class LockedOut(Throttled):
     def __init__(self, wait: int) -> None:
         super().__init__(wait=wait, detail=f"Too many login attempts. Try again in {wait} seconds.")
         self.retry_after = wait
+
+    def refusal(self) -> "Refusal":
+        """The same refusal the rate limits give, for the 429's headers."""
+        from security.limits import Refusal
+
+        wait = self.retry_after
+        return Refusal(
+            limit=settings.MAX_LOGIN_ATTEMPTS, remaining=0, retry_after=wait, reset_after=wait, scope="login"
+        )
 
 
 def _keys(identifier: str, ip: str) -> list[str]:

@@ -38,7 +38,7 @@ def _allowlisted(ip: str) -> bool:
     return bool(ip) and in_networks(ip, settings.SECURITY_ALLOWLIST_NETWORKS)
 
 
-def blocked_response(request: HttpRequest, until: float) -> HttpResponse:
+def blocked_response(request: HttpRequest) -> HttpResponse:
     if request.path.startswith("/api/"):
         response: HttpResponse = JsonResponse(
             error_body(code="ip_blocked", message="Requests from your address are blocked for a while."), status=403
@@ -69,10 +69,9 @@ class SecurityMiddleware:
         return response
 
     def _guard(self, request: HttpRequest, ip: str) -> HttpResponse | None:
-        until = blocklist.blocked_until(ip)
-        if until is not None:
+        if blocklist.blocked_until(ip) is not None:
             services.blocked_request(request=request)
-            return blocked_response(request, until)
+            return blocked_response(request)
         if _allowlisted(ip):
             return None
         if self.limiting:

@@ -16,7 +16,4 @@ class LoginView(auth_views.LoginView):
         try:
             return super().post(request, *args, **kwargs)
         except LockedOut as exc:
-            refusal = limits.Refusal(
-                limit=0, remaining=0, retry_after=exc.retry_after, reset_after=exc.retry_after, scope="login"
-            )
-            return limits.too_many_requests(request, refusal)
+            return limits.too_many_requests(request, exc.refusal())

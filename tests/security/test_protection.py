@@ -340,6 +340,7 @@ def test_session_login_shares_the_lockout(settings):
         assert response.status_code == 200  # the form again, with its error
     locked = client.post("/accounts/login/", {"username": user.email, "password": DEFAULT_PASSWORD})
     assert locked.status_code == 429 and locked["Retry-After"] and b"Too many requests" in locked.content
+    assert locked["RateLimit-Limit"] == "2"  # the same limit the API reports
     assert token(client, user.email, DEFAULT_PASSWORD).status_code == 429  # the same counters
 
 
