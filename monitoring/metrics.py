@@ -262,14 +262,22 @@ def _flush_loop() -> None:
 def _ensure_flusher() -> None:
     """One daemon flusher per process, started lazily (so after gunicorn forks its workers)."""
     global _flusher_pid
-    pid = os.getpid()
-    if _flusher_pid == pid:
+    if _flusher_pid is not None:  # reset in a forked child, below: no getpid() per request
         return
     with _flusher_lock:
-        if _flusher_pid == pid:
+        if _flusher_pid is not None:
             return
-        _flusher_pid = pid
+        _flusher_pid = os.getpid()
         threading.Thread(target=_flush_loop, name="monitoring-flusher", daemon=True).start()
+
+
+def _forked() -> None:
+    # The parent's flusher thread does not exist in the child: start the child's own.
+    global _flusher_pid
+    _flusher_pid = None
+
+
+os.register_at_fork(after_in_child=_forked)
 
 
 atexit.register(flush)

@@ -456,6 +456,16 @@ def test_the_cached_policy_follows_the_settings_and_nonces_still_work(settings, 
     nonce = response.content.decode().split("'")[1]
     assert f"'nonce-{nonce}'" in response["Content-Security-Policy"]
 
+    # A per-view override still goes through django-csp, and a plain response gets the cache.
+    from csp.decorators import csp_exempt, csp_update
+
+    updated = CachedCSPMiddleware(csp_update({"img-src": "https://img.example"})(lambda r: HttpResponse("x")))
+    assert "https://img.example" in updated(rf.get("/"))["Content-Security-Policy"]
+    assert "Content-Security-Policy" not in CachedCSPMiddleware(csp_exempt()(lambda r: HttpResponse("x")))(rf.get("/"))
+    assert CachedCSPMiddleware(lambda r: HttpResponse("x"))(rf.get("/"))["Content-Security-Policy"] == second
+    settings.CONTENT_SECURITY_POLICY = {**settings.CONTENT_SECURITY_POLICY, "EXCLUDE_URL_PREFIXES": ["/skip"]}
+    assert "Content-Security-Policy" not in CachedCSPMiddleware(lambda r: HttpResponse("x"))(rf.get("/skip/me"))
+
 
 @pytest.mark.redis
 def test_the_global_quota_and_blocks_are_shared_between_processes(settings):
