@@ -9,7 +9,11 @@ class MonitoringConfig(AppConfig):
         from django.core.signals import got_request_exception
         from django.db.backends.signals import connection_created
 
-        from monitoring import queries, signals
+        from monitoring import queries, signals, traces
+        from mvpvalidator.cache import stats as cache_stats
+
+        if traces.note_cache not in cache_stats.observers:
+            cache_stats.observers.append(traces.note_cache)
 
         got_request_exception.connect(signals.request_failed, dispatch_uid="monitoring.request_failed")
         connection_created.connect(queries.install, dispatch_uid="monitoring.query_timer")

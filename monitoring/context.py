@@ -32,6 +32,13 @@ class RequestContext:
     query_durations_ms: list[float] = field(default_factory=list)
     # Set while monitoring writes its own records, so they are not timed as the request's.
     recording: bool = False
+    # For the request's trace (monitoring.traces): when it started (perf_counter), cache
+    # lookups by family and outcome, and what happened on the way (external calls, security
+    # events, errors). Created on first use: most requests never need them.
+    started: float = 0.0
+    cache_counts: dict[str, int] | None = None
+    notes: list[dict[str, Any]] | None = None
+    keep: str = ""  # why this request's trace must be kept, when it must
 
 
 _current: ContextVar[RequestContext | None] = ContextVar("monitoring_request_context", default=None)
@@ -41,6 +48,10 @@ def new_request_id() -> str:
     # A label to find a request by, not a secret: `random` (reseeded in every forked worker)
     # costs no system call, where `secrets` reads the kernel's generator on every request.
     return f"{random.getrandbits(128):032x}"
+
+
+def valid_request_id(value: str) -> bool:
+    return bool(_VALID_REQUEST_ID.match(value))
 
 
 def accept_request_id(header_value: str | None) -> str:

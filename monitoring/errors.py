@@ -13,7 +13,7 @@ from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from monitoring import context
+from monitoring import context, traces
 from monitoring.models import ErrorGroup
 from monitoring.scrub import redact_text
 
@@ -59,6 +59,7 @@ def record_exception(exc: BaseException, *, handled: bool, **extra: Any) -> Erro
         **{k: v for k, v in extra.items() if isinstance(v, str | int | float | bool) or v is None},
     }
     message = redact_text(str(exc))[:MAX_MESSAGE_CHARS]
+    traces.note("error", keep=True, type=exc_type, message=message, fingerprint=fp, handled=handled)
     logger.error("%s: %s", exc_type, message, exc_info=exc, extra={"fields": fields})
 
     now = timezone.now()
@@ -71,6 +72,8 @@ def record_exception(exc: BaseException, *, handled: bool, **extra: Any) -> Erro
         "user_id": extra.get("user_id", ctx.user_id if ctx else None),
         "project_id": extra.get("project_id", ctx.project_id if ctx else None),
         "sample_traceback": redact_text("".join(traceback.format_exception(exc)))[-MAX_TRACEBACK_CHARS:],
+        # A group marked resolved is open again once it recurs.
+        "resolved_at": None,
     }
     try:
         with context.own_writes(), transaction.atomic():

@@ -23,7 +23,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
-from monitoring import context, metrics
+from monitoring import context, metrics, traces
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +74,10 @@ class ExternalCall:
             self.error = self.outcome
         failed = self.outcome != "ok"
         try:
+            traces.note(
+                "external", service=self.service, ms=round(ms, 2), outcome=self.outcome,
+                status_code=self.status_code, error=self.error,
+            )  # fmt: skip
             metrics.observe(
                 ("x", self.service),
                 ms,

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.functional import SimpleLazyObject, empty
 
-from monitoring import context, metrics, operations, queries
+from monitoring import context, metrics, operations, queries, traces
 
 logger = logging.getLogger("monitoring.requests")
 
@@ -57,10 +57,11 @@ class MonitoringMiddleware:
             if not self.enabled:
                 response = self.get_response(request)
             else:
-                started = time.perf_counter()
+                started = ctx.started = time.perf_counter()
                 response = self.get_response(request)
                 elapsed_ms = (time.perf_counter() - started) * 1000
                 self._record(request, response, ctx, elapsed_ms)
+                traces.finish(ctx, path=request.path, status=response.status_code, ms=elapsed_ms)
             response["X-Request-ID"] = request_id
             return response
         finally:
@@ -75,7 +76,7 @@ class MonitoringMiddleware:
         context.bind(route=route, project_id=project_id)
 
     def _record(self, request: HttpRequest, response: HttpResponse, ctx: context.RequestContext, ms: float) -> None:
-        route = ctx.route or route_of(request)
+        route = ctx.route = ctx.route or route_of(request)
         status = response.status_code
         if ctx.user_id is None:
             ctx.user_id = _user_id(request)

@@ -23,6 +23,8 @@ class ErrorGroup(models.Model):
     project_id = models.BigIntegerField(null=True, blank=True)
     handled = models.BooleanField(default=False, help_text="Logged by the code that caught it, not unhandled.")
     sample_traceback = models.TextField(blank=True)
+    # Set by staff from the admin; a new occurrence clears it, so "resolved" lasts until it happens again.
+    resolved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-last_seen"]

@@ -1,5 +1,6 @@
 """Writes of the monitoring domain: hourly rollups of the request buckets, and pruning."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -76,3 +77,11 @@ def prune(*, older_than: timedelta, dry_run: bool = False, now: datetime | None 
         return PruneResult(**{name: qs.count() for name, qs in querysets.items()})
     with transaction.atomic():
         return PruneResult(**{name: qs.delete()[0] for name, qs in querysets.items()})
+
+
+def error_groups_resolve(*, ids: Iterable[int]) -> int:
+    """Mark the error groups resolved, now; groups already resolved keep their first time.
+    A group is resolved until it happens again (`errors.record_exception` clears the mark).
+    Returns the number of groups newly marked."""
+    with transaction.atomic():
+        return ErrorGroup.objects.filter(pk__in=list(ids), resolved_at__isnull=True).update(resolved_at=timezone.now())

@@ -392,6 +392,12 @@ ALERT_MIN_REQUESTS = env.int("ALERT_MIN_REQUESTS", default=20)
 ALERT_DEDUP_MINUTES = env.int("ALERT_DEDUP_MINUTES", default=5)
 MONITORING_RETENTION_DAYS = env.int("MONITORING_RETENTION_DAYS", default=30)
 HEALTH_CACHE_SECONDS = env.float("HEALTH_CACHE_SECONDS", default=5.0)
+# Request traces for the dashboard's timeline: every failed, slow or flagged request, plus this
+# share of the rest, kept this many hours.
+TRACE_SAMPLE_RATE = env.float("TRACE_SAMPLE_RATE", default=0.01)
+TRACE_RETENTION_HOURS = env.int("TRACE_RETENTION_HOURS", default=24)
+# How often the staff dashboard refreshes its panels by default (the page lets staff change it).
+DASHBOARD_REFRESH_SECONDS = env.int("DASHBOARD_REFRESH_SECONDS", default=30)
 HEALTH_CHECK_TIMEOUT_SECONDS = env.float("HEALTH_CHECK_TIMEOUT_SECONDS", default=2.0)
 # Bearer token for Prometheus scrapers of /metrics (staff sessions and tokens work too).
 METRICS_TOKEN = env_str("METRICS_TOKEN")

@@ -4,6 +4,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from monitoring import urls as monitoring_urls
 from monitoring.api import urls as monitoring_api_urls
 from monitoring.api.performance import MetricsView
 from mvpvalidator import views
@@ -39,6 +40,7 @@ urlpatterns = [
     path("api/", include(api_urlpatterns)),
     path("p/", include(public_urls)),
     path("metrics", MetricsView.as_view(), name="metrics"),
+    path("performance-monitor/", include(monitoring_urls)),
 ]
 
 handler404 = "mvpvalidator.views.not_found"

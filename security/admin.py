@@ -65,6 +65,8 @@ class SecurityEventAdmin(admin.ModelAdmin):
     list_filter = ("kind", "severity")
     search_fields = ("ip", "identifier", "path", "request_id")
     date_hierarchy = "created_at"
+    list_select_related = ("user",)
+    show_full_result_count = False  # an audit trail grows: no COUNT(*) over all of it per page
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -16,7 +16,7 @@ from django.utils.functional import empty
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from monitoring import alerts, context
+from monitoring import alerts, context, traces
 from mvpvalidator import cache as app_cache
 from mvpvalidator.cache import ratelimit as rate_counters
 from mvpvalidator.exceptions import ApplicationError
@@ -120,6 +120,8 @@ def security_event_record(
 ) -> SecurityEvent | None:
     """Record one security event (when `ENABLE_SECURITY_LOGGING`), with the request's id, address,
     user, path and user agent; high-severity kinds alert the security webhook. Never raises."""
+    # On the request's trace whether or not events are logged: the timeline shows the decision.
+    traces.note("security", keep=True, event=kind, severity=severity)
     if not settings.ENABLE_SECURITY_LOGGING:
         return None
     facts = _request_facts(request)

@@ -21,9 +21,10 @@ def _clean_cache():
         cache.clear()
     app_cache.local_tier.clear()
     app_cache.stats.reset()
-    from monitoring import alerts, health, metrics
+    from monitoring import alerts, health, metrics, traces
 
     metrics.reset()
+    traces.reset()
     health.reset_cache()
     from security import blocklist, limits, lockout
 

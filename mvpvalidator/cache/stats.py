@@ -12,6 +12,7 @@ import contextlib
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 EVENTS = ("hit", "local_hit", "stale", "miss", "set", "error")
@@ -21,15 +22,32 @@ MINUTE_BUCKET_TTL_SECONDS = 2 * 24 * 3600
 _tally: Counter[tuple[str, str]] = Counter()
 _lock = threading.Lock()
 _last_flush = time.monotonic()
-# Everything this process counted since start (the local-memory mode reports these).
+# Everything this process counted since start (the local-memory mode reports these), and per
+# minute for the last LOCAL_MINUTES minutes (its charts).
 _process_totals: Counter[tuple[str, str]] = Counter()
+LOCAL_MINUTES = 120
+_process_minutes: dict[int, Counter[tuple[str, str]]] = {}
+
+
+# Called with (family, event, n) for every count: the monitoring app adds each lookup to the
+# current request's trace this way, without the cache layer depending on it.
+observers: list[Callable[[str, str, int], None]] = []
 
 
 def record(family: str, event: str, n: int = 1) -> None:
     global _last_flush
+    for observer in observers:
+        observer(family, event, n)
     with _lock:
         _tally[(family, event)] += n
         _process_totals[(family, event)] += n
+        minute = int(time.time() // 60)
+        bucket = _process_minutes.get(minute)
+        if bucket is None:
+            bucket = _process_minutes[minute] = Counter()
+            for old in [m for m in _process_minutes if m <= minute - LOCAL_MINUTES]:
+                del _process_minutes[old]
+        bucket[(family, event)] += n
         due = time.monotonic() - _last_flush >= FLUSH_EVERY_SECONDS
     if due:
         flush()
@@ -140,10 +158,15 @@ def series(*, minutes: int = 60) -> list[dict[str, Any]]:
     """Per-minute hit rates (overall and per family) for the last `minutes` minutes, oldest first."""
     from mvpvalidator.cache.backend import CacheUnavailable, call, is_shared, redis_client
 
-    if not is_shared():
-        return []
     now_minute = int(time.time() // 60)
     wanted = list(range(now_minute - minutes + 1, now_minute + 1))
+    if not is_shared():
+        with _lock:
+            local = [_process_minutes.get(minute, Counter()) for minute in wanted]
+            return [
+                {"minute": minute * 60, **_with_rates(_parse({f"{f}:{e}": n for (f, e), n in counts.items()}))}
+                for minute, counts in zip(wanted, local, strict=True)
+            ]
     flush()
 
     def read() -> list[Any]:
@@ -166,6 +189,7 @@ def reset() -> None:
     with _lock:
         _tally.clear()
         _process_totals.clear()
+        _process_minutes.clear()
     if is_shared():
         with contextlib.suppress(CacheUnavailable):
             call(lambda: redis_client().delete(_totals_key()))

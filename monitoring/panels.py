@@ -1,0 +1,326 @@
+"""Reads for the staff performance dashboard: one function per panel, each returning plain data
+(and its charts as SVG strings from `monitoring.charts`).
+
+Everything here reads rollups: the request counters' minute/hour buckets, the cache counters,
+the error / slow-query groups and aggregates over the indexed security events. Nothing scans
+raw request data, so the page costs the same number of queries however much history there is
+(pinned by a test).
+"""
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, Q
+from django.db.models.functions import TruncHour
+from django.utils import timezone
+
+from monitoring import charts, health, histogram, metrics, selectors, traces
+from mvpvalidator import cache as app_cache
+from mvpvalidator.cache import stats as cache_stats
+from mvpvalidator.db import pool_stats
+
+PANELS = ("health", "performance", "database", "cache", "errors", "security", "external", "platform")
+# The public landing page's route (its views are counted by the request counters).
+LANDING_ROUTE = "/p/<slug:slug>/"
+
+
+def _clock(ts: float) -> str:
+    return datetime.fromtimestamp(ts, tz=UTC).strftime("%H:%M")
+
+
+def _hour_label(ts: float) -> str:
+    return datetime.fromtimestamp(ts, tz=UTC).strftime("%d %H:00")
+
+
+# --- Health ----------------------------------------------------------------------------------
+
+
+def health_panel() -> dict[str, Any]:
+    report = health.report()
+    checks = [
+        {"name": name, "status": result["status"], "ms": result.get("ms"), "detail": result.get("detail") or {}}
+        for name, result in report["checks"].items()
+    ]
+    return {"status": report["status"], "checked_at": report["checked_at"], "checks": checks}
+
+
+# --- Performance -----------------------------------------------------------------------------
+
+
+def _request_series(window: str, *, now: float) -> tuple[list[str], list[dict[str, Any]]]:
+    """Per-minute (last hour) or per-hour (last day) request summaries, oldest first."""
+    if window == "24h":
+        current_hour = int(now // 3600)
+        buckets = metrics.read_hours(range(current_hour - 23, current_hour + 1))
+        labels = [_hour_label(hour * 3600) for hour, _ in buckets]
+        seconds = 3600.0
+    else:
+        buckets = metrics.read_series(60, now=now)
+        labels = [_clock(minute * 60) for minute, _ in buckets]
+        seconds = 60.0
+    points = []
+    for _, fields in buckets:
+        overall: dict[str, int] = {}
+        for labels_, stats in metrics.group(fields, "r").items():
+            if len(labels_) == 3 and labels_[1] != "<static>":
+                for name, n in stats.items():
+                    overall[name] = overall.get(name, 0) + n
+        points.append(metrics.summarise(overall, seconds))
+    return labels, points
+
+
+def performance_panel(window: str = "1h", *, now: float | None = None) -> dict[str, Any]:
+    now = now if now is not None else time.time()
+    windows = {name: selectors.request_window(minutes, now=now) for name, minutes in selectors.WINDOWS.items()}
+    chosen = windows[window]
+    summaries = [{"window": name, **data["overall"]} for name, data in windows.items()]
+    routes = [r for r in chosen["routes"] if r["p95"] is not None]
+    slowest = sorted(routes, key=lambda r: r["p95"] or 0, reverse=True)[:10]
+    labels, points = _request_series(window, now=now)
+    latency = charts.line_chart(
+        [
+            charts.Series("p50", [p["p50"] for p in points], "s0"),
+            charts.Series("p95", [p["p95"] for p in points], "s1"),
+            charts.Series("p99", [p["p99"] for p in points], "s2"),
+        ],
+        x_labels=labels,
+        title=f"Response time ({'per hour, last 24 h' if window == '24h' else 'per minute, last hour'})",
+        unit="ms",
+    )
+    throughput = charts.sparkline([p["count"] for p in points], label="requests per bucket")
+    fields = chosen["fields"]
+    query_stats = metrics.group(fields, "q").get(("all",), {})
+    health_stats = metrics.group(fields, "h").get(("all",), {})
+    kpis = selectors.kpis(
+        requests=chosen["overall"], query_counts=metrics.histogram_of(query_stats), health=health_stats
+    )
+    return {
+        "window": window,
+        "windows": list(selectors.WINDOWS),
+        "scope": chosen["scope"],
+        "summaries": summaries,
+        "slowest": slowest,
+        "routes": chosen["routes"][:25],
+        "kpis": kpis,
+        "latency_chart": latency,
+        "throughput_sparkline": throughput,
+        "histogram_chart": charts.bar_chart(
+            _histogram_bars(chosen["overall_histogram"]), title="Response-time distribution", unit=""
+        ),
+    }
+
+
+def _histogram_bars(counts: list[int]) -> list[tuple[str, float]]:
+    """Latency buckets as bars, trimmed to the populated range (37 bars do not fit a phone)."""
+    used = [i for i, n in enumerate(counts) if n]
+    if not used:
+        return []
+    bars = []
+    for i in range(used[0], used[-1] + 1):
+        bound = histogram.BOUNDS_MS[i] if i < len(histogram.BOUNDS_MS) else None
+        bars.append((f"≤{charts.format_number(bound, 'ms')}" if bound is not None else "more", float(counts[i])))
+    return bars
+
+
+# --- Database --------------------------------------------------------------------------------
+
+
+def database_panel() -> dict[str, Any]:
+    return {
+        "slow_queries": [selectors.slow_query_row(g) for g in selectors.slow_query_groups()[:15]],
+        "threshold_ms": settings.SLOW_QUERY_THRESHOLD_MS,
+        "pool": pool_stats(),
+        "vendor": _vendor(),
+    }
+
+
+def _vendor() -> str:
+    from django.db import connection
+
+    return connection.vendor
+
+
+# --- Cache -----------------------------------------------------------------------------------
+
+
+def _redis_info() -> dict[str, Any] | None:
+    if not app_cache.is_shared():
+        return None
+    try:
+        client = app_cache.redis_client()
+        memory = app_cache.call(client.info, "memory")
+        keys = app_cache.call(client.dbsize)
+    except app_cache.CacheUnavailable:
+        return None
+    return {
+        "used_memory": memory.get("used_memory_human"),
+        "peak_memory": memory.get("used_memory_peak_human"),
+        "max_memory": memory.get("maxmemory_human"),
+        "keys": keys,
+    }
+
+
+def cache_panel() -> dict[str, Any]:
+    snapshot = cache_stats.snapshot()
+    series = cache_stats.series(minutes=60)
+    families = sorted(snapshot.get("families", {}).items())
+    labels = [_clock(point["minute"]) for point in series]
+    lines = [charts.Series("overall", [p["overall"]["hit_rate"] for p in series], "s0")]
+    busiest = sorted(families, key=lambda f: f[1].get("hit", 0) + f[1].get("miss", 0), reverse=True)[:3]
+    for i, (name, _) in enumerate(busiest, start=1):
+        lines.append(charts.Series(name, [p["families"].get(name, {}).get("hit_rate") for p in series], f"s{i}"))
+    breaker = app_cache.breaker.snapshot()
+    return {
+        "scope": snapshot.get("scope"),
+        "note": snapshot.get("note", ""),
+        "overall": snapshot.get("overall", {}),
+        "families": [{"name": name, **counts} for name, counts in families],
+        "backend": "redis" if app_cache.is_shared() else "local-memory",
+        "breaker": {
+            "state": breaker.state,
+            "failures": breaker.consecutive_failures,
+            "trips": breaker.trips,
+            "last_error": breaker.last_error,
+        },  # fmt: skip
+        "redis": _redis_info(),
+        "chart": charts.line_chart(lines, x_labels=labels, title="Cache hit rate per minute", unit="%", y_max=1.0),
+    }
+
+
+# --- Errors ----------------------------------------------------------------------------------
+
+
+def errors_panel() -> dict[str, Any]:
+    groups = list(selectors.error_groups().filter(resolved_at__isnull=True).defer("sample_traceback")[:15])
+    return {"groups": [selectors.error_group_row(g) for g in groups]}
+
+
+# --- Security --------------------------------------------------------------------------------
+
+
+def security_panel() -> dict[str, Any]:
+    from security.models import EventKind, SecurityEvent
+    from security.selectors import security_stats
+
+    stats = security_stats("24h")
+    since = timezone.now() - timedelta(hours=24)
+    hourly = dict(
+        SecurityEvent.objects.filter(created_at__gte=since)
+        .annotate(hour=TruncHour("created_at"))
+        .values_list("hour")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    current = timezone.now().replace(minute=0, second=0, microsecond=0)
+    hours = [current - timedelta(hours=h) for h in range(23, -1, -1)]
+    bars = [(h.strftime("%H:00"), float(hourly.get(h, 0))) for h in hours]
+    alerting = {EventKind.LOCKOUT, EventKind.IP_BLOCKED, EventKind.SCANNER_PATH}
+    return {
+        **stats,
+        "events_by_kind": sorted(stats["events_by_kind"].items(), key=lambda kv: kv[1], reverse=True),
+        "chart": charts.bar_chart(bars, title="Security events per hour (24 h)", unit=""),
+        "alerting_kinds": [str(k) for k in alerting],
+    }
+
+
+# --- External services -----------------------------------------------------------------------
+
+
+def external_panel(window: str = "1h", *, now: float | None = None) -> dict[str, Any]:
+    minutes = selectors.WINDOWS[window]
+    fields = metrics.read_window(minutes, now=now)
+    from monitoring import external
+
+    rows = [
+        {
+            "service": labels[0],
+            "timeouts": stats.get("to", 0),
+            "last_error": external.last_error(labels[0]),
+            **metrics.summarise(stats, minutes * 60),
+        }
+        for labels, stats in metrics.group(fields, "x").items()
+        if len(labels) == 1
+    ]
+    rows.sort(key=lambda r: r["count"], reverse=True)
+    return {"window": window, "services": rows}
+
+
+# --- The platform ----------------------------------------------------------------------------
+
+
+def platform_panel(*, now: float | None = None) -> dict[str, Any]:
+    from projects.models import LandingPage, PageStatus, Project, Signup
+
+    midnight = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    pages = LandingPage.objects.aggregate(live=Count("id", filter=Q(status=PageStatus.PUBLISHED)), total=Count("id"))
+    signups_today = Signup.objects.filter(created_at__gte=midnight).count()
+    top_pages = list(
+        LandingPage.objects.filter(status=PageStatus.PUBLISHED)
+        .annotate(signups_today=Count("signups", filter=Q(signups__created_at__gte=midnight)))
+        .filter(signups_today__gt=0)
+        .order_by("-signups_today", "pk")
+        .values("pk", "slug", "headline", "signups_today")[:5]
+    )
+    # Views served today, from the request counters (per-page counts come with event tracking).
+    now = now if now is not None else time.time()
+    since_midnight = max(1, int((now - midnight.timestamp()) // 60) + 1)
+    fields = metrics.read_window(min(since_midnight, 24 * 60), now=now)
+    views = sum(
+        stats.get("n", 0)
+        for labels, stats in metrics.group(fields, "r").items()
+        if len(labels) == 3 and labels[0] == "GET" and labels[1] == LANDING_ROUTE and labels[2] == "2xx"
+    )
+    return {
+        "projects": Project.objects.count(),
+        "live_pages": pages["live"],
+        "pages": pages["total"],
+        "views_today": views,
+        "signups_today": signups_today,
+        "top_pages": top_pages,
+    }
+
+
+# --- Requests --------------------------------------------------------------------------------
+
+
+def recent_traces(limit: int = 15) -> list[dict[str, Any]]:
+    return traces.recent(limit)
+
+
+def request_timeline(request_id: str) -> dict[str, Any]:
+    """Everything recorded about one request: its trace (when kept) and the rows that name it."""
+    from monitoring.models import ErrorGroup, SlowOperationGroup, SlowQueryGroup
+    from security.models import SecurityEvent
+
+    trace = traces.get(request_id)
+    events = list(
+        SecurityEvent.objects.filter(request_id=request_id).select_related("user").order_by("created_at")[:50]
+    )
+    return {
+        "request_id": request_id,
+        "trace": trace,
+        "security_events": events,
+        "error_groups": list(ErrorGroup.objects.filter(last_request_id=request_id)[:10]),
+        "slow_query_groups": list(SlowQueryGroup.objects.filter(last_request_id=request_id)[:10]),
+        "slow_operation_groups": list(SlowOperationGroup.objects.filter(last_request_id=request_id)[:10]),
+        "cache": sorted((trace or {}).get("cache", {}).items()),
+    }
+
+
+def build(window: str, *, now: float | None = None) -> dict[str, Any]:
+    """Every panel, for one page or one refresh."""
+    now = now if now is not None else time.time()
+    return {
+        "health": health_panel(),
+        "performance": performance_panel(window, now=now),
+        "database": database_panel(),
+        "cache": cache_panel(),
+        "errors": errors_panel(),
+        "security": security_panel(),
+        "external": external_panel(window, now=now),
+        "platform": platform_panel(now=now),
+        "traces": recent_traces(),
+        "generated_at": datetime.fromtimestamp(now, tz=UTC),
+    }
