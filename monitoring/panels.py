@@ -40,7 +40,7 @@ def _hour_label(ts: float) -> str:
 def health_panel() -> dict[str, Any]:
     report = health.report()
     checks = [
-        {"name": name, "status": result["status"], "ms": result.get("ms"), "detail": result.get("detail") or {}}
+        {"name": name, "status": result["status"], "ms": result.get("latency_ms"), "detail": result.get("detail") or {}}
         for name, result in report["checks"].items()
     ]
     return {"status": report["status"], "checked_at": report["checked_at"], "checks": checks}
@@ -215,7 +215,7 @@ def security_panel() -> dict[str, Any]:
     )
     current = timezone.now().replace(minute=0, second=0, microsecond=0)
     hours = [current - timedelta(hours=h) for h in range(23, -1, -1)]
-    bars = [(h.strftime("%H:00"), float(hourly.get(h, 0))) for h in hours]
+    bars = [(h.strftime("%Hh"), float(hourly.get(h, 0))) for h in hours]
     alerting = {EventKind.LOCKOUT, EventKind.IP_BLOCKED, EventKind.SCANNER_PATH}
     return {
         **stats,

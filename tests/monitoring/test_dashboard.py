@@ -9,7 +9,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from monitoring import external, metrics
+from bench.dashboard_data import seed_large
+from monitoring import external
 from monitoring.models import ErrorGroup, SlowQueryGroup
 from projects.models import Signup
 from security.models import BlockedIP, BlockRule, EventKind, SecurityEvent, Severity
@@ -118,6 +119,7 @@ def test_every_panel_shows_what_was_seeded(staff_client, staff_user):
 
     health = _panel(html, "health")
     assert "database" in health and "cache" in health and "migrations" in health and "status-ok" in health
+    assert re.search(r"<td class=\"num\">\d+\.\d</td>", health)  # each check's time
     performance = _panel(html, "performance")
     assert "GET /p/&lt;slug:slug&gt;/" in performance and "<svg" in performance
     assert "Response time p95" in performance and "Cache hit rate" in performance
@@ -258,37 +260,6 @@ def test_an_error_is_on_its_request_timeline(staff_client):
 
 
 # --- At scale --------------------------------------------------------------------------------
-
-
-def seed_large(*, routes: int = 50, days: int = 30, events: int = 100_000) -> None:
-    """30 days of request buckets for 50 routes (minutes for the last two hours, hours before,
-    as the counters keep them) and 100k security events spread over the retention period."""
-    now = time.time()
-    for minute in range(120):
-        at = now - minute * 60
-        metrics.record({metrics.field("r", "GET", f"/api/route-{r}/", "2xx", "n"): 5 for r in range(routes)}, at=at)
-    for hour in range(2, days * 24):
-        at = now - hour * 3600
-        counts = {}
-        for r in range(routes):
-            counts[metrics.field("r", "GET", f"/api/route-{r}/", "2xx", "n")] = 300
-            counts[metrics.field("r", "GET", f"/api/route-{r}/", "2xx", "us")] = 300 * 20_000
-            counts[metrics.field("r", "GET", f"/api/route-{r}/", "2xx", "b12")] = 300
-        metrics.record(counts, at=at)
-    metrics.flush()
-    start = timezone.now()
-    kinds = [EventKind.LOGIN_FAILED, EventKind.RATE_LIMITED, EventKind.SCANNER_PATH, EventKind.LOCKOUT]
-    batch = [
-        SecurityEvent(
-            kind=kinds[i % 4],
-            severity=Severity.LOW,
-            ip=f"10.{i % 200}.{(i // 200) % 250}.1",
-            created_at=start - timedelta(seconds=i * 77),
-            path=f"/p{i % 40}",
-        )  # fmt: skip
-        for i in range(events)
-    ]
-    SecurityEvent.objects.bulk_create(batch, batch_size=5000)
 
 
 @pytest.mark.django_db
