@@ -24,6 +24,7 @@ run: $(STAMP)
 	@echo "  MVP Validator:  http://$(HOST):$(PORT)/"
 	@echo "  API docs:       http://$(HOST):$(PORT)/api/docs/"
 	@echo "  Health:         http://$(HOST):$(PORT)/api/monitoring/health"
+	@echo "  Monitor:        http://$(HOST):$(PORT)/performance-monitor/  (staff login above)"
 	@echo "  Admin:          http://$(HOST):$(PORT)/admin/  (staff login above)"
 	@echo ""
 	@$(PY) manage.py runserver $(HOST):$(PORT)
