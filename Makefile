@@ -61,5 +61,10 @@ bench-landing: $(STAMP) bench-deps
 bench-overhead: $(STAMP) bench-deps
 	$(PY) -m bench.overhead
 
+# In-process renders (Django's test Client), no load generator: wrk is not needed.
+.PHONY: bench-dashboard
+bench-dashboard: $(STAMP)
+	$(PY) -m bench.dashboard
+
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3 db.sqlite3-wal db.sqlite3-shm .pytest_cache .ruff_cache

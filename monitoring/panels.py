@@ -21,6 +21,9 @@ from mvpvalidator import cache as app_cache
 from mvpvalidator.cache import stats as cache_stats
 from mvpvalidator.db import pool_stats
 
+# Rows per list on the page: the worst first; the admin has the rest, with filters and search.
+SHOWN = 10
+SHOWN_BLOCKS = 20
 PANELS = ("health", "performance", "database", "cache", "errors", "security", "external", "platform")
 # The public landing page's route (its views are counted by the request counters).
 LANDING_ROUTE = "/p/<slug:slug>/"
@@ -49,19 +52,51 @@ def health_panel() -> dict[str, Any]:
 # --- Performance -----------------------------------------------------------------------------
 
 
-def _request_series(window: str, *, now: float) -> tuple[list[str], list[dict[str, Any]]]:
+class Buckets:
+    """The request counters the page needs, read once per render: the last hour's minute buckets
+    and the last day's hour buckets (two pipelined round trips); every window, chart and count
+    on the page is summed from them."""
+
+    def __init__(self, *, now: float) -> None:
+        self.now = now
+        self.minutes = metrics.read_series(60, now=now)
+        current_hour = metrics.minute_of(now) // 60
+        self.hours = metrics.read_hours(range(current_hour - 23, current_hour + 1))
+
+    @staticmethod
+    def _sum(buckets: list[tuple[int, dict[str, int]]]) -> dict[str, int]:
+        summed: dict[str, int] = {}
+        for _, fields in buckets:
+            for name, n in fields.items():
+                summed[name] = summed.get(name, 0) + n
+        return summed
+
+    def window(self, name: str) -> dict[str, int]:
+        """The fields of a dashboard window: as `metrics.read_window` sums them."""
+        if name == "5m":
+            return self._sum(self.minutes[-5:])
+        if name == "1h":
+            return self._sum(self.minutes)
+        return self._sum(self.hours)
+
+    def since(self, ts: float) -> dict[str, int]:
+        """Fields of the hours from the one holding `ts` on (e.g. since midnight)."""
+        first = int(ts // 3600)
+        return self._sum([(hour, fields) for hour, fields in self.hours if hour >= first])
+
+
+def _request_series(window: str, buckets: Buckets) -> tuple[list[str], list[dict[str, Any]]]:
     """Per-minute (last hour) or per-hour (last day) request summaries, oldest first."""
     if window == "24h":
-        current_hour = int(now // 3600)
-        buckets = metrics.read_hours(range(current_hour - 23, current_hour + 1))
-        labels = [_hour_label(hour * 3600) for hour, _ in buckets]
+        series = buckets.hours
+        labels = [_hour_label(hour * 3600) for hour, _ in series]
         seconds = 3600.0
     else:
-        buckets = metrics.read_series(60, now=now)
-        labels = [_clock(minute * 60) for minute, _ in buckets]
+        series = buckets.minutes
+        labels = [_clock(minute * 60) for minute, _ in series]
         seconds = 60.0
     points = []
-    for _, fields in buckets:
+    for _, fields in series:
         overall: dict[str, int] = {}
         for labels_, stats in metrics.group(fields, "r").items():
             if len(labels_) == 3 and labels_[1] != "<static>":
@@ -71,14 +106,16 @@ def _request_series(window: str, *, now: float) -> tuple[list[str], list[dict[st
     return labels, points
 
 
-def performance_panel(window: str = "1h", *, now: float | None = None) -> dict[str, Any]:
-    now = now if now is not None else time.time()
-    windows = {name: selectors.request_window(minutes, now=now) for name, minutes in selectors.WINDOWS.items()}
+def performance_panel(window: str, buckets: Buckets) -> dict[str, Any]:
+    windows = {
+        name: selectors.requests_in(buckets.window(name), minutes=minutes, per_route=name == window)
+        for name, minutes in selectors.WINDOWS.items()
+    }
     chosen = windows[window]
     summaries = [{"window": name, **data["overall"]} for name, data in windows.items()]
     routes = [r for r in chosen["routes"] if r["p95"] is not None]
-    slowest = sorted(routes, key=lambda r: r["p95"] or 0, reverse=True)[:10]
-    labels, points = _request_series(window, now=now)
+    slowest = sorted(routes, key=lambda r: r["p95"] or 0, reverse=True)[:SHOWN]
+    labels, points = _request_series(window, buckets)
     latency = charts.line_chart(
         [
             charts.Series("p50", [p["p50"] for p in points], "s0"),
@@ -102,7 +139,6 @@ def performance_panel(window: str = "1h", *, now: float | None = None) -> dict[s
         "scope": chosen["scope"],
         "summaries": summaries,
         "slowest": slowest,
-        "routes": chosen["routes"][:25],
         "kpis": kpis,
         "latency_chart": latency,
         "throughput_sparkline": throughput,
@@ -129,7 +165,7 @@ def _histogram_bars(counts: list[int]) -> list[tuple[str, float]]:
 
 def database_panel() -> dict[str, Any]:
     return {
-        "slow_queries": [selectors.slow_query_row(g) for g in selectors.slow_query_groups()[:15]],
+        "slow_queries": [selectors.slow_query_row(g) for g in selectors.slow_query_groups()[:SHOWN]],
         "threshold_ms": settings.SLOW_QUERY_THRESHOLD_MS,
         "pool": pool_stats(),
         "vendor": _vendor(),
@@ -193,7 +229,7 @@ def cache_panel() -> dict[str, Any]:
 
 
 def errors_panel() -> dict[str, Any]:
-    groups = list(selectors.error_groups().filter(resolved_at__isnull=True).defer("sample_traceback")[:15])
+    groups = list(selectors.error_groups().filter(resolved_at__isnull=True).defer("sample_traceback")[:SHOWN])
     return {"groups": [selectors.error_group_row(g) for g in groups]}
 
 
@@ -202,7 +238,7 @@ def errors_panel() -> dict[str, Any]:
 
 def security_panel() -> dict[str, Any]:
     from security.models import EventKind, SecurityEvent
-    from security.selectors import security_stats
+    from security.selectors import BLOCKS_LISTED, security_stats
 
     stats = security_stats("24h")
     since = timezone.now() - timedelta(hours=24)
@@ -219,6 +255,9 @@ def security_panel() -> dict[str, Any]:
     alerting = {EventKind.LOCKOUT, EventKind.IP_BLOCKED, EventKind.SCANNER_PATH}
     return {
         **stats,
+        "blocked_ips": stats["blocked_ips"][:SHOWN_BLOCKS],
+        "blocked_more": max(0, stats["blocked_count"] - SHOWN_BLOCKS),
+        "blocked_capped": stats["blocked_count"] >= BLOCKS_LISTED,
         "events_by_kind": sorted(stats["events_by_kind"].items(), key=lambda kv: kv[1], reverse=True),
         "chart": charts.bar_chart(bars, title="Security events per hour (24 h)", unit=""),
         "alerting_kinds": [str(k) for k in alerting],
@@ -228,10 +267,11 @@ def security_panel() -> dict[str, Any]:
 # --- External services -----------------------------------------------------------------------
 
 
-def external_panel(window: str = "1h", *, now: float | None = None) -> dict[str, Any]:
-    minutes = selectors.WINDOWS[window]
-    fields = metrics.read_window(minutes, now=now)
+def external_panel(window: str, buckets: Buckets) -> dict[str, Any]:
     from monitoring import external
+
+    minutes = selectors.WINDOWS[window]
+    fields = buckets.window(window)
 
     rows = [
         {
@@ -250,7 +290,7 @@ def external_panel(window: str = "1h", *, now: float | None = None) -> dict[str,
 # --- The platform ----------------------------------------------------------------------------
 
 
-def platform_panel(*, now: float | None = None) -> dict[str, Any]:
+def platform_panel(buckets: Buckets) -> dict[str, Any]:
     from projects.models import LandingPage, PageStatus, Project, Signup
 
     midnight = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
@@ -264,9 +304,7 @@ def platform_panel(*, now: float | None = None) -> dict[str, Any]:
         .values("pk", "slug", "headline", "signups_today")[:5]
     )
     # Views served today, from the request counters (per-page counts come with event tracking).
-    now = now if now is not None else time.time()
-    since_midnight = max(1, int((now - midnight.timestamp()) // 60) + 1)
-    fields = metrics.read_window(min(since_midnight, 24 * 60), now=now)
+    fields = buckets.since(midnight.timestamp())
     views = sum(
         stats.get("n", 0)
         for labels, stats in metrics.group(fields, "r").items()
@@ -312,15 +350,16 @@ def request_timeline(request_id: str) -> dict[str, Any]:
 def build(window: str, *, now: float | None = None) -> dict[str, Any]:
     """Every panel, for one page or one refresh."""
     now = now if now is not None else time.time()
+    buckets = Buckets(now=now)
     return {
         "health": health_panel(),
-        "performance": performance_panel(window, now=now),
+        "performance": performance_panel(window, buckets),
         "database": database_panel(),
         "cache": cache_panel(),
         "errors": errors_panel(),
         "security": security_panel(),
-        "external": external_panel(window, now=now),
-        "platform": platform_panel(now=now),
+        "external": external_panel(window, buckets),
+        "platform": platform_panel(buckets),
         "traces": recent_traces(),
         "generated_at": datetime.fromtimestamp(now, tz=UTC),
     }

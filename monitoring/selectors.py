@@ -26,7 +26,12 @@ def _merge(into: dict[str, int], stats: dict[str, int]) -> dict[str, int]:
 
 def request_window(minutes: int, *, now: float | None = None) -> dict[str, Any]:
     """Per route (method + pattern) and overall: count, errors, rates and percentiles."""
-    fields = metrics.read_window(minutes, now=now)
+    return requests_in(metrics.read_window(minutes, now=now), minutes=minutes)
+
+
+def requests_in(fields: dict[str, int], *, minutes: int, per_route: bool = True) -> dict[str, Any]:
+    """`request_window` for fields already read (the dashboard reads each bucket once);
+    without `per_route` only the overall figures (and no route rows) are computed."""
     seconds = minutes * 60
     routes: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
     statuses: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -35,8 +40,9 @@ def request_window(minutes: int, *, now: float | None = None) -> dict[str, Any]:
         if len(labels) != 3:
             continue
         method, route, status_class = labels
-        _merge(routes[(method, route)], stats)
-        statuses[(method, route)][status_class] += stats.get("n", 0)
+        if per_route:
+            _merge(routes[(method, route)], stats)
+            statuses[(method, route)][status_class] += stats.get("n", 0)
         if route not in _NOT_KPI_ROUTES:
             _merge(overall, stats)
     rows = [

@@ -37,6 +37,9 @@ def user_get_for_auth(*, user_id: int) -> User:
 STATS_WINDOWS: dict[str, int] = {"1h": 60, "24h": 24 * 60, "7d": 7 * 24 * 60}
 
 
+BLOCKS_LISTED = 100  # active blocks listed by the stats (newest first); the admin lists them all
+
+
 def active_blocks() -> QuerySet[BlockedIP]:
     return BlockedIP.objects.filter(unblocked_at__isnull=True, expires_at__gt=timezone.now()).order_by("-created_at")
 
@@ -64,7 +67,7 @@ def security_stats(window: str = "24h") -> dict[str, Any]:
             "expires_at": b.expires_at,
             "created_by": b.created_by.email if b.created_by else b.created_by_system,
         }
-        for b in active_blocks().select_related("created_by")[:100]
+        for b in active_blocks().select_related("created_by")[:BLOCKS_LISTED]
     ]
     lockouts = list(
         events.filter(kind=EventKind.LOCKOUT).values("ip", "identifier", "created_at").order_by("-created_at")[:20]
