@@ -61,7 +61,6 @@ class MonitoringMiddleware:
                 response = self.get_response(request)
                 elapsed_ms = (time.perf_counter() - started) * 1000
                 self._record(request, response, ctx, elapsed_ms)
-                traces.finish(ctx, path=request.path, status=response.status_code, ms=elapsed_ms)
             response["X-Request-ID"] = request_id
             return response
         finally:
@@ -86,6 +85,8 @@ class MonitoringMiddleware:
             errors=1 if status >= 500 else 0,
             extra={"qn": ctx.query_count, "qus": int(ctx.query_ms * 1000)} if ctx.query_count else None,
         )
+        # Before the slow queries are filed into their groups (which takes them off the context).
+        traces.finish(ctx, path=request.path, status=status, ms=ms)
         if ctx.query_count:
             queries.record_query_metrics(ctx)
         if ctx.slow_queries:

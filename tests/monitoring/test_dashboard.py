@@ -284,3 +284,14 @@ def test_the_page_costs_a_constant_number_of_queries_at_scale(staff_client, djan
 # by severity, offenders, blocks, lockouts, per hour (6), platform: pages, signups today, top pages,
 # projects (4), request counters read from the store (0).
 QUERIES = 14
+
+
+@pytest.mark.django_db
+def test_a_request_with_a_slow_query_is_traced_with_it(staff_client, settings):
+    settings.TRACE_SAMPLE_RATE = 0
+    settings.SLOW_QUERY_THRESHOLD_MS = 0  # every query is "slow"
+    generate_and_publish(ProjectFactory(owner=UserFactory()), slug="slowq")
+    request_id = Client().get("/p/slowq/")["X-Request-ID"]
+    settings.SLOW_QUERY_THRESHOLD_MS = 10_000
+    page = staff_client.get(f"/performance-monitor/requests/{request_id}/").content.decode()
+    assert "slow_query" in page and "projects_landingpage" in page

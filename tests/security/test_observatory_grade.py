@@ -1,5 +1,6 @@
 """The four kinds of page score the HTTP Observatory's top grade (A+), with production-like
-cookie and HSTS settings: a public landing page, a staff page, an API response, an error page."""
+cookie and HSTS settings: a public landing page, the staff pages (login, admin, the performance
+monitor and a request's timeline), an API response, an error page."""
 
 import pytest
 from django.test import Client
@@ -41,6 +42,25 @@ def test_staff_pages_score_a_plus():
     graded(response, "/admin/")
 
 
+def _staff_client() -> Client:
+    staff = Client()
+    staff.force_login(UserFactory(is_staff=True))
+    return staff
+
+
+def test_the_performance_monitor_scores_a_plus():
+    # A scanner probe is a request whose trace is always kept: its timeline is a full page.
+    request_id = Client(REMOTE_ADDR="198.51.100.8").get("/.env", secure=True)["X-Request-ID"]
+    staff = _staff_client()
+    response = staff.get("/performance-monitor/", secure=True)
+    assert response.status_code == 200 and response.cookies  # the CSRF cookie (sign-out form) is judged too
+    graded(response, "/performance-monitor/")
+    timeline = f"/performance-monitor/requests/{request_id}/"
+    response = staff.get(timeline, secure=True)
+    assert response.status_code == 200 and "scanner_path" in response.text and "No trace was kept" not in response.text
+    graded(response, timeline)
+
+
 def test_api_response_scores_a_plus(auth_api_client):
     response = auth_api_client.get("/api/projects/", secure=True)
     assert response.status_code == 200
@@ -57,9 +77,10 @@ def test_error_pages_score_a_plus(path):
     graded(response, path)
 
 
-def test_losing_the_csp_loses_the_grade(settings):
+@pytest.mark.parametrize(("path", "staff"), [("/accounts/login/", False), ("/performance-monitor/", True)])
+def test_losing_the_csp_loses_the_grade(settings, path, staff):
     settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if m != "security.csp.CachedCSPMiddleware"]
-    result = score_django_response(
-        Client().get("/accounts/login/", secure=True), url="https://testserver/accounts/login/"
-    )
+    response = (_staff_client() if staff else Client()).get(path, secure=True)
+    assert response.status_code == 200 and "content-security-policy" not in response.headers
+    result = score_django_response(response, url=f"https://testserver{path}")
     assert result.grade != "A+"
