@@ -62,6 +62,7 @@ class Buckets:
         self.minutes = metrics.read_series(60, now=now)
         current_hour = metrics.minute_of(now) // 60
         self.hours = metrics.read_hours(range(current_hour - 23, current_hour + 1))
+        self._windows: dict[str, dict[str, int]] = {}
 
     @staticmethod
     def _sum(buckets: list[tuple[int, dict[str, int]]]) -> dict[str, int]:
@@ -72,12 +73,11 @@ class Buckets:
         return summed
 
     def window(self, name: str) -> dict[str, int]:
-        """The fields of a dashboard window: as `metrics.read_window` sums them."""
-        if name == "5m":
-            return self._sum(self.minutes[-5:])
-        if name == "1h":
-            return self._sum(self.minutes)
-        return self._sum(self.hours)
+        """The fields of a dashboard window, as `metrics.read_window` sums them (once per render)."""
+        if name not in self._windows:
+            buckets = {"5m": self.minutes[-5:], "1h": self.minutes}.get(name, self.hours)
+            self._windows[name] = self._sum(buckets)
+        return self._windows[name]
 
     def since(self, ts: float) -> dict[str, int]:
         """Fields of the hours from the one holding `ts` on (e.g. since midnight)."""
