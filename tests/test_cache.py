@@ -243,6 +243,12 @@ def test_breaker_opens_after_failures_and_calls_stop_touching_the_socket(dead_re
 
 
 def test_breaker_probes_again_after_the_pause(dead_redis, monkeypatch):
+    from monitoring import alerts, metrics
+
+    # The monitoring flusher thread's own Redis writes would be the half-open probe otherwise.
+    monkeypatch.setattr(metrics, "flush", lambda: None)
+    monkeypatch.setattr(metrics, "_periodic", [])
+    monkeypatch.setattr(alerts, "maybe_evaluate", lambda: None)
     monkeypatch.setattr(app_cache.breaker, "reset_after_seconds", 0.2)
     for _ in range(3):
         app_cache.get_or_set(app_cache.PROJECT, ("x",), Counter())
