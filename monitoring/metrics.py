@@ -288,13 +288,18 @@ def read_window(minutes: int, *, now: float | None = None) -> dict[str, int]:
     flush()
     now = now if now is not None else time.time()
     current_minute = minute_of(now)
-    summed: dict[str, int] = defaultdict(int)
     if minutes <= 120:
         buckets = store().read("m", range(current_minute - minutes + 1, current_minute + 1))
     else:
         current_hour = current_minute // 60
         hours = -(-minutes // 60)
         buckets = store().read("h", range(current_hour - hours + 1, current_hour + 1))
+    return sum_buckets(buckets)
+
+
+def sum_buckets(buckets: Iterable[dict[str, int]]) -> dict[str, int]:
+    """Every field summed over the buckets."""
+    summed: dict[str, int] = defaultdict(int)
     for bucket in buckets:
         for name, n in bucket.items():
             summed[name] += n

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, Q
 from django.db.models.functions import TruncHour
 from django.utils import timezone
@@ -24,7 +25,6 @@ from mvpvalidator.db import pool_stats
 # Rows per list on the page: the worst first; the admin has the rest, with filters and search.
 SHOWN = 10
 SHOWN_BLOCKS = 20
-PANELS = ("health", "performance", "database", "cache", "errors", "security", "external", "platform")
 # The public landing page's route (its views are counted by the request counters).
 LANDING_ROUTE = "/p/<slug:slug>/"
 
@@ -64,25 +64,17 @@ class Buckets:
         self.hours = metrics.read_hours(range(current_hour - 23, current_hour + 1))
         self._windows: dict[str, dict[str, int]] = {}
 
-    @staticmethod
-    def _sum(buckets: list[tuple[int, dict[str, int]]]) -> dict[str, int]:
-        summed: dict[str, int] = {}
-        for _, fields in buckets:
-            for name, n in fields.items():
-                summed[name] = summed.get(name, 0) + n
-        return summed
-
     def window(self, name: str) -> dict[str, int]:
         """The fields of a dashboard window, as `metrics.read_window` sums them (once per render)."""
         if name not in self._windows:
             buckets = {"5m": self.minutes[-5:], "1h": self.minutes}.get(name, self.hours)
-            self._windows[name] = self._sum(buckets)
+            self._windows[name] = metrics.sum_buckets(fields for _, fields in buckets)
         return self._windows[name]
 
     def since(self, ts: float) -> dict[str, int]:
         """Fields of the hours from the one holding `ts` on (e.g. since midnight)."""
         first = int(ts // 3600)
-        return self._sum([(hour, fields) for hour, fields in self.hours if hour >= first])
+        return metrics.sum_buckets(fields for hour, fields in self.hours if hour >= first)
 
 
 def _request_series(window: str, buckets: Buckets) -> tuple[list[str], list[dict[str, Any]]]:
@@ -99,7 +91,7 @@ def _request_series(window: str, buckets: Buckets) -> tuple[list[str], list[dict
     for _, fields in series:
         overall: dict[str, int] = {}
         for labels_, stats in metrics.group(fields, "r").items():
-            if len(labels_) == 3 and labels_[1] != "<static>":
+            if len(labels_) == 3 and labels_[1] not in selectors.NOT_KPI_ROUTES:
                 for name, n in stats.items():
                     overall[name] = overall.get(name, 0) + n
         points.append(metrics.summarise(overall, seconds))
@@ -168,14 +160,8 @@ def database_panel() -> dict[str, Any]:
         "slow_queries": [selectors.slow_query_row(g) for g in selectors.slow_query_groups()[:SHOWN]],
         "threshold_ms": settings.SLOW_QUERY_THRESHOLD_MS,
         "pool": pool_stats(),
-        "vendor": _vendor(),
+        "vendor": connection.vendor,
     }
-
-
-def _vendor() -> str:
-    from django.db import connection
-
-    return connection.vendor
 
 
 # --- Cache -----------------------------------------------------------------------------------
@@ -237,22 +223,21 @@ def errors_panel() -> dict[str, Any]:
 
 
 def security_panel() -> dict[str, Any]:
-    from security.models import EventKind, SecurityEvent
+    from security.models import SecurityEvent
     from security.selectors import BLOCKS_LISTED, security_stats
 
     stats = security_stats("24h")
-    since = timezone.now() - timedelta(hours=24)
+    now = timezone.now()
     hourly = dict(
-        SecurityEvent.objects.filter(created_at__gte=since)
+        SecurityEvent.objects.filter(created_at__gte=now - timedelta(hours=24))
         .annotate(hour=TruncHour("created_at"))
         .values_list("hour")
         .annotate(n=Count("id"))
         .order_by()
     )
-    current = timezone.now().replace(minute=0, second=0, microsecond=0)
+    current = now.replace(minute=0, second=0, microsecond=0)
     hours = [current - timedelta(hours=h) for h in range(23, -1, -1)]
     bars = [(h.strftime("%Hh"), float(hourly.get(h, 0))) for h in hours]
-    alerting = {EventKind.LOCKOUT, EventKind.IP_BLOCKED, EventKind.SCANNER_PATH}
     return {
         **stats,
         "blocked_ips": stats["blocked_ips"][:SHOWN_BLOCKS],
@@ -260,7 +245,6 @@ def security_panel() -> dict[str, Any]:
         "blocked_capped": stats["blocked_count"] >= BLOCKS_LISTED,
         "events_by_kind": sorted(stats["events_by_kind"].items(), key=lambda kv: kv[1], reverse=True),
         "chart": charts.bar_chart(bars, title="Security events per hour (24 h)", unit=""),
-        "alerting_kinds": [str(k) for k in alerting],
     }
 
 
@@ -268,21 +252,7 @@ def security_panel() -> dict[str, Any]:
 
 
 def external_panel(window: str, buckets: Buckets) -> dict[str, Any]:
-    from monitoring import external
-
-    minutes = selectors.WINDOWS[window]
-    fields = buckets.window(window)
-
-    rows = [
-        {
-            "service": labels[0],
-            "timeouts": stats.get("to", 0),
-            "last_error": external.last_error(labels[0]),
-            **metrics.summarise(stats, minutes * 60),
-        }
-        for labels, stats in metrics.group(fields, "x").items()
-        if len(labels) == 1
-    ]
+    rows = selectors.external_rows(buckets.window(window), seconds=selectors.WINDOWS[window] * 60)
     rows.sort(key=lambda r: r["count"], reverse=True)
     return {"window": window, "services": rows}
 
@@ -323,10 +293,6 @@ def platform_panel(buckets: Buckets) -> dict[str, Any]:
 # --- Requests --------------------------------------------------------------------------------
 
 
-def recent_traces(limit: int = 15) -> list[dict[str, Any]]:
-    return traces.recent(limit)
-
-
 def request_timeline(request_id: str) -> dict[str, Any]:
     """Everything recorded about one request: its trace (when kept) and the rows that name it."""
     from monitoring.models import ErrorGroup, SlowOperationGroup, SlowQueryGroup
@@ -360,6 +326,6 @@ def build(window: str, *, now: float | None = None) -> dict[str, Any]:
         "security": security_panel(),
         "external": external_panel(window, buckets),
         "platform": platform_panel(buckets),
-        "traces": recent_traces(),
+        "traces": traces.recent(15),
         "generated_at": datetime.fromtimestamp(now, tz=UTC),
     }

@@ -15,7 +15,7 @@ from mvpvalidator.db import pool_stats
 
 WINDOWS: dict[str, int] = {"5m": 5, "1h": 60, "24h": 24 * 60}
 # Requests that are not the platform's own work: left out of the KPIs (still listed per route).
-_NOT_KPI_ROUTES = ("<static>",)
+NOT_KPI_ROUTES = ("<static>",)
 
 
 def _merge(into: dict[str, int], stats: dict[str, int]) -> dict[str, int]:
@@ -43,7 +43,7 @@ def requests_in(fields: dict[str, int], *, minutes: int, per_route: bool = True)
         if per_route:
             _merge(routes[(method, route)], stats)
             statuses[(method, route)][status_class] += stats.get("n", 0)
-        if route not in _NOT_KPI_ROUTES:
+        if route not in NOT_KPI_ROUTES:
             _merge(overall, stats)
     rows = [
         {
@@ -66,6 +66,20 @@ def requests_in(fields: dict[str, int], *, minutes: int, per_route: bool = True)
     }
 
 
+def external_rows(fields: dict[str, int], *, seconds: float) -> list[dict[str, Any]]:
+    """Per external service: calls, errors, timeouts, latency and the last error."""
+    return [
+        {
+            "service": labels[0],
+            "timeouts": stats.get("to", 0),
+            "last_error": external.last_error(labels[0]),
+            **metrics.summarise(stats, seconds),
+        }
+        for labels, stats in metrics.group(fields, "x").items()
+        if len(labels) == 1
+    ]
+
+
 def performance(window: str = "1h", *, now: float | None = None) -> dict[str, Any]:
     """Everything `GET /api/monitoring/performance` shows, for one window."""
     minutes = WINDOWS[window]
@@ -79,16 +93,7 @@ def performance(window: str = "1h", *, now: float | None = None) -> dict[str, An
         if len(labels) == 2
     ]
     operations.sort(key=lambda r: r["count"], reverse=True)
-    externals = [
-        {
-            "service": labels[0],
-            "timeouts": stats.get("to", 0),
-            "last_error": external.last_error(labels[0]),
-            **metrics.summarise(stats, seconds),
-        }
-        for labels, stats in metrics.group(fields, "x").items()
-        if len(labels) == 1
-    ]
+    externals = external_rows(fields, seconds=seconds)
     health_stats = metrics.group(fields, "h").get(("all",), {})
     slowest = sorted(
         (r for r in requests["routes"] if r["p95"] is not None), key=lambda r: r["p95"] or 0, reverse=True
