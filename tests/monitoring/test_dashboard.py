@@ -280,10 +280,10 @@ def test_the_page_costs_a_constant_number_of_queries_at_scale(staff_client, djan
     assert "/api/route-49/" in performance or "/api/route-0/" in performance
 
 
-# Session + user (2), slow queries (1), errors (1), security: by kind,
-# by severity, offenders, blocks, lockouts, per hour (6), platform: pages, signups today, top pages,
+# Session + user (2), slow queries (1), errors (1), security: by kind and
+# severity, offenders, blocks, lockouts, per hour (5), platform: pages, signups today, top pages,
 # projects (4), request counters read from the store (0).
-QUERIES = 14
+QUERIES = 13
 
 
 @pytest.mark.django_db
