@@ -26,6 +26,14 @@ HOUR_TTL_SECONDS = 8 * 24 * 3600
 # Buffered while Redis is away, at most this many distinct bucket hashes (then oldest dropped).
 MAX_PENDING_BUCKETS = 180
 SEP = "|"
+# A bucket is final once every process has flushed into it (each flushes every
+# FLUSH_EVERY_SECONDS), so a reader may keep it: `reuse_settled=True` keeps the buckets that ended
+# more than SETTLE_SECONDS ago, and re-reads them after SETTLED_KEEP_SECONDS all the same, so
+# counts a stalled process flushed late still show within minutes.
+SETTLE_SECONDS = 120
+SETTLED_KEEP_SECONDS = 600
+SETTLED_KEPT = 400  # buckets kept at most (the dashboard reads 60 minutes and 24 hours)
+BUCKET_SECONDS = {"m": 60, "h": 3600}
 
 
 def minute_of(ts: float) -> int:
@@ -174,6 +182,8 @@ _tally = _Tally()
 _local = _LocalStore()
 _redis = _RedisStore()
 _flusher_pid: int | None = None
+# Settled buckets already read: {((scope, key), bucket): (read at, fields)}, oldest read first.
+_settled: dict[tuple[tuple[str, str], int], tuple[float, dict[str, int]]] = {}
 _flusher_lock = threading.Lock()
 
 
@@ -306,19 +316,51 @@ def sum_buckets(buckets: Iterable[dict[str, int]]) -> dict[str, int]:
     return dict(summed)
 
 
-def read_series(minutes: int, *, now: float | None = None) -> list[tuple[int, dict[str, int]]]:
+def read_series(
+    minutes: int, *, now: float | None = None, reuse_settled: bool = False
+) -> list[tuple[int, dict[str, int]]]:
     """Per-minute buckets of the last `minutes` minutes, oldest first: [(minute, fields)]."""
-    flush()
     now = now if now is not None else time.time()
     current_minute = minute_of(now)
-    ids = list(range(current_minute - minutes + 1, current_minute + 1))
-    return list(zip(ids, store().read("m", ids), strict=True))
+    return _read("m", range(current_minute - minutes + 1, current_minute + 1), reuse_settled=reuse_settled, now=now)
 
 
-def read_hours(hour_ids: Iterable[int]) -> list[tuple[int, dict[str, int]]]:
+def read_hours(
+    hour_ids: Iterable[int], *, reuse_settled: bool = False, now: float | None = None
+) -> list[tuple[int, dict[str, int]]]:
+    """Hour buckets, in the order asked: [(hour, fields)]."""
+    return _read("h", hour_ids, reuse_settled=reuse_settled, now=now if now is not None else time.time())
+
+
+def settled(kind: str, bucket: int, *, now: float) -> bool:
+    """Whether a bucket (`kind` "m" for a minute, "h" for an hour) can no longer change."""
+    return (bucket + 1) * BUCKET_SECONDS[kind] + SETTLE_SECONDS <= now
+
+
+def _read(kind: str, bucket_ids: Iterable[int], *, reuse_settled: bool, now: float) -> list[tuple[int, dict[str, int]]]:
+    """With `reuse_settled`, buckets that can no longer change come from this process's memory
+    when read recently (the dashboard reads an hour of minutes and a day of hours on every
+    refresh); the dicts returned are then shared and must not be changed."""
     flush()
-    ids = list(hour_ids)
-    return list(zip(ids, store().read("h", ids), strict=True))
+    ids = list(bucket_ids)
+    if not reuse_settled:
+        return list(zip(ids, store().read(kind, ids), strict=True))
+    where = (scope(), _key(kind))  # the store and key prefix in use (tests and benchmarks switch them)
+    found: dict[int, dict[str, int]] = {}
+    for bucket in ids:
+        kept = _settled.get((where, bucket))
+        if kept is not None and now - kept[0] < SETTLED_KEEP_SECONDS:
+            found[bucket] = kept[1]
+    missing = [bucket for bucket in ids if bucket not in found]
+    if missing:
+        for bucket, fields in zip(missing, store().read(kind, missing), strict=True):
+            found[bucket] = fields
+            if settled(kind, bucket, now=now):
+                _settled.pop((where, bucket), None)  # re-read: it moves to the end
+                _settled[(where, bucket)] = (now, fields)
+        while len(_settled) > SETTLED_KEPT:
+            _settled.pop(next(iter(_settled)))  # the oldest read
+    return [(bucket, found[bucket]) for bucket in ids]
 
 
 def read_totals() -> dict[str, int]:
@@ -326,9 +368,15 @@ def read_totals() -> dict[str, int]:
     return store().read_totals()
 
 
+def forget_settled() -> None:
+    """Drop the settled buckets this process keeps: the next read fetches them again."""
+    _settled.clear()
+
+
 def reset() -> None:
     """Forget every bucket (tests and operators)."""
     _tally.take()
+    forget_settled()
     store().clear()
 
 

@@ -9,7 +9,7 @@ raw request data, so the page costs the same number of queries however much hist
 
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import connection
@@ -52,50 +52,91 @@ def health_panel() -> dict[str, Any]:
 # --- Performance -----------------------------------------------------------------------------
 
 
+class _Figures(NamedTuple):
+    point: dict[str, Any]  # the bucket's request summary (a point of the latency chart)
+    landing_views: int  # landing pages served
+
+
+# What the page derives from settled buckets (those `metrics` keeps, see `reuse_settled`), kept
+# next to the very bucket dicts they came from, so a refresh only works through the buckets that
+# can still change: {(kind, bucket): (fields, figures)} and {window: (fields list, their sum)}.
+_settled_figures: dict[tuple[str, int], tuple[dict[str, int], _Figures]] = {}
+_settled_sums: dict[str, tuple[list[dict[str, int]], dict[str, int]]] = {}
+
+
+def _figures(fields: dict[str, int], seconds: float) -> _Figures:
+    overall: dict[str, int] = {}
+    views = 0
+    for labels, stats in metrics.group(fields, "r").items():
+        if len(labels) != 3:
+            continue
+        if labels[1] not in selectors.NOT_KPI_ROUTES:
+            for name, n in stats.items():
+                overall[name] = overall.get(name, 0) + n
+        if labels[0] == "GET" and labels[1] == LANDING_ROUTE and labels[2] == "2xx":
+            views += stats.get("n", 0)
+    return _Figures(metrics.summarise(overall, seconds), views)
+
+
+def _same(a: list[dict[str, int]], b: list[dict[str, int]]) -> bool:
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
+
+
 class Buckets:
     """The request counters the page needs, read once per render: the last hour's minute buckets
-    and the last day's hour buckets (two pipelined round trips); every window, chart and count
-    on the page is summed from them."""
+    and the last day's hour buckets (two pipelined round trips at most); every window, chart and
+    count on the page is summed from them."""
 
     def __init__(self, *, now: float) -> None:
         self.now = now
-        self.minutes = metrics.read_series(60, now=now)
+        self.minutes = metrics.read_series(60, now=now, reuse_settled=True)
         current_hour = metrics.minute_of(now) // 60
-        self.hours = metrics.read_hours(range(current_hour - 23, current_hour + 1))
+        self.hours = metrics.read_hours(range(current_hour - 23, current_hour + 1), reuse_settled=True, now=now)
         self._windows: dict[str, dict[str, int]] = {}
+
+    def _series(self, name: str) -> tuple[str, list[tuple[int, dict[str, int]]]]:
+        if name == "5m":
+            return "m", self.minutes[-5:]
+        return ("m", self.minutes) if name == "1h" else ("h", self.hours)
 
     def window(self, name: str) -> dict[str, int]:
         """The fields of a dashboard window, as `metrics.read_window` sums them (once per render)."""
         if name not in self._windows:
-            buckets = {"5m": self.minutes[-5:], "1h": self.minutes}.get(name, self.hours)
-            self._windows[name] = metrics.sum_buckets(fields for _, fields in buckets)
+            kind, series = self._series(name)
+            settled = [f for b, f in series if metrics.settled(kind, b, now=self.now)]
+            fresh = [f for b, f in series if not metrics.settled(kind, b, now=self.now)]
+            kept = _settled_sums.get(name)
+            if kept is None or not _same(kept[0], settled):
+                kept = _settled_sums[name] = (settled, metrics.sum_buckets(settled))
+            self._windows[name] = metrics.sum_buckets([kept[1], *fresh])
         return self._windows[name]
 
-    def since(self, ts: float) -> dict[str, int]:
-        """Fields of the hours from the one holding `ts` on (e.g. since midnight)."""
-        first = int(ts // 3600)
-        return metrics.sum_buckets(fields for hour, fields in self.hours if hour >= first)
+    def figures(self, name: str) -> list[_Figures]:
+        """Per-bucket figures of the minutes ("1h") or the hours ("24h"), oldest first."""
+        kind, series = self._series(name)
+        seconds = metrics.BUCKET_SECONDS[kind]
+        out = []
+        for bucket, fields in series:
+            kept = _settled_figures.get((kind, bucket))
+            if kept is None or kept[0] is not fields:
+                kept = (fields, _figures(fields, seconds))
+                if metrics.settled(kind, bucket, now=self.now):
+                    _settled_figures[(kind, bucket)] = kept
+            out.append(kept[1])
+        while len(_settled_figures) > metrics.SETTLED_KEPT:
+            _settled_figures.pop(next(iter(_settled_figures)))
+        return out
 
 
 def _request_series(window: str, buckets: Buckets) -> tuple[list[str], list[dict[str, Any]]]:
     """Per-minute (last hour) or per-hour (last day) request summaries, oldest first."""
     if window == "24h":
-        series = buckets.hours
-        labels = [_hour_label(hour * 3600) for hour, _ in series]
-        seconds = 3600.0
+        labels = [_hour_label(hour * 3600) for hour, _ in buckets.hours]
+        figures = buckets.figures("24h")
     else:
-        series = buckets.minutes
-        labels = [_clock(minute * 60) for minute, _ in series]
-        seconds = 60.0
-    points = []
-    for _, fields in series:
-        overall: dict[str, int] = {}
-        for labels_, stats in metrics.group(fields, "r").items():
-            if len(labels_) == 3 and labels_[1] not in selectors.NOT_KPI_ROUTES:
-                for name, n in stats.items():
-                    overall[name] = overall.get(name, 0) + n
-        points.append(metrics.summarise(overall, seconds))
-    return labels, points
+        labels = [_clock(minute * 60) for minute, _ in buckets.minutes]
+        figures = buckets.figures("1h")
+    return labels, [f.point for f in figures]
 
 
 def performance_panel(window: str, buckets: Buckets) -> dict[str, Any]:
@@ -274,11 +315,11 @@ def platform_panel(buckets: Buckets) -> dict[str, Any]:
         .values("pk", "slug", "headline", "signups_today")[:5]
     )
     # Views served today, from the request counters (per-page counts come with event tracking).
-    fields = buckets.since(midnight.timestamp())
+    first = int(midnight.timestamp() // 3600)
     views = sum(
-        stats.get("n", 0)
-        for labels, stats in metrics.group(fields, "r").items()
-        if len(labels) == 3 and labels[0] == "GET" and labels[1] == LANDING_ROUTE and labels[2] == "2xx"
+        figures.landing_views
+        for (hour, _), figures in zip(buckets.hours, buckets.figures("24h"), strict=True)
+        if hour >= first
     )
     return {
         "projects": Project.objects.count(),

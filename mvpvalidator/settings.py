@@ -284,7 +284,9 @@ CSRF_COOKIE_HTTPONLY = True
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
-USE_I18N = True
+# English only, with no translations to serve: the translation machinery would only cost every
+# rendered date, truncation and admin label its lookups.
+USE_I18N = False
 USE_TZ = True
 
 # --- Static files ---------------------------------------------------------------------------

@@ -38,6 +38,7 @@ STATS_WINDOWS: dict[str, int] = {"1h": 60, "24h": 24 * 60, "7d": 7 * 24 * 60}
 
 
 BLOCKS_LISTED = 100  # active blocks listed by the stats (newest first); the admin lists them all
+BLOCK_FIELDS = ("ip", "rule", "reason", "evidence", "created_at", "expires_at")
 
 
 def active_blocks() -> QuerySet[BlockedIP]:
@@ -61,18 +62,11 @@ def security_stats(window: str = "24h") -> dict[str, Any]:
         .annotate(events=Count("id"), last_seen=Max("created_at"))
         .order_by("-events", "ip")[:10]
     )
-    blocks = [
-        {
-            "ip": b.ip,
-            "rule": b.rule,
-            "reason": b.reason,
-            "evidence": b.evidence,
-            "created_at": b.created_at,
-            "expires_at": b.expires_at,
-            "created_by": b.created_by.email if b.created_by else b.created_by_system,
-        }
-        for b in active_blocks().select_related("created_by")[:BLOCKS_LISTED]
-    ]
+    # Plain rows, not model instances: the dashboard renders this on every refresh.
+    blocks = []
+    for row in active_blocks().values(*BLOCK_FIELDS, "created_by__email", "created_by_system")[:BLOCKS_LISTED]:
+        by_user, by_system = row.pop("created_by__email"), row.pop("created_by_system")
+        blocks.append({**row, "created_by": by_user or by_system})
     lockouts = list(
         events.filter(kind=EventKind.LOCKOUT).values("ip", "identifier", "created_at").order_by("-created_at")[:20]
     )

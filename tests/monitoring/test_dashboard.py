@@ -10,7 +10,7 @@ from django.test import Client
 from django.utils import timezone
 
 from bench.dashboard_data import seed_large
-from monitoring import external
+from monitoring import external, metrics
 from monitoring.models import ErrorGroup, SlowQueryGroup
 from projects.models import Signup
 from security.models import BlockedIP, BlockRule, EventKind, SecurityEvent, Severity
@@ -272,6 +272,9 @@ def test_the_page_costs_a_constant_number_of_queries_at_scale(staff_client, djan
         assert staff_client.get("/performance-monitor/").status_code == 200
     seed_large()
     assert SecurityEvent.objects.count() == 100_000
+    # The seed wrote into buckets long settled, which the first render kept: a process re-reads
+    # them after SETTLED_KEEP_SECONDS; this one is told to now.
+    metrics.forget_settled()
     with django_assert_num_queries(QUERIES) as large:
         response = staff_client.get("/performance-monitor/?window=24h")
     assert response.status_code == 200

@@ -2,6 +2,7 @@
 query counts, the performance endpoint and /metrics (including who is refused)."""
 
 import json
+import time
 
 import pytest
 from django.test import Client
@@ -144,3 +145,27 @@ def test_error_groups_endpoint_is_staff_only(api_client, auth_api_client, staff_
     assert auth_api_client.get("/api/monitoring/errors").status_code == 403
     body = staff_api_client.get("/api/monitoring/errors").json()
     assert body["count"] == 0 and json.dumps(body)
+
+
+def test_settled_buckets_are_reused_until_they_are_read_again_and_open_ones_always_fresh():
+    now = time.time()
+    hour = metrics.minute_of(now) // 60
+    old, current = hour - 3, hour
+    metrics.record({"r|GET|/x/|2xx|n": 1}, at=old * 3600 + 10)
+    metrics.record({"r|GET|/x/|2xx|n": 1}, at=now)
+
+    def counts(at: float) -> list[int]:
+        read = metrics.read_hours([old, current], reuse_settled=True, now=at)
+        return [fields.get("r|GET|/x/|2xx|n", 0) for _, fields in read]
+
+    assert counts(now) == [1, 1]
+    # A late write into the settled hour (a process that was cut off from Redis for a while)...
+    metrics.record({"r|GET|/x/|2xx|n": 5}, at=old * 3600 + 20)
+    metrics.record({"r|GET|/x/|2xx|n": 5}, at=now)
+    assert counts(now + 1) == [1, 6]  # ...is not seen while the kept copy is young; the open hour is
+    assert counts(now + metrics.SETTLED_KEEP_SECONDS + 1) == [6, 6]  # re-read once it is old
+    assert [f.get("r|GET|/x/|2xx|n", 0) for _, f in metrics.read_hours([old, current])] == [6, 6]  # plain reads: fresh
+    # A bucket is kept only once it can no longer change: its end plus the settle margin.
+    assert not metrics.settled("h", current, now=now)
+    assert not metrics.settled("m", 10, now=11 * 60 + metrics.SETTLE_SECONDS - 1)
+    assert metrics.settled("m", 10, now=11 * 60 + metrics.SETTLE_SECONDS)
