@@ -175,6 +175,31 @@ ANALYTICS_CACHE_TTL_SECONDS = env.int("ANALYTICS_CACHE_TTL_SECONDS", default=60)
 # Off: cached reads always go to the database (diagnosis, and the uncached benchmark reference).
 ENABLE_QUERY_CACHE = env.bool("ENABLE_QUERY_CACHE", default=True)
 
+# --- Event tracking and the worker ---------------------------------------------------------
+
+# Events per batch, from the buffer into rows and from rows into the rollups.
+EVENT_FLUSH_BATCH = env.int("EVENT_FLUSH_BATCH", default=2000)
+# The worker's pause when there is nothing to flush.
+WORKER_INTERVAL_SECONDS = env.float("WORKER_INTERVAL_SECONDS", default=1.0)
+# Buffered entries a dead worker had claimed are taken over after this long.
+EVENT_CLAIM_IDLE_SECONDS = env.float("EVENT_CLAIM_IDLE_SECONDS", default=30.0)
+# A page's buffer keeps at most about this many entries (the oldest go first) while no worker runs.
+EVENT_BUFFER_MAXLEN = env.int("EVENT_BUFFER_MAXLEN", default=1_000_000)
+# Raw events are kept this long; the daily rollups and experiment exposures for good.
+EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=30)
+# Health turns `degraded` when more events than this wait, or the oldest waits longer than this.
+EVENT_BACKLOG_WARN = env.int("EVENT_BACKLOG_WARN", default=50_000)
+EVENT_BACKLOG_WARN_SECONDS = env.int("EVENT_BACKLOG_WARN_SECONDS", default=300)
+# Analytics adds at most this many buffered events per page to its live figures.
+EVENT_LIVE_MAX = env.int("EVENT_LIVE_MAX", default=50_000)
+
+for _name in ("EVENT_FLUSH_BATCH", "EVENT_BUFFER_MAXLEN", "EVENT_LIVE_MAX", "EVENT_BACKLOG_WARN"):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be at least 1.")
+if EVENT_RETENTION_DAYS < 2:
+    # A visitor's earlier events of the day are read from the raw rows (unique visitors, bounces).
+    raise ImproperlyConfigured("EVENT_RETENTION_DAYS must be at least 2.")
+
 if ENABLE_REDIS_CACHE and not REDIS_URL:
     raise ImproperlyConfigured("ENABLE_REDIS_CACHE=true needs REDIS_URL (redis://host:6379/0).")
 

@@ -23,6 +23,16 @@ def page_ns(slug: str) -> str:
     return f"page:{slug.lower()}"
 
 
+def experiment_ns(experiment_id: int) -> str:
+    """An experiment's results (bumped by the worker when it rolls up the experiment's events)."""
+    return f"experiment:{experiment_id}"
+
+
+def analytics_ns(page_id: int) -> str:
+    """A page's analytics from the rollups (bumped by the worker as for experiments)."""
+    return f"analytics:{page_id}"
+
+
 def detail_namespaces(*, user_id: int, project_id: int) -> list[str]:
     return [user_ns(user_id), project_ns(project_id)]
 

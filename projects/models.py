@@ -4,7 +4,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinLengthValidator, MinValueValidator
 from django.db import models
-from django.db.models.functions import Length, Lower
+from django.db.models.functions import Coalesce, Length, Lower
 
 if TYPE_CHECKING:
     from security.models import User
@@ -244,3 +244,258 @@ class Signup(models.Model):
     @property
     def is_confirmed(self) -> bool:
         return self.confirmed_at is not None and self.unsubscribed_at is None
+
+
+# --- Experiments ---------------------------------------------------------------------------------
+
+MIN_VARIANTS = 2
+MAX_VARIANTS = 5
+VARIANT_KEY_MAX_LENGTH = 32
+
+
+class ExperimentStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    RUNNING = "running", "Running"
+    PAUSED = "paused", "Paused"
+    COMPLETED = "completed", "Completed"
+
+
+class Experiment(models.Model):
+    """An A/B test on one landing page: 2-5 variants of its copy, split by weight.
+
+    A visitor's variant is a pure function of (visitor id, `seed`), so it is sticky without
+    storing anything per visitor; for it to stay sticky, the variants, weights, coverage and
+    seed are frozen once the experiment has started."""
+
+    Status = ExperimentStatus
+
+    page = models.ForeignKey(LandingPage, on_delete=models.CASCADE, related_name="experiments")
+    name = models.CharField(max_length=120)
+    hypothesis = models.CharField(max_length=500, blank=True)
+    status = models.CharField(max_length=16, choices=ExperimentStatus.choices, default=ExperimentStatus.DRAFT)
+    seed = models.CharField(max_length=32)
+    # The share of visitors in the experiment; the others see the page as it is and are not counted.
+    coverage = models.DecimalField(
+        max_digits=4,
+        decimal_places=3,
+        default=Decimal("1"),
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("1"))],
+    )
+    # The smallest relative lift worth detecting: it sizes the sample the results ask for.
+    minimum_detectable_effect = models.DecimalField(
+        max_digits=5,
+        decimal_places=3,
+        default=Decimal("0.2"),
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("10"))],
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    paused_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["page", "-created_at"], name="experiment_page_created_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=ExperimentStatus.values), name="experiment_status_valid"
+            ),
+            # The landing page serves one experiment at a time.
+            models.UniqueConstraint(
+                fields=["page"], condition=models.Q(status="running"), name="experiment_one_running_per_page"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(coverage__gt=0, coverage__lte=1), name="experiment_coverage_range"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="draft") | models.Q(started_at__isnull=False),
+                name="experiment_started_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Variant(models.Model):
+    """One arm of an experiment: content overrides (blank = the page's own) and a weight."""
+
+    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="variants")
+    key = models.SlugField(max_length=VARIANT_KEY_MAX_LENGTH)
+    name = models.CharField(max_length=120, blank=True)
+    is_control = models.BooleanField(default=False)
+    weight = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(1000)])
+    headline = models.CharField(max_length=120, blank=True)
+    subheadline = models.CharField(max_length=240, blank=True)
+    cta_text = models.CharField(max_length=60, blank=True)
+    preorder_price = models.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(PRICE_MAX)],
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["experiment", "key"], name="variant_key_unique_per_experiment"),
+            models.UniqueConstraint(
+                fields=["experiment"], condition=models.Q(is_control=True), name="variant_one_control"
+            ),
+            models.CheckConstraint(condition=models.Q(weight__gte=1), name="variant_weight_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.experiment} / {self.key}"
+
+
+# --- Events and their rollups --------------------------------------------------------------------
+
+
+class EventKind(models.TextChoices):
+    VIEW = "view", "Page view"
+    CTA_CLICK = "cta_click", "Call-to-action click"
+    SIGNUP = "signup", "Signup"
+    PREORDER = "preorder", "Pre-order (fake door)"
+    # Sent by the page's script once loaded: the visitor runs JavaScript (the no-JS rule, see
+    # `projects.tracking`). Not an interaction: never counted as an event of a visit.
+    BEACON = "beacon", "Script beacon"
+
+
+class Traffic(models.TextChoices):
+    HUMAN = "human", "Visitor"
+    BOT = "bot", "Known bot"
+    FOUNDER = "founder", "The founder (preview)"
+
+
+class Channel(models.TextChoices):
+    DIRECT = "direct", "Direct"
+    SEARCH = "search", "Organic search"
+    PAID = "paid", "Paid"
+    SOCIAL = "social", "Social"
+    EMAIL = "email", "Email"
+    REFERRAL = "referral", "Referral"
+
+
+class Event(models.Model):
+    """One tracked event, moved here from the Redis buffer by the worker (or written directly
+    when Redis is away). Raw rows are kept for EVENT_RETENTION_DAYS; `DailyRollup` and
+    `ExperimentExposure` keep the figures for good."""
+
+    # The buffer entry's id (or a random one when written directly): a batch delivered twice
+    # after a worker died between its commit and its acknowledgement is inserted once.
+    key = models.CharField(max_length=64, unique=True)
+    page = models.ForeignKey(LandingPage, on_delete=models.CASCADE, related_name="events")
+    experiment = models.ForeignKey(Experiment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    variant = models.CharField(max_length=VARIANT_KEY_MAX_LENGTH, blank=True)
+    kind = models.CharField(max_length=16, choices=EventKind.choices)
+    traffic = models.CharField(max_length=8, choices=Traffic.choices, default=Traffic.HUMAN)
+    channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.DIRECT)
+    visitor_hash = models.CharField(max_length=64)
+    utm_source = models.CharField(max_length=200, blank=True)
+    utm_medium = models.CharField(max_length=200, blank=True)
+    utm_campaign = models.CharField(max_length=200, blank=True)
+    utm_content = models.CharField(max_length=200, blank=True)
+    utm_term = models.CharField(max_length=200, blank=True)
+    referrer_host = models.CharField(max_length=255, blank=True)
+    occurred_at = models.DateTimeField()
+    day = models.DateField()
+    rolled_up = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            # The rollup's look-up of a visitor's earlier events that day (unique visitors, bounces).
+            models.Index(fields=["page", "visitor_hash", "day"], name="event_page_visitor_day_idx"),
+            # The worker's queue: the rows not rolled up yet, oldest first.
+            models.Index(fields=["id"], condition=models.Q(rolled_up=False), name="event_unrolled_idx"),
+            # Pruning by age.
+            models.Index(fields=["occurred_at"], name="event_occurred_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(kind__in=EventKind.values), name="event_kind_valid"),
+            models.CheckConstraint(condition=models.Q(traffic__in=Traffic.values), name="event_traffic_valid"),
+            models.CheckConstraint(condition=models.Q(channel__in=Channel.values), name="event_channel_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.page_id} {self.occurred_at:%Y-%m-%d %H:%M:%S}"
+
+
+class DailyRollup(models.Model):
+    """A day of one page's traffic for one variant, channel and kind of traffic."""
+
+    page = models.ForeignKey(LandingPage, on_delete=models.CASCADE, related_name="rollups")
+    day = models.DateField()
+    experiment = models.ForeignKey(Experiment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    variant = models.CharField(max_length=VARIANT_KEY_MAX_LENGTH, blank=True)
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    traffic = models.CharField(max_length=8, choices=Traffic.choices)
+    views = models.PositiveIntegerField(default=0)
+    visitors = models.PositiveIntegerField(default=0)
+    cta_clicks = models.PositiveIntegerField(default=0)
+    signups = models.PositiveIntegerField(default=0)
+    preorders = models.PositiveIntegerField(default=0)
+    # Visitors whose only event of the day was one view.
+    bounces = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["day", "id"]
+        indexes = [models.Index(fields=["page", "day"], name="rollup_page_day_idx")]
+        constraints = [
+            # The experiment may be NULL (traffic outside any experiment): coalesced, so two
+            # such rows of one day cannot both exist (NULLs are distinct in a plain unique index).
+            models.UniqueConstraint(
+                models.F("page"),
+                models.F("day"),
+                Coalesce("experiment", models.Value(0)),
+                models.F("variant"),
+                models.F("channel"),
+                models.F("traffic"),
+                name="rollup_unique_row",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(bounces__lte=models.F("visitors")), name="rollup_bounces_le_visitors"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.page_id} {self.day} {self.variant or '-'} {self.channel} {self.traffic}"
+
+
+class ExperimentExposure(models.Model):
+    """A person in an experiment: which variant they were shown and what they did. One row per
+    visitor, written by the worker; the experiment's results count these rows."""
+
+    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="exposures")
+    variant = models.CharField(max_length=VARIANT_KEY_MAX_LENGTH)
+    visitor_hash = models.CharField(max_length=64)
+    first_seen = models.DateTimeField()
+    # Ran the page's script or interacted: a person, not a crawler that fetched HTML (the no-JS rule).
+    confirmed = models.BooleanField(default=False)
+    clicked = models.BooleanField(default=False)
+    signed_up = models.BooleanField(default=False)
+    preordered = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["experiment", "variant"], name="exposure_exp_variant_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["experiment", "visitor_hash"], name="exposure_unique_visitor"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.experiment_id} {self.variant} {self.visitor_hash[:12]}"
+
+
+class EventWorkerState(models.Model):
+    """The single row the rollup step locks: one worker rolls up at a time (so no visitor is
+    counted twice by two workers at once), and its last run is the worker's heartbeat."""
+
+    last_rollup_at = models.DateTimeField(null=True, blank=True)
+    events_rolled_up = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"rolled up {self.events_rolled_up} events, last at {self.last_rollup_at}"

@@ -3,14 +3,33 @@ queryset, so another user's id answers 404 (never 403: ids cannot be probed)."""
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.safestring import mark_safe
 
 from mvpvalidator import cache as app_cache
 from projects import cache as keys
-from projects.models import LandingPage, PageStatus, Project, Prototype, Signup
+from projects import stats, tracking
+from projects.models import (
+    DailyRollup,
+    Event,
+    Experiment,
+    ExperimentExposure,
+    ExperimentStatus,
+    LandingPage,
+    PageStatus,
+    Project,
+    Prototype,
+    Signup,
+    Traffic,
+)
 from security.models import User
 
 
@@ -99,20 +118,119 @@ def landing_page_get(*, user: User, pk: int) -> LandingPage:
     return get_object_or_404(landing_page_qs_for_user(user=user), pk=pk)
 
 
+def landing_page_of_project(*, project: Project, pk: int) -> LandingPage:
+    """One of the project's pages; a 400 (field error) rather than a 404 when it is not, since
+    the id came in a request body."""
+    page = LandingPage.objects.filter(project=project, pk=pk).select_related("project").first()
+    if page is None:
+        raise ValidationError({"landing_page_id": ["No landing page of this project has this id."]})
+    return page
+
+
 def landing_page_list(*, project: Project) -> QuerySet[LandingPage]:
     return _landing_pages_with_counts().filter(project=project)
 
 
+@dataclass(frozen=True)
+class LiveVariant:
+    key: str
+    weight: int
+    is_control: bool
+    headline: str
+    subheadline: str
+    cta_text: str
+    preorder_price: Decimal | None
+
+
+@dataclass(frozen=True)
+class LiveExperiment:
+    """The running experiment of a public page: what assignment and rendering need."""
+
+    id: int
+    seed: str
+    coverage: float
+    variants: tuple[LiveVariant, ...]
+
+    def variant_for(self, visitor: str) -> LiveVariant | None:
+        index = tracking.assign(
+            visitor, seed=self.seed, coverage=self.coverage, weights=[v.weight for v in self.variants]
+        )
+        return None if index is None else self.variants[index]
+
+
+def _live_experiment(page: LandingPage) -> LiveExperiment | None:
+    experiment = (
+        Experiment.objects.filter(page=page, status=ExperimentStatus.RUNNING).prefetch_related("variants").first()
+    )
+    if experiment is None:
+        return None
+    return LiveExperiment(
+        id=experiment.pk,
+        seed=experiment.seed,
+        coverage=float(experiment.coverage),
+        variants=tuple(
+            LiveVariant(v.key, v.weight, v.is_control, v.headline, v.subheadline, v.cta_text, v.preorder_price)
+            for v in experiment.variants.all()
+        ),
+    )
+
+
 def landing_page_get_published(*, slug: str) -> LandingPage:
     """The public page at /p/<slug>/ (drafts and archived pages do not exist for the public),
-    cached under the page's namespace: the hot path costs one cache round trip, no query."""
+    with its running experiment as `page.live_experiment`, cached under the page's namespace:
+    the hot path costs one cache round trip, no query."""
 
     def compute() -> LandingPage:
-        return get_object_or_404(
+        page = get_object_or_404(
             LandingPage.objects.select_related("project"), slug__iexact=slug, status=PageStatus.PUBLISHED
         )
+        page.live_experiment = _live_experiment(page)  # type: ignore[attr-defined]
+        return page
 
     return app_cache.get_or_set(app_cache.PAGE, ("published", slug.lower()), compute, namespaces=[keys.page_ns(slug)])
+
+
+# Stand-ins for what differs per request in a cached landing page (filled in by the view).
+SLOT_CSRF = "mvp-slot-csrf-4f1c9a"
+SLOT_HIDDEN = "mvp-slot-hidden-4f1c9a"
+
+
+def page_content(page: LandingPage, variant: LiveVariant | None) -> dict[str, Any]:
+    """The copy a visitor sees: the page's, with the variant's overrides."""
+    content = {
+        "headline": page.headline,
+        "subheadline": page.subheadline,
+        "cta_text": page.cta_text,
+        "preorder_price": page.preorder_price,
+    }
+    if variant is not None:
+        for name in content:
+            value = getattr(variant, name)
+            if value not in ("", None):
+                content[name] = value
+    return content
+
+
+def landing_html(*, page: LandingPage, variant: LiveVariant | None, experiment_id: int | None) -> str:
+    """The page as rendered for one variant, cached by (page, content version, experiment,
+    variant) under the page's namespace; the per-request parts are slots (`SLOT_*`)."""
+
+    def compute() -> str:
+        from projects.forms import SignupForm
+
+        return render_to_string(
+            "projects/landing.html",
+            {
+                "page": page,
+                "content": page_content(page, variant),
+                "form": SignupForm(),
+                "csrf_token": SLOT_CSRF,
+                "hidden_inputs": mark_safe(SLOT_HIDDEN),  # noqa: S308 - a constant, replaced by escaped inputs
+            },
+        )
+
+    parts = ("html", page.pk, page.content_version, experiment_id or 0, variant.key if variant else "")
+    return app_cache.get_or_set(app_cache.PAGE, parts, compute, namespaces=[keys.page_ns(page.slug)])
 
 
 def signup_list(*, project: Project) -> QuerySet[Signup]:
@@ -122,3 +240,280 @@ def signup_list(*, project: Project) -> QuerySet[Signup]:
 def signup_export_rows(*, project: Project, chunk_size: int = 2000) -> Iterator[Signup]:
     """All signups for a CSV export, streamed from the database in chunks."""
     return signup_list(project=project).iterator(chunk_size=chunk_size)
+
+
+# --- Experiments and analytics ---------------------------------------------------------------
+
+# An experiment whose traffic is more than this share known bots is flagged unhealthy (its
+# visitors may not be the people the founder wants to hear from).
+BOT_SHARE_LIMIT = 0.30
+# Monte Carlo draws for "chance to be best" with more than two variants: a standard error under
+# 0.003, for about 0.1 s of CPU per variant (the results are cached until new events roll up).
+RESULTS_MC_DRAWS = 50_000
+
+
+def experiment_qs_for_user(*, user: User) -> QuerySet[Experiment]:
+    return Experiment.objects.filter(page__project__owner=user).select_related("page", "page__project")
+
+
+def experiment_get(*, user: User, pk: int) -> Experiment:
+    return get_object_or_404(experiment_qs_for_user(user=user).prefetch_related("variants"), pk=pk)
+
+
+def experiment_list(*, project: Project) -> QuerySet[Experiment]:
+    return (
+        Experiment.objects.filter(page__project=project)
+        .select_related("page")
+        .prefetch_related("variants")
+        .order_by("-created_at", "-id")
+    )
+
+
+def _days_running(experiment: Experiment, now: datetime) -> float:
+    if experiment.started_at is None:
+        return 0.0
+    end = experiment.completed_at or now
+    return max((end - experiment.started_at).total_seconds() / 86400, 0.0)
+
+
+def _traffic_shares(experiment_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Views per kind of traffic of each experiment, from the rollups (one query)."""
+    shares: dict[int, dict[str, int]] = {i: {} for i in experiment_ids}
+    rows = (
+        DailyRollup.objects.filter(experiment_id__in=experiment_ids)
+        .values("experiment_id", "traffic")
+        .annotate(views=Sum("views"))
+        .order_by()
+    )
+    for row in rows:
+        shares[row["experiment_id"]][row["traffic"]] = row["views"] or 0
+    return shares
+
+
+def _bot_share(views: dict[str, int]) -> float | None:
+    people_and_bots = views.get(Traffic.HUMAN, 0) + views.get(Traffic.BOT, 0)
+    return views.get(Traffic.BOT, 0) / people_and_bots if people_and_bots else None
+
+
+def experiment_results(*, experiment: Experiment) -> dict[str, Any]:
+    """Per-variant figures and the statistics (`projects.stats`) from the exposures the worker
+    wrote, cached under the experiment's namespace (the worker bumps it after each rollup that
+    touches the experiment). Only confirmed people count: known bots, the founder's previews and
+    visitors that neither ran the page's script nor interacted are left out."""
+
+    def compute() -> dict[str, Any]:
+        now = timezone.now()
+        variants = list(experiment.variants.all())
+        counts = {
+            row["variant"]: row
+            for row in ExperimentExposure.objects.filter(experiment=experiment)
+            .values("variant")
+            .annotate(
+                visitors=Count("id", filter=Q(confirmed=True)),
+                unconfirmed=Count("id", filter=Q(confirmed=False)),
+                signups=Count("id", filter=Q(confirmed=True, signed_up=True)),
+                clicks=Count("id", filter=Q(confirmed=True, clicked=True)),
+                preorders=Count("id", filter=Q(confirmed=True, preordered=True)),
+            )
+            .order_by()
+        }
+        empty = {"visitors": 0, "unconfirmed": 0, "signups": 0, "clicks": 0, "preorders": 0}
+        arms = [
+            stats.Arm(
+                key=v.key,
+                weight=float(v.weight),
+                visitors=counts.get(v.key, empty)["visitors"],
+                conversions=counts.get(v.key, empty)["signups"],
+                is_control=v.is_control,
+            )
+            for v in variants
+        ]
+        days = round(_days_running(experiment, now), 4)  # as shown: the statistics use the figure printed
+        total = sum(a.visitors for a in arms)
+        analysis = stats.analyse(
+            arms,
+            days_running=days,
+            visitors_per_day=total / days if days >= 1 else None,
+            mde_relative=float(experiment.minimum_detectable_effect),
+            draws=RESULTS_MC_DRAWS,
+        ).to_dict()
+        bot_share = _bot_share(_traffic_shares([experiment.pk])[experiment.pk])
+        too_many_bots = bot_share is not None and bot_share > BOT_SHARE_LIMIT
+        secondary = {
+            v.key: {
+                "cta_clicks": counts.get(v.key, empty)["clicks"],
+                "preorders": counts.get(v.key, empty)["preorders"],
+                "unconfirmed_visitors": counts.get(v.key, empty)["unconfirmed"],
+            }
+            for v in variants
+        }
+        health = {
+            "srm": analysis.get("srm"),
+            "bot_share": round(bot_share, 6) if bot_share is not None else None,
+            "bot_share_limit": BOT_SHARE_LIMIT,
+            "too_many_bots": too_many_bots,
+        }
+        decision = analysis.get("decision", {})
+        if too_many_bots:
+            decision = {
+                **decision,
+                "status": "unhealthy",
+                "winner": None,
+                "reason": f"{bot_share:.0%} of the views are known bots (over {BOT_SHARE_LIMIT:.0%}): "
+                "the figures may not describe people; no verdict.",
+            }
+        return {
+            "experiment_id": experiment.pk,
+            "status": experiment.status,
+            "started_at": experiment.started_at,
+            "days_running": days,
+            "metric": "signup",
+            **analysis,
+            "decision": decision,
+            "health": health,
+            "secondary": secondary,
+            "computed_at": now,
+        }
+
+    return app_cache.get_or_set(
+        app_cache.ANALYTICS, ("results", experiment.pk), compute, namespaces=[keys.experiment_ns(experiment.pk)]
+    )
+
+
+def running_experiments(*, limit: int = 20) -> list[dict[str, Any]]:
+    """The running experiments with their health (the staff dashboard): SRM from the exposures,
+    bot share from the rollups; three queries however many."""
+    experiments = list(
+        Experiment.objects.filter(status=ExperimentStatus.RUNNING)
+        .select_related("page")
+        .prefetch_related("variants")
+        .order_by("started_at", "id")[:limit]
+    )
+    ids = [e.pk for e in experiments]
+    visitors: dict[int, dict[str, int]] = {i: {} for i in ids}
+    for row in (
+        ExperimentExposure.objects.filter(experiment_id__in=ids, confirmed=True)
+        .values("experiment_id", "variant")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        visitors[row["experiment_id"]][row["variant"]] = row["n"]
+    shares = _traffic_shares(ids)
+    now = timezone.now()
+    out = []
+    for experiment in experiments:
+        variants = list(experiment.variants.all())
+        observed = [visitors[experiment.pk].get(v.key, 0) for v in variants]
+        statistic, p_value = stats.srm_test(observed, [float(v.weight) for v in variants])
+        bot_share = _bot_share(shares[experiment.pk])
+        srm = p_value < stats.SRM_ALPHA
+        bots = bot_share is not None and bot_share > BOT_SHARE_LIMIT
+        out.append(
+            {
+                "id": experiment.pk,
+                "name": experiment.name,
+                "page_slug": experiment.page.slug,
+                "days_running": round(_days_running(experiment, now), 1),
+                "visitors": sum(observed),
+                "split": dict(zip([v.key for v in variants], observed, strict=True)),
+                "srm_p": p_value,
+                "bot_share": bot_share,
+                "unhealthy": srm or bots,
+                "flags": [f for f, on in (("sample ratio mismatch", srm), ("bot share", bots)) if on],
+            }
+        )
+    return out
+
+
+GROUPINGS = ("day", "variant", "channel")
+ANALYTICS_FIGURES = ("views", "visitors", "cta_clicks", "signups", "preorders", "bounces")
+
+
+def _rates(row: dict[str, Any]) -> dict[str, Any]:
+    visitors = row["visitors"]
+
+    def rate(n: int) -> float | None:
+        return round(n / visitors, 6) if visitors else None
+
+    return {
+        **{name: row[name] for name in ANALYTICS_FIGURES},
+        "bounce_rate": rate(row["bounces"]),
+        "click_rate": rate(row["cta_clicks"]),
+        "signup_rate": rate(row["signups"]),
+        "preorder_rate": rate(row["preorders"]),
+    }
+
+
+def _group_value(group_by: str, day: date, variant: str, channel: str) -> str:
+    if group_by == "day":
+        return day.isoformat()
+    if group_by == "variant":
+        return variant or "(none)"
+    return channel
+
+
+def project_analytics(*, project: Project, since: date, until: date, group_by: str) -> dict[str, Any]:
+    """The funnel of a project's pages between two days (inclusive), grouped by day, variant or
+    channel: the daily rollups (cached until the worker bumps them) plus what is still waiting to
+    be rolled up, computed the worker's way, so the figures are live. People only; known bots and
+    the founder's previews are counted apart."""
+    from projects import rollups
+
+    page_ids = list(LandingPage.objects.filter(project=project).values_list("pk", flat=True))
+
+    def flushed() -> list[dict[str, Any]]:
+        return list(
+            DailyRollup.objects.filter(page_id__in=page_ids, day__gte=since, day__lte=until)
+            .values("day", "variant", "channel", "traffic")
+            .annotate(**{name: Sum(name) for name in ANALYTICS_FIGURES})
+            .order_by()
+        )
+
+    rows = list(
+        app_cache.get_or_set(
+            app_cache.ANALYTICS,
+            ("funnel", project.pk, since.isoformat(), until.isoformat()),
+            flushed,
+            namespaces=[keys.project_ns(project.pk), *(keys.analytics_ns(p) for p in page_ids)],
+        )
+    )  # a copy: the live rows are added to it
+    # Live: rows not rolled up yet and the buffer not moved into rows yet.
+    waiting = list(Event.objects.filter(page_id__in=page_ids, rolled_up=False, day__gte=since, day__lte=until))
+    buffered = rollups.buffered_events(page_ids)
+    in_rows = set(
+        Event.objects.filter(key__in=[key for key, _ in buffered]).values_list("key", flat=True)
+    ) if buffered else set()  # fmt: skip
+    for key, event in buffered:
+        fields = event.model_fields()
+        if key not in in_rows and since <= fields["day"] <= until:
+            waiting.append(Event(key=key, **fields))
+    contribution = rollups.pending_contribution(waiting)
+    for (_page, day, _experiment, variant, channel, traffic), adds in contribution.rows.items():
+        rows.append({"day": day, "variant": variant, "channel": channel, "traffic": traffic, **adds})
+
+    groups: dict[str, dict[str, int]] = {}
+    totals = dict.fromkeys(ANALYTICS_FIGURES, 0)
+    excluded = {"bot_views": 0, "founder_views": 0}
+    for row in rows:
+        if row["traffic"] == Traffic.BOT:
+            excluded["bot_views"] += row["views"] or 0
+            continue
+        if row["traffic"] == Traffic.FOUNDER:
+            excluded["founder_views"] += row["views"] or 0
+            continue
+        group = groups.setdefault(
+            _group_value(group_by, row["day"], row["variant"], row["channel"]), dict.fromkeys(ANALYTICS_FIGURES, 0)
+        )
+        for name in ANALYTICS_FIGURES:
+            group[name] += row[name] or 0
+            totals[name] += row[name] or 0
+    return {
+        "project_id": project.pk,
+        "from": since,
+        "to": until,
+        "group_by": group_by,
+        "rows": [{group_by: key, **_rates(figures)} for key, figures in sorted(groups.items())],
+        "totals": _rates(totals),
+        "excluded": excluded,
+        "live": {"events_not_rolled_up": len(waiting)},
+    }

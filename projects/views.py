@@ -1,55 +1,166 @@
 """The public landing pages: what visitors of /p/<slug>/ see and submit."""
 
-import secrets
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from projects import selectors, services, signup_tokens
+from projects import selectors, services, signup_tokens, tracking
 from projects.forms import SignupForm, form_token
-from projects.models import LandingPage
+from projects.models import CtaKind, EventKind, LandingPage
 from security.limits import limit_view
 
-VISITOR_COOKIE = "mvp_vid"
-VISITOR_COOKIE_MAX_AGE = 365 * 24 * 3600
+
+def _hidden_inputs(values: dict[str, str]) -> str:
+    return "".join(format_html('<input type="hidden" name="{}" value="{}">', k, v) for k, v in values.items())
 
 
-def _visitor_id(request: HttpRequest) -> str:
-    return request.COOKIES.get(VISITOR_COOKIE, "")[:64]
-
-
-def _render_landing(request: HttpRequest, page: LandingPage, form: SignupForm, *, status: int = 200) -> HttpResponse:
-    initial_hidden = {
+def _first_touch(request: HttpRequest) -> dict[str, str]:
+    """What the form carries to the signup: a signed render time, the referrer and UTM tags."""
+    return {
         "form_token": form_token(),
         "ref": request.META.get("HTTP_REFERER", "")[:500],
         **{name: request.GET.get(name, "")[:200] for name in services.UTM_FIELDS},
     }
-    if form.is_bound:  # a re-rendered form keeps what the visitor's first request carried
-        initial_hidden.update({k: form.data.get(k, "") for k in ("ref", *services.UTM_FIELDS)})
-    response = render(
-        request, "projects/landing.html", {"page": page, "form": form, "hidden": initial_hidden}, status=status
-    )
-    if not _visitor_id(request):
-        response.set_cookie(
-            VISITOR_COOKIE,
-            secrets.token_urlsafe(16),
-            max_age=VISITOR_COOKIE_MAX_AGE,
-            secure=settings.SESSION_COOKIE_SECURE,
-            httponly=True,
-            samesite="Lax",
+
+
+def _variant(page: LandingPage, visitor: str) -> tuple[int | None, selectors.LiveVariant | None]:
+    experiment = getattr(page, "live_experiment", None)
+    if experiment is None:
+        return None, None
+    variant = experiment.variant_for(visitor)
+    return (experiment.id, variant) if variant is not None else (None, None)
+
+
+def _track(
+    request: HttpRequest,
+    page: LandingPage,
+    visitor: str,
+    kind: str,
+    *,
+    utm: dict[str, str] | None = None,
+    referrer: str | None = None,
+) -> None:
+    experiment_id, variant = _variant(page, visitor)
+    tracking.record(
+        tracking.make_event(
+            request,
+            page_id=page.pk,
+            kind=kind,
+            visitor=visitor,
+            experiment_id=experiment_id,
+            variant=variant.key if variant else "",
+            utm=utm,
+            referrer=referrer,
         )
-    return response
+    )
+
+
+def _render_form_errors(request: HttpRequest, page: LandingPage, form: SignupForm, visitor: str) -> HttpResponse:
+    """The page again, with the form's errors (not cached: it shows what was typed)."""
+    _, variant = _variant(page, visitor)
+    hidden = {"form_token": form_token(), **{k: form.data.get(k, "") for k in ("ref", *services.UTM_FIELDS)}}
+    context = {"page": page, "content": selectors.page_content(page, variant), "form": form}
+    context["hidden_inputs"] = mark_safe(_hidden_inputs(hidden))  # noqa: S308 - built by format_html
+    return render(request, "projects/landing.html", context, status=400)
 
 
 @require_GET
 @limit_view("page_view", rate_setting="page_view", methods=("GET",))
 def landing_page(request: HttpRequest, slug: str) -> HttpResponse:
     page = selectors.landing_page_get_published(slug=slug)
-    return _render_landing(request, page, SignupForm())
+    preview = request.GET.get("preview")
+    if preview is not None:
+        return _start_preview(request, page, preview)
+    visitor, new_visitor = tracking.visitor_id(request)
+    experiment_id, variant = _variant(page, visitor)
+    html = selectors.landing_html(page=page, variant=variant, experiment_id=experiment_id)
+    html = html.replace(selectors.SLOT_CSRF, get_token(request)).replace(
+        selectors.SLOT_HIDDEN, _hidden_inputs(_first_touch(request))
+    )
+    response = HttpResponse(html)
+    tracking.record(
+        tracking.make_event(
+            request,
+            page_id=page.pk,
+            kind=EventKind.VIEW,
+            visitor=visitor,
+            experiment_id=experiment_id,
+            variant=variant.key if variant else "",
+        )
+    )
+    if new_visitor:
+        tracking.set_visitor_cookie(response, visitor)
+    return response
+
+
+def _start_preview(request: HttpRequest, page: LandingPage, token: str) -> HttpResponse:
+    """The founder's preview link: this browser's views of the page are counted apart from then on."""
+    if tracking.preview_page_id(token) != page.pk:
+        raise Http404("This preview link is invalid or has expired.")
+    response = redirect(reverse("public:landing", kwargs={"slug": page.slug}))
+    tracking.set_preview_cookie(response, {*tracking.previewed_pages(request), page.pk})
+    return response
+
+
+@csrf_exempt  # a beacon cannot carry the token; it records a count and changes nothing else
+@require_POST
+@limit_view("page_view", rate_setting="page_view", methods=("POST",))
+def track(request: HttpRequest, slug: str) -> HttpResponse:
+    """The page script's beacon: `k=beacon` once loaded, `k=cta_click` on a call to action."""
+    kind = request.POST.get("k", "")
+    if kind not in (EventKind.BEACON, EventKind.CTA_CLICK):
+        return HttpResponse("Unknown event.", status=400, content_type="text/plain")
+    visitor, new_visitor = tracking.visitor_id(request)
+    if new_visitor:  # no cookie: nothing to tie the event to
+        return HttpResponse(status=204)
+    page = selectors.landing_page_get_published(slug=slug)
+    _track(request, page, visitor, kind, utm={}, referrer="")
+    return HttpResponse(status=204)
+
+
+@require_http_methods(["GET", "POST"])
+def preorder_entry(request: HttpRequest, slug: str) -> HttpResponse:
+    """POST: the "Buy" click; GET: where it lands."""
+    return preorder(request, slug) if request.method == "POST" else preorder_done(request, slug)
+
+
+@limit_view("signup", rate_setting="signup", methods=("POST",))
+def preorder(request: HttpRequest, slug: str) -> HttpResponse:
+    """The fake door: the visitor clicked "Buy". Counted, then told the truth (see the template)."""
+    page = selectors.landing_page_get_published(slug=slug)
+    if page.cta_kind != CtaKind.PREORDER:
+        raise Http404("This page takes no pre-orders.")
+    visitor, new_visitor = tracking.visitor_id(request)
+    _track(request, page, visitor, EventKind.PREORDER, utm={}, referrer="")
+    response = redirect(reverse("public:preorder", kwargs={"slug": page.slug}))
+    if new_visitor:
+        tracking.set_visitor_cookie(response, visitor)
+    return response
+
+
+def preorder_done(request: HttpRequest, slug: str) -> HttpResponse:
+    page = selectors.landing_page_get_published(slug=slug)
+    if page.cta_kind != CtaKind.PREORDER:
+        raise Http404("This page takes no pre-orders.")
+    visitor, _ = tracking.visitor_id(request)
+    _, variant = _variant(page, visitor)
+    hidden = {"form_token": form_token(), "ref": "", **dict.fromkeys(services.UTM_FIELDS, "")}
+    return render(
+        request,
+        "projects/preorder.html",
+        {
+            "page": page,
+            "price": selectors.page_content(page, variant)["preorder_price"],
+            "hidden_inputs": mark_safe(_hidden_inputs(hidden)),  # noqa: S308 - built by format_html
+        },
+    )
 
 
 @require_POST
@@ -61,22 +172,29 @@ def signup(request: HttpRequest, slug: str) -> HttpResponse:
     if form.is_bot():
         # Dropped quietly: the bot sees the same success a person would.
         return redirect(thanks_url)
+    visitor, new_visitor = tracking.visitor_id(request)
     if not form.is_valid():
-        return _render_landing(request, page, form, status=400)
+        return _render_form_errors(request, page, form, visitor)
     data = form.cleaned_data
+    utm = {name: data[name] for name in services.UTM_FIELDS}
     result = services.signup_create(
         page=page,
         email=data["email"],
         base_url=request.build_absolute_uri("/"),
         name=data["name"],
         qualifying_answer=data["qualifying_answer"],
-        utm={name: data[name] for name in services.UTM_FIELDS},
+        utm=utm,
         referrer=data["ref"],
         consent=data["consent"],
-        visitor_id=_visitor_id(request),
+        visitor_id=visitor,
     )
+    if result.created:
+        _track(request, page, visitor, EventKind.SIGNUP, utm=utm, referrer=data["ref"])
     query = urlencode({"already": 1}) if not result.created else ""
-    return redirect(f"{thanks_url}?{query}" if query else thanks_url)
+    response = redirect(f"{thanks_url}?{query}" if query else thanks_url)
+    if new_visitor:
+        tracking.set_visitor_cookie(response, visitor)
+    return response
 
 
 @require_GET

@@ -1,12 +1,25 @@
 import json
+from datetime import timedelta
 from decimal import Decimal
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from projects.models import IDEA_MAX_LENGTH, IDEA_MIN_LENGTH, PRICE_MAX, BusinessModel, CtaKind, Currency
+from projects import tracking
+from projects.models import (
+    IDEA_MAX_LENGTH,
+    IDEA_MIN_LENGTH,
+    MAX_VARIANTS,
+    MIN_VARIANTS,
+    PRICE_MAX,
+    VARIANT_KEY_MAX_LENGTH,
+    BusinessModel,
+    CtaKind,
+    Currency,
+)
 
 
 class ProjectInputSerializer(serializers.Serializer):
@@ -49,6 +62,7 @@ class LandingPageOutputSerializer(serializers.Serializer):
     slug = serializers.CharField()
     status = serializers.CharField()
     public_url = serializers.SerializerMethodField()
+    preview_url = serializers.SerializerMethodField()
     headline = serializers.CharField()
     subheadline = serializers.CharField()
     value_proposition = serializers.CharField()
@@ -68,6 +82,10 @@ class LandingPageOutputSerializer(serializers.Serializer):
 
     def get_public_url(self, page) -> str:
         return reverse("public:landing", kwargs={"slug": page.slug})
+
+    def get_preview_url(self, page) -> str:
+        """Opening it marks the founder's browser: their own views are not counted as visitors."""
+        return f"{reverse('public:landing', kwargs={'slug': page.slug})}?preview={tracking.preview_token(page.pk)}"
 
 
 class ProjectOutputSerializer(serializers.Serializer):
@@ -167,3 +185,102 @@ class SignupOutputSerializer(serializers.Serializer):
     confirmed_at = serializers.DateTimeField(allow_null=True)
     unsubscribed_at = serializers.DateTimeField(allow_null=True)
     created_at = serializers.DateTimeField()
+
+
+# --- Experiments -------------------------------------------------------------------------------
+
+
+class VariantSerializer(serializers.Serializer):
+    key = serializers.SlugField(max_length=VARIANT_KEY_MAX_LENGTH)
+    name = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
+    is_control = serializers.BooleanField(required=False, default=False)
+    weight = serializers.IntegerField(min_value=1, max_value=1000, required=False, default=1)
+    headline = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
+    subheadline = serializers.CharField(max_length=240, required=False, allow_blank=True, default="")
+    cta_text = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
+    preorder_price = serializers.DecimalField(
+        max_digits=10, decimal_places=2, min_value=Decimal("0"), max_value=PRICE_MAX, required=False, allow_null=True
+    )
+
+
+class ExperimentInputSerializer(serializers.Serializer):
+    landing_page_id = serializers.IntegerField(min_value=1)
+    name = serializers.CharField(max_length=120)
+    hypothesis = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    coverage = serializers.DecimalField(
+        max_digits=4, decimal_places=3, min_value=Decimal("0.01"), max_value=Decimal("1"), required=False
+    )
+    minimum_detectable_effect = serializers.DecimalField(
+        max_digits=5, decimal_places=3, min_value=Decimal("0.01"), max_value=Decimal("10"), required=False
+    )
+    variants = VariantSerializer(many=True, min_length=MIN_VARIANTS, max_length=MAX_VARIANTS)
+
+
+class ExperimentUpdateSerializer(serializers.Serializer):
+    """PATCH: any subset; variants and coverage only while the experiment is a draft."""
+
+    name = serializers.CharField(max_length=120, required=False)
+    hypothesis = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    coverage = serializers.DecimalField(
+        max_digits=4, decimal_places=3, min_value=Decimal("0.01"), max_value=Decimal("1"), required=False
+    )
+    minimum_detectable_effect = serializers.DecimalField(
+        max_digits=5, decimal_places=3, min_value=Decimal("0.01"), max_value=Decimal("10"), required=False
+    )
+    variants = VariantSerializer(many=True, min_length=MIN_VARIANTS, max_length=MAX_VARIANTS, required=False)
+
+
+class VariantOutputSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    name = serializers.CharField()
+    is_control = serializers.BooleanField()
+    weight = serializers.IntegerField()
+    headline = serializers.CharField()
+    subheadline = serializers.CharField()
+    cta_text = serializers.CharField()
+    preorder_price = serializers.DecimalField(max_digits=10, decimal_places=2, allow_null=True)
+
+
+class ExperimentOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    landing_page_id = serializers.IntegerField(source="page_id")
+    name = serializers.CharField()
+    hypothesis = serializers.CharField()
+    status = serializers.CharField()
+    coverage = serializers.DecimalField(max_digits=4, decimal_places=3)
+    minimum_detectable_effect = serializers.DecimalField(max_digits=5, decimal_places=3)
+    variants = VariantOutputSerializer(many=True, source="variants.all")
+    results_url = serializers.SerializerMethodField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    paused_at = serializers.DateTimeField(allow_null=True)
+    completed_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+    def get_results_url(self, experiment) -> str:
+        return reverse("experiment-results", kwargs={"pk": experiment.pk})
+
+
+class AnalyticsQuerySerializer(serializers.Serializer):
+    # "from" is a Python keyword: the field is renamed in `to_internal_value`'s input.
+    from_ = serializers.DateField(required=False)
+    to = serializers.DateField(required=False)
+    group_by = serializers.ChoiceField(
+        choices=[("day", "day"), ("variant", "variant"), ("channel", "channel")], default="day"
+    )
+
+    MAX_DAYS = 366
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["from"] = self.fields.pop("from_")
+
+    def validate(self, attrs):
+        today = timezone.now().date()
+        until = attrs.get("to") or today
+        since = attrs.get("from") or until - timedelta(days=29)
+        if since > until:
+            raise serializers.ValidationError({"from": ["Must be on or before 'to'."]})
+        if (until - since).days >= self.MAX_DAYS:
+            raise serializers.ValidationError({"from": [f"At most {self.MAX_DAYS} days at a time."]})
+        return {"since": since, "until": until, "group_by": attrs["group_by"]}

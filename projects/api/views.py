@@ -6,7 +6,8 @@ import csv
 from collections.abc import Iterator
 
 from django.http import StreamingHttpResponse
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -15,6 +16,10 @@ from rest_framework.views import APIView
 from mvpvalidator.pagination import LimitOffsetPagination, keyset_page, wants_keyset
 from projects import selectors, services
 from projects.api.serializers import (
+    AnalyticsQuerySerializer,
+    ExperimentInputSerializer,
+    ExperimentOutputSerializer,
+    ExperimentUpdateSerializer,
     LandingPageCreateSerializer,
     LandingPageOutputSerializer,
     LandingPageUpdateSerializer,
@@ -26,7 +31,7 @@ from projects.api.serializers import (
     SignupOutputSerializer,
     project_detail_representation,
 )
-from projects.models import ProjectStatus
+from projects.models import ExperimentStatus, ProjectStatus
 
 
 def _paginated(request: Request, view: APIView, queryset, serializer_class) -> Response:
@@ -224,3 +229,88 @@ class SignupExportView(APIView):
         response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="project-{project.pk}-signups.csv"'
         return response
+
+
+# --- Experiments -------------------------------------------------------------------------------
+
+
+class ExperimentListCreateView(APIView):
+    @extend_schema(responses=ExperimentOutputSerializer(many=True))
+    def get(self, request: Request, pk: int) -> Response:
+        project = selectors.project_get(user=request.user, pk=pk)
+        return _paginated(request, self, selectors.experiment_list(project=project), ExperimentOutputSerializer)
+
+    @extend_schema(request=ExperimentInputSerializer, responses={201: ExperimentOutputSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        project = selectors.project_get(user=request.user, pk=pk)
+        data = ExperimentInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        page = selectors.landing_page_of_project(project=project, pk=fields.pop("landing_page_id"))
+        experiment = services.experiment_create(page=page, **fields)
+        return Response(
+            ExperimentOutputSerializer(selectors.experiment_get(user=request.user, pk=experiment.pk)).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class ExperimentDetailView(APIView):
+    @extend_schema(responses=ExperimentOutputSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(ExperimentOutputSerializer(selectors.experiment_get(user=request.user, pk=pk)).data)
+
+    @extend_schema(request=ExperimentUpdateSerializer, responses=ExperimentOutputSerializer)
+    def patch(self, request: Request, pk: int) -> Response:
+        experiment = selectors.experiment_get(user=request.user, pk=pk)
+        data = ExperimentUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.experiment_update(experiment=experiment, data=data.validated_data)
+        return Response(ExperimentOutputSerializer(selectors.experiment_get(user=request.user, pk=pk)).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, pk: int) -> Response:
+        services.experiment_delete(experiment=selectors.experiment_get(user=request.user, pk=pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class _ExperimentMoveView(APIView):
+    to: str = ""
+
+    @extend_schema(request=None, responses=ExperimentOutputSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        services.experiment_move(experiment=selectors.experiment_get(user=request.user, pk=pk), to=self.to)
+        return Response(ExperimentOutputSerializer(selectors.experiment_get(user=request.user, pk=pk)).data)
+
+
+class ExperimentStartView(_ExperimentMoveView):
+    to = ExperimentStatus.RUNNING
+
+
+class ExperimentPauseView(_ExperimentMoveView):
+    to = ExperimentStatus.PAUSED
+
+
+class ExperimentCompleteView(_ExperimentMoveView):
+    to = ExperimentStatus.COMPLETED
+
+
+class ExperimentResultsView(APIView):
+    @extend_schema(responses=OpenApiResponse(description="Per-variant figures, statistics and the decision."))
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(selectors.experiment_results(experiment=selectors.experiment_get(user=request.user, pk=pk)))
+
+
+class ProjectAnalyticsView(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("from", OpenApiTypes.DATE, description="First day (default: 29 days before 'to')."),
+            OpenApiParameter("to", OpenApiTypes.DATE, description="Last day, inclusive (default: today, UTC)."),
+            OpenApiParameter("group_by", str, enum=["day", "variant", "channel"], description="Default: day."),
+        ],
+        responses=OpenApiResponse(description="The funnel from the daily rollups plus the events still waiting."),
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        project = selectors.project_get(user=request.user, pk=pk)
+        query = AnalyticsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return Response(selectors.project_analytics(project=project, **query.validated_data))

@@ -1,6 +1,7 @@
 import time
 
 import pytest
+from django.test import Client
 
 from projects import services
 from projects.forms import form_token
@@ -10,6 +11,12 @@ from tests.factories import ProjectFactory
 @pytest.fixture
 def project(user):
     return ProjectFactory(owner=user)
+
+
+@pytest.fixture
+def client_factory():
+    """New browsers: each `client_factory(**defaults)` is a Client with its own cookie jar."""
+    return Client
 
 
 @pytest.fixture

@@ -1,0 +1,43 @@
+"""The event worker: moves buffered events into the database and rolls them up, in a loop,
+until stopped (SIGTERM / Ctrl-C finish the current batch first). Run one or several, on any
+host: batches are claimed atomically, so nothing is counted twice."""
+
+import signal
+import threading
+import time
+from types import FrameType
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from projects import rollups
+
+
+class Command(BaseCommand):
+    help = "Run the event worker: flush the event buffer into the database and the rollups, in a loop."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--interval", type=float, default=None, help="Pause when idle, seconds (default WORKER_INTERVAL_SECONDS)."
+        )
+        parser.add_argument(
+            "--seconds", type=float, default=None, help="Stop after this long (default: run until stopped)."
+        )
+
+    def handle(self, *args: object, **options: object) -> None:
+        interval = float(options["interval"] if options["interval"] is not None else settings.WORKER_INTERVAL_SECONDS)  # type: ignore[arg-type]
+        if not 0 < interval <= 3600:
+            raise CommandError("--interval must be between 0 and 3600 seconds.")
+        stop = threading.Event()
+
+        def ask_to_stop(signum: int, frame: FrameType | None) -> None:
+            stop.set()
+
+        signal.signal(signal.SIGTERM, ask_to_stop)
+        signal.signal(signal.SIGINT, ask_to_stop)
+        consumer = rollups.consumer_name()
+        self.stdout.write(f"event worker {consumer} started (idle pause {interval:g} s)")
+        self.stdout.flush()
+        deadline = time.monotonic() + float(options["seconds"]) if options["seconds"] is not None else None  # type: ignore[arg-type]
+        total = rollups.run(interval=interval, consumer=consumer, stop=stop, deadline=deadline)
+        self.stdout.write(f"event worker {consumer} stopped: {total.ingested} moved, {total.rolled_up} rolled up")

@@ -1,0 +1,354 @@
+"""Event tracking on the landing page's hot path: who the visitor is, which variant they see,
+and the event written into a buffer in one Redis round trip (no database row per view).
+
+The buffer is one Redis stream per page (`XADD`, capped), and a set naming the pages that have
+one; `manage.py run_worker` moves the entries into `Event` rows through a consumer group (see
+`projects.rollups`). Both commands go in one MULTI/EXEC, so a page is never in a stream without
+being in the set. When Redis is away (the breaker is open or the call fails), or in the embedded
+mode without Redis, the event is written straight to the database instead: nothing is lost, the
+page still answers.
+
+Visitors are a random first-party cookie (no third-party script, no raw IP stored); events keep
+only an HMAC of it. Views of the founder (the preview cookie) and of known bots (user-agent list)
+are recorded with their traffic kind and left out of every statistic; people are also asked to
+prove they run the page's script (a beacon) or interact before they count in an experiment's
+results, so a crawler with a browser's user agent that only fetches HTML does not (the no-JS rule).
+"""
+
+import hashlib
+import logging
+import re
+import secrets
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core import signing
+from django.db import DatabaseError
+from django.http import HttpRequest, HttpResponse
+
+from mvpvalidator.cache import CacheUnavailable, call, is_shared, raw_key, redis_client
+from projects.models import Channel, EventKind, Traffic
+from security.hashing import hash_identifier
+
+logger = logging.getLogger(__name__)
+
+VISITOR_COOKIE = "mvp_vid"
+VISITOR_COOKIE_MAX_AGE = 365 * 24 * 3600
+PREVIEW_COOKIE = "mvp_preview"
+PREVIEW_SALT = "projects.preview"
+PREVIEW_MAX_AGE = 30 * 24 * 3600
+
+# Redis keys (under the deployment's prefix): the pages with a stream, and each page's stream.
+ACTIVE_PAGES_KEY = "ev:pages"
+STREAM_PREFIX = "ev:s:"
+GROUP = "flushers"
+
+
+def stream_key(page_id: int) -> str:
+    return raw_key(f"{STREAM_PREFIX}{page_id}")
+
+
+def active_pages_key() -> str:
+    return raw_key(ACTIVE_PAGES_KEY)
+
+
+# --- Who is visiting ---------------------------------------------------------------------------
+
+# Self-declared crawlers, previewers and HTTP libraries. Substrings of the lower-cased user agent;
+# the list follows the common crawler lists (e.g. https://github.com/monperrus/crawler-user-agents).
+BOT_MARKERS = (
+    "bot", "crawl", "spider", "slurp", "preview", "facebookexternalhit", "embedly", "quora link",
+    "pinterest", "vkshare", "w3c_validator", "whatsapp", "headlesschrome", "phantomjs", "lighthouse",
+    "pingdom", "uptime", "monitor", "curl/", "wget/", "python-requests", "python-urllib", "httpx",
+    "aiohttp", "go-http-client", "java/", "okhttp", "libwww", "node-fetch", "axios/", "scrapy",
+)  # fmt: skip
+_BOT_RE = re.compile("|".join(re.escape(m) for m in BOT_MARKERS))
+
+
+def is_bot(user_agent: str) -> bool:
+    """A known bot by its user agent; an empty user agent is one too (browsers always send it)."""
+    return not user_agent or _BOT_RE.search(user_agent.lower()) is not None
+
+
+def visitor_id(request: HttpRequest) -> tuple[str, bool]:
+    """The visitor's id from the first-party cookie, or a new one (and True: set the cookie)."""
+    current = request.COOKIES.get(VISITOR_COOKIE, "")
+    if 16 <= len(current) <= 64 and current.replace("-", "").replace("_", "").isalnum():
+        return current, False
+    return secrets.token_urlsafe(16), True
+
+
+def set_visitor_cookie(response: HttpResponse, value: str) -> None:
+    response.set_cookie(
+        VISITOR_COOKIE,
+        value,
+        max_age=VISITOR_COOKIE_MAX_AGE,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def preview_token(page_id: int) -> str:
+    """For the founder's preview link: opening it marks this browser as the page's owner."""
+    return signing.dumps(page_id, salt=PREVIEW_SALT)
+
+
+def preview_page_id(token: str) -> int | None:
+    try:
+        value = signing.loads(token, salt=PREVIEW_SALT, max_age=PREVIEW_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    return value if isinstance(value, int) else None
+
+
+def previewed_pages(request: HttpRequest) -> set[int]:
+    raw = request.COOKIES.get(PREVIEW_COOKIE)
+    if not raw:
+        return set()
+    try:
+        value = signing.loads(raw, salt=PREVIEW_SALT, max_age=PREVIEW_MAX_AGE)
+    except signing.BadSignature:
+        return set()
+    return {int(v) for v in value if isinstance(v, int)} if isinstance(value, list) else set()
+
+
+def set_preview_cookie(response: HttpResponse, pages: Iterable[int]) -> None:
+    response.set_cookie(
+        PREVIEW_COOKIE,
+        signing.dumps(sorted(set(pages))[-50:], salt=PREVIEW_SALT),
+        max_age=PREVIEW_MAX_AGE,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def traffic_of(request: HttpRequest, page_id: int) -> str:
+    if PREVIEW_COOKIE in request.COOKIES and page_id in previewed_pages(request):
+        return Traffic.FOUNDER
+    if is_bot(request.META.get("HTTP_USER_AGENT", "")):
+        return Traffic.BOT
+    return Traffic.HUMAN
+
+
+# --- Where they came from ----------------------------------------------------------------------
+
+PAID_MEDIUMS = frozenset(
+    {"cpc", "ppc", "cpm", "paid", "paidsearch", "paid_search", "paid-social", "paid_social", "display", "ads", "ad"}
+)
+SOCIAL_MEDIUMS = frozenset({"social", "social-network", "social_media", "sm"})
+SEARCH_HOSTS = ("google.", "bing.", "duckduckgo.", "yahoo.", "baidu.", "yandex.", "ecosia.", "brave.", "startpage.")
+SOCIAL_HOSTS = (
+    "facebook.", "instagram.", "t.co", "twitter.", "x.com", "linkedin.", "reddit.", "youtube.", "tiktok.",
+    "news.ycombinator.", "pinterest.", "threads.",
+)  # fmt: skip
+EMAIL_HOSTS = ("mail.", "outlook.", "substack.")
+
+
+def referrer_host(referrer: str) -> str:
+    try:
+        host = urlsplit(referrer).hostname or ""
+    except ValueError:
+        return ""
+    return host[:255]
+
+
+def channel_of(*, utm_source: str, utm_medium: str, referrer_host: str, own_host: str = "") -> str:
+    """The acquisition channel, from the UTM tags first (they are what the founder controls)
+    and the referrer otherwise; the rules of GA4's default channel grouping, simplified
+    (https://support.google.com/analytics/answer/9756891)."""
+    medium, source = utm_medium.lower(), utm_source.lower()
+    if medium in PAID_MEDIUMS or medium.startswith(("paid", "cp")):
+        return Channel.PAID
+    if medium == "email" or source in {"email", "newsletter"}:
+        return Channel.EMAIL
+    if medium in SOCIAL_MEDIUMS:
+        return Channel.SOCIAL
+    if medium in {"organic", "search"}:
+        return Channel.SEARCH
+    if medium or source:
+        return Channel.REFERRAL
+    host = referrer_host.lower()
+    if not host or (own_host and host == own_host.lower()):
+        return Channel.DIRECT
+    if any(marker in host for marker in SEARCH_HOSTS):
+        return Channel.SEARCH
+    if any(host == marker.rstrip(".") or marker in host for marker in SOCIAL_HOSTS):
+        return Channel.SOCIAL
+    if any(host.startswith(marker) for marker in EMAIL_HOSTS):
+        return Channel.EMAIL
+    return Channel.REFERRAL
+
+
+# --- Which variant -----------------------------------------------------------------------------
+
+
+def bucket(visitor: str, seed: str) -> float:
+    """A visitor's position in [0, 1) for an experiment: the first 8 bytes of SHA-256 of
+    (seed, visitor) as a fraction of 2^64. Uniform, independent between experiments (each has
+    its own seed) and the same on every request, so no assignment is stored."""
+    digest = hashlib.sha256(f"{seed}:{visitor}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+def assign(visitor: str, *, seed: str, coverage: float, weights: list[int]) -> int | None:
+    """The index of the visitor's variant, or None when they fall outside the covered share.
+
+    The covered share [0, coverage) is cut into ranges proportional to the weights (as
+    GrowthBook's bucket ranges, https://docs.growthbook.io/lib/build-your-own#getbucketranges)."""
+    position = bucket(visitor, seed)
+    if position >= coverage:
+        return None
+    total = sum(weights)
+    edge = 0.0
+    for index, weight in enumerate(weights):
+        edge += coverage * weight / total
+        if position < edge:
+            return index
+    return len(weights) - 1  # the last edge may round below `coverage`
+
+
+# --- The event ---------------------------------------------------------------------------------
+
+UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
+
+
+@dataclass(frozen=True)
+class TrackedEvent:
+    page_id: int
+    kind: str
+    visitor_hash: str
+    traffic: str = Traffic.HUMAN
+    channel: str = Channel.DIRECT
+    experiment_id: int | None = None
+    variant: str = ""
+    utm: tuple[str, str, str, str, str] = ("", "", "", "", "")
+    referrer_host: str = ""
+    at: float = 0.0
+
+    def fields(self) -> dict[str, str]:
+        """The stream entry: short names, strings only."""
+        return {
+            "p": str(self.page_id),
+            "k": self.kind,
+            "v": self.visitor_hash,
+            "t": self.traffic,
+            "c": self.channel,
+            "e": str(self.experiment_id or ""),
+            "x": self.variant,
+            "u": "\x1f".join(self.utm),
+            "r": self.referrer_host,
+            "a": f"{self.at:.6f}",
+        }
+
+    @classmethod
+    def from_fields(cls, raw: dict[Any, Any]) -> "TrackedEvent":
+        def get(name: str) -> str:
+            value = raw.get(name, raw.get(name.encode(), b""))
+            return value.decode() if isinstance(value, bytes) else str(value)
+
+        utm = (get("u").split("\x1f") + [""] * 5)[:5]
+        return cls(
+            page_id=int(get("p")),
+            kind=get("k"),
+            visitor_hash=get("v"),
+            traffic=get("t"),
+            channel=get("c"),
+            experiment_id=int(get("e")) if get("e") else None,
+            variant=get("x"),
+            utm=(utm[0], utm[1], utm[2], utm[3], utm[4]),
+            referrer_host=get("r"),
+            at=float(get("a")),
+        )
+
+    def check(self) -> None:
+        """ValueError unless every field is one the `Event` table accepts (buffered entries are
+        data from the network's side of Redis: a bad one is dropped, not a failed batch)."""
+        known = self.kind in EventKind.values and self.traffic in Traffic.values and self.channel in Channel.values
+        if not known:
+            raise ValueError(f"unknown kind, traffic or channel in {self!r}")
+        if not self.visitor_hash or len(self.visitor_hash) > 64 or len(self.variant) > 32 or self.page_id <= 0:
+            raise ValueError(f"bad visitor, variant or page in {self!r}")
+
+    def model_fields(self) -> dict[str, Any]:
+        occurred = datetime.fromtimestamp(self.at, tz=UTC)
+        return {
+            "page_id": self.page_id,
+            "kind": self.kind,
+            "visitor_hash": self.visitor_hash,
+            "traffic": self.traffic,
+            "channel": self.channel,
+            "experiment_id": self.experiment_id,
+            "variant": self.variant,
+            **dict(zip(UTM_FIELDS, self.utm, strict=True)),
+            "referrer_host": self.referrer_host,
+            "occurred_at": occurred,
+            "day": occurred.date(),
+        }
+
+
+def make_event(
+    request: HttpRequest,
+    *,
+    page_id: int,
+    kind: str,
+    visitor: str,
+    experiment_id: int | None,
+    variant: str,
+    utm: dict[str, str] | None = None,
+    referrer: str | None = None,
+) -> TrackedEvent:
+    """The event of this request. UTM tags and the referrer come from the query string and the
+    Referer header of a page view, or from the form fields that carried them to a signup."""
+    utm = utm if utm is not None else {name: request.GET.get(name, "") for name in UTM_FIELDS}
+    tags = tuple(str(utm.get(name, ""))[:200] for name in UTM_FIELDS)
+    host = referrer_host(referrer if referrer is not None else request.META.get("HTTP_REFERER", ""))
+    return TrackedEvent(
+        page_id=page_id,
+        kind=kind,
+        visitor_hash=hash_identifier(visitor),
+        traffic=traffic_of(request, page_id),
+        channel=channel_of(utm_source=tags[0], utm_medium=tags[1], referrer_host=host, own_host=request.get_host()),
+        experiment_id=experiment_id,
+        variant=variant,
+        utm=(tags[0], tags[1], tags[2], tags[3], tags[4]),
+        referrer_host=host,
+        at=time.time(),
+    )
+
+
+def record(event: TrackedEvent) -> str:
+    """Buffer the event: one MULTI/EXEC round trip to Redis, or a database row when Redis is not
+    there. Returns "buffer", "database" or "lost" (both down: logged, the page still answers)."""
+    if is_shared():
+        try:
+            call(_buffer, event)
+            return "buffer"
+        except CacheUnavailable:
+            pass  # the breaker has counted it; the database keeps the event
+    return "database" if write_direct([event]) else "lost"
+
+
+def _buffer(event: TrackedEvent) -> None:
+    pipe = redis_client().pipeline(transaction=True)
+    pipe.sadd(active_pages_key(), event.page_id)
+    pipe.xadd(stream_key(event.page_id), event.fields(), maxlen=settings.EVENT_BUFFER_MAXLEN, approximate=True)
+    pipe.execute()
+
+
+def write_direct(events: list[TrackedEvent]) -> bool:
+    from projects.models import Event
+
+    try:
+        Event.objects.bulk_create([Event(key=f"db-{uuid.uuid4().hex}", **e.model_fields()) for e in events])
+    except DatabaseError:
+        logger.exception("event lost: neither Redis nor the database took it (%d events)", len(events))
+        return False
+    return True
