@@ -31,11 +31,14 @@ def seed_large(
     error_groups: int = 300,
     slow_queries: int = 300,
     blocked_ips: int = 300,
+    experiments: int = 20,
+    people_per_experiment: int = 2_000,
 ) -> None:
     """30 days of request buckets for 50 routes (minutes for the last two hours, hours before,
     as the counters keep them) and 100k security events spread over the retention period; a
     few hundred open error groups, slow-query groups and active blocks, more than any panel
-    lists."""
+    lists; and running experiments (more than the panel lists) with their people and a month of
+    daily rollups, one of them with a skewed split."""
     now = time.time()
     for minute in range(120):
         at = now - minute * 60
@@ -63,6 +66,80 @@ def seed_large(
     ]
     SecurityEvent.objects.bulk_create(batch, batch_size=5000)
     _seed_groups_and_blocks(start, error_groups=error_groups, slow_queries=slow_queries, blocked_ips=blocked_ips)
+    _seed_experiments(start, experiments=experiments, people=people_per_experiment, days=days)
+
+
+def _seed_experiments(start: datetime, *, experiments: int, people: int, days: int) -> None:
+    from projects.models import (
+        Channel,
+        DailyRollup,
+        Experiment,
+        ExperimentExposure,
+        ExperimentStatus,
+        LandingPage,
+        PageStatus,
+        Project,
+        Traffic,
+        Variant,
+    )
+    from security.models import User
+
+    owner = User.objects.create_user(email="experiments@bench.mvpvalidator.dev", password=None)
+    for n in range(experiments):
+        project = Project.objects.create(
+            owner=owner, name=f"Idea {n}", idea_description="A business idea at scale.", price_point=29,
+            business_model="saas", status="live",
+        )  # fmt: skip
+        page = LandingPage.objects.create(
+            project=project, slug=f"scale-{n}", status=PageStatus.PUBLISHED, headline=f"Idea {n}",
+            value_proposition="Value.", cta_text="Join", published_at=start,
+        )  # fmt: skip
+        experiment = Experiment.objects.create(
+            page=page, name=f"Headline test {n}", seed=f"seed{n}", status=ExperimentStatus.RUNNING,
+            started_at=start - timedelta(days=days),
+        )  # fmt: skip
+        Variant.objects.bulk_create(
+            [
+                Variant(experiment=experiment, key="control", is_control=True, weight=1, position=0),
+                Variant(experiment=experiment, key="b", weight=1, headline="Another headline", position=1),
+            ]
+        )
+        # The first is broken (70/30 on a 50/50 plan); the second half bots (10% for the others).
+        skew = 0.7 if n == 0 else 0.5
+        ExperimentExposure.objects.bulk_create(
+            [
+                ExperimentExposure(
+                    experiment=experiment,
+                    variant="control" if i < people * skew else "b",
+                    visitor_hash=f"{n:04d}{i:060d}",
+                    first_seen=start,
+                    confirmed=True,
+                    signed_up=i % 10 == 0,
+                )  # fmt: skip
+                for i in range(people)
+            ],
+            batch_size=5000,
+        )
+        DailyRollup.objects.bulk_create(
+            [
+                DailyRollup(
+                    page=page,
+                    day=(start - timedelta(days=d)).date(),
+                    experiment=experiment,
+                    variant=variant,
+                    channel=Channel.PAID,
+                    traffic=traffic,
+                    views=100 if traffic == Traffic.HUMAN or n == 1 else 10,
+                    visitors=80,
+                    signups=8,
+                    bounces=40,
+                )  # fmt: skip
+                for d in range(days)
+                for variant in ("control", "b")
+                for traffic in (Traffic.HUMAN, Traffic.BOT)
+            ],
+            batch_size=5000,
+        )
 
 
 def _seed_groups_and_blocks(start: datetime, *, error_groups: int, slow_queries: int, blocked_ips: int) -> None:

@@ -134,6 +134,30 @@ def check_migrations() -> CheckResult:
     return _timed(run)
 
 
+def check_events() -> CheckResult:
+    """The event worker's backlog: events buffered in Redis or stored but not rolled up yet.
+    `degraded` when more than EVENT_BACKLOG_WARN wait, or the oldest has waited longer than
+    EVENT_BACKLOG_WARN_SECONDS (no worker running, or it cannot keep up): the pages still
+    count every view, but analytics and results fall behind."""
+
+    def run() -> tuple[Status, dict[str, Any]]:
+        from projects import rollups
+
+        backlog = rollups.backlog()
+        waiting = (backlog.buffered or 0) + backlog.unrolled
+        oldest = backlog.oldest_waiting_seconds
+        detail: dict[str, Any] = {
+            "buffered": backlog.buffered,
+            "not_rolled_up": backlog.unrolled,
+            "oldest_waiting_seconds": round(oldest, 1) if oldest is not None else None,
+            "last_rollup_at": backlog.last_rollup_at.isoformat() if backlog.last_rollup_at else None,
+        }
+        late = oldest is not None and oldest > settings.EVENT_BACKLOG_WARN_SECONDS
+        return ("degraded" if waiting > settings.EVENT_BACKLOG_WARN or late else "ok"), detail
+
+    return _timed(run)
+
+
 # --- Running the checks -----------------------------------------------------------------------
 
 
@@ -153,12 +177,13 @@ def _checks() -> tuple[_Check, ...]:
         _Check("pool", check_pool, uses_db=False, failing="degraded"),
         _Check("cache", check_cache, uses_db=False, failing="degraded"),
         _Check("migrations", check_migrations, uses_db=True, failing="degraded"),
+        _Check("events", check_events, uses_db=True, failing="degraded"),
     )
 
 
 # One thread per check is enough: a check still running from an earlier round is waited on
 # again instead of being started twice, so a hung dependency never piles up threads or queues.
-_WORKERS = 4
+_WORKERS = 5
 _executor: ThreadPoolExecutor | None = None
 _executor_pid: int | None = None
 _inflight: dict[str, Future[CheckResult]] = {}

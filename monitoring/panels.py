@@ -321,7 +321,15 @@ def platform_panel(buckets: Buckets) -> dict[str, Any]:
         for (hour, _), figures in zip(buckets.hours, buckets.figures("24h"), strict=True)
         if hour >= first
     )
+    from projects.selectors import running_experiments
+
+    experiments = running_experiments(limit=SHOWN)
+    for experiment in experiments:
+        share = experiment["bot_share"]
+        experiment["bot_share_pct"] = None if share is None else round(100 * share, 1)
     return {
+        "experiments": experiments,
+        "unhealthy_experiments": sum(1 for e in experiments if e["unhealthy"]),
         "projects": Project.objects.count(),
         "live_pages": pages["live"],
         "pages": pages["total"],

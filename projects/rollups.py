@@ -164,23 +164,7 @@ def ingest(*, consumer: str, batch: int | None = None) -> int:
 
 def buffered() -> int | None:
     """Events in the buffer not moved into rows yet (None: Redis is not reachable)."""
-    if not is_shared():
-        return 0
-
-    def count() -> int:
-        client = redis_client()
-        pages = list(client.smembers(tracking.active_pages_key()))
-        if not pages:
-            return 0
-        pipe = client.pipeline(transaction=False)
-        for page in pages:
-            pipe.xlen(tracking.stream_key(int(page)))
-        return sum(pipe.execute())
-
-    try:
-        return call(count)
-    except CacheUnavailable:
-        return None
+    return _oldest_buffered()[0]
 
 
 def buffered_events(page_ids: Iterable[int]) -> list[tuple[str, tracking.TrackedEvent]]:
@@ -422,18 +406,50 @@ def prune(*, now: datetime | None = None, batch: int = 10_000) -> int:
 class Backlog:
     buffered: int | None  # in Redis, not in rows yet (None: Redis unreachable)
     unrolled: int  # rows not rolled up yet
-    oldest_unrolled_seconds: float | None
+    oldest_waiting_seconds: float | None  # the oldest of either
     last_rollup_at: datetime | None
 
 
+def _oldest_buffered() -> tuple[int | None, float | None]:
+    """(entries buffered, age of the oldest in seconds) over every page's stream: two pipelined
+    round trips. An entry id starts with its time in milliseconds."""
+    if not is_shared():
+        return 0, None
+
+    def read() -> tuple[int, float | None]:
+        client = redis_client()
+        pages = list(client.smembers(tracking.active_pages_key()))
+        if not pages:
+            return 0, None
+        pipe = client.pipeline(transaction=False)
+        for page in pages:
+            key = tracking.stream_key(int(page))
+            pipe.xlen(key)
+            pipe.xrange(key, count=1)
+        answers = pipe.execute()
+        total = sum(answers[0::2])
+        firsts = [int(entries[0][0].split(b"-")[0]) for entries in answers[1::2] if entries]
+        return total, (time.time() - min(firsts) / 1000) if firsts else None
+
+    try:
+        return call(read)
+    except CacheUnavailable:
+        return None, None
+
+
 def backlog() -> Backlog:
+    """What waits for the worker (the health check and the dashboard): four queries at most."""
+    buffered, buffered_age = _oldest_buffered()
     oldest = Event.objects.filter(rolled_up=False).order_by("id").values_list("occurred_at", flat=True).first()
-    state = EventWorkerState.objects.filter(pk=1).first()
+    unrolled = Event.objects.filter(rolled_up=False).count() if oldest else 0
+    unrolled_age = (timezone.now() - oldest).total_seconds() if oldest else None
+    ages = [a for a in (buffered_age, unrolled_age) if a is not None]
+    state = EventWorkerState.objects.filter(pk=1).values_list("last_rollup_at", flat=True).first()
     return Backlog(
-        buffered=buffered(),
-        unrolled=Event.objects.filter(rolled_up=False).count(),
-        oldest_unrolled_seconds=(timezone.now() - oldest).total_seconds() if oldest else None,
-        last_rollup_at=state.last_rollup_at if state else None,
+        buffered=buffered,
+        unrolled=unrolled,
+        oldest_waiting_seconds=max(ages) if ages else None,
+        last_rollup_at=state,
     )
 
 

@@ -233,7 +233,8 @@ def test_the_timeline_shows_cache_lookups_queries_and_external_calls(staff_clien
     request_id = Client().get("/p/seen/")["X-Request-ID"]
     page = staff_client.get(f"/performance-monitor/requests/{request_id}/").content.decode()
     assert "sampled" in page and "/p/&lt;slug:slug&gt;/" in page
-    assert re.search(r"<td>page</td><td>(miss|hit) × 1", page), page
+    # Cold: the page (with its running experiment) and its rendered copy, both missed.
+    assert re.search(r"<td>page</td><td>miss × 2", page), page
 
 
 @pytest.mark.django_db
@@ -281,12 +282,17 @@ def test_the_page_costs_a_constant_number_of_queries_at_scale(staff_client, djan
     assert len(empty.captured_queries) == len(large.captured_queries)
     performance = _panel(response.content.decode(), "performance")
     assert "/api/route-49/" in performance or "/api/route-0/" in performance
+    platform = _panel(response.content.decode(), "platform")
+    assert platform.count('data-testid="experiment-') == 10  # the first SHOWN of 20 running
+    assert "sample ratio mismatch" in platform and "bot share" in platform
+    assert re.search(r'data-testid="unhealthy-experiments">2 unhealthy', platform)
 
 
 # Session + user (2), slow queries (1), errors (1), security: by kind and
 # severity, offenders, blocks, lockouts, per hour (5), platform: pages, signups today, top pages,
-# projects (4), request counters read from the store (0).
-QUERIES = 13
+# projects (4), running experiments with their variants, people per variant, bot share (4),
+# request counters read from the store (0).
+QUERIES = 17
 
 
 @pytest.mark.django_db

@@ -1,0 +1,218 @@
+"""Tracking and the worker: assignment, visitor and channel rules, the buffer, and the rollups
+(unique visitors, bounces) computed exactly whatever the batches and however many workers."""
+
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
+
+from projects import rollups, tracking
+from projects.models import DailyRollup, Event, EventKind, EventWorkerState, Traffic
+from tests.projects.experiments import BROWSER, make_running_experiment
+
+# --- Pure rules --------------------------------------------------------------------------------
+
+
+def test_assignment_is_sticky_weighted_and_covers_the_asked_share():
+    weights = [80, 20]
+    seen = [tracking.assign(f"visitor-{i}", seed="s1", coverage=1.0, weights=weights) for i in range(20_000)]
+    assert seen == [tracking.assign(f"visitor-{i}", seed="s1", coverage=1.0, weights=weights) for i in range(20_000)]
+    share = seen.count(0) / len(seen)
+    assert abs(share - 0.8) < 4 * (0.8 * 0.2 / 20_000) ** 0.5  # within 4 standard errors
+    covered = [tracking.assign(f"visitor-{i}", seed="s1", coverage=0.3, weights=[1, 1, 1]) for i in range(20_000)]
+    inside = [c for c in covered if c is not None]
+    assert abs(len(inside) / 20_000 - 0.3) < 0.015
+    assert {inside.count(k) // 100 for k in range(3)} <= {19, 20, 21}  # thirds of the covered 30%
+    # Another experiment (another seed) splits the same people independently.
+    other = [tracking.assign(f"visitor-{i}", seed="s2", coverage=1.0, weights=[1, 1]) for i in range(20_000)]
+    both = sum(1 for a, b in zip(seen, other, strict=True) if a == 0 and b == 0)
+    assert abs(both / 20_000 - 0.8 * 0.5) < 0.015
+
+
+@pytest.mark.parametrize(
+    ("user_agent", "bot"),
+    [
+        (BROWSER, False),
+        ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148", False),
+        ("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", True),
+        ("facebookexternalhit/1.1", True),
+        ("curl/8.5.0", True),
+        ("python-requests/2.32", True),
+        ("Mozilla/5.0 (X11; Linux x86_64) HeadlessChrome/120.0", True),
+        ("", True),
+    ],
+)
+def test_known_bots_by_user_agent(user_agent, bot):
+    assert tracking.is_bot(user_agent) is bot
+
+
+@pytest.mark.parametrize(
+    ("source", "medium", "referrer", "channel"),
+    [
+        ("google", "cpc", "", "paid"),
+        ("meta", "paid_social", "", "paid"),
+        ("newsletter", "email", "", "email"),
+        ("twitter", "social", "", "social"),
+        ("partner", "", "", "referral"),
+        ("", "", "www.google.com", "search"),
+        ("", "", "news.ycombinator.com", "social"),
+        ("", "", "t.co", "social"),
+        ("", "", "blog.example.org", "referral"),
+        ("", "", "testserver", "direct"),
+        ("", "", "", "direct"),
+    ],
+)
+def test_channels_from_utm_tags_then_the_referrer(source, medium, referrer, channel):
+    assert (
+        tracking.channel_of(utm_source=source, utm_medium=medium, referrer_host=referrer, own_host="testserver")
+        == channel
+    )
+
+
+def test_a_buffered_entry_round_trips_and_bad_ones_are_refused():
+    event = tracking.TrackedEvent(
+        page_id=7, kind="view", visitor_hash="a" * 64, traffic="human", channel="paid", experiment_id=3,
+        variant="b", utm=("google", "cpc", "launch", "", ""), referrer_host="www.google.com", at=1700000000.5,
+    )  # fmt: skip
+    assert tracking.TrackedEvent.from_fields({k.encode(): v.encode() for k, v in event.fields().items()}) == event
+    for bad in ({"kind": "purchase"}, {"traffic": "alien"}, {"visitor_hash": ""}, {"variant": "x" * 40}):
+        with pytest.raises(ValueError):
+            tracking.TrackedEvent(**{**event.__dict__, **bad}).check()
+
+
+# --- The rollups -------------------------------------------------------------------------------
+
+
+def _visit(client_factory, slug, i, *, ua=BROWSER):
+    return client_factory(HTTP_USER_AGENT=ua, REMOTE_ADDR=f"10.9.{i // 250}.{i % 250 + 1}")
+
+
+@pytest.mark.django_db
+def test_unique_visitors_and_bounces_are_exact_across_batches(client_factory, live_page):
+    slug = live_page.slug
+    bouncer, returner, clicker = (_visit(client_factory, slug, i) for i in range(3))
+    bouncer.get(f"/p/{slug}/")
+    returner.get(f"/p/{slug}/")
+    clicker.get(f"/p/{slug}/")
+    call_command("flush_events", batch=1)  # one event per batch: every visit spans batches
+    row = DailyRollup.objects.get(page=live_page, traffic=Traffic.HUMAN)
+    assert (row.views, row.visitors, row.bounces) == (3, 3, 3)
+    returner.get(f"/p/{slug}/")  # a second view the same day: no longer a bounce
+    clicker.post(f"/p/{slug}/e", {"k": "cta_click"})
+    clicker.post(f"/p/{slug}/e", {"k": "beacon"})  # the script ran: not an interaction
+    call_command("flush_events", batch=2)
+    row.refresh_from_db()
+    assert (row.views, row.visitors, row.bounces, row.cta_clicks) == (4, 3, 1, 1)
+    assert Event.objects.filter(rolled_up=False).count() == 0
+    assert EventWorkerState.objects.get().events_rolled_up == Event.objects.count() == 6
+
+
+@pytest.mark.django_db
+def test_a_batch_delivered_twice_is_counted_once(client_factory, live_page):
+    for i in range(5):
+        _visit(client_factory, live_page.slug, i).get(f"/p/{live_page.slug}/")
+    call_command("flush_events")
+    rows = list(Event.objects.values_list("key", flat=True))
+    # The same events again, as a restarted worker would be handed the entries it had stored
+    # but not acknowledged before it died: the rows are single, the rollup unchanged.
+    again = [Event(**{f.attname: getattr(e, f.attname) for f in Event._meta.concrete_fields if f.attname != "id"})
+             for e in Event.objects.all()]  # fmt: skip
+    Event.objects.bulk_create(again, ignore_conflicts=True)
+    call_command("flush_events")
+    assert sorted(Event.objects.values_list("key", flat=True)) == sorted(rows)
+    assert DailyRollup.objects.get(page=live_page).views == 5
+
+
+# Committed data: on PostgreSQL the health checks run in threads, on their own connections.
+@pytest.mark.django_db(transaction=True)
+def test_health_reports_a_worker_that_falls_behind(client, staff_user, live_page, settings):
+    settings.HEALTH_CACHE_SECONDS = 0
+    client.get(f"/p/{live_page.slug}/", HTTP_USER_AGENT=BROWSER)
+    client.force_login(staff_user)  # the checks' details are for staff
+    Event.objects.update(occurred_at=timezone.now() - timedelta(seconds=settings.EVENT_BACKLOG_WARN_SECONDS + 60))
+    if settings.ENABLE_REDIS_CACHE:
+        call_command("flush_events", max_batches=0)
+        rollups.ingest(consumer="health-test")  # stored, not rolled up: the age is the row's
+        Event.objects.update(occurred_at=timezone.now() - timedelta(seconds=settings.EVENT_BACKLOG_WARN_SECONDS + 60))
+    body = client.get("/api/monitoring/health").json()
+    events = body["checks"]["events"]
+    assert events["status"] == "degraded" and events["detail"]["not_rolled_up"] == 1
+    assert body["status"] == "degraded"
+    call_command("flush_events")
+    body = client.get("/api/monitoring/health").json()
+    assert body["checks"]["events"]["status"] == "ok" and body["checks"]["events"]["detail"]["not_rolled_up"] == 0
+
+
+@pytest.mark.django_db
+def test_prune_drops_old_raw_events_and_keeps_the_rollups(client_factory, live_page, settings):
+    for i in range(3):
+        _visit(client_factory, live_page.slug, i).get(f"/p/{live_page.slug}/")
+    call_command("flush_events")
+    Event.objects.update(occurred_at=timezone.now() - timedelta(days=settings.EVENT_RETENTION_DAYS + 1))
+    assert rollups.prune() == 3
+    assert Event.objects.count() == 0 and DailyRollup.objects.get(page=live_page).views == 3
+
+
+# --- The hot path ------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_landing_view_writes_no_row_with_redis_and_one_without(
+    auth_api_client, project, client_factory, django_assert_num_queries, settings
+):
+    page, _ = make_running_experiment(auth_api_client, project)
+    visitor = _visit(client_factory, page.slug, 1)
+    visitor.get(f"/p/{page.slug}/")  # warm: the page, its experiment and this variant's render cached
+    expected = 0 if settings.ENABLE_REDIS_CACHE else 1  # the event: buffered in Redis, or a row
+    with django_assert_num_queries(expected):
+        assert visitor.get(f"/p/{page.slug}/").status_code == 200
+    call_command("flush_events")
+    assert Event.objects.filter(kind=EventKind.VIEW).count() == 2
+
+
+# --- Several workers ---------------------------------------------------------------------------
+
+
+@pytest.mark.redis
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_workers_running_at_once_count_every_event_once(auth_api_client, project, client_factory):
+    page, experiment = make_running_experiment(auth_api_client, project)
+    served = 0
+    for i in range(300):
+        visitor = _visit(client_factory, page.slug, i)
+        for _ in range(1 + i % 3):
+            assert visitor.get(f"/p/{page.slug}/").status_code == 200
+            served += 1
+        visitor.post(f"/p/{page.slug}/e", {"k": "beacon"})
+    assert rollups.buffered() == served + 300
+    errors: list[BaseException] = []
+
+    def work(name: str) -> None:
+        try:
+            for _ in range(200):
+                result = rollups.flush(consumer=name, batch=37)  # small batches: many claims each
+                idle = not result.ingested and not result.rolled_up and not rollups.buffered()
+                if idle and not Event.objects.filter(rolled_up=False).exists():
+                    return
+                time.sleep(0.001)
+        except BaseException as exc:  # noqa: BLE001 - re-raised below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    workers = [threading.Thread(target=work, args=(f"worker-{n}",)) for n in range(4)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(timeout=120)
+    assert not errors, errors
+    assert Event.objects.filter(kind=EventKind.VIEW).count() == served
+    rows = DailyRollup.objects.filter(page=page, traffic=Traffic.HUMAN)
+    assert sum(r.views for r in rows) == served
+    assert sum(r.visitors for r in rows) == 300
+    assert experiment.exposures.filter(confirmed=True).count() == 300
