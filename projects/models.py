@@ -385,8 +385,9 @@ class Event(models.Model):
     when Redis is away). Raw rows are kept for EVENT_RETENTION_DAYS; `DailyRollup` and
     `ExperimentExposure` keep the figures for good."""
 
-    # The buffer entry's id (or a random one when written directly): a batch delivered twice
-    # after a worker died between its commit and its acknowledgement is inserted once.
+    # The event's own id, made when it happened (`TrackedEvent.id`): a batch delivered twice
+    # after a worker died between its commit and its acknowledgement, or an event both buffered
+    # and written directly around a Redis failure, is inserted once.
     key = models.CharField(max_length=64, unique=True)
     page = models.ForeignKey(LandingPage, on_delete=models.CASCADE, related_name="events")
     experiment = models.ForeignKey(Experiment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")

@@ -139,8 +139,7 @@ def ingest(*, consumer: str, batch: int | None = None) -> int:
             except (KeyError, ValueError):
                 logger.warning("dropped a malformed buffered event %r", entry_id)
                 continue
-            key = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
-            rows.append(Event(key=key, **event.model_fields()))
+            rows.append(Event(key=event.id, **event.model_fields()))
     if rows:
         # A row of a page deleted since is dropped, not an error that blocks the queue.
         live = set(LandingPage.objects.filter(pk__in={r.page_id for r in rows}).values_list("pk", flat=True))
@@ -167,8 +166,8 @@ def buffered() -> int | None:
     return _oldest_buffered()[0]
 
 
-def buffered_events(page_ids: Iterable[int]) -> list[tuple[str, tracking.TrackedEvent]]:
-    """The buffered events of some pages, with their entry ids (the live part of analytics)."""
+def buffered_events(page_ids: Iterable[int]) -> list[tracking.TrackedEvent]:
+    """The buffered events of some pages (the live part of analytics)."""
     if not is_shared():
         return []
     ids = list(page_ids)
@@ -185,9 +184,9 @@ def buffered_events(page_ids: Iterable[int]) -> list[tuple[str, tracking.Tracked
         return []
     out = []
     for entries in results:
-        for entry_id, fields in entries:
+        for _, fields in entries:
             try:
-                out.append((entry_id.decode(), tracking.TrackedEvent.from_fields(fields)))
+                out.append(tracking.TrackedEvent.from_fields(fields))
             except (KeyError, ValueError):
                 continue
     return out

@@ -487,13 +487,14 @@ def project_analytics(*, project: Project, since: date, until: date, group_by: s
     # Live: rows not rolled up yet and the buffer not moved into rows yet.
     waiting = list(Event.objects.filter(page_id__in=page_ids, rolled_up=False, day__gte=since, day__lte=until))
     buffered = rollups.buffered_events(page_ids)
+    # An entry stays in the buffer until its row is committed: skip those already rows.
     in_rows = set(
-        Event.objects.filter(key__in=[key for key, _ in buffered]).values_list("key", flat=True)
+        Event.objects.filter(key__in=[e.id for e in buffered]).values_list("key", flat=True)
     ) if buffered else set()  # fmt: skip
-    for key, event in buffered:
+    for event in buffered:
         fields = event.model_fields()
-        if key not in in_rows and since <= fields["day"] <= until:
-            waiting.append(Event(key=key, **fields))
+        if event.id not in in_rows and since <= fields["day"] <= until:
+            waiting.append(Event(key=event.id, **fields))
     contribution = rollups.pending_contribution(waiting)
     for (_page, day, _experiment, variant, channel, traffic), adds in contribution.rows.items():
         rows.append({"day": day, "variant": variant, "channel": channel, "traffic": traffic, **adds})

@@ -220,8 +220,16 @@ def assign(visitor: str, *, seed: str, coverage: float, weights: list[int]) -> i
 UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
 
 
+def new_event_id() -> str:
+    return uuid.uuid4().hex
+
+
 @dataclass(frozen=True)
 class TrackedEvent:
+    # Made where the event happens and kept as the row's unique key, so an event is stored once
+    # however it gets there: a batch delivered twice, or a buffer write whose answer was lost in
+    # a Redis failure (the view then writes it to the database too) — the second copy is dropped.
+    id: str
     page_id: int
     kind: str
     visitor_hash: str
@@ -236,6 +244,7 @@ class TrackedEvent:
     def fields(self) -> dict[str, str]:
         """The stream entry: short names, strings only."""
         return {
+            "i": self.id,
             "p": str(self.page_id),
             "k": self.kind,
             "v": self.visitor_hash,
@@ -256,6 +265,7 @@ class TrackedEvent:
 
         utm = (get("u").split("\x1f") + [""] * 5)[:5]
         return cls(
+            id=get("i"),
             page_id=int(get("p")),
             kind=get("k"),
             visitor_hash=get("v"),
@@ -274,7 +284,13 @@ class TrackedEvent:
         known = self.kind in EventKind.values and self.traffic in Traffic.values and self.channel in Channel.values
         if not known:
             raise ValueError(f"unknown kind, traffic or channel in {self!r}")
-        if not self.visitor_hash or len(self.visitor_hash) > 64 or len(self.variant) > 32 or self.page_id <= 0:
+        if (
+            not 16 <= len(self.id) <= 64
+            or not self.visitor_hash
+            or len(self.visitor_hash) > 64
+            or len(self.variant) > 32
+            or self.page_id <= 0
+        ):
             raise ValueError(f"bad visitor, variant or page in {self!r}")
 
     def model_fields(self) -> dict[str, Any]:
@@ -311,6 +327,7 @@ def make_event(
     tags = tuple(str(utm.get(name, ""))[:200] for name in UTM_FIELDS)
     host = referrer_host(referrer if referrer is not None else request.META.get("HTTP_REFERER", ""))
     return TrackedEvent(
+        id=new_event_id(),
         page_id=page_id,
         kind=kind,
         visitor_hash=hash_identifier(visitor),
@@ -347,7 +364,7 @@ def write_direct(events: list[TrackedEvent]) -> bool:
     from projects.models import Event
 
     try:
-        Event.objects.bulk_create([Event(key=f"db-{uuid.uuid4().hex}", **e.model_fields()) for e in events])
+        Event.objects.bulk_create([Event(key=e.id, **e.model_fields()) for e in events], ignore_conflicts=True)
     except DatabaseError:
         logger.exception("event lost: neither Redis nor the database took it (%d events)", len(events))
         return False

@@ -62,6 +62,9 @@ class RedisServer:
     workdir: Path
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen | None = None
+    # With an append-only file synced on every write, as a Redis holding the event buffer runs in
+    # production: a stop and a restart lose nothing.
+    persistent: bool = False
 
     @property
     def url(self) -> str:
@@ -76,7 +79,8 @@ class RedisServer:
             self.proc = subprocess.Popen(
                 [
                     "redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
-                    "--save", "", "--appendonly", "no", "--dir", str(self.workdir),
+                    "--save", "", "--dir", str(self.workdir),
+                    "--appendonly", "yes" if self.persistent else "no", "--appendfsync", "always",
                 ],
                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
             )  # fmt: skip
@@ -115,11 +119,17 @@ class RedisServer:
 
 
 @pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+def redis_persistent() -> bool:
+    """Override to True in a module whose Redis must survive a restart with its data."""
+    return False
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path, redis_persistent: bool) -> Iterator[RedisServer]:
     require(None if shutil.which("redis-server") else "redis-server is not installed (apt-get install redis-server)")
     workdir = tmp_path / "redis"
     workdir.mkdir()
-    server = RedisServer(workdir)
+    server = RedisServer(workdir, persistent=redis_persistent)
     try:
         server.start()
         yield server
@@ -177,18 +187,28 @@ def demo_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
 class Platform:
     base_url: str
     log: Path
+    database: Path
+    env: dict[str, str]
 
     def log_tail(self) -> str:
         return _tail(self.log)
 
 
 @pytest.fixture
-def platform(tmp_path: Path, demo_database: Path, redis_server: RedisServer) -> Iterator[Platform]:
+def platform_settings() -> dict[str, str]:
+    """Override in a module to add environment variables to the platform's."""
+    return {}
+
+
+@pytest.fixture
+def platform(
+    tmp_path: Path, demo_database: Path, redis_server: RedisServer, platform_settings: dict[str, str]
+) -> Iterator[Platform]:
     """gunicorn (2 sync workers) on a free loopback port, on a copy of the demo database,
     caching in `redis_server`."""
     database = tmp_path / "db.sqlite3"
     shutil.copyfile(demo_database, database)
-    env = platform_env(database_url=f"sqlite:///{database}", redis_url=redis_server.url)
+    env = {**platform_env(database_url=f"sqlite:///{database}", redis_url=redis_server.url), **platform_settings}
     port = free_port()
     log = tmp_path / "gunicorn.log"
     with log.open("a") as out:
@@ -214,6 +234,6 @@ def platform(tmp_path: Path, demo_database: Path, redis_server: RedisServer) -> 
             if time.monotonic() > deadline:
                 raise RuntimeError(f"gunicorn did not answer on port {port}:\n{_tail(log)}")
             time.sleep(0.1)
-        yield Platform(base_url, log)
+        yield Platform(base_url, log, database, env)
     finally:
         _kill_group(proc, wait=10)

@@ -75,7 +75,7 @@ def test_channels_from_utm_tags_then_the_referrer(source, medium, referrer, chan
 
 def test_a_buffered_entry_round_trips_and_bad_ones_are_refused():
     event = tracking.TrackedEvent(
-        page_id=7, kind="view", visitor_hash="a" * 64, traffic="human", channel="paid", experiment_id=3,
+        id="e" * 32, page_id=7, kind="view", visitor_hash="a" * 64, traffic="human", channel="paid", experiment_id=3,
         variant="b", utm=("google", "cpc", "launch", "", ""), referrer_host="www.google.com", at=1700000000.5,
     )  # fmt: skip
     assert tracking.TrackedEvent.from_fields({k.encode(): v.encode() for k, v in event.fields().items()}) == event
