@@ -1,6 +1,20 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
-from projects.models import LandingPage, Project, Prototype, Signup
+from mvpvalidator.exceptions import ConflictError
+from projects import services
+from projects.models import (
+    DailyRollup,
+    Experiment,
+    ExperimentExposure,
+    ExperimentStatus,
+    LandingPage,
+    Project,
+    Prototype,
+    Signup,
+    Variant,
+)
 
 
 class PrototypeInline(admin.TabularInline):
@@ -61,3 +75,111 @@ class SignupAdmin(admin.ModelAdmin):
     raw_id_fields = ("landing_page",)
     readonly_fields = ("visitor_hash", "created_at", "consent_at")
     date_hierarchy = "created_at"
+
+
+# --- Experiments and their figures ------------------------------------------------------------
+
+
+class VariantInline(admin.TabularInline):
+    model = Variant
+    extra = 0
+    fields = (
+        "position",
+        "key",
+        "name",
+        "is_control",
+        "weight",
+        "headline",
+        "subheadline",
+        "cta_text",
+        "preorder_price",
+    )
+    readonly_fields = fields
+    ordering = ("position", "id")
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Experiment | None = None) -> bool:
+        return False
+
+
+@admin.register(Experiment)
+class ExperimentAdmin(admin.ModelAdmin):
+    """Read-only but for the status moves, which go through the service (its checks, and the
+    cache bump that puts the public page in step). Founders edit experiments through the API."""
+
+    list_display = ("name", "page", "status", "coverage", "started_at", "completed_at")
+    list_filter = ("status",)
+    search_fields = ("name", "page__slug", "page__project__name")
+    list_select_related = ("page",)
+    date_hierarchy = "created_at"
+    readonly_fields = (
+        "page", "name", "hypothesis", "status", "coverage", "minimum_detectable_effect", "seed", "started_at",
+        "paused_at", "completed_at", "created_at", "updated_at",
+    )  # fmt: skip
+    inlines = (VariantInline,)
+    actions = ("pause_experiments", "complete_experiments")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Experiment | None = None) -> bool:
+        return False
+
+    def _move(self, request: HttpRequest, queryset: QuerySet[Experiment], to: str) -> None:
+        moved = 0
+        for experiment in queryset:
+            try:
+                services.experiment_move(experiment=experiment, to=to)
+            except ConflictError as exc:
+                self.message_user(request, f"{experiment}: {exc.message}", messages.WARNING)
+            else:
+                moved += 1
+        self.message_user(request, f"{moved} experiment(s) now {to}.", messages.SUCCESS)
+
+    @admin.action(description="Pause the selected experiments")
+    def pause_experiments(self, request: HttpRequest, queryset: QuerySet[Experiment]) -> None:
+        self._move(request, queryset, ExperimentStatus.PAUSED)
+
+    @admin.action(description="Complete the selected experiments")
+    def complete_experiments(self, request: HttpRequest, queryset: QuerySet[Experiment]) -> None:
+        self._move(request, queryset, ExperimentStatus.COMPLETED)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Figures the event worker writes: staff read them, nobody edits them by hand."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(DailyRollup)
+class DailyRollupAdmin(ReadOnlyAdmin):
+    list_display = (
+        "day", "page", "experiment", "variant", "channel", "traffic", "views", "visitors", "bounces", "cta_clicks",
+        "signups", "preorders",
+    )  # fmt: skip
+    list_filter = ("traffic", "channel", "day")
+    search_fields = ("page__slug", "variant")
+    list_select_related = ("page", "experiment")
+    date_hierarchy = "day"
+    ordering = ("-day", "-id")
+
+
+@admin.register(ExperimentExposure)
+class ExperimentExposureAdmin(ReadOnlyAdmin):
+    list_display = ("experiment", "variant", "short_visitor", "first_seen", "confirmed", "clicked", "signed_up",
+                    "preordered")  # fmt: skip
+    list_filter = ("confirmed", "signed_up", "preordered", "variant")
+    search_fields = ("experiment__name", "variant")
+    list_select_related = ("experiment",)
+    ordering = ("-first_seen", "-id")
+
+    @admin.display(description="Visitor")
+    def short_visitor(self, exposure: ExperimentExposure) -> str:
+        return exposure.visitor_hash[:12]

@@ -176,19 +176,58 @@ def _live_experiment(page: LandingPage) -> LiveExperiment | None:
     )
 
 
-def landing_page_get_published(*, slug: str) -> LandingPage:
-    """The public page at /p/<slug>/ (drafts and archived pages do not exist for the public),
-    with its running experiment as `page.live_experiment`, cached under the page's namespace:
-    the hot path costs one cache round trip, no query."""
+# How late a public page may show a change made through another process: its namespace's
+# generation is re-read from Redis at most this often per process, so a busy page costs no
+# round trip for it (the process that made the change shows it at once).
+PUBLIC_PAGE_MAX_AGE_SECONDS = 1.0
 
-    def compute() -> LandingPage:
+
+@dataclass(frozen=True)
+class PublicPage:
+    """What /p/<slug>/ serves, as one cache entry: the page, its running experiment, and the
+    page rendered once per variant (key "" for the page's own copy), with slots for what differs
+    per request (`SLOT_*`)."""
+
+    page: LandingPage
+    experiment: LiveExperiment | None
+    html: dict[str, str]
+
+    def assignment(self, visitor: str) -> tuple[int | None, LiveVariant | None]:
+        """(experiment id, variant) of a visitor; (None, None) outside any experiment."""
+        if self.experiment is None:
+            return None, None
+        variant = self.experiment.variant_for(visitor)
+        return (self.experiment.id, variant) if variant is not None else (None, None)
+
+
+def public_page(*, slug: str) -> PublicPage:
+    """The public page at /p/<slug>/ (drafts and archived pages do not exist for the public),
+    cached under the page's namespace, which every change of the page or of its experiments
+    bumps: the hot path costs one cache read, no query and no template rendering."""
+
+    def compute() -> PublicPage:
         page = get_object_or_404(
             LandingPage.objects.select_related("project"), slug__iexact=slug, status=PageStatus.PUBLISHED
         )
-        page.live_experiment = _live_experiment(page)  # type: ignore[attr-defined]
-        return page
+        experiment = _live_experiment(page)
+        variants = [None, *(experiment.variants if experiment else ())]
+        return PublicPage(
+            page=page,
+            experiment=experiment,
+            html={(v.key if v else ""): _render_landing(page, v) for v in variants},
+        )
 
-    return app_cache.get_or_set(app_cache.PAGE, ("published", slug.lower()), compute, namespaces=[keys.page_ns(slug)])
+    return app_cache.get_or_set(
+        app_cache.PAGE,
+        ("public", slug.lower()),
+        compute,
+        namespaces=[keys.page_ns(slug)],
+        max_age=PUBLIC_PAGE_MAX_AGE_SECONDS,
+    )
+
+
+def landing_page_get_published(*, slug: str) -> LandingPage:
+    return public_page(slug=slug).page
 
 
 # Stand-ins for what differs per request in a cached landing page (filled in by the view).
@@ -212,26 +251,19 @@ def page_content(page: LandingPage, variant: LiveVariant | None) -> dict[str, An
     return content
 
 
-def landing_html(*, page: LandingPage, variant: LiveVariant | None, experiment_id: int | None) -> str:
-    """The page as rendered for one variant, cached by (page, content version, experiment,
-    variant) under the page's namespace; the per-request parts are slots (`SLOT_*`)."""
+def _render_landing(page: LandingPage, variant: LiveVariant | None) -> str:
+    from projects.forms import SignupForm
 
-    def compute() -> str:
-        from projects.forms import SignupForm
-
-        return render_to_string(
-            "projects/landing.html",
-            {
-                "page": page,
-                "content": page_content(page, variant),
-                "form": SignupForm(),
-                "csrf_token": SLOT_CSRF,
-                "hidden_inputs": mark_safe(SLOT_HIDDEN),  # noqa: S308 - a constant, replaced by escaped inputs
-            },
-        )
-
-    parts = ("html", page.pk, page.content_version, experiment_id or 0, variant.key if variant else "")
-    return app_cache.get_or_set(app_cache.PAGE, parts, compute, namespaces=[keys.page_ns(page.slug)])
+    return render_to_string(
+        "projects/landing.html",
+        {
+            "page": page,
+            "content": page_content(page, variant),
+            "form": SignupForm(),
+            "csrf_token": SLOT_CSRF,
+            "hidden_inputs": mark_safe(SLOT_HIDDEN),  # noqa: S308 - a constant, replaced by escaped inputs
+        },
+    )
 
 
 def signup_list(*, project: Project) -> QuerySet[Signup]:
@@ -271,9 +303,11 @@ def experiment_list(*, project: Project) -> QuerySet[Experiment]:
 
 
 def _days_running(experiment: Experiment, now: datetime) -> float:
+    """From the first start to now, or to the pause that stopped the traffic (a paused
+    experiment's clock stops; `paused_at` is cleared on resuming) or to the completion."""
     if experiment.started_at is None:
         return 0.0
-    end = experiment.completed_at or now
+    end = experiment.paused_at or experiment.completed_at or now
     return max((end - experiment.started_at).total_seconds() / 86400, 0.0)
 
 
@@ -365,6 +399,7 @@ def experiment_results(*, experiment: Experiment) -> dict[str, Any]:
             }
         return {
             "experiment_id": experiment.pk,
+            "name": experiment.name,
             "status": experiment.status,
             "started_at": experiment.started_at,
             "days_running": days,
@@ -451,12 +486,20 @@ def _rates(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _group_value(group_by: str, day: date, variant: str, channel: str) -> str:
+def _group_key(group_by: str, row: dict[str, Any]) -> tuple[Any, ...]:
+    """The group of a row, in the order groups are listed. Variants are grouped per experiment:
+    one page's successive experiments reuse keys ("control", "b"), which are different arms."""
     if group_by == "day":
-        return day.isoformat()
+        return (row["day"].isoformat(),)
     if group_by == "variant":
-        return variant or "(none)"
-    return channel
+        return (row["experiment_id"] or 0, row["variant"] or "(none)")
+    return (row["channel"],)
+
+
+def _group_fields(group_by: str, key: tuple[Any, ...]) -> dict[str, Any]:
+    if group_by == "variant":
+        return {"experiment_id": key[0] or None, "variant": key[1]}
+    return {group_by: key[0]}
 
 
 def project_analytics(*, project: Project, since: date, until: date, group_by: str) -> dict[str, Any]:
@@ -471,7 +514,7 @@ def project_analytics(*, project: Project, since: date, until: date, group_by: s
     def flushed() -> list[dict[str, Any]]:
         return list(
             DailyRollup.objects.filter(page_id__in=page_ids, day__gte=since, day__lte=until)
-            .values("day", "variant", "channel", "traffic")
+            .values("day", "experiment_id", "variant", "channel", "traffic")
             .annotate(**{name: Sum(name) for name in ANALYTICS_FIGURES})
             .order_by()
         )
@@ -484,22 +527,29 @@ def project_analytics(*, project: Project, since: date, until: date, group_by: s
             namespaces=[keys.project_ns(project.pk), *(keys.analytics_ns(p) for p in page_ids)],
         )
     )  # a copy: the live rows are added to it
-    # Live: rows not rolled up yet and the buffer not moved into rows yet.
-    waiting = list(Event.objects.filter(page_id__in=page_ids, rolled_up=False, day__gte=since, day__lte=until))
+    # Live: rows not rolled up yet and the buffer not moved into rows yet. An entry stays in the
+    # buffer until its row is committed, so the buffer is read first and the rows after it, in one
+    # query with the rows of the buffered events: an event the worker moves into a row in between
+    # is found once (as a row), never missed; the query count does not depend on the buffer.
     buffered = rollups.buffered_events(page_ids)
-    # An entry stays in the buffer until its row is committed: skip those already rows.
-    in_rows = set(
-        Event.objects.filter(key__in=[e.id for e in buffered]).values_list("key", flat=True)
-    ) if buffered else set()  # fmt: skip
+    in_db = Q(page_id__in=page_ids, rolled_up=False, day__gte=since, day__lte=until)
+    if buffered:
+        in_db |= Q(key__in=[e.id for e in buffered])
+    rows_in_db = list(Event.objects.filter(in_db))
+    in_rows = {e.key for e in rows_in_db}
+    waiting = [e for e in rows_in_db if not e.rolled_up and since <= e.day <= until]
     for event in buffered:
         fields = event.model_fields()
         if event.id not in in_rows and since <= fields["day"] <= until:
             waiting.append(Event(key=event.id, **fields))
     contribution = rollups.pending_contribution(waiting)
-    for (_page, day, _experiment, variant, channel, traffic), adds in contribution.rows.items():
-        rows.append({"day": day, "variant": variant, "channel": channel, "traffic": traffic, **adds})
+    for (_page, day, experiment_id, variant, channel, traffic), adds in contribution.rows.items():
+        rows.append(
+            {"day": day, "experiment_id": experiment_id, "variant": variant, "channel": channel, "traffic": traffic,
+             **adds}
+        )  # fmt: skip
 
-    groups: dict[str, dict[str, int]] = {}
+    groups: dict[tuple[Any, ...], dict[str, int]] = {}
     totals = dict.fromkeys(ANALYTICS_FIGURES, 0)
     excluded = {"bot_views": 0, "founder_views": 0}
     for row in rows:
@@ -509,18 +559,17 @@ def project_analytics(*, project: Project, since: date, until: date, group_by: s
         if row["traffic"] == Traffic.FOUNDER:
             excluded["founder_views"] += row["views"] or 0
             continue
-        group = groups.setdefault(
-            _group_value(group_by, row["day"], row["variant"], row["channel"]), dict.fromkeys(ANALYTICS_FIGURES, 0)
-        )
+        group = groups.setdefault(_group_key(group_by, row), dict.fromkeys(ANALYTICS_FIGURES, 0))
         for name in ANALYTICS_FIGURES:
             group[name] += row[name] or 0
             totals[name] += row[name] or 0
     return {
         "project_id": project.pk,
+        "project_name": project.name,
         "from": since,
         "to": until,
         "group_by": group_by,
-        "rows": [{group_by: key, **_rates(figures)} for key, figures in sorted(groups.items())],
+        "rows": [{**_group_fields(group_by, key), **_rates(figures)} for key, figures in sorted(groups.items())],
         "totals": _rates(totals),
         "excluded": excluded,
         "live": {"events_not_rolled_up": len(waiting)},

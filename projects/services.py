@@ -13,7 +13,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, QuerySet
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -170,6 +170,7 @@ def project_archive(*, project: Project) -> Project:
     project.save(update_fields=["status", "updated_at"])
     pages = project.landing_pages.exclude(status=PageStatus.ARCHIVED)
     slugs = tuple(pages.values_list("slug", flat=True))
+    _end_experiments(Experiment.objects.filter(page__project=project))
     pages.update(status=PageStatus.ARCHIVED, updated_at=timezone.now())
     invalidate_on_commit(owner_id=project.owner_id, project_id=project.pk, listing=True, slugs=slugs)
     return project
@@ -387,6 +388,7 @@ def landing_page_archive(*, page: LandingPage) -> LandingPage:
     if page.status != PageStatus.ARCHIVED:
         page.status = PageStatus.ARCHIVED
         page.save(update_fields=["status", "updated_at"])
+        _end_experiments(page.experiments.all())
         invalidate_on_commit(owner_id=page.project.owner_id, project_id=page.project_id, slugs=(page.slug,))
     return page
 
@@ -539,6 +541,17 @@ def _clean_experiment_fields(data: dict[str, Any]) -> dict[str, Any]:
         if name in data:
             cleaned[name] = data[name]
     return cleaned
+
+
+def _end_experiments(experiments: QuerySet[Experiment]) -> None:
+    """Complete the running and paused experiments of pages going offline: nobody can see them
+    any more, and an archived page cannot be published again to resume them."""
+    now = timezone.now()
+    ending = experiments.filter(status__in=(ExperimentStatus.RUNNING, ExperimentStatus.PAUSED))
+    ids = list(ending.values_list("pk", flat=True))
+    ending.update(status=ExperimentStatus.COMPLETED, completed_at=now, updated_at=now)
+    if ids:
+        transaction.on_commit(lambda: app_cache.bump(*(experiment_ns(i) for i in ids)))
 
 
 def _experiment_changed(experiment: Experiment) -> None:

@@ -3,10 +3,9 @@ and the event written into a buffer in one Redis round trip (no database row per
 
 The buffer is one Redis stream per page (`XADD`, capped), and a set naming the pages that have
 one; `manage.py run_worker` moves the entries into `Event` rows through a consumer group (see
-`projects.rollups`). Both commands go in one MULTI/EXEC, so a page is never in a stream without
-being in the set. When Redis is away (the breaker is open or the call fails), or in the embedded
-mode without Redis, the event is written straight to the database instead: nothing is lost, the
-page still answers.
+`projects.rollups`). Both commands go in one pipeline. When Redis is away (the breaker is open
+or the call fails), or in the embedded mode without Redis, the event is written straight to the
+database instead: nothing is lost, the page still answers.
 
 Visitors are a random first-party cookie (no third-party script, no raw IP stored); events keep
 only an HMAC of it. Views of the founder (the preview cookie) and of known bots (user-agent list)
@@ -41,6 +40,9 @@ logger = logging.getLogger(__name__)
 VISITOR_COOKIE = "mvp_vid"
 VISITOR_COOKIE_MAX_AGE = 365 * 24 * 3600
 PREVIEW_COOKIE = "mvp_preview"
+# The channel of the visit in progress, set by each page view: the visit's later events (beacon,
+# click, pre-order, signup) are counted in the channel the visitor came from, not as "direct".
+CHANNEL_COOKIE = "mvp_ch"
 PREVIEW_SALT = "projects.preview"
 PREVIEW_MAX_AGE = 30 * 24 * 3600
 
@@ -127,6 +129,19 @@ def set_preview_cookie(response: HttpResponse, pages: Iterable[int]) -> None:
         secure=settings.SESSION_COOKIE_SECURE,
         httponly=True,
         samesite="Lax",
+    )
+
+
+def visit_channel(request: HttpRequest) -> str | None:
+    """The channel of the page view that started this visit (None: no page view seen)."""
+    value = request.COOKIES.get(CHANNEL_COOKIE, "")
+    return value if value in Channel.values else None
+
+
+def set_channel_cookie(response: HttpResponse, channel: str, *, path: str) -> None:
+    """A session cookie (one visit), scoped to the page's addresses."""
+    response.set_cookie(
+        CHANNEL_COOKIE, channel, path=path, secure=settings.SESSION_COOKIE_SECURE, httponly=True, samesite="Lax"
     )
 
 
@@ -320,9 +335,11 @@ def make_event(
     variant: str,
     utm: dict[str, str] | None = None,
     referrer: str | None = None,
+    channel: str | None = None,
 ) -> TrackedEvent:
     """The event of this request. UTM tags and the referrer come from the query string and the
-    Referer header of a page view, or from the form fields that carried them to a signup."""
+    Referer header of a page view, or from the form fields that carried them to a signup; the
+    channel from them unless given (the visit's, for the events that follow a page view)."""
     utm = utm if utm is not None else {name: request.GET.get(name, "") for name in UTM_FIELDS}
     tags = tuple(str(utm.get(name, ""))[:200] for name in UTM_FIELDS)
     host = referrer_host(referrer if referrer is not None else request.META.get("HTTP_REFERER", ""))
@@ -332,7 +349,8 @@ def make_event(
         kind=kind,
         visitor_hash=hash_identifier(visitor),
         traffic=traffic_of(request, page_id),
-        channel=channel_of(utm_source=tags[0], utm_medium=tags[1], referrer_host=host, own_host=request.get_host()),
+        channel=channel
+        or channel_of(utm_source=tags[0], utm_medium=tags[1], referrer_host=host, own_host=request.get_host()),
         experiment_id=experiment_id,
         variant=variant,
         utm=(tags[0], tags[1], tags[2], tags[3], tags[4]),
@@ -342,7 +360,7 @@ def make_event(
 
 
 def record(event: TrackedEvent) -> str:
-    """Buffer the event: one MULTI/EXEC round trip to Redis, or a database row when Redis is not
+    """Buffer the event: one pipelined round trip to Redis, or a database row when Redis is not
     there. Returns "buffer", "database" or "lost" (both down: logged, the page still answers)."""
     if is_shared():
         try:
@@ -354,7 +372,9 @@ def record(event: TrackedEvent) -> str:
 
 
 def _buffer(event: TrackedEvent) -> None:
-    pipe = redis_client().pipeline(transaction=True)
+    # One round trip. Not a MULTI: the set is only ever added to, and the worker finds a
+    # stream through it whichever command Redis runs first.
+    pipe = redis_client().pipeline(transaction=False)
     pipe.sadd(active_pages_key(), event.page_id)
     pipe.xadd(stream_key(event.page_id), event.fields(), maxlen=settings.EVENT_BUFFER_MAXLEN, approximate=True)
     pipe.execute()

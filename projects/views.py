@@ -1,12 +1,12 @@
 """The public landing pages: what visitors of /p/<slug>/ see and submit."""
 
+from html import escape
 from urllib.parse import urlencode
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -18,7 +18,8 @@ from security.limits import limit_view
 
 
 def _hidden_inputs(values: dict[str, str]) -> str:
-    return "".join(format_html('<input type="hidden" name="{}" value="{}">', k, v) for k, v in values.items())
+    # On every landing view: plain escaping, not format_html's SafeString machinery.
+    return "".join(f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">' for k, v in values.items())
 
 
 def _first_touch(request: HttpRequest) -> dict[str, str]:
@@ -30,41 +31,37 @@ def _first_touch(request: HttpRequest) -> dict[str, str]:
     }
 
 
-def _variant(page: LandingPage, visitor: str) -> tuple[int | None, selectors.LiveVariant | None]:
-    experiment = getattr(page, "live_experiment", None)
-    if experiment is None:
-        return None, None
-    variant = experiment.variant_for(visitor)
-    return (experiment.id, variant) if variant is not None else (None, None)
-
-
 def _track(
     request: HttpRequest,
-    page: LandingPage,
+    public: selectors.PublicPage,
     visitor: str,
     kind: str,
     *,
     utm: dict[str, str] | None = None,
     referrer: str | None = None,
 ) -> None:
-    experiment_id, variant = _variant(page, visitor)
+    experiment_id, variant = public.assignment(visitor)
     tracking.record(
         tracking.make_event(
             request,
-            page_id=page.pk,
+            page_id=public.page.pk,
             kind=kind,
             visitor=visitor,
             experiment_id=experiment_id,
             variant=variant.key if variant else "",
             utm=utm,
             referrer=referrer,
+            channel=tracking.visit_channel(request),
         )
     )
 
 
-def _render_form_errors(request: HttpRequest, page: LandingPage, form: SignupForm, visitor: str) -> HttpResponse:
+def _render_form_errors(
+    request: HttpRequest, public: selectors.PublicPage, form: SignupForm, visitor: str
+) -> HttpResponse:
     """The page again, with the form's errors (not cached: it shows what was typed)."""
-    _, variant = _variant(page, visitor)
+    page = public.page
+    _, variant = public.assignment(visitor)
     hidden = {"form_token": form_token(), **{k: form.data.get(k, "") for k in ("ref", *services.UTM_FIELDS)}}
     context = {"page": page, "content": selectors.page_content(page, variant), "form": form}
     context["hidden_inputs"] = mark_safe(_hidden_inputs(hidden))  # noqa: S308 - built by format_html
@@ -72,29 +69,32 @@ def _render_form_errors(request: HttpRequest, page: LandingPage, form: SignupFor
 
 
 @require_GET
-@limit_view("page_view", rate_setting="page_view", methods=("GET",))
+@limit_view("page_view", rate_setting="page_view", methods=("GET",), hot=True)
 def landing_page(request: HttpRequest, slug: str) -> HttpResponse:
-    page = selectors.landing_page_get_published(slug=slug)
+    public = selectors.public_page(slug=slug)
+    page = public.page
     preview = request.GET.get("preview")
     if preview is not None:
         return _start_preview(request, page, preview)
     visitor, new_visitor = tracking.visitor_id(request)
-    experiment_id, variant = _variant(page, visitor)
-    html = selectors.landing_html(page=page, variant=variant, experiment_id=experiment_id)
-    html = html.replace(selectors.SLOT_CSRF, get_token(request)).replace(
-        selectors.SLOT_HIDDEN, _hidden_inputs(_first_touch(request))
+    experiment_id, variant = public.assignment(visitor)
+    html = (
+        public.html[variant.key if variant else ""]
+        .replace(selectors.SLOT_CSRF, get_token(request))
+        .replace(selectors.SLOT_HIDDEN, _hidden_inputs(_first_touch(request)))
     )
     response = HttpResponse(html)
-    tracking.record(
-        tracking.make_event(
-            request,
-            page_id=page.pk,
-            kind=EventKind.VIEW,
-            visitor=visitor,
-            experiment_id=experiment_id,
-            variant=variant.key if variant else "",
-        )
+    event = tracking.make_event(
+        request,
+        page_id=page.pk,
+        kind=EventKind.VIEW,
+        visitor=visitor,
+        experiment_id=experiment_id,
+        variant=variant.key if variant else "",
     )
+    tracking.record(event)
+    if tracking.visit_channel(request) != event.channel:
+        tracking.set_channel_cookie(response, event.channel, path=reverse("public:landing", kwargs={"slug": page.slug}))
     if new_visitor:
         tracking.set_visitor_cookie(response, visitor)
     return response
@@ -111,7 +111,7 @@ def _start_preview(request: HttpRequest, page: LandingPage, token: str) -> HttpR
 
 @csrf_exempt  # a beacon cannot carry the token; it records a count and changes nothing else
 @require_POST
-@limit_view("page_view", rate_setting="page_view", methods=("POST",))
+@limit_view("page_view", rate_setting="page_view", methods=("POST",), hot=True)
 def track(request: HttpRequest, slug: str) -> HttpResponse:
     """The page script's beacon: `k=beacon` once loaded, `k=cta_click` on a call to action."""
     kind = request.POST.get("k", "")
@@ -120,8 +120,7 @@ def track(request: HttpRequest, slug: str) -> HttpResponse:
     visitor, new_visitor = tracking.visitor_id(request)
     if new_visitor:  # no cookie: nothing to tie the event to
         return HttpResponse(status=204)
-    page = selectors.landing_page_get_published(slug=slug)
-    _track(request, page, visitor, kind, utm={}, referrer="")
+    _track(request, selectors.public_page(slug=slug), visitor, kind, utm={}, referrer="")
     return HttpResponse(status=204)
 
 
@@ -134,11 +133,12 @@ def preorder_entry(request: HttpRequest, slug: str) -> HttpResponse:
 @limit_view("signup", rate_setting="signup", methods=("POST",))
 def preorder(request: HttpRequest, slug: str) -> HttpResponse:
     """The fake door: the visitor clicked "Buy". Counted, then told the truth (see the template)."""
-    page = selectors.landing_page_get_published(slug=slug)
+    public = selectors.public_page(slug=slug)
+    page = public.page
     if page.cta_kind != CtaKind.PREORDER:
         raise Http404("This page takes no pre-orders.")
     visitor, new_visitor = tracking.visitor_id(request)
-    _track(request, page, visitor, EventKind.PREORDER, utm={}, referrer="")
+    _track(request, public, visitor, EventKind.PREORDER, utm={}, referrer="")
     response = redirect(reverse("public:preorder", kwargs={"slug": page.slug}))
     if new_visitor:
         tracking.set_visitor_cookie(response, visitor)
@@ -146,11 +146,12 @@ def preorder(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def preorder_done(request: HttpRequest, slug: str) -> HttpResponse:
-    page = selectors.landing_page_get_published(slug=slug)
+    public = selectors.public_page(slug=slug)
+    page = public.page
     if page.cta_kind != CtaKind.PREORDER:
         raise Http404("This page takes no pre-orders.")
     visitor, _ = tracking.visitor_id(request)
-    _, variant = _variant(page, visitor)
+    _, variant = public.assignment(visitor)
     hidden = {"form_token": form_token(), "ref": "", **dict.fromkeys(services.UTM_FIELDS, "")}
     return render(
         request,
@@ -166,7 +167,8 @@ def preorder_done(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 @limit_view("signup", rate_setting="signup", methods=("POST",))
 def signup(request: HttpRequest, slug: str) -> HttpResponse:
-    page = selectors.landing_page_get_published(slug=slug)
+    public = selectors.public_page(slug=slug)
+    page = public.page
     form = SignupForm(request.POST)
     thanks_url = reverse("public:thanks", kwargs={"slug": page.slug})
     if form.is_bot():
@@ -174,7 +176,7 @@ def signup(request: HttpRequest, slug: str) -> HttpResponse:
         return redirect(thanks_url)
     visitor, new_visitor = tracking.visitor_id(request)
     if not form.is_valid():
-        return _render_form_errors(request, page, form, visitor)
+        return _render_form_errors(request, public, form, visitor)
     data = form.cleaned_data
     utm = {name: data[name] for name in services.UTM_FIELDS}
     result = services.signup_create(
@@ -189,7 +191,7 @@ def signup(request: HttpRequest, slug: str) -> HttpResponse:
         visitor_id=visitor,
     )
     if result.created:
-        _track(request, page, visitor, EventKind.SIGNUP, utm=utm, referrer=data["ref"])
+        _track(request, public, visitor, EventKind.SIGNUP, utm=utm, referrer=data["ref"])
     query = urlencode({"already": 1}) if not result.created else ""
     response = redirect(f"{thanks_url}?{query}" if query else thanks_url)
     if new_visitor:

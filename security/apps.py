@@ -12,5 +12,5 @@ class SecurityConfig(AppConfig):
 
         # Once a second, on the monitoring flusher thread: share this process's request counts
         # and pick up blocks made by other processes.
-        metrics.every_flush(limits.global_counter.sync)
+        metrics.every_flush(limits.sync_counters)
         metrics.every_flush(blocklist.periodic_sync)

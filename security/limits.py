@@ -96,13 +96,15 @@ def refused(request: HttpRequest, refusal: Refusal) -> None:
 # --- The global quota -------------------------------------------------------------------------
 
 
-class _GlobalCounter:
+class _WindowCounter:
     """Requests per address in the current window: this process's unsynced hits plus the last
-    shared total Redis returned for the address."""
+    shared total Redis returned for the address (synced about once a second, off the request)."""
 
     MAX_ADDRESSES = 200_000  # beyond this the oldest window's tallies are simply dropped
 
-    def __init__(self) -> None:
+    def __init__(self, name: str = "sec:rl", seconds: Callable[[], int] | None = None) -> None:
+        self.name = name
+        self.seconds = seconds or (lambda: window_seconds())  # the settings may change (tests)
         self.lock = threading.Lock()
         self.window = -1
         self.unsynced: dict[str, int] = {}
@@ -136,8 +138,8 @@ class _GlobalCounter:
                     for ip, n in pending.items():
                         self.shared[ip] = self.shared.get(ip, 0) + n
             return
-        key = raw_key(f"sec:rl:{window}")
-        seconds = window_seconds()
+        key = raw_key(f"{self.name}:{window}")
+        seconds = self.seconds()
 
         def send() -> list[int]:
             pipe = redis_client().pipeline(transaction=False)
@@ -166,7 +168,25 @@ class _GlobalCounter:
             self.shared = {}
 
 
-global_counter = _GlobalCounter()
+global_counter = _WindowCounter()
+# Per-address counters of the `hot` views (the landing page), one per (group, window length).
+_hot_counters: dict[tuple[str, int], _WindowCounter] = {}
+_hot_lock = threading.Lock()
+
+
+def _hot_counter(group: str, seconds: int) -> _WindowCounter:
+    counter = _hot_counters.get((group, seconds))
+    if counter is None:
+        with _hot_lock:
+            counter = _hot_counters.setdefault((group, seconds), _WindowCounter(f"sec:rl:{group}", lambda: seconds))
+    return counter
+
+
+def sync_counters() -> None:
+    """Send every in-process tally to Redis (the monitoring flusher calls it about once a second)."""
+    global_counter.sync()
+    for counter in list(_hot_counters.values()):
+        counter.sync()
 
 
 def window_seconds() -> int:
@@ -193,22 +213,41 @@ def _client_ip_key(group: str, request: HttpRequest) -> str:
     return getattr(request, "client_ip", "") or request.META.get("REMOTE_ADDR", "")
 
 
-def limit_view(group: str, *, rate_setting: str, methods: tuple[str, ...] = ("GET", "POST")) -> Callable:
-    """Limit a Django view per client address with django-ratelimit (fail open)."""
+def _hot_refusal(request: HttpRequest, group: str, rate: str) -> Refusal | None:
+    limit, seconds = parse_rate(rate)
+    now = time.time()
+    window = int(now // seconds)
+    if _hot_counter(group, seconds).hit(_client_ip_key(group, request), window) <= limit:
+        return None
+    reset_after = max(1, math.ceil((window + 1) * seconds - now))
+    return Refusal(limit=limit, remaining=0, retry_after=reset_after, reset_after=reset_after, scope=group)
+
+
+def _ratelimit_refusal(request: HttpRequest, group: str, rate: str, methods: tuple[str, ...]) -> Refusal | None:
+    usage = get_usage(request, group=group, key=_client_ip_key, rate=rate, method=list(methods), increment=True)
+    if usage is None or not usage["should_limit"]:
+        return None
+    left = max(1, int(usage["time_left"]))
+    return Refusal(limit=usage["limit"], remaining=0, retry_after=left, reset_after=left, scope=group)
+
+
+def limit_view(
+    group: str, *, rate_setting: str, methods: tuple[str, ...] = ("GET", "POST"), hot: bool = False
+) -> Callable:
+    """Limit a Django view per client address (fail open). Forms count with django-ratelimit
+    (two round trips to Redis, exact across processes); `hot` views (the landing page) as the
+    global quota does, in process memory synced with Redis about once a second: no round trip,
+    exact within a process and about a second behind the others' traffic."""
 
     def decorate(view: Callable) -> Callable:
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if settings.ENABLE_RATE_LIMITING and request.method in methods:
                 rate = settings.RATE_LIMITS[rate_setting]
-                usage = get_usage(
-                    request, group=group, key=_client_ip_key, rate=rate, method=list(methods), increment=True
+                refusal = (
+                    _hot_refusal(request, group, rate) if hot else _ratelimit_refusal(request, group, rate, methods)
                 )
-                if usage is not None and usage["should_limit"]:
-                    left = max(1, int(usage["time_left"]))
-                    refusal = Refusal(
-                        limit=usage["limit"], remaining=0, retry_after=left, reset_after=left, scope=group
-                    )
+                if refusal is not None:
                     refused(request, refusal)
                     return too_many_requests(request, refusal)
             return view(request, *args, **kwargs)
@@ -277,5 +316,6 @@ class EndpointThrottle(BaseThrottle):
 def reset() -> None:
     """Forget every in-process counter (tests)."""
     global_counter.reset()
+    _hot_counters.clear()
     with _local_lock:
         _local_fallback.clear()

@@ -20,6 +20,7 @@ def _clean_cache():
     else:
         cache.clear()
     app_cache.local_tier.clear()
+    app_cache.forget_recent_generations()
     app_cache.stats.reset()
     from monitoring import alerts, health, metrics, traces
 

@@ -44,6 +44,7 @@ __all__ = [
     "breaker",
     "bump",
     "cached_selector",
+    "forget_recent_generations",
     "call",
     "generations",
     "get_or_set",
@@ -111,15 +112,40 @@ def _seed() -> int:
     return time.time_ns() // 1000
 
 
-def generations(names: Iterable[str]) -> list[int]:
-    """Current generation of each namespace, in one round trip (plus one per namespace never seen)."""
+# Generations this process read lately: {key: (monotonic time read, generation)}, for readers
+# that accept a value up to `max_age` seconds behind another process's write (the public pages).
+_recent_generations: dict[str, tuple[float, int]] = {}
+RECENT_GENERATIONS_KEPT = 10_000
+
+
+def generations(names: Iterable[str], *, max_age: float = 0.0) -> list[int]:
+    """Current generation of each namespace, in one round trip (plus one per namespace never seen).
+
+    With `max_age`, generations this process read less than that many seconds ago are used
+    without asking Redis: a write by another process shows up to `max_age` late (a write by
+    this one at once, since `bump` forgets what it bumps)."""
     keys = [GENERATION_PREFIX + n for n in names]
+    if max_age > 0:
+        now = time.monotonic()
+        recent = [_recent_generations.get(k) for k in keys]
+        if all(r is not None and now - r[0] < max_age for r in recent):
+            return [r[1] for r in recent if r is not None]
     found = call(cache.get_many, keys)
     for key in keys:
         if key not in found:
             seed = _seed()
             found[key] = seed if call(cache.add, key, seed, None) else (call(cache.get, key) or seed)
+    if max_age > 0:
+        if len(_recent_generations) > RECENT_GENERATIONS_KEPT:
+            _recent_generations.clear()
+        read_at = time.monotonic()
+        for key in keys:
+            _recent_generations[key] = (read_at, int(found[key]))
     return [int(found[k]) for k in keys]
+
+
+def forget_recent_generations() -> None:
+    _recent_generations.clear()
 
 
 def bump(*names: str) -> None:
@@ -130,6 +156,7 @@ def bump(*names: str) -> None:
     """
     for name in names:
         key = GENERATION_PREFIX + name
+        _recent_generations.pop(key, None)
         try:
             try:
                 call(cache.incr, key)
@@ -155,9 +182,9 @@ def _digest(parts: Iterable[Any]) -> str:
     return text if len(text) <= 120 and " " not in text else hashlib.sha256(text.encode()).hexdigest()
 
 
-def versioned_key(family: Family, parts: Iterable[Any], namespaces: Iterable[str] = ()) -> str:
+def versioned_key(family: Family, parts: Iterable[Any], namespaces: Iterable[str] = (), *, max_age: float = 0.0) -> str:
     names = [f"family:{family.name}", *namespaces]
-    gens = generations(names)
+    gens = generations(names, max_age=max_age)
     stamp = ".".join(f"{g:x}" for g in gens)
     return f"{family.name}:{stamp}:{_digest(parts)}"
 
@@ -200,8 +227,12 @@ def get_or_set(
     *,
     namespaces: Iterable[str] = (),
     ttl: int | None = None,
+    max_age: float = 0.0,
 ) -> T:
     """The cached value of `compute()`, recomputed by one caller at a time.
+
+    `max_age` > 0 lets the namespaces' generations come from this process's memory when read
+    that recently (see `generations`): no round trip at all on a hit of the local tier.
 
     A stale value (past its TTL, within the grace period) is served while one caller refreshes
     it; a missing value is computed by one caller while the others wait briefly for it. If the
@@ -212,7 +243,7 @@ def get_or_set(
         stats.record(family.name, "miss")
         return compute()
     try:
-        key = versioned_key(family, parts, namespaces)
+        key = versioned_key(family, parts, namespaces, max_age=max_age)
     except CacheUnavailable:
         stats.record(family.name, "miss")
         return compute()

@@ -19,6 +19,7 @@ from projects.models import (
     BusinessModel,
     CtaKind,
     Currency,
+    PageStatus,
 )
 
 
@@ -83,8 +84,11 @@ class LandingPageOutputSerializer(serializers.Serializer):
     def get_public_url(self, page) -> str:
         return reverse("public:landing", kwargs={"slug": page.slug})
 
-    def get_preview_url(self, page) -> str:
-        """Opening it marks the founder's browser: their own views are not counted as visitors."""
+    def get_preview_url(self, page) -> str | None:
+        """Opening it marks the founder's browser: their own views are not counted as visitors.
+        None while the page is not public: the link would answer 404."""
+        if page.status != PageStatus.PUBLISHED:
+            return None
         return f"{reverse('public:landing', kwargs={'slug': page.slug})}?preview={tracking.preview_token(page.pk)}"
 
 
@@ -203,6 +207,14 @@ class VariantSerializer(serializers.Serializer):
     )
 
 
+def _variant_count(variants: list) -> list:
+    # Here rather than as the list's min/max length, whose error DRF nests under
+    # "non_field_errors": the same flat message as the service's check of the same rule.
+    if not MIN_VARIANTS <= len(variants) <= MAX_VARIANTS:
+        raise serializers.ValidationError(f"Give between {MIN_VARIANTS} and {MAX_VARIANTS} variants.")
+    return variants
+
+
 class ExperimentInputSerializer(serializers.Serializer):
     landing_page_id = serializers.IntegerField(min_value=1)
     name = serializers.CharField(max_length=120)
@@ -213,7 +225,10 @@ class ExperimentInputSerializer(serializers.Serializer):
     minimum_detectable_effect = serializers.DecimalField(
         max_digits=5, decimal_places=3, min_value=Decimal("0.01"), max_value=Decimal("10"), required=False
     )
-    variants = VariantSerializer(many=True, min_length=MIN_VARIANTS, max_length=MAX_VARIANTS)
+    variants = VariantSerializer(many=True)
+
+    def validate_variants(self, variants: list) -> list:
+        return _variant_count(variants)
 
 
 class ExperimentUpdateSerializer(serializers.Serializer):
@@ -227,7 +242,15 @@ class ExperimentUpdateSerializer(serializers.Serializer):
     minimum_detectable_effect = serializers.DecimalField(
         max_digits=5, decimal_places=3, min_value=Decimal("0.01"), max_value=Decimal("10"), required=False
     )
-    variants = VariantSerializer(many=True, min_length=MIN_VARIANTS, max_length=MAX_VARIANTS, required=False)
+    variants = VariantSerializer(many=True, required=False)
+
+    def validate_variants(self, variants: list) -> list:
+        return _variant_count(variants)
+
+    def validate(self, attrs):
+        if not attrs:
+            raise serializers.ValidationError("Send at least one field to change.")
+        return attrs
 
 
 class VariantOutputSerializer(serializers.Serializer):
@@ -262,8 +285,6 @@ class ExperimentOutputSerializer(serializers.Serializer):
 
 
 class AnalyticsQuerySerializer(serializers.Serializer):
-    # "from" is a Python keyword: the field is renamed in `to_internal_value`'s input.
-    from_ = serializers.DateField(required=False)
     to = serializers.DateField(required=False)
     group_by = serializers.ChoiceField(
         choices=[("day", "day"), ("variant", "variant"), ("channel", "channel")], default="day"
@@ -271,9 +292,11 @@ class AnalyticsQuerySerializer(serializers.Serializer):
 
     MAX_DAYS = 366
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["from"] = self.fields.pop("from_")
+    def get_fields(self):
+        # "from" is a Python keyword, so it cannot be declared in the class body. It is added here,
+        # unbound: renaming a declared field after binding keeps its old `source`, and the value
+        # would be stored under the old name (the parameter silently ignored).
+        return {"from": serializers.DateField(required=False), **super().get_fields()}
 
     def validate(self, attrs):
         today = timezone.now().date()

@@ -24,7 +24,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from rest_framework.test import APIClient
 
 from projects import services
-from projects.models import LandingPage, Project, Prototype, Signup
+from projects.models import Experiment, LandingPage, Project, Prototype, Signup, Variant
 from security.models import User
 from tests.conftest import bearer
 from tests.factories import ProjectFactory, UserFactory, generate_and_publish
@@ -58,6 +58,7 @@ PARAM_OBJECTS = {
     ("prototypes", "pk"): "prototype",
     ("signups", "pk"): "signup",
     ("blocked-ips", "ip"): "address",
+    ("experiments", "pk"): "experiment",
 }
 PARAM_NAMES = {
     "project_id": "project",
@@ -65,6 +66,7 @@ PARAM_NAMES = {
     "landing_page_id": "landing_page",
     "prototype_id": "prototype",
     "signup_id": "signup",
+    "experiment_id": "experiment",
 }
 
 BODY_METHODS = {"post", "put", "patch", "delete"}
@@ -141,6 +143,7 @@ class Foreign:
     landing_page: LandingPage
     prototype: Prototype
     signup: Signup
+    experiment: Experiment
 
     def value(self, name: str, *, missing: bool = False) -> object:
         if name == "address":  # a documentation address (RFC 5737), blocked by no one
@@ -155,6 +158,10 @@ class Foreign:
             "landing_pages": list(LandingPage.objects.filter(project__owner=self.owner).order_by("pk").values()),
             "prototypes": list(Prototype.objects.filter(project__owner=self.owner).order_by("pk").values()),
             "signups": list(Signup.objects.filter(project__owner=self.owner).order_by("pk").values()),
+            "experiments": list(Experiment.objects.filter(page__project__owner=self.owner).order_by("pk").values()),
+            "variants": list(
+                Variant.objects.filter(experiment__page__project__owner=self.owner).order_by("pk").values()
+            ),
         }
 
 
@@ -172,8 +179,16 @@ def foreign() -> Foreign:
     project = ProjectFactory(owner=owner, name=SECRET_PROJECT_NAME, idea_description=SECRET_IDEA)
     page = generate_and_publish(project, slug=SECRET_SLUG)
     signup = services.signup_create(page=page, email=SECRET_SIGNUP_EMAIL, base_url="http://t/").signup
+    experiment = services.experiment_create(
+        page=page, name=SECRET_PROJECT_NAME, variants=[{"key": "control"}, {"key": "b", "headline": SECRET_IDEA[:100]}]
+    )
     return Foreign(
-        owner=owner, project=project, landing_page=page, prototype=Prototype.objects.get(project=project), signup=signup
+        owner=owner,
+        project=project,
+        landing_page=page,
+        prototype=Prototype.objects.get(project=project),
+        signup=signup,
+        experiment=experiment,
     )
 
 
