@@ -27,7 +27,10 @@ run: $(STAMP)
 	@echo "  Monitor:        http://$(HOST):$(PORT)/performance-monitor/  (staff login above)"
 	@echo "  Admin:          http://$(HOST):$(PORT)/admin/  (staff login above)"
 	@echo ""
-	@$(PY) manage.py runserver $(HOST):$(PORT)
+	@# The event worker (page views, clicks, signups into the rollups) runs next to the server
+	@# and stops with it.
+	@$(PY) manage.py run_worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: $(STAMP) browser-deps
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -1,26 +1,71 @@
-"""The public signup form, with the two quiet bot filters: a honeypot field that people
-never see, and a signed render time (a person takes a few seconds to fill the form)."""
+"""The public forms (signup, the fake door's "Buy"), with their guards:
 
+- a form token, signed and bound to the visitor's first-party cookie: it stands in for Django's
+  CSRF token on these anonymous forms (the signed double-submit cookie pattern,
+  https://cheatsheetseries.owasp.org/cheatsheets/Cross-Site_Request_Forgery_Prevention_Cheat_Sheet.html).
+  A cross-site POST arrives without the SameSite=Lax cookie, or with a token bound to someone
+  else, and is refused; and the landing page needs no CSRF secret per first visit;
+- a honeypot field that people never see, and the render time the token carries (a person takes
+  a few seconds to fill the form): bots are dropped quietly.
+"""
+
+import functools
+import hashlib
+import hmac
 import time
+from enum import Enum
 
 from django import forms
-from django.core import signing
+from django.conf import settings
+from django.utils.crypto import salted_hmac
 
 _SALT = "projects.signup-form"
 MIN_FILL_SECONDS = 2.0
 MAX_FORM_AGE_SECONDS = 24 * 3600
+_BINDING_LENGTH = 16
+_MAC_LENGTH = 32
 
 
-def form_token(*, issued_at: float | None = None) -> str:
-    return signing.dumps(issued_at if issued_at is not None else time.time(), salt=_SALT)
+@functools.lru_cache(maxsize=4)
+def _key(secret: str) -> bytes:
+    # Derived once per secret key (a per-call salted_hmac would re-derive it on every page view).
+    return salted_hmac(_SALT, "form-token", secret).digest()
 
 
-def _rendered_at(token: str) -> float | None:
-    try:
-        value = signing.loads(token, salt=_SALT, max_age=MAX_FORM_AGE_SECONDS)
-    except signing.BadSignature:
-        return None
-    return float(value) if isinstance(value, int | float) else None
+def _mac(message: str) -> str:
+    return hmac.new(_key(settings.SECRET_KEY), message.encode(), hashlib.sha256).hexdigest()[:_MAC_LENGTH]
+
+
+def _binding(visitor_hash: str) -> str:
+    return visitor_hash[:_BINDING_LENGTH]
+
+
+def form_token(*, visitor_hash: str, issued_at: float | None = None) -> str:
+    """`<issued>.<visitor binding>.<mac>`: when the form was rendered, and for whom."""
+    issued = int(issued_at if issued_at is not None else time.time())
+    message = f"{issued}.{_binding(visitor_hash)}"
+    return f"{message}.{_mac(message)}"
+
+
+class TokenCheck(Enum):
+    OK = "ok"
+    BOT = "bot"  # no token, a forged one, too fast or too old: dropped quietly
+    OTHER_VISITOR = "other_visitor"  # genuine, but not this browser's: refused (CSRF)
+
+
+def check_token(
+    token: str, *, visitor_hash: str, now: float | None = None, min_age: float = MIN_FILL_SECONDS
+) -> TokenCheck:
+    issued, _, rest = token.partition(".")
+    binding, _, mac = rest.partition(".")
+    if not issued.isdigit() or not hmac.compare_digest(mac, _mac(f"{issued}.{binding}")):
+        return TokenCheck.BOT
+    age = (now if now is not None else time.time()) - int(issued)
+    if not min_age <= age <= MAX_FORM_AGE_SECONDS:
+        return TokenCheck.BOT
+    if not hmac.compare_digest(binding, _binding(visitor_hash)):
+        return TokenCheck.OTHER_VISITOR
+    return TokenCheck.OK
 
 
 class SignupForm(forms.Form):
@@ -38,11 +83,7 @@ class SignupForm(forms.Form):
     utm_term = forms.CharField(max_length=200, required=False)
     ref = forms.CharField(max_length=500, required=False)
 
-    def is_bot(self, *, now: float | None = None) -> bool:
-        """Decided on the raw data, before validation, so bots learn nothing from errors."""
-        if (self.data.get("website") or "").strip():
-            return True
-        rendered_at = _rendered_at(self.data.get("form_token") or "")
-        if rendered_at is None:
-            return True
-        return ((now or time.time()) - rendered_at) < MIN_FILL_SECONDS
+    def is_bot(self) -> bool:
+        """The honeypot, decided on the raw data before validation, so bots learn nothing from
+        errors (the token is checked by the view, which knows the visitor)."""
+        return bool((self.data.get("website") or "").strip())

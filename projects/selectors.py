@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
@@ -191,6 +192,7 @@ class PublicPage:
     page: LandingPage
     experiment: LiveExperiment | None
     html: dict[str, str]
+    path: str  # /p/<slug>/
 
     def assignment(self, visitor: str) -> tuple[int | None, LiveVariant | None]:
         """(experiment id, variant) of a visitor; (None, None) outside any experiment."""
@@ -215,6 +217,7 @@ def public_page(*, slug: str) -> PublicPage:
             page=page,
             experiment=experiment,
             html={(v.key if v else ""): _render_landing(page, v) for v in variants},
+            path=reverse("public:landing", kwargs={"slug": page.slug}),
         )
 
     return app_cache.get_or_set(
@@ -231,7 +234,7 @@ def landing_page_get_published(*, slug: str) -> LandingPage:
 
 
 # Stand-ins for what differs per request in a cached landing page (filled in by the view).
-SLOT_CSRF = "mvp-slot-csrf-4f1c9a"
+SLOT_TOKEN = "mvp-slot-token-4f1c9a"  # noqa: S105 - a placeholder, not a secret
 SLOT_HIDDEN = "mvp-slot-hidden-4f1c9a"
 
 
@@ -260,7 +263,7 @@ def _render_landing(page: LandingPage, variant: LiveVariant | None) -> str:
             "page": page,
             "content": page_content(page, variant),
             "form": SignupForm(),
-            "csrf_token": SLOT_CSRF,
+            "form_token": SLOT_TOKEN,
             "hidden_inputs": mark_safe(SLOT_HIDDEN),  # noqa: S308 - a constant, replaced by escaped inputs
         },
     )

@@ -33,7 +33,6 @@ from django.http import HttpRequest, HttpResponse
 
 from mvpvalidator.cache import CacheUnavailable, call, is_shared, raw_key, redis_client
 from projects.models import Channel, EventKind, Traffic
-from security.hashing import hash_identifier
 
 logger = logging.getLogger(__name__)
 
@@ -330,7 +329,7 @@ def make_event(
     *,
     page_id: int,
     kind: str,
-    visitor: str,
+    visitor_hash: str,
     experiment_id: int | None,
     variant: str,
     utm: dict[str, str] | None = None,
@@ -347,7 +346,7 @@ def make_event(
         id=new_event_id(),
         page_id=page_id,
         kind=kind,
-        visitor_hash=hash_identifier(visitor),
+        visitor_hash=visitor_hash,
         traffic=traffic_of(request, page_id),
         channel=channel
         or channel_of(utm_source=tags[0], utm_medium=tags[1], referrer_host=host, own_host=request.get_host()),

@@ -1,10 +1,14 @@
-"""The public landing pages: what visitors of /p/<slug>/ see and submit."""
+"""The public landing pages: what visitors of /p/<slug>/ see and submit.
 
+The forms here are anonymous: instead of Django's CSRF token they carry a form token bound to
+the visitor's cookie (`projects.forms`), which the signup and the fake door's "Buy" check.
+"""
+
+from dataclasses import dataclass
 from html import escape
 from urllib.parse import urlencode
 
 from django.http import Http404, HttpRequest, HttpResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
@@ -12,9 +16,27 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from projects import selectors, services, signup_tokens, tracking
-from projects.forms import SignupForm, form_token
-from projects.models import CtaKind, EventKind, LandingPage
+from projects.forms import SignupForm, TokenCheck, check_token, form_token
+from projects.models import CtaKind, EventKind
+from security.hashing import hash_identifier
 from security.limits import limit_view
+
+
+@dataclass(frozen=True)
+class Visitor:
+    id: str  # the first-party cookie's value
+    hash: str  # what events and signups keep
+    new: bool  # no cookie came with the request: the response sets it
+
+    @classmethod
+    def of(cls, request: HttpRequest) -> "Visitor":
+        value, new = tracking.visitor_id(request)
+        return cls(id=value, hash=hash_identifier(value), new=new)
+
+    def remember(self, response: HttpResponse) -> HttpResponse:
+        if self.new:
+            tracking.set_visitor_cookie(response, self.id)
+        return response
 
 
 def _hidden_inputs(values: dict[str, str]) -> str:
@@ -22,10 +44,10 @@ def _hidden_inputs(values: dict[str, str]) -> str:
     return "".join(f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">' for k, v in values.items())
 
 
-def _first_touch(request: HttpRequest) -> dict[str, str]:
-    """What the form carries to the signup: a signed render time, the referrer and UTM tags."""
+def _first_touch(request: HttpRequest, token: str) -> dict[str, str]:
+    """What the form carries to the signup: its token, the referrer and the UTM tags."""
     return {
-        "form_token": form_token(),
+        "form_token": token,
         "ref": request.META.get("HTTP_REFERER", "")[:500],
         **{name: request.GET.get(name, "")[:200] for name in services.UTM_FIELDS},
     }
@@ -34,37 +56,44 @@ def _first_touch(request: HttpRequest) -> dict[str, str]:
 def _track(
     request: HttpRequest,
     public: selectors.PublicPage,
-    visitor: str,
+    visitor: Visitor,
     kind: str,
     *,
     utm: dict[str, str] | None = None,
     referrer: str | None = None,
-) -> None:
-    experiment_id, variant = public.assignment(visitor)
-    tracking.record(
-        tracking.make_event(
-            request,
-            page_id=public.page.pk,
-            kind=kind,
-            visitor=visitor,
-            experiment_id=experiment_id,
-            variant=variant.key if variant else "",
-            utm=utm,
-            referrer=referrer,
-            channel=tracking.visit_channel(request),
-        )
+    channel: str | None = None,
+) -> tracking.TrackedEvent:
+    experiment_id, variant = public.assignment(visitor.id)
+    event = tracking.make_event(
+        request,
+        page_id=public.page.pk,
+        kind=kind,
+        visitor_hash=visitor.hash,
+        experiment_id=experiment_id,
+        variant=variant.key if variant else "",
+        utm=utm,
+        referrer=referrer,
+        channel=channel,
     )
+    tracking.record(event)
+    return event
+
+
+def _refused(request: HttpRequest, public: selectors.PublicPage) -> HttpResponse:
+    """A form token minted for another browser: a cross-site POST, or cookies lost meanwhile."""
+    return render(request, "projects/form_refused.html", {"page": public.page}, status=403)
 
 
 def _render_form_errors(
-    request: HttpRequest, public: selectors.PublicPage, form: SignupForm, visitor: str
+    request: HttpRequest, public: selectors.PublicPage, form: SignupForm, visitor: Visitor
 ) -> HttpResponse:
     """The page again, with the form's errors (not cached: it shows what was typed)."""
     page = public.page
-    _, variant = public.assignment(visitor)
-    hidden = {"form_token": form_token(), **{k: form.data.get(k, "") for k in ("ref", *services.UTM_FIELDS)}}
-    context = {"page": page, "content": selectors.page_content(page, variant), "form": form}
-    context["hidden_inputs"] = mark_safe(_hidden_inputs(hidden))  # noqa: S308 - built by format_html
+    _, variant = public.assignment(visitor.id)
+    token = form_token(visitor_hash=visitor.hash)
+    hidden = {"form_token": token, **{k: form.data.get(k, "") for k in ("ref", *services.UTM_FIELDS)}}
+    context = {"page": page, "content": selectors.page_content(page, variant), "form": form, "form_token": token}
+    context["hidden_inputs"] = mark_safe(_hidden_inputs(hidden))  # noqa: S308 - every value escaped
     return render(request, "projects/landing.html", context, status=400)
 
 
@@ -72,44 +101,35 @@ def _render_form_errors(
 @limit_view("page_view", rate_setting="page_view", methods=("GET",), hot=True)
 def landing_page(request: HttpRequest, slug: str) -> HttpResponse:
     public = selectors.public_page(slug=slug)
-    page = public.page
     preview = request.GET.get("preview")
     if preview is not None:
-        return _start_preview(request, page, preview)
-    visitor, new_visitor = tracking.visitor_id(request)
-    experiment_id, variant = public.assignment(visitor)
+        return _start_preview(request, public, preview)
+    visitor = Visitor.of(request)
+    experiment_id, variant = public.assignment(visitor.id)
+    token = form_token(visitor_hash=visitor.hash)
     html = (
         public.html[variant.key if variant else ""]
-        .replace(selectors.SLOT_CSRF, get_token(request))
-        .replace(selectors.SLOT_HIDDEN, _hidden_inputs(_first_touch(request)))
+        .replace(selectors.SLOT_TOKEN, token)
+        .replace(selectors.SLOT_HIDDEN, _hidden_inputs(_first_touch(request, token)))
     )
     response = HttpResponse(html)
-    event = tracking.make_event(
-        request,
-        page_id=page.pk,
-        kind=EventKind.VIEW,
-        visitor=visitor,
-        experiment_id=experiment_id,
-        variant=variant.key if variant else "",
-    )
-    tracking.record(event)
+    # The channel this visit came by, kept for its later events (clicks, pre-orders, signup).
+    event = _track(request, public, visitor, EventKind.VIEW)
     if tracking.visit_channel(request) != event.channel:
-        tracking.set_channel_cookie(response, event.channel, path=reverse("public:landing", kwargs={"slug": page.slug}))
-    if new_visitor:
-        tracking.set_visitor_cookie(response, visitor)
-    return response
+        tracking.set_channel_cookie(response, event.channel, path=public.path)
+    return visitor.remember(response)
 
 
-def _start_preview(request: HttpRequest, page: LandingPage, token: str) -> HttpResponse:
+def _start_preview(request: HttpRequest, public: selectors.PublicPage, token: str) -> HttpResponse:
     """The founder's preview link: this browser's views of the page are counted apart from then on."""
-    if tracking.preview_page_id(token) != page.pk:
+    if tracking.preview_page_id(token) != public.page.pk:
         raise Http404("This preview link is invalid or has expired.")
-    response = redirect(reverse("public:landing", kwargs={"slug": page.slug}))
-    tracking.set_preview_cookie(response, {*tracking.previewed_pages(request), page.pk})
+    response = redirect(public.path)
+    tracking.set_preview_cookie(response, {*tracking.previewed_pages(request), public.page.pk})
     return response
 
 
-@csrf_exempt  # a beacon cannot carry the token; it records a count and changes nothing else
+@csrf_exempt  # a beacon cannot carry a token; it records a count and changes nothing else
 @require_POST
 @limit_view("page_view", rate_setting="page_view", methods=("POST",), hot=True)
 def track(request: HttpRequest, slug: str) -> HttpResponse:
@@ -117,13 +137,15 @@ def track(request: HttpRequest, slug: str) -> HttpResponse:
     kind = request.POST.get("k", "")
     if kind not in (EventKind.BEACON, EventKind.CTA_CLICK):
         return HttpResponse("Unknown event.", status=400, content_type="text/plain")
-    visitor, new_visitor = tracking.visitor_id(request)
-    if new_visitor:  # no cookie: nothing to tie the event to
+    visitor = Visitor.of(request)
+    if visitor.new:  # no cookie: nothing to tie the event to
         return HttpResponse(status=204)
-    _track(request, selectors.public_page(slug=slug), visitor, kind, utm={}, referrer="")
+    public = selectors.public_page(slug=slug)
+    _track(request, public, visitor, kind, utm={}, referrer="", channel=tracking.visit_channel(request))
     return HttpResponse(status=204)
 
 
+@csrf_exempt  # checked with the visitor-bound form token instead (see the module docstring)
 @require_http_methods(["GET", "POST"])
 def preorder_entry(request: HttpRequest, slug: str) -> HttpResponse:
     """POST: the "Buy" click; GET: where it lands."""
@@ -134,15 +156,18 @@ def preorder_entry(request: HttpRequest, slug: str) -> HttpResponse:
 def preorder(request: HttpRequest, slug: str) -> HttpResponse:
     """The fake door: the visitor clicked "Buy". Counted, then told the truth (see the template)."""
     public = selectors.public_page(slug=slug)
-    page = public.page
-    if page.cta_kind != CtaKind.PREORDER:
+    if public.page.cta_kind != CtaKind.PREORDER:
         raise Http404("This page takes no pre-orders.")
-    visitor, new_visitor = tracking.visitor_id(request)
-    _track(request, public, visitor, EventKind.PREORDER, utm={}, referrer="")
-    response = redirect(reverse("public:preorder", kwargs={"slug": page.slug}))
-    if new_visitor:
-        tracking.set_visitor_cookie(response, visitor)
-    return response
+    visitor = Visitor.of(request)
+    # A click needs no time to fill a form in: no minimum age here.
+    check = check_token(request.POST.get("form_token", ""), visitor_hash=visitor.hash, min_age=0)
+    if check == TokenCheck.OTHER_VISITOR:
+        return _refused(request, public)
+    if check == TokenCheck.OK:
+        _track(
+            request, public, visitor, EventKind.PREORDER, utm={}, referrer="", channel=tracking.visit_channel(request)
+        )
+    return visitor.remember(redirect(reverse("public:preorder", kwargs={"slug": public.page.slug})))
 
 
 def preorder_done(request: HttpRequest, slug: str) -> HttpResponse:
@@ -150,20 +175,22 @@ def preorder_done(request: HttpRequest, slug: str) -> HttpResponse:
     page = public.page
     if page.cta_kind != CtaKind.PREORDER:
         raise Http404("This page takes no pre-orders.")
-    visitor, _ = tracking.visitor_id(request)
-    _, variant = public.assignment(visitor)
-    hidden = {"form_token": form_token(), "ref": "", **dict.fromkeys(services.UTM_FIELDS, "")}
-    return render(
+    visitor = Visitor.of(request)
+    _, variant = public.assignment(visitor.id)
+    hidden = {"form_token": form_token(visitor_hash=visitor.hash), "ref": "", **dict.fromkeys(services.UTM_FIELDS, "")}
+    response = render(
         request,
         "projects/preorder.html",
         {
             "page": page,
             "price": selectors.page_content(page, variant)["preorder_price"],
-            "hidden_inputs": mark_safe(_hidden_inputs(hidden)),  # noqa: S308 - built by format_html
+            "hidden_inputs": mark_safe(_hidden_inputs(hidden)),  # noqa: S308 - every value escaped
         },
     )
+    return visitor.remember(response)
 
 
+@csrf_exempt  # checked with the visitor-bound form token instead (see the module docstring)
 @require_POST
 @limit_view("signup", rate_setting="signup", methods=("POST",))
 def signup(request: HttpRequest, slug: str) -> HttpResponse:
@@ -171,10 +198,13 @@ def signup(request: HttpRequest, slug: str) -> HttpResponse:
     page = public.page
     form = SignupForm(request.POST)
     thanks_url = reverse("public:thanks", kwargs={"slug": page.slug})
-    if form.is_bot():
+    visitor = Visitor.of(request)
+    check = check_token(form.data.get("form_token") or "", visitor_hash=visitor.hash)
+    if form.is_bot() or check == TokenCheck.BOT:
         # Dropped quietly: the bot sees the same success a person would.
         return redirect(thanks_url)
-    visitor, new_visitor = tracking.visitor_id(request)
+    if check == TokenCheck.OTHER_VISITOR:
+        return _refused(request, public)
     if not form.is_valid():
         return _render_form_errors(request, public, form, visitor)
     data = form.cleaned_data
@@ -188,15 +218,13 @@ def signup(request: HttpRequest, slug: str) -> HttpResponse:
         utm=utm,
         referrer=data["ref"],
         consent=data["consent"],
-        visitor_id=visitor,
+        visitor_id=visitor.id,
     )
     if result.created:
-        _track(request, public, visitor, EventKind.SIGNUP, utm=utm, referrer=data["ref"])
+        channel = tracking.visit_channel(request)
+        _track(request, public, visitor, EventKind.SIGNUP, utm=utm, referrer=data["ref"], channel=channel)
     query = urlencode({"already": 1}) if not result.created else ""
-    response = redirect(f"{thanks_url}?{query}" if query else thanks_url)
-    if new_visitor:
-        tracking.set_visitor_cookie(response, visitor)
-    return response
+    return visitor.remember(redirect(f"{thanks_url}?{query}" if query else thanks_url))
 
 
 @require_GET

@@ -1,10 +1,12 @@
+import secrets
 import time
 
 import pytest
 from django.test import Client
 
-from projects import services
+from projects import services, tracking
 from projects.forms import form_token
+from security.hashing import hash_identifier
 from tests.factories import ProjectFactory
 
 
@@ -27,14 +29,27 @@ def live_page(project):
     return services.landing_page_publish(page=page)
 
 
-def signup_post_data(**overrides) -> dict:
-    """What a person's browser sends: a form rendered some seconds ago, honeypot empty."""
+def visitor_token(client: Client, *, issued_at: float | None = None) -> str:
+    """The form token a page rendered for this browser (given a visitor cookie if it has none),
+    some seconds ago by default."""
+    cookie = client.cookies.get(tracking.VISITOR_COOKIE)
+    if cookie is None:
+        client.cookies[tracking.VISITOR_COOKIE] = value = secrets.token_urlsafe(16)
+    else:
+        value = cookie.value
+    return form_token(
+        visitor_hash=hash_identifier(value), issued_at=time.time() - 10 if issued_at is None else issued_at
+    )
+
+
+def signup_post_data(client: Client, **overrides) -> dict:
+    """What a person's browser sends: a form rendered for it some seconds ago, honeypot empty."""
     data = {
         "email": "visitor@example.com",
         "name": "Visitor",
         "consent": "on",
         "website": "",
-        "form_token": form_token(issued_at=time.time() - 10),
+        "form_token": visitor_token(client),
     }
     data.update(overrides)
     return data

@@ -11,9 +11,9 @@ from django.test import Client
 from django.utils import timezone
 
 from projects import services, tracking
-from projects.forms import form_token
 from projects.models import DailyRollup, Event, Experiment
 from tests.factories import ProjectFactory, generate_and_publish
+from tests.projects.conftest import visitor_token
 from tests.projects.experiments import BROWSER
 from tests.security.test_auth_api import assert_error_shape
 
@@ -46,7 +46,7 @@ def browser(vid: str, *, ua: str = BROWSER) -> Client:
 
 
 def signup(client: Client, slug: str, email: str, **extra) -> None:
-    data = {"email": email, "consent": "on", "website": "", "form_token": form_token(issued_at=time.time() - 10)}
+    data = {"email": email, "consent": "on", "website": "", "form_token": visitor_token(client)}
     response = client.post(f"/p/{slug}/signup", {**data, **extra})
     assert response.status_code == 302 and "/thanks" in response["Location"]
 
@@ -171,7 +171,9 @@ def test_a_preorder_and_the_signup_after_it_stay_in_the_visitors_channel(auth_ap
     services.landing_page_update(page=live_page, data={"cta_kind": "preorder", "preorder_price": "15.00"})
     buyer = browser("visitor-from-newsletter")
     buyer.get("/p/chaser/?utm_source=newsletter&utm_medium=email")
-    assert buyer.post("/p/chaser/preorder").status_code == 302
+    assert (
+        buyer.post("/p/chaser/preorder", {"form_token": visitor_token(buyer, issued_at=time.time())}).status_code == 302
+    )
     buyer.get("/p/chaser/preorder")
     signup(buyer, "chaser", "buyer@example.com")  # the honest page's form carries no tags
     body = analytics(auth_api_client, project, group_by="channel")
@@ -182,7 +184,9 @@ def test_preorders_and_pages_without_experiment(auth_api_client, project, live_p
     services.landing_page_update(page=live_page, data={"cta_kind": "preorder", "preorder_price": "15.00"})
     buyer, browser_only = browser("visitor-buyer-000001"), browser("visitor-looker-00001")
     buyer.get("/p/chaser/")
-    assert buyer.post("/p/chaser/preorder").status_code == 302
+    assert (
+        buyer.post("/p/chaser/preorder", {"form_token": visitor_token(buyer, issued_at=time.time())}).status_code == 302
+    )
     browser_only.get("/p/chaser/")
     for flush in (False, True):
         if flush:

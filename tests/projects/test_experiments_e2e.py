@@ -3,14 +3,13 @@ a running 50/50 experiment, each coming back, some clicking, some signing up; th
 flush, and the results endpoint against a reference computed from the raw events."""
 
 import re
-import time
 
 import pytest
 from django.core.management import call_command
 
 from projects import stats
-from projects.forms import form_token
 from projects.models import Event, EventKind, Experiment, ExperimentExposure, Traffic
+from tests.projects.conftest import visitor_token
 from tests.projects.experiments import BROWSER, make_running_experiment
 
 pytestmark = pytest.mark.django_db
@@ -67,7 +66,7 @@ def test_two_thousand_visitors_sticky_split_counted_and_analysed(auth_api_client
             response = visitor.post(
                 f"/p/{page.slug}/signup",
                 {"email": f"person{i}@example.com", "consent": "on", "website": "",
-                 "form_token": form_token(issued_at=time.time() - 10), "utm_source": "google", "utm_medium": "cpc"},
+                 "form_token": visitor_token(visitor), "utm_source": "google", "utm_medium": "cpc"},
             )  # fmt: skip
             assert response.status_code == 302
             signups += 1

@@ -13,7 +13,7 @@ from django.test import Client
 from projects import services, tracking
 from projects.models import Event, EventKind, Experiment, Signup, Traffic
 from security.hashing import hash_identifier
-from tests.projects.conftest import signup_post_data
+from tests.projects.conftest import signup_post_data, visitor_token
 from tests.projects.experiments import BROWSER
 
 pytestmark = pytest.mark.django_db
@@ -39,6 +39,11 @@ def browser(vid: str | None = None, **kwargs) -> Client:
     return client
 
 
+def buy(visitor: Client):
+    """A click on "Buy" in the page this browser was shown (its form token, rendered just now)."""
+    return visitor.post("/p/buy/preorder", {"form_token": visitor_token(visitor, issued_at=time.time())})
+
+
 def events(**filters) -> list[tuple[str, str, str]]:
     call_command("flush_events")
     return [(e.kind, e.traffic, e.variant) for e in Event.objects.filter(**filters).order_by("occurred_at", "id")]
@@ -55,7 +60,7 @@ def test_the_page_shows_the_buy_button_with_the_price(door):
 def test_buy_counts_a_preorder_and_tells_the_truth(door):
     visitor = browser("visitor-buyer-0000001")
     visitor.get("/p/buy/")
-    response = visitor.post("/p/buy/preorder")
+    response = buy(visitor)
     assert response.status_code == 302
     assert response["Location"] == "/p/buy/preorder"
 
@@ -65,7 +70,7 @@ def test_buy_counts_a_preorder_and_tells_the_truth(door):
     assert "not ready yet" in html and "you have not been charged" in html
     assert "49.00 USD" in html
     assert '<form method="post" action="/p/buy/signup"' in html and 'name="email"' in html
-    assert 'name="form_token"' in html and 'name="csrfmiddlewaretoken"' in html
+    assert 'name="form_token"' in html
 
     assert events(visitor_hash=hash_identifier("visitor-buyer-0000001")) == [
         ("view", Traffic.HUMAN, ""),
@@ -74,31 +79,27 @@ def test_buy_counts_a_preorder_and_tells_the_truth(door):
     assert Signup.objects.count() == 0  # a click is no signup
 
 
-def test_buy_from_a_browser_with_csrf_checks(door):
-    visitor = Client(enforce_csrf_checks=True, HTTP_USER_AGENT=BROWSER)
-    assert visitor.post("/p/buy/preorder").status_code == 403
+def test_buy_is_refused_from_another_site_and_dropped_without_a_token(door):
+    visitor = browser("visitor-buyer-0000009")
     html = visitor.get("/p/buy/").content.decode()
-    token = re.search(r'action="/p/buy/preorder" class="buy">\s*<input type="hidden" name="csrfmiddlewaretoken" '
+    token = re.search(r'action="/p/buy/preorder" class="buy">\s*<input type="hidden" name="form_token" '
                       r'value="([^"]+)"', html).group(1)  # fmt: skip
-    assert visitor.post("/p/buy/preorder", {"csrfmiddlewaretoken": token}).status_code == 302
+    # Another site's page posting this visitor's form: no cookie (SameSite=Lax), or someone else's.
+    assert Client().post("/p/buy/preorder", {"form_token": token}).status_code == 403
+    assert browser("visitor-someone-else-01").post("/p/buy/preorder", {"form_token": token}).status_code == 403
+    # No token at all (a crawler following the form): not counted, no error shown.
+    assert visitor.post("/p/buy/preorder").status_code == 302
+    assert visitor.post("/p/buy/preorder", {"form_token": token}).status_code == 302  # the real click
     assert [kind for kind, _, _ in events()] == ["view", "preorder"]
-
-
-def test_a_first_visit_straight_to_buy_gets_a_visitor_cookie(door):
-    visitor = browser()
-    response = visitor.post("/p/buy/preorder")
-    assert response.status_code == 302
-    vid = response.cookies[tracking.VISITOR_COOKIE].value
-    assert events(visitor_hash=hash_identifier(vid)) == [("preorder", Traffic.HUMAN, "")]
 
 
 def test_a_signup_from_the_honest_page_works(door):
     visitor = browser("visitor-buyer-0000002")
-    visitor.post("/p/buy/preorder")
+    buy(visitor)
     html = visitor.get("/p/buy/preorder").content.decode()
     hidden = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', html))
     assert set(hidden) >= {"form_token", "ref", "utm_source"}
-    response = visitor.post("/p/buy/signup", signup_post_data(email="Buyer@Example.com"))
+    response = visitor.post("/p/buy/signup", signup_post_data(visitor, email="Buyer@Example.com"))
     assert response.status_code == 302
     assert response["Location"] == "/p/buy/thanks"
     signup = Signup.objects.get()
@@ -127,7 +128,7 @@ def test_the_variants_price_is_on_the_button_and_the_honest_page(auth_api_client
     for index, price in ((0, "49.00"), (1, "19.00")):
         visitor = browser(ids[index])
         assert f"Buy now for {price} USD" in visitor.get("/p/buy/").content.decode()
-        assert visitor.post("/p/buy/preorder").status_code == 302
+        assert buy(visitor).status_code == 302
         assert f"{price} USD" in visitor.get("/p/buy/preorder").content.decode()
     preorders = [(kind, variant) for kind, _, variant in events(kind=EventKind.PREORDER)]
     assert sorted(preorders) == [("preorder", "at19"), ("preorder", "at49")]
@@ -135,7 +136,7 @@ def test_the_variants_price_is_on_the_button_and_the_honest_page(auth_api_client
 
 def test_an_email_page_has_no_fake_door(live_page):
     visitor = browser("visitor-email-000001")
-    assert visitor.post("/p/chaser/preorder").status_code == 404
+    assert visitor.post("/p/chaser/preorder", {"form_token": visitor_token(visitor)}).status_code == 404
     assert visitor.get("/p/chaser/preorder").status_code == 404
     assert events(kind=EventKind.PREORDER) == []
     assert "Buy now" not in visitor.get("/p/chaser/").content.decode()
@@ -160,7 +161,7 @@ def test_preview_link_marks_the_founders_browser(auth_api_client, door):
     assert response.cookies[tracking.PREVIEW_COOKIE]["httponly"]
 
     assert founder.get("/p/buy/").status_code == 200
-    founder.post("/p/buy/preorder")
+    buy(founder)
     browser("a-visitors-browser-01").get("/p/buy/")
     assert sorted(events()) == [
         ("preorder", Traffic.FOUNDER, ""),

@@ -8,9 +8,8 @@ from django.core import mail
 from django.test import Client
 
 from projects import services
-from projects.forms import form_token
 from projects.models import Signup
-from tests.projects.conftest import signup_post_data
+from tests.projects.conftest import signup_post_data, visitor_token
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +19,7 @@ def post_signup(client):
     """POST the form like a browser that rendered it some seconds ago."""
 
     def post(slug="chaser", **data):
-        return client.post(f"/p/{slug}/signup", signup_post_data(**data))
+        return client.post(f"/p/{slug}/signup", signup_post_data(client, **data))
 
     return post
 
@@ -31,7 +30,7 @@ def test_published_page_renders_its_content(client, live_page):
     html = response.content.decode()
     assert live_page.headline in html
     assert live_page.features[0] in html
-    assert 'name="csrfmiddlewaretoken"' in html
+    assert 'name="form_token"' in html and "csrfmiddlewaretoken" not in html  # the form token stands in
     assert "What do you use today?" in html
     assert "http://" not in html.replace("http://testserver", "")  # no external assets
     assert "mvp_vid" in response.cookies
@@ -49,7 +48,7 @@ def test_draft_and_archived_pages_are_404_to_the_public(client, project, state):
         services.landing_page_publish(page=page)
         services.landing_page_archive(page=page)
     assert client.get("/p/hidden/").status_code == 404
-    response = client.post("/p/hidden/signup", signup_post_data())
+    response = client.post("/p/hidden/signup", signup_post_data(client))
     assert response.status_code == 404
     assert Signup.objects.count() == 0
 
@@ -59,6 +58,7 @@ def test_signup_is_stored_at_once_with_utm_and_referrer(client, live_page):
     response = client.post(
         "/p/chaser/signup",
         signup_post_data(
+            client,
             email="Visitor@Example.com",
             utm_source="google",
             utm_campaign="launch",
@@ -96,7 +96,7 @@ def test_duplicate_signup_is_answered_politely_without_a_second_row(client, live
 
 @pytest.mark.parametrize("email", ["not-an-email", "", "a@b", "x" * 250 + "@example.com"])
 def test_bad_email_is_a_form_error_and_stores_nothing(client, live_page, email):
-    response = client.post("/p/chaser/signup", signup_post_data(email=email))
+    response = client.post("/p/chaser/signup", signup_post_data(client, email=email))
     assert response.status_code == 400
     assert 'aria-invalid="true"' in response.content.decode()
     assert Signup.objects.count() == 0
@@ -106,24 +106,33 @@ def test_bad_email_is_a_form_error_and_stores_nothing(client, live_page, email):
     "bot",
     [
         {"website": "http://spam.example.com"},  # honeypot filled
-        {"form_token": lambda: form_token(issued_at=time.time())},  # submitted instantly
+        {"form_token": lambda client: visitor_token(client, issued_at=time.time())},  # submitted instantly
         {"form_token": ""},  # no render token
         {"form_token": "forged:token"},  # tampered
     ],
 )
 def test_bots_are_dropped_quietly(client, live_page, bot, post_signup):
-    response = post_signup(**{k: v() if callable(v) else v for k, v in bot.items()})
+    response = post_signup(**{k: v(client) if callable(v) else v for k, v in bot.items()})
     assert response.status_code == 302
     assert response["Location"] == "/p/chaser/thanks"
     assert Signup.objects.count() == 0
     assert mail.outbox == []
 
 
-def test_csrf_protection_stays_on_for_the_form(live_page):
-    client = Client(enforce_csrf_checks=True)
-    response = client.post("/p/chaser/signup", signup_post_data())
-    assert response.status_code == 403
+def test_a_form_posted_from_another_site_is_refused(live_page):
+    """The form token stands in for the CSRF token: bound to the browser it was rendered for."""
+    attacker = Client()
+    stolen = signup_post_data(attacker)  # a genuine token, minted for the attacker's own cookie
+    victim = Client()
+    victim.get("/p/chaser/")  # the victim has a visitor cookie of their own
+    for sender in (victim, Client()):  # with the victim's cookie, or none (SameSite=Lax drops it)
+        response = sender.post("/p/chaser/signup", stolen)
+        assert response.status_code == 403
+        assert "Please try again" in response.content.decode()
     assert Signup.objects.count() == 0
+    # The same browser with its own token goes through.
+    assert victim.post("/p/chaser/signup", signup_post_data(victim)).status_code == 302
+    assert Signup.objects.count() == 1
 
 
 def _link(kind: str) -> str:
@@ -173,7 +182,7 @@ def test_preorder_page_is_an_honest_fake_door(client, project):
     page = services.landing_page_create(project=project, slug="buy", cta_kind="preorder", preorder_price="19.00")
     services.landing_page_publish(page=page)
     assert "Pre-order for 19.00 USD" in client.get("/p/buy/").content.decode()
-    response = client.post("/p/buy/signup", signup_post_data())
+    response = client.post("/p/buy/signup", signup_post_data(client))
     thanks = client.get(response["Location"]).content.decode()
     assert "not ready yet" in thanks and "not been charged" in thanks
 
