@@ -3,9 +3,10 @@ and the event written into a buffer in one Redis round trip (no database row per
 
 The buffer is one Redis stream per page (`XADD`, capped), and a set naming the pages that have
 one; `manage.py run_worker` moves the entries into `Event` rows through a consumer group (see
-`projects.rollups`). Both commands go in one pipeline. When Redis is away (the breaker is open
-or the call fails), or in the embedded mode without Redis, the event is written straight to the
-database instead: nothing is lost, the page still answers.
+`projects.rollups`); a process adds a page to the set about once a minute, in the same pipeline
+as the event. When Redis is away (the breaker is open or the call fails), or in the embedded mode
+without Redis, the event is written straight to the database instead: nothing is lost, the page
+still answers.
 
 Visitors are a random first-party cookie (no third-party script, no raw IP stored); events keep
 only an HMAC of it. Views of the founder (the preview cookie) and of known bots (user-agent list)
@@ -42,6 +43,7 @@ PREVIEW_COOKIE = "mvp_preview"
 # The channel of the visit in progress, set by each page view: the visit's later events (beacon,
 # click, pre-order, signup) are counted in the channel the visitor came from, not as "direct".
 CHANNEL_COOKIE = "mvp_ch"
+CHANNELS = frozenset(Channel.values)
 PREVIEW_SALT = "projects.preview"
 PREVIEW_MAX_AGE = 30 * 24 * 3600
 
@@ -134,7 +136,7 @@ def set_preview_cookie(response: HttpResponse, pages: Iterable[int]) -> None:
 def visit_channel(request: HttpRequest) -> str | None:
     """The channel of the page view that started this visit (None: no page view seen)."""
     value = request.COOKIES.get(CHANNEL_COOKIE, "")
-    return value if value in Channel.values else None
+    return value if value in CHANNELS else None
 
 
 def set_channel_cookie(response: HttpResponse, channel: str, *, path: str) -> None:
@@ -295,7 +297,7 @@ class TrackedEvent:
     def check(self) -> None:
         """ValueError unless every field is one the `Event` table accepts (buffered entries are
         data from the network's side of Redis: a bad one is dropped, not a failed batch)."""
-        known = self.kind in EventKind.values and self.traffic in Traffic.values and self.channel in Channel.values
+        known = self.kind in EventKind.values and self.traffic in Traffic.values and self.channel in CHANNELS
         if not known:
             raise ValueError(f"unknown kind, traffic or channel in {self!r}")
         if (
@@ -349,7 +351,9 @@ def make_event(
         visitor_hash=visitor_hash,
         traffic=traffic_of(request, page_id),
         channel=channel
-        or channel_of(utm_source=tags[0], utm_medium=tags[1], referrer_host=host, own_host=request.get_host()),
+        or channel_of(
+            utm_source=tags[0], utm_medium=tags[1], referrer_host=host, own_host=request.get_host() if host else ""
+        ),
         experiment_id=experiment_id,
         variant=variant,
         utm=(tags[0], tags[1], tags[2], tags[3], tags[4]),
@@ -370,13 +374,32 @@ def record(event: TrackedEvent) -> str:
     return "database" if write_direct([event]) else "lost"
 
 
+# When this process last added each page to the set of pages with a stream. Re-announced once a
+# minute, so a stream is found again within a minute even if Redis lost the set (a restart
+# without its append-only file): until then its events wait, they are not lost.
+ANNOUNCE_EVERY_SECONDS = 60.0
+_announced: dict[int, float] = {}
+
+
 def _buffer(event: TrackedEvent) -> None:
-    # One round trip. Not a MULTI: the set is only ever added to, and the worker finds a
-    # stream through it whichever command Redis runs first.
-    pipe = redis_client().pipeline(transaction=False)
+    client = redis_client()
+    key = stream_key(event.page_id)
+    fields = event.fields()
+    maxlen = settings.EVENT_BUFFER_MAXLEN
+    now = time.monotonic()
+    if now - _announced.get(event.page_id, -ANNOUNCE_EVERY_SECONDS) < ANNOUNCE_EVERY_SECONDS:
+        client.xadd(key, fields, maxlen=maxlen, approximate=True)  # type: ignore[arg-type]
+        return
+    pipe = client.pipeline(transaction=False)  # still one round trip
     pipe.sadd(active_pages_key(), event.page_id)
-    pipe.xadd(stream_key(event.page_id), event.fields(), maxlen=settings.EVENT_BUFFER_MAXLEN, approximate=True)
+    pipe.xadd(key, fields, maxlen=maxlen, approximate=True)  # type: ignore[arg-type]
     pipe.execute()
+    _announced[event.page_id] = now
+
+
+def forget_announced() -> None:
+    """Announce every page again on its next event (tests that empty Redis between them)."""
+    _announced.clear()
 
 
 def write_direct(events: list[TrackedEvent]) -> bool:

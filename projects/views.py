@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from projects import selectors, services, signup_tokens, tracking
 from projects.forms import SignupForm, TokenCheck, check_token, form_token
-from projects.models import CtaKind, EventKind
+from projects.models import Channel, CtaKind, EventKind
 from security.hashing import hash_identifier
 from security.limits import limit_view
 
@@ -62,8 +62,9 @@ def _track(
     utm: dict[str, str] | None = None,
     referrer: str | None = None,
     channel: str | None = None,
+    assignment: tuple[int | None, selectors.LiveVariant | None] | None = None,
 ) -> tracking.TrackedEvent:
-    experiment_id, variant = public.assignment(visitor.id)
+    experiment_id, variant = assignment or public.assignment(visitor.id)
     event = tracking.make_event(
         request,
         page_id=public.page.pk,
@@ -113,9 +114,11 @@ def landing_page(request: HttpRequest, slug: str) -> HttpResponse:
         .replace(selectors.SLOT_HIDDEN, _hidden_inputs(_first_touch(request, token)))
     )
     response = HttpResponse(html)
-    # The channel this visit came by, kept for its later events (clicks, pre-orders, signup).
-    event = _track(request, public, visitor, EventKind.VIEW)
-    if tracking.visit_channel(request) != event.channel:
+    # The channel this visit came by, kept for its later events (clicks, pre-orders, signup);
+    # no cookie needed for a direct visit that had none (its later events are direct too).
+    event = _track(request, public, visitor, EventKind.VIEW, assignment=(experiment_id, variant))
+    kept = tracking.visit_channel(request)
+    if kept != event.channel and not (kept is None and event.channel == Channel.DIRECT):
         tracking.set_channel_cookie(response, event.channel, path=public.path)
     return visitor.remember(response)
 

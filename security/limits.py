@@ -16,6 +16,7 @@ Every refusal is a 429 with `Retry-After` and `RateLimit-Limit/Remaining/Reset`,
 `/api/` and a small page elsewhere; it is a security event, and repeated refusals block the address.
 """
 
+import functools
 import math
 import threading
 import time
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
 _UNITS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
 
 
+@functools.lru_cache(maxsize=64)
 def parse_rate(rate: str) -> tuple[int, int]:
     """`10/min` → (10, 60). Raises ValueError on anything else."""
     count, _, unit = rate.partition("/")

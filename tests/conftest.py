@@ -21,6 +21,9 @@ def _clean_cache():
         cache.clear()
     app_cache.local_tier.clear()
     app_cache.forget_recent_generations()
+    from projects import tracking
+
+    tracking.forget_announced()
     app_cache.stats.reset()
     from monitoring import alerts, health, metrics, traces
 
