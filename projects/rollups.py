@@ -92,6 +92,7 @@ def ingest(*, consumer: str, batch: int | None = None) -> int:
     """Move up to `batch` buffered events into `Event` rows. Returns how many were delivered."""
     if not is_shared():
         return 0
+    tracking.flush_outbox()
     batch = batch or settings.EVENT_FLUSH_BATCH
 
     def read() -> list[tuple[str, list[tuple[bytes, dict[bytes, bytes]]]]]:
@@ -170,6 +171,7 @@ def buffered_events(page_ids: Iterable[int]) -> list[tracking.TrackedEvent]:
     """The buffered events of some pages (the live part of analytics)."""
     if not is_shared():
         return []
+    tracking.flush_outbox()
     ids = list(page_ids)
 
     def read() -> list[Any]:
@@ -414,6 +416,7 @@ def _oldest_buffered() -> tuple[int | None, float | None]:
     round trips. An entry id starts with its time in milliseconds."""
     if not is_shared():
         return 0, None
+    tracking.flush_outbox()
 
     def read() -> tuple[int, float | None]:
         client = redis_client()

@@ -1,5 +1,6 @@
 """Event tracking on the landing page's hot path: who the visitor is, which variant they see,
-and the event written into a buffer in one Redis round trip (no database row per view).
+and the event sent to a Redis buffer (no database row per view, no round trip in the request:
+a process's events of the last 50 ms go in one pipelined round trip from a background thread).
 
 The buffer is one Redis stream per page (`XADD`, capped), and a set naming the pages that have
 one; `manage.py run_worker` moves the entries into `Event` rows through a consumer group (see
@@ -15,10 +16,13 @@ prove they run the page's script (a beacon) or interact before they count in an 
 results, so a crawler with a browser's user agent that only fetches HTML does not (the no-JS rule).
 """
 
+import atexit
 import hashlib
 import logging
+import os
 import re
 import secrets
+import threading
 import time
 import uuid
 from collections.abc import Iterable
@@ -363,14 +367,14 @@ def make_event(
 
 
 def record(event: TrackedEvent) -> str:
-    """Buffer the event: one pipelined round trip to Redis, or a database row when Redis is not
-    there. Returns "buffer", "database" or "lost" (both down: logged, the page still answers)."""
+    """Count the event. With Redis: into this process's outbox, which a background thread sends
+    to the buffer every OUTBOX_FLUSH_SECONDS in one pipelined round trip for all the events it
+    holds (or writes them to the database if Redis is away). Without Redis: a database row at
+    once. Returns "buffer", "database" or "lost" (the database refused it too: logged; the page
+    still answers)."""
     if is_shared():
-        try:
-            call(_buffer, event)
-            return "buffer"
-        except CacheUnavailable:
-            pass  # the breaker has counted it; the database keeps the event
+        _outbox.add(event)
+        return "buffer"
     return "database" if write_direct([event]) else "lost"
 
 
@@ -379,27 +383,95 @@ def record(event: TrackedEvent) -> str:
 # without its append-only file): until then its events wait, they are not lost.
 ANNOUNCE_EVERY_SECONDS = 60.0
 _announced: dict[int, float] = {}
+# How often the outbox is sent. Events wait this long in process memory at most (a process
+# killed with SIGKILL loses them; a normal exit sends them).
+OUTBOX_FLUSH_SECONDS = 0.05
+OUTBOX_MAX_EVENTS = 100_000  # beyond this (Redis and the database both away) the oldest are dropped
 
 
-def _buffer(event: TrackedEvent) -> None:
-    client = redis_client()
-    key = stream_key(event.page_id)
-    fields = event.fields()
+def _buffer_many(events: list[TrackedEvent]) -> None:
+    pipe = redis_client().pipeline(transaction=False)
     maxlen = settings.EVENT_BUFFER_MAXLEN
     now = time.monotonic()
-    if now - _announced.get(event.page_id, -ANNOUNCE_EVERY_SECONDS) < ANNOUNCE_EVERY_SECONDS:
-        client.xadd(key, fields, maxlen=maxlen, approximate=True)  # type: ignore[arg-type]
-        return
-    pipe = client.pipeline(transaction=False)  # still one round trip
-    pipe.sadd(active_pages_key(), event.page_id)
-    pipe.xadd(key, fields, maxlen=maxlen, approximate=True)  # type: ignore[arg-type]
+    announce = {
+        e.page_id for e in events if now - _announced.get(e.page_id, -ANNOUNCE_EVERY_SECONDS) >= ANNOUNCE_EVERY_SECONDS
+    }
+    if announce:
+        pipe.sadd(active_pages_key(), *announce)
+    for event in events:
+        pipe.xadd(stream_key(event.page_id), event.fields(), maxlen=maxlen, approximate=True)  # type: ignore[arg-type]
     pipe.execute()
-    _announced[event.page_id] = now
+    for page_id in announce:
+        _announced[page_id] = now
+
+
+class _Outbox:
+    """This process's events not sent to Redis yet, and the thread that sends them."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.events: list[TrackedEvent] = []
+        self.thread_pid: int | None = None
+
+    def add(self, event: TrackedEvent) -> None:
+        with self.lock:
+            self.events.append(event)
+            if len(self.events) > OUTBOX_MAX_EVENTS:
+                del self.events[: len(self.events) - OUTBOX_MAX_EVENTS]
+        if self.thread_pid is None:
+            self._start()
+
+    def _start(self) -> None:
+        with self.lock:
+            if self.thread_pid is not None:
+                return
+            self.thread_pid = os.getpid()
+        threading.Thread(target=self._loop, name="event-outbox", daemon=True).start()
+
+    def _loop(self) -> None:
+        while True:
+            time.sleep(OUTBOX_FLUSH_SECONDS)
+            try:
+                self.flush()
+            except Exception:
+                logger.exception("event outbox flush failed")
+
+    def flush(self) -> None:
+        with self.lock:
+            events, self.events = self.events, []
+        if not events:
+            return
+        try:
+            call(_buffer_many, events)
+        except CacheUnavailable:
+            # Redis is away: the database keeps them (a pipeline that half ran before failing
+            # leaves copies in Redis too; their ids make the second copy a no-op).
+            write_direct(events)
+            if threading.current_thread() is not threading.main_thread():
+                from django.db import connection
+
+                connection.close()  # this thread's own connection
+
+    def forked(self) -> None:
+        self.thread_pid = None
+        self.lock = threading.Lock()
+
+
+_outbox = _Outbox()
+os.register_at_fork(after_in_child=_outbox.forked)
+atexit.register(lambda: _outbox.flush())
+
+
+def flush_outbox() -> None:
+    """Send this process's pending events now (the worker's commands, and tests, read the buffer
+    right after the requests that made them)."""
+    _outbox.flush()
 
 
 def forget_announced() -> None:
     """Announce every page again on its next event (tests that empty Redis between them)."""
     _announced.clear()
+    _outbox.flush()
 
 
 def write_direct(events: list[TrackedEvent]) -> bool:
