@@ -98,14 +98,18 @@ def _seed_experiments(start: datetime, *, experiments: int, people: int, days: i
             page=page, name=f"Headline test {n}", seed=f"seed{n}", status=ExperimentStatus.RUNNING,
             started_at=start - timedelta(days=days),
         )  # fmt: skip
-        Variant.objects.bulk_create(
-            [
-                Variant(experiment=experiment, key="control", is_control=True, weight=1, position=0),
-                Variant(experiment=experiment, key="b", weight=1, headline="Another headline", position=1),
-            ]
-        )
         # The first is broken (70/30 on a 50/50 plan); the second half bots (10% for the others).
         skew = 0.7 if n == 0 else 0.5
+        in_control = sum(1 for i in range(people) if i < people * skew)
+        Variant.objects.bulk_create(
+            [
+                Variant(experiment=experiment, key="control", is_control=True, weight=1, position=0,
+                        people=in_control, converted=sum(1 for i in range(in_control) if i % 10 == 0)),
+                Variant(experiment=experiment, key="b", weight=1, headline="Another headline", position=1,
+                        people=people - in_control,
+                        converted=sum(1 for i in range(in_control, people) if i % 10 == 0)),
+            ]
+        )  # fmt: skip
         ExperimentExposure.objects.bulk_create(
             [
                 ExperimentExposure(

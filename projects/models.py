@@ -337,6 +337,11 @@ class Variant(models.Model):
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(PRICE_MAX)],
     )
     position = models.PositiveSmallIntegerField(default=0)
+    # Kept by the worker in the transaction that writes the exposures (so always equal to
+    # counting them): confirmed people shown this variant, and those of them who signed up. The
+    # staff dashboard reads these instead of counting every experiment's exposures.
+    people = models.PositiveIntegerField(default=0, editable=False)
+    converted = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["position", "id"]

@@ -30,7 +30,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from mvpvalidator import cache as app_cache
@@ -45,6 +45,7 @@ from projects.models import (
     ExperimentExposure,
     LandingPage,
     Traffic,
+    Variant,
 )
 
 logger = logging.getLogger(__name__)
@@ -320,20 +321,35 @@ def _apply(contribution: Contribution) -> None:
             )
         }
         changed_x, created_x = [], []
+        # What the exposures add to their variant's people and converted counts (see Variant).
+        counts: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0])
         for (experiment_id, visitor), seen in exposures.items():
             x = known.get((experiment_id, visitor))
             if x is None:
-                created_x.append(ExperimentExposure(experiment_id=experiment_id, visitor_hash=visitor, **seen))
-                continue
-            flags = ("confirmed", "clicked", "signed_up", "preordered")
-            if any(seen[f] and not getattr(x, f) for f in flags):
+                x = ExperimentExposure(experiment_id=experiment_id, visitor_hash=visitor, **seen)
+                created_x.append(x)
+                before = (False, False)
+            else:
+                flags = ("confirmed", "clicked", "signed_up", "preordered")
+                if not any(seen[f] and not getattr(x, f) for f in flags):
+                    continue
+                before = (x.confirmed, x.confirmed and x.signed_up)
                 for f in flags:
                     setattr(x, f, getattr(x, f) or seen[f])
                 changed_x.append(x)
+            after = (x.confirmed, x.confirmed and x.signed_up)
+            tally = counts[(experiment_id, x.variant)]
+            tally[0] += int(after[0]) - int(before[0])
+            tally[1] += int(after[1]) - int(before[1])
         ExperimentExposure.objects.bulk_create(created_x, batch_size=1000)
         ExperimentExposure.objects.bulk_update(
             changed_x, ["confirmed", "clicked", "signed_up", "preordered"], batch_size=500
         )
+        for (experiment_id, key), (people, converted) in counts.items():
+            if people or converted:
+                Variant.objects.filter(experiment_id=experiment_id, key=key).update(
+                    people=F("people") + people, converted=F("converted") + converted
+                )
 
 
 def _lock_state() -> EventWorkerState | None:

@@ -420,22 +420,15 @@ def experiment_results(*, experiment: Experiment) -> dict[str, Any]:
 
 
 def running_experiments(*, limit: int = 20) -> list[dict[str, Any]]:
-    """The running experiments with their health (the staff dashboard): SRM from the exposures,
-    bot share from the rollups. Four queries, whether none or many are running (each filters on
-    the running status rather than on a list of ids, which an empty list would skip)."""
+    """The running experiments with their health (the staff dashboard): SRM from the variants'
+    people counts (kept by the worker), bot share from the rollups. Three queries, whether none
+    or many are running (each filters on the running status rather than on a list of ids, which
+    an empty list would skip)."""
     running = Experiment.objects.filter(status=ExperimentStatus.RUNNING)
     experiments = list(running.select_related("page").order_by("started_at", "id")[:limit])
     variants: dict[int, list[Variant]] = {}
     for variant in Variant.objects.filter(experiment__status=ExperimentStatus.RUNNING).order_by("position", "id"):
         variants.setdefault(variant.experiment_id, []).append(variant)
-    people: dict[int, dict[str, int]] = {}
-    for row in (
-        ExperimentExposure.objects.filter(experiment__status=ExperimentStatus.RUNNING, confirmed=True)
-        .values("experiment_id", "variant")
-        .annotate(n=Count("id"))
-        .order_by()
-    ):
-        people.setdefault(row["experiment_id"], {})[row["variant"]] = row["n"]
     views: dict[int, dict[str, int]] = {}
     for row in (
         DailyRollup.objects.filter(experiment__status=ExperimentStatus.RUNNING)
@@ -448,7 +441,7 @@ def running_experiments(*, limit: int = 20) -> list[dict[str, Any]]:
     out = []
     for experiment in experiments:
         arms = variants.get(experiment.pk, [])
-        observed = [people.get(experiment.pk, {}).get(v.key, 0) for v in arms]
+        observed = [v.people for v in arms]
         _, p_value = stats.srm_test(observed, [float(v.weight) for v in arms]) if arms else (0.0, 1.0)
         bot_share = _bot_share(views.get(experiment.pk, {}))
         srm = p_value < stats.SRM_ALPHA

@@ -290,9 +290,9 @@ def test_the_page_costs_a_constant_number_of_queries_at_scale(staff_client, djan
 
 # Session + user (2), slow queries (1), errors (1), security: by kind and
 # severity, offenders, blocks, lockouts, per hour (5), platform: pages, signups today, top pages,
-# projects (4), running experiments with their variants, people per variant, bot share (4),
+# projects (4), running experiments, their variants (with the people counts), bot share (3),
 # request counters read from the store (0).
-QUERIES = 17
+QUERIES = 16
 
 
 @pytest.mark.django_db

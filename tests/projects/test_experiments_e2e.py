@@ -101,3 +101,6 @@ def test_two_thousand_visitors_sticky_split_counted_and_analysed(auth_api_client
                               mde_relative=float(experiment.minimum_detectable_effect)).to_dict()  # fmt: skip
     for key in ("arms", "srm", "gates", "sample_size_per_variant", "decision"):
         assert body[key] == reference[key], key
+    # The counts the worker keeps on the variants (the staff dashboard's) agree with the raw data.
+    kept = {v.key: (v.people, v.converted) for v in experiment.variants.all()}
+    assert kept == {a.key: (a.visitors, a.conversions) for a in _reference(experiment)}

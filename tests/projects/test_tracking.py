@@ -216,3 +216,4 @@ def test_workers_running_at_once_count_every_event_once(auth_api_client, project
     assert sum(r.views for r in rows) == served
     assert sum(r.visitors for r in rows) == 300
     assert experiment.exposures.filter(confirmed=True).count() == 300
+    assert sum(v.people for v in experiment.variants.all()) == 300  # the counts the worker keeps
