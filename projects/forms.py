@@ -56,6 +56,8 @@ class TokenCheck(Enum):
 def check_token(
     token: str, *, visitor_hash: str, now: float | None = None, min_age: float = MIN_FILL_SECONDS
 ) -> TokenCheck:
+    if len(token) > 128 or not token.isascii():  # compare_digest takes ASCII text only
+        return TokenCheck.BOT
     issued, _, rest = token.partition(".")
     binding, _, mac = rest.partition(".")
     if not issued.isdigit() or not hmac.compare_digest(mac, _mac(f"{issued}.{binding}")):

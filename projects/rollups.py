@@ -29,7 +29,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections, connection, transaction
+from django.db import DatabaseError, DataError, close_old_connections, connection, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
@@ -72,6 +72,7 @@ def consumer_name() -> str:
 
 _groups_made: set[str] = set()
 _last_claim = 0.0
+_next_start = 0
 
 
 def _ensure_groups(client: Any, keys: list[str]) -> None:
@@ -103,17 +104,26 @@ def ingest(*, consumer: str, batch: int | None = None) -> int:
         if not keys:
             return []
         _ensure_groups(client, keys)
+        # COUNT is per stream: the batch is shared out, starting from a different page each pass
+        # so a busy page does not keep the others waiting.
+        global _last_claim, _next_start
+        per_stream = max(1, batch // len(keys))
+        start = _next_start % len(keys)
+        _next_start += 1
+        keys = keys[start:] + keys[:start]
         taken: list[tuple[str, list[tuple[bytes, dict[bytes, bytes]]]]] = []
-        global _last_claim
         if time.monotonic() - _last_claim > settings.EVENT_CLAIM_IDLE_SECONDS / 2:
-            # Entries a dead worker claimed and never acknowledged (a few round trips: not every pass).
+            # Entries a dead worker claimed and never acknowledged (one pipelined round trip,
+            # not every pass).
             _last_claim = time.monotonic()
             idle_ms = int(settings.EVENT_CLAIM_IDLE_SECONDS * 1000)
+            pipe = client.pipeline(transaction=False)
             for key in keys:
-                claimed = client.xautoclaim(key, tracking.GROUP, consumer, idle_ms, "0-0", count=batch)
+                pipe.xautoclaim(key, tracking.GROUP, consumer, idle_ms, "0-0", count=per_stream)
+            for key, claimed in zip(keys, pipe.execute(), strict=True):
                 if claimed[1]:
                     taken.append((key, [entry for entry in claimed[1] if entry[1]]))
-        read = client.xreadgroup(tracking.GROUP, consumer, dict.fromkeys(keys, ">"), count=batch)
+        read = client.xreadgroup(tracking.GROUP, consumer, dict.fromkeys(keys, ">"), count=per_stream)
         for key, entries in read or []:
             taken.append((key.decode() if isinstance(key, bytes) else key, entries))
         return taken
@@ -145,7 +155,19 @@ def ingest(*, consumer: str, batch: int | None = None) -> int:
     if rows:
         # A row of a page deleted since is dropped, not an error that blocks the queue.
         live = set(LandingPage.objects.filter(pk__in={r.page_id for r in rows}).values_list("pk", flat=True))
-        Event.objects.bulk_create([r for r in rows if r.page_id in live], ignore_conflicts=True, batch_size=1000)
+        good = [r for r in rows if r.page_id in live]
+        try:
+            with transaction.atomic():
+                Event.objects.bulk_create(good, ignore_conflicts=True, batch_size=1000)
+        except DataError:
+            # A row the database refuses (it passed `check`) must not hold the queue back: store
+            # the batch row by row and drop only the refused ones (still acknowledged below).
+            for row in good:
+                try:
+                    with transaction.atomic():
+                        Event.objects.bulk_create([row], ignore_conflicts=True)
+                except DataError:
+                    logger.warning("dropped an event the database refused: %r", row.key)
 
     def acknowledge() -> None:
         pipe = redis_client().pipeline(transaction=False)

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
@@ -531,7 +532,12 @@ def project_analytics(*, project: Project, since: date, until: date, group_by: s
     in_db = Q(page_id__in=page_ids, rolled_up=False, day__gte=since, day__lte=until)
     if buffered:
         in_db |= Q(key__in=[e.id for e in buffered])
-    rows_in_db = list(Event.objects.filter(in_db))
+    # Bounded: with a backlog beyond EVENT_LIVE_MAX the live part is that many rows, a lower
+    # bound (said in the answer), and the buffer is left out rather than risk counting twice.
+    rows_in_db = list(Event.objects.filter(in_db).order_by("id")[: settings.EVENT_LIVE_MAX + 1])
+    partial = len(rows_in_db) > settings.EVENT_LIVE_MAX
+    if partial:
+        rows_in_db, buffered = rows_in_db[: settings.EVENT_LIVE_MAX], []
     in_rows = {e.key for e in rows_in_db}
     waiting = [e for e in rows_in_db if not e.rolled_up and since <= e.day <= until]
     for event in buffered:
@@ -568,5 +574,5 @@ def project_analytics(*, project: Project, since: date, until: date, group_by: s
         "rows": [{**_group_fields(group_by, key), **_rates(figures)} for key, figures in sorted(groups.items())],
         "totals": _rates(totals),
         "excluded": excluded,
-        "live": {"events_not_rolled_up": len(waiting)},
+        "live": {"events_not_rolled_up": len(waiting), "partial": partial},
     }

@@ -33,11 +33,12 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import signing
-from django.db import DatabaseError
+from django.db import DatabaseError, DataError, IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 
-from mvpvalidator.cache import CacheUnavailable, call, is_shared, raw_key, redis_client
+from mvpvalidator.cache import CacheUnavailable, breaker, call, is_shared, raw_key, redis_client
 from projects.models import Channel, EventKind, Traffic
+from security.sanitize import CONTROL_CHARACTERS
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +87,7 @@ def is_bot(user_agent: str) -> bool:
 def visitor_id(request: HttpRequest) -> tuple[str, bool]:
     """The visitor's id from the first-party cookie, or a new one (and True: set the cookie)."""
     current = request.COOKIES.get(VISITOR_COOKIE, "")
-    if 16 <= len(current) <= 64 and current.replace("-", "").replace("_", "").isalnum():
+    if 16 <= len(current) <= 64 and current.isascii() and current.replace("-", "").replace("_", "").isalnum():
         return current, False
     return secrets.token_urlsafe(16), True
 
@@ -177,7 +178,7 @@ def referrer_host(referrer: str) -> str:
         host = urlsplit(referrer).hostname or ""
     except ValueError:
         return ""
-    return host[:255]
+    return CONTROL_CHARACTERS.sub("", host)[:255]
 
 
 def channel_of(*, utm_source: str, utm_medium: str, referrer_host: str, own_host: str = "") -> str:
@@ -301,6 +302,11 @@ class TrackedEvent:
     def check(self) -> None:
         """ValueError unless every field is one the `Event` table accepts (buffered entries are
         data from the network's side of Redis: a bad one is dropped, not a failed batch)."""
+        if any(
+            CONTROL_CHARACTERS.search(text)
+            for text in (*self.utm, self.referrer_host, self.variant, self.visitor_hash, self.id)
+        ):
+            raise ValueError(f"control characters in {self!r}")
         known = self.kind in EventKind.values and self.traffic in Traffic.values and self.channel in CHANNELS
         if not known:
             raise ValueError(f"unknown kind, traffic or channel in {self!r}")
@@ -346,7 +352,8 @@ def make_event(
     Referer header of a page view, or from the form fields that carried them to a signup; the
     channel from them unless given (the visit's, for the events that follow a page view)."""
     utm = utm if utm is not None else {name: request.GET.get(name, "") for name in UTM_FIELDS}
-    tags = tuple(str(utm.get(name, ""))[:200] for name in UTM_FIELDS)
+    # Control characters out (PostgreSQL refuses NUL in text): these come from anyone's URL.
+    tags = tuple(CONTROL_CHARACTERS.sub("", str(utm.get(name, "")))[:200] for name in UTM_FIELDS)
     host = referrer_host(referrer if referrer is not None else request.META.get("HTTP_REFERER", ""))
     return TrackedEvent(
         id=new_event_id(),
@@ -369,10 +376,10 @@ def make_event(
 def record(event: TrackedEvent) -> str:
     """Count the event. With Redis: into this process's outbox, which a background thread sends
     to the buffer every OUTBOX_FLUSH_SECONDS in one pipelined round trip for all the events it
-    holds (or writes them to the database if Redis is away). Without Redis: a database row at
-    once. Returns "buffer", "database" or "lost" (the database refused it too: logged; the page
-    still answers)."""
-    if is_shared():
+    holds (or writes them to the database if Redis is away). Without Redis, or while the breaker
+    is open: a database row at once. Returns "buffer", "database" or "lost" (the database refused
+    it too: logged; the page still answers)."""
+    if is_shared() and breaker.state != "open":
         _outbox.add(event)
         return "buffer"
     return "database" if write_direct([event]) else "lost"
@@ -447,14 +454,16 @@ class _Outbox:
             # Redis is away: the database keeps them (a pipeline that half ran before failing
             # leaves copies in Redis too; their ids make the second copy a no-op).
             write_direct(events)
-            if threading.current_thread() is not threading.main_thread():
+            if threading.current_thread().name == "event-outbox":
                 from django.db import connection
 
-                connection.close()  # this thread's own connection
+                connection.close()  # the outbox thread's own connection
 
     def forked(self) -> None:
+        # The parent sends what it held; the child starts empty with its own thread.
         self.thread_pid = None
         self.lock = threading.Lock()
+        self.events = []
 
 
 _outbox = _Outbox()
@@ -477,9 +486,22 @@ def forget_announced() -> None:
 def write_direct(events: list[TrackedEvent]) -> bool:
     from projects.models import Event
 
+    rows = [Event(key=e.id, **e.model_fields()) for e in events]
     try:
-        Event.objects.bulk_create([Event(key=e.id, **e.model_fields()) for e in events], ignore_conflicts=True)
+        with transaction.atomic():
+            Event.objects.bulk_create(rows, ignore_conflicts=True)
+        return True
+    except (IntegrityError, DataError):
+        # One row the database refuses (its page deleted meanwhile) must not lose the others.
+        stored = 0
+        for row in rows:
+            try:
+                with transaction.atomic():
+                    Event.objects.bulk_create([row], ignore_conflicts=True)
+                stored += 1
+            except (IntegrityError, DataError):
+                logger.warning("event dropped: the database refused it (%s)", row.key)
+        return stored > 0
     except DatabaseError:
         logger.exception("event lost: neither Redis nor the database took it (%d events)", len(events))
         return False
-    return True

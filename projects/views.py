@@ -114,6 +114,8 @@ def landing_page(request: HttpRequest, slug: str) -> HttpResponse:
         .replace(selectors.SLOT_HIDDEN, _hidden_inputs(_first_touch(request, token)))
     )
     response = HttpResponse(html)
+    # Per visitor (its token, its cookies): no shared cache may keep it.
+    response["Cache-Control"] = "private, no-store"
     # The channel this visit came by, kept for its later events (clicks, pre-orders, signup);
     # no cookie needed for a direct visit that had none (its later events are direct too).
     event = _track(request, public, visitor, EventKind.VIEW, assignment=(experiment_id, variant))

@@ -5,9 +5,10 @@ Three kinds of limit, each with an explicit policy when Redis is away:
   counted in this process's memory and synced with Redis once a second (HINCRBY of the deltas,
   which returns the shared totals), so it costs a request no round trip; exact within a process,
   within about a second of the other processes' traffic. Redis away: per-process counting.
-- page views and forms (`limit_view`, django-ratelimit's counters in the `ratelimit` cache, which
-  goes through the circuit breaker): fail open — a visitor must not lose a signup because Redis
-  restarted.
+- forms (`limit_view`, django-ratelimit's counters in the `ratelimit` cache, which goes through
+  the circuit breaker): fail open — a visitor must not lose a signup because Redis restarted;
+- landing page views (`limit_view(..., hot=True)`): counted like the global quota, in process
+  memory synced once a second (no round trip on the busiest path), so they hold during an outage.
 - API endpoints (`EndpointThrottle`, DRF): atomic shared counters; per scope `open`, `closed` or
   `local` (in-process counting) when Redis is away. The token endpoint counts locally, so brute
   force stays bounded during an outage; registration fails closed.

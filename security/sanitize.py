@@ -19,6 +19,8 @@ ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
 
 # C0/C1 control characters other than tab and newline never belong in shown text.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# For callers that only strip control characters (event fields from anyone's URL).
+CONTROL_CHARACTERS = _CONTROL
 
 
 def _safe_link(attrs: dict, new: bool = False) -> dict:

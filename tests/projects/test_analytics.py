@@ -138,7 +138,7 @@ def test_funnel_by_day_variant_and_channel(auth_api_client, project, experiment,
     assert body["project_id"] == project.pk
     assert body["to"] == today
     assert body["from"] == (timezone.now().date() - timedelta(days=29)).isoformat()
-    assert body["live"] == {"events_not_rolled_up": 0 if flushed else traffic["events"]}
+    assert body["live"] == {"events_not_rolled_up": 0 if flushed else traffic["events"], "partial": False}
     by_variant = [{"experiment_id": experiment.pk, **row} for row in BY_VARIANT]
     _check(analytics(auth_api_client, project, group_by="variant"), "variant", by_variant)
     _check(analytics(auth_api_client, project, group_by="channel"), "channel", BY_CHANNEL)
@@ -153,7 +153,7 @@ def test_live_events_add_to_the_rolled_up_figures(auth_api_client, project, expe
     browser(visitor_in(experiment, 1, skip=2)).get("/p/chaser/")
     body = analytics(auth_api_client, project)
     assert body["totals"] == figures(views=7, visitors=5, bounces=2, clicks=1, signups=1)
-    assert body["live"] == {"events_not_rolled_up": 2}
+    assert body["live"] == {"events_not_rolled_up": 2, "partial": False}
     call_command("flush_events")
     assert analytics(auth_api_client, project)["totals"] == body["totals"]
 
@@ -238,7 +238,7 @@ def test_an_event_moved_into_a_row_while_analytics_reads_is_counted_once(
 
     monkeypatch.setattr(rollups, "buffered_events", worker_runs_right_after)
     body = analytics(auth_api_client, project)
-    assert body["totals"]["views"] == 1 and body["live"] == {"events_not_rolled_up": 1}
+    assert body["totals"]["views"] == 1 and body["live"] == {"events_not_rolled_up": 1, "partial": False}
     monkeypatch.setattr(rollups, "buffered_events", read_buffer)
     assert analytics(auth_api_client, project)["totals"]["views"] == 1
 

@@ -207,3 +207,11 @@ def test_script_payloads_in_project_fields_never_reach_the_page_as_markup(client
     html = client.get("/p/xss/").content.decode().lower()
     for needle in ("<script>alert", "onerror=", "onload=", "<iframe", "javascript:", "onclick="):
         assert needle not in html
+
+
+@pytest.mark.parametrize("token", ["1.a.é", "9" * 500, "1.\x00.x", "12.34"])
+def test_a_malformed_form_token_is_a_quiet_drop_never_an_error(client, live_page, token):
+    client.get("/p/chaser/")
+    response = client.post("/p/chaser/signup", signup_post_data(client, form_token=token))
+    assert response.status_code == 302 and response["Location"] == "/p/chaser/thanks"
+    assert Signup.objects.count() == 0

@@ -217,3 +217,49 @@ def test_workers_running_at_once_count_every_event_once(auth_api_client, project
     assert sum(r.visitors for r in rows) == 300
     assert experiment.exposures.filter(confirmed=True).count() == 300
     assert sum(v.people for v in experiment.variants.all()) == 300  # the counts the worker keeps
+
+
+# --- Hostile input -----------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_control_characters_in_a_url_never_reach_the_database(client_factory, live_page):
+    visitor = _visit(client_factory, live_page.slug, 1)
+    assert visitor.get(f"/p/{live_page.slug}/?utm_source=ads%00x&utm_term=%01%7f").status_code == 200
+    call_command("flush_events")
+    event = Event.objects.get(kind=EventKind.VIEW)
+    assert (event.utm_source, event.utm_term) == ("adsx", "")
+
+
+@pytest.mark.redis
+@pytest.mark.django_db
+def test_a_poisoned_buffer_entry_is_dropped_and_the_queue_moves_on(client_factory, live_page):
+    from mvpvalidator.cache import redis_client
+
+    for i in range(3):
+        _visit(client_factory, live_page.slug, i).get(f"/p/{live_page.slug}/")
+    tracking.flush_outbox()
+    good = tracking.TrackedEvent(id="f" * 32, page_id=live_page.pk, kind="view", visitor_hash="b" * 64, at=time.time())
+    bad = {**good.fields(), "i": "g" * 32, "u": "x\x00y\x1f\x1f\x1f\x1f"}  # a NUL byte, as only a forged entry has
+    redis_client().xadd(tracking.stream_key(live_page.pk), bad)
+    redis_client().xadd(tracking.stream_key(live_page.pk), {**good.fields(), "k": "purchase"})  # unknown kind
+    call_command("flush_events")
+    assert Event.objects.count() == 3
+    assert rollups.buffered() == 0  # acknowledged and deleted, not retried for ever
+
+
+@pytest.mark.redis
+@pytest.mark.django_db
+def test_one_pass_reads_at_most_a_batch_whatever_the_number_of_pages(auth_api_client, project, client_factory):
+    from projects import services
+
+    services.prototype_generate(project=project)
+    pages = [services.landing_page_publish(page=services.landing_page_create(project=project, slug=f"p{n}"))
+             for n in range(5)]  # fmt: skip
+    for n, page in enumerate(pages):
+        for i in range(40):
+            _visit(client_factory, page.slug, n * 40 + i).get(f"/p/{page.slug}/")
+    assert rollups.buffered() == 200
+    assert rollups.ingest(consumer="one", batch=50) <= 50
+    call_command("flush_events")
+    assert Event.objects.count() == 200
