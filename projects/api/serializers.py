@@ -17,6 +17,7 @@ from projects.models import (
     PRICE_MAX,
     VARIANT_KEY_MAX_LENGTH,
     BusinessModel,
+    CampaignPlatform,
     CtaKind,
     Currency,
     PageStatus,
@@ -307,3 +308,67 @@ class AnalyticsQuerySerializer(serializers.Serializer):
         if (until - since).days >= self.MAX_DAYS:
             raise serializers.ValidationError({"from": [f"At most {self.MAX_DAYS} days at a time."]})
         return {"since": since, "until": until, "group_by": attrs["group_by"]}
+
+
+# --- Campaigns ---------------------------------------------------------------------------------
+
+
+class CampaignInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=120)
+    platform = serializers.ChoiceField(choices=CampaignPlatform.choices)
+    budget = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0"), max_value=Decimal("1e9"))
+    utm_campaign = serializers.CharField(max_length=100)
+    starts_on = serializers.DateField(required=False, allow_null=True)
+    ends_on = serializers.DateField(required=False, allow_null=True)
+
+    def validate(self, attrs):
+        starts, ends = attrs.get("starts_on"), attrs.get("ends_on")
+        if starts and ends and ends < starts:
+            raise serializers.ValidationError({"ends_on": ["The end comes before the start."]})
+        return attrs
+
+
+class CampaignUpdateSerializer(CampaignInputSerializer):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, partial=True, **kwargs)
+
+    def validate(self, attrs):
+        if not attrs:
+            raise serializers.ValidationError({"non_field_errors": ["Send at least one field to change."]})
+        return super().validate(attrs)
+
+
+class CampaignOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    project_id = serializers.IntegerField()
+    name = serializers.CharField()
+    platform = serializers.CharField()
+    budget = serializers.DecimalField(max_digits=12, decimal_places=2)
+    status = serializers.CharField()
+    utm_campaign = serializers.CharField()
+    starts_on = serializers.DateField(allow_null=True)
+    ends_on = serializers.DateField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class SpendRowSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    spend = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0"), max_value=Decimal("1e9"))
+    impressions = serializers.IntegerField(min_value=0, max_value=10**15, required=False, default=0)
+    clicks = serializers.IntegerField(min_value=0, max_value=10**15, required=False, default=0)
+
+    def validate(self, attrs):
+        if attrs["impressions"] and attrs["clicks"] > attrs["impressions"]:
+            raise serializers.ValidationError({"clicks": ["More clicks than impressions."]})
+        return attrs
+
+
+class SpendInputSerializer(serializers.Serializer):
+    rows = SpendRowSerializer(many=True, min_length=1, max_length=5000)
+
+    def validate_rows(self, rows):
+        days = [r["date"] for r in rows]
+        if len(set(days)) != len(days):
+            raise serializers.ValidationError("Each day may appear once.")
+        return rows

@@ -9,14 +9,19 @@ from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from mvpvalidator.pagination import LimitOffsetPagination, keyset_page, wants_keyset
-from projects import selectors, services
+from projects import selectors, services, spend_csv
+from projects.api.parsers import TextCsvParser
 from projects.api.serializers import (
     AnalyticsQuerySerializer,
+    CampaignInputSerializer,
+    CampaignOutputSerializer,
+    CampaignUpdateSerializer,
     ExperimentInputSerializer,
     ExperimentOutputSerializer,
     ExperimentUpdateSerializer,
@@ -29,9 +34,10 @@ from projects.api.serializers import (
     ProjectUpdateSerializer,
     PrototypeOutputSerializer,
     SignupOutputSerializer,
+    SpendInputSerializer,
     project_detail_representation,
 )
-from projects.models import ExperimentStatus, ProjectStatus
+from projects.models import CampaignStatus, ExperimentStatus, ProjectStatus
 
 
 def _paginated(request: Request, view: APIView, queryset, serializer_class) -> Response:
@@ -314,3 +320,127 @@ class ProjectAnalyticsView(APIView):
         query = AnalyticsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         return Response(selectors.project_analytics(project=project, **query.validated_data))
+
+
+# --- Campaigns ---------------------------------------------------------------------------------
+
+
+def _campaign_body(campaign) -> dict:
+    return {**CampaignOutputSerializer(campaign).data, "summary": selectors.campaign_summary(campaign=campaign)}
+
+
+class CampaignListCreateView(APIView):
+    @extend_schema(responses=CampaignOutputSerializer(many=True))
+    def get(self, request: Request, pk: int) -> Response:
+        project = selectors.project_get(user=request.user, pk=pk)
+        return _paginated(request, self, selectors.campaign_list(project=project), CampaignOutputSerializer)
+
+    @extend_schema(request=CampaignInputSerializer, responses={201: CampaignOutputSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        project = selectors.project_get(user=request.user, pk=pk)
+        data = CampaignInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        campaign = services.campaign_create(project=project, **data.validated_data)
+        return Response(_campaign_body(campaign), status=status.HTTP_201_CREATED)
+
+
+class CampaignDetailView(APIView):
+    @extend_schema(responses=CampaignOutputSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(_campaign_body(selectors.campaign_get(user=request.user, pk=pk)))
+
+    @extend_schema(request=CampaignUpdateSerializer, responses=CampaignOutputSerializer)
+    def patch(self, request: Request, pk: int) -> Response:
+        campaign = selectors.campaign_get(user=request.user, pk=pk)
+        data = CampaignUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(_campaign_body(services.campaign_update(campaign=campaign, data=data.validated_data)))
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, pk: int) -> Response:
+        services.campaign_delete(campaign=selectors.campaign_get(user=request.user, pk=pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class _CampaignMoveView(APIView):
+    to: str = ""
+
+    @extend_schema(request=None, responses=CampaignOutputSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        campaign = services.campaign_move(campaign=selectors.campaign_get(user=request.user, pk=pk), to=self.to)
+        return Response(_campaign_body(campaign))
+
+
+class CampaignStartView(_CampaignMoveView):
+    to = CampaignStatus.ACTIVE
+
+
+class CampaignPauseView(_CampaignMoveView):
+    to = CampaignStatus.PAUSED
+
+
+class CampaignCompleteView(_CampaignMoveView):
+    to = CampaignStatus.COMPLETED
+
+
+def _spend_rows(campaign) -> list[dict]:
+    return [
+        {"date": s.date, "spend": str(s.spend), "impressions": s.impressions, "clicks": s.clicks}
+        for s in selectors.spend_list(campaign=campaign)
+    ]
+
+
+class CampaignSpendView(APIView):
+    @extend_schema(responses=OpenApiResponse(description="The campaign's daily spend, oldest first."))
+    def get(self, request: Request, pk: int) -> Response:
+        campaign = selectors.campaign_get(user=request.user, pk=pk)
+        return Response(
+            {
+                "campaign": {"id": campaign.pk, "name": campaign.name, "utm_campaign": campaign.utm_campaign},
+                "rows": _spend_rows(campaign),
+                "summary": selectors.campaign_summary(campaign=campaign),
+            }
+        )
+
+    @extend_schema(request=SpendInputSerializer, responses=OpenApiResponse(description="Rows created and updated."))
+    def post(self, request: Request, pk: int) -> Response:
+        campaign = selectors.campaign_get(user=request.user, pk=pk)
+        data = SpendInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        rows = [
+            spend_csv.SpendRow(
+                line=i + 1, date=r["date"], spend=r["spend"], impressions=r["impressions"], clicks=r["clicks"]
+            )
+            for i, r in enumerate(data.validated_data["rows"])
+        ]
+        result = services.spend_import(campaign=campaign, rows=rows)
+        return Response({"created": result.created, "updated": result.updated})
+
+
+class CampaignSpendCsvView(APIView):
+    """POST a spend file: the raw body (`Content-Type: text/csv`) or a multipart `file` field."""
+
+    parser_classes = [TextCsvParser, MultiPartParser]
+
+    @extend_schema(
+        request={
+            "text/csv": OpenApiTypes.STR,
+            "multipart/form-data": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}},
+        },
+        responses=OpenApiResponse(description="Rows created and updated; 400 with every bad line, nothing imported."),
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        campaign = selectors.campaign_get(user=request.user, pk=pk)
+        upload = request.data.get("file") if hasattr(request.data, "get") else None
+        if upload is not None and hasattr(upload, "read"):
+            if upload.size > spend_csv.MAX_BYTES:
+                raise services.SpendFileError([spend_csv.LineError(0, "file", "The file is larger than 1000 kB.")])
+            data = upload.read()
+        elif isinstance(request.data, bytes | str):
+            data = request.data
+        else:
+            raise services.SpendFileError(
+                [spend_csv.LineError(0, "file", "Send the CSV as the body (text/csv) or a `file` field.")]
+            )
+        result = services.spend_import_csv(campaign=campaign, data=data)
+        return Response({"created": result.created, "updated": result.updated})

@@ -24,7 +24,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from rest_framework.test import APIClient
 
 from projects import services
-from projects.models import Experiment, LandingPage, Project, Prototype, Signup, Variant
+from projects.models import Campaign, CampaignSpend, Experiment, LandingPage, Project, Prototype, Signup, Variant
 from security.models import User
 from tests.conftest import bearer
 from tests.factories import ProjectFactory, UserFactory, generate_and_publish
@@ -59,6 +59,7 @@ PARAM_OBJECTS = {
     ("signups", "pk"): "signup",
     ("blocked-ips", "ip"): "address",
     ("experiments", "pk"): "experiment",
+    ("campaigns", "pk"): "campaign",
 }
 PARAM_NAMES = {
     "project_id": "project",
@@ -144,6 +145,7 @@ class Foreign:
     prototype: Prototype
     signup: Signup
     experiment: Experiment
+    campaign: Campaign
 
     def value(self, name: str, *, missing: bool = False) -> object:
         if name == "address":  # a documentation address (RFC 5737), blocked by no one
@@ -159,6 +161,8 @@ class Foreign:
             "prototypes": list(Prototype.objects.filter(project__owner=self.owner).order_by("pk").values()),
             "signups": list(Signup.objects.filter(project__owner=self.owner).order_by("pk").values()),
             "experiments": list(Experiment.objects.filter(page__project__owner=self.owner).order_by("pk").values()),
+            "campaigns": list(Campaign.objects.filter(project__owner=self.owner).order_by("pk").values()),
+            "spend": list(CampaignSpend.objects.filter(campaign__project__owner=self.owner).order_by("pk").values()),
             "variants": list(
                 Variant.objects.filter(experiment__page__project__owner=self.owner).order_by("pk").values()
             ),
@@ -182,6 +186,9 @@ def foreign() -> Foreign:
     experiment = services.experiment_create(
         page=page, name=SECRET_PROJECT_NAME, variants=[{"key": "control"}, {"key": "b", "headline": SECRET_IDEA[:100]}]
     )
+    campaign = services.campaign_create(
+        project=project, name=SECRET_PROJECT_NAME, platform="google", budget="100", utm_campaign="secret-launch"
+    )
     return Foreign(
         owner=owner,
         project=project,
@@ -189,6 +196,7 @@ def foreign() -> Foreign:
         prototype=Prototype.objects.get(project=project),
         signup=signup,
         experiment=experiment,
+        campaign=campaign,
     )
 
 
