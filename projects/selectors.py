@@ -22,6 +22,7 @@ from projects import stats, tracking
 from projects.models import (
     Campaign,
     CampaignSpend,
+    CtaKind,
     DailyRollup,
     Event,
     EventKind,
@@ -642,3 +643,90 @@ def campaign_summary(*, campaign: Campaign) -> dict[str, Any]:
         "cost_per_signup": per(signups),
         "cost_per_preorder": per(preorders),
     }
+
+
+# --- The validation report ---------------------------------------------------------------------
+
+# People who did not know the page: their signups can validate demand. Email (the founder's own
+# list) and referrals are warm: shown, never validating on their own.
+COLD_CHANNELS = ("paid", "search", "social", "direct")
+SOCIAL_PLATFORMS = frozenset({"meta", "reddit", "linkedin"})
+
+
+def project_report(*, project: Project) -> dict[str, Any]:
+    """The demand score and verdict of a project (`projects.demand`) from its pages' rollups, its
+    signups, its campaigns' spend and its experiments' health. Live; a handful of queries."""
+    from projects import demand
+
+    pages = list(LandingPage.objects.filter(project=project).values("pk", "published_at"))
+    page_ids = [p["pk"] for p in pages]
+    launched = min((p["published_at"] for p in pages if p["published_at"]), default=None)
+    now = timezone.now()
+    days = (now - launched).total_seconds() / 86400 if launched else 0.0
+    by: dict[tuple[str, str], dict[str, int]] = {}
+    for row in (
+        DailyRollup.objects.filter(page_id__in=page_ids)
+        .values("channel", "traffic")
+        .annotate(views=Sum("views"), visitors=Sum("visitors"), signups=Sum("signups"), preorders=Sum("preorders"))
+        .order_by()
+    ):
+        by[(row["channel"], row["traffic"])] = row
+    human = {c: r for (c, t), r in by.items() if t == Traffic.HUMAN}
+
+    def total(channels: tuple[str, ...], field: str) -> int:
+        return sum((human.get(c) or {}).get(field) or 0 for c in channels)
+
+    cold = {c: (human.get(c) or {}).get("visitors") or 0 for c in COLD_CHANNELS}
+    spend = CampaignSpend.objects.filter(campaign__project=project).aggregate(spend=Sum("spend"), clicks=Sum("clicks"))
+    platforms = set(Campaign.objects.filter(project=project).values_list("platform", flat=True))
+    channel = max(cold, key=lambda c: cold[c]) if any(cold.values()) else ("paid" if platforms else "direct")
+    card_channel = {
+        "paid": "paid_social" if platforms and platforms <= SOCIAL_PLATFORMS else "paid_search",
+        "search": "search",
+        "social": "social",
+        "direct": "direct",
+    }[channel]
+    confirmed = Signup.objects.filter(project=project, confirmed_at__isnull=False, unsubscribed_at__isnull=True).count()
+    cold_signups = total(COLD_CHANNELS, "signups")
+    bots = sum((r.get("views") or 0) for (c, t), r in by.items() if t == Traffic.BOT)
+    people = sum((r.get("views") or 0) for (c, t), r in by.items() if t == Traffic.HUMAN)
+    slugs = {p.slug for p in LandingPage.objects.filter(pk__in=page_ids).only("slug")}
+    srm = any("sample ratio mismatch" in e["flags"] for e in running_experiments(limit=1000) if e["page_slug"] in slugs)
+    spent = float(spend["spend"] or 0)
+    clicks = spend["clicks"] or None
+    takes_preorders = LandingPage.objects.filter(pk__in=page_ids, cta_kind=CtaKind.PREORDER).exists()
+    card = demand.build_test_card(
+        idea=project.name,
+        channel=card_channel,
+        price=float(project.price_point),
+        currency=project.currency,
+        business_model=project.business_model,
+        expected_cpc=spent / clicks if clicks else None,
+    )
+    inputs = demand.Inputs(
+        days=days,
+        visitors=total(COLD_CHANNELS, "visitors"),
+        signups=cold_signups,
+        confirmed=min(confirmed, cold_signups) if project_has_double_opt_in(page_ids) else None,
+        preorders=total(COLD_CHANNELS, "preorders") if takes_preorders else None,
+        warm_visitors=total(("email", "referral"), "visitors"),
+        warm_signups=total(("email", "referral"), "signups"),
+        referred_visitors=total(("referral",), "visitors"),
+        spend=spent,
+        clicks=clicks,
+        srm_unhealthy=srm,
+        bot_share=bots / (bots + people) if bots + people else 0.0,
+    )
+    verdict = demand.score(card, inputs)
+    return {
+        "project_id": project.pk,
+        "project_name": project.name,
+        "computed_at": now,
+        "test_card": card.to_dict(),
+        "inputs": {name: getattr(inputs, name) for name in inputs.__dataclass_fields__},
+        **verdict.to_dict(),
+    }
+
+
+def project_has_double_opt_in(page_ids: list[int]) -> bool:
+    return LandingPage.objects.filter(pk__in=page_ids, double_opt_in=True).exists()

@@ -444,3 +444,11 @@ class CampaignSpendCsvView(APIView):
             )
         result = services.spend_import_csv(campaign=campaign, data=data)
         return Response({"created": result.created, "updated": result.updated})
+
+
+class ProjectReportView(APIView):
+    @extend_schema(
+        responses=OpenApiResponse(description="The test card, the demand score, its components and the verdict.")
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(selectors.project_report(project=selectors.project_get(user=request.user, pk=pk)))

@@ -1,0 +1,49 @@
+"""The demand report of a project through the API (`GET /api/projects/<id>/report`): the score
+and verdict of `projects.demand` from the project's own traffic, signups and spend."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django.utils import timezone
+
+from projects.models import LandingPage
+from tests.projects.conftest import signup_post_data
+
+pytestmark = pytest.mark.django_db
+
+
+def visit(page, n: int, *, query: str = "", sign_up: bool = False) -> None:
+    visitor = Client(HTTP_USER_AGENT="Mozilla/5.0 Chrome/131", REMOTE_ADDR=f"10.5.{n // 250}.{n % 250 + 1}")
+    visitor.get(f"/p/{page.slug}/{query}")
+    if sign_up:
+        visitor.post(f"/p/{page.slug}/signup", signup_post_data(visitor, email=f"r{n}@example.com"))
+
+
+def test_a_new_page_has_not_enough_data_and_says_what_is_missing(auth_api_client, project, live_page):
+    for n in range(20):
+        visit(live_page, n, sign_up=n % 5 == 0)
+    call_command("flush_events")
+    body = auth_api_client.get(f"/api/projects/{project.pk}/report").json()
+    assert body["verdict"] == "not enough data"
+    assert body["inputs"]["visitors"] == 20 and body["inputs"]["signups"] == 4
+    assert body["visitors_needed"] >= 280 and body["test_card"]["channel"] == "direct"
+    assert body["project_name"] == project.name
+
+
+def test_a_page_nobody_signs_up_on_is_not_validated(auth_api_client, project, live_page):
+    LandingPage.objects.filter(pk=live_page.pk).update(published_at=timezone.now() - timedelta(days=10))
+    for n in range(400):
+        visit(live_page, n, query="?utm_source=google&utm_medium=cpc", sign_up=n == 0)
+    call_command("flush_events")
+    body = auth_api_client.get(f"/api/projects/{project.pk}/report").json()
+    assert body["inputs"]["visitors"] == 400 and body["inputs"]["signups"] == 1
+    assert body["test_card"]["channel"] == "paid_search"
+    assert body["verdict"] == "not validated"
+
+
+def test_the_report_is_the_owners_only(api_client, auth_api_client, project):
+    other = Client()
+    assert api_client.get(f"/api/projects/{project.pk}/report").status_code == 401
+    assert other.get(f"/api/projects/{project.pk}/report").status_code == 401
