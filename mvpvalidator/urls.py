@@ -39,6 +39,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/", include(api_urlpatterns)),
     path("p/", include(public_urls)),
+    path("projects/", include("projects.founder_urls")),
     path("metrics", MetricsView.as_view(), name="metrics"),
     path("performance-monitor/", include(monitoring_urls)),
 ]

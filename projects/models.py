@@ -75,6 +75,8 @@ class Project(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # The final verdict of the demand report that completed the project (see ReportSnapshot).
+    verdict = models.CharField(max_length=20, blank=True)
 
     objects = ProjectQuerySet.as_manager()
 
@@ -593,3 +595,21 @@ class CampaignSpend(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign_id} {self.date} {self.spend}"
+
+
+class ReportSnapshot(models.Model):
+    """A demand report as it stood, with the inputs it was computed from: founders compare them
+    over time, and a final verdict (validated or not) completes the project."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="reports")
+    verdict = models.CharField(max_length=20)
+    score = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
+    data = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["project", "-created_at"], name="report_project_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.project_id} {self.verdict} {self.created_at:%Y-%m-%d}"

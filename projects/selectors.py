@@ -33,6 +33,7 @@ from projects.models import (
     PageStatus,
     Project,
     Prototype,
+    ReportSnapshot,
     Signup,
     Traffic,
     Variant,
@@ -730,3 +731,31 @@ def project_report(*, project: Project) -> dict[str, Any]:
 
 def project_has_double_opt_in(page_ids: list[int]) -> bool:
     return LandingPage.objects.filter(pk__in=page_ids, double_opt_in=True).exists()
+
+
+def project_daily(*, project: Project) -> list[dict[str, Any]]:
+    """People's traffic and the spend per day since launch, oldest first (the report's table,
+    charts and CSV export). Two queries."""
+    rows: dict[date, dict[str, Any]] = {}
+    for row in (
+        DailyRollup.objects.filter(page__project=project, traffic=Traffic.HUMAN)
+        .values("day")
+        .annotate(views=Sum("views"), visitors=Sum("visitors"), signups=Sum("signups"), preorders=Sum("preorders"))
+        .order_by("day")
+    ):
+        rows[row["day"]] = {**row, "spend": Decimal(0), "clicks": 0}
+    for row in (
+        CampaignSpend.objects.filter(campaign__project=project)
+        .values("date")
+        .annotate(spend=Sum("spend"), clicks=Sum("clicks"))
+        .order_by("date")
+    ):
+        day = rows.setdefault(
+            row["date"], {"day": row["date"], "views": 0, "visitors": 0, "signups": 0, "preorders": 0}
+        )
+        day["spend"], day["clicks"] = row["spend"] or Decimal(0), row["clicks"] or 0
+    return [rows[day] for day in sorted(rows)]
+
+
+def report_snapshots(*, project: Project) -> QuerySet[ReportSnapshot]:
+    return ReportSnapshot.objects.filter(project=project).order_by("-created_at", "-id")

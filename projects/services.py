@@ -5,6 +5,7 @@ publishing a page makes it `live`. A move the current state does not allow raise
 `ConflictError` (409) and writes nothing.
 """
 
+import json
 import logging
 import secrets
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.db.models import Max, QuerySet
 from django.utils import timezone
@@ -38,6 +40,7 @@ from projects.models import (
     Project,
     ProjectStatus,
     Prototype,
+    ReportSnapshot,
     Signup,
     Variant,
 )
@@ -813,3 +816,27 @@ class SpendFileError(ApplicationError):
             f"The file has {len(errors)} bad line(s); nothing was imported.",
             extra={"lines": [e.to_dict() for e in errors]},
         )
+
+
+# --- Demand reports ---------------------------------------------------------------------------
+
+FINAL_VERDICTS = frozenset({"validated", "not validated"})
+
+
+@transaction.atomic
+def report_snapshot_create(*, project: Project, report: dict[str, Any]) -> ReportSnapshot:
+    """Keep a report with its inputs. A final verdict completes the project and records it."""
+    project = _lock(project)
+    snapshot = ReportSnapshot.objects.create(
+        project=project,
+        verdict=str(report["verdict"])[:20],
+        score=report.get("score"),
+        data=json.loads(json.dumps(report, cls=DjangoJSONEncoder)),
+    )
+    if report["verdict"] in FINAL_VERDICTS and project.status in _OPEN_STATES:
+        project.status = ProjectStatus.COMPLETED
+        project.completed_at = timezone.now()
+        project.verdict = report["verdict"]
+        project.save(update_fields=["status", "completed_at", "verdict", "updated_at"])
+        invalidate_on_commit(owner_id=project.owner_id, project_id=project.pk, listing=True)
+    return snapshot

@@ -452,3 +452,27 @@ class ProjectReportView(APIView):
     )
     def get(self, request: Request, pk: int) -> Response:
         return Response(selectors.project_report(project=selectors.project_get(user=request.user, pk=pk)))
+
+
+class ReportSnapshotListCreateView(APIView):
+    @extend_schema(responses=OpenApiResponse(description="The project's kept reports, newest first."))
+    def get(self, request: Request, pk: int) -> Response:
+        project = selectors.project_get(user=request.user, pk=pk)
+        rows = [
+            {"id": s.pk, "created_at": s.created_at, "verdict": s.verdict, "score": s.score, "report": s.data}
+            for s in selectors.report_snapshots(project=project)[:100]
+        ]
+        return Response({"project_name": project.name, "results": rows})
+
+    @extend_schema(request=None, responses={201: OpenApiResponse(description="The report kept, with its inputs.")})
+    def post(self, request: Request, pk: int) -> Response:
+        project = selectors.project_get(user=request.user, pk=pk)
+        report = selectors.project_report(project=project)
+        snapshot = services.report_snapshot_create(project=project, report=report)
+        body = {
+            "id": snapshot.pk,
+            "created_at": snapshot.created_at,
+            "verdict": snapshot.verdict,
+            "score": snapshot.score,
+        }
+        return Response({**body, "report": snapshot.data}, status=status.HTTP_201_CREATED)
