@@ -613,3 +613,22 @@ class ReportSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project_id} {self.verdict} {self.created_at:%Y-%m-%d}"
+
+
+class TestCard(models.Model):
+    """What the founder promised to test, written when the project's first page goes live: the
+    channel, the expected cost per click and any bar the founder set. Locked once traffic
+    arrives, so the verdict is judged against what was promised (`projects.demand`)."""
+
+    project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="test_card")
+    # Blank until the founder names it: then the channel most cold visitors come from.
+    channel = models.CharField(max_length=20, blank=True)
+    expected_cpc = models.DecimalField(
+        max_digits=8, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    overrides = models.JSONField(default=dict, blank=True)
+    written_at = models.DateTimeField(auto_now_add=True)
+    locked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"test card of {self.project_id}"

@@ -44,6 +44,7 @@ from projects.models import (
     EventWorkerState,
     ExperimentExposure,
     LandingPage,
+    TestCard,
     Traffic,
     Variant,
 )
@@ -399,6 +400,12 @@ def rollup(*, batch: int | None = None) -> int:
         visits = _visits(events)
         _apply(contributions(events, _priors(visits)))
         Event.objects.filter(pk__in=[e.pk for e in events]).update(rolled_up=True)
+        # Traffic has arrived: the test cards of these pages' projects are locked from now on.
+        people = {e.page_id for e in events if e.traffic == Traffic.HUMAN and e.kind == EventKind.VIEW}
+        if people:
+            TestCard.objects.filter(project__landing_pages__in=people, locked_at__isnull=True).update(
+                locked_at=timezone.now()
+            )
         state.last_rollup_at = timezone.now()
         state.events_rolled_up += len(events)
         state.save(update_fields=["last_rollup_at", "events_rolled_up"])

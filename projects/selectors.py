@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from mvpvalidator import cache as app_cache
+from mvpvalidator.exceptions import ConflictError
 from projects import cache as keys
 from projects import stats, tracking
 from projects.models import (
@@ -35,6 +36,7 @@ from projects.models import (
     Prototype,
     ReportSnapshot,
     Signup,
+    TestCard,
     Traffic,
     Variant,
 )
@@ -696,13 +698,21 @@ def project_report(*, project: Project) -> dict[str, Any]:
     spent = float(spend["spend"] or 0)
     clicks = spend["clicks"] or None
     takes_preorders = LandingPage.objects.filter(pk__in=page_ids, cta_kind=CtaKind.PREORDER).exists()
+    stored = TestCard.objects.filter(project=project).first()
+    if project.price_point <= 0:
+        raise ConflictError(
+            "A demand report needs a price above 0: the unit economics are judged against it.", code="no_price"
+        )
     card = demand.build_test_card(
         idea=project.name,
-        channel=card_channel,
+        channel=(stored.channel if stored else "") or card_channel,
         price=float(project.price_point),
         currency=project.currency,
         business_model=project.business_model,
-        expected_cpc=spent / clicks if clicks else None,
+        expected_cpc=float(stored.expected_cpc)
+        if stored and stored.expected_cpc
+        else (spent / clicks if clicks else None),
+        overrides=stored.overrides if stored else None,
     )
     inputs = demand.Inputs(
         days=days,
@@ -723,7 +733,11 @@ def project_report(*, project: Project) -> dict[str, Any]:
         "project_id": project.pk,
         "project_name": project.name,
         "computed_at": now,
-        "test_card": card.to_dict(),
+        "test_card": {
+            **card.to_dict(),
+            "written_at": stored.written_at if stored else None,
+            "locked_at": stored.locked_at if stored else None,
+        },
         "inputs": {name: getattr(inputs, name) for name in inputs.__dataclass_fields__},
         **verdict.to_dict(),
     }

@@ -42,6 +42,7 @@ from projects.models import (
     Prototype,
     ReportSnapshot,
     Signup,
+    TestCard,
     Variant,
 )
 from projects.selectors import prototype_current
@@ -384,6 +385,7 @@ def landing_page_publish(*, page: LandingPage) -> LandingPage:
     if project.status != ProjectStatus.LIVE:
         project.status = ProjectStatus.LIVE
         project.save(update_fields=["status", "updated_at"])
+    test_card_write(project=project)
     invalidate_on_commit(owner_id=project.owner_id, project_id=project.pk, listing=True, slugs=(page.slug,))
     return page
 
@@ -840,3 +842,54 @@ def report_snapshot_create(*, project: Project, report: dict[str, Any]) -> Repor
         project.save(update_fields=["status", "completed_at", "verdict", "updated_at"])
         invalidate_on_commit(owner_id=project.owner_id, project_id=project.pk, listing=True)
     return snapshot
+
+
+# --- The test card ----------------------------------------------------------------------------
+
+
+def _card_channel(project: Project) -> str:
+    # Blank: the channel most of the cold traffic comes from, until the founder names one.
+    return "paid_search" if Campaign.objects.filter(project=project).exists() else ""
+
+
+def test_card_write(*, project: Project) -> TestCard:
+    """The project's test card, written on its first launch (an existing card is kept)."""
+    card, _ = TestCard.objects.get_or_create(project=project, defaults={"channel": _card_channel(project)})
+    return card
+
+
+@transaction.atomic
+def test_card_update(*, project: Project, data: dict[str, Any]) -> TestCard:
+    """Channel, expected cost per click and bars, until traffic arrives (409 after)."""
+    from projects import demand
+
+    project = _lock(project)
+    card = TestCard.objects.select_for_update().filter(project=project).first() or TestCard(
+        project=project, channel=_card_channel(project)
+    )
+    if card.locked_at is not None:
+        raise ConflictError(
+            "The test card is locked: traffic has arrived, and the verdict is judged against what it promised.",
+            code="test_card_locked",
+        )
+    unknown = set(data) - {"channel", "expected_cpc", "overrides"}
+    if unknown:
+        raise ValidationError({name: ["This field cannot be changed."] for name in sorted(unknown)})
+    for name, value in data.items():
+        setattr(card, name, value)
+    try:
+        demand.build_test_card(
+            idea=project.name,
+            channel=card.channel or "direct",
+            price=float(project.price_point) or 0.01,
+            currency=project.currency,
+            business_model=project.business_model,
+            expected_cpc=float(card.expected_cpc) if card.expected_cpc else None,
+            overrides=card.overrides,
+        )
+    except ValueError as exc:
+        field = "overrides" if "override" in str(exc) or card.overrides else "channel"
+        raise ValidationError({field: [str(exc)]}) from exc
+    card.save()
+    invalidate_on_commit(owner_id=project.owner_id, project_id=project.pk)
+    return card

@@ -372,3 +372,16 @@ class SpendInputSerializer(serializers.Serializer):
         if len(set(days)) != len(days):
             raise serializers.ValidationError("Each day may appear once.")
         return rows
+
+
+class TestCardUpdateSerializer(serializers.Serializer):
+    channel = serializers.CharField(max_length=20, required=False)
+    expected_cpc = serializers.DecimalField(
+        max_digits=8, decimal_places=2, min_value=Decimal("0.01"), required=False, allow_null=True
+    )
+    overrides = serializers.DictField(child=serializers.FloatField(), required=False)
+
+    def validate(self, attrs):
+        if not attrs:
+            raise serializers.ValidationError({"non_field_errors": ["Send at least one field to change."]})
+        return attrs

@@ -16,6 +16,7 @@ urlpatterns = [
     path("projects/<int:pk>/campaigns", views.CampaignListCreateView.as_view(), name="campaign-list"),
     path("projects/<int:pk>/report", views.ProjectReportView.as_view(), name="project-report"),
     path("projects/<int:pk>/reports", views.ReportSnapshotListCreateView.as_view(), name="project-reports"),
+    path("projects/<int:pk>/test-card", views.TestCardView.as_view(), name="project-test-card"),
     path("campaigns/<int:pk>/", views.CampaignDetailView.as_view(), name="campaign-detail"),
     path("campaigns/<int:pk>/start", views.CampaignStartView.as_view(), name="campaign-start"),
     path("campaigns/<int:pk>/pause", views.CampaignPauseView.as_view(), name="campaign-pause"),

@@ -35,6 +35,7 @@ from projects.api.serializers import (
     PrototypeOutputSerializer,
     SignupOutputSerializer,
     SpendInputSerializer,
+    TestCardUpdateSerializer,
     project_detail_representation,
 )
 from projects.models import CampaignStatus, ExperimentStatus, ProjectStatus
@@ -476,3 +477,20 @@ class ReportSnapshotListCreateView(APIView):
             "score": snapshot.score,
         }
         return Response({**body, "report": snapshot.data}, status=status.HTTP_201_CREATED)
+
+
+class TestCardView(APIView):
+    """The project's test card: what the report judges against; editable until traffic arrives."""
+
+    @extend_schema(responses=OpenApiResponse(description="The test card as the report uses it."))
+    def get(self, request: Request, pk: int) -> Response:
+        project = selectors.project_get(user=request.user, pk=pk)
+        return Response({"project_name": project.name, **selectors.project_report(project=project)["test_card"]})
+
+    @extend_schema(request=TestCardUpdateSerializer, responses=OpenApiResponse(description="The test card."))
+    def patch(self, request: Request, pk: int) -> Response:
+        project = selectors.project_get(user=request.user, pk=pk)
+        data = TestCardUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.test_card_update(project=project, data=data.validated_data)
+        return Response({"project_name": project.name, **selectors.project_report(project=project)["test_card"]})

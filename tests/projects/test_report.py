@@ -90,3 +90,30 @@ def test_a_kept_report_with_a_final_verdict_completes_the_project(auth_api_clien
     assert (project.status, project.verdict) == ("completed", "not validated") and project.completed_at
     listed = auth_api_client.get(f"/api/projects/{project.pk}/reports").json()["results"]
     assert [r["verdict"] for r in listed] == ["not validated"]
+
+
+def test_the_test_card_is_written_at_launch_editable_until_traffic_then_locked(auth_api_client, project, live_page):
+    url = f"/api/projects/{project.pk}/test-card"
+    card = auth_api_client.get(url).json()
+    assert card["written_at"] and card["locked_at"] is None and card["channel"] == "direct"
+    bad = auth_api_client.patch(url, {"overrides": {"signup_bar": 7}}, format="json")
+    assert bad.status_code == 400 and "overrides" in bad.json()["error"]["fields"]
+    assert auth_api_client.patch(url, {"channel": "mars"}, format="json").status_code == 400
+    changed = auth_api_client.patch(
+        url, {"channel": "paid_search", "expected_cpc": "1.50", "overrides": {"signup_bar": 0.08}}, format="json"
+    ).json()
+    assert (changed["channel"], changed["signup_bar"], changed["expected_cpc"]) == ("paid_search", 0.08, 1.5)
+    visit(live_page, 1)  # the first visitor...
+    call_command("flush_events")
+    locked = auth_api_client.get(url).json()
+    assert locked["locked_at"] is not None and locked["signup_bar"] == 0.08  # ...locks what was promised
+    refused = auth_api_client.patch(url, {"overrides": {"signup_bar": 0.01}}, format="json")
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "test_card_locked"
+    assert auth_api_client.get(url).json()["signup_bar"] == 0.08
+
+
+def test_a_free_project_gets_a_clear_refusal_not_an_error(auth_api_client, project, live_page):
+    project.price_point = 0
+    project.save(update_fields=["price_point"])
+    response = auth_api_client.get(f"/api/projects/{project.pk}/report")
+    assert response.status_code == 409 and response.json()["error"]["code"] == "no_price"
