@@ -11,7 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from monitoring import charts
-from projects import selectors
+from projects import selectors, stats
 
 CSV_COLUMNS = ("day", "views", "visitors", "signups", "preorders", "spend", "clicks")
 
@@ -68,6 +68,8 @@ def report_page(request: HttpRequest, pk: int) -> HttpResponse:
         until=today or project.created_at.date(),
         group_by="variant",
     )
+    for row in variants["rows"]:
+        row["interval"] = stats.wilson_interval(min(row["signups"], row["visitors"]), row["visitors"])
     return render(
         request,
         "projects/report.html",
