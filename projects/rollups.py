@@ -29,7 +29,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, DataError, close_old_connections, connection, transaction
+from django.db import DatabaseError, close_old_connections, connection, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
@@ -156,19 +156,9 @@ def ingest(*, consumer: str, batch: int | None = None) -> int:
     if rows:
         # A row of a page deleted since is dropped, not an error that blocks the queue.
         live = set(LandingPage.objects.filter(pk__in={r.page_id for r in rows}).values_list("pk", flat=True))
-        good = [r for r in rows if r.page_id in live]
-        try:
-            with transaction.atomic():
-                Event.objects.bulk_create(good, ignore_conflicts=True, batch_size=1000)
-        except DataError:
-            # A row the database refuses (it passed `check`) must not hold the queue back: store
-            # the batch row by row and drop only the refused ones (still acknowledged below).
-            for row in good:
-                try:
-                    with transaction.atomic():
-                        Event.objects.bulk_create([row], ignore_conflicts=True)
-                except DataError:
-                    logger.warning("dropped an event the database refused: %r", row.key)
+        # A refused row must not hold the queue back: it is dropped, the rest stored, and every
+        # entry acknowledged below.
+        tracking.insert_events([r for r in rows if r.page_id in live])
 
     def acknowledge() -> None:
         pipe = redis_client().pipeline(transaction=False)

@@ -427,19 +427,19 @@ def experiment_results(*, experiment: Experiment) -> dict[str, Any]:
     )
 
 
-def running_experiments(*, limit: int = 20) -> list[dict[str, Any]]:
-    """The running experiments with their health (the staff dashboard): SRM from the variants'
-    people counts (kept by the worker), bot share from the rollups. Three queries, whether none
-    or many are running (each filters on the running status rather than on a list of ids, which
-    an empty list would skip)."""
-    running = Experiment.objects.filter(status=ExperimentStatus.RUNNING)
-    experiments = list(running.select_related("page").order_by("started_at", "id")[:limit])
+def running_experiments(*, limit: int = 20, project: Project | None = None) -> list[dict[str, Any]]:
+    """The running experiments (of one project, or all for the staff dashboard) with their
+    health: SRM from the variants' people counts (kept by the worker), bot share from the
+    rollups. Three queries, whether none or many are running (each filters on the running status
+    rather than on a list of ids, which an empty list would skip)."""
+    scope = Q(status=ExperimentStatus.RUNNING) & (Q(page__project=project) if project else Q())
+    experiments = list(Experiment.objects.filter(scope).select_related("page").order_by("started_at", "id")[:limit])
     variants: dict[int, list[Variant]] = {}
-    for variant in Variant.objects.filter(experiment__status=ExperimentStatus.RUNNING).order_by("position", "id"):
+    for variant in Variant.objects.filter(experiment__in=Experiment.objects.filter(scope)).order_by("position", "id"):
         variants.setdefault(variant.experiment_id, []).append(variant)
     views: dict[int, dict[str, int]] = {}
     for row in (
-        DailyRollup.objects.filter(experiment__status=ExperimentStatus.RUNNING)
+        DailyRollup.objects.filter(experiment__in=Experiment.objects.filter(scope))
         .values("experiment_id", "traffic")
         .annotate(views=Sum("views"))
         .order_by()
@@ -656,95 +656,121 @@ COLD_CHANNELS = ("paid", "search", "social", "direct")
 SOCIAL_PLATFORMS = frozenset({"meta", "reddit", "linkedin"})
 
 
+def _rollups_by_channel(page_ids: list[int]) -> dict[tuple[str, str], dict[str, Any]]:
+    """{(channel, traffic): summed figures} of some pages since launch (one query)."""
+    return {
+        (row["channel"], row["traffic"]): row
+        for row in DailyRollup.objects.filter(page_id__in=page_ids)
+        .values("channel", "traffic")
+        .annotate(views=Sum("views"), visitors=Sum("visitors"), signups=Sum("signups"), preorders=Sum("preorders"))
+        .order_by()
+    }
+
+
+@dataclass(frozen=True)
+class _Spend:
+    spent: float
+    clicks: int | None
+    platforms: frozenset[str]
+
+
+def _spend(project: Project) -> _Spend:
+    totals = CampaignSpend.objects.filter(campaign__project=project).aggregate(spend=Sum("spend"), clicks=Sum("clicks"))
+    platforms = frozenset(Campaign.objects.filter(project=project).values_list("platform", flat=True))
+    return _Spend(float(totals["spend"] or 0), totals["clicks"] or None, platforms)
+
+
+def _test_card(project: Project, *, by: dict[tuple[str, str], dict[str, Any]], spend: _Spend) -> dict[str, Any]:
+    """The project's test card as `projects.demand` builds it: the stored one (channel, expected
+    cost per click, bars) with, where it leaves them open, the main cold channel and the
+    observed cost per click. `card` is the demand.TestCard, `stored` the row (or None)."""
+    from projects import demand
+
+    if project.price_point <= 0:
+        raise ConflictError(
+            "A demand report needs a price above 0: the unit economics are judged against it.", code="no_price"
+        )
+    cold = {c: (by.get((c, Traffic.HUMAN)) or {}).get("visitors") or 0 for c in COLD_CHANNELS}
+    main = max(cold, key=lambda c: cold[c]) if any(cold.values()) else ("paid" if spend.platforms else "direct")
+    traffic_channel = {
+        "paid": "paid_social" if spend.platforms and spend.platforms <= SOCIAL_PLATFORMS else "paid_search",
+        "search": "search",
+        "social": "social",
+        "direct": "direct",
+    }[main]
+    stored = TestCard.objects.filter(project=project).first()
+    observed_cpc = spend.spent / spend.clicks if spend.clicks else None
+    card = demand.build_test_card(
+        idea=project.name,
+        channel=(stored.channel if stored else "") or traffic_channel,
+        price=float(project.price_point),
+        currency=project.currency,
+        business_model=project.business_model,
+        expected_cpc=float(stored.expected_cpc) if stored and stored.expected_cpc else observed_cpc,
+        overrides=stored.overrides if stored else None,
+    )
+    return {"card": card, "stored": stored}
+
+
+def _card_dict(built: dict[str, Any]) -> dict[str, Any]:
+    stored = built["stored"]
+    return {
+        **built["card"].to_dict(),
+        "written_at": stored.written_at if stored else None,
+        "locked_at": stored.locked_at if stored else None,
+    }
+
+
+def project_test_card(*, project: Project) -> dict[str, Any]:
+    """The test card the report judges against (without computing the report)."""
+    page_ids = list(LandingPage.objects.filter(project=project).values_list("pk", flat=True))
+    return _card_dict(_test_card(project, by=_rollups_by_channel(page_ids), spend=_spend(project)))
+
+
 def project_report(*, project: Project) -> dict[str, Any]:
     """The demand score and verdict of a project (`projects.demand`) from its pages' rollups, its
     signups, its campaigns' spend and its experiments' health. Live; a handful of queries."""
     from projects import demand
 
-    pages = list(LandingPage.objects.filter(project=project).values("pk", "published_at"))
+    pages = list(LandingPage.objects.filter(project=project).values("pk", "published_at", "double_opt_in", "cta_kind"))
     page_ids = [p["pk"] for p in pages]
     launched = min((p["published_at"] for p in pages if p["published_at"]), default=None)
     now = timezone.now()
-    days = (now - launched).total_seconds() / 86400 if launched else 0.0
-    by: dict[tuple[str, str], dict[str, int]] = {}
-    for row in (
-        DailyRollup.objects.filter(page_id__in=page_ids)
-        .values("channel", "traffic")
-        .annotate(views=Sum("views"), visitors=Sum("visitors"), signups=Sum("signups"), preorders=Sum("preorders"))
-        .order_by()
-    ):
-        by[(row["channel"], row["traffic"])] = row
-    human = {c: r for (c, t), r in by.items() if t == Traffic.HUMAN}
+    by = _rollups_by_channel(page_ids)
 
     def total(channels: tuple[str, ...], field: str) -> int:
-        return sum((human.get(c) or {}).get(field) or 0 for c in channels)
+        return sum((by.get((c, Traffic.HUMAN)) or {}).get(field) or 0 for c in channels)
 
-    cold = {c: (human.get(c) or {}).get("visitors") or 0 for c in COLD_CHANNELS}
-    spend = CampaignSpend.objects.filter(campaign__project=project).aggregate(spend=Sum("spend"), clicks=Sum("clicks"))
-    platforms = set(Campaign.objects.filter(project=project).values_list("platform", flat=True))
-    channel = max(cold, key=lambda c: cold[c]) if any(cold.values()) else ("paid" if platforms else "direct")
-    card_channel = {
-        "paid": "paid_social" if platforms and platforms <= SOCIAL_PLATFORMS else "paid_search",
-        "search": "search",
-        "social": "social",
-        "direct": "direct",
-    }[channel]
+    spend = _spend(project)
+    built = _test_card(project, by=by, spend=spend)
     confirmed = Signup.objects.filter(project=project, confirmed_at__isnull=False, unsubscribed_at__isnull=True).count()
     cold_signups = total(COLD_CHANNELS, "signups")
-    bots = sum((r.get("views") or 0) for (c, t), r in by.items() if t == Traffic.BOT)
-    people = sum((r.get("views") or 0) for (c, t), r in by.items() if t == Traffic.HUMAN)
-    slugs = {p.slug for p in LandingPage.objects.filter(pk__in=page_ids).only("slug")}
-    srm = any("sample ratio mismatch" in e["flags"] for e in running_experiments(limit=1000) if e["page_slug"] in slugs)
-    spent = float(spend["spend"] or 0)
-    clicks = spend["clicks"] or None
-    takes_preorders = LandingPage.objects.filter(pk__in=page_ids, cta_kind=CtaKind.PREORDER).exists()
-    stored = TestCard.objects.filter(project=project).first()
-    if project.price_point <= 0:
-        raise ConflictError(
-            "A demand report needs a price above 0: the unit economics are judged against it.", code="no_price"
-        )
-    card = demand.build_test_card(
-        idea=project.name,
-        channel=(stored.channel if stored else "") or card_channel,
-        price=float(project.price_point),
-        currency=project.currency,
-        business_model=project.business_model,
-        expected_cpc=float(stored.expected_cpc)
-        if stored and stored.expected_cpc
-        else (spent / clicks if clicks else None),
-        overrides=stored.overrides if stored else None,
-    )
+    bots = sum((r.get("views") or 0) for (_, t), r in by.items() if t == Traffic.BOT)
+    people = sum((r.get("views") or 0) for (_, t), r in by.items() if t == Traffic.HUMAN)
+    srm = any("sample ratio mismatch" in e["flags"] for e in running_experiments(limit=1000, project=project))
     inputs = demand.Inputs(
-        days=days,
+        days=(now - launched).total_seconds() / 86400 if launched else 0.0,
         visitors=total(COLD_CHANNELS, "visitors"),
         signups=cold_signups,
-        confirmed=min(confirmed, cold_signups) if project_has_double_opt_in(page_ids) else None,
-        preorders=total(COLD_CHANNELS, "preorders") if takes_preorders else None,
+        confirmed=min(confirmed, cold_signups) if any(p["double_opt_in"] for p in pages) else None,
+        preorders=total(COLD_CHANNELS, "preorders") if any(p["cta_kind"] == CtaKind.PREORDER for p in pages) else None,
         warm_visitors=total(("email", "referral"), "visitors"),
         warm_signups=total(("email", "referral"), "signups"),
         referred_visitors=total(("referral",), "visitors"),
-        spend=spent,
-        clicks=clicks,
+        spend=spend.spent,
+        clicks=spend.clicks,
         srm_unhealthy=srm,
         bot_share=bots / (bots + people) if bots + people else 0.0,
     )
-    verdict = demand.score(card, inputs)
+    verdict = demand.score(built["card"], inputs)
     return {
         "project_id": project.pk,
         "project_name": project.name,
         "computed_at": now,
-        "test_card": {
-            **card.to_dict(),
-            "written_at": stored.written_at if stored else None,
-            "locked_at": stored.locked_at if stored else None,
-        },
+        "test_card": _card_dict(built),
         "inputs": {name: getattr(inputs, name) for name in inputs.__dataclass_fields__},
         **verdict.to_dict(),
     }
-
-
-def project_has_double_opt_in(page_ids: list[int]) -> bool:
-    return LandingPage.objects.filter(pk__in=page_ids, double_opt_in=True).exists()
 
 
 def project_daily(*, project: Project) -> list[dict[str, Any]]:

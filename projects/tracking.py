@@ -483,16 +483,18 @@ def forget_announced() -> None:
     _outbox.flush()
 
 
-def write_direct(events: list[TrackedEvent]) -> bool:
+def insert_events(rows: list[Any]) -> int:
+    """Insert `Event` rows (a row already stored, by its key, is skipped). A row the database
+    refuses (its page deleted meanwhile, a value it will not take) must not lose the others: the
+    batch is then stored row by row and only the refused rows are dropped, with a warning.
+    Returns the rows kept; a database that is away raises DatabaseError."""
     from projects.models import Event
 
-    rows = [Event(key=e.id, **e.model_fields()) for e in events]
     try:
         with transaction.atomic():
-            Event.objects.bulk_create(rows, ignore_conflicts=True)
-        return True
+            Event.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+        return len(rows)
     except (IntegrityError, DataError):
-        # One row the database refuses (its page deleted meanwhile) must not lose the others.
         stored = 0
         for row in rows:
             try:
@@ -501,7 +503,14 @@ def write_direct(events: list[TrackedEvent]) -> bool:
                 stored += 1
             except (IntegrityError, DataError):
                 logger.warning("event dropped: the database refused it (%s)", row.key)
-        return stored > 0
+        return stored
+
+
+def write_direct(events: list[TrackedEvent]) -> bool:
+    from projects.models import Event
+
+    try:
+        return insert_events([Event(key=e.id, **e.model_fields()) for e in events]) > 0
     except DatabaseError:
         logger.exception("event lost: neither Redis nor the database took it (%d events)", len(events))
         return False

@@ -485,7 +485,7 @@ class TestCardView(APIView):
     @extend_schema(responses=OpenApiResponse(description="The test card as the report uses it."))
     def get(self, request: Request, pk: int) -> Response:
         project = selectors.project_get(user=request.user, pk=pk)
-        return Response({"project_name": project.name, **selectors.project_report(project=project)["test_card"]})
+        return Response({"project_name": project.name, **selectors.project_test_card(project=project)})
 
     @extend_schema(request=TestCardUpdateSerializer, responses=OpenApiResponse(description="The test card."))
     def patch(self, request: Request, pk: int) -> Response:
@@ -493,4 +493,4 @@ class TestCardView(APIView):
         data = TestCardUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.test_card_update(project=project, data=data.validated_data)
-        return Response({"project_name": project.name, **selectors.project_report(project=project)["test_card"]})
+        return Response({"project_name": project.name, **selectors.project_test_card(project=project)})
