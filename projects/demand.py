@@ -64,7 +64,7 @@ from dataclasses import asdict, dataclass
 from types import MappingProxyType
 from typing import Any
 
-from projects.stats import _json_ready, _posterior
+from projects.stats import json_ready, posterior
 
 __all__ = [
     "BUSINESS_MODELS",
@@ -469,7 +469,7 @@ def beta_sf(bar: float, a: float, b: float) -> float:
 
 def prob_rate_above(successes: int, trials: int, bar: float) -> float:
     """Posterior P(rate > bar) after ``successes`` of ``trials``, uniform Beta(1, 1) prior (as in projects.stats)."""
-    a, b = _posterior(successes, trials)
+    a, b = posterior(successes, trials)
     return beta_sf(bar, a, b)
 
 
@@ -519,7 +519,7 @@ class TestCard:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready plain values (floats to 6 significant digits)."""
-        return _json_ready(asdict(self))
+        return json_ready(asdict(self))
 
 
 def _number(name: str, value: Any) -> float:
@@ -770,7 +770,7 @@ class Verdict:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready plain values (floats to 6 significant digits)."""
-        return _json_ready(asdict(self))
+        return json_ready(asdict(self))
 
 
 # --- Scoring -------------------------------------------------------------------------------------------------------
@@ -860,7 +860,7 @@ def _needs(card: TestCard, inputs: Inputs, cpc: float | None) -> tuple[int, int,
     visitors_for_gate = max(0, int(_t("min_visitors")) - inputs.visitors)
     visitors_for_signups = 0
     if signups_needed:
-        a, b = _posterior(inputs.signups, inputs.visitors)
+        a, b = posterior(inputs.signups, inputs.visitors)
         visitors_for_signups = -(-signups_needed * (a + b) // a)  # ceil(signups_needed / (a / (a + b))), exact
     visitors_needed = max(visitors_for_gate, visitors_for_signups)
     days_left = max(0.0, _t("min_days") - inputs.days)

@@ -324,7 +324,7 @@ def holm(pvalues: list[float]) -> list[float]:
 # --- Bayesian figures (Beta(1, 1) priors) --------------------------------------------------------------------------
 
 
-def _posterior(conversions: int, visitors: int) -> tuple[int, int]:
+def posterior(conversions: int, visitors: int) -> tuple[int, int]:
     # Beta(1, 1) (uniform) prior + binomial likelihood -> Beta(1 + conversions, 1 + non-conversions).
     _check_counts(conversions, visitors)
     return 1 + conversions, 1 + visitors - conversions
@@ -354,8 +354,8 @@ def prob_beat_control(c_control: int, n_control: int, c_variant: int, n_variant:
     Closed form of Evan Miller (https://www.evanmiller.org/bayesian-ab-testing.html) with Beta(1, 1) priors; see
     :func:`_prob_x_greater`.
     """
-    a_c, b_c = _posterior(c_control, n_control)
-    a_v, b_v = _posterior(c_variant, n_variant)
+    a_c, b_c = posterior(c_control, n_control)
+    a_v, b_v = posterior(c_variant, n_variant)
     return _prob_x_greater(a_v, b_v, a_c, b_c)
 
 
@@ -368,8 +368,8 @@ def expected_loss(c_control: int, n_control: int, c_variant: int, n_variant: int
     because x * Beta(a, b) density = a / (a + b) * Beta(a + 1, b) density. For the loss of keeping control, swap
     the arms.
     """
-    a_c, b_c = _posterior(c_control, n_control)
-    a_v, b_v = _posterior(c_variant, n_variant)
+    a_c, b_c = posterior(c_control, n_control)
+    a_v, b_v = posterior(c_variant, n_variant)
     mean_c = a_c / (a_c + b_c)
     mean_v = a_v / (a_v + b_v)
     loss = mean_c * _prob_x_greater(a_c + 1, b_c, a_v, b_v) - mean_v * _prob_x_greater(a_c, b_c, a_v + 1, b_v)
@@ -387,7 +387,7 @@ def _monte_carlo(arms: list[tuple[int, int]], draws: int, seed: int) -> tuple[li
         raise ValueError("need at least two arms")
     if draws < 1:
         raise ValueError("draws must be >= 1")
-    posteriors = [_posterior(c, n) for c, n in arms]
+    posteriors = [posterior(c, n) for c, n in arms]
     # A seeded, reproducible stream is the point here (same figures on every page load); nothing is secret.
     rng = random.Random(seed)  # noqa: S311
     betavariate = rng.betavariate
@@ -655,10 +655,10 @@ class Analysis:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready plain values: floats to 6 significant digits, NaN/inf (never expected) as None."""
-        return _json_ready(asdict(self))
+        return json_ready(asdict(self))
 
 
-def _json_ready(value: Any) -> Any:
+def json_ready(value: Any) -> Any:
     if isinstance(value, bool) or value is None or isinstance(value, int | str):
         return value
     if isinstance(value, float):
@@ -667,9 +667,9 @@ def _json_ready(value: Any) -> Any:
         # Significant digits rather than decimal places so a p-value of 3e-9 does not collapse to 0.
         return float(f"{value:.6g}")
     if isinstance(value, dict):
-        return {k: _json_ready(v) for k, v in value.items()}
+        return {k: json_ready(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_json_ready(v) for v in value]
+        return [json_ready(v) for v in value]
     raise TypeError(f"unexpected value {value!r}")
 
 
