@@ -295,7 +295,7 @@ def run_checks() -> dict[str, Any]:
 # --- The cached report --------------------------------------------------------------------------
 
 _report_lock = threading.Lock()
-# (monotonic time, the cache breaker's state after the round, report)
+# (monotonic time, the cache breaker's state when the round began, report)
 _cached_report: tuple[float, str, dict[str, Any]] | None = None
 
 
@@ -305,18 +305,21 @@ def report() -> dict[str, Any]:
 
     A change of the cache breaker's state (read from memory, free) ends the window early: the
     report never says the cache is fine while this process already serves around it, and it
-    says so again as soon as the breaker closes."""
+    says so again as soon as the breaker closes.
+
+    The report is kept with the state the round began in, not the one it ended in: another
+    thread of this process (the event outbox, a request) may hold the half-open probe while the
+    cache check runs, so the check sees "circuit open" and the probe closes the breaker a moment
+    later. Kept under "closed", that stale `degraded` would be served for the whole window after
+    Redis is back; kept under "half_open", the next call sees the change and checks again."""
     global _cached_report
     with _report_lock:
         kept = _cached_report
-        if (
-            kept is not None
-            and time.monotonic() - kept[0] < float(settings.HEALTH_CACHE_SECONDS)
-            and kept[1] == app_cache.breaker.state
-        ):
+        state = app_cache.breaker.state
+        if kept is not None and time.monotonic() - kept[0] < float(settings.HEALTH_CACHE_SECONDS) and kept[1] == state:
             return {**kept[2], "cached": True}
         fresh = run_checks()
-        _cached_report = (time.monotonic(), app_cache.breaker.state, fresh)
+        _cached_report = (time.monotonic(), state, fresh)
     # The "health-check success" KPI counts evaluations, not the cached answers.
     metrics.record({metrics.field("h", "all", "n"): 1, metrics.field("h", "all", "ok"): int(fresh["status"] != "down")})
     return {**fresh, "cached": False}

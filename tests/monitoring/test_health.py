@@ -269,3 +269,37 @@ def test_a_breaker_change_ends_the_window_early(staff_client, breaker, monkeypat
     breaker.reset()
     body = staff_client.get(HEALTH).json()
     assert (body["cached"], body["status"]) == (False, "ok")
+
+
+def test_a_probe_that_closes_the_breaker_during_the_round_is_not_hidden_by_the_window(
+    staff_client, breaker, monkeypatch
+):
+    """Another thread holds the half-open probe while the cache check runs: the check reports
+    the circuit open, the probe then succeeds. The next call must check again, not serve that
+    `degraded` for the whole window (it did, after a Redis restart under load)."""
+    monkeypatch.setattr(breaker, "reset_after_seconds", 0.0)
+    for _ in range(3):
+        breaker.record_failure(OSError("down"))
+    assert breaker.state == "half_open"
+    assert breaker.allow()  # the other thread's probe is in flight
+
+    def through_the_breaker() -> CheckResult:
+        """The cache check's round trip as app_cache.call makes it on Redis (the embedded
+        default's local memory has no breaker)."""
+        if not breaker.allow():
+            return CheckResult("degraded", 0.1, {"error": "circuit open"})
+        breaker.record_success()
+        return CheckResult("ok", 0.1)
+
+    def check_while_the_probe_succeeds() -> CheckResult:
+        result = through_the_breaker()
+        breaker.record_success()  # the other thread's probe comes back
+        return result
+
+    monkeypatch.setattr(health, "check_cache", check_while_the_probe_succeeds)
+    assert staff_client.get(HEALTH).json()["status"] == "degraded"
+    monkeypatch.setattr(health, "check_cache", through_the_breaker)
+
+    body = staff_client.get(HEALTH).json()
+    assert (body["cached"], body["status"]) == (False, "ok")
+    assert staff_client.get(HEALTH).json()["cached"] is True
