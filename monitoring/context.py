@@ -39,6 +39,9 @@ class RequestContext:
     cache_counts: dict[str, int] | None = None
     notes: list[dict[str, Any]] | None = None
     keep: str = ""  # why this request's trace must be kept, when it must
+    # The request failed because the database is away: what is filed after the response (slow
+    # queries, the slow request, the user) is left to the log, each write would wait out the pool.
+    database_away: bool = False
 
 
 _current: ContextVar[RequestContext | None] = ContextVar("monitoring_request_context", default=None)

@@ -16,6 +16,7 @@ from django.utils import timezone
 from monitoring import context, traces
 from monitoring.models import ErrorGroup
 from monitoring.scrub import redact_text
+from mvpvalidator.db import database_unreachable
 
 logger = logging.getLogger("monitoring.errors")
 
@@ -75,6 +76,10 @@ def record_exception(exc: BaseException, *, handled: bool, **extra: Any) -> Erro
         # A group marked resolved is open again once it recurs.
         "resolved_at": None,
     }
+    if database_unreachable(exc):
+        # The group cannot be written, and trying would hold the request for another pool wait:
+        # the log line above (and Sentry) carry this one.
+        return None
     try:
         with context.own_writes(), transaction.atomic():
             updated = ErrorGroup.objects.filter(fingerprint=fp).update(count=F("count") + 1, **values)

@@ -89,10 +89,11 @@ class MonitoringMiddleware:
         traces.finish(ctx, path=request.path, status=status, ms=ms)
         if ctx.query_count:
             queries.record_query_metrics(ctx)
-        if ctx.slow_queries:
+        if ctx.slow_queries and not ctx.database_away:
             queries.record_slow_queries(ctx)
         if ms >= self.slow_ms:
-            operations.record_slow("request", f"{request.method} {route}", ms)
+            if not ctx.database_away:
+                operations.record_slow("request", f"{request.method} {route}", ms)
             logger.warning(
                 "slow request %s %s took %.0f ms (%d queries, %.0f ms in the database)",
                 request.method, route, ms, ctx.query_count, ctx.query_ms,

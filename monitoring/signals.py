@@ -5,6 +5,7 @@ import sys
 from typing import Any
 
 from monitoring import alerts, context, errors
+from mvpvalidator.db import database_unreachable
 
 
 def request_failed(sender: Any, request: Any = None, **kwargs: Any) -> None:
@@ -12,7 +13,11 @@ def request_failed(sender: Any, request: Any = None, **kwargs: Any) -> None:
     if exc is None:
         return
     ctx = context.current()
-    if ctx is not None and ctx.user_id is None and request is not None:
+    away = database_unreachable(exc)
+    if ctx is not None:
+        ctx.database_away = ctx.database_away or away
+    # With the database away, asking it for the user would only wait out the pool once more.
+    if ctx is not None and ctx.user_id is None and request is not None and not away:
         # Worth a query on the error path (the user is lazy until a view asks); if the
         # database is what failed, the group is filed without the user.
         with contextlib.suppress(Exception):

@@ -1,8 +1,33 @@
-"""Database facts the monitoring layer reports: the connection pool's usage."""
+"""Database facts the monitoring layer reports (the connection pool's usage), and what tells a
+database that is away from one that refused a statement."""
 
 from typing import Any
 
-from django.db import connections
+from django.db import InterfaceError, OperationalError, connections
+
+# SQLSTATE classes of a lost or refused connection: 08 (connection exception) and 57P
+# (operator intervention: admin shutdown, crash shutdown, cannot connect now).
+# https://www.postgresql.org/docs/current/errcodes-appendix.html
+_UNREACHABLE_SQLSTATE_PREFIXES = ("08", "57P")
+
+
+def database_unreachable(exc: BaseException | None) -> bool:
+    """Whether `exc` says the database server cannot be used right now (down, restarting,
+    no pooled connection in time), as opposed to a statement it refused (a timeout, a lock, a
+    constraint). Only the former is worth a 503 and a retry, and only then is every further
+    query of the request pointless."""
+    if isinstance(exc, InterfaceError):
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    cause = exc.__cause__
+    module = type(cause).__module__
+    if module.startswith(("psycopg", "psycopg_pool")):
+        # psycopg's client-side failures (connection refused, lost, pool timeout) carry no SQLSTATE.
+        sqlstate = getattr(cause, "sqlstate", None)
+        return sqlstate is None or sqlstate.startswith(_UNREACHABLE_SQLSTATE_PREFIXES)
+    # SQLite: a file that cannot be opened; "database is locked" is contention, not absence.
+    return "unable to open database" in str(exc)
 
 
 def pool_stats(alias: str = "default") -> dict[str, Any] | None:
