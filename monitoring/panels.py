@@ -89,9 +89,18 @@ class Buckets:
 
     def __init__(self, *, now: float) -> None:
         self.now = now
-        self.minutes = metrics.read_series(60, now=now, reuse_settled=True)
-        current_hour = metrics.minute_of(now) // 60
-        self.hours = metrics.read_hours(range(current_hour - 23, current_hour + 1), reuse_settled=True, now=now)
+        current_minute = metrics.minute_of(now)
+        current_hour = current_minute // 60
+        # While Redis is away the counters wait in each process: the page says so and shows
+        # empty buckets, and every other panel (health first) still renders.
+        self.unavailable = False
+        try:
+            self.minutes = metrics.read_series(60, now=now, reuse_settled=True)
+            self.hours = metrics.read_hours(range(current_hour - 23, current_hour + 1), reuse_settled=True, now=now)
+        except app_cache.CacheUnavailable:
+            self.unavailable = True
+            self.minutes = [(m, {}) for m in range(current_minute - 59, current_minute + 1)]
+            self.hours = [(h, {}) for h in range(current_hour - 23, current_hour + 1)]
         self._windows: dict[str, dict[str, int]] = {}
 
     def _series(self, name: str) -> tuple[str, list[tuple[int, dict[str, int]]]]:
@@ -377,4 +386,5 @@ def build(window: str, *, now: float | None = None) -> dict[str, Any]:
         "platform": platform_panel(buckets),
         "traces": traces.recent(15),
         "generated_at": datetime.fromtimestamp(now, tz=UTC),
+        "counters_unavailable": buckets.unavailable,
     }
