@@ -2,13 +2,15 @@
 
     {"error": {"code": "validation_error", "message": "...", "fields": {"email": ["..."]}}}
 
-Django's `ValidationError`, `Http404` and `PermissionDenied` and the application's
-`ApplicationError` are translated here, so views and services never build error bodies.
+Django's `ValidationError`, `Http404`, `PermissionDenied` and `SuspiciousOperation` (a request
+body too large, too many fields) and the application's `ApplicationError` are translated here,
+so views and services never build error bodies.
 """
 
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions
@@ -16,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler
 
-from mvpvalidator.exceptions import ApplicationError
+from mvpvalidator.exceptions import ApplicationError, RequestTooLargeError
 
 
 def error_body(*, code: str, message: str, fields: dict[str, Any] | None = None, **extra: Any) -> dict:
@@ -39,6 +41,13 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        # Django refuses to read a body past DATA_UPLOAD_MAX_MEMORY_SIZE when request.data is
+        # parsed; left to Django it became an HTML 400 page.
+        exc = RequestTooLargeError("The request body is too large.")
+    elif isinstance(exc, SuspiciousOperation):
+        # Too many form fields or files, a malformed multipart body: the client's input, not ours.
+        exc = exceptions.ParseError(str(exc) or None)
 
     if isinstance(exc, ApplicationError):
         return Response(

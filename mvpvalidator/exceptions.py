@@ -27,6 +27,13 @@ class ConflictError(ApplicationError):
     default_code = "conflict"
 
 
+class RequestTooLargeError(ApplicationError):
+    """The request body is larger than the server reads (DATA_UPLOAD_MAX_MEMORY_SIZE)."""
+
+    status_code = 413
+    default_code = "request_too_large"
+
+
 class ServiceUnavailableError(ApplicationError):
     """A backing service (database, provider) is down; the client may retry later."""
 

@@ -17,11 +17,47 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 MAX_LIMIT = 100
+# Far past any list's length, and well inside the 64-bit integer SQL takes for OFFSET (a bigger
+# one overflowed the database driver: a 500).
+MAX_OFFSET = 10**9
 
 
 class LimitOffsetPagination(pagination.LimitOffsetPagination):
     default_limit = 20
     max_limit = MAX_LIMIT
+
+    def get_offset(self, request: Request) -> int:
+        offset = super().get_offset(request)
+        if offset > MAX_OFFSET:
+            raise ValidationError({"offset": [f"Must be at most {MAX_OFFSET}."]})
+        return offset
+
+
+class LimitOffsetOrKeysetPagination(LimitOffsetPagination):
+    """Limit/offset pages, or keyset pages with `?pagination=cursor` (see `keyset_page`)."""
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict]:
+        keyset = [
+            {
+                "name": "pagination",
+                "required": False,
+                "in": "query",
+                "description": "`cursor` for keyset pages: constant cost however deep, follow `next`.",
+                "schema": {"type": "string", "enum": ["cursor"]},
+            },
+            {
+                "name": "cursor",
+                "required": False,
+                "in": "query",
+                "description": "The `cursor` of a keyset page's `next` link.",
+                "schema": {"type": "string"},
+            },
+        ]
+        return super().get_schema_operation_parameters(view) + keyset
+
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        paged = super().get_paginated_response_schema(schema)
+        return {**paged, "required": ["results"], "description": "Keyset pages carry no count and no previous."}
 
 
 def _limit(request: Request, default: int = 20) -> int:

@@ -21,6 +21,7 @@ from mvpvalidator import cache as app_cache
 from mvpvalidator.cache import ratelimit as rate_counters
 from mvpvalidator.exceptions import ApplicationError
 from security.models import BlockedIP, BlockRule, EventKind, SecurityEvent, Severity, User, normalize_email
+from security.sanitize import sanitize_text
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +38,10 @@ def user_create(
     is_superuser: bool = False,
 ) -> User:
     """Create an account; the password must pass the configured validators."""
-    user = User(email=normalize_email(email), name=name.strip(), is_staff=is_staff, is_superuser=is_superuser)
+    # The name is shown in the staff's pages and the founders' emails: plain text, like every
+    # other user-supplied text the services store.
+    name = sanitize_text(name, field="user_name")
+    user = User(email=normalize_email(email), name=name, is_staff=is_staff, is_superuser=is_superuser)
     errors: dict[str, list[str]] = {}
     try:
         user.full_clean(exclude=["password"], validate_unique=False)

@@ -42,10 +42,11 @@ class ErrorGroupsView(APIView):
     """Error groups, most recently seen first (paginated). Staff only."""
 
     permission_classes = [IsAdminUser]
+    pagination_class = LimitOffsetPagination
 
     @extend_schema(responses=inline_serializer("ErrorGroup", fields={"exc_type": serializers.CharField()}, many=True))
     def get(self, request: Request) -> Response:
-        paginator = LimitOffsetPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(selectors.error_groups(), request, view=self)
         return paginator.get_paginated_response([selectors.error_group_row(g) for g in page])
 

@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from mvpvalidator.pagination import LimitOffsetPagination, keyset_page, wants_keyset
+from mvpvalidator.pagination import LimitOffsetOrKeysetPagination, LimitOffsetPagination, keyset_page, wants_keyset
 from projects import selectors, services, spend_csv
 from projects.api.parsers import TextCsvParser
 from projects.api.serializers import (
@@ -42,18 +42,20 @@ from projects.models import CampaignStatus, ExperimentStatus, ProjectStatus
 
 
 def _paginated(request: Request, view: APIView, queryset, serializer_class) -> Response:
-    paginator = LimitOffsetPagination()
+    paginator = view.pagination_class()
     page = paginator.paginate_queryset(queryset, request, view=view)
     return paginator.get_paginated_response(serializer_class(page, many=True).data)
 
 
 class ProjectListCreateView(APIView):
+    pagination_class = LimitOffsetPagination
+
     @extend_schema(responses=ProjectOutputSerializer(many=True))
     def get(self, request: Request) -> Response:
         status_filter = request.query_params.get("status")
         if status_filter and status_filter not in ProjectStatus.values:
             status_filter = "__none__"
-        paginator = LimitOffsetPagination()
+        paginator = self.pagination_class()
         paginator.request = request
         paginator.limit = paginator.get_limit(request)
         paginator.offset = paginator.get_offset(request)
@@ -111,6 +113,8 @@ class PrototypeGenerateView(APIView):
 
 
 class PrototypeListView(APIView):
+    pagination_class = LimitOffsetPagination
+
     @extend_schema(responses=PrototypeOutputSerializer(many=True))
     def get(self, request: Request, pk: int) -> Response:
         project = selectors.project_get(user=request.user, pk=pk)
@@ -118,6 +122,8 @@ class PrototypeListView(APIView):
 
 
 class LandingPageListCreateView(APIView):
+    pagination_class = LimitOffsetPagination
+
     @extend_schema(responses=LandingPageOutputSerializer(many=True))
     def get(self, request: Request, pk: int) -> Response:
         project = selectors.project_get(user=request.user, pk=pk)
@@ -163,6 +169,8 @@ class LandingPageArchiveView(APIView):
 class SignupListView(APIView):
     """Newest first; `?limit=&offset=` by default, `?pagination=cursor` for keyset pages
     (constant cost however deep: follow `next`)."""
+
+    pagination_class = LimitOffsetOrKeysetPagination
 
     @extend_schema(responses=SignupOutputSerializer(many=True))
     def get(self, request: Request, pk: int) -> Response:
@@ -242,6 +250,8 @@ class SignupExportView(APIView):
 
 
 class ExperimentListCreateView(APIView):
+    pagination_class = LimitOffsetPagination
+
     @extend_schema(responses=ExperimentOutputSerializer(many=True))
     def get(self, request: Request, pk: int) -> Response:
         project = selectors.project_get(user=request.user, pk=pk)
@@ -331,6 +341,8 @@ def _campaign_body(campaign) -> dict:
 
 
 class CampaignListCreateView(APIView):
+    pagination_class = LimitOffsetPagination
+
     @extend_schema(responses=CampaignOutputSerializer(many=True))
     def get(self, request: Request, pk: int) -> Response:
         project = selectors.project_get(user=request.user, pk=pk)
