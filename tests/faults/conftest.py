@@ -6,116 +6,29 @@ Every process starts in its own session and its whole process group is killed at
 whatever the test did.
 """
 
-import contextlib
 import os
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
+from bench.servers import RedisServer, free_port
+from bench.servers import kill_group as _kill_group
+from bench.servers import tail as _tail
 from tests.services import require
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_SOCKET_TIMEOUT_SECONDS = 0.25  # the settings default, set explicitly so a local .env cannot change it
 START_TIMEOUT_SECONDS = 20.0
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _kill_group(proc: subprocess.Popen | None, *, sig: signal.Signals = signal.SIGTERM, wait: float = 5.0) -> None:
-    """Signal the process group; SIGKILL it if it is still there after `wait` seconds."""
-    if proc is None or proc.poll() is not None:
-        return
-    try:
-        os.killpg(proc.pid, sig)
-        proc.wait(timeout=wait)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=wait)
-    except ProcessLookupError:
-        pass
-
-
-def _tail(path: Path, lines: int = 40) -> str:
-    if not path.exists():
-        return ""
-    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-
-
-@dataclass
-class RedisServer:
-    """One redis-server without persistence, always on the same port across restarts."""
-
-    workdir: Path
-    port: int = field(default_factory=free_port)
-    proc: subprocess.Popen | None = None
-    # With an append-only file synced on every write, as a Redis holding the event buffer runs in
-    # production: a stop and a restart lose nothing.
-    persistent: bool = False
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    @property
-    def log(self) -> Path:
-        return self.workdir / "redis.log"
-
-    def start(self) -> None:
-        with self.log.open("a") as out:
-            self.proc = subprocess.Popen(
-                [
-                    "redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
-                    "--save", "", "--dir", str(self.workdir),
-                    "--appendonly", "yes" if self.persistent else "no", "--appendfsync", "always",
-                ],
-                stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-            )  # fmt: skip
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"redis-server exited with {self.proc.returncode}:\n{_tail(self.log)}")
-            if self.ping():
-                return
-            time.sleep(0.05)
-        raise RuntimeError(f"redis-server did not answer on port {self.port}:\n{_tail(self.log)}")
-
-    def ping(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as conn:
-                conn.sendall(b"PING\r\n")
-                return conn.recv(16).startswith(b"+PONG")
-        except OSError:
-            return False
-
-    def kill(self) -> None:
-        """A crash: SIGKILL, no goodbye to the clients; connections are refused at once."""
-        _kill_group(self.proc, sig=signal.SIGKILL)
-
-    def freeze(self) -> None:
-        """A hang (a stalled host, a partition): the port still accepts, nothing answers, so
-        every call waits its socket timeout. `kill()` or `stop()` end it."""
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGSTOP)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):  # a frozen server cannot act on SIGTERM
-                os.killpg(self.proc.pid, signal.SIGCONT)
-        _kill_group(self.proc)
+__all__ = ["Platform", "RedisServer", "manage"]
 
 
 @pytest.fixture
