@@ -494,12 +494,17 @@ def stuffer(rec: Recorder, base_url: str, start_at: float) -> None:
     """Credential stuffing: a few accounts, several guesses each, from one address."""
     if rec.stop.wait(start_at):
         return
+    # It goes on until it is refused outright (403) twice: whichever rule blocks it (lockouts or
+    # the endpoint's rate limit), the block may land a request or two after the refusals that
+    # earned it.
+    refused = 0
     with _client(base_url, STUFFER_IP, headers={"User-Agent": "python-requests/2.32"}) as client:
-        for i in range(40):
-            if rec.stop.is_set():
+        for i in range(120):
+            if rec.stop.is_set() or refused >= 2:
                 return
             body = {"email": f"user{i // 8}@{SIGNUP_DOMAIN}", "password": secrets.token_urlsafe(8)}
-            rec.send(client, "stuffer", "POST", "/api/auth/token", json=body)
+            answer = rec.send(client, "stuffer", "POST", "/api/auth/token", json=body)
+            refused = refused + 1 if answer is not None and answer.status_code == 403 else 0
             rec.stop.wait(0.15)
 
 
