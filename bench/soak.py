@@ -48,10 +48,9 @@ from pathlib import Path
 import httpx
 import psycopg
 
+from bench.harness import PYTHON, ROOT, manage
 from bench.servers import PostgresServer, RedisServer, free_port, kill_group, tail
 
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python").exists() else sys.executable
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
 SIGNUP_DOMAIN = "soak.example"
 
@@ -191,15 +190,6 @@ def stack_env(*, database_url: str, redis_url: str, provider_url: str) -> dict[s
     return env
 
 
-def manage(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run(
-        [PYTHON, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
-    return result.stdout
-
-
 def rss_mib(pid: int) -> float | None:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -326,7 +316,6 @@ class Recorder:
         self.stop = threading.Event()
         self.accepted_emails: set[str] = set()
         self.refused_emails: set[str] = set()
-        self.generation: list[Sample] = []
 
     def now(self) -> float:
         return time.monotonic() - self.t0
@@ -347,10 +336,6 @@ class Recorder:
     def _add(self, sample: Sample) -> None:
         with self.lock:
             self.samples.append(sample)
-
-    def of(self, actor: str) -> list[Sample]:
-        with self.lock:
-            return [s for s in self.samples if s.actor == actor]
 
 
 def visitor_ip(rng: random.Random) -> str:
@@ -447,18 +432,12 @@ def founder(rec: Recorder, base_url: str, email: str, password: str, generate_ev
             rec.send(client, "founder", "GET", f"/api/projects/{pk}/analytics")
             rec.send(client, "founder", "GET", f"/api/projects/{pk}/signups?pagination=cursor")
             if i % 5 == 0:
-                price = f"{rng_price(i)}.00"
+                price = f"{19 + i % 20}.00"
                 rec.send(client, "founder", "PATCH", f"/api/projects/{pk}/", json={"price_point": price})
             if rec.now() - last_generation >= generate_every:
                 last_generation = rec.now()
-                answer = rec.send(client, "generate", "POST", f"/api/projects/{pk}/generate-prototype", keep_body=True)
-                if answer is not None:
-                    rec.generation.append(rec.of("generate")[-1])
+                rec.send(client, "generate", "POST", f"/api/projects/{pk}/generate-prototype", keep_body=True)
             rec.stop.wait(0.1)
-
-
-def rng_price(i: int) -> int:
-    return 19 + i % 20
 
 
 def staff(rec: Recorder, base_url: str, email: str, password: str) -> None:
