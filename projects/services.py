@@ -5,6 +5,7 @@ publishing a page makes it `live`. A move the current state does not allow raise
 `ConflictError` (409) and writes nothing.
 """
 
+import contextlib
 import json
 import logging
 import secrets
@@ -449,9 +450,15 @@ def signup_create(
         visitor_hash=hash_identifier(visitor_id),
         **{name: sanitize_text(utm.get(name, ""), max_length=200) for name in UTM_FIELDS},
     )
-    signup.full_clean(validate_unique=False, validate_constraints=False)
+    # The page and its project are at hand: validating the two keys would ask the database
+    # again for rows just read (two round trips of a signup's three).
+    signup.full_clean(exclude=["landing_page", "project"], validate_unique=False, validate_constraints=False)
+    # One INSERT is atomic by itself: outside a transaction it needs no BEGIN and COMMIT round
+    # trips (the on_commit hooks then run at once, after it). Inside a caller's transaction a
+    # savepoint keeps a duplicate address from breaking it.
+    in_transaction = transaction.get_connection().in_atomic_block
     try:
-        with transaction.atomic():
+        with transaction.atomic() if in_transaction else contextlib.nullcontext():
             signup.save()
             invalidate_on_commit(owner_id=page.project.owner_id, project_id=page.project_id)
             if page.double_opt_in and send_confirmation:

@@ -41,6 +41,9 @@ _RICH = Cleaner(
 )
 
 
+# What the cleaner may change: without any of these the text is already plain.
+_NEEDS_CLEANING = re.compile(r"[<&\r]")
+
 # Each round peels one layer of HTML escaping; real text needs one or two.
 _MAX_DECODE_ROUNDS = 16
 
@@ -54,17 +57,23 @@ def sanitize_text(value: str, *, max_length: int | None = None, field: str = "")
     text = _CONTROL.sub("", value or "")
     if field:
         _report(text, field)
+    # No tag, no entity, no carriage return (the HTML parser turns CR LF into LF): the cleaner
+    # would hand the text back unchanged, so it is skipped (most fields of a signup are so).
+    if _NEEDS_CLEANING.search(text):
+        text = _strip_markup(text)
+    text = text.strip()
+    return text[:max_length] if max_length is not None else text
+
+
+def _strip_markup(text: str) -> str:
     for _ in range(_MAX_DECODE_ROUNDS):
         cleaned = html.unescape(_PLAIN.clean(text))
         if cleaned == text:
-            break
+            return text
         text = cleaned
-    else:
-        # Still decoding to something new after this many layers of escaping: keep the last
-        # cleaned form escaped rather than hand back markup that one more decode produced.
-        text = _PLAIN.clean(text)
-    text = text.strip()
-    return text[:max_length] if max_length is not None else text
+    # Still decoding to something new after this many layers of escaping: keep the last
+    # cleaned form escaped rather than hand back markup that one more decode produced.
+    return _PLAIN.clean(text)
 
 
 def sanitize_html(value: str, *, max_length: int | None = None, field: str = "") -> str:

@@ -1,6 +1,8 @@
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from security.sanitize import contains_markup, sanitize_html, sanitize_text
+from security.sanitize import _CONTROL, _strip_markup, contains_markup, sanitize_html, sanitize_text
 
 
 @pytest.mark.parametrize(
@@ -17,6 +19,18 @@ from security.sanitize import contains_markup, sanitize_html, sanitize_text
 )
 def test_sanitize_text(raw, expected):
     assert sanitize_text(raw) == expected
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_characters="<&\r"), max_size=80))
+def test_text_the_cleaner_skips_is_text_it_would_hand_back_unchanged(raw):
+    # sanitize_text skips the HTML cleaner for text with no tag, entity or carriage return.
+    assert sanitize_text(raw) == _strip_markup(_CONTROL.sub("", raw)).strip()
+
+
+@pytest.mark.parametrize("raw", ["a\r\nb", "x &lt;b&gt;", "<b>bold</b> text"])
+def test_text_that_needs_cleaning_still_goes_through_the_cleaner(raw):
+    assert sanitize_text(raw) == _strip_markup(raw).strip() != raw
 
 
 def test_sanitize_text_truncates():
