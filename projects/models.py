@@ -203,10 +203,12 @@ class LandingPage(models.Model):
 class Signup(models.Model):
     """A visitor who left an email on a landing page. Stored at once; no raw IP is kept."""
 
-    landing_page = models.ForeignKey(LandingPage, on_delete=models.CASCADE, related_name="signups")
+    # Neither key has an index of its own: each leads a composite index below (and the page
+    # the unique constraint), which serves every lookup by it; one more would only cost writes.
+    landing_page = models.ForeignKey(LandingPage, on_delete=models.CASCADE, related_name="signups", db_index=False)
     # The page's project, copied at creation (a page never changes project): the owner's
     # signup list then reads one index range, however deep the page, without a join.
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="signups")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="signups", db_index=False)
     email = models.EmailField(max_length=254)
     name = models.CharField(max_length=120, blank=True)
     qualifying_answer = models.CharField(max_length=500, blank=True)

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -278,7 +278,13 @@ def _render_landing(page: LandingPage, variant: LiveVariant | None) -> str:
 
 
 def signup_list(*, project: Project) -> QuerySet[Signup]:
-    return Signup.objects.filter(project=project).select_related("landing_page").order_by("-created_at", "-id")
+    """Newest first, each with `landing_page_slug`: the one field of its page a list shows (a
+    joined page would bring its whole content, copy and styles, once per row)."""
+    return (
+        Signup.objects.filter(project=project)
+        .annotate(landing_page_slug=F("landing_page__slug"))
+        .order_by("-created_at", "-id")
+    )
 
 
 def signup_export_rows(*, project: Project, chunk_size: int = 2000) -> Iterator[Signup]:

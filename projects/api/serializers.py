@@ -175,7 +175,7 @@ class LandingPageUpdateSerializer(serializers.Serializer):
 class SignupOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     landing_page_id = serializers.IntegerField()
-    landing_page_slug = serializers.CharField(source="landing_page.slug")
+    landing_page_slug = serializers.CharField()  # annotated by selectors.signup_list
     email = serializers.EmailField()
     name = serializers.CharField()
     qualifying_answer = serializers.CharField()

@@ -225,7 +225,7 @@ class SignupExportView(APIView):
                         for v in (
                             s.email,
                             s.name,
-                            s.landing_page.slug,
+                            s.landing_page_slug,
                             s.created_at.isoformat(),
                             s.confirmed_at.isoformat() if s.confirmed_at else "",
                             s.unsubscribed_at.isoformat() if s.unsubscribed_at else "",

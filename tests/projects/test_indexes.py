@@ -12,8 +12,11 @@ from decimal import Decimal
 import pytest
 from django.apps import apps
 from django.db import connection, models
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from rest_framework.test import APIClient
 
+from mvpvalidator.pagination import encode_cursor
 from projects.models import LandingPage, PageStatus, Project, ProjectStatus, Signup
 from projects.selectors import project_list
 from security.models import User
@@ -176,3 +179,49 @@ def test_the_workload_is_big_enough_that_a_table_scan_would_cost_more(workload):
     with connection.cursor() as cursor:
         cursor.execute("SELECT relpages FROM pg_class WHERE relname = 'projects_signup'")
         assert cursor.fetchone()[0] > 20
+
+
+DEEP_SIGNUPS = 3000
+
+
+@pytest.mark.postgres
+def test_a_deep_keyset_page_starts_its_index_range_at_the_cursor(workload):
+    """A page 2,000 rows into one project's signup list, as the API asks for it: the index scan
+    must begin at the cursor, not read every newer row and drop it (a deep page would then
+    cost in proportion to its depth, as limit/offset's does)."""
+    page = LandingPage.objects.filter(status=PageStatus.PUBLISHED).first()
+    Signup.objects.bulk_create(
+        [
+            Signup(landing_page=page, project_id=page.project_id, email=f"deep{n}@example.com")
+            for n in range(DEEP_SIGNUPS)
+        ],
+        batch_size=1000,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE projects_signup SET created_at = now() - id * interval '1 second'")
+        cursor.execute("ANALYZE projects_signup")
+    newest = Signup.objects.filter(project_id=page.project_id).order_by("-created_at", "-id")
+    above = newest[1999]
+    client = APIClient()
+    client.force_authenticate(user=page.project.owner)
+    cursor_param = encode_cursor(above.created_at, above.pk)
+    url = f"/api/projects/{page.project_id}/signups?pagination=cursor&limit=50&cursor={cursor_param}"
+    with CaptureQueriesContext(connection) as queries:
+        body = client.get(url).json()
+    assert [s["id"] for s in body["results"]] == [s.pk for s in newest[2000:2050]]
+    sql = next(q["sql"] for q in queries.captured_queries if 'FROM "projects_signup"' in q["sql"])
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}")
+        plan = cursor.fetchone()[0][0]["Plan"]
+
+    def nodes(node):
+        yield node
+        for child in node.get("Plans", []):
+            yield from nodes(child)
+
+    scans = [n for n in nodes(plan) if n.get("Relation Name") == "projects_signup"]
+    assert [n.get("Index Name") for n in scans] == ["signup_project_created_idx"], plan
+    assert "created_at" in scans[0]["Index Cond"], scans[0]
+    # 2,000 newer rows precede the page; at most the cursor's own row is read and dropped.
+    assert scans[0].get("Rows Removed by Filter", 0) <= 1, scans[0]
