@@ -57,8 +57,26 @@ browser-deps:
 bench-deps:
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 
+# Every benchmark, then the table of verdicts docs/BENCHMARKS.md keeps (BENCH_ARGS=--quick
+# for shorter, noisier runs; or name some: BENCH_ARGS="signups signup_list").
+.PHONY: bench soak
+bench: $(STAMP) bench-deps
+	$(PY) -m bench $(BENCH_ARGS)
+
+# Mixed traffic with faults on its own PostgreSQL and Redis (SOAK_MINUTES=10 is the full form).
+SOAK_MINUTES ?= 10
+soak: $(STAMP) bench-deps
+	$(PY) -m bench.soak --minutes $(SOAK_MINUTES)
+
 bench-landing: $(STAMP) bench-deps
 	$(PY) -m bench.landing
+
+.PHONY: bench-signups bench-signup-list
+bench-signups: $(STAMP) bench-deps
+	$(PY) -m bench.signups
+
+bench-signup-list: $(STAMP) bench-deps
+	$(PY) -m bench.signup_list
 
 .PHONY: bench-overhead
 bench-overhead: $(STAMP) bench-deps

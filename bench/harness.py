@@ -4,6 +4,7 @@ Every benchmark measures its workload and a reference in the same run, alternati
 reports ratios (these machines are noisy; absolute figures are printed for the record only).
 """
 
+import json
 import os
 import re
 import secrets
@@ -14,7 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from bench.servers import free_port
@@ -23,6 +24,11 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python").exists() else sys.executable
 PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
 REDIS_BASE_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+# The production guide's latency and reliability KPIs, held at every workload's concurrency.
+KPI_P95_MS = 200.0
+KPI_ERROR_RATE = 0.01
+# `python -m bench` collects each benchmark's verdicts from this file (one JSON object a line).
+SUMMARY_ENV = "BENCH_SUMMARY_FILE"
 
 
 def stack_env(db_name: str, **extra: str) -> dict[str, str]:
@@ -164,3 +170,72 @@ def print_results(results: dict[str, list[WrkResult]], *, column: str = "per run
         per_run = " ".join(f"{r.requests_per_second:.0f}" for r in runs)
         rps, p95 = median_rps(runs), median_p95(runs)
         print(f"{name:<10} {rps:>9.1f} {p50:>8.{decimals}f} {p95:>8.{decimals}f} {errors:>7} {total:>9}  {per_run}")
+
+
+def error_rate(results: list[WrkResult]) -> float:
+    """Failed requests (refused connections, timeouts, 4xx/5xx answers) over all attempted."""
+    errors = sum(r.errors for r in results)
+    answered = sum(r.requests for r in results)
+    return errors / max(answered, errors, 1)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One line of `python -m bench`'s table: a ratio against its target, and the KPIs.
+
+    `p95_ms` and `error_rate` are the measured workload's (not its reference's), median p95 of
+    its runs and errors over all its runs; None where the workload is not served over HTTP.
+    """
+
+    workload: str
+    compared: str
+    ratio: float
+    op: str  # ">=" or "<="
+    target: float
+    p95_ms: float | None = None
+    error_rate: float | None = None
+    note: str = ""
+
+    @property
+    def ratio_met(self) -> bool:
+        return self.ratio >= self.target if self.op == ">=" else self.ratio <= self.target
+
+    @property
+    def kpis_met(self) -> bool:
+        p95_ok = self.p95_ms is None or self.p95_ms < KPI_P95_MS
+        return p95_ok and (self.error_rate is None or self.error_rate < KPI_ERROR_RATE)
+
+    @property
+    def met(self) -> bool:
+        return self.ratio_met and self.kpis_met
+
+    def line(self) -> str:
+        kpis = ""
+        if self.p95_ms is not None:
+            kpis += f", p95 {self.p95_ms:.1f} ms (KPI < {KPI_P95_MS:.0f})"
+        if self.error_rate is not None:
+            kpis += f", errors {self.error_rate:.2%} (KPI < {KPI_ERROR_RATE:.0%})"
+        status = "met" if self.met else "NOT MET"
+        return f"{self.workload}: {self.ratio:.2f} (target {self.op} {self.target}){kpis}: {status}"
+
+
+def load_verdict(
+    workload: str, compared: str, *, ratio: float, op: str, target: float, runs: list[WrkResult], note: str = ""
+) -> Verdict:
+    return Verdict(
+        workload, compared, ratio, op, target, p95_ms=median_p95(runs), error_rate=error_rate(runs), note=note
+    )
+
+
+def report(*verdicts: Verdict, checks_ok: bool = True) -> int:
+    """Print each verdict, hand it to `python -m bench` when that runs us, and give the exit
+    status: 0 when every target and KPI is met and the benchmark's own checks (`checks_ok`:
+    counts, query counts) held."""
+    summary = os.environ.get(SUMMARY_ENV)
+    print()
+    for verdict in verdicts:
+        print(verdict.line())
+        if summary:
+            with open(summary, "a") as out:
+                out.write(json.dumps(asdict(verdict)) + "\n")
+    return 0 if checks_ok and all(v.met for v in verdicts) else 1

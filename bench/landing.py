@@ -17,7 +17,17 @@ the rollups. Its count must equal the requests wrk completed.
 import argparse
 import json
 
-from bench.harness import Gunicorn, alternate, manage, median_p95, median_rps, recreate_database, stack_env
+from bench.harness import (
+    Gunicorn,
+    alternate,
+    load_verdict,
+    manage,
+    median_rps,
+    print_results,
+    recreate_database,
+    report,
+    stack_env,
+)
 
 DB_NAME = "mvpvalidator_bench_landing"
 TARGET = 0.5
@@ -83,11 +93,7 @@ def main() -> int:
 
     bare, page = median_rps(results["bare view"]), median_rps(results["landing page"])
     ratio = page / bare
-    print(f"{'workload':<14} {'req/s':>9} {'p95 ms':>8} {'errors':>7}")
-    for name, runs in results.items():
-        errors = sum(r.errors for r in runs)
-        print(f"{name:<14} {median_rps(runs):>9.1f} {median_p95(runs):>8.1f} {errors:>7}")
-    print(f"landing/bare throughput ratio: {ratio:.2f} (target >= {TARGET})")
+    print_results(results, decimals=1)
     rate = flush["moved"] / flush["seconds"] if flush["seconds"] else 0.0
     print(
         f"worker: {flush['moved']} events moved and {flush['rolled_up']} rolled up in {flush['seconds']:.2f} s"
@@ -102,7 +108,11 @@ def main() -> int:
         f"views answered to wrk {served} (+ up to {in_flight} in flight at the end of a run), stored "
         f"{flush['views']}, in the rollups {flush['rollup_views']}: {'all counted once' if counted else 'MISMATCH'}"
     )
-    return 0 if ratio >= TARGET and rate >= page and counted else 1
+    verdict = load_verdict(
+        "landing page, experiment running", "bare Django view", ratio=ratio, op=">=", target=TARGET,
+        runs=results["landing page"], note=f"worker flush {rate:.0f} events/s vs page peak {page:.0f} views/s",
+    )  # fmt: skip
+    return report(verdict, checks_ok=rate >= page and counted)
 
 
 if __name__ == "__main__":
