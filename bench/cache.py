@@ -19,7 +19,6 @@ figure here depends on). The counters are read once the cached server has stoppe
 worker has flushed its tally at exit; the staff endpoint would lag up to 2 s per worker.
 """
 
-import argparse
 import json
 import random
 import tempfile
@@ -32,14 +31,15 @@ from bench.harness import (
     Verdict,
     WrkResult,
     error_rate,
+    fresh_stack,
+    load_arguments,
     manage,
     median_p95,
     median_rps,
     print_results,
-    recreate_database,
     report,
     report_script,
-    stack_env,
+    shell_json,
     wrk,
 )
 
@@ -193,26 +193,19 @@ def _verdict(value: float | None, target: float) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=6, help="length of each measured run")
-    parser.add_argument("--rounds", type=int, default=3, help="measured runs per server, interleaved")
-    parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--workers", type=int, default=2)
+    parser = load_arguments(__doc__, seconds=6)
     parser.add_argument("--projects", type=int, default=300)
     parser.add_argument("--founders", type=int, default=20)
     parser.add_argument("--zipf", type=float, default=1.1, help="Zipf exponent s")
     parser.add_argument("--writes", type=float, default=0.05, help="share of requests that PATCH")
     args = parser.parse_args()
 
-    recreate_database(DB_NAME)
-    env = stack_env(DB_NAME)
+    env = fresh_stack(DB_NAME)
     # Same database and secret (tokens work on both); its own prefix keeps its counters apart.
     reference_env = {**env, "ENABLE_QUERY_CACHE": "false", "CACHE_KEY_PREFIX": f"{env['CACHE_KEY_PREFIX']}-ref"}
-    manage(env, "migrate", "--noinput", "-v", "0")
-    manage(env, "clear_cache", "--all")  # only what this run caches (an earlier run's keys are unreachable)
     print(f"seeding {args.projects} projects for {args.founders} founders ...", flush=True)
     code = f"from bench.cache import seed; seed(projects={args.projects}, founders={args.founders}, publish_every=3)"
-    projects = json.loads(manage(env, "shell", "-c", code).strip().splitlines()[-1])
+    projects = shell_json(env, code)
 
     ranked = projects[:]
     random.Random(1).shuffle(ranked)  # hot projects spread over the founders
@@ -250,7 +243,7 @@ def main() -> int:
     )
     print(f"hit rate: {'-' if hit_rate is None else f'{hit_rate:.3f}'} {_verdict(hit_rate, HIT_RATE_TARGET)}")
     code = f"from bench.cache import query_counts; query_counts(project_id={ranked[0][0]})"
-    queries = json.loads(manage(env, "shell", "-c", code).strip().splitlines()[-1])
+    queries = shell_json(env, code)
     print(f"queries per GET of a detail: cached {queries['cached']}, uncached {queries['uncached']}")
     verdict = Verdict(
         "project detail (API), cached", "query caching off", ratio, ">=", RATIO_TARGET,

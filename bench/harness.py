@@ -4,6 +4,7 @@ Every benchmark measures its workload and a reference in the same run, alternati
 reports ratios (these machines are noisy; absolute figures are printed for the record only).
 """
 
+import argparse
 import json
 import os
 import re
@@ -43,8 +44,8 @@ def stack_env(db_name: str, **extra: str) -> dict[str, str]:
         DATABASE_URL=f"{PG_ADMIN_URL}/{db_name}",
         REDIS_URL=REDIS_BASE_URL,
         CACHE_KEY_PREFIX=f"bench-{db_name}",
-        **extra,
     )
+    env.update(extra)  # a benchmark may override any of the above (its own Redis database, say)
     return env
 
 
@@ -60,6 +61,37 @@ def manage(env: dict[str, str], *args: str) -> str:
 def recreate_database(db_name: str) -> None:
     for sql in (f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)', f'CREATE DATABASE "{db_name}"'):
         subprocess.run(["psql", f"{PG_ADMIN_URL}/postgres", "-qc", sql], check=True, capture_output=True)
+
+
+def shell_json(env: dict[str, str], code: str) -> object:
+    """Run `code` in `manage.py shell` and decode the JSON it prints last.
+
+    The last line only: Django 5.2's shell first says what it imported.
+    """
+    return json.loads(manage(env, "shell", "-c", code).strip().splitlines()[-1])
+
+
+def fresh_stack(db_name: str, *, static: bool = False, demo: bool = False, **extra: str) -> dict[str, str]:
+    """An empty, migrated database of its own and a cache prefix cleared of earlier runs' keys."""
+    recreate_database(db_name)
+    env = stack_env(db_name, **extra)
+    manage(env, "migrate", "--noinput", "-v", "0")
+    if static:
+        manage(env, "collectstatic", "--noinput", "-v", "0")
+    manage(env, "clear_cache", "--all")  # this run's keys only (under its own prefix)
+    if demo:
+        manage(env, "seed_demo")
+    return env
+
+
+def load_arguments(doc: str | None, *, seconds: int = 5, rounds: int = 3) -> argparse.ArgumentParser:
+    """The options every wrk benchmark takes; a benchmark adds its own to the parser returned."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0] if doc else None)
+    parser.add_argument("--seconds", type=int, default=seconds, help="length of each measured run")
+    parser.add_argument("--rounds", type=int, default=rounds, help="measured runs per server, interleaved")
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per server")
+    return parser
 
 
 @dataclass

@@ -14,19 +14,17 @@ No worker runs during the page rounds; the buffer then holds every view served, 
 the rollups. Its count must equal the requests wrk completed.
 """
 
-import argparse
-import json
-
 from bench.harness import (
     Gunicorn,
     alternate,
+    fresh_stack,
+    load_arguments,
     load_verdict,
     manage,
     median_rps,
     print_results,
-    recreate_database,
     report,
-    stack_env,
+    shell_json,
 )
 
 DB_NAME = "mvpvalidator_bench_landing"
@@ -69,19 +67,10 @@ print(json.dumps({
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=5)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--workers", type=int, default=2)
+    parser = load_arguments(__doc__)
     args = parser.parse_args()
 
-    recreate_database(DB_NAME)
-    env = stack_env(DB_NAME)
-    manage(env, "migrate", "--noinput", "-v", "0")
-    manage(env, "collectstatic", "--noinput", "-v", "0")
-    manage(env, "clear_cache", "--all")
-    manage(env, "seed_demo")
+    env = fresh_stack(DB_NAME, static=True, demo=True)
     manage(env, "shell", "-c", START_EXPERIMENT)
 
     with Gunicorn(env, workers=args.workers) as server:
@@ -89,7 +78,7 @@ def main() -> int:
         warm = alternate(workloads, rounds=1, seconds=1, connections=args.connections)
         results = alternate(workloads, rounds=args.rounds, seconds=args.seconds, connections=args.connections)
     served = sum(r.requests for r in warm["landing page"] + results["landing page"])
-    flush = json.loads(manage(env, "shell", "-c", FLUSH).strip().splitlines()[-1])
+    flush = shell_json(env, FLUSH)
 
     bare, page = median_rps(results["bare view"]), median_rps(results["landing page"])
     ratio = page / bare

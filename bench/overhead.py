@@ -13,7 +13,6 @@ The servers run side by side and are loaded in turn, the order rotated every rou
 the machine hits all alike. Each verdict is the median of the per-round ratios.
 """
 
-import argparse
 import os
 import statistics
 
@@ -22,12 +21,12 @@ from bench.harness import (
     Verdict,
     WrkResult,
     error_rate,
+    fresh_stack,
+    load_arguments,
     manage,
     median_p95,
     print_results,
-    recreate_database,
     report,
-    stack_env,
     wrk,
 )
 
@@ -55,21 +54,11 @@ def measure(bases: dict[str, str], *, rounds: int, seconds: int, connections: in
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=5, help="length of each measured run")
-    parser.add_argument("--rounds", type=int, default=6, help="measured runs per server, interleaved")
-    parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--workers", type=int, default=2)
+    parser = load_arguments(__doc__, rounds=6)
     args = parser.parse_args()
 
-    recreate_database(DB_NAME)
-    base_env = {
-        **stack_env(DB_NAME, ENABLE_PERFORMANCE_MONITORING="true"),
-        "REDIS_URL": REDIS_URL,
-    }
+    base_env = fresh_stack(DB_NAME, ENABLE_PERFORMANCE_MONITORING="true", REDIS_URL=REDIS_URL)
     envs = {name: {**base_env, "BENCH_MIDDLEWARE": name} for name in SERVERS}
-    manage(base_env, "migrate", "--noinput", "-v", "0")
-    manage(base_env, "clear_cache", "--all")  # this run's counters only (under its own prefix)
     # The last line: Django 5.2's shell first says what it imported.
     removed = manage(envs["full"], "shell", "-c", LIST_PLATFORM_MIDDLEWARE).splitlines()[-1].split()
     print(f"bare = MIDDLEWARE without: {', '.join(removed) or '(nothing: no platform middleware configured)'}")

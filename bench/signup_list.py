@@ -14,7 +14,6 @@ index from the cursor on; an offset page reads and discards every row before it,
 grows with the depth (the reason the keyset form exists).
 """
 
-import argparse
 import json
 import subprocess
 import tempfile
@@ -27,14 +26,14 @@ from bench.harness import (
     PG_ADMIN_URL,
     Gunicorn,
     WrkResult,
+    fresh_stack,
+    load_arguments,
     load_verdict,
-    manage,
     median_rps,
     print_results,
-    recreate_database,
     report,
     report_script,
-    stack_env,
+    shell_json,
     wrk,
 )
 
@@ -89,24 +88,17 @@ def authed_script(token: str) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=5)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--workers", type=int, default=2)
+    parser = load_arguments(__doc__)
     parser.add_argument("--signups", type=int, default=100_000)
     parser.add_argument("--depth", type=int, default=99_000, help="rows before the deep page")
     args = parser.parse_args()
     if not 0 < args.depth < args.signups:
         parser.error("--depth must be between 0 and --signups")
 
-    recreate_database(DB_NAME)
-    env = stack_env(DB_NAME)
-    manage(env, "migrate", "--noinput", "-v", "0")
-    manage(env, "clear_cache", "--all")
+    env = fresh_stack(DB_NAME)
     print(f"seeding {args.signups:,} signups ...", flush=True)
     code = f"from bench.signup_list import seed; seed(signups={args.signups}, depth={args.depth})"
-    seeded = json.loads(manage(env, "shell", "-c", code).strip().splitlines()[-1])
+    seeded = shell_json(env, code)
     subprocess.run(["psql", f"{PG_ADMIN_URL}/{DB_NAME}", "-qc", "ANALYZE"], check=True, capture_output=True)
 
     base = f"/api/projects/{seeded['project']}/signups?limit={LIMIT}"

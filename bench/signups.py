@@ -19,7 +19,6 @@ commit; the stack sends mail to Django's dummy backend (`EMAIL_URL=dummymail://`
 round trip is the relay's, not the platform's.
 """
 
-import argparse
 import json
 import tempfile
 from pathlib import Path
@@ -27,14 +26,14 @@ from pathlib import Path
 from bench.harness import (
     Gunicorn,
     WrkResult,
+    fresh_stack,
+    load_arguments,
     load_verdict,
-    manage,
     median_rps,
     print_results,
-    recreate_database,
     report,
     report_script,
-    stack_env,
+    shell_json,
     wrk,
 )
 
@@ -90,20 +89,11 @@ end
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=5)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--workers", type=int, default=2)
+    parser = load_arguments(__doc__)
     args = parser.parse_args()
 
-    recreate_database(DB_NAME)
-    env = stack_env(DB_NAME, EMAIL_URL="dummymail://")
-    manage(env, "migrate", "--noinput", "-v", "0")
-    manage(env, "collectstatic", "--noinput", "-v", "0")
-    manage(env, "clear_cache", "--all")
-    manage(env, "seed_demo")
-    setup = json.loads(manage(env, "shell", "-c", SETUP).strip().splitlines()[-1])
+    env = fresh_stack(DB_NAME, static=True, demo=True, EMAIL_URL="dummymail://")
+    setup = shell_json(env, SETUP)
     print(f"page {SLUG}: double opt-in {'on' if setup['double_opt_in'] else 'off'}, {VISITORS} visitors")
 
     paths = {
@@ -135,7 +125,7 @@ def main() -> int:
                 if i:
                     results[name].append(result)
     tags = [f"su{i}" for i in range(args.rounds + 1)]
-    stored = sum(json.loads(manage(env, "shell", "-c", f"TAGS = {tags!r}\n{COUNT}").strip().splitlines()[-1]).values())
+    stored = sum(shell_json(env, f"TAGS = {tags!r}\n{COUNT}").values())
 
     print_results(results, decimals=1)
     ratio = median_rps(results["signup"]) / median_rps(results["bare insert"])
