@@ -24,6 +24,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
+from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from monitoring import metrics
@@ -158,6 +159,35 @@ def check_events() -> CheckResult:
     return _timed(run)
 
 
+def check_emails() -> CheckResult:
+    """Confirmation emails owed to signups (the event worker sends them). `degraded` when one
+    has been owed longer than EMAIL_BACKLOG_WARN_SECONDS since its signup: no worker running, or
+    the mail relay refusing (each refusal waits longer for its retry). One query, over the
+    partial index that holds only the rows still owed an email."""
+
+    def run() -> tuple[Status, dict[str, Any]]:
+        from projects.models import Signup
+
+        now = timezone.now()
+        owed = Signup.objects.filter(confirmation_due_at__isnull=False).aggregate(
+            waiting=Count("pk"),
+            due_now=Count("pk", filter=Q(confirmation_due_at__lte=now)),
+            retrying=Count("pk", filter=Q(confirmation_attempts__gt=0)),
+            oldest=Min("created_at"),
+        )
+        oldest = (now - owed["oldest"]).total_seconds() if owed["oldest"] else None
+        detail: dict[str, Any] = {
+            "waiting": owed["waiting"],
+            "due_now": owed["due_now"],
+            "retrying": owed["retrying"],
+            "oldest_waiting_seconds": round(oldest, 1) if oldest is not None else None,
+        }
+        late = oldest is not None and oldest > settings.EMAIL_BACKLOG_WARN_SECONDS
+        return ("degraded" if late else "ok"), detail
+
+    return _timed(run)
+
+
 # --- Running the checks -----------------------------------------------------------------------
 
 
@@ -178,12 +208,13 @@ def _checks() -> tuple[_Check, ...]:
         _Check("cache", check_cache, uses_db=False, failing="degraded"),
         _Check("migrations", check_migrations, uses_db=True, failing="degraded"),
         _Check("events", check_events, uses_db=True, failing="degraded"),
+        _Check("emails", check_emails, uses_db=True, failing="degraded"),
     )
 
 
 # One thread per check is enough: a check still running from an earlier round is waited on
 # again instead of being started twice, so a hung dependency never piles up threads or queues.
-_WORKERS = 5
+_WORKERS = 6
 _executor: ThreadPoolExecutor | None = None
 _executor_pid: int | None = None
 _inflight: dict[str, Future[CheckResult]] = {}

@@ -349,6 +349,15 @@ EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "MVP Validator <noreply@localhost>")
+# Where the links in emails point. The event worker sends them, with no request to take the
+# host from; `check --deploy` warns while production leaves it unset.
+PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+if urlsplit(PUBLIC_BASE_URL).scheme not in ("http", "https") or not urlsplit(PUBLIC_BASE_URL).netloc:
+    raise ImproperlyConfigured("PUBLIC_BASE_URL must be an http(s) URL such as https://mvp.example.com.")
+PUBLIC_BASE_URL_SET = bool(env_str("PUBLIC_BASE_URL"))
+# Health turns `degraded` when a confirmation email has been due longer than this (no worker
+# sending, or the mail relay refusing).
+EMAIL_BACKLOG_WARN_SECONDS = env.int("EMAIL_BACKLOG_WARN_SECONDS", default=300)
 
 # --- API ------------------------------------------------------------------------------------
 

@@ -68,12 +68,20 @@ class LandingPageAdmin(admin.ModelAdmin):
 
 @admin.register(Signup)
 class SignupAdmin(admin.ModelAdmin):
-    list_display = ("email", "landing_page", "confirmed_at", "unsubscribed_at", "utm_source", "created_at")
-    list_filter = ("utm_source", ("confirmed_at", admin.EmptyFieldListFilter), "consent")
+    list_display = (
+        "email", "landing_page", "confirmed_at", "unsubscribed_at", "confirmation_sent_at", "utm_source", "created_at",
+    )  # fmt: skip
+    list_filter = (
+        "utm_source",
+        ("confirmed_at", admin.EmptyFieldListFilter),
+        ("confirmation_sent_at", admin.EmptyFieldListFilter),
+        "consent",
+    )
     search_fields = ("email", "name", "landing_page__slug")
     list_select_related = ("landing_page",)
     raw_id_fields = ("landing_page",)
-    readonly_fields = ("visitor_hash", "created_at", "consent_at")
+    # `confirmation_due_at` stays editable: set to now, the worker sends the email (again).
+    readonly_fields = ("visitor_hash", "created_at", "consent_at", "confirmation_sent_at", "confirmation_attempts")
     date_hierarchy = "created_at"
 
 

@@ -94,7 +94,6 @@ def _project(owner: User, spec: dict) -> bool:
         result = services.signup_create(
             page=page,
             email=email,
-            base_url="http://127.0.0.1:8000/",
             utm={"utm_source": "google" if index % 2 else "newsletter"},
             consent=True,
             send_confirmation=False,

@@ -224,10 +224,24 @@ class Signup(models.Model):
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
     visitor_hash = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The confirmation email's outbox: the row is the durable record that an email is owed, so
+    # the signup request does no SMTP and a refused send is retried. The event worker sends
+    # what is due (`projects.emails`); null means nothing to send (sent, not asked for, or
+    # given up on after the last retry).
+    confirmation_due_at = models.DateTimeField(null=True, blank=True)
+    confirmation_sent_at = models.DateTimeField(null=True, blank=True)
+    confirmation_attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
+            # The worker's "what is due" read: only rows still owed an email are in it, so it
+            # stays tiny however many signups there are.
+            models.Index(
+                fields=["confirmation_due_at"],
+                name="signup_confirmation_due_idx",
+                condition=models.Q(confirmation_due_at__isnull=False),
+            ),
             # The project's signups newest first; (created_at, id) is the keyset for deep pages.
             models.Index(fields=["project", "-created_at", "-id"], name="signup_project_created_idx"),
             # Per-page counts and exports.

@@ -419,6 +419,7 @@ class FlushResult:
     ingested: int = 0
     rolled_up: int = 0
     pruned: int = 0
+    emailed: int = 0  # confirmation emails sent (the worker's loop only)
 
 
 def flush(*, consumer: str | None = None, batch: int | None = None) -> FlushResult:
@@ -490,30 +491,73 @@ def backlog() -> Backlog:
     )
 
 
+def _send_emails(
+    *, interval: float, stop: threading.Event, done: threading.Event, deadline: float | None, sent: list[int]
+) -> None:
+    """The worker's second loop, in a thread of its own: the confirmation emails that are due,
+    a batch at a time. Apart from the flush so that a slow or hanging mail relay (up to
+    EMAIL_TIMEOUT a send) delays the emails, never the events."""
+    from projects import services  # services -> selectors -> rollups: imported when run
+
+    try:
+        while not (stop.is_set() or done.is_set()) and (deadline is None or time.monotonic() < deadline):
+            try:
+                batch = services.signup_confirmations_send()
+            except Exception:
+                # The database away, or a bug: the emails stay due in their rows; this loop
+                # must outlive it, or no email would leave until the worker is restarted.
+                logger.exception("sending confirmation emails failed; retrying in %.0f s", max(interval, 5.0))
+                close_old_connections()
+                done.wait(max(interval, 5.0))
+                continue
+            sent[0] += batch.sent
+            if not batch.claimed:
+                done.wait(interval)
+    finally:
+        connection.close()  # this thread's own connection
+
+
 def run(
     *, interval: float, consumer: str | None = None, stop: threading.Event | None = None, deadline: float | None = None
 ) -> FlushResult:
-    """The worker's loop: flush until idle, pause `interval`, again; prune once an hour. Ends
-    when `stop` is set or at `deadline` (time.monotonic()), after the batch in hand."""
+    """The worker's loop: flush until idle, pause `interval`, again; prune once an hour; beside
+    it, a thread sending the confirmation emails that are due. Ends when `stop` is set or at
+    `deadline` (time.monotonic()), after the batch in hand."""
     consumer = consumer or consumer_name()
     stop = stop or threading.Event()
     total = FlushResult()
+    done = threading.Event()
+    sent = [0]
+    mailer = threading.Thread(
+        target=_send_emails,
+        kwargs={"interval": interval, "stop": stop, "done": done, "deadline": deadline, "sent": sent},
+        name="confirmation-emails",
+        daemon=True,
+    )
+    mailer.start()
     last_prune = 0.0
-    while not stop.is_set() and (deadline is None or time.monotonic() < deadline):
-        try:
-            result = flush(consumer=consumer)
-            if time.monotonic() - last_prune > 3600:
-                total.pruned += prune()
-                last_prune = time.monotonic()
-        except DatabaseError:
-            # The database is away: events wait in the buffer (those this worker had claimed
-            # are delivered again), so pause and retry rather than exit.
-            logger.exception("event flush failed; retrying in %.0f s", max(interval, 5.0))
-            close_old_connections()
-            stop.wait(max(interval, 5.0))
-            continue
-        total.ingested += result.ingested
-        total.rolled_up += result.rolled_up
-        if not result.ingested and not result.rolled_up:
-            stop.wait(interval)
+    try:
+        while not stop.is_set() and (deadline is None or time.monotonic() < deadline):
+            try:
+                result = flush(consumer=consumer)
+                if time.monotonic() - last_prune > 3600:
+                    total.pruned += prune()
+                    last_prune = time.monotonic()
+            except DatabaseError:
+                # The database is away: events wait in the buffer (those this worker had claimed
+                # are delivered again), so pause and retry rather than exit.
+                logger.exception("event flush failed; retrying in %.0f s", max(interval, 5.0))
+                close_old_connections()
+                stop.wait(max(interval, 5.0))
+                continue
+            total.ingested += result.ingested
+            total.rolled_up += result.rolled_up
+            if not result.ingested and not result.rolled_up:
+                stop.wait(interval)
+    finally:
+        done.set()
+        # A send in progress finishes (or times out) first; a batch left behind is leased and
+        # is claimed again later, so stopping never loses an email.
+        mailer.join(timeout=settings.EMAIL_TIMEOUT + 5)
+        total.emailed = sent[0]
     return total

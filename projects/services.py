@@ -10,13 +10,14 @@ import json
 import logging
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
-from django.db.models import Max, QuerySet
+from django.db.models import F, Max, QuerySet
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -419,7 +420,6 @@ def signup_create(
     *,
     page: LandingPage,
     email: str,
-    base_url: str,
     name: str = "",
     qualifying_answer: str = "",
     utm: dict[str, str] | None = None,
@@ -431,8 +431,10 @@ def signup_create(
     """Store a signup at once (durable before the visitor sees the thank-you page).
 
     A second signup with the same address on the same page returns the first one
-    (`created=False`) and writes nothing. The confirmation email leaves after the commit
-    (`send_confirmation=False` is for addresses imported from elsewhere, such as demo data).
+    (`created=False`) and writes nothing. On a double opt-in page the row says a confirmation
+    email is due, and the event worker sends it (`signup_confirmations_send`): the same INSERT
+    is the email's durable outbox entry (`send_confirmation=False` is for addresses imported
+    from elsewhere, such as demo data).
     """
     if page.status != PageStatus.PUBLISHED:
         raise ConflictError("This page is not accepting signups.", code="page_not_published")
@@ -448,6 +450,7 @@ def signup_create(
         consent=consent,
         consent_at=now if consent else None,
         visitor_hash=hash_identifier(visitor_id),
+        confirmation_due_at=now if page.double_opt_in and send_confirmation else None,
         **{name: sanitize_text(utm.get(name, ""), max_length=200) for name in UTM_FIELDS},
     )
     # The page and its project are at hand: validating the two keys would ask the database
@@ -461,14 +464,80 @@ def signup_create(
         with transaction.atomic() if in_transaction else contextlib.nullcontext():
             signup.save()
             invalidate_on_commit(owner_id=page.project.owner_id, project_id=page.project_id)
-            if page.double_opt_in and send_confirmation:
-                transaction.on_commit(lambda: emails.send_signup_confirmation(signup=signup, base_url=base_url))
     except IntegrityError:
         existing = Signup.objects.filter(landing_page=page, email=signup.email).first()
         if existing is None:
             raise
         return SignupResult(signup=existing, created=False)
     return SignupResult(signup=signup, created=True)
+
+
+@dataclass(frozen=True)
+class ConfirmationBatch:
+    claimed: int
+    sent: int
+    failed: int  # 0 or 1: a refusal ends the batch
+    given_up: int  # of the failed: no retry left
+
+
+def signup_confirmations_claim(*, limit: int = emails.BATCH, now: datetime | None = None) -> list[Signup]:
+    """The confirmation emails due now, oldest first, leased to this caller for LEASE_SECONDS.
+    SKIP LOCKED lets several workers claim side by side, each a batch of its own."""
+    now = now or timezone.now()
+    due = Signup.objects.filter(confirmation_due_at__lte=now)
+    # The worker asks every second: when nothing is due (nearly always) one read answers, with
+    # no transaction (on SQLite, no write lock taken from the web processes).
+    if not due.exists():
+        return []
+    with transaction.atomic():
+        ids = list(
+            due.order_by("confirmation_due_at").select_for_update(skip_locked=True).values_list("pk", flat=True)[:limit]
+        )
+        if not ids:
+            return []
+        Signup.objects.filter(pk__in=ids).update(confirmation_due_at=now + timedelta(seconds=emails.LEASE_SECONDS))
+    return list(Signup.objects.filter(pk__in=ids).select_related("landing_page").order_by("pk"))
+
+
+@transaction.atomic
+def signup_confirmations_record(*, delivery: emails.Delivery, now: datetime | None = None) -> int:
+    """What a delivery did, in one transaction: sent ones are done, the refused one waits for
+    its retry (or is given up on), the untried rest is due again at once. Returns how many were
+    given up on (0 or 1)."""
+    now = now or timezone.now()
+    if delivery.sent:
+        Signup.objects.filter(pk__in=delivery.sent).update(
+            confirmation_due_at=None, confirmation_sent_at=now, confirmation_attempts=F("confirmation_attempts") + 1
+        )
+    given_up = 0
+    if delivery.failed is not None:
+        attempts = delivery.failed.confirmation_attempts + 1
+        delay = emails.retry_delay_seconds(attempts)
+        retry_at = now + timedelta(seconds=delay) if delay is not None else None
+        Signup.objects.filter(pk=delivery.failed.pk).update(
+            confirmation_due_at=retry_at, confirmation_attempts=attempts
+        )
+        if retry_at is None:
+            given_up = 1
+            logger.error("confirmation email to signup %s given up after %d attempts", delivery.failed.pk, attempts)
+        # The rest was not tried: it waits with the refused one, not behind a lease.
+        if delivery.not_tried:
+            Signup.objects.filter(pk__in=delivery.not_tried).update(confirmation_due_at=retry_at or now)
+    return given_up
+
+
+@timed_service
+def signup_confirmations_send(*, limit: int = emails.BATCH) -> ConfirmationBatch:
+    """Send one batch of due confirmation emails (the event worker calls this in its loop).
+    No transaction is open while the relay is talked to: the claim is committed first."""
+    claimed = signup_confirmations_claim(limit=limit)
+    if not claimed:
+        return ConfirmationBatch(claimed=0, sent=0, failed=0, given_up=0)
+    delivery = emails.deliver(claimed)
+    given_up = signup_confirmations_record(delivery=delivery)
+    return ConfirmationBatch(
+        claimed=len(claimed), sent=len(delivery.sent), failed=int(delivery.failed is not None), given_up=given_up
+    )
 
 
 @transaction.atomic

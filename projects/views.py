@@ -217,7 +217,6 @@ def signup(request: HttpRequest, slug: str) -> HttpResponse:
     result = services.signup_create(
         page=page,
         email=data["email"],
-        base_url=request.build_absolute_uri("/"),
         name=data["name"],
         qualifying_answer=data["qualifying_answer"],
         utm=utm,

@@ -6,6 +6,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from tests.factories import UserFactory
 from tests.fake_openai import openai_server  # noqa: F401 - a shared fixture
+from tests.fake_smtp import smtp_relay  # noqa: F401 - a shared fixture
 from tests.fake_webhook import webhook  # noqa: F401 - a shared fixture
 from tests.services import postgres_missing, redis_missing, require
 

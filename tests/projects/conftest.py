@@ -53,3 +53,11 @@ def signup_post_data(client: Client, **overrides) -> dict:
     }
     data.update(overrides)
     return data
+
+
+def send_due_emails() -> int:
+    """What the event worker's email loop does: send every confirmation email that is due."""
+    sent = 0
+    while (batch := services.signup_confirmations_send()).claimed:
+        sent += batch.sent
+    return sent

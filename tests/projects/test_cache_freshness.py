@@ -100,7 +100,7 @@ def test_landing_page_create_update_publish_archive(detail, listing, project, cl
 def test_signup_create_confirm_unsubscribe(detail, live_page):
     project_id = live_page.project_id
     assert detail(project_id).json()["signup_count"] == 0
-    signup = services.signup_create(page=live_page, email="a@example.com", base_url="http://t/").signup
+    signup = services.signup_create(page=live_page, email="a@example.com").signup
     assert detail(project_id).json()["signup_count"] == 1
     services.signup_confirm(signup=signup)
     assert detail(project_id).json()["landing_pages"][0]["confirmed_count"] == 1

@@ -182,7 +182,7 @@ def foreign() -> Foreign:
     owner = UserFactory(email=SECRET_OWNER_EMAIL)
     project = ProjectFactory(owner=owner, name=SECRET_PROJECT_NAME, idea_description=SECRET_IDEA)
     page = generate_and_publish(project, slug=SECRET_SLUG)
-    signup = services.signup_create(page=page, email=SECRET_SIGNUP_EMAIL, base_url="http://t/").signup
+    signup = services.signup_create(page=page, email=SECRET_SIGNUP_EMAIL).signup
     experiment = services.experiment_create(
         page=page, name=SECRET_PROJECT_NAME, variants=[{"key": "control"}, {"key": "b", "headline": SECRET_IDEA[:100]}]
     )

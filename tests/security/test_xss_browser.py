@@ -337,7 +337,7 @@ def store_dashboard_records(stored: list[StoredPage]) -> StoredRecords:
     for item in stored:
         signup_create(
             page=LandingPage.objects.get(pk=item.page_id), email=f"visitor-{item.slug}@example.com",
-            base_url="http://testserver/", consent=True, send_confirmation=False,
+            consent=True, send_confirmation=False,
         )  # fmt: skip
     records = StoredRecords()
     shares = [list(range(k, len(PAYLOADS), INCIDENTS)) for k in range(INCIDENTS)]

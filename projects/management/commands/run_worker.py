@@ -1,6 +1,7 @@
-"""The event worker: moves buffered events into the database and rolls them up, in a loop,
-until stopped (SIGTERM / Ctrl-C finish the current batch first). Run one or several, on any
-host: batches are claimed atomically, so nothing is counted twice."""
+"""The event worker: moves buffered events into the database, rolls them up and sends the
+confirmation emails that are due, in a loop, until stopped (SIGTERM / Ctrl-C finish the current
+batch first). Run one or several, on any host: batches are claimed atomically, so nothing is
+counted twice."""
 
 import signal
 import threading
@@ -14,7 +15,7 @@ from projects import rollups
 
 
 class Command(BaseCommand):
-    help = "Run the event worker: flush the event buffer into the database and the rollups, in a loop."
+    help = "Run the event worker: flush the event buffer into the database and the rollups, send due emails."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -40,4 +41,7 @@ class Command(BaseCommand):
         self.stdout.flush()
         deadline = time.monotonic() + float(options["seconds"]) if options["seconds"] is not None else None  # type: ignore[arg-type]
         total = rollups.run(interval=interval, consumer=consumer, stop=stop, deadline=deadline)
-        self.stdout.write(f"event worker {consumer} stopped: {total.ingested} moved, {total.rolled_up} rolled up")
+        self.stdout.write(
+            f"event worker {consumer} stopped: {total.ingested} moved, {total.rolled_up} rolled up, "
+            f"{total.emailed} confirmation emails sent"
+        )
