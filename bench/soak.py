@@ -164,7 +164,9 @@ def slow_provider() -> Iterator[str]:
 
 def stack_env(*, database_url: str, redis_url: str, provider_url: str) -> dict[str, str]:
     """Production settings on loopback, from a clean environment."""
-    inherited = ("DJANGO_", "DATABASE_", "REDIS_", "ENABLE_", "CACHE_", "OPENAI_", "SENTRY_", "SECURITY_", "EVENT_")
+    inherited = (
+        "DJANGO_", "DATABASE_", "REDIS_", "ENABLE_", "CACHE_", "OPENAI_", "SENTRY_", "SECURITY_", "EVENT_", "EMAIL_",
+    )  # fmt: skip
     env = {k: v for k, v in os.environ.items() if not k.startswith(inherited)}
     env.update(
         DJANGO_SETTINGS_MODULE="mvpvalidator.settings",
@@ -186,6 +188,10 @@ def stack_env(*, database_url: str, redis_url: str, provider_url: str) -> dict[s
         OPENAI_API_KEY="sk-soak-" + secrets.token_hex(8),
         OPENAI_BASE_URL=provider_url,
         OPENAI_TIMEOUT_SECONDS=str(PROVIDER_TIMEOUT_SECONDS),
+        # The worker sends the signups' confirmation emails through Django's mail framework to
+        # its dummy backend: the soak counts them in the database (sent, owed, lost), and no
+        # address under the soak's domain reaches a real relay configured in the environment.
+        EMAIL_URL="dummymail://",
     )
     return env
 
@@ -512,6 +518,11 @@ class Report:
     audit_kinds: dict[str, set[str]]  # ip -> security event kinds recorded
     rss: dict[str, tuple[float, float]]  # process -> (MiB after warm-up, MiB at the end)
     final_health: str
+    # Confirmation emails of the stored signups (the page asks for double opt-in): sent by the
+    # worker, still owed (due, or leased by the worker that was killed), or lost (neither).
+    emails_sent: int = 0
+    emails_owed: int = 0
+    emails_lost: int = 0
     rss_lost: set[str] = field(default_factory=set)  # sampled after warm-up, gone at the end
     log_tail: str = ""
 
@@ -565,6 +576,8 @@ class Report:
         half_written = self.refused_emails & self.stored_emails
         if half_written:
             found.append(f"{len(half_written)} refused signups were stored anyway, e.g. {sorted(half_written)[:3]}")
+        if self.emails_lost:
+            found.append(f"{self.emails_lost} stored signups will never get their confirmation email")
         unknown = self.stored_emails - self.accepted_emails - self.refused_emails
         if unknown:
             found.append(f"{len(unknown)} stored signups were never answered, e.g. {sorted(unknown)[:3]}")
@@ -614,7 +627,8 @@ class Report:
         lines.append(
             f"signups accepted {len(self.accepted_emails)}, refused {len(self.refused_emails)}, "
             f"stored {len(self.stored_emails)}; views served {self.views_served}, stored {self.views_stored} "
-            f"({self.views_distinct} distinct), rolled up {self.views_rolled_up}"
+            f"({self.views_distinct} distinct), rolled up {self.views_rolled_up}; confirmation emails sent "
+            f"{self.emails_sent}, owed {self.emails_owed}, lost {self.emails_lost}"
         )
         lines.append(f"blocked: {self.blocked}; final health {self.final_health}")
         lines.append(
@@ -629,12 +643,16 @@ def _sample_rss(stack: Stack) -> dict[str, float]:
 
 
 def _wait_drained(stack: Stack, timeout: float = 60.0) -> None:
-    """Until the buffer is empty and every stored event is rolled up (the worker still runs)."""
+    """Until the buffer is empty, every stored event is rolled up and no confirmation email is
+    due (the worker still runs; a batch the killed worker had leased waits out its lease)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         manage(stack.env, "flush_events")
         with psycopg.connect(stack.database_url) as conn:
-            waiting = conn.execute("SELECT COUNT(*) FROM projects_event WHERE NOT rolled_up").fetchone()[0]
+            waiting = conn.execute(
+                "SELECT (SELECT COUNT(*) FROM projects_event WHERE NOT rolled_up)"
+                " + (SELECT COUNT(*) FROM projects_signup WHERE confirmation_due_at <= now())"
+            ).fetchone()[0]
         if waiting == 0:
             return
         time.sleep(1)
@@ -733,6 +751,13 @@ def run(plan: Plan, *, workdir: Path, log: Callable[[str], None] = print) -> Rep
                     "SELECT email FROM projects_signup WHERE email LIKE %s", (f"%@{SIGNUP_DOMAIN}",)
                 ).fetchall()
             }
+            emails_sent, emails_owed, emails_lost = conn.execute(
+                "SELECT COUNT(*) FILTER (WHERE confirmation_sent_at IS NOT NULL),"
+                " COUNT(*) FILTER (WHERE confirmation_due_at IS NOT NULL),"
+                " COUNT(*) FILTER (WHERE confirmation_sent_at IS NULL AND confirmation_due_at IS NULL)"
+                " FROM projects_signup WHERE email LIKE %s",
+                (f"%@{SIGNUP_DOMAIN}",),
+            ).fetchone()
             views_stored, views_distinct = conn.execute(
                 "SELECT COUNT(*), COUNT(DISTINCT key) FROM projects_event WHERE kind = 'view' AND traffic = 'human'"
             ).fetchone()
@@ -765,6 +790,9 @@ def run(plan: Plan, *, workdir: Path, log: Callable[[str], None] = print) -> Rep
             audit_kinds=audit,
             rss={name: (rss_before[name], rss_after[name]) for name in rss_before if name in rss_after},
             final_health=final_health,
+            emails_sent=emails_sent,
+            emails_owed=emails_owed,
+            emails_lost=emails_lost,
             # The event worker is killed on purpose (and started again under another pid).
             rss_lost={name for name in rss_before if name not in rss_after and name != "event worker"},
             log_tail=stack.log_tail(),
