@@ -17,6 +17,11 @@ _HASH = "sec:blocked"
 _lock = threading.Lock()
 _blocked: dict[str, float] = {}  # ip -> expiry (epoch seconds)
 _loaded = False
+# This process's own writes of the last few seconds, re-applied over every reload: a reload that
+# read the hash just before a block's HSET landed would otherwise drop the block from the
+# mirror until the next reload (a blocked address let through for up to a second).
+_LOCAL_WRITE_GRACE_SECONDS = 5.0
+_recent: dict[str, tuple[float, float | None]] = {}  # ip -> (monotonic time, expiry or None: removed)
 _retry_at = 0.0  # after a failed first load, the request path retries at most every few seconds
 
 
@@ -45,6 +50,7 @@ def add(ip: str, expires_at: float) -> None:
 
     with _lock:
         _blocked[ip] = expires_at
+        _recent[ip] = (time.monotonic(), expires_at)
     if is_shared():  # embedded mode: one process, the mirror is all there is
         try:
             call(lambda: redis_client().hset(_hash_key(), ip, repr(expires_at)))
@@ -57,6 +63,7 @@ def remove(ip: str) -> None:
 
     with _lock:
         _blocked.pop(ip, None)
+        _recent[ip] = (time.monotonic(), None)
     if is_shared():
         try:
             call(lambda: redis_client().hdel(_hash_key(), ip))
@@ -92,6 +99,14 @@ def sync(*, periodic: bool = False) -> None:
     with _lock:
         _blocked.clear()
         _blocked.update({ip: exp for ip, exp in fresh.items() if exp > now})
+        cutoff = time.monotonic() - _LOCAL_WRITE_GRACE_SECONDS
+        for ip, (written, expires) in list(_recent.items()):
+            if written < cutoff:
+                del _recent[ip]
+            elif expires is None:
+                _blocked.pop(ip, None)
+            elif expires > now:
+                _blocked[ip] = expires
     _loaded = True
 
 
@@ -117,6 +132,7 @@ def reset() -> None:
     global _loaded
     with _lock:
         _blocked.clear()
+        _recent.clear()
     _loaded = True
 
 

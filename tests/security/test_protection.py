@@ -502,3 +502,19 @@ def test_a_blocked_address_hammering_records_one_event_per_minute():
     for _ in range(20):
         assert client.get("/api/monitoring/live").status_code == 403
     assert SecurityEvent.objects.filter(kind=EventKind.BLOCKED_REQUEST, ip=ATTACKER).count() == 1
+
+
+def test_a_reload_that_read_the_list_before_a_new_block_landed_does_not_drop_it():
+    """The flusher's reload can read the shared list (Redis, or the database in the embedded
+    mode) just before this process's new block is written there; the block must still hold."""
+    from mvpvalidator.cache import is_shared, raw_key, redis_client
+    from security import blocklist
+
+    blocklist.add(ATTACKER, time.time() + 60)
+    if is_shared():
+        redis_client().hdel(raw_key("sec:blocked"), ATTACKER)  # what the stale read saw
+    blocklist.sync()  # neither the hash nor the database (no row) holds the block
+    assert from_ip().get("/api/monitoring/live").status_code == 403
+    blocklist.remove(ATTACKER)
+    blocklist.sync()
+    assert from_ip().get("/api/monitoring/live").status_code == 200
