@@ -23,7 +23,7 @@ import socket
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -491,30 +491,29 @@ def backlog() -> Backlog:
     )
 
 
-def _send_emails(
-    *, interval: float, stop: threading.Event, done: threading.Event, deadline: float | None, sent: list[int]
+def _repeat(
+    step: Callable[[], bool],
+    *,
+    what: str,
+    errors: type[BaseException] | tuple[type[BaseException], ...],
+    interval: float,
+    stop: threading.Event,
+    deadline: float | None = None,
 ) -> None:
-    """The worker's second loop, in a thread of its own: the confirmation emails that are due,
-    a batch at a time. Apart from the flush so that a slow or hanging mail relay (up to
-    EMAIL_TIMEOUT a send) delays the emails, never the events."""
-    from projects import services  # services -> selectors -> rollups: imported when run
-
-    try:
-        while not (stop.is_set() or done.is_set()) and (deadline is None or time.monotonic() < deadline):
-            try:
-                batch = services.signup_confirmations_send()
-            except Exception:
-                # The database away, or a bug: the emails stay due in their rows; this loop
-                # must outlive it, or no email would leave until the worker is restarted.
-                logger.exception("sending confirmation emails failed; retrying in %.0f s", max(interval, 5.0))
-                close_old_connections()
-                done.wait(max(interval, 5.0))
-                continue
-            sent[0] += batch.sent
-            if not batch.claimed:
-                done.wait(interval)
-    finally:
-        connection.close()  # this thread's own connection
+    """Call `step` until `stop` is set or `deadline` (time.monotonic()) passes, pausing
+    `interval` whenever it found nothing to do. One of `errors` (the database away, say) is
+    logged and waited out, at least 5 s, instead of ending the loop: what was not done stays
+    where it was (events in the buffer, emails due in their rows) for the next try."""
+    while not stop.is_set() and (deadline is None or time.monotonic() < deadline):
+        try:
+            busy = step()
+        except errors:
+            logger.exception("%s failed; retrying in %.0f s", what, max(interval, 5.0))
+            close_old_connections()
+            stop.wait(max(interval, 5.0))
+            continue
+        if not busy:
+            stop.wait(interval)
 
 
 def run(
@@ -523,41 +522,48 @@ def run(
     """The worker's loop: flush until idle, pause `interval`, again; prune once an hour; beside
     it, a thread sending the confirmation emails that are due. Ends when `stop` is set or at
     `deadline` (time.monotonic()), after the batch in hand."""
+    from projects import services  # services -> selectors -> rollups: imported when run
+
     consumer = consumer or consumer_name()
     stop = stop or threading.Event()
     total = FlushResult()
-    done = threading.Event()
-    sent = [0]
-    mailer = threading.Thread(
-        target=_send_emails,
-        kwargs={"interval": interval, "stop": stop, "done": done, "deadline": deadline, "sent": sent},
-        name="confirmation-emails",
-        daemon=True,
-    )
-    mailer.start()
     last_prune = 0.0
+
+    def flush_step() -> bool:
+        nonlocal last_prune
+        result = flush(consumer=consumer)
+        if time.monotonic() - last_prune > 3600:
+            total.pruned += prune()
+            last_prune = time.monotonic()
+        total.ingested += result.ingested
+        total.rolled_up += result.rolled_up
+        return bool(result.ingested or result.rolled_up)
+
+    def send_step() -> bool:
+        batch = services.signup_confirmations_send()
+        total.emailed += batch.sent  # this thread's field alone; read after the join below
+        return bool(batch.claimed)
+
+    def send_emails() -> None:
+        # Apart from the flush, so that a slow or hanging mail relay (up to EMAIL_TIMEOUT a
+        # send) delays the emails, never the events. Any error is waited out: a bug in one
+        # email must not stop every other from leaving until the worker is restarted.
+        try:
+            _repeat(send_step, what="sending confirmation emails", errors=Exception, interval=interval, stop=done)
+        finally:
+            connection.close()  # this thread's own connection
+
+    # The mailer ends when the flush loop does (stopped, or at the deadline).
+    done = threading.Event()
+    mailer = threading.Thread(target=send_emails, name="confirmation-emails", daemon=True)
+    mailer.start()
     try:
-        while not stop.is_set() and (deadline is None or time.monotonic() < deadline):
-            try:
-                result = flush(consumer=consumer)
-                if time.monotonic() - last_prune > 3600:
-                    total.pruned += prune()
-                    last_prune = time.monotonic()
-            except DatabaseError:
-                # The database is away: events wait in the buffer (those this worker had claimed
-                # are delivered again), so pause and retry rather than exit.
-                logger.exception("event flush failed; retrying in %.0f s", max(interval, 5.0))
-                close_old_connections()
-                stop.wait(max(interval, 5.0))
-                continue
-            total.ingested += result.ingested
-            total.rolled_up += result.rolled_up
-            if not result.ingested and not result.rolled_up:
-                stop.wait(interval)
+        # The database away: events wait in the buffer (those this worker had claimed are
+        # delivered again), so pause and retry rather than exit.
+        _repeat(flush_step, what="event flush", errors=DatabaseError, interval=interval, stop=stop, deadline=deadline)
     finally:
         done.set()
         # A send in progress finishes (or times out) first; a batch left behind is leased and
         # is claimed again later, so stopping never loses an email.
         mailer.join(timeout=settings.EMAIL_TIMEOUT + 5)
-        total.emailed = sent[0]
     return total
