@@ -36,7 +36,7 @@ from django.core import signing
 from django.db import DatabaseError, DataError, IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 
-from mvpvalidator.cache import CacheUnavailable, breaker, call, is_shared, raw_key, redis_client
+from mvpvalidator.cache import CacheUnavailable, breaker, call, is_shared, redis_client, state_key
 from projects.models import Channel, EventKind, Traffic
 from security.sanitize import CONTROL_CHARACTERS
 
@@ -59,11 +59,11 @@ GROUP = "flushers"
 
 
 def stream_key(page_id: int) -> str:
-    return raw_key(f"{STREAM_PREFIX}{page_id}")
+    return state_key(f"{STREAM_PREFIX}{page_id}")
 
 
 def active_pages_key() -> str:
-    return raw_key(ACTIVE_PAGES_KEY)
+    return state_key(ACTIVE_PAGES_KEY)
 
 
 # --- Who is visiting ---------------------------------------------------------------------------

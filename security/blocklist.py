@@ -26,9 +26,9 @@ _retry_at = 0.0  # after a failed first load, the request path retries at most e
 
 
 def _hash_key() -> str:
-    from mvpvalidator.cache import raw_key
+    from mvpvalidator.cache import state_key
 
-    return raw_key(_HASH)
+    return state_key(_HASH)
 
 
 def blocked_until(ip: str) -> float | None:

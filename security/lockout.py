@@ -17,7 +17,6 @@ import time
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.core.cache import cache
 from rest_framework.exceptions import Throttled
 
 if TYPE_CHECKING:
@@ -27,6 +26,7 @@ from mvpvalidator import cache as app_cache
 
 _local: dict[str, tuple[float, int]] = {}  # key -> (window end, count) while Redis is away
 _local_lock = threading.Lock()
+_LOCAL_MAX = 10_000
 
 
 class LockedOut(Throttled):
@@ -62,23 +62,18 @@ def _window() -> int:
 
 
 def _hit_shared(key: str) -> tuple[int, int]:
-    """(count after this attempt, seconds left in its window), atomically."""
+    """(count after this attempt, seconds left in its window), atomically, in Redis."""
     seconds = _window()
-    if app_cache.is_shared():
 
-        def hit() -> tuple[int, int]:
-            from mvpvalidator.cache import raw_key, redis_client
+    def hit() -> tuple[int, int]:
+        pipe = app_cache.redis_client().pipeline(transaction=True)
+        pipe.incr(app_cache.state_key(key))
+        pipe.expire(app_cache.state_key(key), seconds, nx=True)
+        pipe.ttl(app_cache.state_key(key))
+        count, _, ttl = pipe.execute()
+        return int(count), int(ttl) if ttl and ttl > 0 else seconds
 
-            pipe = redis_client().pipeline(transaction=True)
-            pipe.incr(raw_key(key))
-            pipe.expire(raw_key(key), seconds, nx=True)
-            pipe.ttl(raw_key(key))
-            count, _, ttl = pipe.execute()
-            return int(count), int(ttl) if ttl and ttl > 0 else seconds
-
-        return app_cache.call(hit)
-    cache.add(key, 0, seconds)
-    return int(cache.incr(key)), seconds
+    return app_cache.call(hit)
 
 
 def _hit_local(key: str) -> tuple[int, int]:
@@ -87,6 +82,9 @@ def _hit_local(key: str) -> tuple[int, int]:
         ends, count = _local.get(key, (now + _window(), 0))
         if ends <= now:
             ends, count = now + _window(), 0
+            if len(_local) > _LOCAL_MAX:  # lapsed windows of other keys go with this one's
+                for stale in [k for k, (end, _) in _local.items() if end <= now]:
+                    del _local[stale]
         count += 1
         _local[key] = (ends, count)
     return count, max(1, math.ceil(ends - now))
@@ -96,8 +94,10 @@ def attempt(*, identifier: str, ip: str) -> int | None:
     """Count one login attempt; the seconds to wait when it must be refused, else None."""
     refuse_for = 0
     for key in _keys(identifier, ip):
+        # The counters are security state, not cache: kept outside the cache's key space (in
+        # Redis) or in this process (embedded mode), so clearing the cache cannot reset them.
         try:
-            count, left = _hit_shared(key)
+            count, left = _hit_shared(key) if app_cache.is_shared() else _hit_local(key)
         except app_cache.CacheUnavailable:
             count, left = _hit_local(key)
         if count > settings.MAX_LOGIN_ATTEMPTS:
@@ -107,16 +107,26 @@ def attempt(*, identifier: str, ip: str) -> int | None:
 
 def first_refusal(*, identifier: str, ip: str) -> bool:
     """Whether this refusal starts a lockout (one event and strike per lockout, not per try)."""
+    marker = f"login:locked:{_keys(identifier, ip)[0]}"
+    if not app_cache.is_shared():
+        with _local_lock:
+            now = time.monotonic()
+            if _local.get(marker, (0.0, 0))[0] > now:
+                return False
+            _local[marker] = (now + _window(), 1)
+            return True
     try:
-        return bool(app_cache.call(cache.add, f"login:locked:{_keys(identifier, ip)[0]}", 1, _window()))
+        client = app_cache.redis_client()
+        return bool(app_cache.call(client.set, app_cache.state_key(marker), 1, ex=_window(), nx=True))
     except app_cache.CacheUnavailable:
         return True
 
 
 def succeeded(*, identifier: str, ip: str) -> None:
     keys = _keys(identifier, ip)
-    with contextlib.suppress(app_cache.CacheUnavailable):
-        app_cache.call(cache.delete_many, keys)
+    if app_cache.is_shared():
+        with contextlib.suppress(app_cache.CacheUnavailable):
+            app_cache.call(app_cache.redis_client().delete, *(app_cache.state_key(k) for k in keys))
     with _local_lock:
         for key in keys:
             _local.pop(key, None)

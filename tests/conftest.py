@@ -18,6 +18,9 @@ def _clean_cache():
 
     if settings.ENABLE_REDIS_CACHE:
         cache.delete_pattern("*")
+        client = app_cache.redis_client()
+        for key in client.scan_iter(app_cache.state_key("*"), count=1000):
+            client.delete(key)
     else:
         cache.clear()
     app_cache.local_tier.clear()

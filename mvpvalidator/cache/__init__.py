@@ -29,7 +29,16 @@ from django.conf import settings
 from django.core.cache import cache
 
 from mvpvalidator.cache import stats
-from mvpvalidator.cache.backend import CacheUnavailable, breaker, call, is_shared, on_recovery, raw_key, redis_client
+from mvpvalidator.cache.backend import (
+    CacheUnavailable,
+    breaker,
+    call,
+    is_shared,
+    on_recovery,
+    raw_key,
+    redis_client,
+    state_key,
+)
 from mvpvalidator.cache.local import MISSING, LocalTier
 
 __all__ = [
@@ -53,6 +62,7 @@ __all__ = [
     "raw_key",
     "redis_client",
     "register_family",
+    "state_key",
     "stats",
     "versioned_key",
 ]

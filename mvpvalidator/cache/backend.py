@@ -75,3 +75,10 @@ def redis_client() -> Any:
 def raw_key(name: str) -> str:
     """A key under this deployment's prefix, for raw Redis commands."""
     return cache.make_key(name)
+
+
+def state_key(name: str) -> str:
+    """A Redis key for state that is not a cache: the block list, lockout counters, the event
+    buffer. It sits beside the cache's key space (`<prefix>:state:...`, not `<prefix>:<version>:...`),
+    so clearing the cache, which deletes `<prefix>:<version>:*`, can never reach it."""
+    return f"{cache.key_prefix}:state:{name}"

@@ -473,7 +473,7 @@ def test_the_global_quota_and_blocks_are_shared_between_processes(settings):
     """What another process counted and blocked reaches this one at the next sync (the flusher
     thread runs both every second; here they are called directly)."""
     from monitoring import metrics
-    from mvpvalidator.cache import raw_key, redis_client
+    from mvpvalidator.cache import redis_client, state_key
     from security import blocklist, limits
 
     assert limits.sync_counters in metrics._periodic and blocklist.periodic_sync in metrics._periodic
@@ -483,7 +483,7 @@ def test_the_global_quota_and_blocks_are_shared_between_processes(settings):
         assert client.get("/api/monitoring/live").status_code == 200
     limits.global_counter.sync()
     window = int(time.time() // limits.window_seconds())
-    key = raw_key(f"sec:rl:{window}")
+    key = app_cache.raw_key(f"sec:rl:{window}")
     assert int(redis_client().hget(key, ATTACKER)) == 3
     redis_client().hincrby(key, ATTACKER, 7)  # another worker served this address 7 times
     assert client.get("/api/monitoring/live").status_code == 200  # not synced yet: 4 locally
@@ -491,7 +491,7 @@ def test_the_global_quota_and_blocks_are_shared_between_processes(settings):
     assert client.get("/api/monitoring/live").status_code == 429
 
     other = "198.51.100.99"
-    redis_client().hset(raw_key("sec:blocked"), other, repr(time.time() + 60))  # blocked elsewhere
+    redis_client().hset(state_key("sec:blocked"), other, repr(time.time() + 60))  # blocked elsewhere
     blocklist.periodic_sync()
     assert from_ip(other).get("/api/monitoring/live").status_code == 403
 
@@ -507,12 +507,12 @@ def test_a_blocked_address_hammering_records_one_event_per_minute():
 def test_a_reload_that_read_the_list_before_a_new_block_landed_does_not_drop_it():
     """The flusher's reload can read the shared list (Redis, or the database in the embedded
     mode) just before this process's new block is written there; the block must still hold."""
-    from mvpvalidator.cache import is_shared, raw_key, redis_client
+    from mvpvalidator.cache import is_shared, redis_client, state_key
     from security import blocklist
 
     blocklist.add(ATTACKER, time.time() + 60)
     if is_shared():
-        redis_client().hdel(raw_key("sec:blocked"), ATTACKER)  # what the stale read saw
+        redis_client().hdel(state_key("sec:blocked"), ATTACKER)  # what the stale read saw
     blocklist.sync()  # neither the hash nor the database (no row) holds the block
     assert from_ip().get("/api/monitoring/live").status_code == 403
     blocklist.remove(ATTACKER)
