@@ -459,6 +459,11 @@ SCANNER_HITS_TO_BLOCK = env.int("SCANNER_HITS_TO_BLOCK", default=2)
 ERROR_BURST_TO_BLOCK = env.int("ERROR_BURST_TO_BLOCK", default=100)
 SECURITY_EVENT_RETENTION_DAYS = env.int("SECURITY_EVENT_RETENTION_DAYS", default=90)
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+# IPv6 clients are counted, limited and blocked per network of this many bits (an ordinary
+# subscriber gets a whole /64); 128 counts single addresses.
+IPV6_CLIENT_PREFIX = env.int("IPV6_CLIENT_PREFIX", default=64)
+if not 32 <= IPV6_CLIENT_PREFIX <= 128:
+    raise ImproperlyConfigured("IPV6_CLIENT_PREFIX is a prefix length between 32 and 128.")
 # Networks never blocked nor rate limited (monitoring probes, the office).
 SECURITY_ALLOWLIST = env.list("SECURITY_ALLOWLIST", default=[])
 try:

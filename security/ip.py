@@ -1,6 +1,11 @@
 """The client's address: REMOTE_ADDR, unless it is a trusted proxy, in which case the
 `X-Forwarded-For` chain is walked from the right past every trusted proxy. With no trusted
-proxies (the default) a forged `X-Forwarded-For` changes nothing."""
+proxies (the default) a forged `X-Forwarded-For` changes nothing.
+
+An IPv4-mapped IPv6 address (`::ffff:192.0.2.1`, what a dual-stack socket reports) is read as
+the IPv4 address. Counters and blocks key a client by `client_key`: the address for IPv4, the
+network of `IPV6_CLIENT_PREFIX` bits (a /64 by default) for IPv6, since any ordinary IPv6 client
+owns a whole /64 and could otherwise take a fresh address for every request."""
 
 import ipaddress
 from collections.abc import Iterable, Mapping
@@ -16,9 +21,12 @@ def parse_networks(values: Iterable[str]) -> tuple[Network, ...]:
 
 def _address(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
-        return ipaddress.ip_address(value.strip())
+        address = ipaddress.ip_address(value.strip())
     except ValueError:
         return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
 
 
 def in_networks(value: str, networks: tuple[Network, ...]) -> bool:
@@ -44,3 +52,19 @@ def client_ip(meta: Mapping[str, str], trusted: tuple[Network, ...]) -> str:
         if not in_networks(address, trusted):
             return address
     return _normalised(hops[0]) if hops else remote
+
+
+@lru_cache(maxsize=4096)
+def _network_of(value: str, prefix: int) -> str:
+    address = _address(value)
+    if address is None:
+        return ""
+    if address.version == 4 or prefix >= 128:
+        return str(address)
+    return str(ipaddress.IPv6Network((address, prefix), strict=False))
+
+
+def client_key(value: str, *, ipv6_prefix: int) -> str:
+    """What rate limits, lockout counters and blocks count a client by: `192.0.2.1` for IPv4,
+    `2001:db8:1:2::/64` for IPv6 (with `ipv6_prefix=64`). Empty for something not an address."""
+    return _network_of(value, ipv6_prefix)
