@@ -350,3 +350,54 @@ def test_a_probe_that_raises_an_application_error_still_closes_the_breaker(monke
     app_cache.bump("project:never-seen-before")  # the probe: INCR of a missing key raises ValueError
     assert app_cache.breaker.state == "closed"
     assert app_cache.breaker.allow()
+
+
+# --- What "clear all" may not reach --------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_clearing_the_whole_cache_keeps_blocks_lockouts_and_unflushed_events(settings, staff_api_client):
+    """Clear-all deletes cache families only: the block list, the lockout counters and the events
+    still waiting for the worker are state, not cache, and outlive it (shown from outside: the
+    blocked address, the locked account and the counted view)."""
+    from django.core.management import call_command
+    from django.test import Client
+
+    from projects import services as project_services
+    from projects.models import DailyRollup
+    from security import blocklist, services
+    from tests.factories import ProjectFactory, UserFactory
+
+    project = ProjectFactory()
+    project_services.prototype_generate(project=project)
+    live_page = project_services.landing_page_publish(
+        page=project_services.landing_page_create(project=project, slug="kept", qualifying_question="Why?")
+    )
+    settings.MAX_LOGIN_ATTEMPTS = 2
+    blocked, guesser = "203.0.113.70", "203.0.113.71"
+    services.ip_block(ip=blocked, rule="manual", reason="abuse")
+    victim = UserFactory()
+    guessing = Client(REMOTE_ADDR=guesser)
+    for _ in range(2):
+        response = guessing.post(
+            "/api/auth/token", {"email": victim.email, "password": "wrong-guess-1"}, content_type="application/json"
+        )
+        assert response.status_code == 401
+    Client(REMOTE_ADDR="198.51.100.80").get(f"/p/{live_page.slug}/")  # buffered, not yet flushed
+
+    cleared = staff_api_client.post("/api/monitoring/clear-cache", {"all": True}, format="json")
+    assert cleared.status_code == 200 and cleared.json()["cleared"] == "all"
+    # Another process's view: its mirror reloaded from the shared list (this process would
+    # still re-apply its own block of a few seconds ago over the reload).
+    blocklist.reset()
+    blocklist.sync()
+
+    assert Client(REMOTE_ADDR=blocked).get("/api/monitoring/live").status_code == 403
+    listed = staff_api_client.get("/api/monitoring/blocked-ips").json()
+    assert blocked in str(listed)
+    locked = guessing.post(
+        "/api/auth/token", {"email": victim.email, "password": "wrong-guess-1"}, content_type="application/json"
+    )
+    call_command("flush_events")
+    assert DailyRollup.objects.get(page=live_page).views == 1
+    assert locked.status_code == 429
