@@ -9,6 +9,7 @@ one request hold a worker for half a minute).
 """
 
 import re
+from urllib.parse import parse_qsl, urlencode
 
 FILTERED = "[Filtered]"
 
@@ -37,3 +38,18 @@ def redact_text(text: str) -> str:
     """Hide bearer tokens and `secret=value` pairs inside a free-text string."""
     text = _BEARER.sub(lambda m: f"{m[0].split(None, 1)[0]} {FILTERED}", text)
     return _KEY_VALUE.sub(lambda m: f"{m['key']}{m['sep']}{FILTERED}", text)
+
+
+def scrub_query_string(query: str) -> str:
+    """A query string (`a=1&token=x`) with sensitive parameters filtered and the other values
+    redacted; the parameter names are read decoded, so `pass%77ord=` is caught too."""
+    pairs = parse_qsl(query, keep_blank_values=True)
+    if not pairs:
+        return redact_text(query)
+    return urlencode([(k, FILTERED if is_sensitive_key(k) else redact_text(v)) for k, v in pairs], safe="[]")
+
+
+def scrub_url(path: str, query: str) -> str:
+    """`path?query` for a log line, secrets in either redacted."""
+    path = redact_text(path)
+    return f"{path}?{scrub_query_string(query)}" if query else path

@@ -4,6 +4,7 @@ and messages are redacted without the redactor ever taking more than linear time
 
 import contextlib
 import io
+import json
 import logging
 import signal
 import time
@@ -125,3 +126,19 @@ def test_redaction_takes_linear_time_on_adversarial_text(text):
 )
 def test_secrets_in_ordinary_log_text_are_still_redacted(text, redacted):
     assert redact_text(text) == redacted
+
+
+def _lines(stream: io.StringIO) -> list[dict]:
+    return [json.loads(line) for line in stream.getvalue().splitlines()]
+
+
+def test_secret_query_parameters_never_reach_the_json_log_line(json_log):
+    query = "password=hunter2-secret&token=tok-secret-1&pass%77ord=encoded-secret&page=2"
+    assert Client().get(f"/no/such/page/?{query}").status_code == 404
+    assert Client().get(f"/api/projects/?{query}").status_code == 401  # an API refusal is logged too
+    output = json_log.getvalue()
+    for secret in ("hunter2-secret", "tok-secret-1", "encoded-secret"):
+        assert secret not in output
+    requests = [line["request"] for line in _lines(json_log) if "request" in line]
+    assert "GET /no/such/page/?password=[Filtered]&token=[Filtered]&password=[Filtered]&page=2" in requests
+    assert "GET /api/projects/?password=[Filtered]&token=[Filtered]&password=[Filtered]&page=2" in requests
