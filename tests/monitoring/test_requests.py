@@ -2,6 +2,7 @@
 query counts, the performance endpoint and /metrics (including who is refused)."""
 
 import json
+import re
 import time
 
 import pytest
@@ -9,6 +10,8 @@ from django.test import Client
 from django.urls import path
 
 from monitoring import metrics
+from monitoring.models import RequestMetricHour, SlowOperationGroup
+from monitoring.services import rollup_hours
 from mvpvalidator.urls import urlpatterns as project_urls
 from tests.factories import ProjectFactory, generate_and_publish
 
@@ -138,6 +141,32 @@ def test_metrics_exposition_has_counters_and_cumulative_buckets(settings, client
     values = [int(line.rsplit(" ", 1)[1]) for line in buckets]
     assert values == sorted(values) and values[-1] == 3 and 'le="+Inf"' in buckets[-1]
     assert "# TYPE mvp_db_query_duration_seconds histogram" in text
+
+
+_REQUESTS_SAMPLE = re.compile(r'^mvp_http_requests_total\{method="([^"]*)",route="([^"]*)",status="([^"]*)"\} \d+$')
+
+
+def test_made_up_methods_and_paths_leave_the_metric_labels_bounded(settings):
+    settings.METRICS_TOKEN = "scrape-token-0123456789"
+    settings.SLOW_OPERATION_THRESHOLD_MS = 0  # every request is filed as a slow operation too
+    client = Client()
+    made_up = [f"MADEUP{n:02d}" for n in range(20)] + ["BREW", "PROPFIND", "X" * 40]
+    for n, method in enumerate(made_up):
+        client.generic(method, f"/made/up/{n}/{method.lower()}/")
+        client.generic(method, "/api/monitoring/live")
+    client.generic("get", "/api/monitoring/live")  # Django reads the method upper-cased
+    text = client.get("/metrics", HTTP_AUTHORIZATION="Bearer scrape-token-0123456789").content.decode()
+
+    samples = {m.groups() for line in text.splitlines() if (m := _REQUESTS_SAMPLE.match(line))}
+    assert {method for method, _, _ in samples} == {"OTHER", "GET"}
+    assert {route for _, route, _ in samples} == {"<unmatched>", "/api/monitoring/live"}
+    assert len(samples) <= 3
+    assert ("OTHER", "<unmatched>", "4xx") in samples
+    # Neither the slow-operation groups nor the hourly rollup gain a row per made-up method.
+    names = set(SlowOperationGroup.objects.filter(kind="request").values_list("name", flat=True))
+    assert names == {"OTHER <unmatched>", "OTHER /api/monitoring/live", "GET /api/monitoring/live", "GET /metrics"}
+    rollup_hours(hours=1)
+    assert set(RequestMetricHour.objects.values_list("method", flat=True)) == {"OTHER", "GET"}
 
 
 def test_error_groups_endpoint_is_staff_only(api_client, auth_api_client, staff_api_client):
