@@ -51,13 +51,30 @@ class ErrorGroupsView(APIView):
         return paginator.get_paginated_response([selectors.error_group_row(g) for g in page])
 
 
+def _wire_bytes(value: str) -> bytes:
+    # A header reaches Django as the bytes sent read as Latin-1 (PEP 3333): encoding it back
+    # gives those bytes. Text that cannot be Latin-1 only comes from in-process callers.
+    try:
+        return value.encode("latin-1")
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "surrogatepass")
+
+
+def _presents_metrics_token(request: Request) -> bool:
+    """Whether the request carries `Authorization: Bearer <METRICS_TOKEN>`. Compared as bytes in
+    constant time: `compare_digest` refuses (raises on) text outside ASCII."""
+    token = settings.METRICS_TOKEN
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    if not token or not header.startswith("Bearer "):
+        return False
+    return hmac.compare_digest(_wire_bytes(header[7:].strip()), token.encode("utf-8", "surrogatepass"))
+
+
 class IsStaffOrMetricsToken(BasePermission):
     """Staff (session or JWT), or a scraper presenting `Authorization: Bearer <METRICS_TOKEN>`."""
 
     def has_permission(self, request: Request, view: APIView) -> bool:
-        token = settings.METRICS_TOKEN
-        header = request.META.get("HTTP_AUTHORIZATION", "")
-        if token and header.startswith("Bearer ") and hmac.compare_digest(header[7:].strip(), token):
+        if _presents_metrics_token(request):
             return True
         return bool(request.user and request.user.is_authenticated and request.user.is_staff)
 
@@ -70,9 +87,7 @@ class MetricsView(APIView):
     def perform_authentication(self, request: Request) -> None:
         # The metrics token is not a JWT: let the permission read it instead of failing
         # authentication with "token not valid".
-        token = settings.METRICS_TOKEN
-        header = request.META.get("HTTP_AUTHORIZATION", "")
-        if token and header.startswith("Bearer ") and hmac.compare_digest(header[7:].strip(), token):
+        if _presents_metrics_token(request):
             return
         super().perform_authentication(request)
 

@@ -127,6 +127,31 @@ def test_metrics_needs_staff_or_the_token(settings, api_client, auth_api_client,
     assert staff_api_client.get("/metrics").status_code == 200
 
 
+SCRAPE_TOKEN = "scrape-token-0123456789"
+
+
+@pytest.mark.parametrize(
+    "presented",
+    [
+        pytest.param("tökén", id="latin-1"),
+        # What the server hands Django for UTF-8 bytes: each byte read as Latin-1 (PEP 3333).
+        pytest.param("令牌".encode().decode("latin-1"), id="utf-8-on-the-wire"),
+        pytest.param(SCRAPE_TOKEN + "é", id="the-token-and-more"),
+    ],
+)
+def test_metrics_refuses_a_non_ascii_bearer_token_with_401(settings, presented):
+    settings.METRICS_TOKEN = SCRAPE_TOKEN
+    response = Client().get("/metrics", HTTP_AUTHORIZATION=f"Bearer {presented}")
+    assert response.status_code == 401
+    assert set(response.json()["error"]) == {"code", "message", "fields"}
+
+
+def test_metrics_compares_the_token_as_the_bytes_sent(settings):
+    settings.METRICS_TOKEN = "jeton-de-collecte-é-0123456789"
+    sent = settings.METRICS_TOKEN.encode().decode("latin-1")  # a scraper sending it as UTF-8
+    assert Client().get("/metrics", HTTP_AUTHORIZATION=f"Bearer {sent}").status_code == 200
+
+
 def test_metrics_exposition_has_counters_and_cumulative_buckets(settings, client):
     settings.METRICS_TOKEN = "scrape-token-0123456789"
     for _ in range(3):
