@@ -2,18 +2,20 @@
 error groups, and the Prometheus exposition for scrapers."""
 
 import hmac
+from typing import Any
 
 from django.conf import settings
-from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import BasePermission, IsAdminUser
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from monitoring import prometheus, selectors
+from monitoring.api.renderers import PrometheusTextRenderer
 from mvpvalidator.pagination import LimitOffsetPagination
 
 
@@ -80,9 +82,10 @@ class IsStaffOrMetricsToken(BasePermission):
 
 
 class MetricsView(APIView):
-    """Prometheus text format, for scrapers."""
+    """Prometheus text format, for scrapers; refusals in the API's JSON error shape."""
 
     permission_classes = [IsStaffOrMetricsToken]
+    renderer_classes = [PrometheusTextRenderer]
 
     def perform_authentication(self, request: Request) -> None:
         # The metrics token is not a JWT: let the permission read it instead of failing
@@ -91,6 +94,14 @@ class MetricsView(APIView):
             return
         super().perform_authentication(request)
 
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if isinstance(response, Response) and response.status_code >= 400:
+            # An error body is data, not an exposition: JSON, whatever the scraper accepts.
+            response.accepted_renderer = JSONRenderer()
+            response.accepted_media_type = JSONRenderer.media_type
+        return response
+
     @extend_schema(responses={(200, "text/plain"): str})
-    def get(self, request: Request) -> HttpResponse:
-        return HttpResponse(prometheus.exposition(), content_type="text/plain; version=0.0.4; charset=utf-8")
+    def get(self, request: Request) -> Response:
+        return Response(prometheus.exposition(), content_type=prometheus.CONTENT_TYPE)

@@ -152,6 +152,38 @@ def test_metrics_compares_the_token_as_the_bytes_sent(settings):
     assert Client().get("/metrics", HTTP_AUTHORIZATION=f"Bearer {sent}").status_code == 200
 
 
+@pytest.mark.parametrize(
+    "accept",
+    [
+        "text/plain",
+        "text/plain; version=0.0.4",
+        "text/plain;charset=utf-8",
+        "*/*",
+        "text/*",
+        None,
+        # What Prometheus itself sends.
+        "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,"
+        "text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
+    ],
+)
+def test_metrics_answers_its_text_format_to_every_accept_that_admits_it(settings, accept):
+    settings.METRICS_TOKEN = SCRAPE_TOKEN
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {SCRAPE_TOKEN}"} | ({"HTTP_ACCEPT": accept} if accept else {})
+    response = Client().get("/metrics", **headers)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
+    assert response.content.startswith(b"# HELP mvp_http_requests_total")
+
+
+@pytest.mark.parametrize("accept", ["application/xml", "application/json", "text/html"])
+def test_metrics_refuses_an_accept_it_cannot_produce_with_406_in_the_error_shape(settings, accept):
+    settings.METRICS_TOKEN = SCRAPE_TOKEN
+    response = Client().get("/metrics", HTTP_AUTHORIZATION=f"Bearer {SCRAPE_TOKEN}", HTTP_ACCEPT=accept)
+    assert response.status_code == 406
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"]["code"] == "not_acceptable"
+
+
 def test_metrics_exposition_has_counters_and_cumulative_buckets(settings, client):
     settings.METRICS_TOKEN = "scrape-token-0123456789"
     for _ in range(3):
