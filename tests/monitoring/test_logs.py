@@ -14,6 +14,7 @@ import pytest
 from django.test import Client
 
 from monitoring.logs import ContextFilter, JsonFormatter
+from monitoring.models import ErrorGroup
 from monitoring.scrub import redact_text
 
 pytestmark = pytest.mark.django_db
@@ -142,3 +143,14 @@ def test_secret_query_parameters_never_reach_the_json_log_line(json_log):
     requests = [line["request"] for line in _lines(json_log) if "request" in line]
     assert "GET /no/such/page/?password=[Filtered]&token=[Filtered]&password=[Filtered]&page=2" in requests
     assert "GET /api/projects/?password=[Filtered]&token=[Filtered]&password=[Filtered]&page=2" in requests
+
+
+@pytest.mark.urls("tests.monitoring.urls_raise")
+def test_secret_query_parameters_never_reach_the_log_or_the_error_group_of_a_500(json_log):
+    client = Client(raise_request_exception=False)
+    assert client.get("/boom/7/?token=tok-secret-2&page=2").status_code == 500
+    assert "tok-secret-2" not in json_log.getvalue()
+    requests = [line["request"] for line in _lines(json_log) if "request" in line]
+    assert requests == ["GET /boom/7/?token=[Filtered]&page=2"]
+    group = ErrorGroup.objects.get()
+    assert "tok-secret-2" not in f"{group.message} {group.sample_traceback} {group.route}"
