@@ -9,8 +9,10 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
+from django.http import HttpRequest
+
 from monitoring import context
-from monitoring.scrub import redact_text
+from monitoring.scrub import redact_text, scrub_url
 
 # Attributes every LogRecord has; anything else on a record came from `extra=` and is logged.
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "fields"}
@@ -26,8 +28,24 @@ class ContextFilter(logging.Filter):
         return True
 
 
+def _field(value: Any) -> Any:
+    """An `extra=` value as it is logged. Django's own loggers attach the request: it is written
+    as its method and URL with the query string scrubbed like a body (`?password=[Filtered]`)."""
+    if isinstance(value, HttpRequest):
+        return f"{value.method} {scrub_url(value.path, value.META.get('QUERY_STRING', ''))}"
+    if isinstance(value, str):
+        return redact_text(value)
+    return value
+
+
+def _unknown(value: Any) -> str:
+    # What JSON cannot carry is logged as its text, redacted like a message.
+    return redact_text(str(value))
+
+
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line; bearer tokens and `password=...` pairs are redacted."""
+    """One JSON object per line; bearer tokens, `password=...` pairs and secret query
+    parameters are redacted."""
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -38,18 +56,19 @@ class JsonFormatter(logging.Formatter):
         }
         for name, value in vars(record).items():
             if name not in _STANDARD and not name.startswith("_"):
-                entry[name] = value
+                entry[name] = _field(value)
         entry.update(getattr(record, "fields", None) or {})
         if record.exc_info:
             entry["exc_type"] = record.exc_info[0].__name__ if record.exc_info[0] else None
             entry["traceback"] = redact_text(self.formatException(record.exc_info))
-        return json.dumps(entry, default=str, ensure_ascii=False)
+        return json.dumps(entry, default=_unknown, ensure_ascii=False)
 
 
 class PlainFormatter(logging.Formatter):
-    """The development format, with the request id when there is one."""
+    """The development format, with the request id when there is one; redacted like the JSON
+    line (the development server logs each request line, query string included)."""
 
     def format(self, record: logging.LogRecord) -> str:
-        line = super().format(record)
+        line = redact_text(super().format(record))
         request_id = getattr(record, "request_id", None)
         return f"{line} [{request_id}]" if request_id else line

@@ -21,6 +21,16 @@ logger = logging.getLogger("monitoring.requests")
 
 UNMATCHED = "<unmatched>"
 STATIC = "<static>"
+# The methods a metric label, a slow-operation name or an error group may name. A client can
+# send any token as a method (`FOO /`): each would be a new label set in the all-time totals.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"})
+OTHER_METHOD = "OTHER"
+
+
+def method_of(request: HttpRequest) -> str:
+    """The request's method as recorded: a standard one, else OTHER (bounded cardinality)."""
+    method = request.method or ""
+    return method if method in METHODS else OTHER_METHOD
 
 
 def route_of(request: HttpRequest) -> str:
@@ -51,7 +61,7 @@ class MonitoringMiddleware:
         # META directly: `request.headers` builds the whole header map, a cost on every request.
         request_id = context.accept_request_id(request.META.get("HTTP_X_REQUEST_ID"))
         request.request_id = request_id  # type: ignore[attr-defined]
-        ctx = context.RequestContext(request_id=request_id, method=request.method or "")
+        ctx = context.RequestContext(request_id=request_id, method=method_of(request))
         token = context.start(ctx)
         try:
             if not self.enabled:
@@ -80,7 +90,7 @@ class MonitoringMiddleware:
         if ctx.user_id is None:
             ctx.user_id = _user_id(request)
         metrics.observe(
-            ("r", request.method or "", route, f"{status // 100}xx"),
+            ("r", ctx.method, route, f"{status // 100}xx"),
             ms,
             errors=1 if status >= 500 else 0,
             extra={"qn": ctx.query_count, "qus": int(ctx.query_ms * 1000)} if ctx.query_count else None,
@@ -93,8 +103,8 @@ class MonitoringMiddleware:
             queries.record_slow_queries(ctx)
         if ms >= self.slow_ms:
             if not ctx.database_away:
-                operations.record_slow("request", f"{request.method} {route}", ms)
+                operations.record_slow("request", f"{ctx.method} {route}", ms)
             logger.warning(
                 "slow request %s %s took %.0f ms (%d queries, %.0f ms in the database)",
-                request.method, route, ms, ctx.query_count, ctx.query_ms,
+                ctx.method, route, ms, ctx.query_count, ctx.query_ms,
             )  # fmt: skip

@@ -8,6 +8,9 @@ from monitoring import histogram, metrics
 from mvpvalidator.cache import stats as cache_stats
 from mvpvalidator.db import pool_stats
 
+# https://prometheus.io/docs/instrumenting/exposition_formats/#text-based-format
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
 
 def _escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')

@@ -10,13 +10,12 @@ Hook signatures: https://docs.sentry.io/platforms/python/configuration/options/
 
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
 
 import sentry_sdk
 from sentry_sdk.integrations.django import DjangoIntegration
 from sentry_sdk.integrations.redis import RedisIntegration
 
-from monitoring import context
+from monitoring import context, scrub
 from monitoring.scrub import FILTERED, SENSITIVE_HEADERS, is_sensitive_key, redact_text
 
 # Load balancer probes, scrapers and static files: tracing them would spend the whole sample budget.
@@ -102,10 +101,7 @@ def scrub_headers(headers: Mapping[str, Any]) -> dict[str, Any]:
 def scrub_query_string(query: Any) -> Any:
     """A query string (`a=1&token=x`) or list of pairs with sensitive parameters filtered."""
     if isinstance(query, str):
-        pairs = parse_qsl(query, keep_blank_values=True)
-        if not pairs:
-            return redact_text(query)
-        return urlencode([(k, FILTERED if is_sensitive_key(k) else redact_text(v)) for k, v in pairs], safe="[]")
+        return scrub.scrub_query_string(query)
     if isinstance(query, list | tuple):
         return [_scrub_pair(pair) for pair in query]
     return scrub_value(query)

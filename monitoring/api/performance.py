@@ -2,18 +2,20 @@
 error groups, and the Prometheus exposition for scrapers."""
 
 import hmac
+from typing import Any
 
 from django.conf import settings
-from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import BasePermission, IsAdminUser
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from monitoring import prometheus, selectors
+from monitoring.api.renderers import PrometheusTextRenderer
 from mvpvalidator.pagination import LimitOffsetPagination
 
 
@@ -51,31 +53,55 @@ class ErrorGroupsView(APIView):
         return paginator.get_paginated_response([selectors.error_group_row(g) for g in page])
 
 
+def _wire_bytes(value: str) -> bytes:
+    # A header reaches Django as the bytes sent read as Latin-1 (PEP 3333): encoding it back
+    # gives those bytes. Text that cannot be Latin-1 only comes from in-process callers.
+    try:
+        return value.encode("latin-1")
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "surrogatepass")
+
+
+def _presents_metrics_token(request: Request) -> bool:
+    """Whether the request carries `Authorization: Bearer <METRICS_TOKEN>`. Compared as bytes in
+    constant time: `compare_digest` refuses (raises on) text outside ASCII."""
+    token = settings.METRICS_TOKEN
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    if not token or not header.startswith("Bearer "):
+        return False
+    return hmac.compare_digest(_wire_bytes(header[7:].strip()), token.encode("utf-8", "surrogatepass"))
+
+
 class IsStaffOrMetricsToken(BasePermission):
     """Staff (session or JWT), or a scraper presenting `Authorization: Bearer <METRICS_TOKEN>`."""
 
     def has_permission(self, request: Request, view: APIView) -> bool:
-        token = settings.METRICS_TOKEN
-        header = request.META.get("HTTP_AUTHORIZATION", "")
-        if token and header.startswith("Bearer ") and hmac.compare_digest(header[7:].strip(), token):
+        if _presents_metrics_token(request):
             return True
         return bool(request.user and request.user.is_authenticated and request.user.is_staff)
 
 
 class MetricsView(APIView):
-    """Prometheus text format, for scrapers."""
+    """Prometheus text format, for scrapers; refusals in the API's JSON error shape."""
 
     permission_classes = [IsStaffOrMetricsToken]
+    renderer_classes = [PrometheusTextRenderer]
 
     def perform_authentication(self, request: Request) -> None:
         # The metrics token is not a JWT: let the permission read it instead of failing
         # authentication with "token not valid".
-        token = settings.METRICS_TOKEN
-        header = request.META.get("HTTP_AUTHORIZATION", "")
-        if token and header.startswith("Bearer ") and hmac.compare_digest(header[7:].strip(), token):
+        if _presents_metrics_token(request):
             return
         super().perform_authentication(request)
 
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if isinstance(response, Response) and response.status_code >= 400:
+            # An error body is data, not an exposition: JSON, whatever the scraper accepts.
+            response.accepted_renderer = JSONRenderer()
+            response.accepted_media_type = JSONRenderer.media_type
+        return response
+
     @extend_schema(responses={(200, "text/plain"): str})
-    def get(self, request: Request) -> HttpResponse:
-        return HttpResponse(prometheus.exposition(), content_type="text/plain; version=0.0.4; charset=utf-8")
+    def get(self, request: Request) -> Response:
+        return Response(prometheus.exposition(), content_type=prometheus.CONTENT_TYPE)

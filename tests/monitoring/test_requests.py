@@ -2,6 +2,7 @@
 query counts, the performance endpoint and /metrics (including who is refused)."""
 
 import json
+import re
 import time
 
 import pytest
@@ -9,6 +10,8 @@ from django.test import Client
 from django.urls import path
 
 from monitoring import metrics
+from monitoring.models import RequestMetricHour, SlowOperationGroup
+from monitoring.services import rollup_hours
 from mvpvalidator.urls import urlpatterns as project_urls
 from tests.factories import ProjectFactory, generate_and_publish
 
@@ -124,6 +127,63 @@ def test_metrics_needs_staff_or_the_token(settings, api_client, auth_api_client,
     assert staff_api_client.get("/metrics").status_code == 200
 
 
+SCRAPE_TOKEN = "scrape-token-0123456789"
+
+
+@pytest.mark.parametrize(
+    "presented",
+    [
+        pytest.param("tökén", id="latin-1"),
+        # What the server hands Django for UTF-8 bytes: each byte read as Latin-1 (PEP 3333).
+        pytest.param("令牌".encode().decode("latin-1"), id="utf-8-on-the-wire"),
+        pytest.param(SCRAPE_TOKEN + "é", id="the-token-and-more"),
+    ],
+)
+def test_metrics_refuses_a_non_ascii_bearer_token_with_401(settings, presented):
+    settings.METRICS_TOKEN = SCRAPE_TOKEN
+    response = Client().get("/metrics", HTTP_AUTHORIZATION=f"Bearer {presented}")
+    assert response.status_code == 401
+    assert set(response.json()["error"]) == {"code", "message", "fields"}
+
+
+def test_metrics_compares_the_token_as_the_bytes_sent(settings):
+    settings.METRICS_TOKEN = "jeton-de-collecte-é-0123456789"
+    sent = settings.METRICS_TOKEN.encode().decode("latin-1")  # a scraper sending it as UTF-8
+    assert Client().get("/metrics", HTTP_AUTHORIZATION=f"Bearer {sent}").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "accept",
+    [
+        "text/plain",
+        "text/plain; version=0.0.4",
+        "text/plain;charset=utf-8",
+        "*/*",
+        "text/*",
+        None,
+        # What Prometheus itself sends.
+        "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,"
+        "text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
+    ],
+)
+def test_metrics_answers_its_text_format_to_every_accept_that_admits_it(settings, accept):
+    settings.METRICS_TOKEN = SCRAPE_TOKEN
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {SCRAPE_TOKEN}"} | ({"HTTP_ACCEPT": accept} if accept else {})
+    response = Client().get("/metrics", **headers)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
+    assert response.content.startswith(b"# HELP mvp_http_requests_total")
+
+
+@pytest.mark.parametrize("accept", ["application/xml", "application/json", "text/html"])
+def test_metrics_refuses_an_accept_it_cannot_produce_with_406_in_the_error_shape(settings, accept):
+    settings.METRICS_TOKEN = SCRAPE_TOKEN
+    response = Client().get("/metrics", HTTP_AUTHORIZATION=f"Bearer {SCRAPE_TOKEN}", HTTP_ACCEPT=accept)
+    assert response.status_code == 406
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"]["code"] == "not_acceptable"
+
+
 def test_metrics_exposition_has_counters_and_cumulative_buckets(settings, client):
     settings.METRICS_TOKEN = "scrape-token-0123456789"
     for _ in range(3):
@@ -138,6 +198,32 @@ def test_metrics_exposition_has_counters_and_cumulative_buckets(settings, client
     values = [int(line.rsplit(" ", 1)[1]) for line in buckets]
     assert values == sorted(values) and values[-1] == 3 and 'le="+Inf"' in buckets[-1]
     assert "# TYPE mvp_db_query_duration_seconds histogram" in text
+
+
+_REQUESTS_SAMPLE = re.compile(r'^mvp_http_requests_total\{method="([^"]*)",route="([^"]*)",status="([^"]*)"\} \d+$')
+
+
+def test_made_up_methods_and_paths_leave_the_metric_labels_bounded(settings):
+    settings.METRICS_TOKEN = "scrape-token-0123456789"
+    settings.SLOW_OPERATION_THRESHOLD_MS = 0  # every request is filed as a slow operation too
+    client = Client()
+    made_up = [f"MADEUP{n:02d}" for n in range(20)] + ["BREW", "PROPFIND", "X" * 40]
+    for n, method in enumerate(made_up):
+        client.generic(method, f"/made/up/{n}/{method.lower()}/")
+        client.generic(method, "/api/monitoring/live")
+    client.generic("get", "/api/monitoring/live")  # Django reads the method upper-cased
+    text = client.get("/metrics", HTTP_AUTHORIZATION="Bearer scrape-token-0123456789").content.decode()
+
+    samples = {m.groups() for line in text.splitlines() if (m := _REQUESTS_SAMPLE.match(line))}
+    assert {method for method, _, _ in samples} == {"OTHER", "GET"}
+    assert {route for _, route, _ in samples} == {"<unmatched>", "/api/monitoring/live"}
+    assert len(samples) <= 3
+    assert ("OTHER", "<unmatched>", "4xx") in samples
+    # Neither the slow-operation groups nor the hourly rollup gain a row per made-up method.
+    names = set(SlowOperationGroup.objects.filter(kind="request").values_list("name", flat=True))
+    assert names == {"OTHER <unmatched>", "OTHER /api/monitoring/live", "GET /api/monitoring/live", "GET /metrics"}
+    rollup_hours(hours=1)
+    assert set(RequestMetricHour.objects.values_list("method", flat=True)) == {"OTHER", "GET"}
 
 
 def test_error_groups_endpoint_is_staff_only(api_client, auth_api_client, staff_api_client):
