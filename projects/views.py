@@ -6,7 +6,6 @@ the visitor's cookie (`projects.forms`), which the signup and the fake door's "B
 
 from dataclasses import dataclass
 from html import escape
-from urllib.parse import urlencode
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -227,14 +226,15 @@ def signup(request: HttpRequest, slug: str) -> HttpResponse:
     if result.created:
         channel = tracking.visit_channel(request)
         _track(request, public, visitor, EventKind.SIGNUP, utm=utm, referrer=data["ref"], channel=channel)
-    query = urlencode({"already": 1}) if not result.created else ""
-    return visitor.remember(redirect(f"{thanks_url}?{query}" if query else thanks_url))
+    # The same answer whether or not the address was on the list already: anyone may type any
+    # address, and a different page would tell them who signed up.
+    return visitor.remember(redirect(thanks_url))
 
 
 @require_GET
 def thanks(request: HttpRequest, slug: str) -> HttpResponse:
     page = selectors.landing_page_get_published(slug=slug)
-    return render(request, "projects/thanks.html", {"page": page, "already": request.GET.get("already") == "1"})
+    return render(request, "projects/thanks.html", {"page": page})
 
 
 def _signup_action(request: HttpRequest, slug: str, token: str, action: str) -> HttpResponse:
