@@ -81,7 +81,10 @@ class SignupAdmin(admin.ModelAdmin):
     list_select_related = ("landing_page",)
     raw_id_fields = ("landing_page",)
     # `confirmation_due_at` stays editable: set to now, the worker sends the email (again).
-    readonly_fields = ("visitor_hash", "created_at", "consent_at", "confirmation_sent_at", "confirmation_attempts")
+    # The address stays as the signup path normalised it (`projects.visitor_text.signup_email`).
+    readonly_fields = (
+        "email", "visitor_hash", "created_at", "consent_at", "confirmation_sent_at", "confirmation_attempts",
+    )  # fmt: skip
     date_hierarchy = "created_at"
 
 

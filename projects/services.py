@@ -48,8 +48,9 @@ from projects.models import (
     Variant,
 )
 from projects.selectors import prototype_current
+from projects.visitor_text import signup_email, visitor_text
 from security.hashing import hash_identifier
-from security.models import User, normalize_email
+from security.models import User
 from security.sanitize import sanitize_html, sanitize_text
 
 logger = logging.getLogger(__name__)
@@ -440,18 +441,22 @@ def signup_create(
         raise ConflictError("This page is not accepting signups.", code="page_not_published")
     now = timezone.now()
     utm = utm or {}
+    try:
+        email = signup_email(email)
+    except ValidationError as exc:
+        raise ValidationError({"email": exc.messages}) from exc
     signup = Signup(
         landing_page=page,
         project_id=page.project_id,
-        email=normalize_email(email),
-        name=sanitize_text(name, max_length=120, field="signup_name"),
-        qualifying_answer=sanitize_text(qualifying_answer, max_length=500, field="qualifying_answer"),
-        referrer=sanitize_text(referrer, max_length=500),
+        email=email,
+        name=visitor_text(name, max_length=120, field="signup_name"),
+        qualifying_answer=visitor_text(qualifying_answer, max_length=500, field="qualifying_answer"),
+        referrer=visitor_text(referrer, max_length=500),
         consent=consent,
         consent_at=now if consent else None,
         visitor_hash=hash_identifier(visitor_id),
         confirmation_due_at=now if page.double_opt_in and send_confirmation else None,
-        **{name: sanitize_text(utm.get(name, ""), max_length=200) for name in UTM_FIELDS},
+        **{name: visitor_text(utm.get(name, ""), max_length=200) for name in UTM_FIELDS},
     )
     # The page and its project are at hand: validating the two keys would ask the database
     # again for rows just read (two round trips of a signup's three).
