@@ -49,6 +49,11 @@ def form_token(*, visitor_hash: str, issued_at: float | None = None) -> str:
     return f"{message}.{_mac(message)}"
 
 
+def token_id(token: str) -> str:
+    """What names a checked token (its MAC): a signup stores it, so the token serves one."""
+    return token.rpartition(".")[2]
+
+
 class TokenCheck(Enum):
     OK = "ok"
     BOT = "bot"  # no token, a forged one, too fast or too old: dropped quietly

@@ -17,7 +17,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max, QuerySet
+from django.db.models import F, Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -427,6 +427,7 @@ def signup_create(
     referrer: str = "",
     consent: bool = False,
     visitor_id: str = "",
+    form_token_id: str = "",
     send_confirmation: bool = True,
 ) -> SignupResult:
     """Store a signup at once (durable before the visitor sees the thank-you page).
@@ -436,6 +437,10 @@ def signup_create(
     email is due, and the event worker sends it (`signup_confirmations_send`): the same INSERT
     is the email's durable outbox entry (`send_confirmation=False` is for addresses imported
     from elsewhere, such as demo data).
+
+    `form_token_id` names the form token the signup came with: a token serves one signup. Sent
+    again with the address it stored (a double click), it is that signup again; with another
+    address, `FormTokenUsed` and nothing is written.
     """
     if page.status != PageStatus.PUBLISHED:
         raise ConflictError("This page is not accepting signups.", code="page_not_published")
@@ -455,6 +460,7 @@ def signup_create(
         consent=consent,
         consent_at=now if consent else None,
         visitor_hash=hash_identifier(visitor_id),
+        form_token_id=form_token_id,
         confirmation_due_at=now if page.double_opt_in and send_confirmation else None,
         **{name: visitor_text(utm.get(name, ""), max_length=200) for name in UTM_FIELDS},
     )
@@ -470,11 +476,29 @@ def signup_create(
             signup.save()
             invalidate_on_commit(owner_id=page.project.owner_id, project_id=page.project_id)
     except IntegrityError:
-        existing = Signup.objects.filter(landing_page=page, email=signup.email).first()
+        # Which unique key refused it, in one read: the address on this page, or the token.
+        keys = Q(landing_page=page, email=signup.email)
+        if signup.form_token_id:
+            keys |= Q(form_token_id=signup.form_token_id)
+        rows = list(Signup.objects.filter(keys)[:2])
+        existing = next((r for r in rows if (r.landing_page_id, r.email) == (page.pk, signup.email)), None)
+        # The token is judged first, so that a used one tells nothing of who is on the list.
+        if signup.form_token_id and any(r.form_token_id == signup.form_token_id and r != existing for r in rows):
+            raise FormTokenUsed() from None
         if existing is None:
             raise
         return SignupResult(signup=existing, created=False)
     return SignupResult(signup=signup, created=True)
+
+
+class FormTokenUsed(ApplicationError):
+    """The signup form was sent before, with another address: the visitor sends it again."""
+
+    status_code = 409
+    default_code = "form_token_used"
+
+    def __init__(self) -> None:
+        super().__init__("This form was sent already. Check your details and send it again.")
 
 
 @dataclass(frozen=True)

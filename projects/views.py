@@ -15,7 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from projects import selectors, services, signup_tokens, tracking
-from projects.forms import SignupForm, TokenCheck, check_token, form_token
+from projects.forms import SignupForm, TokenCheck, check_token, form_token, token_id
 from projects.models import Channel, CtaKind, EventKind
 from security.hashing import hash_identifier
 from security.limits import limit_view
@@ -23,14 +23,15 @@ from security.limits import limit_view
 
 @dataclass(frozen=True)
 class Visitor:
-    id: str  # the first-party cookie's value
+    id: str  # the first-party cookie's id
     hash: str  # what events and signups keep
-    new: bool  # no cookie came with the request: the response sets it
+    new: bool  # no cookie this platform signed came with the request: the response sets it
+    issued: bool  # the id is one this platform issued (its signature verified)
 
     @classmethod
     def of(cls, request: HttpRequest) -> "Visitor":
-        value, new = tracking.visitor_id(request)
-        return cls(id=value, hash=hash_identifier(value), new=new)
+        cookie = tracking.visitor_cookie(request)
+        return cls(id=cookie.id, hash=hash_identifier(cookie.id), new=cookie.fresh, issued=cookie.issued)
 
     def remember(self, response: HttpResponse) -> HttpResponse:
         if self.new:
@@ -142,7 +143,10 @@ def track(request: HttpRequest, slug: str) -> HttpResponse:
     if kind not in (EventKind.BEACON, EventKind.CTA_CLICK):
         return HttpResponse("Unknown event.", status=400, content_type="text/plain")
     visitor = Visitor.of(request)
-    if visitor.new:  # no cookie: nothing to tie the event to
+    if not visitor.issued:
+        # No cookie, or one this platform did not sign (made up, or not re-signed by a page view
+        # yet): nothing to tie the event to. Not counted, and answered like a counted one: a
+        # beacon reads no answer, and a forger learns nothing from it.
         return HttpResponse(status=204)
     public = selectors.public_page(slug=slug)
     _track(request, public, visitor, kind, utm={}, referrer="", channel=tracking.visit_channel(request))
@@ -213,16 +217,21 @@ def signup(request: HttpRequest, slug: str) -> HttpResponse:
         return _render_form_errors(request, public, form, visitor)
     data = form.cleaned_data
     utm = {name: data[name] for name in services.UTM_FIELDS}
-    result = services.signup_create(
-        page=page,
-        email=data["email"],
-        name=data["name"],
-        qualifying_answer=data["qualifying_answer"],
-        utm=utm,
-        referrer=data["ref"],
-        consent=data["consent"],
-        visitor_id=visitor.id,
-    )
+    try:
+        result = services.signup_create(
+            page=page,
+            email=data["email"],
+            name=data["name"],
+            qualifying_answer=data["qualifying_answer"],
+            utm=utm,
+            referrer=data["ref"],
+            consent=data["consent"],
+            visitor_id=visitor.id,
+            form_token_id=token_id(data["form_token"]),
+        )
+    except services.FormTokenUsed as exc:
+        form.add_error(None, exc.message)
+        return _render_form_errors(request, public, form, visitor)
     if result.created:
         channel = tracking.visit_channel(request)
         _track(request, public, visitor, EventKind.SIGNUP, utm=utm, referrer=data["ref"], channel=channel)
