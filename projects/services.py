@@ -256,16 +256,22 @@ def _unique_slug(base: str) -> str:
     stem = slugify(base)[:60].strip("-") or "page"
     for _ in range(10):
         candidate = f"{stem}-{secrets.token_hex(3)}"
-        if not LandingPage.objects.filter(slug__iexact=candidate).exclude(status=PageStatus.ARCHIVED).exists():
+        if not LandingPage.objects.filter(slug__iexact=candidate).exists():  # archived ones too
             return candidate
     raise ConflictError("Could not find a free slug; choose one.", code="slug_unavailable")
 
 
-def _check_slug_free(slug: str, *, page: LandingPage | None = None) -> None:
-    taken = LandingPage.objects.filter(slug__iexact=slug).exclude(status=PageStatus.ARCHIVED)
+def _check_slug_free(slug: str, *, owner_id: int, page: LandingPage | None = None) -> None:
+    """A slug is taken by another page that is not archived (the unique constraint's rule), and
+    an archived page keeps it reserved to its owner: the ads, emails and QR codes that still
+    point at it must not land on another founder's page. The owner may use it again."""
+    taken = LandingPage.objects.filter(slug__iexact=slug).filter(
+        ~Q(status=PageStatus.ARCHIVED) | ~Q(project__owner_id=owner_id)
+    )
     if page is not None:
         taken = taken.exclude(pk=page.pk)
     if taken.exists():
+        # The same words either way: whose archived page holds it is not the founder's to learn.
         raise ValidationError({"slug": ["This address is already taken."]})
 
 
@@ -339,7 +345,7 @@ def landing_page_create(
         qualifying_question=sanitize_text(qualifying_question, max_length=200),
         double_opt_in=double_opt_in,
     )
-    _check_slug_free(page.slug)
+    _check_slug_free(page.slug, owner_id=project.owner_id)
     _save_page(page)
     invalidate_on_commit(owner_id=project.owner_id, project_id=project.pk, slugs=(page.slug,))
     return page
@@ -359,7 +365,7 @@ def landing_page_update(*, page: LandingPage, data: dict[str, Any]) -> LandingPa
     if "slug" in cleaned:
         if not cleaned["slug"]:
             raise ValidationError({"slug": ["Enter a valid address (letters, numbers, hyphens)."]})
-        _check_slug_free(cleaned["slug"], page=page)
+        _check_slug_free(cleaned["slug"], owner_id=page.project.owner_id, page=page)
     for name, value in cleaned.items():
         setattr(page, name, value)
     if page.cta_kind == CtaKind.EMAIL:
@@ -381,7 +387,7 @@ def landing_page_publish(*, page: LandingPage) -> LandingPage:
         raise ConflictError("An archived page cannot be published again.", code="invalid_page_state")
     if page.status == PageStatus.PUBLISHED:
         return page
-    _check_slug_free(page.slug, page=page)
+    _check_slug_free(page.slug, owner_id=project.owner_id, page=page)
     page.status = PageStatus.PUBLISHED
     page.published_at = timezone.now()
     _save_page(page)
