@@ -327,16 +327,23 @@ def landing_page_create(
         slug = slugify(slug)[:80]
         if not slug:
             raise ValidationError({"slug": ["Enter a valid address (letters, numbers, hyphens)."]})
+    # The prototype's copy is cleaned as any page content is: a prototype is stored cleaned,
+    # but a page must not depend on every path that ever wrote one (`|safe` renders this HTML).
+    content = _clean_page_fields(
+        {
+            "headline": prototype.headline,
+            "subheadline": prototype.subheadline,
+            "value_proposition": prototype.value_proposition,
+            "features": prototype.features,
+            "pricing_tiers": prototype.pricing_tiers,
+            "cta_text": prototype.call_to_action,
+        }
+    )
     page = LandingPage(
         project=project,
         prototype=prototype,
         slug=slug or _unique_slug(project.name),
-        headline=prototype.headline,
-        subheadline=prototype.subheadline,
-        value_proposition=prototype.value_proposition,
-        features=prototype.features,
-        pricing_tiers=prototype.pricing_tiers,
-        cta_text=prototype.call_to_action,
+        **content,
         cta_kind=cta_kind,
         # A fake door defaults to the project's own price point.
         preorder_price=(preorder_price if preorder_price is not None else project.price_point)
@@ -351,21 +358,28 @@ def landing_page_create(
     return page
 
 
-@transaction.atomic
-def landing_page_update(*, page: LandingPage, data: dict[str, Any]) -> LandingPage:
-    page = LandingPage.objects.select_for_update().select_related("project").get(pk=page.pk)
+def landing_page_clean_update(*, page: LandingPage, data: dict[str, Any]) -> dict[str, Any]:
+    """The fields an update of the page would store, each cleaned as every write path cleans it
+    (the API and the admin alike), or ValidationError / ConflictError; writes nothing."""
     _require_open(page.project, "edit the page")
     if page.status == PageStatus.ARCHIVED:
         raise ConflictError("An archived page cannot be edited.", code="invalid_page_state")
     unknown = set(data) - set(PAGE_CONTENT_FIELDS)
     if unknown:
         raise ValidationError({name: ["This field cannot be changed."] for name in sorted(unknown)})
-    old_slug = page.slug
     cleaned = _clean_page_fields(data)
     if "slug" in cleaned:
         if not cleaned["slug"]:
             raise ValidationError({"slug": ["Enter a valid address (letters, numbers, hyphens)."]})
         _check_slug_free(cleaned["slug"], owner_id=page.project.owner_id, page=page)
+    return cleaned
+
+
+@transaction.atomic
+def landing_page_update(*, page: LandingPage, data: dict[str, Any]) -> LandingPage:
+    page = LandingPage.objects.select_for_update().select_related("project").get(pk=page.pk)
+    old_slug = page.slug
+    cleaned = landing_page_clean_update(page=page, data=data)
     for name, value in cleaned.items():
         setattr(page, name, value)
     if page.cta_kind == CtaKind.EMAIL:
