@@ -9,11 +9,12 @@ as the event. When Redis is away (the breaker is open or the call fails), or in 
 without Redis, the event is written straight to the database instead: nothing is lost, the page
 still answers.
 
-Visitors are a random first-party cookie (no third-party script, no raw IP stored); events keep
-only an HMAC of it. Views of the founder (the preview cookie) and of known bots (user-agent list)
-are recorded with their traffic kind and left out of every statistic; people are also asked to
-prove they run the page's script (a beacon) or interact before they count in an experiment's
-results, so a crawler with a browser's user agent that only fetches HTML does not (the no-JS rule).
+Visitors are a random first-party cookie, signed by the platform (no third-party script, no raw
+IP stored); events keep only an HMAC of the id, and clicks and beacons count only for a signed
+one. Views of the founder (the preview cookie) and of known bots (user-agent list) are recorded
+with their traffic kind and left out of every statistic; people are also asked to prove they run
+the page's script (a beacon) or interact before they count in an experiment's results, so a
+crawler with a browser's user agent that only fetches HTML does not (the no-JS rule).
 """
 
 import atexit
