@@ -28,6 +28,8 @@ _TRIGGERS = "=+-@\t\r\uff1d\uff0b\uff0d\uff20"
 # any spaces, which spreadsheets trim when converting) by a trigger: the `'` goes there.
 _PIECE_STARTING_A_FORMULA = re.compile(rf"(?:^|(?<=[{re.escape(_SEPARATORS)}]))(?=[ \u00a0]*[{re.escape(_TRIGGERS)}])")
 
+_ANY_TRIGGER = re.compile(f"[{re.escape(_TRIGGERS)}]")
+
 
 def safe_cell(value: object) -> str:
     """One cell's text, with no piece of it a formula."""
@@ -39,7 +41,9 @@ def safe_cell(value: object) -> str:
         return str(value)
     if isinstance(value, datetime | date):
         return value.isoformat()
-    return _PIECE_STARTING_A_FORMULA.sub("'", str(value))
+    text = str(value)
+    # Most cells hold no trigger at all: one scan for any of them skips the piece-by-piece pass.
+    return _PIECE_STARTING_A_FORMULA.sub("'", text) if _ANY_TRIGGER.search(text) else text
 
 
 def safe_row(values: Iterable[object]) -> list[str]:
