@@ -394,16 +394,19 @@ def make_event(
     utm: dict[str, str] | None = None,
     referrer: str | None = None,
     channel: str | None = None,
+    event_id: str | None = None,
 ) -> TrackedEvent:
     """The event of this request. UTM tags and the referrer come from the query string and the
     Referer header of a page view, or from the form fields that carried them to a signup; the
-    channel from them unless given (the visit's, for the events that follow a page view)."""
+    channel from them unless given (the visit's, for the events that follow a page view). An
+    `event_id` derived from what may only count once (a form token) makes every copy of the
+    event after the first a no-op, as the row's unique key."""
     utm = utm if utm is not None else {name: request.GET.get(name, "") for name in UTM_FIELDS}
     # Control characters out (PostgreSQL refuses NUL in text): these come from anyone's URL.
     tags = tuple(CONTROL_CHARACTERS.sub("", str(utm.get(name, "")))[:200] for name in UTM_FIELDS)
     host = referrer_host(referrer if referrer is not None else request.META.get("HTTP_REFERER", ""))
     return TrackedEvent(
-        id=new_event_id(),
+        id=event_id or new_event_id(),
         page_id=page_id,
         kind=kind,
         visitor_hash=visitor_hash,

@@ -63,6 +63,7 @@ def _track(
     referrer: str | None = None,
     channel: str | None = None,
     assignment: tuple[int | None, selectors.LiveVariant | None] | None = None,
+    event_id: str | None = None,
 ) -> tracking.TrackedEvent:
     experiment_id, variant = assignment or public.assignment(visitor.id)
     event = tracking.make_event(
@@ -75,6 +76,7 @@ def _track(
         utm=utm,
         referrer=referrer,
         channel=channel,
+        event_id=event_id,
     )
     tracking.record(event)
     return event
@@ -168,12 +170,22 @@ def preorder(request: HttpRequest, slug: str) -> HttpResponse:
         raise Http404("This page takes no pre-orders.")
     visitor = Visitor.of(request)
     # A click needs no time to fill a form in: no minimum age here.
-    check = check_token(request.POST.get("form_token", ""), visitor_hash=visitor.hash, min_age=0)
+    token = request.POST.get("form_token", "")
+    check = check_token(token, visitor_hash=visitor.hash, min_age=0)
     if check == TokenCheck.OTHER_VISITOR:
         return _refused(request, public)
     if check == TokenCheck.OK:
+        # A token counts one pre-order: the event's key is made from it, so the same "Buy" sent
+        # again is stored once (no read or round trip of its own on this path).
         _track(
-            request, public, visitor, EventKind.PREORDER, utm={}, referrer="", channel=tracking.visit_channel(request)
+            request,
+            public,
+            visitor,
+            EventKind.PREORDER,
+            utm={},
+            referrer="",
+            channel=tracking.visit_channel(request),
+            event_id=f"preorder-{token_id(token)}",
         )
     return visitor.remember(redirect(reverse("public:preorder", kwargs={"slug": public.page.slug})))
 

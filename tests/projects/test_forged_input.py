@@ -106,3 +106,19 @@ def test_an_unsigned_cookie_from_before_keeps_its_id_and_is_signed_by_the_next_p
     assert returning.cookies[tracking.VISITOR_COOKIE].value == tracking.signed_visitor_id("returning-visitor-000001")
     assert returning.post("/p/chaser/e", {"k": "cta_click"}).status_code == 204
     assert _clicks() == [hash_identifier("returning-visitor-000001")]
+
+
+def test_a_buy_click_token_counts_one_preorder_however_often_it_is_sent(project):
+    from projects import services
+
+    services.prototype_generate(project=project)
+    page = services.landing_page_create(project=project, slug="door", cta_kind="preorder", preorder_price="49.00")
+    services.landing_page_publish(page=page)
+    visitor = Client(HTTP_USER_AGENT=BROWSER)
+    assert visitor.get("/p/door/").status_code == 200
+    token = visitor_token(visitor)
+    for _ in range(5):
+        assert visitor.post("/p/door/preorder", {"form_token": token}).status_code == 302
+    assert visitor.post("/p/door/preorder", {"form_token": visitor_token(visitor)}).status_code == 302  # a new click
+    call_command("flush_events")
+    assert Event.objects.filter(kind=EventKind.PREORDER).count() == 2
