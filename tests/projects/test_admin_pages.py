@@ -87,3 +87,16 @@ def test_html_an_earlier_admin_stored_unsanitised_is_cleaned_by_the_migration(li
     migration.sanitise_page_html(apps, None)
     html = Client().get("/p/chaser/").content.decode()
     assert "<strong>Paid</strong> on time" in html and "<script>alert" not in html and "onerror" not in html
+
+
+def test_staff_read_pages_and_archive_them_through_the_service(staff, live_page):
+    assert staff.get("/admin/projects/landingpage/").status_code == 200
+    assert staff.get(f"/admin/projects/landingpage/{live_page.pk}/change/").status_code == 200
+    assert staff.get(f"/admin/projects/prototype/{live_page.prototype_id}/change/").status_code == 200
+    assert Client().get("/p/chaser/").status_code == 200
+    response = staff.post(
+        "/admin/projects/landingpage/", {"action": "archive_pages", "_selected_action": [str(live_page.pk)]}
+    )
+    assert response.status_code == 302
+    assert LandingPage.objects.get(pk=live_page.pk).status == "archived"
+    assert Client().get("/p/chaser/").status_code == 404  # the public page went with it, cache and all
