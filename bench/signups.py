@@ -13,9 +13,11 @@ the thank-you page) must be a row in PostgreSQL, at most one more per connection
 request in flight when a run ends is still served). A bot-dropped signup also gets a 302, so the
 count is what shows that none was dropped.
 
-Each request is a different address from one of a few hundred returning visitors (their cookie
-and a form token rendered a minute earlier, made with the stack's own secret, as the page would
-have). The page asks for double opt-in: the signup's INSERT records the confirmation email as
+Each request is a different address from one of a few hundred returning visitors (their signed
+cookie and a form token rendered a minute or so earlier, made with the stack's own secret, as the
+page would have). A form token serves one signup, so each request sends a token of its own: every
+run gets its own supply, split between wrk's threads.
+The page asks for double opt-in: the signup's INSERT records the confirmation email as
 owed. As in the landing benchmark, no worker runs during the rounds (it would take a core from
 gunicorn on a two-core machine, and the bare insert owes nothing); afterwards the worker's
 sending loop (`signup_confirmations_send`, batches as the worker takes them) is timed in-process
@@ -45,20 +47,31 @@ DB_NAME = "mvpvalidator_bench_signups"
 TARGET = 0.7
 SLUG = "invoice-chaser-demo"
 VISITORS = 300
+# Form tokens per run: more than a run's signups at several times the measured peak (wrap-around
+# would reuse a token, which the form refuses). A token is a visitor's page rendered at a second
+# of its own, so runs * TOKENS_PER_RUN / VISITORS seconds back at most. (LuaJIT takes up to 65,536
+# constants in one script: a run stays well under.)
+TOKENS_PER_RUN = 20_000
+WRK_THREADS = 2
 
-SETUP = f"""
+SETUP = """
 import json, secrets, time
 from projects.forms import form_token
 from projects.models import LandingPage
-from projects.tracking import VISITOR_COOKIE
+from projects.tracking import VISITOR_COOKIE, signed_visitor_id
 from security.hashing import hash_identifier
-page = LandingPage.objects.get(slug="{SLUG}")
-issued = time.time() - 60
-visitors = [secrets.token_urlsafe(16) for _ in range({VISITORS})]
-print(json.dumps({{
+page = LandingPage.objects.get(slug=SLUG)
+start = time.time() - 60
+visitors = [secrets.token_urlsafe(16) for _ in range(VISITORS)]
+hashes = [hash_identifier(v) for v in visitors]
+cookies = [signed_visitor_id(v) for v in visitors]
+def pair(n):
+    v = n % VISITORS
+    return [cookies[v], form_token(visitor_hash=hashes[v], issued_at=start - n // VISITORS)]
+print(json.dumps({
     "page": page.pk, "project": page.project_id, "double_opt_in": page.double_opt_in, "cookie": VISITOR_COOKIE,
-    "visitors": [[v, form_token(visitor_hash=hash_identifier(v), issued_at=issued)] for v in visitors],
-}}))
+    "runs": [[pair(r * TOKENS_PER_RUN + n) for n in range(TOKENS_PER_RUN)] for r in range(RUNS)],
+}))
 """
 
 COUNT = """
@@ -91,10 +104,12 @@ print(json.dumps({
 
 
 def signup_script(*, tag: str, cookie: str, visitors: list[list[str]]) -> str:
-    """wrk Lua: POST the signup form, a new address each request (`<tag>-<thread>-<n>@...`)."""
+    """wrk Lua: POST the signup form, a new address and a new form token each request
+    (`<tag>-<thread>-<n>@...`); each thread takes its own share of the run's tokens."""
     lua_visitors = "{" + ",".join(f"{{{json.dumps(v)},{json.dumps(t)}}}" for v, t in visitors) + "}"
     return f"""
 local visitors = {lua_visitors}
+local share = math.floor(#visitors / {WRK_THREADS})
 local threads = 0
 setup = function(thread)
   threads = threads + 1
@@ -103,7 +118,7 @@ end
 local n = 0
 request = function()
   n = n + 1
-  local visitor = visitors[(n + (thread_id or 1) * 7) % #visitors + 1]
+  local visitor = visitors[((thread_id or 1) - 1) * share + (n - 1) % share + 1]
   local body = "email={tag}-" .. (thread_id or 1) .. "-" .. n .. "%40bench.mvpvalidator.dev"
     .. "&name=Bench+Visitor&consent=on&form_token=" .. visitor[2]
   return wrk.format("POST", nil, {{
@@ -119,7 +134,8 @@ def main() -> int:
     args = parser.parse_args()
 
     env = fresh_stack(DB_NAME, static=True, demo=True, EMAIL_URL="dummymail://")
-    setup = shell_json(env, SETUP)
+    constants = f"SLUG = {SLUG!r}\nVISITORS = {VISITORS}\nTOKENS_PER_RUN = {TOKENS_PER_RUN}\nRUNS = {args.rounds + 1}\n"
+    setup = shell_json(env, constants + SETUP)
     print(f"page {SLUG}: double opt-in {'on' if setup['double_opt_in'] else 'off'}, {VISITORS} visitors")
 
     paths = {
@@ -134,11 +150,12 @@ def main() -> int:
                 # A script per run: its addresses must not repeat an earlier run's.
                 tag = f"{'ref' if name == 'bare insert' else 'su'}{i}"
                 script = Path(tmp) / f"{tag}.lua"
-                script.write_text(signup_script(tag=tag, cookie=setup["cookie"], visitors=setup["visitors"]))
+                script.write_text(signup_script(tag=tag, cookie=setup["cookie"], visitors=setup["runs"][i]))
                 result = wrk(
                     f"{server.base}{path}",
                     seconds=1 if i == 0 else args.seconds,
                     connections=args.connections,
+                    threads=WRK_THREADS,
                     script=script,
                 )
                 if name == "signup":

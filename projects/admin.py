@@ -1,3 +1,6 @@
+from typing import Any
+
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -34,6 +37,9 @@ class LandingPageInline(admin.TabularInline):
     show_change_link = True
     can_delete = False
 
+    def has_add_permission(self, request: HttpRequest, obj: Project | None = None) -> bool:
+        return False  # a page is made from a prototype by `landing_page_create`
+
 
 @admin.register(Project)
 class ProjectAdmin(admin.ModelAdmin):
@@ -47,23 +53,77 @@ class ProjectAdmin(admin.ModelAdmin):
     inlines = (PrototypeInline, LandingPageInline)
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows the platform writes (figures from the event worker, generated prototypes): staff
+    read them, nobody edits them by hand."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
 @admin.register(Prototype)
-class PrototypeAdmin(admin.ModelAdmin):
+class PrototypeAdmin(ReadOnlyAdmin):
+    """The generator's versions, as generated (a page copies the current one when it is made)."""
+
     list_display = ("project", "version", "is_current", "headline", "generator", "generation_ms", "created_at")
     list_filter = ("is_current", "generator")
     search_fields = ("headline", "project__name")
     list_select_related = ("project",)
-    raw_id_fields = ("project",)
+
+
+class LandingPageAdminForm(forms.ModelForm):
+    """The page's copy, cleaned and checked by the service the API uses (`landing_page_update`):
+    its HTML is rendered as it is stored, so no write path may skip the sanitiser."""
+
+    class Meta:
+        model = LandingPage
+        fields = services.PAGE_CONTENT_FIELDS
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        changed = {name: cleaned[name] for name in self.changed_data if name in cleaned}
+        try:
+            self.page_changes = services.landing_page_clean_update(page=self.instance, data=changed)
+        except ConflictError as exc:
+            raise forms.ValidationError(exc.message, code=exc.code) from exc
+        cleaned.update(self.page_changes)
+        return cleaned
 
 
 @admin.register(LandingPage)
 class LandingPageAdmin(admin.ModelAdmin):
+    """Staff edit a page's copy through the same service as its founder; its status moves only
+    through the service too (the archive action)."""
+
+    form = LandingPageAdminForm
     list_display = ("slug", "project", "status", "cta_kind", "double_opt_in", "published_at")
     list_filter = ("status", "cta_kind", "double_opt_in")
     search_fields = ("slug", "headline", "project__name")
     list_select_related = ("project",)
-    raw_id_fields = ("project", "prototype")
-    readonly_fields = ("content_version", "published_at", "created_at", "updated_at")
+    readonly_fields = (
+        "project", "prototype", "status", "content_version", "published_at", "created_at", "updated_at",
+    )  # fmt: skip
+    fields = (*services.PAGE_CONTENT_FIELDS, *readonly_fields)
+    actions = ("archive_pages",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # a page is made from a prototype by `landing_page_create`
+
+    def save_model(self, request: HttpRequest, obj: LandingPage, form: LandingPageAdminForm, change: bool) -> None:
+        if form.page_changes:
+            services.landing_page_update(page=obj, data=form.page_changes)
+
+    @admin.action(description="Archive the selected pages")
+    def archive_pages(self, request: HttpRequest, queryset: QuerySet[LandingPage]) -> None:
+        for page in queryset:
+            services.landing_page_archive(page=page)
+        self.message_user(request, f"{len(queryset)} page(s) archived.", messages.SUCCESS)
 
 
 @admin.register(Signup)
@@ -81,7 +141,10 @@ class SignupAdmin(admin.ModelAdmin):
     list_select_related = ("landing_page",)
     raw_id_fields = ("landing_page",)
     # `confirmation_due_at` stays editable: set to now, the worker sends the email (again).
-    readonly_fields = ("visitor_hash", "created_at", "consent_at", "confirmation_sent_at", "confirmation_attempts")
+    # The address stays as the signup path normalised it (`projects.visitor_text.signup_email`).
+    readonly_fields = (
+        "email", "visitor_hash", "created_at", "consent_at", "confirmation_sent_at", "confirmation_attempts",
+    )  # fmt: skip
     date_hierarchy = "created_at"
 
 
@@ -151,19 +214,6 @@ class ExperimentAdmin(admin.ModelAdmin):
     @admin.action(description="Complete the selected experiments")
     def complete_experiments(self, request: HttpRequest, queryset: QuerySet[Experiment]) -> None:
         self._move(request, queryset, ExperimentStatus.COMPLETED)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Figures the event worker writes: staff read them, nobody edits them by hand."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 @admin.register(DailyRollup)

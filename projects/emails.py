@@ -44,8 +44,10 @@ def confirmation_message(signup: Signup) -> EmailMessage:
     follow links confirm nothing), and an unsubscribe link that works the same way."""
     page = signup.landing_page
     base = settings.PUBLIC_BASE_URL
+    # Nothing the visitor typed (name, answer) goes in: anyone can type any address into the
+    # form, so text of theirs would be text the platform mails to a stranger. The address is
+    # unconfirmed until the link is followed; the founder's headline is the founder's own.
     context = {
-        "signup": signup,
         "page": page,
         "confirm_url": base
         + reverse("public:confirm", kwargs={"slug": page.slug, "token": make_token(signup=signup, action=CONFIRM)}),

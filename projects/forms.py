@@ -19,6 +19,8 @@ from django import forms
 from django.conf import settings
 from django.utils.crypto import salted_hmac
 
+from projects.visitor_text import signup_email
+
 _SALT = "projects.signup-form"
 MIN_FILL_SECONDS = 2.0
 MAX_FORM_AGE_SECONDS = 24 * 3600
@@ -47,6 +49,11 @@ def form_token(*, visitor_hash: str, issued_at: float | None = None) -> str:
     return f"{message}.{_mac(message)}"
 
 
+def token_id(token: str) -> str:
+    """What names a checked token (its MAC): a signup stores it, so the token serves one."""
+    return token.rpartition(".")[2]
+
+
 class TokenCheck(Enum):
     OK = "ok"
     BOT = "bot"  # no token, a forged one, too fast or too old: dropped quietly
@@ -71,7 +78,8 @@ def check_token(
 
 
 class SignupForm(forms.Form):
-    email = forms.EmailField(max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    # Validated by `signup_email` (after its normalisation, which an EmailField would run after).
+    email = forms.CharField(max_length=1000, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
     name = forms.CharField(max_length=120, required=False)
     qualifying_answer = forms.CharField(max_length=500, required=False)
     consent = forms.BooleanField(required=False)
@@ -84,6 +92,9 @@ class SignupForm(forms.Form):
     utm_content = forms.CharField(max_length=200, required=False)
     utm_term = forms.CharField(max_length=200, required=False)
     ref = forms.CharField(max_length=500, required=False)
+
+    def clean_email(self) -> str:
+        return signup_email(self.cleaned_data["email"])
 
     def is_bot(self) -> bool:
         """The honeypot, decided on the raw data before validation, so bots learn nothing from

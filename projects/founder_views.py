@@ -11,6 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from monitoring import charts
+from mvpvalidator.spreadsheet import CSV_CONTENT_TYPE, accepts_csv, safe_row
 from projects import selectors, stats
 
 CSV_COLUMNS = ("day", "views", "visitors", "signups", "preorders", "spend", "clicks")
@@ -53,12 +54,14 @@ def report_page(request: HttpRequest, pk: int) -> HttpResponse:
     project = selectors.project_get(user=request.user, pk=pk)
     daily = selectors.project_daily(project=project)
     if request.GET.get("format") == "csv":
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        if not accepts_csv(request.headers.get("Accept")):
+            return HttpResponse("This export is CSV (text/csv) only.", status=406, content_type="text/plain")
+        response = HttpResponse(content_type=CSV_CONTENT_TYPE)
         response["Content-Disposition"] = f'attachment; filename="report-{project.pk}-daily.csv"'
         writer = csv.writer(response)
         writer.writerow(CSV_COLUMNS)
         for row in daily:
-            writer.writerow([row["day"].isoformat(), *(row[c] for c in CSV_COLUMNS[1:])])
+            writer.writerow(safe_row(row[c] for c in CSV_COLUMNS))
         return response
     report = selectors.project_report(project=project)
     today = daily[-1]["day"] if daily else None

@@ -223,6 +223,10 @@ class Signup(models.Model):
     confirmed_at = models.DateTimeField(null=True, blank=True)
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
     visitor_hash = models.CharField(max_length=64, blank=True)
+    # The form token the signup came with (its MAC, which names it): unique, so the same INSERT
+    # that stores the signup consumes the token, exactly once, with no round trip of its own.
+    # Empty for signups that came without a form (imports, demo data).
+    form_token_id = models.CharField(max_length=32, blank=True, default="", editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     # The confirmation email's outbox: the row is the durable record that an email is owed, so
     # the signup request does no SMTP and a refused send is retried. The event worker sends
@@ -249,6 +253,11 @@ class Signup(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(fields=["landing_page", "email"], name="signup_email_unique_per_page"),
+            models.UniqueConstraint(
+                fields=["form_token_id"],
+                condition=~models.Q(form_token_id=""),
+                name="signup_form_token_once",
+            ),
             models.CheckConstraint(condition=models.Q(email=Lower("email")), name="signup_email_lowercase"),
             models.CheckConstraint(
                 condition=models.Q(consent=False) | models.Q(consent_at__isnull=False),

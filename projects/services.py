@@ -17,7 +17,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max, QuerySet
+from django.db.models import F, Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -48,8 +48,9 @@ from projects.models import (
     Variant,
 )
 from projects.selectors import prototype_current
+from projects.visitor_text import signup_email, visitor_text
 from security.hashing import hash_identifier
-from security.models import User, normalize_email
+from security.models import User
 from security.sanitize import sanitize_html, sanitize_text
 
 logger = logging.getLogger(__name__)
@@ -255,16 +256,22 @@ def _unique_slug(base: str) -> str:
     stem = slugify(base)[:60].strip("-") or "page"
     for _ in range(10):
         candidate = f"{stem}-{secrets.token_hex(3)}"
-        if not LandingPage.objects.filter(slug__iexact=candidate).exclude(status=PageStatus.ARCHIVED).exists():
+        if not LandingPage.objects.filter(slug__iexact=candidate).exists():  # archived ones too
             return candidate
     raise ConflictError("Could not find a free slug; choose one.", code="slug_unavailable")
 
 
-def _check_slug_free(slug: str, *, page: LandingPage | None = None) -> None:
-    taken = LandingPage.objects.filter(slug__iexact=slug).exclude(status=PageStatus.ARCHIVED)
+def _check_slug_free(slug: str, *, owner_id: int, page: LandingPage | None = None) -> None:
+    """A slug is taken by another page that is not archived (the unique constraint's rule), and
+    an archived page keeps it reserved to its owner: the ads, emails and QR codes that still
+    point at it must not land on another founder's page. The owner may use it again."""
+    taken = LandingPage.objects.filter(slug__iexact=slug).filter(
+        ~Q(status=PageStatus.ARCHIVED) | ~Q(project__owner_id=owner_id)
+    )
     if page is not None:
         taken = taken.exclude(pk=page.pk)
     if taken.exists():
+        # The same words either way: whose archived page holds it is not the founder's to learn.
         raise ValidationError({"slug": ["This address is already taken."]})
 
 
@@ -320,16 +327,23 @@ def landing_page_create(
         slug = slugify(slug)[:80]
         if not slug:
             raise ValidationError({"slug": ["Enter a valid address (letters, numbers, hyphens)."]})
+    # The prototype's copy is cleaned as any page content is: a prototype is stored cleaned,
+    # but a page must not depend on every path that ever wrote one (`|safe` renders this HTML).
+    content = _clean_page_fields(
+        {
+            "headline": prototype.headline,
+            "subheadline": prototype.subheadline,
+            "value_proposition": prototype.value_proposition,
+            "features": prototype.features,
+            "pricing_tiers": prototype.pricing_tiers,
+            "cta_text": prototype.call_to_action,
+        }
+    )
     page = LandingPage(
         project=project,
         prototype=prototype,
         slug=slug or _unique_slug(project.name),
-        headline=prototype.headline,
-        subheadline=prototype.subheadline,
-        value_proposition=prototype.value_proposition,
-        features=prototype.features,
-        pricing_tiers=prototype.pricing_tiers,
-        cta_text=prototype.call_to_action,
+        **content,
         cta_kind=cta_kind,
         # A fake door defaults to the project's own price point.
         preorder_price=(preorder_price if preorder_price is not None else project.price_point)
@@ -338,27 +352,34 @@ def landing_page_create(
         qualifying_question=sanitize_text(qualifying_question, max_length=200),
         double_opt_in=double_opt_in,
     )
-    _check_slug_free(page.slug)
+    _check_slug_free(page.slug, owner_id=project.owner_id)
     _save_page(page)
     invalidate_on_commit(owner_id=project.owner_id, project_id=project.pk, slugs=(page.slug,))
     return page
 
 
-@transaction.atomic
-def landing_page_update(*, page: LandingPage, data: dict[str, Any]) -> LandingPage:
-    page = LandingPage.objects.select_for_update().select_related("project").get(pk=page.pk)
+def landing_page_clean_update(*, page: LandingPage, data: dict[str, Any]) -> dict[str, Any]:
+    """The fields an update of the page would store, each cleaned as every write path cleans it
+    (the API and the admin alike), or ValidationError / ConflictError; writes nothing."""
     _require_open(page.project, "edit the page")
     if page.status == PageStatus.ARCHIVED:
         raise ConflictError("An archived page cannot be edited.", code="invalid_page_state")
     unknown = set(data) - set(PAGE_CONTENT_FIELDS)
     if unknown:
         raise ValidationError({name: ["This field cannot be changed."] for name in sorted(unknown)})
-    old_slug = page.slug
     cleaned = _clean_page_fields(data)
     if "slug" in cleaned:
         if not cleaned["slug"]:
             raise ValidationError({"slug": ["Enter a valid address (letters, numbers, hyphens)."]})
-        _check_slug_free(cleaned["slug"], page=page)
+        _check_slug_free(cleaned["slug"], owner_id=page.project.owner_id, page=page)
+    return cleaned
+
+
+@transaction.atomic
+def landing_page_update(*, page: LandingPage, data: dict[str, Any]) -> LandingPage:
+    page = LandingPage.objects.select_for_update().select_related("project").get(pk=page.pk)
+    old_slug = page.slug
+    cleaned = landing_page_clean_update(page=page, data=data)
     for name, value in cleaned.items():
         setattr(page, name, value)
     if page.cta_kind == CtaKind.EMAIL:
@@ -380,7 +401,7 @@ def landing_page_publish(*, page: LandingPage) -> LandingPage:
         raise ConflictError("An archived page cannot be published again.", code="invalid_page_state")
     if page.status == PageStatus.PUBLISHED:
         return page
-    _check_slug_free(page.slug, page=page)
+    _check_slug_free(page.slug, owner_id=project.owner_id, page=page)
     page.status = PageStatus.PUBLISHED
     page.published_at = timezone.now()
     _save_page(page)
@@ -426,6 +447,7 @@ def signup_create(
     referrer: str = "",
     consent: bool = False,
     visitor_id: str = "",
+    form_token_id: str = "",
     send_confirmation: bool = True,
 ) -> SignupResult:
     """Store a signup at once (durable before the visitor sees the thank-you page).
@@ -435,23 +457,32 @@ def signup_create(
     email is due, and the event worker sends it (`signup_confirmations_send`): the same INSERT
     is the email's durable outbox entry (`send_confirmation=False` is for addresses imported
     from elsewhere, such as demo data).
+
+    `form_token_id` names the form token the signup came with: a token serves one signup. Sent
+    again with the address it stored (a double click), it is that signup again; with another
+    address, `FormTokenUsed` and nothing is written.
     """
     if page.status != PageStatus.PUBLISHED:
         raise ConflictError("This page is not accepting signups.", code="page_not_published")
     now = timezone.now()
     utm = utm or {}
+    try:
+        email = signup_email(email)
+    except ValidationError as exc:
+        raise ValidationError({"email": exc.messages}) from exc
     signup = Signup(
         landing_page=page,
         project_id=page.project_id,
-        email=normalize_email(email),
-        name=sanitize_text(name, max_length=120, field="signup_name"),
-        qualifying_answer=sanitize_text(qualifying_answer, max_length=500, field="qualifying_answer"),
-        referrer=sanitize_text(referrer, max_length=500),
+        email=email,
+        name=visitor_text(name, max_length=120, field="signup_name"),
+        qualifying_answer=visitor_text(qualifying_answer, max_length=500, field="qualifying_answer"),
+        referrer=visitor_text(referrer, max_length=500),
         consent=consent,
         consent_at=now if consent else None,
         visitor_hash=hash_identifier(visitor_id),
+        form_token_id=form_token_id,
         confirmation_due_at=now if page.double_opt_in and send_confirmation else None,
-        **{name: sanitize_text(utm.get(name, ""), max_length=200) for name in UTM_FIELDS},
+        **{name: visitor_text(utm.get(name, ""), max_length=200) for name in UTM_FIELDS},
     )
     # The page and its project are at hand: validating the two keys would ask the database
     # again for rows just read (two round trips of a signup's three).
@@ -465,11 +496,29 @@ def signup_create(
             signup.save()
             invalidate_on_commit(owner_id=page.project.owner_id, project_id=page.project_id)
     except IntegrityError:
-        existing = Signup.objects.filter(landing_page=page, email=signup.email).first()
+        # Which unique key refused it, in one read: the address on this page, or the token.
+        keys = Q(landing_page=page, email=signup.email)
+        if signup.form_token_id:
+            keys |= Q(form_token_id=signup.form_token_id)
+        rows = list(Signup.objects.filter(keys)[:2])
+        existing = next((r for r in rows if (r.landing_page_id, r.email) == (page.pk, signup.email)), None)
+        # The token is judged first, so that a used one tells nothing of who is on the list.
+        if signup.form_token_id and any(r.form_token_id == signup.form_token_id and r != existing for r in rows):
+            raise FormTokenUsed() from None
         if existing is None:
             raise
         return SignupResult(signup=existing, created=False)
     return SignupResult(signup=signup, created=True)
+
+
+class FormTokenUsed(ApplicationError):
+    """The signup form was sent before, with another address: the visitor sends it again."""
+
+    status_code = 409
+    default_code = "form_token_used"
+
+    def __init__(self) -> None:
+        super().__init__("This form was sent already. Check your details and send it again.")
 
 
 @dataclass(frozen=True)

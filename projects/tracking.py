@@ -9,15 +9,18 @@ as the event. When Redis is away (the breaker is open or the call fails), or in 
 without Redis, the event is written straight to the database instead: nothing is lost, the page
 still answers.
 
-Visitors are a random first-party cookie (no third-party script, no raw IP stored); events keep
-only an HMAC of it. Views of the founder (the preview cookie) and of known bots (user-agent list)
-are recorded with their traffic kind and left out of every statistic; people are also asked to
-prove they run the page's script (a beacon) or interact before they count in an experiment's
-results, so a crawler with a browser's user agent that only fetches HTML does not (the no-JS rule).
+Visitors are a random first-party cookie, signed by the platform (no third-party script, no raw
+IP stored); events keep only an HMAC of the id, and clicks and beacons count only for a signed
+one. Views of the founder (the preview cookie) and of known bots (user-agent list) are recorded
+with their traffic kind and left out of every statistic; people are also asked to prove they run
+the page's script (a beacon) or interact before they count in an experiment's results, so a
+crawler with a browser's user agent that only fetches HTML does not (the no-JS rule).
 """
 
 import atexit
+import functools
 import hashlib
+import hmac
 import logging
 import os
 import re
@@ -35,6 +38,7 @@ from django.conf import settings
 from django.core import signing
 from django.db import DatabaseError, DataError, IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
+from django.utils.crypto import salted_hmac
 
 from mvpvalidator.cache import CacheUnavailable, breaker, call, is_shared, redis_client, state_key
 from projects.models import Channel, EventKind, Traffic
@@ -84,23 +88,66 @@ def is_bot(user_agent: str) -> bool:
     return not user_agent or _BOT_RE.search(user_agent.lower()) is not None
 
 
-def visitor_id(request: HttpRequest) -> tuple[str, bool]:
-    """The visitor's id from the first-party cookie, or a new one (and True: set the cookie)."""
+# The cookie is `<id>.<mac>`: the id, and an HMAC of it under the deployment's secret, so an id
+# the platform did not issue is known without a database or Redis read. Only issued ids have
+# their clicks and beacons counted: a made-up cookie could otherwise forge any visitor's events.
+_VISITOR_SALT = "projects.visitor"
+_VISITOR_MAC_LENGTH = 32
+
+
+@functools.lru_cache(maxsize=4)
+def _visitor_key(secret: str) -> bytes:
+    # Derived once per secret key, not on every page view.
+    return salted_hmac(_VISITOR_SALT, "visitor-id", secret).digest()
+
+
+def _visitor_mac(visitor: str) -> str:
+    return hmac.new(_visitor_key(settings.SECRET_KEY), visitor.encode(), hashlib.sha256).hexdigest()[
+        :_VISITOR_MAC_LENGTH
+    ]
+
+
+def _plausible_id(value: str) -> bool:
+    return 16 <= len(value) <= 64 and value.isascii() and value.replace("-", "").replace("_", "").isalnum()
+
+
+@dataclass(frozen=True)
+class VisitorCookie:
+    id: str
+    issued: bool  # signed by this platform: its events are counted
+    fresh: bool  # the response sets the cookie (none came, or not one this platform signed)
+
+
+def visitor_cookie(request: HttpRequest) -> VisitorCookie:
+    """The visitor's id from the first-party cookie, or a new one.
+
+    An unsigned id of the old format (cookies set before ids were signed) keeps the visitor's id,
+    so their variant stays the same, and is signed on the response; until then it counts as not
+    issued. A signed id whose MAC does not verify is a forgery: the visitor gets a new id."""
     current = request.COOKIES.get(VISITOR_COOKIE, "")
-    if 16 <= len(current) <= 64 and current.isascii() and current.replace("-", "").replace("_", "").isalnum():
-        return current, False
-    return secrets.token_urlsafe(16), True
+    value, dot, mac = current.partition(".")
+    if dot:
+        if _plausible_id(value) and mac.isascii() and hmac.compare_digest(mac, _visitor_mac(value)):
+            return VisitorCookie(id=value, issued=True, fresh=False)
+    elif _plausible_id(value):
+        return VisitorCookie(id=value, issued=False, fresh=True)
+    return VisitorCookie(id=secrets.token_urlsafe(16), issued=False, fresh=True)
 
 
-def set_visitor_cookie(response: HttpResponse, value: str) -> None:
+def set_visitor_cookie(response: HttpResponse, visitor: str) -> None:
     response.set_cookie(
         VISITOR_COOKIE,
-        value,
+        signed_visitor_id(visitor),
         max_age=VISITOR_COOKIE_MAX_AGE,
         secure=settings.SESSION_COOKIE_SECURE,
         httponly=True,
         samesite="Lax",
     )
+
+
+def signed_visitor_id(visitor: str) -> str:
+    """The visitor cookie's value for an id: `<id>.<mac>`."""
+    return f"{visitor}.{_visitor_mac(visitor)}"
 
 
 def preview_token(page_id: int) -> str:
@@ -347,16 +394,19 @@ def make_event(
     utm: dict[str, str] | None = None,
     referrer: str | None = None,
     channel: str | None = None,
+    event_id: str | None = None,
 ) -> TrackedEvent:
     """The event of this request. UTM tags and the referrer come from the query string and the
     Referer header of a page view, or from the form fields that carried them to a signup; the
-    channel from them unless given (the visit's, for the events that follow a page view)."""
+    channel from them unless given (the visit's, for the events that follow a page view). An
+    `event_id` derived from what may only count once (a form token) makes every copy of the
+    event after the first a no-op, as the row's unique key."""
     utm = utm if utm is not None else {name: request.GET.get(name, "") for name in UTM_FIELDS}
     # Control characters out (PostgreSQL refuses NUL in text): these come from anyone's URL.
     tags = tuple(CONTROL_CHARACTERS.sub("", str(utm.get(name, "")))[:200] for name in UTM_FIELDS)
     host = referrer_host(referrer if referrer is not None else request.META.get("HTTP_REFERER", ""))
     return TrackedEvent(
-        id=new_event_id(),
+        id=event_id or new_event_id(),
         page_id=page_id,
         kind=kind,
         visitor_hash=visitor_hash,

@@ -6,7 +6,6 @@ the visitor's cookie (`projects.forms`), which the signup and the fake door's "B
 
 from dataclasses import dataclass
 from html import escape
-from urllib.parse import urlencode
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -16,7 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from projects import selectors, services, signup_tokens, tracking
-from projects.forms import SignupForm, TokenCheck, check_token, form_token
+from projects.forms import SignupForm, TokenCheck, check_token, form_token, token_id
 from projects.models import Channel, CtaKind, EventKind
 from security.hashing import hash_identifier
 from security.limits import limit_view
@@ -24,14 +23,15 @@ from security.limits import limit_view
 
 @dataclass(frozen=True)
 class Visitor:
-    id: str  # the first-party cookie's value
+    id: str  # the first-party cookie's id
     hash: str  # what events and signups keep
-    new: bool  # no cookie came with the request: the response sets it
+    new: bool  # no cookie this platform signed came with the request: the response sets it
+    issued: bool  # the id is one this platform issued (its signature verified)
 
     @classmethod
     def of(cls, request: HttpRequest) -> "Visitor":
-        value, new = tracking.visitor_id(request)
-        return cls(id=value, hash=hash_identifier(value), new=new)
+        cookie = tracking.visitor_cookie(request)
+        return cls(id=cookie.id, hash=hash_identifier(cookie.id), new=cookie.fresh, issued=cookie.issued)
 
     def remember(self, response: HttpResponse) -> HttpResponse:
         if self.new:
@@ -63,6 +63,7 @@ def _track(
     referrer: str | None = None,
     channel: str | None = None,
     assignment: tuple[int | None, selectors.LiveVariant | None] | None = None,
+    event_id: str | None = None,
 ) -> tracking.TrackedEvent:
     experiment_id, variant = assignment or public.assignment(visitor.id)
     event = tracking.make_event(
@@ -75,6 +76,7 @@ def _track(
         utm=utm,
         referrer=referrer,
         channel=channel,
+        event_id=event_id,
     )
     tracking.record(event)
     return event
@@ -143,7 +145,10 @@ def track(request: HttpRequest, slug: str) -> HttpResponse:
     if kind not in (EventKind.BEACON, EventKind.CTA_CLICK):
         return HttpResponse("Unknown event.", status=400, content_type="text/plain")
     visitor = Visitor.of(request)
-    if visitor.new:  # no cookie: nothing to tie the event to
+    if not visitor.issued:
+        # No cookie, or one this platform did not sign (made up, or not re-signed by a page view
+        # yet): nothing to tie the event to. Not counted, and answered like a counted one: a
+        # beacon reads no answer, and a forger learns nothing from it.
         return HttpResponse(status=204)
     public = selectors.public_page(slug=slug)
     _track(request, public, visitor, kind, utm={}, referrer="", channel=tracking.visit_channel(request))
@@ -165,12 +170,22 @@ def preorder(request: HttpRequest, slug: str) -> HttpResponse:
         raise Http404("This page takes no pre-orders.")
     visitor = Visitor.of(request)
     # A click needs no time to fill a form in: no minimum age here.
-    check = check_token(request.POST.get("form_token", ""), visitor_hash=visitor.hash, min_age=0)
+    token = request.POST.get("form_token", "")
+    check = check_token(token, visitor_hash=visitor.hash, min_age=0)
     if check == TokenCheck.OTHER_VISITOR:
         return _refused(request, public)
     if check == TokenCheck.OK:
+        # A token counts one pre-order: the event's key is made from it, so the same "Buy" sent
+        # again is stored once (no read or round trip of its own on this path).
         _track(
-            request, public, visitor, EventKind.PREORDER, utm={}, referrer="", channel=tracking.visit_channel(request)
+            request,
+            public,
+            visitor,
+            EventKind.PREORDER,
+            utm={},
+            referrer="",
+            channel=tracking.visit_channel(request),
+            event_id=f"preorder-{token_id(token)}",
         )
     return visitor.remember(redirect(reverse("public:preorder", kwargs={"slug": public.page.slug})))
 
@@ -214,27 +229,33 @@ def signup(request: HttpRequest, slug: str) -> HttpResponse:
         return _render_form_errors(request, public, form, visitor)
     data = form.cleaned_data
     utm = {name: data[name] for name in services.UTM_FIELDS}
-    result = services.signup_create(
-        page=page,
-        email=data["email"],
-        name=data["name"],
-        qualifying_answer=data["qualifying_answer"],
-        utm=utm,
-        referrer=data["ref"],
-        consent=data["consent"],
-        visitor_id=visitor.id,
-    )
+    try:
+        result = services.signup_create(
+            page=page,
+            email=data["email"],
+            name=data["name"],
+            qualifying_answer=data["qualifying_answer"],
+            utm=utm,
+            referrer=data["ref"],
+            consent=data["consent"],
+            visitor_id=visitor.id,
+            form_token_id=token_id(data["form_token"]),
+        )
+    except services.FormTokenUsed as exc:
+        form.add_error(None, exc.message)
+        return _render_form_errors(request, public, form, visitor)
     if result.created:
         channel = tracking.visit_channel(request)
         _track(request, public, visitor, EventKind.SIGNUP, utm=utm, referrer=data["ref"], channel=channel)
-    query = urlencode({"already": 1}) if not result.created else ""
-    return visitor.remember(redirect(f"{thanks_url}?{query}" if query else thanks_url))
+    # The same answer whether or not the address was on the list already: anyone may type any
+    # address, and a different page would tell them who signed up.
+    return visitor.remember(redirect(thanks_url))
 
 
 @require_GET
 def thanks(request: HttpRequest, slug: str) -> HttpResponse:
     page = selectors.landing_page_get_published(slug=slug)
-    return render(request, "projects/thanks.html", {"page": page, "already": request.GET.get("already") == "1"})
+    return render(request, "projects/thanks.html", {"page": page})
 
 
 def _signup_action(request: HttpRequest, slug: str, token: str, action: str) -> HttpResponse:

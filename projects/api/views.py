@@ -15,7 +15,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from mvpvalidator.pagination import LimitOffsetOrKeysetPagination, LimitOffsetPagination, keyset_page, wants_keyset
+from mvpvalidator.spreadsheet import CSV_CONTENT_TYPE, safe_row
 from projects import selectors, services, spend_csv
+from projects.api.negotiation import CsvExportNegotiation
 from projects.api.parsers import TextCsvParser
 from projects.api.serializers import (
     AnalyticsQuerySerializer,
@@ -199,18 +201,14 @@ CSV_COLUMNS = (
 )
 
 
-def _csv_cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    # Spreadsheets execute cells starting with these as formulas (CSV injection).
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 class _Echo:
     def write(self, value: str) -> str:
         return value
 
 
 class SignupExportView(APIView):
+    content_negotiation_class = CsvExportNegotiation
+
     @extend_schema(responses={(200, "text/csv"): OpenApiResponse(description="All signups as CSV, streamed.")})
     def get(self, request: Request, pk: int) -> StreamingHttpResponse:
         project = selectors.project_get(user=request.user, pk=pk)
@@ -220,16 +218,15 @@ class SignupExportView(APIView):
             yield writer.writerow(CSV_COLUMNS)
             for s in selectors.signup_export_rows(project=project):
                 yield writer.writerow(
-                    [
-                        _csv_cell(v)
-                        for v in (
+                    safe_row(
+                        (
                             s.email,
                             s.name,
                             s.landing_page_slug,
-                            s.created_at.isoformat(),
-                            s.confirmed_at.isoformat() if s.confirmed_at else "",
-                            s.unsubscribed_at.isoformat() if s.unsubscribed_at else "",
-                            "yes" if s.consent else "no",
+                            s.created_at,
+                            s.confirmed_at,
+                            s.unsubscribed_at,
+                            s.consent,
                             s.qualifying_answer,
                             s.utm_source,
                             s.utm_medium,
@@ -238,10 +235,10 @@ class SignupExportView(APIView):
                             s.utm_term,
                             s.referrer,
                         )
-                    ]
+                    )
                 )
 
-        response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(rows(), content_type=CSV_CONTENT_TYPE)
         response["Content-Disposition"] = f'attachment; filename="project-{project.pk}-signups.csv"'
         return response
 

@@ -1,3 +1,4 @@
+import itertools
 import secrets
 import time
 
@@ -29,16 +30,22 @@ def live_page(project):
     return services.landing_page_publish(page=page)
 
 
+_rendered = itertools.count()
+
+
 def visitor_token(client: Client, *, issued_at: float | None = None) -> str:
     """The form token a page rendered for this browser (given a visitor cookie if it has none),
     some seconds ago by default."""
     cookie = client.cookies.get(tracking.VISITOR_COOKIE)
     if cookie is None:
-        client.cookies[tracking.VISITOR_COOKIE] = value = secrets.token_urlsafe(16)
+        value = secrets.token_urlsafe(16)
+        client.cookies[tracking.VISITOR_COOKIE] = tracking.signed_visitor_id(value)
     else:
-        value = cookie.value
+        value = cookie.value.partition(".")[0]
+    # Each a different token, as pages rendered at different seconds are (a token serves one signup).
     return form_token(
-        visitor_hash=hash_identifier(value), issued_at=time.time() - 10 if issued_at is None else issued_at
+        visitor_hash=hash_identifier(value),
+        issued_at=time.time() - 10 - next(_rendered) if issued_at is None else issued_at,
     )
 
 

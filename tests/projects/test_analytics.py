@@ -41,7 +41,7 @@ def visitor_in(experiment: Experiment, index: int, *, skip: int = 0) -> str:
 
 def browser(vid: str, *, ua: str = BROWSER) -> Client:
     client = Client(HTTP_USER_AGENT=ua)
-    client.cookies[tracking.VISITOR_COOKIE] = vid
+    client.cookies[tracking.VISITOR_COOKIE] = tracking.signed_visitor_id(vid)
     return client
 
 

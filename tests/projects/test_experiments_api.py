@@ -63,7 +63,7 @@ def visitor_in(experiment: Experiment, index: int | None, *, start: int = 0) -> 
 def browser(vid: str | None = None, *, ua: str = BROWSER) -> Client:
     client = Client(HTTP_USER_AGENT=ua)
     if vid is not None:
-        client.cookies[tracking.VISITOR_COOKIE] = vid
+        client.cookies[tracking.VISITOR_COOKIE] = tracking.signed_visitor_id(vid)
     return client
 
 

@@ -35,7 +35,7 @@ def door(project):
 def browser(vid: str | None = None, **kwargs) -> Client:
     client = Client(HTTP_USER_AGENT=BROWSER, **kwargs)
     if vid:
-        client.cookies[tracking.VISITOR_COOKIE] = vid
+        client.cookies[tracking.VISITOR_COOKIE] = tracking.signed_visitor_id(vid)
     return client
 
 

@@ -1,0 +1,84 @@
+"""What the public signup form gives away to whoever fills it in: nothing about who else signed
+up, and no way to make the platform mail an address someone else's text."""
+
+import pytest
+from django.test import Client
+
+from projects.models import Signup
+from tests.projects.conftest import send_due_emails, signup_post_data
+
+pytestmark = pytest.mark.django_db
+
+
+def _sign_up(email: str, **fields):
+    visitor = Client(HTTP_USER_AGENT="Mozilla/5.0 Chrome/131")
+    visitor.get("/p/chaser/")
+    response = visitor.post("/p/chaser/signup", signup_post_data(visitor, email=email, **fields))
+    assert response.status_code == 302
+    return response, visitor.get(response["Location"])
+
+
+def test_signing_up_an_address_already_on_the_list_looks_exactly_like_a_new_signup(live_page):
+    _sign_up("listed@example.com")
+    new, new_page = _sign_up("new@example.com")
+    again, again_page = _sign_up("Listed@example.com")
+    assert again["Location"] == new["Location"] == "/p/chaser/thanks"
+    assert again_page.status_code == new_page.status_code == 200
+    assert again_page.content == new_page.content
+    assert Signup.objects.filter(email="listed@example.com").count() == 1
+
+
+def test_the_confirmation_email_carries_no_text_the_visitor_typed(smtp_relay, live_page):
+    _sign_up(
+        "victim@example.com",
+        name="Your account is locked, call +1 555 0100 or visit evil.example",
+        qualifying_answer="see evil.example",
+    )
+    assert send_due_emails() == 1
+    [message] = smtp_relay.messages
+    text = message.as_string() + message.get_payload(decode=True).decode()
+    assert "evil.example" not in text and "555 0100" not in text and "locked" not in text
+    assert "/p/chaser/confirm/" in text  # still the email it was
+
+
+def _post(email: str, **fields):
+    visitor = Client(HTTP_USER_AGENT="Mozilla/5.0 Chrome/131")
+    visitor.get("/p/chaser/")
+    return visitor.post("/p/chaser/signup", signup_post_data(visitor, email=email, **fields))
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        '"a\x01b"@example.com',  # a control character in a quoted local part
+        "a\u200b@example.com",  # zero-width space
+        "\u202eliame@example.com",  # right-to-left override
+        "a\ufeff@example.com",  # byte order mark
+    ],
+)
+def test_an_address_with_invisible_characters_is_refused_beside_the_field_and_nothing_is_stored(live_page, email):
+    response = _post(email)
+    assert response.status_code == 400
+    html = response.content.decode()
+    errors = html.split('id="email-errors"', 1)[1].split("</div>", 1)[0]
+    assert "invisible or control characters" in errors
+    assert Signup.objects.count() == 0
+
+
+def test_other_spellings_of_an_address_are_the_same_signup(live_page):
+    assert _post("ann@example.com").status_code == 302
+    for spelling in ("Ann@EXAMPLE.com", "\uff41nn@\uff45xample.com", "  ann@example.com "):
+        assert _post(spelling).status_code == 302
+    assert list(Signup.objects.values_list("email", flat=True)) == ["ann@example.com"]
+
+
+def test_invisible_characters_are_stripped_from_what_the_visitor_typed(live_page):
+    response = _post(
+        "bidi@example.com",
+        name="Ann\u202e\u200bgnirts\u2066x\u2069",
+        qualifying_answer="Sheets\u200d and\ufeff paper",
+        utm_source="goo\u200bgle",
+    )
+    assert response.status_code == 302
+    signup = Signup.objects.get()
+    assert (signup.name, signup.qualifying_answer, signup.utm_source) == ("Anngnirtsx", "Sheets and paper", "google")
