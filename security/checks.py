@@ -6,13 +6,14 @@ from typing import Any
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 
-REQUIRED_MIDDLEWARE = (
-    "monitoring.middleware.MonitoringMiddleware",
+# The middleware that answers refusals itself (block list, rate limits, scanner paths).
+REFUSING_MIDDLEWARE = "security.middleware.SecurityMiddleware"
+HEADER_MIDDLEWARE = (
     "django.middleware.security.SecurityMiddleware",
-    "security.middleware.SecurityMiddleware",
     "security.csp.CachedCSPMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 )
+REQUIRED_MIDDLEWARE = ("monitoring.middleware.MonitoringMiddleware", *HEADER_MIDDLEWARE, REFUSING_MIDDLEWARE)
 SAFE_REFERRER_POLICIES = {"no-referrer", "same-origin", "strict-origin", "strict-origin-when-cross-origin"}
 
 
@@ -96,6 +97,15 @@ def check_security_configuration(app_configs: Any = None, **kwargs: Any) -> list
             Error(
                 "Security middleware must sit above WhiteNoise, or static files go out without the headers.",
                 id="mvp_security.E006",
+            )
+        )
+    elif any(middleware.index(m) > middleware.index(REFUSING_MIDDLEWARE) for m in HEADER_MIDDLEWARE):
+        # A response short-circuits the middleware below the one that returns it.
+        messages.append(
+            Error(
+                f"{REFUSING_MIDDLEWARE} must sit below {', '.join(HEADER_MIDDLEWARE)}, or its refusals "
+                "(blocked addresses, rate limits, scanner paths) go out without the security headers.",
+                id="mvp_security.E007",
             )
         )
     if not settings.ENABLE_RATE_LIMITING:

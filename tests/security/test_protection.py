@@ -59,10 +59,65 @@ def _csp(response) -> dict[str, list[str]]:
     return {part.split()[0]: part.split()[1:] for part in header.split(";") if part.strip()}
 
 
+def _refused_by_the_block_list(path: str):
+    services.ip_block(ip=ATTACKER, rule="manual", reason="headers")
+    response = from_ip().get(path, secure=True)
+    assert response.status_code == 403
+    return response
+
+
+def _refused_by_the_global_quota(path: str, settings):
+    settings.MAX_REQUESTS_PER_HOUR = 1
+    from_ip().get(path, secure=True)
+    response = from_ip().get(path, secure=True)
+    assert response.status_code == 429
+    return response
+
+
+def _refused_as_a_scanner(path: str):
+    response = from_ip().get("/.env", secure=True)
+    assert response.status_code == 404
+    return response
+
+
+def _refused_by_the_page_view_limit(path: str, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "page_view": "1/m"}
+    from_ip().get("/p/headers/", secure=True)
+    response = from_ip().get("/p/headers/", secure=True)
+    assert response.status_code == 429
+    return response
+
+
+def _answered_while_the_database_is_away(path: str, monkeypatch):
+    import psycopg_pool
+    from django.db import OperationalError
+
+    from projects import selectors as project_selectors
+
+    def away(*args, **kwargs):  # what Django raises when the pool finds no connection in time
+        raise OperationalError("couldn't get a connection after 5.00 sec") from psycopg_pool.PoolTimeout()
+
+    monkeypatch.setattr(project_selectors, "public_page", away)
+    response = Client(raise_request_exception=False).get("/p/headers/", secure=True)
+    assert response.status_code == 503
+    return response
+
+
 @pytest.mark.parametrize("path", ["/p/headers/", "/api/monitoring/live", "/no/such/page/", "/api/no-such-endpoint"])
-def test_every_kind_of_response_carries_the_headers(path):
+@pytest.mark.parametrize("answer", ["served", "blocked", "over_quota", "scanner", "page_view_limit", "database_away"])
+def test_every_kind_of_response_carries_the_headers(path, answer, settings, monkeypatch):
+    """Pages, errors and every refusal the security layer answers itself (block list, quotas,
+    scanner paths) go out with the same headers."""
+    settings.SECURE_HSTS_SECONDS = 31_536_000
     generate_and_publish(ProjectFactory(), slug="headers")
-    response = Client().get(path, secure=True)
+    response = {
+        "served": lambda: Client().get(path, secure=True),
+        "blocked": lambda: _refused_by_the_block_list(path),
+        "over_quota": lambda: _refused_by_the_global_quota(path, settings),
+        "scanner": lambda: _refused_as_a_scanner(path),
+        "page_view_limit": lambda: _refused_by_the_page_view_limit(path, settings),
+        "database_away": lambda: _answered_while_the_database_is_away(path, monkeypatch),
+    }[answer]()
     csp = _csp(response)
     assert "'unsafe-inline'" not in csp["script-src"] and "'unsafe-eval'" not in csp["script-src"]
     assert set(csp["script-src"]) <= {"'self'"} | {v for v in csp["script-src"] if v.startswith("'nonce-")}
@@ -74,6 +129,7 @@ def test_every_kind_of_response_carries_the_headers(path):
     assert response["Cross-Origin-Opener-Policy"] == "same-origin"
     assert response["Cross-Origin-Resource-Policy"] == "same-origin"
     assert "camera=()" in response["Permissions-Policy"]
+    assert response["Strict-Transport-Security"].startswith("max-age=")
 
 
 def test_static_files_carry_the_headers_too():
