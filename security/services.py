@@ -297,9 +297,15 @@ def _count_towards_block(*, ip: str, rule: str, threshold: int, window_seconds: 
                      request=request)  # fmt: skip
 
 
+def _client_key_of(request: Any) -> str:
+    """The client the security middleware counted the request as (an IPv6 client is its /64)."""
+    django_request = getattr(request, "_request", request)
+    return getattr(django_request, "client_key", "") or getattr(django_request, "client_ip", "")
+
+
 def rate_limit_violation(*, request: Any, scope: str) -> None:
     ip = getattr(getattr(request, "_request", request), "client_ip", "")
-    if once_per(f"rl:{scope}:{ip}", 60):
+    if once_per(f"rl:{scope}:{_client_key_of(request)}", 60):
         security_event_record(kind=EventKind.RATE_LIMITED, severity=Severity.MEDIUM, request=request,
                               detail={"scope": scope})  # fmt: skip
     _count_towards_block(
@@ -362,12 +368,13 @@ _blocked_seen: dict[str, float] = {}
 
 
 def blocked_request(*, request: Any) -> None:
-    """A request refused because its address is blocked: one event per address per minute.
-    A blocked address hammering the site costs a dictionary lookup per request, not a round
-    trip: this process remembers when it last recorded it."""
+    """A request refused because its client is blocked: one event per client per minute (an
+    IPv6 client is its /64, whichever of its addresses it uses). A blocked client hammering the
+    site costs a dictionary lookup per request, not a round trip: this process remembers when it
+    last recorded it."""
     import time
 
-    ip = getattr(request, "client_ip", "")
+    ip = _client_key_of(request)
     now = time.monotonic()
     if now - _blocked_seen.get(ip, -1e9) < 60:
         return

@@ -132,6 +132,13 @@ def test_repeated_rate_limit_violations_from_one_64_block_it(settings):
     assert BlockedIP.objects.get().ip == "2001:db8:1:2::/64"
 
 
+def test_a_blocked_64_hammering_from_many_addresses_records_one_event_per_minute():
+    services.ip_block(ip=ONE, rule="manual", reason="test")
+    for n in range(20):
+        assert from_ip(f"2001:db8:1:2::{n + 100:x}").get(LIVE).status_code == 403
+    assert SecurityEvent.objects.filter(kind=EventKind.BLOCKED_REQUEST).count() == 1
+
+
 def test_an_allowlisted_address_passes_a_block_of_its_64(settings):
     settings.SECURITY_ALLOWLIST_NETWORKS = parse_networks([ONE])
     from security import middleware
