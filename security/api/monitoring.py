@@ -1,5 +1,6 @@
 """Staff endpoints of the security layer, under /api/monitoring/: figures, blocks, clean-up."""
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -60,7 +61,8 @@ class BlockedIPsView(APIView):
 
 class UnblockView(APIView):
     """Lift the block on an address (its client's: an IPv6 address lifts its /64) or on a network
-    (`/blocked-ips/203.0.113.0/24/unblock`). Staff only; 404 when it is not blocked."""
+    (`/blocked-ips/203.0.113.0/24/unblock`). Staff only; 404 when nothing by that name is
+    blocked, a name that is no address or network included (the URL names no block)."""
 
     permission_classes = [IsAdminUser]
 
@@ -68,7 +70,10 @@ class UnblockView(APIView):
         request=None, responses={200: inline_serializer("Unblocked", fields={"ip": serializers.CharField()})}
     )
     def post(self, request: Request, ip: str) -> Response:
-        target = services.block_target(ip)
+        try:
+            target = services.block_target(ip)
+        except DjangoValidationError:
+            raise Http404 from None
         lifted = services.ip_unblock(ip=ip, by=request.user)
         if not lifted:
             raise Http404

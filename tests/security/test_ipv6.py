@@ -246,7 +246,7 @@ def test_staff_unblock_a_network_and_an_ipv6_client_over_the_api(staff_api_clien
     assert from_ip(ONE).get(LIVE).status_code == 200
     assert staff_api_client.post("/api/monitoring/blocked-ips/203.0.113.0/24/unblock").status_code == 404
     bad = staff_api_client.post("/api/monitoring/blocked-ips/203.0.113.0/99/unblock")
-    assert bad.status_code == 400 and "ip" in bad.json()["error"]["fields"]
+    assert bad.status_code == 404 and bad.json()["error"]["code"] == "not_found"
 
 
 def test_unblock_ip_command_takes_a_network_or_an_ipv6_address():

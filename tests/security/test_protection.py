@@ -311,7 +311,9 @@ def test_staff_unblock_over_the_api_and_refusals(api_client, auth_api_client, st
     block = BlockedIP.objects.get()
     assert block.unblocked_by == staff_api_client.user and block.unblocked_at
     assert staff_api_client.post(url).status_code == 404  # nothing left to lift
-    assert staff_api_client.post("/api/monitoring/blocked-ips/not-an-ip/unblock").status_code == 400
+    for name in ("999.1.1.1", "not-an-ip"):  # the URL names no block
+        missing = staff_api_client.post(f"/api/monitoring/blocked-ips/{name}/unblock")
+        assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
 
 
 def test_staff_block_by_hand_validates_input(staff_api_client, auth_api_client):
