@@ -106,9 +106,11 @@ def _request_facts(request: Any) -> dict[str, Any]:
     return {
         "ip": getattr(django_request, "client_ip", "") or None,
         "user": user if user is not None and getattr(user, "is_authenticated", False) else None,
+        # PostgreSQL text cannot hold NUL, and a path may carry one (`%00`): the event would be
+        # lost, and inside a transaction the caller's transaction with it.
         "method": (django_request.method or "")[:10],
-        "path": django_request.path[:500],
-        "user_agent": django_request.META.get("HTTP_USER_AGENT", "")[:300],
+        "path": django_request.path.replace("\x00", "")[:500],
+        "user_agent": django_request.META.get("HTTP_USER_AGENT", "").replace("\x00", "")[:300],
     }
 
 

@@ -441,6 +441,15 @@ def test_permission_denied_is_an_event(auth_api_client):
     assert event.user == auth_api_client.user
 
 
+def test_a_nul_in_the_path_does_not_lose_the_event(auth_api_client):
+    """PostgreSQL text cannot hold NUL: the event is stored without it, and the request's
+    transaction is not broken by a failed insert."""
+    response = auth_api_client.post("/api/monitoring/blocked-ips/a%00b/unblock")
+    assert response.status_code == 403
+    event = SecurityEvent.objects.get(kind=EventKind.PERMISSION_DENIED)
+    assert event.path == "/api/monitoring/blocked-ips/ab/unblock"
+
+
 def test_suspicious_input_is_an_event_and_stored_harmless(auth_api_client):
     payload = {"name": "<script>alert(1)</script>Idea", "idea_description": "A perfectly ordinary idea.",
                "price_point": "9.00", "business_model": "saas"}  # fmt: skip
