@@ -23,8 +23,9 @@ _HASH = "sec:blocked"
 _lock = threading.Lock()
 _blocked: dict[str, float] = {}  # block target -> expiry (epoch seconds)
 # The targets a client key cannot hit (networks wider than one client, or an IPv6 address blocked
-# before clients were keyed by network): (version, network as int, netmask as int, target).
-_networks: tuple[tuple[int, int, int, str], ...] = ()
+# before clients were keyed by network), grouped by (version, netmask as int): network as int ->
+# target. A check masks the address once per prefix length in use, whatever the number of blocks.
+_networks: tuple[tuple[int, int, dict[int, str]], ...] = ()
 _loaded = False
 # This process's own writes of the last few seconds, re-applied over every reload: a reload that
 # read the hash just before a block's HSET landed would otherwise drop the block from the
@@ -61,7 +62,7 @@ def _rebuild_networks() -> None:
     # Targets are stored in `block_target`'s spelling, so telling a client key from a network
     # is string work: this runs on every reload, over every block.
     client_suffix = f"/{_ipv6_prefix()}"
-    networks = []
+    networks: dict[tuple[int, int], dict[int, str]] = {}
     for target in _blocked:
         if ":" in target:
             is_client = target.endswith(client_suffix) or (client_suffix == "/128" and "/" not in target)
@@ -73,8 +74,9 @@ def _rebuild_networks() -> None:
             except ValueError:  # not written by this code: never worth a failed reload
                 logger.warning("ignoring a malformed block target %r", target)
                 continue
-            networks.append((network.version, int(network.network_address), int(network.netmask), target))
-    _networks = tuple(networks)
+            networks.setdefault((network.version, int(network.netmask)), {})[int(network.network_address)] = target
+    # Widest first: a check stops at the first (widest) network that covers the address.
+    _networks = tuple((v, mask, table) for (v, mask), table in sorted(networks.items(), key=lambda e: e[0][1]))
 
 
 def _in_network(ip: str) -> str | None:
@@ -82,9 +84,11 @@ def _in_network(ip: str) -> str | None:
     if address is None:
         return None
     version, value = address
-    for net_version, network, mask, target in _networks:
-        if net_version == version and value & mask == network:
-            return target
+    for net_version, mask, table in _networks:
+        if net_version == version:
+            target = table.get(value & mask)
+            if target is not None:
+                return target
     return None
 
 
