@@ -185,7 +185,7 @@ def block_target(ip: str) -> str:
         raise ValidationError({"ip": [_NOT_A_TARGET]}) from None
 
 
-def _check_manual_target(target: str) -> None:
+def manual_block_check(target: str) -> None:
     """A block by staff must not be absurdly wide nor cover an address the platform must keep
     serving: the allow-list, or a trusted proxy (every client behind it would be refused)."""
     from security.ip import target_network
@@ -223,7 +223,7 @@ def ip_block(
 
     target = block_target(ip)
     if rule == BlockRule.MANUAL:
-        _check_manual_target(target)
+        manual_block_check(target)
     elif is_allowlisted(ip):
         logger.info("not blocking allow-listed %s (%s)", ip, rule)
         return None

@@ -300,3 +300,22 @@ def test_a_network_blocked_in_another_process_holds_here_at_the_next_reload():
     blocklist.periodic_sync()
     assert from_ip("198.51.100.200").get(LIVE).status_code == 403
     assert from_ip("198.51.101.1").get(LIVE).status_code == 200
+
+
+def test_staff_block_a_network_in_the_admin(client, settings):
+    settings.SECURITY_ALLOWLIST_NETWORKS = parse_networks(["192.0.2.0/24"])
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(staff)
+    assert client.get("/admin/security/blockedip/add/").status_code == 200
+    refused = client.post("/admin/security/blockedip/add/", {"ip": "192.0.2.0/23", "reason": "x"})
+    assert refused.status_code == 200 and b"allow-list" in refused.content  # the form again, with the error
+    too_wide = client.post("/admin/security/blockedip/add/", {"ip": "0.0.0.0/0", "reason": "x"})
+    assert too_wide.status_code == 200 and b"too wide" in too_wide.content
+    assert not BlockedIP.objects.exists()
+    added = client.post("/admin/security/blockedip/add/", {"ip": "203.0.113.9/24", "reason": "abuse", "minutes": "30"})
+    assert added.status_code == 302
+    row = BlockedIP.objects.get()
+    assert row.ip == "203.0.113.0/24" and row.rule == "manual" and row.created_by == staff
+    assert 29 <= (row.expires_at - row.created_at).total_seconds() / 60 <= 30
+    assert from_ip("203.0.113.200").get(LIVE).status_code == 403
+    assert SecurityEvent.objects.filter(kind=EventKind.IP_BLOCKED).exists()
