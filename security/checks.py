@@ -1,5 +1,6 @@
 """Deployment checks (`manage.py check --deploy`) for the headers and cookies that keep the
-platform's top HTTP Observatory grade: each fails with an `mvp_security.*` id naming the fix."""
+platform's top HTTP Observatory grade, for the client address behind a proxy and for email in
+production: each fails with an `mvp_security.*` id naming the fix."""
 
 from typing import Any
 

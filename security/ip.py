@@ -5,7 +5,8 @@ proxies (the default) a forged `X-Forwarded-For` changes nothing.
 An IPv4-mapped IPv6 address (`::ffff:192.0.2.1`, what a dual-stack socket reports) is read as
 the IPv4 address. Counters and blocks key a client by `client_key`: the address for IPv4, the
 network of `IPV6_CLIENT_PREFIX` bits (a /64 by default) for IPv6, since any ordinary IPv6 client
-owns a whole /64 and could otherwise take a fresh address for every request."""
+owns a whole /64 and could otherwise take a fresh address for every request. A block covers a
+client or a network staff chose (`block_target`)."""
 
 import ipaddress
 from collections.abc import Iterable, Mapping

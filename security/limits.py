@@ -17,7 +17,7 @@ Three kinds of limit, each with an explicit policy when Redis is away:
   force stays bounded during an outage; registration fails closed.
 
 Every refusal is a 429 with `Retry-After` and `RateLimit-Limit/Remaining/Reset`, JSON under
-`/api/` and a small page elsewhere; it is a security event, and repeated refusals block the address.
+`/api/` and a small page elsewhere; it is a security event, and repeated refusals block the client.
 """
 
 import functools
