@@ -82,11 +82,13 @@ MIDDLEWARE = [
     # Outermost: the request id and timing cover everything below, errors and static files too.
     "monitoring.middleware.MonitoringMiddleware",
     # The headers, the block list and the rate limits apply to every response, static included,
-    # so they sit above WhiteNoise (which answers static files itself).
+    # so they sit above WhiteNoise (which answers static files itself). The block list and the
+    # rate limits answer refusals themselves: they sit below the header middleware, so a 403,
+    # a 429 or a scanner's 404 carries the same headers as any page.
     "django.middleware.security.SecurityMiddleware",
-    "security.middleware.SecurityMiddleware",
     "security.csp.CachedCSPMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "security.middleware.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -3,19 +3,29 @@
 A block is written to the database (the audit trail, `BlockedIP`), to a Redis hash shared by
 every process, and to this process's mirror at once. Every process re-reads the hash about once
 a second on the monitoring flusher thread, so a block made by one worker holds in all of them
-within a second, and checking an address costs a request one dictionary lookup. When Redis is
-away the mirror is reloaded from the database instead.
+within a second. When Redis is away the mirror is reloaded from the database instead.
+
+Blocks are keyed by `security.ip.block_target`: a client (an IPv4 address, an IPv6 client's
+/64) or a network blocked by staff. Checking a request costs one dictionary lookup of its
+client key, plus, only while staff have blocked wider networks, a scan of that short list.
 """
 
 import logging
 import threading
 import time
+from functools import lru_cache
+
+from security.ip import client_key, target_network
 
 logger = logging.getLogger(__name__)
 
 _HASH = "sec:blocked"
 _lock = threading.Lock()
-_blocked: dict[str, float] = {}  # ip -> expiry (epoch seconds)
+_blocked: dict[str, float] = {}  # block target -> expiry (epoch seconds)
+# The targets a client key cannot hit (networks wider than one client, or an IPv6 address blocked
+# before clients were keyed by network), grouped by (version, netmask as int): network as int ->
+# target. A check masks the address once per prefix length in use, whatever the number of blocks.
+_networks: tuple[tuple[int, int, dict[int, str]], ...] = ()
 _loaded = False
 # This process's own writes of the last few seconds, re-applied over every reload: a reload that
 # read the hash just before a block's HSET landed would otherwise drop the block from the
@@ -31,44 +41,103 @@ def _hash_key() -> str:
     return state_key(_HASH)
 
 
-def blocked_until(ip: str) -> float | None:
-    """The expiry of an active block on `ip`, or None."""
+def _ipv6_prefix() -> int:
+    from django.conf import settings
+
+    return settings.IPV6_CLIENT_PREFIX
+
+
+@lru_cache(maxsize=4096)
+def _as_int(ip: str) -> tuple[int, int] | None:
+    try:
+        address = target_network(ip).network_address
+    except ValueError:
+        return None
+    return address.version, int(address)
+
+
+def _rebuild_networks() -> None:
+    """Recompute `_networks` from `_blocked` (under `_lock`, after every change)."""
+    global _networks
+    # Targets are stored in `block_target`'s spelling, so telling a client key from a network
+    # is string work: this runs on every reload, over every block.
+    client_suffix = f"/{_ipv6_prefix()}"
+    networks: dict[tuple[int, int], dict[int, str]] = {}
+    for target in _blocked:
+        if ":" in target:
+            is_client = target.endswith(client_suffix) or (client_suffix == "/128" and "/" not in target)
+        else:
+            is_client = "/" not in target
+        if not is_client:
+            try:
+                network = target_network(target)
+            except ValueError:  # not written by this code: never worth a failed reload
+                logger.warning("ignoring a malformed block target %r", target)
+                continue
+            networks.setdefault((network.version, int(network.netmask)), {})[int(network.network_address)] = target
+    # Widest first: a check stops at the first (widest) network that covers the address.
+    _networks = tuple((v, mask, table) for (v, mask), table in sorted(networks.items(), key=lambda e: e[0][1]))
+
+
+def _in_network(ip: str) -> str | None:
+    address = _as_int(ip)
+    if address is None:
+        return None
+    version, value = address
+    for net_version, mask, table in _networks:
+        if net_version == version:
+            target = table.get(value & mask)
+            if target is not None:
+                return target
+    return None
+
+
+def blocked_until(ip: str, *, key: str | None = None) -> float | None:
+    """The expiry of an active block covering `ip` (its client `key`, or a blocked network), or None."""
     if not _loaded and time.monotonic() >= _retry_at:
         sync()
-    expires = _blocked.get(ip)
+    target = key if key is not None else client_key(ip, ipv6_prefix=_ipv6_prefix())
+    expires = _blocked.get(target)
+    if expires is None and _networks:
+        target = _in_network(ip) or ""
+        expires = _blocked.get(target)
     if expires is None:
         return None
     if expires <= time.time():
         with _lock:
-            _blocked.pop(ip, None)
+            _blocked.pop(target, None)
+            _rebuild_networks()
         return None
     return expires
 
 
-def add(ip: str, expires_at: float) -> None:
+def add(target: str, expires_at: float) -> None:
+    """Block `target` (a `block_target`) until `expires_at`, here and in every process."""
     from mvpvalidator.cache import CacheUnavailable, call, is_shared, redis_client
 
     with _lock:
-        _blocked[ip] = expires_at
-        _recent[ip] = (time.monotonic(), expires_at)
+        _blocked[target] = expires_at
+        _recent[target] = (time.monotonic(), expires_at)
+        _rebuild_networks()
     if is_shared():  # embedded mode: one process, the mirror is all there is
         try:
-            call(lambda: redis_client().hset(_hash_key(), ip, repr(expires_at)))
+            call(lambda: redis_client().hset(_hash_key(), target, repr(expires_at)))
         except CacheUnavailable:
-            logger.warning("block of %s not shared yet: Redis unavailable (the database holds it)", ip)
+            logger.warning("block of %s not shared yet: Redis unavailable (the database holds it)", target)
 
 
-def remove(ip: str) -> None:
+def remove(target: str) -> None:
     from mvpvalidator.cache import CacheUnavailable, call, is_shared, redis_client
 
     with _lock:
-        _blocked.pop(ip, None)
-        _recent[ip] = (time.monotonic(), None)
+        _blocked.pop(target, None)
+        _recent[target] = (time.monotonic(), None)
+        _rebuild_networks()
     if is_shared():
         try:
-            call(lambda: redis_client().hdel(_hash_key(), ip))
+            call(lambda: redis_client().hdel(_hash_key(), target))
         except CacheUnavailable:
-            logger.warning("unblock of %s not shared yet: Redis unavailable", ip)
+            logger.warning("unblock of %s not shared yet: Redis unavailable", target)
 
 
 def sync(*, periodic: bool = False) -> None:
@@ -107,6 +176,7 @@ def sync(*, periodic: bool = False) -> None:
                 _blocked.pop(ip, None)
             elif expires > now:
                 _blocked[ip] = expires
+        _rebuild_networks()
     _loaded = True
 
 
@@ -133,6 +203,7 @@ def reset() -> None:
     with _lock:
         _blocked.clear()
         _recent.clear()
+        _rebuild_networks()
     _loaded = True
 
 

@@ -1,18 +1,28 @@
 """Deployment checks (`manage.py check --deploy`) for the headers and cookies that keep the
-platform's top HTTP Observatory grade: each fails with an `mvp_security.*` id naming the fix."""
+platform's top HTTP Observatory grade, for the client address behind a proxy and for email in
+production: each fails with an `mvp_security.*` id naming the fix."""
 
 from typing import Any
 
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 
-REQUIRED_MIDDLEWARE = (
-    "monitoring.middleware.MonitoringMiddleware",
+# The middleware that answers refusals itself (block list, rate limits, scanner paths).
+REFUSING_MIDDLEWARE = "security.middleware.SecurityMiddleware"
+HEADER_MIDDLEWARE = (
     "django.middleware.security.SecurityMiddleware",
-    "security.middleware.SecurityMiddleware",
     "security.csp.CachedCSPMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 )
+REQUIRED_MIDDLEWARE = ("monitoring.middleware.MonitoringMiddleware", *HEADER_MIDDLEWARE, REFUSING_MIDDLEWARE)
+# Email backends that deliver nothing: they print, keep or drop the message, and the console and
+# file backends put subscribers' addresses and confirmation links in the worker's log or disk.
+NOT_DELIVERING_EMAIL_BACKENDS = frozenset({
+    "django.core.mail.backends.console.EmailBackend",
+    "django.core.mail.backends.locmem.EmailBackend",
+    "django.core.mail.backends.dummy.EmailBackend",
+    "django.core.mail.backends.filebased.EmailBackend",
+})  # fmt: skip
 SAFE_REFERRER_POLICIES = {"no-referrer", "same-origin", "strict-origin", "strict-origin-when-cross-origin"}
 
 
@@ -98,6 +108,46 @@ def check_security_configuration(app_configs: Any = None, **kwargs: Any) -> list
                 id="mvp_security.E006",
             )
         )
+    elif any(middleware.index(m) > middleware.index(REFUSING_MIDDLEWARE) for m in HEADER_MIDDLEWARE):
+        # A response short-circuits the middleware below the one that returns it.
+        messages.append(
+            Error(
+                f"{REFUSING_MIDDLEWARE} must sit below {', '.join(HEADER_MIDDLEWARE)}, or its refusals "
+                "(blocked addresses, rate limits, scanner paths) go out without the security headers.",
+                id="mvp_security.E007",
+            )
+        )
     if not settings.ENABLE_RATE_LIMITING:
         messages.append(Warning("Rate limiting is off (ENABLE_RATE_LIMITING=false).", id="mvp_security.W001"))
     return messages
+
+
+@register(Tags.security, deploy=True)
+def check_proxy_configuration(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    # Behind a proxy every request arrives from the proxy's address; unless the proxy is trusted
+    # (so the client is read from X-Forwarded-For), every visitor shares one rate limit and one
+    # attacker's block locks everyone out.
+    if not getattr(settings, "SECURE_PROXY_SSL_HEADER", None) or settings.TRUSTED_PROXY_NETWORKS:
+        return []
+    return [
+        Error(
+            "DJANGO_BEHIND_TLS_PROXY is on but TRUSTED_PROXIES is empty: every visitor would share the "
+            "proxy's address, its rate limits and its blocks.",
+            hint="Set TRUSTED_PROXIES to the proxy's addresses or network (e.g. TRUSTED_PROXIES=10.0.0.0/8).",
+            id="mvp_security.E008",
+        )
+    ]
+
+
+@register(Tags.security, deploy=True)
+def check_email_backend(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
+    if settings.DEBUG or settings.EMAIL_BACKEND not in NOT_DELIVERING_EMAIL_BACKENDS:
+        return []
+    return [
+        Warning(
+            f"Production sends no email ({settings.EMAIL_BACKEND}): confirmation emails are not delivered, "
+            "and the console or file backend writes subscribers' addresses and links to the log or disk.",
+            hint="Set EMAIL_URL to the mail relay, e.g. EMAIL_URL=smtp+tls://user:password@smtp.example.com:587.",
+            id="mvp_security.W002",
+        )
+    ]

@@ -1,4 +1,7 @@
-"""Rate limiting: a per-address global quota, tighter limits per endpoint, and the 429 answer.
+"""Rate limiting: a per-client global quota, tighter limits per endpoint, and the 429 answer.
+
+Every limit counts a client by `security.ip.client_key`: the address for IPv4, the network of
+`IPV6_CLIENT_PREFIX` bits (a /64) for IPv6, where one subscriber holds a whole network.
 
 Three kinds of limit, each with an explicit policy when Redis is away:
 - the global quota (`MAX_REQUESTS_PER_HOUR` per `RATE_LIMIT_WINDOW_MINUTES`) on every request:
@@ -14,7 +17,7 @@ Three kinds of limit, each with an explicit policy when Redis is away:
   force stays bounded during an outage; registration fails closed.
 
 Every refusal is a 429 with `Retry-After` and `RateLimit-Limit/Remaining/Reset`, JSON under
-`/api/` and a small page elsewhere; it is a security event, and repeated refusals block the address.
+`/api/` and a small page elsewhere; it is a security event, and repeated refusals block the client.
 """
 
 import functools
@@ -33,6 +36,7 @@ from django_ratelimit.core import get_usage
 from rest_framework.throttling import BaseThrottle
 
 from mvpvalidator.cache import ratelimit as counters
+from security.ip import client_key
 
 if TYPE_CHECKING:
     from rest_framework.request import Request
@@ -111,12 +115,16 @@ class _WindowCounter:
         self.lock = threading.Lock()
         self.window = -1
         self.unsynced: dict[str, int] = {}
+        # Hits on their way to Redis: still counted while a sync is in progress, or a request
+        # arriving between the send and the answer would see neither tally and get through.
+        self.in_flight: dict[str, int] = {}
         self.shared: dict[str, int] = {}
 
     def _roll(self, window: int) -> None:
         if window != self.window:
             self.window = window
             self.unsynced = {}
+            self.in_flight = {}
             self.shared = {}
 
     def hit(self, ip: str, window: int) -> int:
@@ -125,7 +133,7 @@ class _WindowCounter:
             if len(self.unsynced) > self.MAX_ADDRESSES:
                 self.unsynced.clear()
             self.unsynced[ip] = self.unsynced.get(ip, 0) + 1
-            return self.shared.get(ip, 0) + self.unsynced[ip]
+            return self.shared.get(ip, 0) + self.in_flight.get(ip, 0) + self.unsynced[ip]
 
     def sync(self) -> None:
         from mvpvalidator.cache import CacheUnavailable, call, is_shared, raw_key, redis_client
@@ -133,6 +141,7 @@ class _WindowCounter:
         with self.lock:
             window, pending = self.window, self.unsynced
             self.unsynced = {}
+            self.in_flight = pending
         if not pending:
             return
         if not is_shared():
@@ -140,6 +149,7 @@ class _WindowCounter:
                 if self.window == window:
                     for ip, n in pending.items():
                         self.shared[ip] = self.shared.get(ip, 0) + n
+                    self.in_flight = {}
             return
         key = raw_key(f"{self.name}:{window}")
         seconds = self.seconds()
@@ -158,16 +168,19 @@ class _WindowCounter:
                 if self.window == window:
                     for ip, n in pending.items():
                         self.shared[ip] = self.shared.get(ip, 0) + n
+                    self.in_flight = {}
             return
         with self.lock:
             if self.window == window:
                 for ip, total in zip(pending, totals, strict=True):
                     self.shared[ip] = int(total)
+                self.in_flight = {}
 
     def reset(self) -> None:
         with self.lock:
             self.window = -1
             self.unsynced = {}
+            self.in_flight = {}
             self.shared = {}
 
 
@@ -196,12 +209,12 @@ def window_seconds() -> int:
     return max(1, settings.RATE_LIMIT_WINDOW_MINUTES * 60)
 
 
-def check_global(ip: str, *, now: float | None = None) -> Refusal | None:
-    """Count one request from `ip` against the global quota; a Refusal once it is spent."""
+def check_global(key: str, *, now: float | None = None) -> Refusal | None:
+    """Count one request from the client `key` against the global quota; a Refusal once it is spent."""
     now = now if now is not None else time.time()
     seconds = window_seconds()
     window = int(now // seconds)
-    count = global_counter.hit(ip, window)
+    count = global_counter.hit(key, window)
     limit = settings.MAX_REQUESTS_PER_HOUR
     if count <= limit:
         return None
@@ -212,8 +225,17 @@ def check_global(ip: str, *, now: float | None = None) -> Refusal | None:
 # --- Page views and forms (django-ratelimit) --------------------------------------------------
 
 
+def client_key_of(request: HttpRequest) -> str:
+    """The client a request is counted as (see `security.ip.client_key`), as the security
+    middleware found it; a request that did not pass it is counted by its peer address."""
+    key = getattr(request, "client_key", None)
+    if key is None:
+        key = client_key(request.META.get("REMOTE_ADDR", ""), ipv6_prefix=settings.IPV6_CLIENT_PREFIX)
+    return key
+
+
 def _client_ip_key(group: str, request: HttpRequest) -> str:
-    return getattr(request, "client_ip", "") or request.META.get("REMOTE_ADDR", "")
+    return client_key_of(request)
 
 
 def _hot_refusal(request: HttpRequest, group: str, rate: str) -> Refusal | None:
@@ -291,7 +313,7 @@ class EndpointThrottle(BaseThrottle):
         config = settings.API_THROTTLES[scope]
         limit, seconds = parse_rate(config["rate"])
         by_user = config.get("key") == "user" and request.user and request.user.is_authenticated
-        who = f"u{request.user.pk}" if by_user else getattr(request._request, "client_ip", "") or "?"
+        who = f"u{request.user.pk}" if by_user else client_key_of(request._request) or "?"
         key = f"api:{scope}:{who}"
         policy = config.get("when_unavailable", "open")
         result = counters.fixed_window(key, limit=limit, window_seconds=seconds, fail_open=policy != "closed")

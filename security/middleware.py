@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotFound, JsonRes
 from monitoring import context
 from mvpvalidator.exception_handlers import error_body
 from security import blocklist, limits, services
-from security.ip import client_ip, in_networks
+from security.ip import client_ip, client_key, in_networks
 
 # Paths no visitor of this platform asks for, and every vulnerability scanner does.
 SCANNER_PATH = re.compile(
@@ -53,12 +53,15 @@ class SecurityMiddleware:
         self.get_response = get_response
         self.trusted = settings.TRUSTED_PROXY_NETWORKS
         self.limiting = settings.ENABLE_RATE_LIMITING
+        self.ipv6_prefix = settings.IPV6_CLIENT_PREFIX
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         ip = client_ip(request.META, self.trusted)
         request.client_ip = ip  # type: ignore[attr-defined]
+        # What limits, strikes and blocks count this client by (an IPv6 client is its /64).
+        key = request.client_key = client_key(ip, ipv6_prefix=self.ipv6_prefix)  # type: ignore[attr-defined]
         context.bind(client_ip=ip)
-        response = self._guard(request, ip)
+        response = self._guard(request, ip, key)
         if response is None:
             response = self.get_response(request)
             status = response.status_code
@@ -68,14 +71,15 @@ class SecurityMiddleware:
         response.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         return response
 
-    def _guard(self, request: HttpRequest, ip: str) -> HttpResponse | None:
-        if blocklist.blocked_until(ip) is not None:
-            services.blocked_request(request=request)
-            return blocked_response(request)
+    def _guard(self, request: HttpRequest, ip: str, key: str) -> HttpResponse | None:
+        # The allow-list wins over a block of the network around it (an IPv6 neighbour's /64).
         if _allowlisted(ip):
             return None
+        if blocklist.blocked_until(ip, key=key) is not None:
+            services.blocked_request(request=request)
+            return blocked_response(request)
         if self.limiting:
-            refusal = limits.check_global(ip)
+            refusal = limits.check_global(key)
             if refusal is not None:
                 limits.refused(request, refusal)
                 return limits.too_many_requests(request, refusal)

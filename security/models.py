@@ -129,10 +129,13 @@ class BlockRule(models.TextChoices):
 
 
 class BlockedIP(models.Model):
-    """A block on an address, and the audit trail of it: why, on what evidence, by whom, until
-    when, and who lifted it. The active set is mirrored in the cache for the request path."""
+    """A block on a client or a network, and the audit trail of it: why, on what evidence, by
+    whom, until when, and who lifted it. The active set is mirrored in the cache for the request
+    path."""
 
-    ip = models.GenericIPAddressField()
+    # `security.ip.block_target`'s spelling: `203.0.113.5`, an IPv6 client's `2001:db8:1:2::/64`,
+    # or a network blocked by staff (`203.0.113.0/24`).
+    ip = models.CharField(max_length=49, help_text="The address or network (CIDR) blocked.")
     rule = models.CharField(max_length=20, choices=BlockRule.choices)
     reason = models.CharField(max_length=300)
     evidence = models.JSONField(default=dict, blank=True)

@@ -106,9 +106,11 @@ def _request_facts(request: Any) -> dict[str, Any]:
     return {
         "ip": getattr(django_request, "client_ip", "") or None,
         "user": user if user is not None and getattr(user, "is_authenticated", False) else None,
+        # PostgreSQL text cannot hold NUL, and a path may carry one (`%00`): the event would be
+        # lost, and inside a transaction the caller's transaction with it.
         "method": (django_request.method or "")[:10],
-        "path": django_request.path[:500],
-        "user_agent": django_request.META.get("HTTP_USER_AGENT", "")[:300],
+        "path": django_request.path.replace("\x00", "")[:500],
+        "user_agent": django_request.META.get("HTTP_USER_AGENT", "").replace("\x00", "")[:300],
     }
 
 
@@ -167,6 +169,40 @@ def is_allowlisted(ip: str) -> bool:
     return bool(ip) and in_networks(ip, settings.SECURITY_ALLOWLIST_NETWORKS)
 
 
+# The widest networks staff may block by hand: anything wider is a typo or a mistake that would
+# lock out a good part of the internet (`0.0.0.0/0`, a whole regional registry's range).
+WIDEST_BLOCK_PREFIX = {4: 8, 6: 32}
+_NOT_A_TARGET = "Enter a valid IPv4 or IPv6 address, or a network in CIDR notation (203.0.113.0/24)."
+
+
+def block_target(ip: str) -> str:
+    """What a block on `ip` (an address or a network) covers; ValidationError on anything else."""
+    from security.ip import block_target as target_of
+
+    try:
+        return target_of(ip, ipv6_prefix=settings.IPV6_CLIENT_PREFIX)
+    except ValueError:
+        raise ValidationError({"ip": [_NOT_A_TARGET]}) from None
+
+
+def manual_block_check(target: str) -> None:
+    """A block by staff must not be absurdly wide nor cover an address the platform must keep
+    serving: the allow-list, or a trusted proxy (every client behind it would be refused)."""
+    from security.ip import target_network
+
+    network = target_network(target)
+    widest = WIDEST_BLOCK_PREFIX[network.version]
+    if network.prefixlen < widest:
+        raise ValidationError({"ip": [f"{target} is too wide to block: at most a /{widest} for IPv{network.version}."]})
+    for name, networks in (
+        ("the allow-list (SECURITY_ALLOWLIST)", settings.SECURITY_ALLOWLIST_NETWORKS),
+        ("a trusted proxy (TRUSTED_PROXIES)", settings.TRUSTED_PROXY_NETWORKS),
+    ):
+        covered = [str(n) for n in networks if n.version == network.version and n.overlaps(network)]
+        if covered:
+            raise ValidationError({"ip": [f"{target} overlaps {name}: {', '.join(covered)}."]})
+
+
 def ip_block(
     *,
     ip: str,
@@ -177,77 +213,101 @@ def ip_block(
     by: User | None = None,
     request: Any = None,
 ) -> BlockedIP | None:
-    """Block an address for `minutes` (default `BLOCK_DURATION_MINUTES`): a database row (the
-    audit trail), the shared block list, an event and a security alert. An active block is
-    extended rather than duplicated; allow-listed networks are never blocked (returns None)."""
+    """Block an address or a network for `minutes` (default `BLOCK_DURATION_MINUTES`): a database
+    row (the audit trail), the shared block list, an event and a security alert. An address is
+    blocked as its client (`security.ip.client_key`: an IPv6 address blocks its /64). An active
+    block is extended rather than duplicated. An automatic block of an allow-listed address does
+    nothing (returns None); a block by staff (`rule=manual`) that is too wide or overlaps the
+    allow-list or a trusted proxy raises ValidationError, as does anything not an address."""
     from security import blocklist
-    from security.ip import parse_networks
 
-    try:
-        parse_networks([ip])
-    except ValueError as exc:
-        raise ValidationError({"ip": ["Enter a valid IPv4 or IPv6 address."]}) from exc
-    if is_allowlisted(ip):
+    target = block_target(ip)
+    if rule == BlockRule.MANUAL:
+        manual_block_check(target)
+    elif is_allowlisted(ip):
         logger.info("not blocking allow-listed %s (%s)", ip, rule)
         return None
     now = timezone.now()
     expires_at = now + timedelta(minutes=minutes or settings.BLOCK_DURATION_MINUTES)
     with transaction.atomic():
-        current = BlockedIP.objects.select_for_update().filter(ip=ip, unblocked_at__isnull=True).first()
+        current = BlockedIP.objects.select_for_update().filter(ip=target, unblocked_at__isnull=True).first()
         if current is not None and current.expires_at <= now:
             current.unblocked_at = current.expires_at  # lapsed: close it so a new block can open
             current.save(update_fields=["unblocked_at"])
             current = None
         if current is None:
             block = BlockedIP.objects.create(
-                ip=ip, rule=rule, reason=reason[:300], evidence=evidence or {}, created_at=now, expires_at=expires_at,
-                created_by=by, created_by_system="" if by else f"auto:{rule}",
+                ip=target, rule=rule, reason=reason[:300], evidence=evidence or {}, created_at=now,
+                expires_at=expires_at, created_by=by, created_by_system="" if by else f"auto:{rule}",
             )  # fmt: skip
         else:
             block = current
             block.expires_at = max(block.expires_at, expires_at)
             block.evidence = {**block.evidence, "extended": {"rule": rule, "reason": reason, **(evidence or {})}}
             block.save(update_fields=["expires_at", "evidence"])
-        transaction.on_commit(lambda: blocklist.add(ip, block.expires_at.timestamp()))
+        transaction.on_commit(lambda: blocklist.add(target, block.expires_at.timestamp()))
+    # The event's address is the one that was blocked or misbehaved; a network blocked by staff
+    # has none (the staff member's own address must not read as the offender's).
+    address = ip.strip() if "/" not in ip else None
     security_event_record(
-        kind=EventKind.IP_BLOCKED, severity=Severity.HIGH, ip=ip, user=by, request=request,
-        detail={"rule": rule, "reason": reason, "expires_at": block.expires_at.isoformat()},
+        kind=EventKind.IP_BLOCKED, severity=Severity.HIGH, ip=address, user=by, request=request if address else None,
+        detail={"rule": rule, "reason": reason, "blocked": target, "expires_at": block.expires_at.isoformat()},
     )  # fmt: skip
     return block
 
 
 def ip_unblock(*, ip: str, by: User | None = None) -> int:
-    """Lift every open block on an address; returns how many were lifted."""
+    """Lift every open block on an address (the block on its client: an IPv6 address lifts its
+    /64) or on a network; returns how many were lifted."""
     from security import blocklist
+    from security.ip import target_network
 
+    target = block_target(ip)
+    # A block stored before clients were keyed by network (a single IPv6 address) is found too.
+    network = target_network(ip.strip())
+    exact = str(network.network_address) if network.num_addresses == 1 else str(network)
+    targets = {target, exact}
     with transaction.atomic():
-        lifted = BlockedIP.objects.filter(ip=ip, unblocked_at__isnull=True).update(
+        lifted = BlockedIP.objects.filter(ip__in=targets, unblocked_at__isnull=True).update(
             unblocked_at=timezone.now(), unblocked_by=by
         )
-        transaction.on_commit(lambda: blocklist.remove(ip))
+        transaction.on_commit(lambda: [blocklist.remove(t) for t in targets])
     if lifted:
-        security_event_record(kind=EventKind.IP_UNBLOCKED, severity=Severity.MEDIUM, ip=ip, user=by)
+        address = ip.strip() if "/" not in ip else None
+        security_event_record(
+            kind=EventKind.IP_UNBLOCKED, severity=Severity.MEDIUM, ip=address, user=by, detail={"unblocked": target}
+        )
     return lifted
 
 
 def _count_towards_block(*, ip: str, rule: str, threshold: int, window_seconds: int, reason: str, request: Any) -> None:
-    """One more strike for `ip` under `rule`; at `threshold` strikes within the window, block."""
+    """One more strike for the client of `ip` (an IPv6 client is its /64) under `rule`; at
+    `threshold` strikes within the window, block it."""
+    from security.ip import client_key
+
     if not ip or is_allowlisted(ip):
         return
+    key = client_key(ip, ipv6_prefix=settings.IPV6_CLIENT_PREFIX)
     result = rate_counters.fixed_window(
-        f"strike:{rule}:{ip}", limit=max(0, threshold - 1), window_seconds=window_seconds, fail_open=True
+        f"strike:{rule}:{key}", limit=max(0, threshold - 1), window_seconds=window_seconds, fail_open=True
     )
     if not result.allowed and result.backend != "unavailable":
         from security import blocklist
 
-        if blocklist.blocked_until(ip) is None:
+        if blocklist.blocked_until(ip, key=key) is None:
             ip_block(ip=ip, rule=rule, reason=reason, evidence={"strikes": threshold, "window_seconds": window_seconds},
                      request=request)  # fmt: skip
 
 
+def _client_key_of(request: Any) -> str:
+    """The client the security middleware counted the request as (an IPv6 client is its /64)."""
+    django_request = getattr(request, "_request", request)
+    return getattr(django_request, "client_key", "") or getattr(django_request, "client_ip", "")
+
+
 def rate_limit_violation(*, request: Any, scope: str) -> None:
     ip = getattr(getattr(request, "_request", request), "client_ip", "")
-    if once_per(f"rl:{scope}:{ip}", 60):
+    if once_per(f"rl:{scope}:{_client_key_of(request)}", 60):
         security_event_record(kind=EventKind.RATE_LIMITED, severity=Severity.MEDIUM, request=request,
                               detail={"scope": scope})  # fmt: skip
     _count_towards_block(
@@ -310,12 +370,13 @@ _blocked_seen: dict[str, float] = {}
 
 
 def blocked_request(*, request: Any) -> None:
-    """A request refused because its address is blocked: one event per address per minute.
-    A blocked address hammering the site costs a dictionary lookup per request, not a round
-    trip: this process remembers when it last recorded it."""
+    """A request refused because its client is blocked: one event per client per minute (an
+    IPv6 client is its /64, whichever of its addresses it uses). A blocked client hammering the
+    site costs a dictionary lookup per request, not a round trip: this process remembers when it
+    last recorded it."""
     import time
 
-    ip = getattr(request, "client_ip", "")
+    ip = _client_key_of(request)
     now = time.monotonic()
     if now - _blocked_seen.get(ip, -1e9) < 60:
         return

@@ -1,8 +1,7 @@
 """Staff endpoints of the security layer, under /api/monitoring/: figures, blocks, clean-up."""
 
-import ipaddress
-
-from django.shortcuts import get_object_or_404
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
@@ -13,7 +12,7 @@ from rest_framework.views import APIView
 
 from monitoring.durations import parse_duration
 from security import selectors, services
-from security.models import BlockedIP, BlockRule
+from security.models import BlockRule
 
 
 class SecurityStatsView(APIView):
@@ -33,13 +32,15 @@ class SecurityStatsView(APIView):
 
 
 class BlockInputSerializer(serializers.Serializer):
-    ip = serializers.IPAddressField()
+    ip = serializers.CharField(max_length=64, help_text="An address, or a network in CIDR notation (203.0.113.0/24).")
     minutes = serializers.IntegerField(min_value=1, max_value=60 * 24 * 365, required=False)
     reason = serializers.CharField(max_length=300)
 
 
 class BlockedIPsView(APIView):
-    """Active blocks (GET), or block an address by hand (POST). Staff only."""
+    """Active blocks (GET), or block an address or a network by hand (POST). Staff only. An IPv6
+    address blocks its client's network (`IPV6_CLIENT_PREFIX`, a /64); a network wider than a /8
+    (IPv4) or a /32 (IPv6), or one overlapping the allow-list or a trusted proxy, is refused."""
 
     permission_classes = [IsAdminUser]
 
@@ -55,13 +56,13 @@ class BlockedIPsView(APIView):
             ip=data.validated_data["ip"], rule=BlockRule.MANUAL, reason=data.validated_data["reason"],
             minutes=data.validated_data.get("minutes"), by=request.user, request=request,
         )  # fmt: skip
-        if block is None:
-            raise ValidationError({"ip": ["This address is on the allow-list and cannot be blocked."]})
         return Response({"ip": block.ip, "expires_at": block.expires_at}, status=status.HTTP_201_CREATED)
 
 
 class UnblockView(APIView):
-    """Lift the block on an address. Staff only; 404 when it is not blocked."""
+    """Lift the block on an address (its client's: an IPv6 address lifts its /64) or on a network
+    (`/blocked-ips/203.0.113.0/24/unblock`). Staff only; 404 when nothing by that name is
+    blocked, a name that is no address or network included (the URL names no block)."""
 
     permission_classes = [IsAdminUser]
 
@@ -70,12 +71,13 @@ class UnblockView(APIView):
     )
     def post(self, request: Request, ip: str) -> Response:
         try:
-            ip = str(ipaddress.ip_address(ip))
-        except ValueError:
-            raise ValidationError({"ip": ["Enter a valid IPv4 or IPv6 address."]}) from None
-        get_object_or_404(BlockedIP, ip=ip, unblocked_at__isnull=True)
+            target = services.block_target(ip)
+        except DjangoValidationError:
+            raise Http404 from None
         lifted = services.ip_unblock(ip=ip, by=request.user)
-        return Response({"ip": ip, "lifted": lifted})
+        if not lifted:
+            raise Http404
+        return Response({"ip": target, "lifted": lifted})
 
 
 class ClearSecurityDataInputSerializer(serializers.Serializer):

@@ -16,6 +16,7 @@ user_urlpatterns = [
 monitoring_urlpatterns = [
     path("security-stats", monitoring.SecurityStatsView.as_view(), name="monitoring-security-stats"),
     path("blocked-ips", monitoring.BlockedIPsView.as_view(), name="monitoring-blocked-ips"),
-    path("blocked-ips/<str:ip>/unblock", monitoring.UnblockView.as_view(), name="monitoring-unblock-ip"),
+    # `path`: a network's CIDR spelling has a slash (`blocked-ips/203.0.113.0/24/unblock`).
+    path("blocked-ips/<path:ip>/unblock", monitoring.UnblockView.as_view(), name="monitoring-unblock-ip"),
     path("clear-security-data", monitoring.ClearSecurityDataView.as_view(), name="monitoring-clear-security-data"),
 ]

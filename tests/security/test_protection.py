@@ -7,6 +7,7 @@ from io import StringIO
 
 import httpx
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.test import Client
 
@@ -59,10 +60,65 @@ def _csp(response) -> dict[str, list[str]]:
     return {part.split()[0]: part.split()[1:] for part in header.split(";") if part.strip()}
 
 
+def _refused_by_the_block_list(path: str):
+    services.ip_block(ip=ATTACKER, rule="manual", reason="headers")
+    response = from_ip().get(path, secure=True)
+    assert response.status_code == 403
+    return response
+
+
+def _refused_by_the_global_quota(path: str, settings):
+    settings.MAX_REQUESTS_PER_HOUR = 1
+    from_ip().get(path, secure=True)
+    response = from_ip().get(path, secure=True)
+    assert response.status_code == 429
+    return response
+
+
+def _refused_as_a_scanner(path: str):
+    response = from_ip().get("/.env", secure=True)
+    assert response.status_code == 404
+    return response
+
+
+def _refused_by_the_page_view_limit(path: str, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "page_view": "1/m"}
+    from_ip().get("/p/headers/", secure=True)
+    response = from_ip().get("/p/headers/", secure=True)
+    assert response.status_code == 429
+    return response
+
+
+def _answered_while_the_database_is_away(path: str, monkeypatch):
+    import psycopg_pool
+    from django.db import OperationalError
+
+    from projects import selectors as project_selectors
+
+    def away(*args, **kwargs):  # what Django raises when the pool finds no connection in time
+        raise OperationalError("couldn't get a connection after 5.00 sec") from psycopg_pool.PoolTimeout()
+
+    monkeypatch.setattr(project_selectors, "public_page", away)
+    response = Client(raise_request_exception=False).get("/p/headers/", secure=True)
+    assert response.status_code == 503
+    return response
+
+
 @pytest.mark.parametrize("path", ["/p/headers/", "/api/monitoring/live", "/no/such/page/", "/api/no-such-endpoint"])
-def test_every_kind_of_response_carries_the_headers(path):
+@pytest.mark.parametrize("answer", ["served", "blocked", "over_quota", "scanner", "page_view_limit", "database_away"])
+def test_every_kind_of_response_carries_the_headers(path, answer, settings, monkeypatch):
+    """Pages, errors and every refusal the security layer answers itself (block list, quotas,
+    scanner paths) go out with the same headers."""
+    settings.SECURE_HSTS_SECONDS = 31_536_000
     generate_and_publish(ProjectFactory(), slug="headers")
-    response = Client().get(path, secure=True)
+    response = {
+        "served": lambda: Client().get(path, secure=True),
+        "blocked": lambda: _refused_by_the_block_list(path),
+        "over_quota": lambda: _refused_by_the_global_quota(path, settings),
+        "scanner": lambda: _refused_as_a_scanner(path),
+        "page_view_limit": lambda: _refused_by_the_page_view_limit(path, settings),
+        "database_away": lambda: _answered_while_the_database_is_away(path, monkeypatch),
+    }[answer]()
     csp = _csp(response)
     assert "'unsafe-inline'" not in csp["script-src"] and "'unsafe-eval'" not in csp["script-src"]
     assert set(csp["script-src"]) <= {"'self'"} | {v for v in csp["script-src"] if v.startswith("'nonce-")}
@@ -74,6 +130,7 @@ def test_every_kind_of_response_carries_the_headers(path):
     assert response["Cross-Origin-Opener-Policy"] == "same-origin"
     assert response["Cross-Origin-Resource-Policy"] == "same-origin"
     assert "camera=()" in response["Permissions-Policy"]
+    assert response["Strict-Transport-Security"].startswith("max-age=")
 
 
 def test_static_files_carry_the_headers_too():
@@ -119,7 +176,9 @@ def test_allowlisted_networks_are_never_limited_nor_blocked(settings):
     client = from_ip("192.0.2.10")
     for _ in range(5):
         assert client.get("/api/monitoring/live").status_code == 200
-    assert services.ip_block(ip="192.0.2.10", rule="manual", reason="nope") is None
+    assert services.ip_block(ip="192.0.2.10", rule="scanner", reason="nope") is None
+    with pytest.raises(ValidationError, match="allow-list"):
+        services.ip_block(ip="192.0.2.10", rule="manual", reason="nope")
     assert client.get("/.env").status_code == 404
     assert client.get("/.env").status_code == 404
     assert not BlockedIP.objects.exists()
@@ -252,7 +311,9 @@ def test_staff_unblock_over_the_api_and_refusals(api_client, auth_api_client, st
     block = BlockedIP.objects.get()
     assert block.unblocked_by == staff_api_client.user and block.unblocked_at
     assert staff_api_client.post(url).status_code == 404  # nothing left to lift
-    assert staff_api_client.post("/api/monitoring/blocked-ips/not-an-ip/unblock").status_code == 400
+    for name in ("999.1.1.1", "not-an-ip"):  # the URL names no block
+        missing = staff_api_client.post(f"/api/monitoring/blocked-ips/{name}/unblock")
+        assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
 
 
 def test_staff_block_by_hand_validates_input(staff_api_client, auth_api_client):
@@ -273,8 +334,8 @@ def test_unblock_ip_command():
     call_command("unblock_ip", ATTACKER, stdout=out)
     assert "unblocked" in out.getvalue()
     assert from_ip().get("/api/monitoring/live").status_code == 200
-    with pytest.raises(CommandError, match="not an IP"):
-        call_command("unblock_ip", "10.0.0.0/8")
+    with pytest.raises(CommandError, match="valid IPv4 or IPv6"):
+        call_command("unblock_ip", "not-an-ip")
 
 
 def test_admin_unblock_action(client):
@@ -378,6 +439,15 @@ def test_permission_denied_is_an_event(auth_api_client):
     assert auth_api_client.get("/api/monitoring/performance").status_code == 403
     event = SecurityEvent.objects.get(kind=EventKind.PERMISSION_DENIED)
     assert event.user == auth_api_client.user
+
+
+def test_a_nul_in_the_path_does_not_lose_the_event(auth_api_client):
+    """PostgreSQL text cannot hold NUL: the event is stored without it, and the request's
+    transaction is not broken by a failed insert."""
+    response = auth_api_client.post("/api/monitoring/blocked-ips/a%00b/unblock")
+    assert response.status_code == 403
+    event = SecurityEvent.objects.get(kind=EventKind.PERMISSION_DENIED)
+    assert event.path == "/api/monitoring/blocked-ips/ab/unblock"
 
 
 def test_suspicious_input_is_an_event_and_stored_harmless(auth_api_client):
