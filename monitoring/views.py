@@ -10,7 +10,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -86,7 +86,9 @@ def request_detail(request: HttpRequest, request_id: str) -> HttpResponse:
 
 
 class UnblockForm(forms.Form):
-    ip = forms.GenericIPAddressField(unpack_ipv4=True)
+    # An address or a network: blocks on IPv6 clients are stored as their /64, and staff may
+    # block whole networks, so the button posts what the row holds (the service validates it).
+    ip = forms.CharField(max_length=64)
 
 
 class ResolveForm(forms.Form):
@@ -107,7 +109,11 @@ def unblock(request: HttpRequest) -> HttpResponse:
         messages.error(request, f"Not unblocked: {form.errors['ip'][0]}")
         return _back(request, "security")
     ip = form.cleaned_data["ip"]
-    removed = ip_unblock(ip=ip, by=request.user)
+    try:
+        removed = ip_unblock(ip=ip, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, f"Not unblocked: {exc.message_dict['ip'][0]}")
+        return _back(request, "security")
     if removed:
         messages.success(request, f"{ip} is unblocked.")
     else:

@@ -185,9 +185,26 @@ def test_staff_unblock_an_address_with_csrf(staff_user):
 def test_unblocking_garbage_is_a_form_error_and_changes_nothing(staff_client):
     ip_block(ip="198.51.100.7", rule=BlockRule.SCANNER, reason="probing")
     response = staff_client.post("/performance-monitor/unblock/", {"ip": "not-an-ip"}, follow=True)
-    assert response.status_code == 200 and "Not unblocked: Enter a valid IPv4 or IPv6 address." in response.text
+    assert response.status_code == 200 and "Not unblocked: Enter a valid IPv4 or IPv6 address" in response.text
     assert BlockedIP.objects.get().unblocked_at is None
     assert staff_client.get("/performance-monitor/unblock/").status_code == 405
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("blocked", ["2001:db8:7:7::1", "203.0.113.0/24"])
+def test_staff_unblock_a_network_row_from_the_dashboard(staff_client, blocked):
+    """An IPv6 client is blocked as its /64 and staff may block networks: the row's button posts
+    the network it shows, and lifting it serves the addresses inside again."""
+    ip_block(ip=blocked, rule=BlockRule.MANUAL, reason="abuse")
+    row = BlockedIP.objects.get().ip
+    inside = "2001:db8:7:7::99" if ":" in blocked else "203.0.113.40"
+    assert Client(REMOTE_ADDR=inside).get("/api/monitoring/live").status_code == 403
+    page = staff_client.get("/performance-monitor/").content.decode()
+    assert f'name="ip" value="{row}"' in page
+    response = staff_client.post("/performance-monitor/unblock/", {"ip": row}, follow=True)
+    assert f"{row} is unblocked." in response.text
+    assert BlockedIP.objects.get().unblocked_at is not None
+    assert Client(REMOTE_ADDR=inside).get("/api/monitoring/live").status_code == 200
 
 
 @pytest.mark.django_db
