@@ -34,6 +34,8 @@ api_urlpatterns = [
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # Before the admin's own URLs: its login page answers a lockout with a 429, not a 500.
+    path("admin/login/", security_views.admin_login),
     path("admin/", admin.site.urls),
     path("accounts/login/", security_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

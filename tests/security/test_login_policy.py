@@ -105,3 +105,20 @@ def test_the_site_login_page_answers_the_owner_elsewhere_while_an_attacker_is_lo
     owner = Client(REMOTE_ADDR=OWNER)
     assert owner.post("/accounts/login/", {"username": user.email, "password": DEFAULT_PASSWORD}).status_code == 302
 
+
+def test_the_admin_login_answers_a_lockout_with_the_sites_429_page():
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    client = Client(REMOTE_ADDR=ATTACKER)
+    for _ in range(5):
+        response = client.post("/admin/login/", {"username": staff.email, "password": WRONG})
+        assert response.status_code == 200  # the form again, with its error
+    locked = client.post("/admin/login/", {"username": staff.email, "password": DEFAULT_PASSWORD})
+    assert locked.status_code == 429 and int(locked["Retry-After"]) >= 1
+    site = client.post("/accounts/login/", {"username": staff.email, "password": DEFAULT_PASSWORD})
+    assert site.status_code == 429
+    assert b"Too many requests" in locked.content
+    assert locked.content.split(b"<main")[-1][:200] == site.content.split(b"<main")[-1][:200]
+    # The staff member, from their own address, still gets in.
+    owner = Client(REMOTE_ADDR=OWNER)
+    response = owner.post("/admin/login/", {"username": staff.email, "password": DEFAULT_PASSWORD})
+    assert response.status_code == 302
