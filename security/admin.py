@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
@@ -36,6 +38,14 @@ class UserAdmin(DjangoUserAdmin):
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "name", "password1", "password2")}),)
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        # Deactivating an account here ends its sessions and tokens, as `user_deactivate` does, so
+        # reactivating it later does not bring them back. A password set on the admin's password
+        # page ends them through `User.set_password`.
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            obj.end_sessions()
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(BlockedIP)

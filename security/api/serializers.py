@@ -1,4 +1,7 @@
 from rest_framework import serializers
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
+
+from security.tokens import VersionedRefreshToken
 
 
 class UserOutputSerializer(serializers.Serializer):
@@ -16,4 +19,19 @@ class RegisterInputSerializer(serializers.Serializer):
 
 
 class LogoutInputSerializer(serializers.Serializer):
+    refresh = serializers.CharField()
+
+
+class TokenObtainInputSerializer(TokenObtainPairSerializer):
+    """Email and password in, a token pair out, carrying the account's token version."""
+
+    token_class = VersionedRefreshToken
+
+
+class TokenRefreshInputSerializer(serializers.Serializer):
+    refresh = serializers.CharField()
+
+
+class TokenPairOutputSerializer(serializers.Serializer):
+    access = serializers.CharField()
     refresh = serializers.CharField()
