@@ -53,10 +53,12 @@ def user_create(
         validate_password(password, user=user)
     except ValidationError as exc:
         errors["password"] = list(exc.messages)
-    if "email" not in errors and User.objects.filter(email=user.email).exists():
-        errors["email"] = [DUPLICATE_EMAIL_MESSAGE]
     if errors:
         raise ValidationError(errors)
+    # Only now: whether an address has an account is told only to a request that would have
+    # created one, and so costs what a registration costs (the registration rate limit).
+    if User.objects.filter(email=user.email).exists():
+        raise ValidationError({"email": [DUPLICATE_EMAIL_MESSAGE]})
 
     user.set_password(password)
     try:
