@@ -274,6 +274,8 @@ SESSION_COOKIE_AGE = SESSION_TIMEOUT_HOURS * 3600
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+# The API's error shape for a CSRF failure under /api/, Django's page elsewhere.
+CSRF_FAILURE_VIEW = "mvpvalidator.views.csrf_failure"
 
 # --- HTTPS and headers (the security layer adds CSP and the rest) ---------------------------
 
