@@ -1,5 +1,5 @@
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
-from django.contrib.auth.hashers import check_password
+from django.contrib.auth.hashers import acheck_password, check_password
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
@@ -79,15 +79,25 @@ class User(AbstractBaseUser, PermissionsMixin):
         if not self._state.adding:
             self.end_sessions()
 
+    # Django's checks upgrade an outdated hash through `set_password`; a hash upgrade (a new
+    # hasher or work factor) is not a password change and keeps the sessions and tokens.
+    def _set_upgraded_hash(self, raw_password: str) -> None:
+        AbstractBaseUser.set_password(self, raw_password)
+        self._password = None
+
     def check_password(self, raw_password: str) -> bool:
         def rehash(raw_password: str) -> None:
-            # A hash upgrade (a new hasher or work factor) is not a password change: it keeps
-            # the sessions and tokens, as Django's own `check_password` means it to.
-            AbstractBaseUser.set_password(self, raw_password)
-            self._password = None
+            self._set_upgraded_hash(raw_password)
             self.save(update_fields=["password"])
 
         return check_password(raw_password, self.password, rehash)
+
+    async def acheck_password(self, raw_password: str) -> bool:
+        async def rehash(raw_password: str) -> None:
+            self._set_upgraded_hash(raw_password)
+            await self.asave(update_fields=["password"])
+
+        return await acheck_password(raw_password, self.password, rehash)
 
     def _get_session_auth_hash(self, secret: str | None = None) -> str:
         """Django's hash of the password (behind `get_session_auth_hash` and its fallbacks for

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from django.contrib.auth.hashers import make_password
 from django.test import Client
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -116,6 +117,18 @@ def test_logout_ends_the_access_token_and_every_other_token_and_session():
     assert_ended(phone)
     assert browser.get("/api/users/me").status_code in (401, 403)
     assert me(obtain(user)["access"]).status_code == 200  # signing in again works
+
+
+def test_a_hash_upgrade_at_login_is_not_a_password_change():
+    user = UserFactory()
+    before = obtain(user)
+    # A hash too weak for today's settings (a short salt): the next login upgrades it.
+    User.objects.filter(pk=user.pk).update(password=make_password(DEFAULT_PASSWORD, salt="ab", hasher="md5"))
+    after = obtain(user)
+    assert User.objects.get(pk=user.pk).password != make_password(DEFAULT_PASSWORD, salt="ab", hasher="md5")
+    assert me(before["access"]).status_code == 200
+    assert me(after["access"]).status_code == 200
+    assert refresh(after["refresh"]).status_code == 200
 
 
 def test_an_expired_access_token_says_it_expired(api_client):
