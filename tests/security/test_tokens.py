@@ -5,10 +5,12 @@ is rotated exactly once, however many clients race with it."""
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from io import StringIO
 
 import httpx
 import pytest
 from django.contrib.auth.hashers import make_password
+from django.core.management import call_command
 from django.test import Client
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -74,6 +76,18 @@ def test_a_password_set_in_the_admin_ends_the_accounts_tokens_and_sessions():
     assert response.status_code == 302, response.content
     assert_ended(tokens)
     assert browser.get("/api/users/me").status_code in (401, 403)
+
+
+def test_manage_py_changepassword_ends_the_accounts_tokens(monkeypatch):
+    from django.contrib.auth.management.commands import changepassword
+
+    user = UserFactory()
+    tokens = obtain(user)
+    # The terminal is the boundary here: the command reads the new password twice from it.
+    monkeypatch.setattr(changepassword.getpass, "getpass", lambda prompt="": NEW_PASSWORD)
+    call_command("changepassword", user.email, stdout=StringIO())
+    assert_ended(tokens)
+    assert me(obtain(user, NEW_PASSWORD)["access"]).status_code == 200
 
 
 def test_deactivation_in_the_admin_ends_tokens_and_sessions_for_good():
