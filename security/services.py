@@ -123,20 +123,24 @@ def user_reset_password(*, user: User, password: str) -> User:
         validate_password(password, user=user)
     except ValidationError as exc:
         raise ValidationError({"password": list(exc.messages)}) from exc
-    user.set_password(password)  # moves the token version on
-    user.is_active = True
-    user.save(update_fields=["password", "is_active", "token_version"])
-    return user
+    # The stored row, locked: a version moved on by a logout since `user` was loaded must not
+    # be written back to what it was, which would revive the tokens issued since.
+    account = User.objects.select_for_update().get(pk=user.pk)
+    account.set_password(password)  # moves the token version on
+    account.is_active = True
+    account.save(update_fields=["password", "is_active", "token_version"])
+    return account
 
 
 @transaction.atomic
 def user_deactivate(*, user: User) -> User:
     """Deactivate the account and end every session and token of it, so a later reactivation
     does not bring old tokens back."""
-    user.is_active = False
-    user.end_sessions()
-    user.save(update_fields=["is_active", "token_version"])
-    return user
+    account = User.objects.select_for_update().get(pk=user.pk)  # see user_reset_password
+    account.is_active = False
+    account.end_sessions()
+    account.save(update_fields=["is_active", "token_version"])
+    return account
 
 
 # --- Security events ---------------------------------------------------------------------------

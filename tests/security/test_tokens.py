@@ -63,6 +63,18 @@ def test_a_password_reset_ends_the_old_access_and_refresh_tokens():
     assert me(obtain(user, NEW_PASSWORD)["access"]).status_code == 200
 
 
+def test_a_reset_through_an_instance_loaded_before_a_logout_still_ends_the_newer_tokens():
+    user = UserFactory()
+    loaded_earlier = User.objects.get(pk=user.pk)
+    first = obtain(user)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {first['access']}")
+    assert client.post("/api/auth/logout", {"refresh": first["refresh"]}, format="json").status_code == 204
+    since_logout = obtain(user)
+    services.user_reset_password(user=loaded_earlier, password=NEW_PASSWORD)
+    assert_ended(since_logout)
+
+
 def test_a_password_set_in_the_admin_ends_the_accounts_tokens_and_sessions():
     user = UserFactory()
     tokens = obtain(user)
