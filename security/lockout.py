@@ -5,27 +5,29 @@ The policy, within a window of `LOGIN_LOCKOUT_MINUTES`:
 
 - **Account and address pair.** More than `MAX_LOGIN_ATTEMPTS` attempts at one account from one
   client (an IPv4 address, or the IPv6 network of `IPV6_CLIENT_PREFIX` bits) lock that pair out:
-  429 with Retry-After, nothing checked. Whoever guesses from elsewhere does not lock the owner
-  out, so nobody can keep someone else's account (a staff account, say) locked.
+  429 with Retry-After, nothing checked. There is no account-wide lockout: whoever guesses from
+  elsewhere does not lock the owner out, so nobody can keep someone else's account (a staff
+  account, say) locked.
 - **Address.** More than `MAX_LOGIN_ATTEMPTS` failed attempts from one client, whatever the
   accounts, lock that client out of every account (password spraying). A successful login takes
   back only its own attempt from this count, so logging in to one's own account between misses
-  on other accounts does not reset it.
+  on other accounts does not reset it. (With the same limit as the pair, this is usually the one
+  that engages first when one client guesses one account.)
 - **Account ceiling (distributed guessing).** Attempts at one account from clients it has not
   logged in from recently are also counted per account. Past `LOGIN_ACCOUNT_MAX_ATTEMPTS` (higher
   than the pair limit), such clients are slowed down rather than locked out: one attempt is let
-  through, then the next waits 2 s, 4 s, 8 s ... (doubling with each attempt past the ceiling, up
-  to the window), and everything in between is answered 429 with Retry-After. The owner's known
-  clients are not slowed.
+  through every 2**n seconds, n being the attempts past the ceiling so far (refused ones
+  included), capped at the window; the others are answered 429 with Retry-After. The owner's
+  known clients are not slowed.
 - **Known clients.** After a successful login, the client is remembered for the account for
   `LOGIN_KNOWN_CLIENT_DAYS` (the most recent `KNOWN_CLIENTS_KEPT` of them). An address rather
   than a signed cookie, because API clients and scripts that log in with `POST /api/auth/token`
   keep no cookies, and an address is what the other counters count by; the cost is that an owner
   on a new network is slowed like anyone else while the account is under attack.
 - **Success** resets the pair counter of that account and client (the password was right) and
-  takes its own attempt back from the address counter and the account ceiling. It does not reset the account ceiling:
-  an owner whose script logs in every minute would otherwise reopen it for whoever is guessing;
-  it lapses with its window.
+  takes its own attempt back from the address counter and from the account ceiling. It does not
+  reset the ceiling: an owner whose script logs in every minute would otherwise reopen it for
+  whoever is guessing; it lapses with its window.
 
 Attempts are counted *before* the password is checked, with atomic increments, so a burst of
 parallel guesses gets at most the limit of them checked. The counters and the known clients are
