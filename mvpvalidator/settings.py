@@ -276,6 +276,8 @@ SESSION_COOKIE_AGE = SESSION_TIMEOUT_HOURS * 3600
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+# The API's error shape for a CSRF failure under /api/, Django's page elsewhere.
+CSRF_FAILURE_VIEW = "mvpvalidator.views.csrf_failure"
 
 # --- HTTPS and headers (the security layer adds CSP and the rest) ---------------------------
 
@@ -453,6 +455,11 @@ MAX_REQUESTS_PER_HOUR = env.int("MAX_REQUESTS_PER_HOUR", default=1000)
 RATE_LIMIT_WINDOW_MINUTES = env.int("RATE_LIMIT_WINDOW_MINUTES", default=60)
 MAX_LOGIN_ATTEMPTS = env.int("MAX_LOGIN_ATTEMPTS", default=5)
 LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
+# Attempts at one account from clients it has not logged in from, within the lockout window,
+# before such clients are slowed down (see security/lockout.py); and how long a client that
+# logged in successfully stays known to the account.
+LOGIN_ACCOUNT_MAX_ATTEMPTS = env.int("LOGIN_ACCOUNT_MAX_ATTEMPTS", default=20)
+LOGIN_KNOWN_CLIENT_DAYS = env.int("LOGIN_KNOWN_CLIENT_DAYS", default=30)
 BLOCK_DURATION_MINUTES = env.int("BLOCK_DURATION_MINUTES", default=60)
 # Strikes that put an address on the block list (within 10 min, 1 h, 1 h and 1 min).
 RATE_LIMIT_VIOLATIONS_TO_BLOCK = env.int("RATE_LIMIT_VIOLATIONS_TO_BLOCK", default=10)

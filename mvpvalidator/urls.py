@@ -30,10 +30,16 @@ api_urlpatterns = [
     path("", include(projects_api_urls)),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # Last: whatever else is asked for under /api/ is a 404 in the API's error shape (and one
+    # route label in the metrics, not one per path).
+    path("", views.api_not_found),
+    path("<path:unmatched>", views.api_not_found),
 ]
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # Before the admin's own URLs: its login page answers a lockout with a 429, not a 500.
+    path("admin/login/", security_views.admin_login),
     path("admin/", admin.site.urls),
     path("accounts/login/", security_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -44,5 +50,7 @@ urlpatterns = [
     path("performance-monitor/", include(monitoring_urls)),
 ]
 
+handler400 = "mvpvalidator.views.bad_request"
+handler403 = "mvpvalidator.views.permission_denied"
 handler404 = "mvpvalidator.views.not_found"
 handler500 = "mvpvalidator.views.server_error"

@@ -2,10 +2,13 @@
 
 import sys
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import render
 from django.template import loader
-from django.views import defaults
+from django.urls import Resolver404, resolve
+from django.utils.http import escape_leading_slashes
+from django.views import csrf, defaults
 
 from mvpvalidator.db import database_unreachable
 from mvpvalidator.exception_handlers import json_error_response
@@ -23,6 +26,48 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if _wants_json(request):
         return json_error_response(status=404, code="not_found", message="Not found.")
     return defaults.page_not_found(request, exception)
+
+
+def api_not_found(request: HttpRequest, unmatched: str = "") -> HttpResponse:
+    """Any URL under /api/ that no API view matches. A URL pattern rather than `handler404`
+    alone because with DEBUG on Django answers an unmatched URL with its HTML debug page and
+    never calls the handler; an API client gets the JSON error shape in every mode.
+
+    Matching everything, it would stop `CommonMiddleware` from redirecting `/api/x/1` to
+    `/api/x/1/`; it does that redirect itself when the URL with a slash is a real view."""
+    path = request.path_info
+    if settings.APPEND_SLASH and not path.endswith("/") and request.method in ("GET", "HEAD"):
+        try:
+            match = resolve(f"{path}/")
+        except Resolver404:
+            match = None
+        if match is not None and match.func is not api_not_found:
+            return HttpResponsePermanentRedirect(escape_leading_slashes(request.get_full_path(force_append_slash=True)))
+    return json_error_response(status=404, code="not_found", message="Not found.")
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """A request Django refused before any view (a Host not in ALLOWED_HOSTS, a malformed
+    body): the API's error shape under /api/."""
+    if _wants_json(request):
+        return json_error_response(status=400, code="bad_request", message="Bad request.")
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _wants_json(request):
+        return json_error_response(
+            status=403, code="permission_denied", message="You do not have permission to perform this action."
+        )
+    return defaults.permission_denied(request, exception)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: the API's error shape under /api/ (DRF's own views check CSRF themselves
+    and answer in it already), Django's page elsewhere."""
+    if _wants_json(request):
+        return json_error_response(status=403, code="csrf_failed", message=f"CSRF check failed: {reason}")
+    return csrf.csrf_failure(request, reason=reason)
 
 
 # What a client told the database is away waits before trying again: about how long a restart

@@ -41,6 +41,14 @@ class UserAdmin(DjangoUserAdmin):
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "name", "password1", "password2")}),)
 
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        # Deactivating an account here ends its sessions and tokens, as `user_deactivate` does, so
+        # reactivating it later does not bring them back. A password set on the admin's password
+        # page ends them through `User.set_password`.
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            obj.end_sessions()
+        super().save_model(request, obj, form, change)
+
 
 class BlockForm(forms.ModelForm):
     """Block an address or a network by hand, under the rules of the staff API."""
@@ -99,7 +107,6 @@ class BlockedIPAdmin(admin.ModelAdmin):
     def unblock(self, request: HttpRequest, queryset: QuerySet[BlockedIP]) -> None:
         lifted = sum(services.ip_unblock(ip=ip, by=request.user) for ip in set(queryset.values_list("ip", flat=True)))
         self.message_user(request, f"Lifted {lifted} block(s).")
-
 
 
 @admin.register(SecurityEvent)

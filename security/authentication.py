@@ -3,21 +3,37 @@
 simplejwt loads the user with one query on every request; on the API's hottest reads that
 query is a large share of the cost. The identity is cached under the account's namespace,
 which every change to the account bumps (see `security.signals`), so deactivation takes
-effect on the very next request.
+effect on the very next request. The token's version is compared with the loaded user's
+(`security.tokens`): a password change, deactivation or logout ends the token with no
+query added.
 """
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework_simplejwt.authentication import JWTAuthentication
-from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
+from rest_framework_simplejwt.exceptions import AuthenticationFailed, ExpiredTokenError, InvalidToken, TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import Token
 
 from monitoring import context
-from security import selectors
+from security import selectors, tokens
 from security.models import User
 
 
 class CachedJWTAuthentication(JWTAuthentication):
+    def get_validated_token(self, raw_token: bytes) -> Token:
+        """simplejwt's, except that an expired token says so (`token_expired`) rather than
+        "not valid for any token type", so the client knows to refresh it."""
+        messages = []
+        for token_class in api_settings.AUTH_TOKEN_CLASSES:
+            try:
+                return token_class(raw_token)
+            except ExpiredTokenError as exc:
+                raise tokens.TokenExpired("The access token has expired; refresh it.") from exc
+            except TokenError as exc:
+                messages.append({"token_class": token_class.__name__, "token_type": token_class.token_type,
+                                 "message": exc.args[0]})  # fmt: skip
+        raise InvalidToken({"detail": _("Given token not valid for any token type"), "messages": messages})
+
     def get_user(self, validated_token: Token) -> User:
         try:
             user_id = int(validated_token[api_settings.USER_ID_CLAIM])
@@ -29,5 +45,6 @@ class CachedJWTAuthentication(JWTAuthentication):
             raise AuthenticationFailed(_("User not found"), code="user_not_found") from exc
         if not user.is_active:
             raise AuthenticationFailed(_("User is inactive"), code="user_inactive")
+        tokens.check_version(validated_token, user)
         context.bind(user_id=user.pk)
         return user

@@ -25,11 +25,11 @@ class LockoutBackend(ModelBackend):
             return None
         identifier = str(username)
         ip = _client_ip(request)
-        wait = lockout.attempt(identifier=identifier, ip=ip)
-        if wait is not None:
-            if lockout.first_refusal(identifier=identifier, ip=ip):
+        refused = lockout.attempt(identifier=identifier, ip=ip)
+        if refused is not None:
+            if lockout.first_refusal(refused):
                 services.lockout_recorded(request=request, identifier=identifier, ip=ip)
-            raise lockout.LockedOut(wait)
+            raise lockout.LockedOut(refused.wait, limit=refused.limit)
         user = super().authenticate(request, username=username, password=password, **kwargs)
         if user is None:
             services.security_event_record(

@@ -1,8 +1,10 @@
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.hashers import acheck_password, check_password
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 
 def normalize_email(email: str) -> str:
@@ -41,6 +43,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
+    # Goes up whenever every session and token of the account must end: a new password, a
+    # deactivation, a logout. Tokens carry the version they were issued under, sessions hash it
+    # (see `security.tokens` and `get_session_auth_hash`).
+    token_version = models.PositiveIntegerField(default=0, editable=False)
 
     objects = UserManager()
 
@@ -60,6 +66,52 @@ class User(AbstractBaseUser, PermissionsMixin):
     def clean(self) -> None:
         super().clean()
         self.email = normalize_email(self.email)
+
+    def end_sessions(self) -> None:
+        """Make every session and token issued so far invalid, once this instance is saved
+        (with `token_version` in `update_fields`, if any)."""
+        self.token_version += 1
+
+    def set_password(self, raw_password: str | None) -> None:
+        super().set_password(raw_password)
+        # Every path that sets a password (services, the admin, `changepassword`, Django's
+        # password views) comes through here; a new account has nothing to end yet.
+        if not self._state.adding:
+            self.end_sessions()
+
+    # Django's checks upgrade an outdated hash through `set_password`; a hash upgrade (a new
+    # hasher or work factor) is not a password change and keeps the sessions and tokens.
+    def _set_upgraded_hash(self, raw_password: str) -> None:
+        AbstractBaseUser.set_password(self, raw_password)
+        self._password = None
+
+    def check_password(self, raw_password: str) -> bool:
+        def rehash(raw_password: str) -> None:
+            self._set_upgraded_hash(raw_password)
+            self.save(update_fields=["password"])
+
+        return check_password(raw_password, self.password, rehash)
+
+    async def acheck_password(self, raw_password: str) -> bool:
+        async def rehash(raw_password: str) -> None:
+            self._set_upgraded_hash(raw_password)
+            await self.asave(update_fields=["password"])
+
+        return await acheck_password(raw_password, self.password, rehash)
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        """Django's hash of the password (behind `get_session_auth_hash` and its fallbacks for
+        rotated secret keys), of the token version too once it has moved, so a deactivation or
+        a logout everywhere ends the browser sessions as well. At version 0 it is Django's own,
+        so existing sessions survive the upgrade."""
+        if not self.token_version:
+            return super()._get_session_auth_hash(secret=secret)
+        return salted_hmac(
+            "security.User.get_session_auth_hash",
+            f"{self.password}:{self.token_version}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
     def get_full_name(self) -> str:
         return self.name or self.email

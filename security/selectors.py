@@ -29,6 +29,10 @@ def user_get_for_auth(*, user_id: int) -> User:
         return User.objects.filter(pk=user_id).values_list(*AUTH_FIELDS).get()
 
     values = app_cache.get_or_set(keys.ACCOUNT, ("auth", user_id), compute, namespaces=[keys.user_ns(user_id)])
+    if len(values) != len(AUTH_FIELDS):
+        # Cached before a deploy that added a field to the user: never read it into the wrong
+        # fields. The entry lapses with its TTL or the next change to the account.
+        values = compute()
     return User.from_db(User.objects.db, list(AUTH_FIELDS), list(values))
 
 

@@ -13,7 +13,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.functional import empty
-from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.exceptions import AuthenticationFailed, ExpiredTokenError, InvalidToken, TokenError
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from monitoring import alerts, context, traces
@@ -22,6 +23,7 @@ from mvpvalidator.cache import ratelimit as rate_counters
 from mvpvalidator.exceptions import ApplicationError
 from security.models import BlockedIP, BlockRule, EventKind, SecurityEvent, Severity, User, normalize_email
 from security.sanitize import sanitize_text
+from security.tokens import TokenExpired, check_version
 
 logger = logging.getLogger(__name__)
 
@@ -51,10 +53,12 @@ def user_create(
         validate_password(password, user=user)
     except ValidationError as exc:
         errors["password"] = list(exc.messages)
-    if "email" not in errors and User.objects.filter(email=user.email).exists():
-        errors["email"] = [DUPLICATE_EMAIL_MESSAGE]
     if errors:
         raise ValidationError(errors)
+    # Only now: whether an address has an account is told only to a request that would have
+    # created one, and so costs what a registration costs (the registration rate limit).
+    if User.objects.filter(email=user.email).exists():
+        raise ValidationError({"email": [DUPLICATE_EMAIL_MESSAGE]})
 
     user.set_password(password)
     try:
@@ -66,8 +70,39 @@ def user_create(
     return user
 
 
-def refresh_token_blacklist(*, user: User, refresh: str) -> None:
-    """Log out: the refresh token (which must be the caller's) can no longer be used."""
+@transaction.atomic
+def tokens_rotate(*, refresh: str) -> tuple[str, str]:
+    """A new access token and a new refresh token for a refresh token, which is used up.
+
+    Exactly one of any number of concurrent calls with the same token wins: the token is
+    claimed by inserting its blacklist row (unique per token), and only the caller whose insert
+    created it goes on. The account must still exist, be active and be at the token's version.
+    """
+    try:
+        token = RefreshToken(refresh)  # signature, expiry and blacklist
+    except ExpiredTokenError as exc:
+        raise TokenExpired("The refresh token has expired; sign in again.") from exc
+    except TokenError as exc:
+        raise InvalidToken(str(exc)) from exc
+    user = User.objects.filter(pk=token.get(jwt_settings.USER_ID_CLAIM)).first()
+    if user is None or not user.is_active:
+        raise AuthenticationFailed("No active account found for the given token.", code="no_active_account")
+    check_version(token, user)
+    _, claimed = token.blacklist()
+    if not claimed:
+        raise InvalidToken("Token is blacklisted")
+    token.set_jti()
+    token.set_exp()
+    token.set_iat()
+    token.outstand()
+    return str(token.access_token), str(token)
+
+
+@transaction.atomic
+def user_logout(*, user: User, refresh: str) -> None:
+    """Log out everywhere: the refresh token (which must be the caller's) is blacklisted and
+    every session and token of the account ends, access tokens included (a token cannot be
+    recalled one by one without a lookup per request; the version ends them all at once)."""
     try:
         token = RefreshToken(refresh)
     except TokenError as exc:
@@ -75,19 +110,37 @@ def refresh_token_blacklist(*, user: User, refresh: str) -> None:
     if str(token.get("user_id")) != str(user.pk):
         raise ApplicationError("This refresh token does not belong to you.", code="token_not_owned")
     token.blacklist()
+    account = User.objects.select_for_update().get(pk=user.pk)
+    account.end_sessions()
+    account.save(update_fields=["token_version"])
 
 
 @transaction.atomic
 def user_reset_password(*, user: User, password: str) -> User:
-    """Set a new password (validated) and reactivate the account."""
+    """Set a new password (validated) and reactivate the account; every session and token
+    issued under the old password ends."""
     try:
         validate_password(password, user=user)
     except ValidationError as exc:
         raise ValidationError({"password": list(exc.messages)}) from exc
-    user.set_password(password)
-    user.is_active = True
-    user.save(update_fields=["password", "is_active"])
-    return user
+    # The stored row, locked: a version moved on by a logout since `user` was loaded must not
+    # be written back to what it was, which would revive the tokens issued since.
+    account = User.objects.select_for_update().get(pk=user.pk)
+    account.set_password(password)  # moves the token version on
+    account.is_active = True
+    account.save(update_fields=["password", "is_active", "token_version"])
+    return account
+
+
+@transaction.atomic
+def user_deactivate(*, user: User) -> User:
+    """Deactivate the account and end every session and token of it, so a later reactivation
+    does not bring old tokens back."""
+    account = User.objects.select_for_update().get(pk=user.pk)  # see user_reset_password
+    account.is_active = False
+    account.end_sessions()
+    account.save(update_fields=["is_active", "token_version"])
+    return account
 
 
 # --- Security events ---------------------------------------------------------------------------

@@ -7,7 +7,14 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt import views as jwt_views
 
 from security import services
-from security.api.serializers import LogoutInputSerializer, RegisterInputSerializer, UserOutputSerializer
+from security.api.serializers import (
+    LogoutInputSerializer,
+    RegisterInputSerializer,
+    TokenObtainInputSerializer,
+    TokenPairOutputSerializer,
+    TokenRefreshInputSerializer,
+    UserOutputSerializer,
+)
 
 
 class RegisterView(APIView):
@@ -24,11 +31,14 @@ class RegisterView(APIView):
 
 
 class LogoutView(APIView):
+    """Log out everywhere: the refresh token given and every other token of the account, access
+    tokens included, stop working at once, and so do its browser sessions."""
+
     @extend_schema(request=LogoutInputSerializer, responses={204: None})
     def post(self, request: Request) -> Response:
         data = LogoutInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.refresh_token_blacklist(user=request.user, refresh=data.validated_data["refresh"])
+        services.user_logout(user=request.user, refresh=data.validated_data["refresh"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -43,7 +53,19 @@ class TokenView(jwt_views.TokenObtainPairView):
     Retry-After once `MAX_LOGIN_ATTEMPTS` fail) and a per-address limit."""
 
     throttle_scope = "token"
+    serializer_class = TokenObtainInputSerializer
 
 
-class TokenRefreshView(jwt_views.TokenRefreshView):
+class TokenRefreshView(jwt_views.TokenViewBase):
+    """A refresh token → a new access token and a new refresh token; the one given is used up.
+    Of concurrent refreshes with one token exactly one succeeds."""
+
     throttle_scope = "token_refresh"
+    serializer_class = TokenRefreshInputSerializer
+
+    @extend_schema(request=TokenRefreshInputSerializer, responses={200: TokenPairOutputSerializer})
+    def post(self, request: Request, *args: object, **kwargs: object) -> Response:
+        data = TokenRefreshInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        access, refresh = services.tokens_rotate(refresh=data.validated_data["refresh"])
+        return Response(TokenPairOutputSerializer({"access": access, "refresh": refresh}).data)
