@@ -6,20 +6,25 @@
   A cross-site POST arrives without the SameSite=Lax cookie, or with a token bound to someone
   else, and is refused; and the landing page needs no CSRF secret per first visit;
 - a honeypot field that people never see, and the render time the token carries (a person takes
-  a few seconds to fill the form): bots are dropped quietly.
+  a few seconds to fill the form): bots are dropped quietly;
+- a token serves one signup: its first use binds it to what it was sent with (`token_bind`).
 """
 
 import functools
 import hashlib
 import hmac
+import threading
 import time
+from collections import OrderedDict
 from enum import Enum
 
 from django import forms
 from django.conf import settings
 from django.utils.crypto import salted_hmac
 
+from mvpvalidator.cache import CacheUnavailable, call, is_shared, redis_client, state_key
 from projects.visitor_text import signup_email
+from security.hashing import hash_identifier
 
 _SALT = "projects.signup-form"
 MIN_FILL_SECONDS = 2.0
@@ -52,6 +57,61 @@ def form_token(*, visitor_hash: str, issued_at: float | None = None) -> str:
 def token_id(token: str) -> str:
     """What names a checked token (its MAC): a signup stores it, so the token serves one."""
     return token.rpartition(".")[2]
+
+
+def _binding_key(token_id: str) -> str:
+    return state_key(f"form-token:{token_id}")
+
+
+# The embedded mode's bindings (one process, no Redis): token id -> (what it is bound to, expiry).
+# Every binding lives as long, so insertion order is expiry order and the oldest go first.
+_MAX_LOCAL_BINDINGS = 100_000
+_local_bindings: OrderedDict[str, tuple[str, float]] = OrderedDict()
+_local_lock = threading.Lock()
+
+
+def _bind_local(token_id: str, sent: str, now: float) -> str | None:
+    with _local_lock:
+        while _local_bindings and next(iter(_local_bindings.values()))[1] <= now:
+            _local_bindings.popitem(last=False)
+        bound = _local_bindings.get(token_id)
+        if bound is not None:
+            return bound[0]
+        _local_bindings[token_id] = (sent, now + MAX_FORM_AGE_SECONDS)
+        if len(_local_bindings) > _MAX_LOCAL_BINDINGS:
+            _local_bindings.popitem(last=False)  # that token is left to the database's key
+        return None
+
+
+def token_bind(*, token_id: str, page_id: int, email: str) -> bool:
+    """Bind a form token at its first use to the page and address it was sent with, whether or not
+    that address is on the list already; False when it is bound to another page or address.
+
+    The signup's unique token column alone consumes a token only when its INSERT stores a row: sent
+    first with an address on the list (the INSERT refused on the address's key), the token stayed
+    fresh, so a second send with another address told whether the first was listed. Bound here
+    before the INSERT, a token is judged by what it was first sent with, listed or not: the same
+    address again (a double click) is that signup again, another one is refused. On Redis it is one
+    `SET NX GET` (Redis 7.0: the binding and the answer in one atomic round trip, no database
+    query); the key lives as long as a token is accepted. The embedded mode keeps the bindings in
+    this process. What is stored is a keyed digest of the page and address, not the address.
+
+    With Redis away the answer is True: the database's unique token column still lets a token store
+    one signup row at most, but a token first sent with a listed address is not bound then.
+    """
+    sent = hash_identifier(f"{page_id}:{email}", purpose="form-token")[:32]
+    if not is_shared():
+        bound = _bind_local(token_id, sent, time.time())
+    else:
+        try:
+            bound = call(
+                lambda: redis_client().set(_binding_key(token_id), sent, nx=True, ex=MAX_FORM_AGE_SECONDS, get=True)
+            )
+        except CacheUnavailable:
+            return True
+        if isinstance(bound, bytes):
+            bound = bound.decode()
+    return bound is None or hmac.compare_digest(bound, sent)
 
 
 class TokenCheck(Enum):

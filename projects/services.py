@@ -26,6 +26,7 @@ from mvpvalidator import cache as app_cache
 from mvpvalidator.exceptions import ApplicationError, ConflictError
 from projects import emails, spend_csv
 from projects.cache import experiment_ns, invalidate_on_commit, page_ns, project_ns
+from projects.forms import token_bind
 from projects.generation import GenerationResult, IdeaInput, PrototypeDraft, generate_prototype
 from projects.models import (
     MAX_VARIANTS,
@@ -458,9 +459,12 @@ def signup_create(
     is the email's durable outbox entry (`send_confirmation=False` is for addresses imported
     from elsewhere, such as demo data).
 
-    `form_token_id` names the form token the signup came with: a token serves one signup. Sent
-    again with the address it stored (a double click), it is that signup again; with another
-    address, `FormTokenUsed` and nothing is written.
+    `form_token_id` names the form token the signup came with: a token serves one signup. Its
+    first use binds it to the address sent, whether that address was on the list or not
+    (`forms.token_bind`, before the INSERT and with no query of its own). Sent again with that
+    address (a double click), it is that signup again; with another address, `FormTokenUsed` and
+    nothing is written, the same answer whatever the first address was. The row's unique token
+    column is the durable backstop: a token stores one signup row at most, even with Redis away.
     """
     if page.status != PageStatus.PUBLISHED:
         raise ConflictError("This page is not accepting signups.", code="page_not_published")
@@ -487,6 +491,8 @@ def signup_create(
     # The page and its project are at hand: validating the two keys would ask the database
     # again for rows just read (two round trips of a signup's three).
     signup.full_clean(exclude=["landing_page", "project"], validate_unique=False, validate_constraints=False)
+    if form_token_id and not token_bind(token_id=form_token_id, page_id=page.pk, email=email):
+        raise FormTokenUsed()
     # One INSERT is atomic by itself: outside a transaction it needs no BEGIN and COMMIT round
     # trips (the on_commit hooks then run at once, after it). Inside a caller's transaction a
     # savepoint keeps a duplicate address from breaking it.

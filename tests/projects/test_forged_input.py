@@ -1,6 +1,8 @@
 """What an anonymous visitor cannot forge: a signup form token serves one signup, and clicks and
 beacons count only for a visitor id this platform issued (the signed first-party cookie)."""
 
+import re
+
 import pytest
 from django.core.management import call_command
 from django.test import Client
@@ -65,6 +67,53 @@ def test_a_used_token_tells_nothing_of_who_is_on_the_list(live_page):
     )
     assert on_list.status_code == not_on_list.status_code == 400
     assert _form_errors(on_list) == _form_errors(not_on_list)
+
+
+def _probe(first_email: str):
+    """A prober's fresh token: sent with `first_email`, again with it (a double click), then with
+    a junk address."""
+    prober = _visitor()
+    token = visitor_token(prober)
+    first, double_click, junk = (
+        prober.post("/p/chaser/signup", signup_post_data(prober, email=email, form_token=token))
+        for email in (first_email, first_email, "junk@example.com")
+    )
+    return first, double_click, junk
+
+
+def _without_tokens(response) -> str:
+    """The page as any visitor sees it: the new form token rendered for this one taken out."""
+    return re.sub(r'name="form_token" value="[^"]*"', 'name="form_token" value=""', response.content.decode())
+
+
+def test_a_fresh_token_sent_with_a_listed_address_then_another_tells_nothing_of_the_list(live_page):
+    listed = _visitor()
+    assert listed.post("/p/chaser/signup", signup_post_data(listed, email="listed@example.com")).status_code == 302
+    on_list = _probe("listed@example.com")
+    not_on_list = _probe("nobody@example.com")
+    for first, double_click, _ in (on_list, not_on_list):
+        assert first.status_code == double_click.status_code == 302
+        assert first["Location"] == double_click["Location"] == "/p/chaser/thanks"
+    refused, refused_too = on_list[2], not_on_list[2]
+    assert refused.status_code == refused_too.status_code == 400
+    assert "This form was sent already" in _form_errors(refused)
+    assert _without_tokens(refused) == _without_tokens(refused_too)
+    # Nothing for the junk address; the listed address is still its first signup, the new one once.
+    assert sorted(Signup.objects.values_list("email", flat=True)) == ["listed@example.com", "nobody@example.com"]
+
+
+@pytest.mark.redis
+def test_with_redis_away_a_token_still_stores_one_signup_row(live_page):
+    from mvpvalidator import cache as app_cache
+
+    for _ in range(3):
+        app_cache.breaker.record_failure(OSError("down"))
+    try:
+        first, double_click, junk = _probe("away@example.com")
+    finally:
+        app_cache.breaker.reset()
+    assert first.status_code == double_click.status_code == 302 and junk.status_code == 400
+    assert list(Signup.objects.values_list("email", flat=True)) == ["away@example.com"]
 
 
 def _clicks() -> list[str]:
