@@ -72,6 +72,49 @@ def test_other_spellings_of_an_address_are_the_same_signup(live_page):
     assert list(Signup.objects.values_list("email", flat=True)) == ["ann@example.com"]
 
 
+@pytest.mark.parametrize(
+    ("first", "second", "stored"),
+    [
+        ("ann@ex\u00e4mple.com", "ann@xn--exmple-cua.com", "ann@xn--exmple-cua.com"),
+        ("ann@xn--exmple-cua.com", "Ann@EX\u00c4MPLE.com", "ann@xn--exmple-cua.com"),
+        ("ann@\u4f8b\u3048\u3002\u30c6\u30b9\u30c8", "ann@xn--r8jz45g.xn--zckzah", "ann@xn--r8jz45g.xn--zckzah"),
+    ],
+)
+def test_each_pair_of_spellings_of_one_address_is_one_signup(live_page, first, second, stored):
+    for email in (first, second):  # the second answered like any duplicate: the thank-you page
+        assert _post(email)["Location"] == "/p/chaser/thanks"
+    assert list(Signup.objects.values_list("email", flat=True)) == [stored]
+
+
+def test_a_domain_is_kept_as_typed_not_mapped_to_another_domain(live_page):
+    # IDNA 2003 (Python's idna codec) would make straße.de strasse.de, another registered domain.
+    for email in ("ann@stra\u00dfe.de", "ann@strasse.de"):
+        assert _post(email)["Location"] == "/p/chaser/thanks"
+    assert sorted(Signup.objects.values_list("email", flat=True)) == ["ann@strasse.de", "ann@xn--strae-oqa.de"]
+
+
+@pytest.mark.parametrize(
+    ("email", "error"),
+    [
+        ('"ann"@example.com', "without quotation marks"),
+        ('"ann smith"@example.com', "without quotation marks"),
+        ('ann"@example.com', "without quotation marks"),
+        ("\uff02ann\uff02@example.com", "without quotation marks"),  # full-width quotation marks
+        ("ann@[192.0.2.1]", "a domain name after the @"),
+        ("ann@[IPv6:2001:db8::1]", "a domain name after the @"),
+        ("ann@ex\u00e4mple..com", "not a domain name mail can be sent to"),
+        ("ann@" + "\u00e4" * 60 + ".com", "not a domain name mail can be sent to"),  # its xn-- label is too long
+    ],
+)
+def test_a_refused_spelling_gets_an_error_beside_the_field_and_nothing_is_stored(live_page, email, error):
+    response = _post(email)
+    assert response.status_code == 400
+    errors = response.content.decode().split('id="email-errors"', 1)[1].split("</div>", 1)[0]
+    assert error in errors
+    assert Signup.objects.count() == 0
+    assert _post("ann@example.com").status_code == 302  # typed plainly, it is a signup
+
+
 def test_invisible_characters_are_stripped_from_what_the_visitor_typed(live_page):
     response = _post(
         "bidi@example.com",
