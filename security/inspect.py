@@ -6,12 +6,21 @@ import re
 
 from security.sanitize import contains_markup
 
-_SCRIPTISH = re.compile(r"<\s*/?\s*(script|iframe|object|embed|svg|math)\b|javascript\s*:|\bon[a-z]+\s*=", re.I)
+# Every run that could be split between two quantifiers is possessive (`\s*+`): the text is a
+# client's, and `<` followed by a long run of spaces would otherwise be retried at every split.
+_SCRIPTISH = re.compile(r"<\s*+/?\s*+(script|iframe|object|embed|svg|math)\b|javascript\s*+:|\bon[a-z]++\s*+=", re.I)
 _SQLI = re.compile(
-    r"('|\")\s*(or|and)\s+('?\d+'?\s*=\s*'?\d+|'[^']*'\s*=\s*')|\bunion\s+(all\s+)?select\b|;\s*(drop|delete|update|insert)\s|"
-    r"--\s*$|/\*.*\*/|\bsleep\s*\(\s*\d+\s*\)|\bwaitfor\s+delay\b",
+    r"('|\")\s*+(or|and)\s++('?\d++'?\s*+=\s*+'?\d+|'[^']*+'\s*+=\s*+')|\bunion\s++(all\s++)?select\b|"
+    r";\s*+(drop|delete|update|insert)\s|--\s*+$|\bsleep\s*+\(\s*+\d++\s*+\)|\bwaitfor\s++delay\b",
     re.I,
 )
+
+
+def _has_sql_comment(value: str) -> bool:
+    # `/* ... */` found with two scans: as a pattern (`/\*.*\*/`) every `/*` rescanned the rest of
+    # the text, quadratic in a text made of many of them.
+    start = value.find("/*")
+    return start >= 0 and value.find("*/", start + 2) >= 0
 
 
 def classify(value: str) -> str | None:
@@ -20,7 +29,7 @@ def classify(value: str) -> str | None:
         return None
     if _SCRIPTISH.search(value) or (contains_markup(value) and "<" in value):
         return "script"
-    if _SQLI.search(value):
+    if _SQLI.search(value) or _has_sql_comment(value):
         return "sql"
     return None
 
