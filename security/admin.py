@@ -42,12 +42,18 @@ class UserAdmin(DjangoUserAdmin):
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "name", "password1", "password2")}),)
 
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
-        # Deactivating an account here ends its sessions and tokens, as `user_deactivate` does, so
-        # reactivating it later does not bring them back. A password set on the admin's password
-        # page ends them through `User.set_password`.
-        if change and "is_active" in form.changed_data and not obj.is_active:
-            obj.end_sessions()
-        super().save_model(request, obj, form, change)
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        # The token version read with this request is never written back: a logout or reset
+        # committed meanwhile would be undone, reviving the tokens it had ended. Deactivating goes
+        # through `user_deactivate` (row lock, version moved on from the stored one), so
+        # reactivating later does not bring the sessions and tokens back. A password set on the
+        # admin's password page ends them through `User.set_password`.
+        fields = [f.attname for f in obj._meta.concrete_fields if not f.primary_key and f.attname != "token_version"]
+        obj.save(update_fields=fields)
+        if "is_active" in form.changed_data and not obj.is_active:
+            obj.token_version = services.user_deactivate(user=obj).token_version
 
 
 class BlockForm(forms.ModelForm):
