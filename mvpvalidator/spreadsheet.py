@@ -25,8 +25,12 @@ CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 _SEPARATORS = ";,\t|\r\n"
 _TRIGGERS = "=+-@\t\r\uff1d\uff0b\uff0d\uff20"
 # A zero-width position at the start of the field or right after a separator, followed (past
-# any spaces, which spreadsheets trim when converting) by a trigger: the `'` goes there.
-_PIECE_STARTING_A_FORMULA = re.compile(rf"(?:^|(?<=[{re.escape(_SEPARATORS)}]))(?=[ \u00a0]*[{re.escape(_TRIGGERS)}])")
+# any spaces, which spreadsheets trim when converting, and quotes, which a splitting import reads
+# as an empty quoted part before the rest: `;"=1+41` gives the piece `""=1+41`) by a trigger:
+# the `'` goes there.
+_PIECE_STARTING_A_FORMULA = re.compile(
+    rf"""(?:^|(?<=[{re.escape(_SEPARATORS)}]))(?=[ \u00a0"']*+[{re.escape(_TRIGGERS)}])"""
+)
 
 _ANY_TRIGGER = re.compile(f"[{re.escape(_TRIGGERS)}]")
 

@@ -136,7 +136,7 @@ class _WindowCounter:
             return self.shared.get(ip, 0) + self.in_flight.get(ip, 0) + self.unsynced[ip]
 
     def sync(self) -> None:
-        from mvpvalidator.cache import CacheUnavailable, call, is_shared, raw_key, redis_client
+        from mvpvalidator.cache import CacheUnavailable, call, is_shared, redis_client, state_key
 
         with self.lock:
             window, pending = self.window, self.unsynced
@@ -151,7 +151,7 @@ class _WindowCounter:
                         self.shared[ip] = self.shared.get(ip, 0) + n
                     self.in_flight = {}
             return
-        key = raw_key(f"{self.name}:{window}")
+        key = state_key(f"{self.name}:{window}")
         seconds = self.seconds()
 
         def send() -> list[int]:

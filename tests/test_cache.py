@@ -375,7 +375,8 @@ def test_clearing_the_whole_cache_keeps_blocks_lockouts_and_unflushed_events(set
         page=project_services.landing_page_create(project=project, slug="kept", qualifying_question="Why?")
     )
     settings.MAX_LOGIN_ATTEMPTS = 2
-    blocked, guesser = "203.0.113.70", "203.0.113.71"
+    settings.API_THROTTLES = {**settings.API_THROTTLES, "register": {"rate": "2/hour", "key": "ip"}}
+    blocked, guesser, busy = "203.0.113.70", "203.0.113.71", "203.0.113.72"
     services.ip_block(ip=blocked, rule="manual", reason="abuse")
     victim = UserFactory()
     guessing = Client(REMOTE_ADDR=guesser)
@@ -387,6 +388,9 @@ def test_clearing_the_whole_cache_keeps_blocks_lockouts_and_unflushed_events(set
     Client(REMOTE_ADDR="198.51.100.80").get(f"/p/{live_page.slug}/")
     tracking.flush_outbox()  # in the shared buffer (Redis), not yet read by the worker
 
+    registering = Client(REMOTE_ADDR=busy)
+    for _ in range(2):
+        assert registering.post("/api/auth/register", {}, content_type="application/json").status_code == 400
     cleared = staff_api_client.post("/api/monitoring/clear-cache", {"all": True}, format="json")
     assert cleared.status_code == 200 and cleared.json()["cleared"] == "all"
     # Another process's view: its mirror reloaded from the shared list (this process would
@@ -403,3 +407,5 @@ def test_clearing_the_whole_cache_keeps_blocks_lockouts_and_unflushed_events(set
     call_command("flush_events")
     assert DailyRollup.objects.get(page=live_page).views == 1
     assert locked.status_code == 429
+    # The registration limit's count outlives the clear too: the third attempt is over it.
+    assert registering.post("/api/auth/register", {}, content_type="application/json").status_code == 429

@@ -77,8 +77,13 @@ def raw_key(name: str) -> str:
     return cache.make_key(name)
 
 
+# The key version that state which is not a cache is kept under: the block list, lockout and
+# rate-limit counters, the event buffer. Its keys (`<prefix>:state:...`) sit beside the cache's
+# (`<prefix>:1:...`), so clearing the cache, which deletes `<prefix>:1:*` in Redis and the same
+# keys in local memory, can never reach them.
+STATE_VERSION = "state"
+
+
 def state_key(name: str) -> str:
-    """A Redis key for state that is not a cache: the block list, lockout counters, the event
-    buffer. It sits beside the cache's key space (`<prefix>:state:...`, not `<prefix>:<version>:...`),
-    so clearing the cache, which deletes `<prefix>:<version>:*`, can never reach it."""
-    return f"{cache.key_prefix}:state:{name}"
+    """The Redis key of one piece of state (see STATE_VERSION)."""
+    return cache.make_key(name, version=STATE_VERSION)

@@ -18,7 +18,7 @@ from typing import Literal
 
 from django.core.cache import cache
 
-from mvpvalidator.cache.backend import CacheUnavailable, call, is_shared, raw_key, redis_client
+from mvpvalidator.cache.backend import STATE_VERSION, CacheUnavailable, call, is_shared, redis_client, state_key
 
 Backend = Literal["redis", "local", "unavailable"]
 
@@ -47,8 +47,8 @@ def fixed_window(key: str, *, limit: int, window_seconds: int, fail_open: bool =
 
         def hit() -> int:
             pipe = redis_client().pipeline(transaction=True)
-            pipe.incr(raw_key(name))
-            pipe.expire(raw_key(name), window_seconds + 1)
+            pipe.incr(state_key(name))
+            pipe.expire(state_key(name), window_seconds + 1)
             return int(pipe.execute()[0])
 
         try:
@@ -57,8 +57,9 @@ def fixed_window(key: str, *, limit: int, window_seconds: int, fail_open: bool =
             return _unavailable(limit, fail_open)
         backend: Backend = "redis"
     else:
-        cache.add(name, 0, window_seconds + 1)
-        count = cache.incr(name)
+        # Counters are security state: kept under the state version, out of the cache's reach.
+        cache.add(name, 0, window_seconds + 1, version=STATE_VERSION)
+        count = cache.incr(name, version=STATE_VERSION)
         backend = "local"
     allowed = count <= limit
     return RateLimitResult(allowed, limit, max(0, limit - count), 0 if allowed else reset_after, reset_after, backend)
@@ -104,7 +105,8 @@ def gcra(key: str, *, limit: int, period_seconds: float, fail_open: bool = True)
     name = f"rl:gcra:{key}"
     if is_shared():
         try:
-            allowed, ahead = call(lambda: redis_client().eval(_GCRA_LUA, 1, raw_key(name), now_ms, interval, tolerance))
+            script = (_GCRA_LUA, 1, state_key(name), now_ms, interval, tolerance)
+            allowed, ahead = call(lambda: redis_client().eval(*script))
         except CacheUnavailable:
             return _unavailable(limit, fail_open)
         backend: Backend = "redis"
@@ -125,4 +127,4 @@ def reset(key: str) -> None:
     with _local_lock:
         _local_tat.pop(names[0], None)
     with contextlib.suppress(CacheUnavailable):
-        call(cache.delete_many, names)
+        call(cache.delete_many, names, version=STATE_VERSION)

@@ -55,6 +55,18 @@ def test_signups_csv_has_no_formula_in_any_piece_a_semicolon_locale_splits_a_nam
                 assert not piece.lstrip(" ").startswith(("=", "+", "-", "@")), (cell, piece)
 
 
+def test_signups_csv_has_no_formula_behind_a_quote_either(auth_api_client, live_page):
+    """`;"=1+41"`: a `;`-locale import reads the piece after `;` as an empty quoted part and then
+    `=1+41`, a formula, so a quote before the trigger must not hide it from the guard."""
+    _sign_up_through_the_form(live_page, email="q@example.com", name=';"=1+41";\'@SUM(1)')
+    response = auth_api_client.get(f"/api/projects/{live_page.project_id}/signups.csv")
+    _, row = _rows(response)
+    for cell in row:
+        for separator in ";,\t|":
+            for piece in cell.split(separator):
+                assert not piece.lstrip(" \"").startswith(("=", "+", "-", "@")), (cell, piece)
+
+
 @pytest.mark.parametrize("accept", ACCEPTED)
 def test_signups_csv_answers_every_accept_header_that_admits_csv(auth_api_client, live_page, accept):
     response = auth_api_client.get(f"/api/projects/{live_page.project_id}/signups.csv", **_accept(accept))

@@ -553,7 +553,7 @@ def test_the_global_quota_and_blocks_are_shared_between_processes(settings):
         assert client.get("/api/monitoring/live").status_code == 200
     limits.global_counter.sync()
     window = int(time.time() // limits.window_seconds())
-    key = app_cache.raw_key(f"sec:rl:{window}")
+    key = app_cache.state_key(f"sec:rl:{window}")
     assert int(redis_client().hget(key, ATTACKER)) == 3
     redis_client().hincrby(key, ATTACKER, 7)  # another worker served this address 7 times
     assert client.get("/api/monitoring/live").status_code == 200  # not synced yet: 4 locally
