@@ -114,6 +114,12 @@ def token_bind(*, token_id: str, page_id: int, email: str) -> bool:
     return bound is None or hmac.compare_digest(bound, sent)
 
 
+def forget_bindings() -> None:
+    """Forget the embedded mode's token bindings (tests start from none)."""
+    with _local_lock:
+        _local_bindings.clear()
+
+
 class TokenCheck(Enum):
     OK = "ok"
     BOT = "bot"  # no token, a forged one, too fast or too old: dropped quietly

@@ -25,9 +25,10 @@ def _clean_cache():
         cache.clear()
     app_cache.local_tier.clear()
     app_cache.forget_recent_generations()
-    from projects import tracking
+    from projects import forms, tracking
 
     tracking.forget_announced()
+    forms.forget_bindings()
     app_cache.stats.reset()
     from monitoring import alerts, health, metrics, traces
 
