@@ -24,7 +24,6 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
-from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from monitoring import metrics
@@ -48,7 +47,8 @@ class CheckResult:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
-def _timed(fn) -> CheckResult:  # type: ignore[no-untyped-def]
+def timed(fn: Callable[[], tuple[Status, dict[str, Any]]]) -> CheckResult:
+    """Run `fn` (which answers a status and its detail) and time it: how every check is built."""
     started = time.perf_counter()
     status, detail = fn()
     elapsed_ms = round((time.perf_counter() - started) * 1000, 2)
@@ -65,7 +65,7 @@ def check_database() -> CheckResult:
             return "down", {"vendor": connection.vendor, "error": type(exc).__name__}
         return "ok", {"vendor": connection.vendor}
 
-    return _timed(run)
+    return timed(run)
 
 
 def check_cache() -> CheckResult:
@@ -88,7 +88,7 @@ def check_cache() -> CheckResult:
         detail["breaker"] = app_cache.breaker.state
         return ("ok" if round_trip else "degraded"), detail
 
-    return _timed(run)
+    return timed(run)
 
 
 def check_pool() -> CheckResult:
@@ -101,7 +101,7 @@ def check_pool() -> CheckResult:
         status: Status = "degraded" if stats["waiting"] > 0 else "ok"
         return status, {"pooled": True, **stats}
 
-    return _timed(run)
+    return timed(run)
 
 
 _migrations_state: tuple[float, list[str]] | None = None  # (monotonic time, unapplied names)
@@ -132,89 +132,56 @@ def check_migrations() -> CheckResult:
             return "degraded", {"unapplied": len(unapplied), "migrations": unapplied[:MAX_LISTED_MIGRATIONS]}
         return "ok", {"unapplied": 0}
 
-    return _timed(run)
-
-
-def check_events() -> CheckResult:
-    """The event worker's backlog: events buffered in Redis or stored but not rolled up yet.
-    `degraded` when more than EVENT_BACKLOG_WARN wait, or the oldest has waited longer than
-    EVENT_BACKLOG_WARN_SECONDS (no worker running, or it cannot keep up): the pages still
-    count every view, but analytics and results fall behind."""
-
-    def run() -> tuple[Status, dict[str, Any]]:
-        from projects import rollups
-
-        backlog = rollups.backlog()
-        waiting = (backlog.buffered or 0) + backlog.unrolled
-        oldest = backlog.oldest_waiting_seconds
-        detail: dict[str, Any] = {
-            "buffered": backlog.buffered,
-            "not_rolled_up": backlog.unrolled,
-            "oldest_waiting_seconds": round(oldest, 1) if oldest is not None else None,
-            "last_rollup_at": backlog.last_rollup_at.isoformat() if backlog.last_rollup_at else None,
-        }
-        late = oldest is not None and oldest > settings.EVENT_BACKLOG_WARN_SECONDS
-        return ("degraded" if waiting > settings.EVENT_BACKLOG_WARN or late else "ok"), detail
-
-    return _timed(run)
-
-
-def check_emails() -> CheckResult:
-    """Confirmation emails owed to signups (the event worker sends them). `degraded` when one
-    has been owed longer than EMAIL_BACKLOG_WARN_SECONDS since its signup: no worker running, or
-    the mail relay refusing (each refusal waits longer for its retry). One query, over the
-    partial index that holds only the rows still owed an email."""
-
-    def run() -> tuple[Status, dict[str, Any]]:
-        from projects.models import Signup
-
-        now = timezone.now()
-        owed = Signup.objects.filter(confirmation_due_at__isnull=False).aggregate(
-            waiting=Count("pk"),
-            due_now=Count("pk", filter=Q(confirmation_due_at__lte=now)),
-            retrying=Count("pk", filter=Q(confirmation_attempts__gt=0)),
-            oldest=Min("created_at"),
-        )
-        oldest = (now - owed["oldest"]).total_seconds() if owed["oldest"] else None
-        detail: dict[str, Any] = {
-            "waiting": owed["waiting"],
-            "due_now": owed["due_now"],
-            "retrying": owed["retrying"],
-            "oldest_waiting_seconds": round(oldest, 1) if oldest is not None else None,
-        }
-        late = oldest is not None and oldest > settings.EMAIL_BACKLOG_WARN_SECONDS
-        return ("degraded" if late else "ok"), detail
-
-    return _timed(run)
+    return timed(run)
 
 
 # --- Running the checks -----------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class _Check:
+class HealthCheck:
+    """A check the report runs: its name in the report, what runs it, whether it needs the
+    database (see `_runs_inline`) and what a timeout or a crash of it reports."""
+
     name: str
     run: Callable[[], CheckResult]
     uses_db: bool
-    failing: Status  # what a timeout or a crash of this check reports
+    failing: Status
 
 
-def _checks() -> tuple[_Check, ...]:
-    """The checks, in report order. Built per call so a replaced check function is picked up.
-    Only the database can make the platform `down`; everything else degrades it."""
+# Checks the apps register in their `AppConfig.ready` (the domain's backlogs, ...), reported
+# after the platform's own, in registration order.
+_registered: dict[str, HealthCheck] = {}
+
+
+def register(name: str, run: Callable[[], CheckResult], *, uses_db: bool, failing: Status = "degraded") -> None:
+    """Add a check to the report. Registering a name again replaces its check in place, so a
+    `ready()` that runs twice neither duplicates nor reorders it. Only the database check makes
+    the platform `down` (`_overall`), whatever `failing` says."""
+    if name in _BUILT_IN:
+        raise ValueError(f"{name!r} is one of the platform's own checks")
+    _registered[name] = HealthCheck(name, run, uses_db=uses_db, failing=failing)
+
+
+_BUILT_IN = ("database", "pool", "cache", "migrations")
+
+
+def _checks() -> tuple[HealthCheck, ...]:
+    """The checks, in report order: the platform's own, then the registered ones. Built per
+    call so a replaced check function is picked up. Only the database can make the platform
+    `down`; everything else degrades it."""
     return (
-        _Check("database", check_database, uses_db=True, failing="down"),
-        _Check("pool", check_pool, uses_db=False, failing="degraded"),
-        _Check("cache", check_cache, uses_db=False, failing="degraded"),
-        _Check("migrations", check_migrations, uses_db=True, failing="degraded"),
-        _Check("events", check_events, uses_db=True, failing="degraded"),
-        _Check("emails", check_emails, uses_db=True, failing="degraded"),
+        HealthCheck("database", check_database, uses_db=True, failing="down"),
+        HealthCheck("pool", check_pool, uses_db=False, failing="degraded"),
+        HealthCheck("cache", check_cache, uses_db=False, failing="degraded"),
+        HealthCheck("migrations", check_migrations, uses_db=True, failing="degraded"),
+        *_registered.values(),
     )
 
 
 # One thread per check is enough: a check still running from an earlier round is waited on
 # again instead of being started twice, so a hung dependency never piles up threads or queues.
-_WORKERS = 6
+# The pool is built on the first report, after every app has registered its checks.
 _executor: ThreadPoolExecutor | None = None
 _executor_pid: int | None = None
 _inflight: dict[str, Future[CheckResult]] = {}
@@ -227,7 +194,7 @@ def _pool() -> ThreadPoolExecutor:
     global _executor, _executor_pid
     pid = os.getpid()
     if _executor is None or _executor_pid != pid:
-        _executor = ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="health-check")
+        _executor = ThreadPoolExecutor(max_workers=len(_checks()), thread_name_prefix="health-check")
         _executor_pid = pid
         _inflight.clear()
     return _executor
@@ -242,7 +209,7 @@ def _in_thread(run: Callable[[], CheckResult]) -> CheckResult:
         connection.close()
 
 
-def _submit(check: _Check) -> Future[CheckResult]:
+def _submit(check: HealthCheck) -> Future[CheckResult]:
     with _executor_lock:
         executor = _pool()
         running = _inflight.get(check.name)
@@ -253,7 +220,7 @@ def _submit(check: _Check) -> Future[CheckResult]:
         return future
 
 
-def _runs_inline(check: _Check, timeout: float) -> bool:
+def _runs_inline(check: HealthCheck, timeout: float) -> bool:
     """Whether `check` runs in the calling thread (unbounded) rather than in the pool.
 
     A timeout of 0 or less turns the pool off. Otherwise only checks that use the database run
@@ -268,20 +235,20 @@ def _runs_inline(check: _Check, timeout: float) -> bool:
     return check.uses_db and connection.vendor == "sqlite" and connection.is_in_memory_db()
 
 
-def _failed(check: _Check, exc: Exception) -> CheckResult:
+def _failed(check: HealthCheck, exc: Exception) -> CheckResult:
     """A broken check is reported, never raised: the health endpoint must answer."""
     logger.warning("health check %s failed", check.name, exc_info=exc)
     return CheckResult(status=check.failing, latency_ms=0.0, detail={"error": type(exc).__name__})
 
 
-def _run_inline(check: _Check) -> CheckResult:
+def _run_inline(check: HealthCheck) -> CheckResult:
     try:
         return check.run()
     except Exception as exc:  # noqa: BLE001 - reported as the check's failure, with a log line
         return _failed(check, exc)
 
 
-def _collect(check: _Check, future: Future[CheckResult], timeout: float) -> CheckResult:
+def _collect(check: HealthCheck, future: Future[CheckResult], timeout: float) -> CheckResult:
     if not future.done():
         return CheckResult(
             status=check.failing,

@@ -8,12 +8,14 @@ raw request data, so the page costs the same number of queries however much hist
 """
 
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
@@ -119,6 +121,15 @@ class Buckets:
                 kept = _settled_sums[name] = (settled, metrics.sum_buckets(settled))
             self._windows[name] = metrics.sum_buckets([kept[1], *fresh])
         return self._windows[name]
+
+    def landing_views_since(self, since: datetime) -> int:
+        """Landing pages served from the hour holding `since` on, from the hourly counters."""
+        first = int(since.timestamp() // 3600)
+        return sum(
+            figures.landing_views
+            for (hour, _), figures in zip(self.hours, self.figures("24h"), strict=True)
+            if hour >= first
+        )
 
     def figures(self, name: str) -> list[_Figures]:
         """Per-bucket figures of the minutes ("1h") or the hours ("24h"), oldest first."""
@@ -307,45 +318,27 @@ def external_panel(window: str, buckets: Buckets) -> dict[str, Any]:
     return {"window": window, "services": rows}
 
 
-# --- The platform ----------------------------------------------------------------------------
+# --- Panels the apps register ----------------------------------------------------------------
 
 
-def platform_panel(buckets: Buckets) -> dict[str, Any]:
-    from projects.models import LandingPage, PageStatus, Project, Signup
+@dataclass(frozen=True)
+class Panel:
+    """A panel an app adds to the dashboard: its key in `build()`'s answer, the template that
+    draws it (given the panel's data as `p`) and what reads its data for one render."""
 
-    midnight = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
-    pages = LandingPage.objects.aggregate(live=Count("id", filter=Q(status=PageStatus.PUBLISHED)), total=Count("id"))
-    signups_today = Signup.objects.filter(created_at__gte=midnight).count()
-    top_pages = list(
-        LandingPage.objects.filter(status=PageStatus.PUBLISHED)
-        .annotate(signups_today=Count("signups", filter=Q(signups__created_at__gte=midnight)))
-        .filter(signups_today__gt=0)
-        .order_by("-signups_today", "pk")
-        .values("pk", "slug", "headline", "signups_today")[:5]
-    )
-    # Views served today, from the request counters (per-page counts come with event tracking).
-    first = int(midnight.timestamp() // 3600)
-    views = sum(
-        figures.landing_views
-        for (hour, _), figures in zip(buckets.hours, buckets.figures("24h"), strict=True)
-        if hour >= first
-    )
-    from projects.selectors import running_experiments
+    name: str
+    template: str
+    read: Callable[[Buckets], dict[str, Any]]
 
-    experiments = running_experiments(limit=SHOWN)
-    for experiment in experiments:
-        share = experiment["bot_share"]
-        experiment["bot_share_pct"] = None if share is None else round(100 * share, 1)
-    return {
-        "experiments": experiments,
-        "unhealthy_experiments": sum(1 for e in experiments if e["unhealthy"]),
-        "projects": Project.objects.count(),
-        "live_pages": pages["live"],
-        "pages": pages["total"],
-        "views_today": views,
-        "signups_today": signups_today,
-        "top_pages": top_pages,
-    }
+
+# Filled by the apps' `AppConfig.ready` (the platform's figures, ...); drawn after the
+# performance panel, in registration order.
+_registered: dict[str, Panel] = {}
+
+
+def register(name: str, template: str, read: Callable[[Buckets], dict[str, Any]]) -> None:
+    """Add a panel. Registering a name again replaces it in place (a `ready()` run twice)."""
+    _registered[name] = Panel(name, template, read)
 
 
 # --- Requests --------------------------------------------------------------------------------
@@ -372,10 +365,11 @@ def request_timeline(request_id: str) -> dict[str, Any]:
 
 
 def build(window: str, *, now: float | None = None) -> dict[str, Any]:
-    """Every panel, for one page or one refresh."""
+    """Every panel, for one page or one refresh. The registered panels are read after the
+    platform's own ones and keyed by their name too."""
     now = now if now is not None else time.time()
     buckets = Buckets(now=now)
-    return {
+    panels: dict[str, Any] = {
         "health": health_panel(),
         "performance": performance_panel(window, buckets),
         "database": database_panel(),
@@ -383,7 +377,13 @@ def build(window: str, *, now: float | None = None) -> dict[str, Any]:
         "errors": errors_panel(),
         "security": security_panel(),
         "external": external_panel(window, buckets),
-        "platform": platform_panel(buckets),
+    }
+    registered = [(panel, panel.read(buckets)) for panel in _registered.values()]
+    return {
+        **panels,
+        **{panel.name: data for panel, data in registered},
+        # What `_panels.html` draws after the performance panel, in registration order.
+        "registered": [{"template": panel.template, "data": data} for panel, data in registered],
         "traces": traces.recent(15),
         "generated_at": datetime.fromtimestamp(now, tz=UTC),
         "counters_unavailable": buckets.unavailable,

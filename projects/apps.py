@@ -6,4 +6,9 @@ class ProjectsConfig(AppConfig):
     verbose_name = "Projects"
 
     def ready(self) -> None:
-        from projects import checks  # noqa: F401 - the deployment checks register themselves
+        # `checks` registers the deployment checks when imported. Monitoring knows nothing of
+        # projects: the domain plugs its health checks and its dashboard panel in here.
+        from projects import checks, dashboard, health  # noqa: F401
+
+        health.register()
+        dashboard.register()

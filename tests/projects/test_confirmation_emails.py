@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from monitoring import health
 from projects import emails, rollups, services
+from projects import health as project_health
 from projects.models import Signup
 from tests.projects.conftest import send_due_emails
 
@@ -161,16 +162,16 @@ def test_the_worker_loop_sends_the_emails_beside_the_flush(smtp_relay, live_page
 def test_health_is_degraded_while_an_email_is_owed_too_long(live_page, settings):
     health.reset_cache()
     signup = _signup(live_page, "h@example.com")
-    assert health.check_emails().status == "ok"  # just signed up: on its way
+    assert project_health.check_emails().status == "ok"  # just signed up: on its way
     Signup.objects.filter(pk=signup.pk).update(
         created_at=timezone.now() - timedelta(seconds=settings.EMAIL_BACKLOG_WARN_SECONDS + 60)
     )
-    result = health.check_emails()
+    result = project_health.check_emails()
     assert result.status == "degraded"
     assert result.detail["waiting"] == 1 and result.detail["due_now"] == 1
     assert result.detail["oldest_waiting_seconds"] > settings.EMAIL_BACKLOG_WARN_SECONDS
     send_due_emails()  # the worker catches up (console backend in tests: locmem)
-    assert health.check_emails().status == "ok"
+    assert project_health.check_emails().status == "ok"
 
 
 def test_an_idle_worker_pass_costs_one_query(live_page, django_assert_num_queries):
