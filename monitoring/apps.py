@@ -6,14 +6,25 @@ class MonitoringConfig(AppConfig):
     verbose_name = "Monitoring"
 
     def ready(self) -> None:
+        from django.conf import settings
         from django.core.signals import got_request_exception
         from django.db.backends.signals import connection_created
 
-        from monitoring import queries, signals, traces
+        from monitoring import queries, sentry, signals, traces
         from mvpvalidator.cache import stats as cache_stats
 
         if traces.note_cache not in cache_stats.observers:
             cache_stats.observers.append(traces.note_cache)
+
+        if settings.SENTRY_DSN and settings.ENABLE_SENTRY_MONITORING:
+            # Here rather than in settings, which import no app code: still before the first
+            # request or command runs, since Django loads the apps before it builds the handler.
+            sentry.init_sentry(
+                dsn=settings.SENTRY_DSN,
+                environment=settings.SENTRY_ENVIRONMENT,
+                release=settings.SENTRY_RELEASE or None,
+                traces_sample_rate=settings.SENTRY_TRACES_SAMPLE_RATE,
+            )
 
         got_request_exception.connect(signals.request_failed, dispatch_uid="monitoring.request_failed")
         connection_created.connect(queries.install, dispatch_uid="monitoring.query_timer")

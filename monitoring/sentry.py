@@ -1,6 +1,6 @@
-"""Sentry error and performance reporting, switched on from settings when a DSN is set.
+"""Sentry error and performance reporting, switched on by `MonitoringConfig.ready` when a DSN is
+set (and ENABLE_SENTRY_MONITORING is true).
 
-Imported by `settings.py`, so nothing here may touch `django.conf` or models at import time.
 What leaves the process is scrubbed twice: by the SDK's own scrubber (exact key names) and by
 `scrub_event` below (key patterns, `Bearer` tokens inside free text), which also files each
 event under the request id, route, user and project that `monitoring.context` knows about.

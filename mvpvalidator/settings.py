@@ -6,6 +6,7 @@ Redis. Production (`DJANGO_DEBUG=false`) refuses to start without a real secret 
 Every variable is documented in `.env.example` and the README's configuration table.
 """
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -476,10 +477,12 @@ if not 32 <= IPV6_CLIENT_PREFIX <= 128:
 # Networks never blocked nor rate limited (monitoring probes, the office).
 SECURITY_ALLOWLIST = env.list("SECURITY_ALLOWLIST", default=[])
 try:
-    from security.ip import parse_networks
-
-    TRUSTED_PROXY_NETWORKS = parse_networks(TRUSTED_PROXIES)
-    SECURITY_ALLOWLIST_NETWORKS = parse_networks(SECURITY_ALLOWLIST)
+    # Parsed here, once per process, with the standard library (settings import no app code):
+    # `10.0.0.0/8`, or `192.0.2.7` for a single host. Same rule as `security.ip.parse_networks`.
+    TRUSTED_PROXY_NETWORKS = tuple(ipaddress.ip_network(v.strip(), strict=False) for v in TRUSTED_PROXIES if v.strip())
+    SECURITY_ALLOWLIST_NETWORKS = tuple(
+        ipaddress.ip_network(v.strip(), strict=False) for v in SECURITY_ALLOWLIST if v.strip()
+    )
 except ValueError as exc:
     raise ImproperlyConfigured(f"TRUSTED_PROXIES and SECURITY_ALLOWLIST take IP addresses or networks: {exc}") from exc
 
@@ -530,14 +533,6 @@ LOGGING = {
     },
 }
 
-# --- Sentry (switches itself on when configured) --------------------------------------------
-
-if SENTRY_DSN and ENABLE_SENTRY_MONITORING:
-    from monitoring.sentry import init_sentry
-
-    init_sentry(
-        dsn=SENTRY_DSN,
-        environment=SENTRY_ENVIRONMENT,
-        release=SENTRY_RELEASE or None,
-        traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
-    )
+# --- Sentry ---------------------------------------------------------------------------------
+# Switched on by `MonitoringConfig.ready` when SENTRY_DSN is set and ENABLE_SENTRY_MONITORING is
+# true (settings import no app code, and the hooks that scrub events live in `monitoring.sentry`).
