@@ -15,14 +15,13 @@ from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count
-from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 from monitoring import charts, health, histogram, metrics, selectors, traces
 from mvpvalidator import cache as app_cache
 from mvpvalidator.cache import stats as cache_stats
 from mvpvalidator.db import pool_stats
+from security import interface as security
 
 # Rows per list on the page: the worst first; the admin has the rest, with filters and search.
 SHOWN = 10
@@ -284,18 +283,9 @@ def errors_panel() -> dict[str, Any]:
 
 
 def security_panel() -> dict[str, Any]:
-    from security.models import SecurityEvent
-    from security.selectors import BLOCKS_LISTED, security_stats
-
-    stats = security_stats("24h")
+    stats = security.security_stats("24h")
     now = timezone.now()
-    hourly = dict(
-        SecurityEvent.objects.filter(created_at__gte=now - timedelta(hours=24))
-        .annotate(hour=TruncHour("created_at"))
-        .values_list("hour")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
+    hourly = security.events_per_hour(since=now - timedelta(hours=24))
     current = now.replace(minute=0, second=0, microsecond=0)
     hours = [current - timedelta(hours=h) for h in range(23, -1, -1)]
     bars = [(h.strftime("%Hh"), float(hourly.get(h, 0))) for h in hours]
@@ -303,7 +293,7 @@ def security_panel() -> dict[str, Any]:
         **stats,
         "blocked_ips": stats["blocked_ips"][:SHOWN_BLOCKS],
         "blocked_more": max(0, stats["blocked_count"] - SHOWN_BLOCKS),
-        "blocked_capped": stats["blocked_count"] >= BLOCKS_LISTED,
+        "blocked_capped": stats["blocked_count"] >= security.BLOCKS_LISTED,
         "events_by_kind": sorted(stats["events_by_kind"].items(), key=lambda kv: kv[1], reverse=True),
         "chart": charts.bar_chart(bars, title="Security events per hour (24 h)", unit=""),
     }
@@ -347,12 +337,9 @@ def register(name: str, template: str, read: Callable[[Buckets], dict[str, Any]]
 def request_timeline(request_id: str) -> dict[str, Any]:
     """Everything recorded about one request: its trace (when kept) and the rows that name it."""
     from monitoring.models import ErrorGroup, SlowOperationGroup, SlowQueryGroup
-    from security.models import SecurityEvent
 
     trace = traces.get(request_id)
-    events = list(
-        SecurityEvent.objects.filter(request_id=request_id).select_related("user").order_by("created_at")[:50]
-    )
+    events = security.request_events(request_id, limit=50)
     return {
         "request_id": request_id,
         "trace": trace,

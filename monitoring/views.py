@@ -18,6 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from monitoring import context, panels, selectors, services
+from security import interface as security
 
 
 def staff_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -30,10 +31,7 @@ def staff_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
         if not user.is_authenticated:
             return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
         if not (user.is_active and user.is_staff):
-            from security.models import EventKind, Severity
-            from security.services import security_event_record
-
-            security_event_record(kind=EventKind.PERMISSION_DENIED, severity=Severity.LOW, request=request)
+            security.record_permission_denied(request)
             raise PermissionDenied
         return view(request, *args, **kwargs)
 
@@ -102,15 +100,13 @@ def _back(request: HttpRequest, anchor: str) -> HttpResponseRedirect:
 @require_POST
 @staff_only
 def unblock(request: HttpRequest) -> HttpResponse:
-    from security.services import ip_unblock
-
     form = UnblockForm(request.POST)
     if not form.is_valid():
         messages.error(request, f"Not unblocked: {form.errors['ip'][0]}")
         return _back(request, "security")
     ip = form.cleaned_data["ip"]
     try:
-        removed = ip_unblock(ip=ip, by=request.user)
+        removed = security.ip_unblock(ip=ip, by=request.user)
     except ValidationError as exc:
         messages.error(request, f"Not unblocked: {exc.message_dict['ip'][0]}")
         return _back(request, "security")

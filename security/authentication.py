@@ -14,7 +14,7 @@ from rest_framework_simplejwt.exceptions import AuthenticationFailed, ExpiredTok
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import Token
 
-from monitoring import context
+from monitoring.interface import bind_context
 from security import selectors, tokens
 from security.models import User
 
@@ -46,5 +46,5 @@ class CachedJWTAuthentication(JWTAuthentication):
         if not user.is_active:
             raise AuthenticationFailed(_("User is inactive"), code="user_inactive")
         tokens.check_version(validated_token, user)
-        context.bind(user_id=user.pk)
+        bind_context(user_id=user.pk)
         return user

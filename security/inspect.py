@@ -39,11 +39,11 @@ def report(value: str, *, field: str) -> None:
     kind = classify(value)
     if kind is None:
         return
-    from monitoring import context
+    from monitoring.interface import current_context
     from security import services
     from security.models import EventKind, Severity
 
-    ctx = context.current()
+    ctx = current_context()
     ip = ctx.client_ip if ctx else ""
     if services.once_per(f"suspicious:{ip or '-'}", 60):
         services.security_event_record(

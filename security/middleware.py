@@ -12,7 +12,7 @@ from functools import lru_cache
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseNotFound, JsonResponse
 
-from monitoring import context
+from monitoring.interface import bind_context
 from mvpvalidator.exception_handlers import error_body
 from security import blocklist, limits, services
 from security.ip import client_ip, client_key, in_networks
@@ -60,7 +60,7 @@ class SecurityMiddleware:
         request.client_ip = ip  # type: ignore[attr-defined]
         # What limits, strikes and blocks count this client by (an IPv6 client is its /64).
         key = request.client_key = client_key(ip, ipv6_prefix=self.ipv6_prefix)  # type: ignore[attr-defined]
-        context.bind(client_ip=ip)
+        bind_context(client_ip=ip)
         response = self._guard(request, ip, key)
         if response is None:
             response = self.get_response(request)

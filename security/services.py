@@ -17,7 +17,7 @@ from rest_framework_simplejwt.exceptions import AuthenticationFailed, ExpiredTok
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from monitoring import alerts, context, traces
+from monitoring.interface import current_request_id, note_trace, raise_security_alert
 from mvpvalidator import cache as app_cache
 from mvpvalidator.cache import ratelimit as rate_counters
 from mvpvalidator.exceptions import ApplicationError
@@ -180,7 +180,7 @@ def security_event_record(
     """Record one security event (when `ENABLE_SECURITY_LOGGING`), with the request's id, address,
     user, path and user agent; high-severity kinds alert the security webhook. Never raises."""
     # On the request's trace whether or not events are logged: the timeline shows the decision.
-    traces.note("security", keep=True, event=kind, severity=severity)
+    note_trace("security", keep=True, event=kind, severity=severity)
     if not settings.ENABLE_SECURITY_LOGGING:
         return None
     facts = _request_facts(request)
@@ -190,14 +190,14 @@ def security_event_record(
         facts["user"] = user
     try:
         event = SecurityEvent.objects.create(
-            kind=kind, severity=severity, identifier=identifier[:254], request_id=context.request_id(),
+            kind=kind, severity=severity, identifier=identifier[:254], request_id=current_request_id(),
             detail=detail or {}, **facts,
         )  # fmt: skip
     except Exception:
         logger.warning("could not record security event %s", kind, exc_info=True)
         return None
     if severity == Severity.HIGH or kind in HIGH_SEVERITY_ALERTS:
-        alerts.security_event(
+        raise_security_alert(
             f"{kind}:{event.ip or event.identifier}",
             title=f"Security: {kind.replace('_', ' ')} ({event.ip or event.identifier or '-'})",
             details={"kind": kind, "severity": severity, "ip": event.ip, "path": event.path, **(detail or {})},

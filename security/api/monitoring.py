@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from monitoring.durations import parse_duration
+from monitoring.interface import parse_duration
 from security import selectors, services
 from security.models import BlockRule
 

@@ -3,8 +3,7 @@
 from django.conf import settings
 from django.core.management.base import CommandParser
 
-from monitoring.durations import add_older_than_argument, older_than_option
-from monitoring.operations import MonitoredCommand
+from monitoring.interface import MonitoredCommand, add_older_than_argument, older_than_option
 from security import services
 
 

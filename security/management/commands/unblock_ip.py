@@ -7,7 +7,7 @@ An operator's way back in when staff cannot reach the API: `manage.py unblock_ip
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError, CommandParser
 
-from monitoring.operations import MonitoredCommand
+from monitoring.interface import MonitoredCommand
 from security import services
 
 

@@ -1,0 +1,31 @@
+"""What security offers the monitoring app, and the only security module monitoring imports
+(an import-linter contract in pyproject.toml holds it to that).
+
+- the dashboard's security figures: blocks, events by kind and severity, offenders
+  (`security_stats`, capped at `BLOCKS_LISTED` blocks), events per hour, one request's events;
+- the staff actions the dashboard offers: `ip_unblock`;
+- `record_permission_denied`: the audit row for a refused staff page.
+
+The reverse direction is `monitoring.interface`.
+"""
+
+from django.http import HttpRequest
+
+from security.models import EventKind, Severity
+from security.selectors import BLOCKS_LISTED, events_per_hour, request_events, security_stats
+from security.services import ip_unblock, security_event_record
+
+
+def record_permission_denied(request: HttpRequest) -> None:
+    """A signed-in user was refused a page: a `permission_denied` event (low severity)."""
+    security_event_record(kind=EventKind.PERMISSION_DENIED, severity=Severity.LOW, request=request)
+
+
+__all__ = [
+    "BLOCKS_LISTED",
+    "events_per_hour",
+    "ip_unblock",
+    "record_permission_denied",
+    "request_events",
+    "security_stats",
+]
