@@ -37,6 +37,9 @@ test: $(STAMP) browser-deps
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
+	@# The dependency rules (pyproject.toml, [tool.importlinter]): infrastructure never imports
+	@# the domain, monitoring and security meet through their interfaces, pure modules stay pure.
+	$(VENV)/bin/lint-imports
 
 check: $(STAMP)
 	$(PY) manage.py check
