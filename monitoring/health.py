@@ -149,6 +149,7 @@ class HealthCheck:
     failing: Status
 
 
+_BUILT_IN = ("database", "pool", "cache", "migrations")  # the platform's own checks, first
 # Checks the apps register in their `AppConfig.ready` (the domain's backlogs, ...), reported
 # after the platform's own, in registration order.
 _registered: dict[str, HealthCheck] = {}
@@ -161,9 +162,6 @@ def register(name: str, run: Callable[[], CheckResult], *, uses_db: bool, failin
     if name in _BUILT_IN:
         raise ValueError(f"{name!r} is one of the platform's own checks")
     _registered[name] = HealthCheck(name, run, uses_db=uses_db, failing=failing)
-
-
-_BUILT_IN = ("database", "pool", "cache", "migrations")
 
 
 def _checks() -> tuple[HealthCheck, ...]:

@@ -63,10 +63,6 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     response = exception_handler(exc, context)
     if response is None:
         return None  # an unexpected error: Django's 500 handler answers (also in JSON for /api/)
-    from security import audit
-
-    audit.api_refusal(exc, context.get("request"), response)
-
     assert isinstance(exc, exceptions.APIException)
     if isinstance(exc, exceptions.ValidationError):
         detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}

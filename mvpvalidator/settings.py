@@ -369,7 +369,7 @@ EMAIL_BACKLOG_WARN_SECONDS = env.int("EMAIL_BACKLOG_WARN_SECONDS", default=300)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "security.authentication.CachedJWTAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "security.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],

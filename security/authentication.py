@@ -9,17 +9,27 @@ query added.
 """
 
 from django.utils.translation import gettext_lazy as _
+from rest_framework import authentication, exceptions
+from rest_framework.request import Request
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, ExpiredTokenError, InvalidToken, TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import Token
 
 from monitoring.interface import bind_context
-from security import selectors, tokens
+from security import audit, selectors, tokens
 from security.models import User
 
 
 class CachedJWTAuthentication(JWTAuthentication):
+    def authenticate(self, request: Request) -> tuple[User, Token] | None:  # type: ignore[override]
+        """simplejwt's; a token that is not valid is refused here, and recorded as such."""
+        try:
+            return super().authenticate(request)
+        except InvalidToken:
+            audit.invalid_token(request)
+            raise
+
     def get_validated_token(self, raw_token: bytes) -> Token:
         """simplejwt's, except that an expired token says so (`token_expired`) rather than
         "not valid for any token type", so the client knows to refresh it."""
@@ -48,3 +58,14 @@ class CachedJWTAuthentication(JWTAuthentication):
         tokens.check_version(validated_token, user)
         bind_context(user_id=user.pk)
         return user
+
+
+class SessionAuthentication(authentication.SessionAuthentication):
+    """DRF's session authentication; a failed CSRF check is a refusal (403), recorded as one."""
+
+    def enforce_csrf(self, request: Request) -> None:
+        try:
+            super().enforce_csrf(request)
+        except exceptions.PermissionDenied:
+            audit.permission_denied(request)
+            raise

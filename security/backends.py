@@ -6,7 +6,7 @@ from typing import Any
 from django.contrib.auth.backends import ModelBackend
 from django.http import HttpRequest
 
-from security import lockout, services
+from security import audit, lockout, services
 from security.models import EventKind, Severity, User
 
 
@@ -29,7 +29,10 @@ class LockoutBackend(ModelBackend):
         if refused is not None:
             if lockout.first_refusal(refused):
                 services.lockout_recorded(request=request, identifier=identifier, ip=ip)
-            raise lockout.LockedOut(refused.wait, limit=refused.limit)
+            locked = lockout.LockedOut(refused.wait, limit=refused.limit)
+            if request is not None:  # for the API's 429 headers (`SecurityMiddleware`)
+                audit.keep_refusal(request, locked.refusal())
+            raise locked
         user = super().authenticate(request, username=username, password=password, **kwargs)
         if user is None:
             services.security_event_record(

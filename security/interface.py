@@ -4,14 +4,19 @@
 - the dashboard's security figures: blocks, events by kind and severity, offenders
   (`security_stats`, capped at `BLOCKS_LISTED` blocks), events per hour, one request's events;
 - the staff actions the dashboard offers: `ip_unblock`;
-- `record_permission_denied`: the audit row for a refused staff page.
+- refusals: `IsStaff` (the staff-only API's permission, recording its refusals),
+  `api_permission_denied` for another permission class that refuses, and
+  `record_permission_denied` for a refused staff page.
 
 The reverse direction is `monitoring.interface`.
 """
 
 from django.http import HttpRequest
+from rest_framework.request import Request
 
+from security import audit
 from security.models import EventKind, Severity
+from security.permissions import IsStaff
 from security.selectors import BLOCKS_LISTED, events_per_hour, request_events, security_stats
 from security.services import ip_unblock, security_event_record
 
@@ -21,8 +26,15 @@ def record_permission_denied(request: HttpRequest) -> None:
     security_event_record(kind=EventKind.PERMISSION_DENIED, severity=Severity.LOW, request=request)
 
 
+def api_permission_denied(request: Request) -> None:
+    """An API permission class refused `request` (at most one event per address a minute)."""
+    audit.permission_refused(request)
+
+
 __all__ = [
     "BLOCKS_LISTED",
+    "IsStaff",
+    "api_permission_denied",
     "events_per_hour",
     "ip_unblock",
     "record_permission_denied",

@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotFound, JsonRes
 
 from monitoring.interface import bind_context
 from mvpvalidator.exception_handlers import error_body
-from security import blocklist, limits, services
+from security import audit, blocklist, limits, services
 from security.ip import client_ip, client_key, in_networks
 
 # Paths no visitor of this platform asks for, and every vulnerability scanner does.
@@ -64,6 +64,7 @@ class SecurityMiddleware:
         response = self._guard(request, ip, key)
         if response is None:
             response = self.get_response(request)
+            audit.refusal_headers(request, response)
             status = response.status_code
             if 400 <= status < 500 and status != 429 and not _allowlisted(ip):
                 services.client_error(request=request)

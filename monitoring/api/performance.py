@@ -8,7 +8,7 @@ from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
-from rest_framework.permissions import BasePermission, IsAdminUser
+from rest_framework.permissions import BasePermission
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from monitoring import prometheus, selectors
 from monitoring.api.renderers import PrometheusTextRenderer
 from mvpvalidator.pagination import LimitOffsetPagination
+from security import interface as security
 
 
 def _window(request: Request) -> str:
@@ -30,7 +31,7 @@ class PerformanceView(APIView):
     """Per route: count, p50/p95/p99, error rate and throughput over `?window=` (5m, 1h, 24h);
     query latency, slow queries and operations, external calls, pool figures and the KPIs."""
 
-    permission_classes = [IsAdminUser]
+    permission_classes = [security.IsStaff]
 
     @extend_schema(
         parameters=[OpenApiParameter("window", str, enum=list(selectors.WINDOWS), default="1h")],
@@ -43,7 +44,7 @@ class PerformanceView(APIView):
 class ErrorGroupsView(APIView):
     """Error groups, most recently seen first (paginated). Staff only."""
 
-    permission_classes = [IsAdminUser]
+    permission_classes = [security.IsStaff]
     pagination_class = LimitOffsetPagination
 
     @extend_schema(responses=inline_serializer("ErrorGroup", fields={"exc_type": serializers.CharField()}, many=True))
@@ -78,7 +79,10 @@ class IsStaffOrMetricsToken(BasePermission):
     def has_permission(self, request: Request, view: APIView) -> bool:
         if _presents_metrics_token(request):
             return True
-        return bool(request.user and request.user.is_authenticated and request.user.is_staff)
+        if request.user and request.user.is_authenticated and request.user.is_staff:
+            return True
+        security.api_permission_denied(request)
+        return False
 
 
 class MetricsView(APIView):

@@ -1,7 +1,7 @@
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
-from rest_framework.permissions import AllowAny, IsAdminUser
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -12,6 +12,7 @@ from mvpvalidator.cache import FAMILIES, CacheUnavailable
 from mvpvalidator.cache import stats as cache_stats
 from mvpvalidator.cache.operators import backend_info, clear_all, clear_family
 from mvpvalidator.exceptions import ServiceUnavailableError
+from security import interface as security
 
 _HealthSerializer = inline_serializer(
     "Health",
@@ -53,7 +54,7 @@ class CacheStatsView(APIView):
     """Hit rates per family and overall (shared across processes on Redis), backend facts, and
     per-minute hit rates for the last `?minutes=` (default 60). Staff only."""
 
-    permission_classes = [IsAdminUser]
+    permission_classes = [security.IsStaff]
 
     @extend_schema(responses=inline_serializer("CacheStats", fields={"stats": serializers.DictField()}))
     def get(self, request: Request) -> Response:
@@ -74,7 +75,7 @@ class ClearCacheInputSerializer(serializers.Serializer):
 
 
 class ClearCacheView(APIView):
-    permission_classes = [IsAdminUser]
+    permission_classes = [security.IsStaff]
 
     @extend_schema(
         request=ClearCacheInputSerializer,
@@ -101,7 +102,7 @@ class OptimizeDbView(APIView):
     """ANALYZE (and VACUUM when asked) every table, with a report of sizes, unused indexes and
     foreign keys without an index. Staff only."""
 
-    permission_classes = [IsAdminUser]
+    permission_classes = [security.IsStaff]
 
     @extend_schema(
         request=OptimizeDbInputSerializer,

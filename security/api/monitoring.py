@@ -5,7 +5,6 @@ from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
-from rest_framework.permissions import IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -13,12 +12,13 @@ from rest_framework.views import APIView
 from monitoring.interface import parse_duration
 from security import selectors, services
 from security.models import BlockRule
+from security.permissions import IsStaff
 
 
 class SecurityStatsView(APIView):
     """Blocked addresses, events by kind and severity, top offenders, lockouts. Staff only."""
 
-    permission_classes = [IsAdminUser]
+    permission_classes = [IsStaff]
 
     @extend_schema(
         parameters=[OpenApiParameter("window", str, enum=list(selectors.STATS_WINDOWS), default="24h")],
@@ -42,7 +42,7 @@ class BlockedIPsView(APIView):
     address blocks its client's network (`IPV6_CLIENT_PREFIX`, a /64); a network wider than a /8
     (IPv4) or a /32 (IPv6), or one overlapping the allow-list or a trusted proxy, is refused."""
 
-    permission_classes = [IsAdminUser]
+    permission_classes = [IsStaff]
 
     @extend_schema(responses=inline_serializer("BlockedIPs", fields={"blocked_ips": serializers.ListField()}))
     def get(self, request: Request) -> Response:
@@ -64,7 +64,7 @@ class UnblockView(APIView):
     (`/blocked-ips/203.0.113.0/24/unblock`). Staff only; 404 when nothing by that name is
     blocked, a name that is no address or network included (the URL names no block)."""
 
-    permission_classes = [IsAdminUser]
+    permission_classes = [IsStaff]
 
     @extend_schema(
         request=None, responses={200: inline_serializer("Unblocked", fields={"ip": serializers.CharField()})}
@@ -96,7 +96,7 @@ class ClearSecurityDataInputSerializer(serializers.Serializer):
 class ClearSecurityDataView(APIView):
     """Delete old events (and finished blocks when asked). Staff only."""
 
-    permission_classes = [IsAdminUser]
+    permission_classes = [IsStaff]
 
     @extend_schema(
         request=ClearSecurityDataInputSerializer,

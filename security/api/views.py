@@ -5,8 +5,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt import views as jwt_views
+from rest_framework_simplejwt.exceptions import InvalidToken
 
-from security import services
+from security import audit, services
 from security.api.serializers import (
     LogoutInputSerializer,
     RegisterInputSerializer,
@@ -38,7 +39,11 @@ class LogoutView(APIView):
     def post(self, request: Request) -> Response:
         data = LogoutInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.user_logout(user=request.user, refresh=data.validated_data["refresh"])
+        try:
+            services.user_logout(user=request.user, refresh=data.validated_data["refresh"])
+        except InvalidToken:
+            audit.invalid_token(request)
+            raise
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -67,5 +72,9 @@ class TokenRefreshView(jwt_views.TokenViewBase):
     def post(self, request: Request, *args: object, **kwargs: object) -> Response:
         data = TokenRefreshInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        access, refresh = services.tokens_rotate(refresh=data.validated_data["refresh"])
+        try:
+            access, refresh = services.tokens_rotate(refresh=data.validated_data["refresh"])
+        except InvalidToken:
+            audit.invalid_token(request)
+            raise
         return Response(TokenPairOutputSerializer({"access": access, "refresh": refresh}).data)
