@@ -177,7 +177,7 @@ def evaluate(now: float | None = None) -> list[str]:
 
 
 def maybe_evaluate() -> None:
-    """Called by the metrics flusher thread: evaluates at most every `EVALUATE_EVERY_SECONDS`."""
+    """Called by the background flusher about once a second: evaluates at most every `EVALUATE_EVERY_SECONDS`."""
     global _last_evaluation
     if not (settings.ERROR_WEBHOOK_URL or settings.PERFORMANCE_WEBHOOK_URL):
         return
