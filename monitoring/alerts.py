@@ -18,7 +18,7 @@ import hashlib
 import logging
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from typing import Any
 
 import httpx
@@ -27,7 +27,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from monitoring import context
-from monitoring.background import ProcessExecutor
+from mvpvalidator import background
 
 logger = logging.getLogger(__name__)
 
@@ -38,18 +38,13 @@ CHANNEL_SETTINGS = {
 }
 EVALUATE_EVERY_SECONDS = 30.0
 
-_executor = ProcessExecutor(workers=2, name="monitoring-alerts")
 _lock = threading.Lock()
 _last_evaluation = 0.0
 
 
-def _pool() -> ThreadPoolExecutor:
-    return _executor.get()
-
-
 def drain(timeout: float = 10.0) -> None:
     """Wait for alerts being delivered (graceful shutdown, tests), then start afresh."""
-    _executor.drain()
+    background.drain()
 
 
 def _first_in_window(channel: str, rule: str) -> bool:
@@ -95,7 +90,7 @@ def raise_alert(channel: str, rule: str, *, title: str, details: dict[str, Any] 
         "request_id": context.request_id() or None,
         "at": timezone.now().isoformat(),
     }
-    return _pool().submit(_deliver, channel, rule, payload, url)
+    return background.submit(_deliver, channel, rule, payload, url)
 
 
 def _deliver(channel: str, rule: str, payload: dict[str, Any], url: str) -> int | None:
@@ -182,7 +177,7 @@ def evaluate(now: float | None = None) -> list[str]:
 
 
 def maybe_evaluate() -> None:
-    """Called by the metrics flusher thread: evaluates at most every `EVALUATE_EVERY_SECONDS`."""
+    """Called by the background flusher about once a second: evaluates at most every `EVALUATE_EVERY_SECONDS`."""
     global _last_evaluation
     if not (settings.ERROR_WEBHOOK_URL or settings.PERFORMANCE_WEBHOOK_URL):
         return

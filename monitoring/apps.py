@@ -10,8 +10,11 @@ class MonitoringConfig(AppConfig):
         from django.core.signals import got_request_exception
         from django.db.backends.signals import connection_created
 
-        from monitoring import queries, sentry, signals, traces
+        from monitoring import health, queries, sentry, signals, traces
+        from mvpvalidator import background
         from mvpvalidator.cache import stats as cache_stats
+
+        background.register("monitoring.health", reset=health.reset_cache)
 
         if traces.note_cache not in cache_stats.observers:
             cache_stats.observers.append(traces.note_cache)

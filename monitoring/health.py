@@ -27,6 +27,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from monitoring import metrics
+from mvpvalidator import background
 from mvpvalidator import cache as app_cache
 from mvpvalidator.db import pool_stats
 
@@ -179,23 +180,20 @@ def _checks() -> tuple[HealthCheck, ...]:
 
 # One thread per check is enough: a check still running from an earlier round is waited on
 # again instead of being started twice, so a hung dependency never piles up threads or queues.
-# The pool is built on the first report, after every app has registered its checks.
-_executor: ThreadPoolExecutor | None = None
 _executor_pid: int | None = None
 _inflight: dict[str, Future[CheckResult]] = {}
 _executor_lock = threading.Lock()
 
 
 def _pool() -> ThreadPoolExecutor:
-    """This process's executor. A forked worker inherits the parent's executor object but none
-    of its threads, so a new pid gets a new executor."""
-    global _executor, _executor_pid
+    """This process's executor for background one-offs (`mvpvalidator.background`). A forked
+    worker inherits the parent's running checks but none of their threads: a new pid forgets them."""
+    global _executor_pid
     pid = os.getpid()
-    if _executor is None or _executor_pid != pid:
-        _executor = ThreadPoolExecutor(max_workers=len(_checks()), thread_name_prefix="health-check")
+    if _executor_pid != pid:
         _executor_pid = pid
         _inflight.clear()
-    return _executor
+    return background.executor()
 
 
 def _in_thread(run: Callable[[], CheckResult]) -> CheckResult:

@@ -1,17 +1,15 @@
 """Counters and latency histograms in per-minute buckets, shared by every process.
 
-Recording costs a request no round trip: each process adds to an in-memory tally, and a
-background thread moves it to Redis every second in one pipelined round trip (HINCRBY into the
-minute's hash, the hour's hash and the all-time totals). Reads sum the buckets of a window.
-In the embedded (local-memory) mode the same buckets live in this process's memory and the
-readers say `scope: process`.
+Recording costs a request no round trip: each process adds to an in-memory tally, and the
+process's background flusher (`mvpvalidator.background`) moves it to Redis every second in one
+pipelined round trip (HINCRBY into the minute's hash, the hour's hash and the all-time
+totals). Reads sum the buckets of a window. In the embedded (local-memory) mode the same
+buckets live in this process's memory and the readers say `scope: process`.
 
 Field names are `<series>|<label>|...|<stat>`; one place (this module) builds them.
 """
 
-import atexit
 import functools
-import os
 import threading
 import time
 from collections import defaultdict
@@ -19,6 +17,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from monitoring import histogram
+from mvpvalidator import background
 
 FLUSH_EVERY_SECONDS = 1.0
 MINUTE_TTL_SECONDS = 26 * 3600
@@ -181,10 +180,8 @@ class _RedisStore:
 _tally = _Tally()
 _local = _LocalStore()
 _redis = _RedisStore()
-_flusher_pid: int | None = None
 # Settled buckets already read: {((scope, key), bucket): (read at, fields)}, oldest read first.
 _settled: dict[tuple[tuple[str, str], int], tuple[float, dict[str, int]]] = {}
-_flusher_lock = threading.Lock()
 
 
 def shared() -> bool:
@@ -200,7 +197,7 @@ def store() -> _LocalStore | _RedisStore:
 def record(counts: dict[str, int], *, at: float | None = None) -> None:
     """Add counts to the current minute's bucket (no I/O; flushed in the background)."""
     _tally.add(minute_of(at if at is not None else time.time()), counts)
-    _ensure_flusher()
+    background.ensure_started()
 
 
 @functools.lru_cache(maxsize=8192)
@@ -243,54 +240,10 @@ def flush() -> None:
         _tally.put_back(taken)
 
 
-_periodic: list = []
-
-
-def every_flush(fn):  # type: ignore[no-untyped-def]
-    """Run `fn()` on the flusher thread after each flush (about once a second): for other
-    in-process tallies that sync with Redis the same way (the security layer's counters)."""
-    _periodic.append(fn)
-    return fn
-
-
-def _flush_loop() -> None:
+def _evaluate_alerts() -> None:
     from monitoring import alerts
 
-    while True:
-        time.sleep(FLUSH_EVERY_SECONDS)
-        flush()
-        for fn in list(_periodic):
-            try:
-                fn()
-            except Exception:
-                import logging
-
-                logging.getLogger(__name__).warning("periodic hook %r failed", fn, exc_info=True)
-        alerts.maybe_evaluate()
-
-
-def _ensure_flusher() -> None:
-    """One daemon flusher per process, started lazily (so after gunicorn forks its workers)."""
-    global _flusher_pid
-    if _flusher_pid is not None:  # reset in a forked child, below: no getpid() per request
-        return
-    with _flusher_lock:
-        if _flusher_pid is not None:
-            return
-        _flusher_pid = os.getpid()
-        threading.Thread(target=_flush_loop, name="monitoring-flusher", daemon=True).start()
-
-
-def _forked() -> None:
-    # The parent's flusher thread does not exist in the child: start the child's own.
-    global _flusher_pid
-    _flusher_pid = None
-
-
-os.register_at_fork(after_in_child=_forked)
-
-
-atexit.register(flush)
+    alerts.maybe_evaluate()
 
 
 def read_window(minutes: int, *, now: float | None = None) -> dict[str, int]:
@@ -378,6 +331,11 @@ def reset() -> None:
     _tally.take()
     forget_settled()
     store().clear()
+
+
+background.register("monitoring.metrics", flush=flush, every=FLUSH_EVERY_SECONDS, reset=reset)
+# Checked about once a second; evaluates at most every `alerts.EVALUATE_EVERY_SECONDS`.
+background.register("monitoring.alerts", flush=_evaluate_alerts, every=FLUSH_EVERY_SECONDS, at_exit=False)
 
 
 def scope() -> str:

@@ -13,7 +13,6 @@ import re
 import time
 import traceback
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +23,8 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from monitoring import context, metrics
-from monitoring.background import ProcessExecutor
 from monitoring.models import SlowQueryGroup
+from mvpvalidator import background
 
 logger = logging.getLogger(__name__)
 
@@ -175,12 +174,6 @@ def _upsert(slow: dict[str, Any], request_id: str) -> None:
 
 # --- EXPLAIN off the request path ------------------------------------------------------------
 
-_explainer = ProcessExecutor(workers=1, name="monitoring-explain")
-
-
-def _executor() -> ThreadPoolExecutor:
-    return _explainer.get()
-
 
 def _may_explain(fp: str) -> bool:
     """One plan per fingerprint per `EXPLAIN_EVERY_SECONDS`, across processes."""
@@ -206,7 +199,7 @@ def schedule_explain(fp: str, sql: str, params: Any, alias: str) -> Any:
     if now - _last_explain < EXPLAIN_MIN_INTERVAL_SECONDS or not _may_explain(fp):
         return None
     _last_explain = now
-    return _executor().submit(capture_plan, fp, sql, params, alias)
+    return background.submit(capture_plan, fp, sql, params, alias)
 
 
 def capture_plan(fp: str, sql: str, params: Any, alias: str) -> str:

@@ -4,9 +4,9 @@ the error) so staff can follow it on the dashboard's request timeline.
 
 Kept for every request that failed, was slow, ran a slow query, raised a security event or
 logged an error, and for a `TRACE_SAMPLE_RATE` share of the rest. Like the counters, a trace
-costs the request no round trip: it is buffered in memory and written by the flusher thread
-(`metrics.every_flush`), to Redis with a TTL of `TRACE_RETENTION_HOURS` (plus a capped list of
-the most recent), or to a bounded in-process store in the embedded mode.
+costs the request no round trip: it is buffered in memory and written by the process's
+background flusher (`mvpvalidator.background`), to Redis with a TTL of `TRACE_RETENTION_HOURS`
+(plus a capped list of the most recent), or to a bounded in-process store in the embedded mode.
 """
 
 import contextlib
@@ -20,6 +20,7 @@ from typing import Any
 from django.conf import settings
 
 from monitoring import context, metrics
+from mvpvalidator import background
 
 RECENT_LIMIT = 500  # ids in the "recent traces" list (and traces kept in the local store)
 MAX_NOTES = 100  # timeline entries per request: a loop of external calls cannot grow a trace unbounded
@@ -106,7 +107,7 @@ def finish(ctx: context.RequestContext, *, path: str, status: int, ms: float) ->
     }
     with _pending_lock:
         _pending.append(trace)
-    metrics._ensure_flusher()
+    background.ensure_started()
 
 
 def _key(name: str) -> str:
@@ -148,9 +149,6 @@ def flush() -> None:
     except CacheUnavailable:
         with _pending_lock:
             _pending[:0] = taken[-RECENT_LIMIT:]
-
-
-metrics.every_flush(flush)
 
 
 def get(request_id: str) -> dict[str, Any] | None:
@@ -202,3 +200,6 @@ def reset() -> None:
     if is_shared():
         with contextlib.suppress(CacheUnavailable):
             call(lambda: redis_client().delete(_key("recent")))
+
+
+background.register("monitoring.traces", flush=flush, every=metrics.FLUSH_EVERY_SECONDS, reset=reset)

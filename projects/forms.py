@@ -22,6 +22,7 @@ from django import forms
 from django.conf import settings
 from django.utils.crypto import salted_hmac
 
+from mvpvalidator import background
 from mvpvalidator.cache import CacheUnavailable, call, is_shared, redis_client, state_key
 from projects.visitor_text import signup_email
 from security.hashing import hash_identifier
@@ -118,6 +119,9 @@ def forget_bindings() -> None:
     """Forget the embedded mode's token bindings (tests start from none)."""
     with _local_lock:
         _local_bindings.clear()
+
+
+background.register("projects.form_bindings", reset=forget_bindings)
 
 
 class TokenCheck(Enum):

@@ -1,6 +1,6 @@
 """Event tracking on the landing page's hot path: who the visitor is, which variant they see,
 and the event sent to a Redis buffer (no database row per view, no round trip in the request:
-a process's events of the last 50 ms go in one pipelined round trip from a background thread).
+a process's events of the last 50 ms go in one pipelined round trip from its background flusher).
 
 The buffer is one Redis stream per page (`XADD`, capped), and a set naming the pages that have
 one; `manage.py run_worker` moves the entries into `Event` rows through a consumer group (see
@@ -17,12 +17,10 @@ the page's script (a beacon) or interact before they count in an experiment's re
 crawler with a browser's user agent that only fetches HTML does not (the no-JS rule).
 """
 
-import atexit
 import functools
 import hashlib
 import hmac
 import logging
-import os
 import re
 import secrets
 import threading
@@ -40,6 +38,7 @@ from django.db import DatabaseError, DataError, IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils.crypto import salted_hmac
 
+from mvpvalidator import background
 from mvpvalidator.cache import CacheUnavailable, breaker, call, is_shared, redis_client, state_key
 from projects.models import Channel, EventKind, Traffic
 from security.sanitize import CONTROL_CHARACTERS
@@ -424,7 +423,7 @@ def make_event(
 
 
 def record(event: TrackedEvent) -> str:
-    """Count the event. With Redis: into this process's outbox, which a background thread sends
+    """Count the event. With Redis: into this process's outbox, which the background flusher sends
     to the buffer every OUTBOX_FLUSH_SECONDS in one pipelined round trip for all the events it
     holds (or writes them to the database if Redis is away). Without Redis, or while the breaker
     is open: a database row at once. Returns "buffer", "database" or "lost" (the database refused
@@ -463,35 +462,18 @@ def _buffer_many(events: list[TrackedEvent]) -> None:
 
 
 class _Outbox:
-    """This process's events not sent to Redis yet, and the thread that sends them."""
+    """This process's events not sent to Redis yet (the background flusher sends them)."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.events: list[TrackedEvent] = []
-        self.thread_pid: int | None = None
 
     def add(self, event: TrackedEvent) -> None:
         with self.lock:
             self.events.append(event)
             if len(self.events) > OUTBOX_MAX_EVENTS:
                 del self.events[: len(self.events) - OUTBOX_MAX_EVENTS]
-        if self.thread_pid is None:
-            self._start()
-
-    def _start(self) -> None:
-        with self.lock:
-            if self.thread_pid is not None:
-                return
-            self.thread_pid = os.getpid()
-        threading.Thread(target=self._loop, name="event-outbox", daemon=True).start()
-
-    def _loop(self) -> None:
-        while True:
-            time.sleep(OUTBOX_FLUSH_SECONDS)
-            try:
-                self.flush()
-            except Exception:
-                logger.exception("event outbox flush failed")
+        background.ensure_started()
 
     def flush(self) -> None:
         with self.lock:
@@ -504,21 +486,18 @@ class _Outbox:
             # Redis is away: the database keeps them (a pipeline that half ran before failing
             # leaves copies in Redis too; their ids make the second copy a no-op).
             write_direct(events)
-            if threading.current_thread().name == "event-outbox":
+            if background.on_flusher_thread():
                 from django.db import connection
 
-                connection.close()  # the outbox thread's own connection
+                connection.close()  # the flusher thread's own connection
 
     def forked(self) -> None:
-        # The parent sends what it held; the child starts empty with its own thread.
-        self.thread_pid = None
+        # The parent sends what it held; the child starts empty.
         self.lock = threading.Lock()
         self.events = []
 
 
 _outbox = _Outbox()
-os.register_at_fork(after_in_child=_outbox.forked)
-atexit.register(lambda: _outbox.flush())
 
 
 def flush_outbox() -> None:
@@ -531,6 +510,15 @@ def forget_announced() -> None:
     """Announce every page again on its next event (tests that empty Redis between them)."""
     _announced.clear()
     _outbox.flush()
+
+
+background.register(
+    "projects.event_outbox",
+    flush=_outbox.flush,
+    every=OUTBOX_FLUSH_SECONDS,
+    reset=forget_announced,
+    forked=_outbox.forked,
+)
 
 
 def insert_events(rows: list[Any]) -> int:

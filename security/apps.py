@@ -6,11 +6,10 @@ class SecurityConfig(AppConfig):
     verbose_name = "Security and identity"
 
     def ready(self) -> None:
-        # checks, schema and signals register themselves (system checks, OpenAPI, receivers).
-        from monitoring import metrics
-        from security import blocklist, checks, limits, schema, signals  # noqa: F401
+        # checks, schema and signals register themselves (system checks, OpenAPI, receivers);
+        # blocklist and limits register their sync with the background flusher.
+        from mvpvalidator import background
+        from security import blocklist, checks, limits, lockout, schema, services, signals  # noqa: F401
 
-        # Once a second, on the monitoring flusher thread: share this process's request counts
-        # and pick up blocks made by other processes.
-        metrics.every_flush(limits.sync_counters)
-        metrics.every_flush(blocklist.periodic_sync)
+        background.register("security.lockout", reset=lockout.reset)
+        background.register("security.blocked_requests", reset=services._blocked_seen.clear)

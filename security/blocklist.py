@@ -1,9 +1,10 @@
 """The active block list, as the request path reads it: a dict in this process's memory.
 
 A block is written to the database (the audit trail, `BlockedIP`), to a Redis hash shared by
-every process, and to this process's mirror at once. Every process re-reads the hash about once
-a second on the monitoring flusher thread, so a block made by one worker holds in all of them
-within a second. When Redis is away the mirror is reloaded from the database instead.
+every process, and to this process's mirror at once. Every process re-reads the hash every
+`SYNC_EVERY_SECONDS` on its background flusher (`mvpvalidator.background`), so a block made by
+one worker holds in all of them within a second. When Redis is away the mirror is reloaded from
+the database instead.
 
 Blocks are keyed by `security.ip.block_target`: a client (an IPv4 address, an IPv6 client's
 /64) or a network blocked by staff. Checking a request costs one dictionary lookup of its
@@ -15,11 +16,13 @@ import threading
 import time
 from functools import lru_cache
 
+from mvpvalidator import background
 from security.ip import client_key, target_network
 
 logger = logging.getLogger(__name__)
 
 _HASH = "sec:blocked"
+SYNC_EVERY_SECONDS = 1.0
 _lock = threading.Lock()
 _blocked: dict[str, float] = {}  # block target -> expiry (epoch seconds)
 # The targets a client key cannot hit (networks wider than one client, or an IPv6 address blocked
@@ -214,3 +217,7 @@ def snapshot() -> dict[str, float]:
 
 def periodic_sync() -> None:
     sync(periodic=True)
+
+
+# A pull, not a send: nothing to do at exit.
+background.register("security.blocklist", flush=periodic_sync, every=SYNC_EVERY_SECONDS, reset=reset, at_exit=False)

@@ -35,6 +35,7 @@ from django.template.loader import render_to_string
 from django_ratelimit.core import get_usage
 from rest_framework.throttling import BaseThrottle
 
+from mvpvalidator import background
 from mvpvalidator.cache import ratelimit as counters
 from security.ip import client_key
 
@@ -133,7 +134,9 @@ class _WindowCounter:
             if len(self.unsynced) > self.MAX_ADDRESSES:
                 self.unsynced.clear()
             self.unsynced[ip] = self.unsynced.get(ip, 0) + 1
-            return self.shared.get(ip, 0) + self.in_flight.get(ip, 0) + self.unsynced[ip]
+            seen = self.shared.get(ip, 0) + self.in_flight.get(ip, 0) + self.unsynced[ip]
+        background.ensure_started()
+        return seen
 
     def sync(self) -> None:
         from mvpvalidator.cache import CacheUnavailable, call, is_shared, redis_client, state_key
@@ -184,6 +187,7 @@ class _WindowCounter:
             self.shared = {}
 
 
+SYNC_EVERY_SECONDS = 1.0
 global_counter = _WindowCounter()
 # Per-address counters of the `hot` views (the landing page), one per (group, window length).
 _hot_counters: dict[tuple[str, int], _WindowCounter] = {}
@@ -199,7 +203,8 @@ def _hot_counter(group: str, seconds: int) -> _WindowCounter:
 
 
 def sync_counters() -> None:
-    """Send every in-process tally to Redis (the monitoring flusher calls it about once a second)."""
+    """Send every in-process tally to Redis (the background flusher calls it every
+    SYNC_EVERY_SECONDS)."""
     global_counter.sync()
     for counter in list(_hot_counters.values()):
         counter.sync()
@@ -344,3 +349,6 @@ def reset() -> None:
     _hot_counters.clear()
     with _local_lock:
         _local_fallback.clear()
+
+
+background.register("security.limits", flush=sync_counters, every=SYNC_EVERY_SECONDS, reset=reset)

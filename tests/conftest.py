@@ -25,28 +25,14 @@ def _clean_cache():
         cache.clear()
     app_cache.local_tier.clear()
     app_cache.forget_recent_generations()
-    from projects import forms, tracking
+    from mvpvalidator import background
 
-    tracking.forget_announced()
-    forms.forget_bindings()
-    app_cache.stats.reset()
-    from monitoring import alerts, health, metrics, traces
-
-    metrics.reset()
-    traces.reset()
-    health.reset_cache()
-    from security import blocklist, limits, lockout
-
-    blocklist.reset()
-    limits.reset()
-    lockout.reset()
-    from security import services as security_services
-
-    security_services._blocked_seen.clear()
+    # Every component's per-process state (counters, buffers, mirrors), as each registered it.
+    background.reset()
     yield
     # Alerts are written by a background thread: let it finish inside this test, so no row it
     # writes outlives the test's database state.
-    alerts.drain()
+    background.drain()
 
 
 @pytest.fixture(autouse=True)

@@ -243,20 +243,18 @@ def test_breaker_opens_after_failures_and_calls_stop_touching_the_socket(dead_re
 
 
 def test_breaker_probes_again_after_the_pause(dead_redis, monkeypatch):
-    from monitoring import alerts, metrics
+    from mvpvalidator import background
 
-    # The monitoring flusher thread's own Redis writes would be the half-open probe otherwise.
-    monkeypatch.setattr(metrics, "flush", lambda: None)
-    monkeypatch.setattr(metrics, "_periodic", [])
-    monkeypatch.setattr(alerts, "maybe_evaluate", lambda: None)
-    monkeypatch.setattr(app_cache.breaker, "reset_after_seconds", 0.2)
-    for _ in range(3):
-        app_cache.get_or_set(app_cache.PROJECT, ("x",), Counter())
-    assert app_cache.breaker.state == "open"
-    time.sleep(0.25)
-    assert app_cache.breaker.state == "half_open"
-    app_cache.get_or_set(app_cache.PROJECT, ("x",), Counter())  # the probe fails: open again
-    assert app_cache.breaker.state == "open"
+    # The background flusher's own Redis writes would be the half-open probe otherwise.
+    with background.paused():
+        monkeypatch.setattr(app_cache.breaker, "reset_after_seconds", 0.2)
+        for _ in range(3):
+            app_cache.get_or_set(app_cache.PROJECT, ("x",), Counter())
+        assert app_cache.breaker.state == "open"
+        time.sleep(0.25)
+        assert app_cache.breaker.state == "half_open"
+        app_cache.get_or_set(app_cache.PROJECT, ("x",), Counter())  # the probe fails: open again
+        assert app_cache.breaker.state == "open"
 
 
 @pytest.mark.django_db

@@ -1,13 +1,13 @@
 """Hit / miss / set / error counters per key family.
 
-Counting must cost a request nothing: each process adds to an in-memory tally and, at most
-once every few seconds (and whenever stats are read, and at exit), moves it to Redis in one
-pipelined round trip: totals in one hash and per-minute buckets (kept two days) for charts.
+Counting must cost a request nothing: each process adds to an in-memory tally, and the
+process's background flusher (`mvpvalidator.background`) moves it to Redis every few seconds
+(and whenever stats are read, and at exit) in one pipelined round trip: totals in one hash and
+per-minute buckets (kept two days) for charts.
 So the figures are shared by every process, at most a few seconds behind. In the local-memory
 mode the tally stays in the process, and `snapshot()` says so.
 """
 
-import atexit
 import contextlib
 import threading
 import time
@@ -15,13 +15,14 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+from mvpvalidator import background
+
 EVENTS = ("hit", "local_hit", "stale", "miss", "set", "error")
 FLUSH_EVERY_SECONDS = 2.0
 MINUTE_BUCKET_TTL_SECONDS = 2 * 24 * 3600
 
 _tally: Counter[tuple[str, str]] = Counter()
 _lock = threading.Lock()
-_last_flush = time.monotonic()
 # Everything this process counted since start (the local-memory mode reports these), and per
 # minute for the last LOCAL_MINUTES minutes (its charts).
 _process_totals: Counter[tuple[str, str]] = Counter()
@@ -35,7 +36,6 @@ observers: list[Callable[[str, str, int], None]] = []
 
 
 def record(family: str, event: str, n: int = 1) -> None:
-    global _last_flush
     for observer in observers:
         observer(family, event, n)
     with _lock:
@@ -48,9 +48,7 @@ def record(family: str, event: str, n: int = 1) -> None:
             for old in [m for m in _process_minutes if m <= minute - LOCAL_MINUTES]:
                 del _process_minutes[old]
         bucket[(family, event)] += n
-        due = time.monotonic() - _last_flush >= FLUSH_EVERY_SECONDS
-    if due:
-        flush()
+    background.ensure_started()
 
 
 def _totals_key() -> str:
@@ -67,11 +65,9 @@ def _minute_key(minute: int) -> str:
 
 def flush() -> None:
     """Move this process's tally to Redis (no-op in the local-memory mode)."""
-    global _last_flush
     from mvpvalidator.cache.backend import CacheUnavailable, call, is_shared, redis_client
 
     with _lock:
-        _last_flush = time.monotonic()
         if not is_shared() or not _tally:
             _tally.clear()
             return
@@ -93,9 +89,6 @@ def flush() -> None:
     except CacheUnavailable:
         with _lock:  # keep the counts for the next flush rather than lose them
             _tally.update(pending)
-
-
-atexit.register(flush)
 
 
 def _parse(fields: dict[Any, Any]) -> dict[str, dict[str, int]]:
@@ -193,3 +186,6 @@ def reset() -> None:
     if is_shared():
         with contextlib.suppress(CacheUnavailable):
             call(lambda: redis_client().delete(_totals_key()))
+
+
+background.register("cache.stats", flush=flush, every=FLUSH_EVERY_SECONDS, reset=reset)

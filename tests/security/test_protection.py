@@ -542,11 +542,12 @@ def test_the_cached_policy_follows_the_settings_and_nonces_still_work(settings, 
 def test_the_global_quota_and_blocks_are_shared_between_processes(settings):
     """What another process counted and blocked reaches this one at the next sync (the flusher
     thread runs both every second; here they are called directly)."""
-    from monitoring import metrics
+    from mvpvalidator import background
     from mvpvalidator.cache import redis_client, state_key
     from security import blocklist, limits
 
-    assert limits.sync_counters in metrics._periodic and blocklist.periodic_sync in metrics._periodic
+    flushes = [task.flush for task in background.tasks()]
+    assert limits.sync_counters in flushes and blocklist.periodic_sync in flushes
     settings.MAX_REQUESTS_PER_HOUR = 10
     client = from_ip()
     for _ in range(3):

@@ -1,0 +1,215 @@
+"""Work each process keeps off the request path: one flusher thread and one executor.
+
+Components that count in this process and send to Redis in the background (metrics, traces,
+cache statistics, the event outbox, the rate-limit counters, the block list's sync) register
+their flush here, with how often it runs and how to forget their state:
+
+    background.register("monitoring.metrics", flush=metrics.flush, every=1.0, reset=metrics.reset)
+
+One daemon thread per process runs what is due every `TICK_SECONDS`. It starts on first use
+(`ensure_started()`, called where a component buffers something), so a gunicorn worker forked
+from a preloaded parent starts its own; at exit every flush runs once more. A flush that raises
+is logged and the others still run. `reset()` forgets every registered component's state
+(tests call it before each test).
+
+Background one-offs (alert delivery, health checks, EXPLAIN capture) go to one bounded thread
+pool per process: `submit()`. Nothing here imports an app: apps register into it.
+"""
+
+import atexit
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+THREAD_NAME = "background-flusher"
+# The shortest interval a component asks for (the event outbox: 50 ms).
+TICK_SECONDS = 0.05
+EXECUTOR_WORKERS = 8
+
+
+@dataclass
+class Task:
+    """One component's registration. `every` None: on every tick."""
+
+    name: str
+    flush: Callable[[], object] | None = None
+    every: float | None = None
+    reset: Callable[[], object] | None = None
+    forked: Callable[[], object] | None = None
+    at_exit: bool = True
+    next_at: float = 0.0
+
+
+_tasks: dict[str, Task] = {}
+_lock = threading.Lock()
+_thread_pid: int | None = None
+_paused = 0
+
+
+def register(
+    name: str,
+    *,
+    flush: Callable[[], object] | None = None,
+    every: float | None = None,
+    reset: Callable[[], object] | None = None,
+    forked: Callable[[], object] | None = None,
+    at_exit: bool = True,
+) -> None:
+    """Register (or replace, by name) a component: `flush` runs on the flusher thread every
+    `every` seconds (every tick when None) and once at exit unless `at_exit` is false (a pull,
+    not a send); `reset` forgets its per-process state; `forked` runs in a forked child."""
+    _tasks[name] = Task(name=name, flush=flush, every=every, reset=reset, forked=forked, at_exit=at_exit)
+
+
+def tasks() -> list[Task]:
+    """The registered components, in registration order."""
+    return list(_tasks.values())
+
+
+def ensure_started() -> None:
+    """Start this process's flusher thread if it is not running (cheap once it is)."""
+    global _thread_pid
+    if _thread_pid is not None:  # set back to None in a forked child: no getpid() per call
+        return
+    with _lock:
+        if _thread_pid is not None:
+            return
+        _thread_pid = os.getpid()
+        threading.Thread(target=_loop, name=THREAD_NAME, daemon=True).start()
+
+
+def running() -> bool:
+    return _thread_pid == os.getpid()
+
+
+def on_flusher_thread() -> bool:
+    return threading.current_thread().name == THREAD_NAME
+
+
+def _loop() -> None:
+    pid = os.getpid()
+    while _thread_pid == pid:
+        time.sleep(TICK_SECONDS)
+        if not _paused:
+            run_due()
+
+
+def _run(task: Task) -> None:
+    try:
+        task.flush()  # type: ignore[misc]
+    except Exception:
+        logger.warning("background flush %s failed", task.name, exc_info=True)
+
+
+def run_due(now: float | None = None) -> None:
+    """Run the flushes that are due (one tick of the flusher thread)."""
+    now = now if now is not None else time.monotonic()
+    for task in list(_tasks.values()):
+        if task.flush is None or now < task.next_at:
+            continue
+        task.next_at = now + (task.every or 0.0)
+        _run(task)
+
+
+def flush_all() -> None:
+    """Run every flush once now (at exit)."""
+    for task in list(_tasks.values()):
+        if task.flush is not None and task.at_exit:
+            _run(task)
+
+
+def reset() -> None:
+    """Forget every registered component's per-process state (tests)."""
+    for task in list(_tasks.values()):
+        task.next_at = 0.0
+        if task.reset is not None:
+            task.reset()
+
+
+class paused:
+    """While inside, the flusher thread runs nothing (a test that must see no background I/O);
+    flushes called directly still run."""
+
+    def __enter__(self) -> None:
+        global _paused
+        _paused += 1
+
+    def __exit__(self, *exc: object) -> None:
+        global _paused
+        _paused -= 1
+
+
+# --- One executor for background one-offs -----------------------------------------------------
+
+
+class _Executor:
+    """A bounded thread pool per process, created on first use. A forked worker inherits the
+    parent's pool object but none of its threads, so a new pid gets a new pool."""
+
+    def __init__(self, *, workers: int, name: str) -> None:
+        self.workers = workers
+        self.name = name
+        self._pool: ThreadPoolExecutor | None = None
+        self._pid: int | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._pool is None or self._pid != os.getpid():
+                self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix=self.name)
+                self._pid = os.getpid()
+            return self._pool
+
+    def drain(self) -> None:
+        """Wait for the submitted work to finish; the next `get()` starts a fresh pool."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None and self._pid == os.getpid():
+            pool.shutdown(wait=True, cancel_futures=False)
+
+
+_executor = _Executor(workers=EXECUTOR_WORKERS, name="background")
+
+
+def executor() -> ThreadPoolExecutor:
+    """This process's pool for background one-offs."""
+    return _executor.get()
+
+
+def submit(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+    return _executor.get().submit(fn, *args, **kwargs)
+
+
+def drain() -> None:
+    """Wait for the background one-offs submitted so far (graceful shutdown, tests)."""
+    _executor.drain()
+
+
+# --- Fork and exit -----------------------------------------------------------------------------
+
+
+def _forked() -> None:
+    # The parent's flusher thread does not exist in the child: the next ensure_started() starts
+    # the child's own. Components drop what the parent will send itself.
+    global _thread_pid, _lock, _paused
+    _thread_pid = None
+    _lock = threading.Lock()
+    _paused = 0
+    for task in list(_tasks.values()):
+        task.next_at = 0.0
+        if task.forked is not None:
+            try:
+                task.forked()
+            except Exception:
+                logger.warning("after-fork hook %s failed", task.name, exc_info=True)
+
+
+os.register_at_fork(after_in_child=_forked)
+atexit.register(flush_all)
