@@ -37,6 +37,7 @@ test: $(STAMP) browser-deps
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 	@# The dependency rules (pyproject.toml, [tool.importlinter]): infrastructure never imports
 	@# the domain, monitoring and security meet through their interfaces, pure modules stay pure.
 	$(VENV)/bin/lint-imports
