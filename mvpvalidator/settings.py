@@ -6,7 +6,6 @@ Redis. Production (`DJANGO_DEBUG=false`) refuses to start without a real secret 
 Every variable is documented in `.env.example` and the README's configuration table.
 """
 
-import ipaddress
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -16,6 +15,8 @@ from csp.constants import NONCE as CSP_NONCE
 from csp.constants import NONE as CSP_NONE
 from csp.constants import SELF as CSP_SELF
 from django.core.exceptions import ImproperlyConfigured
+
+from mvpvalidator.networks import parse_networks
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -477,12 +478,9 @@ if not 32 <= IPV6_CLIENT_PREFIX <= 128:
 # Networks never blocked nor rate limited (monitoring probes, the office).
 SECURITY_ALLOWLIST = env.list("SECURITY_ALLOWLIST", default=[])
 try:
-    # Parsed here, once per process, with the standard library (settings import no app code):
-    # `10.0.0.0/8`, or `192.0.2.7` for a single host. Same rule as `security.ip.parse_networks`.
-    TRUSTED_PROXY_NETWORKS = tuple(ipaddress.ip_network(v.strip(), strict=False) for v in TRUSTED_PROXIES if v.strip())
-    SECURITY_ALLOWLIST_NETWORKS = tuple(
-        ipaddress.ip_network(v.strip(), strict=False) for v in SECURITY_ALLOWLIST if v.strip()
-    )
+    # Parsed here, once per process (project infrastructure, not an app: settings import no app code).
+    TRUSTED_PROXY_NETWORKS = parse_networks(TRUSTED_PROXIES)
+    SECURITY_ALLOWLIST_NETWORKS = parse_networks(SECURITY_ALLOWLIST)
 except ValueError as exc:
     raise ImproperlyConfigured(f"TRUSTED_PROXIES and SECURITY_ALLOWLIST take IP addresses or networks: {exc}") from exc
 

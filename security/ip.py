@@ -9,15 +9,12 @@ owns a whole /64 and could otherwise take a fresh address for every request. A b
 client or a network staff chose (`block_target`)."""
 
 import ipaddress
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from functools import lru_cache
 
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+from mvpvalidator.networks import Network, parse_networks
 
-
-def parse_networks(values: Iterable[str]) -> tuple[Network, ...]:
-    """`10.0.0.0/8`, `192.0.2.7` (a single host) ... Raises ValueError on anything else."""
-    return tuple(ipaddress.ip_network(v.strip(), strict=False) for v in values if v and v.strip())
+__all__ = ["Network", "block_target", "client_ip", "client_key", "in_networks", "parse_networks", "target_network"]
 
 
 def _address(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
