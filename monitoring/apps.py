@@ -14,7 +14,7 @@ class MonitoringConfig(AppConfig):
         from mvpvalidator import background
         from mvpvalidator.cache import stats as cache_stats
 
-        background.register("monitoring.health", reset=health.reset_cache)
+        background.register("monitoring.health", reset=health.reset_cache, forked=health.forget_inflight)
 
         if traces.note_cache not in cache_stats.observers:
             cache_stats.observers.append(traces.note_cache)

@@ -10,12 +10,11 @@ hammering the endpoint costs at most one round of checks per few seconds per pro
 """
 
 import logging
-import os
 import threading
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures import wait as wait_for
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
@@ -178,22 +177,18 @@ def _checks() -> tuple[HealthCheck, ...]:
     )
 
 
+# Checks run on this process's executor for background one-offs (`mvpvalidator.background`).
 # One thread per check is enough: a check still running from an earlier round is waited on
 # again instead of being started twice, so a hung dependency never piles up threads or queues.
-_executor_pid: int | None = None
 _inflight: dict[str, Future[CheckResult]] = {}
 _executor_lock = threading.Lock()
 
 
-def _pool() -> ThreadPoolExecutor:
-    """This process's executor for background one-offs (`mvpvalidator.background`). A forked
-    worker inherits the parent's running checks but none of their threads: a new pid forgets them."""
-    global _executor_pid
-    pid = os.getpid()
-    if _executor_pid != pid:
-        _executor_pid = pid
+def forget_inflight() -> None:
+    """Stop waiting on the checks still running. A forked worker inherits the parent's running
+    checks but none of their threads (the background flusher calls this in the child)."""
+    with _executor_lock:
         _inflight.clear()
-    return background.executor()
 
 
 def _in_thread(run: Callable[[], CheckResult]) -> CheckResult:
@@ -207,11 +202,10 @@ def _in_thread(run: Callable[[], CheckResult]) -> CheckResult:
 
 def _submit(check: HealthCheck) -> Future[CheckResult]:
     with _executor_lock:
-        executor = _pool()
         running = _inflight.get(check.name)
         if running is not None and not running.done():
             return running
-        future = executor.submit(_in_thread, check.run)
+        future = background.submit(_in_thread, check.run)
         _inflight[check.name] = future
         return future
 
@@ -326,5 +320,4 @@ def reset_cache() -> None:
     with _report_lock:
         _cached_report = None
     _migrations_state = None
-    with _executor_lock:
-        _inflight.clear()
+    forget_inflight()
