@@ -1,3 +1,5 @@
+import threading
+
 import pytest
 from django.conf import settings
 from django.core.cache import cache
@@ -9,6 +11,7 @@ from tests.fake_openai import openai_server  # noqa: F401 - a shared fixture
 from tests.fake_smtp import smtp_relay  # noqa: F401 - a shared fixture
 from tests.fake_webhook import webhook  # noqa: F401 - a shared fixture
 from tests.services import postgres_missing, redis_missing, require
+from tests.transactions import committed
 
 
 @pytest.fixture(autouse=True)
@@ -79,46 +82,50 @@ def staff_api_client(staff_user):
 
 
 @pytest.fixture(autouse=True)
-def _on_commit_runs_when_the_code_commits(request, monkeypatch):
-    """Make `transaction.on_commit` behave as in production inside tests.
+def _requests_commit(request):
+    """A request made through a test client behaves as a committed request does in production:
+    the `transaction.on_commit` callbacks it registered (cache invalidation, block-list sync)
+    run before its response comes back.
 
-    pytest-django wraps each test in a transaction that is never committed, so callbacks (cache
-    invalidation, emails) would never run. Here they run when the code's own outermost atomic
-    block exits successfully, i.e. when production would have committed, and are dropped when it
-    rolls back, exactly as Django does with savepoints.
+    pytest-django keeps each test inside one transaction that never commits, so without this no
+    callback would ever run. Each request is wrapped in Django's own
+    `captureOnCommitCallbacks(execute=True)` (`tests.transactions.committed`), entered and left
+    through the request signals the test client sends. Tests that write outside a request use the
+    `commit` fixture around the write instead.
     """
     marker = request.node.get_closest_marker("django_db")
-    marked = marker is not None and not (marker.kwargs.get("transaction") or (marker.args and marker.args[0]))
-    if ("db" not in request.fixturenames and not marked) or "transactional_db" in request.fixturenames:
+    transactional = "transactional_db" in request.fixturenames or (
+        marker is not None and (marker.kwargs.get("transaction") or (marker.args and marker.args[0]))
+    )
+    if transactional or ("db" not in request.fixturenames and marker is None):
         yield
         return
-    request.getfixturevalue("db")
-    from django.db import connections
-    from django.db.backends.base.base import BaseDatabaseWrapper
-    from django.db.transaction import Atomic
+    from django.core.signals import request_finished, request_started
 
-    baselines = {alias: len(connections[alias].atomic_blocks) for alias in connections}
-    original_on_commit = BaseDatabaseWrapper.on_commit
-    original_exit = Atomic.__exit__
+    test_thread = threading.get_ident()
+    open_captures = []
 
-    def at_test_level(connection) -> bool:
-        return len(connection.atomic_blocks) == baselines.get(connection.alias, 0)
+    def started(**kwargs):
+        if threading.get_ident() == test_thread:
+            capture = committed()
+            capture.__enter__()
+            open_captures.append(capture)
 
-    def on_commit(self, func, robust=False):
-        if self.in_atomic_block and at_test_level(self):
-            func()
-        else:
-            original_on_commit(self, func, robust)
+    def finished(**kwargs):
+        if threading.get_ident() == test_thread and open_captures:
+            open_captures.pop().__exit__(None, None, None)
 
-    def exit_(self, exc_type, exc_value, traceback):
-        result = original_exit(self, exc_type, exc_value, traceback)
-        connection = connections[self.using or "default"]
-        if exc_type is None and at_test_level(connection):
-            while connection.run_on_commit:
-                _, func, _ = connection.run_on_commit.pop(0)
-                func()
-        return result
+    request_started.connect(started, weak=False, dispatch_uid="tests-requests-commit-start")
+    request_finished.connect(finished, weak=False, dispatch_uid="tests-requests-commit-finish")
+    try:
+        yield
+    finally:
+        request_started.disconnect(dispatch_uid="tests-requests-commit-start")
+        request_finished.disconnect(dispatch_uid="tests-requests-commit-finish")
 
-    monkeypatch.setattr(BaseDatabaseWrapper, "on_commit", on_commit)
-    monkeypatch.setattr(Atomic, "__exit__", exit_)
-    yield
+
+@pytest.fixture
+def commit(db):
+    """`with commit():` around a write made outside a request (a service called directly, a
+    model saved): its on_commit callbacks run when the block ends (`tests.transactions`)."""
+    return committed

@@ -192,10 +192,11 @@ def test_unblocking_garbage_is_a_form_error_and_changes_nothing(staff_client):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("blocked", ["2001:db8:7:7::1", "203.0.113.0/24"])
-def test_staff_unblock_a_network_row_from_the_dashboard(staff_client, blocked):
+def test_staff_unblock_a_network_row_from_the_dashboard(commit, staff_client, blocked):
     """An IPv6 client is blocked as its /64 and staff may block networks: the row's button posts
     the network it shows, and lifting it serves the addresses inside again."""
-    ip_block(ip=blocked, rule=BlockRule.MANUAL, reason="abuse")
+    with commit():
+        ip_block(ip=blocked, rule=BlockRule.MANUAL, reason="abuse")
     row = BlockedIP.objects.get().ip
     inside = "2001:db8:7:7::99" if ":" in blocked else "203.0.113.40"
     assert Client(REMOTE_ADDR=inside).get("/api/monitoring/live").status_code == 403

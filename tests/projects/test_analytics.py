@@ -144,9 +144,10 @@ def test_funnel_by_day_variant_and_channel(auth_api_client, project, experiment,
     _check(analytics(auth_api_client, project, group_by="channel"), "channel", BY_CHANNEL)
 
 
-def test_live_events_add_to_the_rolled_up_figures(auth_api_client, project, experiment, traffic):
+def test_live_events_add_to_the_rolled_up_figures(commit, auth_api_client, project, experiment, traffic):
     analytics(auth_api_client, project)  # the rolled-up part cached empty
-    call_command("flush_events")
+    with commit():
+        call_command("flush_events")
     assert analytics(auth_api_client, project)["totals"] == BY_DAY  # the worker's bump refreshed it
     # p4 comes back: no longer a bounce, still one visitor; p5 is new and bounces.
     browser(visitor_in(experiment, 0, skip=1)).get("/p/chaser/")
@@ -154,7 +155,8 @@ def test_live_events_add_to_the_rolled_up_figures(auth_api_client, project, expe
     body = analytics(auth_api_client, project)
     assert body["totals"] == figures(views=7, visitors=5, bounces=2, clicks=1, signups=1)
     assert body["live"] == {"events_not_rolled_up": 2, "partial": False}
-    call_command("flush_events")
+    with commit():
+        call_command("flush_events")
     assert analytics(auth_api_client, project)["totals"] == body["totals"]
 
 
@@ -180,7 +182,7 @@ def test_a_preorder_and_the_signup_after_it_stay_in_the_visitors_channel(auth_ap
     assert body["rows"] == [{"channel": "email", **figures(views=1, visitors=1, bounces=0, signups=1, preorders=1)}]
 
 
-def test_preorders_and_pages_without_experiment(auth_api_client, project, live_page):
+def test_preorders_and_pages_without_experiment(commit, auth_api_client, project, live_page):
     services.landing_page_update(page=live_page, data={"cta_kind": "preorder", "preorder_price": "15.00"})
     buyer, browser_only = browser("visitor-buyer-000001"), browser("visitor-looker-00001")
     buyer.get("/p/chaser/")
@@ -190,7 +192,8 @@ def test_preorders_and_pages_without_experiment(auth_api_client, project, live_p
     browser_only.get("/p/chaser/")
     for flush in (False, True):
         if flush:
-            call_command("flush_events")
+            with commit():
+                call_command("flush_events")
         body = analytics(auth_api_client, project, group_by="variant")
         expected = figures(views=2, visitors=2, bounces=1, preorders=1)
         assert body["rows"] == [{"experiment_id": None, "variant": "(none)", **expected}]

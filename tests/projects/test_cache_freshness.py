@@ -31,96 +31,111 @@ def test_reads_are_served_from_the_cache(detail, project, django_assert_num_quer
     assert app_cache.stats.snapshot()["families"]["project"]["miss"] == 1
 
 
-def test_project_create_shows_in_the_list(auth_api_client, listing):
+def test_project_create_shows_in_the_list(commit, auth_api_client, listing):
     assert listing()["count"] == 0
-    services.project_create(
-        owner=auth_api_client.user, name="New", idea_description="A fresh idea to test.", price_point=5,
-        business_model="saas",
-    )  # fmt: skip
+    with commit():
+        services.project_create(
+            owner=auth_api_client.user, name="New", idea_description="A fresh idea to test.", price_point=5,
+            business_model="saas",
+        )  # fmt: skip
     assert listing()["count"] == 1
 
 
-def test_project_update(detail, listing, project):
+def test_project_update(commit, detail, listing, project):
     detail(project.pk), listing()
-    services.project_update(project=project, data={"name": "Renamed"})
+    with commit():
+        services.project_update(project=project, data={"name": "Renamed"})
     assert detail(project.pk).json()["name"] == "Renamed"
     assert listing()["results"][0]["name"] == "Renamed"
 
 
-def test_project_archive(detail, listing, live_page, client):
+def test_project_archive(commit, detail, listing, live_page, client):
     project = live_page.project
     detail(project.pk), listing(), client.get("/p/chaser/")
-    services.project_archive(project=project)
+    with commit():
+        services.project_archive(project=project)
     assert detail(project.pk).json()["status"] == "archived"
     assert listing()["results"][0]["status"] == "archived"
     assert client.get("/p/chaser/").status_code == 404
 
 
-def test_project_delete(detail, listing, live_page, client):
+def test_project_delete(commit, detail, listing, live_page, client):
     project = live_page.project
     detail(project.pk), listing(), client.get("/p/chaser/")
-    services.project_delete(project=project)
+    with commit():
+        services.project_delete(project=project)
     assert detail(project.pk).status_code == 404
     assert listing()["count"] == 0
     assert client.get("/p/chaser/").status_code == 404
 
 
-def test_prototype_generate(detail, listing, project):
+def test_prototype_generate(commit, detail, listing, project):
     detail(project.pk), listing()
-    services.prototype_generate(project=project)
+    with commit():
+        services.prototype_generate(project=project)
     assert detail(project.pk).json()["current_prototype"]["version"] == 1
     assert listing()["results"][0]["status"] == "prototype_ready"
 
 
-def test_landing_page_create_update_publish_archive(detail, listing, project, client):
-    services.prototype_generate(project=project)
+def test_landing_page_create_update_publish_archive(commit, detail, listing, project, client):
+    with commit():
+        services.prototype_generate(project=project)
     detail(project.pk), listing()
-    page = services.landing_page_create(project=project, slug="fresh")
+    with commit():
+        page = services.landing_page_create(project=project, slug="fresh")
     assert [p["slug"] for p in detail(project.pk).json()["landing_pages"]] == ["fresh"]
 
     assert client.get("/p/fresh/").status_code == 404  # a draft: and a 404 is not cached
-    services.landing_page_publish(page=page)
+    with commit():
+        services.landing_page_publish(page=page)
     assert client.get("/p/fresh/").status_code == 200
     assert detail(project.pk).json()["landing_pages"][0]["status"] == "published"
     assert listing()["results"][0]["status"] == "live"
 
-    services.landing_page_update(page=page, data={"headline": "Brand new headline"})
+    with commit():
+        services.landing_page_update(page=page, data={"headline": "Brand new headline"})
     assert "Brand new headline" in client.get("/p/fresh/").content.decode()
     assert detail(project.pk).json()["landing_pages"][0]["headline"] == "Brand new headline"
 
-    services.landing_page_update(page=page, data={"slug": "moved"})
+    with commit():
+        services.landing_page_update(page=page, data={"slug": "moved"})
     assert client.get("/p/fresh/").status_code == 404
     assert client.get("/p/moved/").status_code == 200
 
-    services.landing_page_archive(page=page)
+    with commit():
+        services.landing_page_archive(page=page)
     assert client.get("/p/moved/").status_code == 404
     assert detail(project.pk).json()["landing_pages"][0]["status"] == "archived"
 
 
-def test_signup_create_confirm_unsubscribe(detail, live_page):
+def test_signup_create_confirm_unsubscribe(commit, detail, live_page):
     project_id = live_page.project_id
     assert detail(project_id).json()["signup_count"] == 0
-    signup = services.signup_create(page=live_page, email="a@example.com").signup
+    with commit():
+        signup = services.signup_create(page=live_page, email="a@example.com").signup
     assert detail(project_id).json()["signup_count"] == 1
-    services.signup_confirm(signup=signup)
+    with commit():
+        services.signup_confirm(signup=signup)
     assert detail(project_id).json()["landing_pages"][0]["confirmed_count"] == 1
-    services.signup_unsubscribe(signup=Signup.objects.get(pk=signup.pk))
+    with commit():
+        services.signup_unsubscribe(signup=Signup.objects.get(pk=signup.pk))
     assert detail(project_id).json()["landing_pages"][0]["confirmed_count"] == 0
 
 
-def test_another_owners_write_does_not_invalidate_my_cache(detail, project, django_assert_num_queries):
+def test_another_owners_write_does_not_invalidate_my_cache(commit, detail, project, django_assert_num_queries):
     detail(project.pk)
     other = ProjectFactory()
-    services.project_update(project=other, data={"name": "Theirs"})
+    with commit():
+        services.project_update(project=other, data={"name": "Theirs"})
     with django_assert_num_queries(0):
         detail(project.pk)
 
 
-def test_a_failed_write_invalidates_nothing(detail, project, django_assert_num_queries):
+def test_a_failed_write_invalidates_nothing(commit, detail, project, django_assert_num_queries):
     from django.core.exceptions import ValidationError
 
     detail(project.pk)
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError), commit():
         services.project_update(project=project, data={"price_point": -1})
     with django_assert_num_queries(0):
         assert detail(project.pk).json()["price_point"] == "29.00"

@@ -784,7 +784,9 @@ def test_a_bot_share_under_the_limit_keeps_the_verdict(auth_api_client, project,
     assert body["decision"]["status"] == "winner"
 
 
-def test_results_are_cached_until_the_worker_rolls_up_the_experiments_events(auth_api_client, project, live_page):
+def test_results_are_cached_until_the_worker_rolls_up_the_experiments_events(
+    commit, auth_api_client, project, live_page
+):
     experiment = started(auth_api_client, project, live_page, variants=_variants("control", "b"))
     url = f"/api/experiments/{experiment.pk}/results"
     first = auth_api_client.get(url).json()
@@ -797,7 +799,8 @@ def test_results_are_cached_until_the_worker_rolls_up_the_experiments_events(aut
     client.get("/p/chaser/")
     client.post("/p/chaser/e", {"k": "beacon"})
     assert auth_api_client.get(url).json() == first  # not rolled up yet
-    call_command("flush_events")
+    with commit():
+        call_command("flush_events")
 
     body = auth_api_client.get(url).json()
     assert [(a["key"], a["visitors"]) for a in body["arms"]] == [("control", 5), ("b", 1)]

@@ -20,38 +20,43 @@ def test_identity_is_cached_after_the_first_request(auth_api_client, django_asse
         assert auth_api_client.get("/api/users/me").json()["email"] == auth_api_client.user.email
 
 
-def test_deactivated_account_is_refused_on_the_next_request(auth_api_client):
+def test_deactivated_account_is_refused_on_the_next_request(commit, auth_api_client):
     assert auth_api_client.get("/api/users/me").status_code == 200
     user = User.objects.get(pk=auth_api_client.user.pk)
     user.is_active = False
-    user.save()
+    with commit():
+        user.save()
     response = auth_api_client.get("/api/users/me")
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "user_inactive"
 
 
-def test_demoted_staff_loses_staff_endpoints_at_once(staff_api_client):
+def test_demoted_staff_loses_staff_endpoints_at_once(commit, staff_api_client):
     assert staff_api_client.get("/api/monitoring/cache-stats").status_code == 200
     staff = User.objects.get(pk=staff_api_client.user.pk)
     staff.is_staff = False
-    staff.save(update_fields=["is_staff"])
+    with commit():
+        staff.save(update_fields=["is_staff"])
     assert staff_api_client.get("/api/monitoring/cache-stats").status_code == 403
 
 
-def test_deleted_account_is_refused(auth_api_client):
+def test_deleted_account_is_refused(commit, auth_api_client):
     assert auth_api_client.get("/api/users/me").status_code == 200
-    User.objects.get(pk=auth_api_client.user.pk).delete()
+    with commit():
+        User.objects.get(pk=auth_api_client.user.pk).delete()
     response = auth_api_client.get("/api/users/me")
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "user_not_found"
 
 
-def test_login_stamp_does_not_drop_the_accounts_cached_projects(user):
+def test_login_stamp_does_not_drop_the_accounts_cached_projects(commit, user):
     before = app_cache.generations([f"user:{user.pk}"])
-    user.save(update_fields=["last_login"])
+    with commit():
+        user.save(update_fields=["last_login"])
     assert app_cache.generations([f"user:{user.pk}"]) == before
     user.name = "Renamed"
-    user.save()
+    with commit():
+        user.save()
     assert app_cache.generations([f"user:{user.pk}"]) != before
 
 

@@ -96,14 +96,15 @@ def test_the_prefix_is_configurable(settings):
     assert from_ip(ELSEWHERE).get(LIVE).status_code == 200
 
 
-def test_an_ipv4_mapped_address_is_the_ipv4_client(settings):
+def test_an_ipv4_mapped_address_is_the_ipv4_client(commit, settings):
     settings.MAX_REQUESTS_PER_HOUR = 2
     assert from_ip("::ffff:203.0.113.5").get(LIVE).status_code == 200
     assert from_ip("203.0.113.5").get(LIVE).status_code == 200
     assert from_ip("::ffff:203.0.113.5").get(LIVE).status_code == 429
     assert from_ip("203.0.113.6").get(LIVE).status_code == 200
     settings.MAX_REQUESTS_PER_HOUR = 1000
-    services.ip_block(ip="::ffff:203.0.113.7", rule="manual", reason="mapped")
+    with commit():
+        services.ip_block(ip="::ffff:203.0.113.7", rule="manual", reason="mapped")
     assert BlockedIP.objects.get().ip == "203.0.113.7"
     assert from_ip("203.0.113.7").get(LIVE).status_code == 403
     assert from_ip("::ffff:203.0.113.7").get(LIVE).status_code == 403
@@ -132,20 +133,22 @@ def test_repeated_rate_limit_violations_from_one_64_block_it(settings):
     assert BlockedIP.objects.get().ip == "2001:db8:1:2::/64"
 
 
-def test_a_blocked_64_hammering_from_many_addresses_records_one_event_per_minute():
-    services.ip_block(ip=ONE, rule="manual", reason="test")
+def test_a_blocked_64_hammering_from_many_addresses_records_one_event_per_minute(commit):
+    with commit():
+        services.ip_block(ip=ONE, rule="manual", reason="test")
     for n in range(20):
         assert from_ip(f"2001:db8:1:2::{n + 100:x}").get(LIVE).status_code == 403
     assert SecurityEvent.objects.filter(kind=EventKind.BLOCKED_REQUEST).count() == 1
 
 
-def test_an_allowlisted_address_passes_a_block_of_its_64(settings):
+def test_an_allowlisted_address_passes_a_block_of_its_64(commit, settings):
     settings.SECURITY_ALLOWLIST_NETWORKS = parse_networks([ONE])
     from security import middleware
 
     middleware._allowlisted.cache_clear()
     try:
-        services.ip_block(ip=SAME_64, rule="scanner", reason="a neighbour probing")
+        with commit():
+            services.ip_block(ip=SAME_64, rule="scanner", reason="a neighbour probing")
         assert from_ip(SAME_64).get(LIVE).status_code == 403
         assert from_ip(ONE).get(LIVE).status_code == 200
     finally:
@@ -263,8 +266,9 @@ def test_unblock_ip_command_takes_a_network_or_an_ipv6_address():
         call_command("unblock_ip", "198.51.100.0/40")
 
 
-def test_admin_unblock_action_lifts_a_network(client):
-    services.ip_block(ip="203.0.113.0/24", rule="manual", reason="test")
+def test_admin_unblock_action_lifts_a_network(commit, client):
+    with commit():
+        services.ip_block(ip="203.0.113.0/24", rule="manual", reason="test")
     assert from_ip("203.0.113.9").get(LIVE).status_code == 403
     client.force_login(UserFactory(is_staff=True, is_superuser=True))
     row = BlockedIP.objects.get()
@@ -275,7 +279,7 @@ def test_admin_unblock_action_lifts_a_network(client):
     assert from_ip("203.0.113.9").get(LIVE).status_code == 200
 
 
-def test_a_block_of_a_single_ipv6_address_made_before_networks_still_holds_and_lifts():
+def test_a_block_of_a_single_ipv6_address_made_before_networks_still_holds_and_lifts(commit):
     """Rows written when blocks were per address (the migration keeps them as they were)."""
     from datetime import timedelta
 
@@ -287,7 +291,8 @@ def test_a_block_of_a_single_ipv6_address_made_before_networks_still_holds_and_l
     blocklist.add(ONE, time.time() + 3600)  # as the reload from the database would
     assert from_ip(ONE).get(LIVE).status_code == 403
     assert from_ip(SAME_64).get(LIVE).status_code == 200  # it blocked one address
-    assert services.ip_unblock(ip=ONE) == 1
+    with commit():
+        assert services.ip_unblock(ip=ONE) == 1
     assert from_ip(ONE).get(LIVE).status_code == 200
 
 

@@ -16,6 +16,7 @@ from security import lockout, services
 from security.ip import client_ip, parse_networks
 from security.models import BlockedIP, EventKind, SecurityEvent
 from tests.factories import DEFAULT_PASSWORD, ProjectFactory, UserFactory, generate_and_publish
+from tests.transactions import committed
 
 pytestmark = pytest.mark.django_db
 
@@ -43,9 +44,10 @@ def test_forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy():
     assert client_ip({"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "junk"}, proxies) == "10.0.0.2"
 
 
-def test_a_blocked_client_behind_a_trusted_proxy_is_refused(settings):
+def test_a_blocked_client_behind_a_trusted_proxy_is_refused(commit, settings):
     settings.TRUSTED_PROXY_NETWORKS = parse_networks(["10.0.0.0/8"])
-    services.ip_block(ip=ATTACKER, rule="manual", reason="test")
+    with commit():
+        services.ip_block(ip=ATTACKER, rule="manual", reason="test")
     via_proxy = Client(REMOTE_ADDR="10.1.2.3", HTTP_X_FORWARDED_FOR=ATTACKER)
     assert via_proxy.get("/api/monitoring/live").status_code == 403
     forged = Client(REMOTE_ADDR="198.51.100.7", HTTP_X_FORWARDED_FOR=ATTACKER)
@@ -61,7 +63,8 @@ def _csp(response) -> dict[str, list[str]]:
 
 
 def _refused_by_the_block_list(path: str):
-    services.ip_block(ip=ATTACKER, rule="manual", reason="headers")
+    with committed():
+        services.ip_block(ip=ATTACKER, rule="manual", reason="headers")
     response = from_ip().get(path, secure=True)
     assert response.status_code == 403
     return response
@@ -299,8 +302,9 @@ def test_a_block_expires(settings):
 # --- unblocking ---------------------------------------------------------------------------------
 
 
-def test_staff_unblock_over_the_api_and_refusals(api_client, auth_api_client, staff_api_client):
-    services.ip_block(ip=ATTACKER, rule="manual", reason="test")
+def test_staff_unblock_over_the_api_and_refusals(commit, api_client, auth_api_client, staff_api_client):
+    with commit():
+        services.ip_block(ip=ATTACKER, rule="manual", reason="test")
     url = f"/api/monitoring/blocked-ips/{ATTACKER}/unblock"
     assert api_client.post(url).status_code == 401
     assert auth_api_client.post(url).status_code == 403
@@ -567,8 +571,9 @@ def test_the_global_quota_and_blocks_are_shared_between_processes(settings):
     assert from_ip(other).get("/api/monitoring/live").status_code == 403
 
 
-def test_a_blocked_address_hammering_records_one_event_per_minute():
-    services.ip_block(ip=ATTACKER, rule="manual", reason="test")
+def test_a_blocked_address_hammering_records_one_event_per_minute(commit):
+    with commit():
+        services.ip_block(ip=ATTACKER, rule="manual", reason="test")
     client = from_ip()
     for _ in range(20):
         assert client.get("/api/monitoring/live").status_code == 403

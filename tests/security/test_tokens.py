@@ -54,11 +54,12 @@ def staff_client() -> Client:
     return client
 
 
-def test_a_password_reset_ends_the_old_access_and_refresh_tokens():
+def test_a_password_reset_ends_the_old_access_and_refresh_tokens(commit):
     user = UserFactory()
     tokens = obtain(user)
     assert me(tokens["access"]).status_code == 200
-    services.user_reset_password(user=User.objects.get(pk=user.pk), password=NEW_PASSWORD)
+    with commit():
+        services.user_reset_password(user=User.objects.get(pk=user.pk), password=NEW_PASSWORD)
     assert_ended(tokens)
     assert me(obtain(user, NEW_PASSWORD)["access"]).status_code == 200
 
