@@ -6,7 +6,6 @@ and ANALYZE the tables, so the plans are the ones real statistics produce: seque
 stay allowed, an index has to win on cost.
 """
 
-import time
 from decimal import Decimal
 
 import pytest
@@ -68,7 +67,6 @@ def test_every_projects_model_index_is_covered():
 def workload(db) -> dict[str, object]:
     """50 owners with 80 projects each (statuses mixed), 10 published pages with 300 signups
     each, timestamps spread out, statistics fresh."""
-    started = time.monotonic()
     now = timezone.now()
     owners = User.objects.bulk_create(
         [User(email=f"owner{i}@example.com", name=f"Owner {i}", password="!") for i in range(OWNERS + 1)]
@@ -123,7 +121,6 @@ def workload(db) -> dict[str, object]:
         )
         cursor.execute("UPDATE projects_signup SET created_at = now() - id * interval '1 minute'")
         cursor.execute("ANALYZE projects_project, projects_landingpage, projects_signup")
-    assert time.monotonic() - started < 5, "the workload should stay cheap to build"
     return {"owner": owners[OWNERS // 2], "agency": agency, "project": projects[PAGES_WITH_SIGNUPS // 2]}
 
 
