@@ -41,9 +41,7 @@ from projects.services.projects import (
     project_delete,
     project_update,
 )
-from projects.services.prototypes import (
-    prototype_generate,
-)
+from projects.services.prototypes import prototype_generate
 from projects.services.reports import (
     FINAL_VERDICTS,
     report_snapshot_create,

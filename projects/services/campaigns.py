@@ -1,7 +1,6 @@
 """Writes of campaigns and their spend: create, edit, delete in draft, the moves of
 `CAMPAIGN_TRANSITIONS`, and the spend import (rows or a CSV file)."""
 
-import logging
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -20,9 +19,6 @@ from projects.models.projects import Project
 from projects.services.locks import lock_project
 from projects.services.transitions import require_open, transition_check
 from security.sanitize import sanitize_text
-
-logger = logging.getLogger(__name__)
-
 
 CAMPAIGN_FIELDS = ("name", "platform", "budget", "starts_on", "ends_on", "utm_campaign")
 

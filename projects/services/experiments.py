@@ -1,7 +1,6 @@
 """Writes of experiments: create, edit in draft, delete in draft, and the moves of
 `EXPERIMENT_TRANSITIONS` (start, pause, resume, complete)."""
 
-import logging
 import secrets
 from typing import Any
 
@@ -27,9 +26,6 @@ from projects.models.experiments import (
 from projects.models.pages import LandingPage, PageStatus
 from projects.services.transitions import require_open, transition_check
 from security.sanitize import sanitize_text
-
-logger = logging.getLogger(__name__)
-
 
 VARIANT_CONTENT_FIELDS = ("headline", "subheadline", "cta_text", "preorder_price")
 # What decides a visitor's variant: frozen once the experiment has started, or assignment would

@@ -2,7 +2,6 @@
 
 Publishing a page makes its project `live` and writes the project's test card."""
 
-import logging
 import secrets
 from decimal import Decimal
 from typing import Any
@@ -25,9 +24,6 @@ from projects.services.locks import lock_project
 from projects.services.reports import test_card_write
 from projects.services.transitions import require_open
 from security.sanitize import sanitize_html, sanitize_text
-
-logger = logging.getLogger(__name__)
-
 
 PAGE_CONTENT_FIELDS = (
     "headline",

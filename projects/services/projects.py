@@ -1,6 +1,5 @@
 """Writes of projects: create, edit, archive (which takes its pages off the web) and delete."""
 
-import logging
 from decimal import Decimal
 from typing import Any
 
@@ -9,9 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from projects.cache import invalidate_on_commit
-from projects.models.experiments import (
-    Experiment,
-)
+from projects.models.experiments import Experiment
 from projects.models.pages import PageStatus
 from projects.models.projects import PROJECT_TRANSITIONS, Project, ProjectStatus
 from projects.services.experiments import end_experiments
@@ -19,9 +16,6 @@ from projects.services.locks import lock_project
 from projects.services.transitions import require_open, transition_check
 from security.models import User
 from security.sanitize import sanitize_text
-
-logger = logging.getLogger(__name__)
-
 
 PROJECT_FIELDS = ("name", "idea_description", "target_audience", "price_point", "currency", "business_model")
 

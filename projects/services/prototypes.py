@@ -2,7 +2,6 @@
 
 Generating one makes a draft project `prototype_ready`."""
 
-import logging
 from typing import Any
 
 from django.db import transaction
@@ -17,8 +16,6 @@ from projects.services.content import clean_list, clean_tiers
 from projects.services.locks import lock_project
 from projects.services.transitions import require_open
 from security.sanitize import sanitize_html, sanitize_text
-
-logger = logging.getLogger(__name__)
 
 
 def _idea(project: Project) -> IdeaInput:

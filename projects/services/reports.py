@@ -1,7 +1,6 @@
 """Writes of demand reports and of the test card they are judged against."""
 
 import json
-import logging
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -15,9 +14,6 @@ from projects.models.campaigns import Campaign
 from projects.models.projects import PROJECT_TRANSITIONS, Project, ProjectStatus
 from projects.models.reports import ReportSnapshot, TestCard
 from projects.services.locks import lock_project
-
-logger = logging.getLogger(__name__)
-
 
 FINAL_VERDICTS = frozenset({"validated", "not validated"})
 
