@@ -85,7 +85,7 @@ def _clean_experiment_fields(data: dict[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
-def end_experiments(experiments: QuerySet[Experiment]) -> None:
+def end_experiments(*, experiments: QuerySet[Experiment]) -> None:
     """Complete the running and paused experiments of pages going offline: nobody can see them
     any more, and an archived page cannot be published again to resume them."""
     now = timezone.now()

@@ -207,6 +207,6 @@ def landing_page_archive(*, page: LandingPage) -> LandingPage:
     if page.status != PageStatus.ARCHIVED:
         page.status = PageStatus.ARCHIVED
         page.save(update_fields=["status", "updated_at"])
-        end_experiments(page.experiments.all())
+        end_experiments(experiments=page.experiments.all())
         invalidate_on_commit(owner_id=page.project.owner_id, project_id=page.project_id, slugs=(page.slug,))
     return page

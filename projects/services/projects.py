@@ -82,7 +82,7 @@ def project_archive(*, project: Project) -> Project:
     project.save(update_fields=["status", "updated_at"])
     pages = project.landing_pages.exclude(status=PageStatus.ARCHIVED)
     slugs = tuple(pages.values_list("slug", flat=True))
-    end_experiments(Experiment.objects.filter(page__project=project))
+    end_experiments(experiments=Experiment.objects.filter(page__project=project))
     pages.update(status=PageStatus.ARCHIVED, updated_at=timezone.now())
     invalidate_on_commit(owner_id=project.owner_id, project_id=project.pk, listing=True, slugs=slugs)
     return project
