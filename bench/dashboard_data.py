@@ -70,18 +70,10 @@ def seed_large(
 
 
 def _seed_experiments(start: datetime, *, experiments: int, people: int, days: int) -> None:
-    from projects.models import (
-        Channel,
-        DailyRollup,
-        Experiment,
-        ExperimentExposure,
-        ExperimentStatus,
-        LandingPage,
-        PageStatus,
-        Project,
-        Traffic,
-        Variant,
-    )
+    from projects.models.events import Channel, DailyRollup, ExperimentExposure, Traffic
+    from projects.models.experiments import Experiment, ExperimentStatus, Variant
+    from projects.models.pages import LandingPage, PageStatus
+    from projects.models.projects import Project
     from security.models import User
 
     owner = User.objects.create_user(email="experiments@bench.mvpvalidator.dev", password=None)

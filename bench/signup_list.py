@@ -52,12 +52,14 @@ def seed(*, signups: int, depth: int) -> None:
     from django.db import connection
 
     from mvpvalidator.pagination import encode_cursor
-    from projects import services
-    from projects.models import Signup
+    from projects.models.signups import Signup
+    from projects.services.pages import landing_page_create, landing_page_publish
+    from projects.services.projects import project_create
+    from projects.services.prototypes import prototype_generate
     from security.services import user_create
 
     owner = user_create(email=EMAIL, password=PASSWORD, name="Deep Pages")
-    project = services.project_create(
+    project = project_create(
         owner=owner,
         name="Deep pages",
         idea_description="A list long enough that its last pages are far from its first.",
@@ -65,8 +67,8 @@ def seed(*, signups: int, depth: int) -> None:
         price_point=Decimal("9.00"),
         business_model="saas",
     )
-    services.prototype_generate(project=project)
-    page = services.landing_page_publish(page=services.landing_page_create(project=project, slug="deep-pages"))
+    prototype_generate(project=project)
+    page = landing_page_publish(page=landing_page_create(project=project, slug="deep-pages"))
     batch = 10_000
     for start in range(0, signups, batch):
         Signup.objects.bulk_create(

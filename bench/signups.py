@@ -57,7 +57,7 @@ WRK_THREADS = 2
 SETUP = """
 import json, secrets, time
 from projects.forms import form_token
-from projects.models import LandingPage
+from projects.models.pages import LandingPage
 from projects.tracking import VISITOR_COOKIE, signed_visitor_id
 from security.hashing import hash_identifier
 page = LandingPage.objects.get(slug=SLUG)
@@ -76,7 +76,7 @@ print(json.dumps({
 
 COUNT = """
 import json
-from projects.models import Signup
+from projects.models.signups import Signup
 print(json.dumps({tag: Signup.objects.filter(email__startswith=f"{tag}-").count() for tag in TAGS}))
 """
 
@@ -85,11 +85,11 @@ print(json.dumps({tag: Signup.objects.filter(email__startswith=f"{tag}-").count(
 SEND = """
 import json, time
 from django.db.models import Q
-from projects import services
-from projects.models import Signup
+from projects.models.signups import Signup
+from projects.services.signups import signup_confirmations_send
 sent = batches = 0
 started = time.perf_counter()
-while (batch := services.signup_confirmations_send()).claimed:
+while (batch := signup_confirmations_send()).claimed:
     sent, batches = sent + batch.sent, batches + 1
 seconds = time.perf_counter() - started
 q = Q()

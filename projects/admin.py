@@ -6,17 +6,18 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from mvpvalidator.exceptions import ConflictError
-from projects import services
-from projects.models import (
-    DailyRollup,
-    Experiment,
-    ExperimentExposure,
-    ExperimentStatus,
-    LandingPage,
-    Project,
-    Prototype,
-    Signup,
-    Variant,
+from projects.models.events import DailyRollup, ExperimentExposure
+from projects.models.experiments import Experiment, ExperimentStatus, Variant
+from projects.models.pages import LandingPage
+from projects.models.projects import Project
+from projects.models.prototypes import Prototype
+from projects.models.signups import Signup
+from projects.services.experiments import experiment_move
+from projects.services.pages import (
+    PAGE_CONTENT_FIELDS,
+    landing_page_archive,
+    landing_page_clean_update,
+    landing_page_update,
 )
 
 
@@ -83,13 +84,13 @@ class LandingPageAdminForm(forms.ModelForm):
 
     class Meta:
         model = LandingPage
-        fields = services.PAGE_CONTENT_FIELDS
+        fields = PAGE_CONTENT_FIELDS
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         changed = {name: cleaned[name] for name in self.changed_data if name in cleaned}
         try:
-            self.page_changes = services.landing_page_clean_update(page=self.instance, data=changed)
+            self.page_changes = landing_page_clean_update(page=self.instance, data=changed)
         except ConflictError as exc:
             raise forms.ValidationError(exc.message, code=exc.code) from exc
         cleaned.update(self.page_changes)
@@ -109,7 +110,7 @@ class LandingPageAdmin(admin.ModelAdmin):
     readonly_fields = (
         "project", "prototype", "status", "content_version", "published_at", "created_at", "updated_at",
     )  # fmt: skip
-    fields = (*services.PAGE_CONTENT_FIELDS, *readonly_fields)
+    fields = (*PAGE_CONTENT_FIELDS, *readonly_fields)
     actions = ("archive_pages",)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -117,12 +118,12 @@ class LandingPageAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: LandingPage, form: LandingPageAdminForm, change: bool) -> None:
         if form.page_changes:
-            services.landing_page_update(page=obj, data=form.page_changes)
+            landing_page_update(page=obj, data=form.page_changes)
 
     @admin.action(description="Archive the selected pages")
     def archive_pages(self, request: HttpRequest, queryset: QuerySet[LandingPage]) -> None:
         for page in queryset:
-            services.landing_page_archive(page=page)
+            landing_page_archive(page=page)
         self.message_user(request, f"{len(queryset)} page(s) archived.", messages.SUCCESS)
 
 
@@ -200,7 +201,7 @@ class ExperimentAdmin(admin.ModelAdmin):
         moved = 0
         for experiment in queryset:
             try:
-                services.experiment_move(experiment=experiment, to=to)
+                experiment_move(experiment=experiment, to=to)
             except ConflictError as exc:
                 self.message_user(request, f"{experiment}: {exc.message}", messages.WARNING)
             else:

@@ -6,8 +6,11 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from projects import services
-from projects.models import Project
+from projects.models.projects import Project
+from projects.services.pages import landing_page_create, landing_page_publish
+from projects.services.projects import project_create
+from projects.services.prototypes import prototype_generate
+from projects.services.signups import signup_confirm, signup_create
 from security.models import User
 from security.services import user_create, user_reset_password
 
@@ -79,19 +82,17 @@ def _account(account: DemoAccount, result: SeedResult) -> User:
 def _project(owner: User, spec: dict) -> bool:
     if Project.objects.filter(owner=owner, name=spec["name"]).exists():
         return False
-    project = services.project_create(
+    project = project_create(
         owner=owner,
         **{k: spec[k] for k in ("name", "idea_description", "target_audience", "price_point", "business_model")},
     )
-    services.prototype_generate(project=project)
+    prototype_generate(project=project)
     if not spec["slug"]:
         return True
-    page = services.landing_page_create(
-        project=project, slug=spec["slug"], qualifying_question="What do you use today?"
-    )
-    page = services.landing_page_publish(page=page)
+    page = landing_page_create(project=project, slug=spec["slug"], qualifying_question="What do you use today?")
+    page = landing_page_publish(page=page)
     for index, email in enumerate(spec["signups"]):
-        result = services.signup_create(
+        result = signup_create(
             page=page,
             email=email,
             utm={"utm_source": "google" if index % 2 else "newsletter"},
@@ -99,7 +100,7 @@ def _project(owner: User, spec: dict) -> bool:
             send_confirmation=False,
         )
         if index % 2 == 0:
-            services.signup_confirm(signup=result.signup)
+            signup_confirm(signup=result.signup)
     return True
 
 

@@ -2,7 +2,7 @@
 
 Confirmation emails are not sent by the signup request: the signup row records that one is
 owed (`Signup.confirmation_due_at`) and the event worker sends what is due in batches over one
-connection (`services.signup_confirmations_send`). A visitor's signup never waits for a mail
+connection (`projects.services.signups.signup_confirmations_send`). A visitor's signup never waits for a mail
 relay, and a relay that refuses or times out costs a retry later, not the email.
 """
 
@@ -16,7 +16,7 @@ from django.core.mail import EmailMessage, get_connection
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from projects.models import Signup
+from projects.models.signups import Signup
 from projects.signup_tokens import CONFIRM, UNSUBSCRIBE, make_token
 
 logger = logging.getLogger(__name__)

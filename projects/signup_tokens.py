@@ -6,7 +6,7 @@ an edited id is refused.
 
 from django.core import signing
 
-from projects.models import Signup
+from projects.models.signups import Signup
 
 _SALT = "projects.signup"
 CONFIRM = "confirm"

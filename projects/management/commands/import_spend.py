@@ -9,8 +9,8 @@ from django.core.management.base import CommandError, CommandParser
 
 from monitoring.operations import MonitoredCommand
 from mvpvalidator.exceptions import ApplicationError
-from projects import services
-from projects.models import Campaign
+from projects.models.campaigns import Campaign
+from projects.services.campaigns import SpendFileError, spend_import_csv
 
 
 class Command(MonitoredCommand):
@@ -28,8 +28,8 @@ class Command(MonitoredCommand):
         if campaign is None:
             raise CommandError(f"No campaign has the id {options['campaign']}.")
         try:
-            result = services.spend_import_csv(campaign=campaign, data=path.read_bytes())
-        except services.SpendFileError as exc:
+            result = spend_import_csv(campaign=campaign, data=path.read_bytes())
+        except SpendFileError as exc:
             lines = "\n".join(f"  line {e['line']}: {e['field']}: {e['message']}" for e in exc.extra["lines"])
             raise CommandError(f"{exc.message}\n{lines}") from exc
         except ApplicationError as exc:

@@ -1,0 +1,80 @@
+"""Signups: the visitors who left an email on a landing page, and the confirmation email's outbox."""
+
+from django.db import models
+from django.db.models.functions import Lower
+
+from projects.models.pages import LandingPage
+from projects.models.projects import Project
+
+
+class Signup(models.Model):
+    """A visitor who left an email on a landing page. Stored at once; no raw IP is kept."""
+
+    # Neither key has an index of its own: each leads a composite index below (and the page
+    # the unique constraint), which serves every lookup by it; one more would only cost writes.
+    landing_page = models.ForeignKey(LandingPage, on_delete=models.CASCADE, related_name="signups", db_index=False)
+    # The page's project, copied at creation (a page never changes project): the owner's
+    # signup list then reads one index range, however deep the page, without a join.
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="signups", db_index=False)
+    email = models.EmailField(max_length=254)
+    name = models.CharField(max_length=120, blank=True)
+    qualifying_answer = models.CharField(max_length=500, blank=True)
+    utm_source = models.CharField(max_length=200, blank=True)
+    utm_medium = models.CharField(max_length=200, blank=True)
+    utm_campaign = models.CharField(max_length=200, blank=True)
+    utm_content = models.CharField(max_length=200, blank=True)
+    utm_term = models.CharField(max_length=200, blank=True)
+    referrer = models.CharField(max_length=500, blank=True)
+    consent = models.BooleanField(default=False)
+    consent_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    visitor_hash = models.CharField(max_length=64, blank=True)
+    # The form token the signup came with (its MAC, which names it): unique, so the same INSERT
+    # that stores the signup consumes the token, exactly once, with no round trip of its own.
+    # Empty for signups that came without a form (imports, demo data).
+    form_token_id = models.CharField(max_length=32, blank=True, default="", editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # The confirmation email's outbox: the row is the durable record that an email is owed, so
+    # the signup request does no SMTP and a refused send is retried. The event worker sends
+    # what is due (`projects.emails`); null means nothing to send (sent, not asked for, or
+    # given up on after the last retry).
+    confirmation_due_at = models.DateTimeField(null=True, blank=True)
+    confirmation_sent_at = models.DateTimeField(null=True, blank=True)
+    confirmation_attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The worker's "what is due" read: only rows still owed an email are in it, so it
+            # stays tiny however many signups there are.
+            models.Index(
+                fields=["confirmation_due_at"],
+                name="signup_confirmation_due_idx",
+                condition=models.Q(confirmation_due_at__isnull=False),
+            ),
+            # The project's signups newest first; (created_at, id) is the keyset for deep pages.
+            models.Index(fields=["project", "-created_at", "-id"], name="signup_project_created_idx"),
+            # Per-page counts and exports.
+            models.Index(fields=["landing_page", "-created_at", "-id"], name="signup_page_created_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["landing_page", "email"], name="signup_email_unique_per_page"),
+            models.UniqueConstraint(
+                fields=["form_token_id"],
+                condition=~models.Q(form_token_id=""),
+                name="signup_form_token_once",
+            ),
+            models.CheckConstraint(condition=models.Q(email=Lower("email")), name="signup_email_lowercase"),
+            models.CheckConstraint(
+                condition=models.Q(consent=False) | models.Q(consent_at__isnull=False),
+                name="signup_consent_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.confirmed_at is not None and self.unsubscribed_at is None
