@@ -59,8 +59,9 @@ def seed(*, projects: int, founders: int, publish_every: int) -> None:
     from decimal import Decimal
 
     from mvpvalidator.cache import stats
-    from projects import selectors, services
-    from projects.api.serializers import project_detail_representation
+    from projects import services
+    from projects.api.projects import project_detail_representation
+    from projects.selectors.projects import project_detail_data
     from security.services import user_create
 
     owners = [
@@ -84,7 +85,7 @@ def seed(*, projects: int, founders: int, publish_every: int) -> None:
             services.landing_page_publish(page=page)
         created.append((project, owner))
     for project, owner in created:
-        selectors.project_detail_data(user=owner, pk=project.pk, represent=project_detail_representation)
+        project_detail_data(user=owner, pk=project.pk, represent=project_detail_representation)
     stats.reset()
     print(json.dumps([[project.pk, owner.email] for project, owner in created]))
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from monitoring import panels
 from monitoring.panels import SHOWN, Buckets
 from projects.models import LandingPage, PageStatus, Project, Signup
-from projects.selectors import running_experiments
+from projects.selectors.experiments import running_experiments
 
 TEMPLATE = "dashboard/panels/platform.html"
 

@@ -10,6 +10,7 @@ from django.test import Client
 
 from mvpvalidator.db import database_unreachable
 from projects import selectors
+from projects.api import projects as projects_api
 from projects.models import Project
 from tests.factories import ProjectFactory
 
@@ -30,7 +31,7 @@ def test_an_api_read_while_the_database_is_away_is_a_503_with_the_error_shape(
     auth_api_client, user, monkeypatch, database_away
 ):
     ProjectFactory(owner=user)
-    monkeypatch.setattr(selectors, "project_list_page", database_away)
+    monkeypatch.setattr(projects_api, "project_list_page", database_away)
     auth_api_client.raise_request_exception = False
     response = auth_api_client.get("/api/projects/")
     assert response.status_code == 503
@@ -72,7 +73,7 @@ def test_other_errors_stay_500(auth_api_client, monkeypatch):
     def bug(*args, **kwargs):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(selectors, "project_list_page", bug)
+    monkeypatch.setattr(projects_api, "project_list_page", bug)
     auth_api_client.raise_request_exception = False
     response = auth_api_client.get("/api/projects/")
     assert response.status_code == 500
@@ -112,7 +113,7 @@ def test_a_refused_statement_stays_a_500(auth_api_client, monkeypatch):
     def timeout(*args, **kwargs):
         raise OperationalError("canceling statement due to statement timeout") from psycopg.errors.QueryCanceled()
 
-    monkeypatch.setattr(selectors, "project_list_page", timeout)
+    monkeypatch.setattr(projects_api, "project_list_page", timeout)
     auth_api_client.raise_request_exception = False
     assert auth_api_client.get("/api/projects/").status_code == 500
 
@@ -124,13 +125,13 @@ def test_nothing_more_is_asked_of_the_database_once_it_is_away(auth_api_client, 
 
     settings.SLOW_OPERATION_THRESHOLD_MS = 0  # every request is "slow", so each would be filed
     auth_api_client.raise_request_exception = False
-    monkeypatch.setattr(selectors, "project_list_page", database_away)
+    monkeypatch.setattr(projects_api, "project_list_page", database_away)
     assert auth_api_client.get("/api/projects/").status_code == 503
     assert not SlowOperationGroup.objects.exists()
 
     def bug(*args, **kwargs):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(selectors, "project_list_page", bug)
+    monkeypatch.setattr(projects_api, "project_list_page", bug)
     assert auth_api_client.get("/api/projects/").status_code == 500
     assert SlowOperationGroup.objects.filter(kind="request").exists()  # filed as usual

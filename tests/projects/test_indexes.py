@@ -17,7 +17,7 @@ from rest_framework.test import APIClient
 
 from mvpvalidator.pagination import encode_cursor
 from projects.models import LandingPage, PageStatus, Project, ProjectStatus, Signup
-from projects.selectors import project_list
+from projects.selectors.projects import project_list
 from security.models import User
 
 OWNERS = 50

@@ -43,7 +43,8 @@ from monitoring import context, external, traces
 from monitoring.errors import MAX_MESSAGE_CHARS, log_error
 from monitoring.models import ErrorGroup, SlowQueryGroup
 from monitoring.panels import SHOWN
-from projects.api.serializers import LandingPageUpdateSerializer, PricingTierSerializer, ProjectInputSerializer
+from projects.api.pages import LandingPageUpdateSerializer, PricingTierSerializer
+from projects.api.projects import ProjectInputSerializer
 from projects.models import LandingPage
 from projects.services import signup_create
 from security.models import BlockedIP, EventKind, SecurityEvent

@@ -1,0 +1,130 @@
+"""The projects API: thin views that validate input, call one service or selector, and shape
+the output. Every object is reached through an owner-scoped selector (another user's id is a
+404); the other subjects' endpoints are in the modules beside this one."""
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from mvpvalidator.pagination import LimitOffsetPagination
+from projects import services
+from projects.api.pages import LandingPageOutputSerializer
+from projects.api.prototypes import PrototypeOutputSerializer
+from projects.models import IDEA_MAX_LENGTH, IDEA_MIN_LENGTH, PRICE_MAX, BusinessModel, Currency, Project, ProjectStatus
+from projects.selectors.projects import project_detail_data, project_get, project_list_page
+
+
+class ProjectInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=120)
+    idea_description = serializers.CharField(min_length=IDEA_MIN_LENGTH, max_length=IDEA_MAX_LENGTH)
+    target_audience = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    price_point = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=Decimal("0"), max_value=PRICE_MAX)
+    currency = serializers.ChoiceField(choices=Currency.choices, default=Currency.USD)
+    business_model = serializers.ChoiceField(choices=BusinessModel.choices)
+
+
+class ProjectUpdateSerializer(ProjectInputSerializer):
+    """PATCH: any subset of the editable fields, no defaults filled in."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, partial=True, **kwargs)
+        for field in self.fields.values():
+            field.default = serializers.empty
+
+
+class ProjectOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    idea_description = serializers.CharField()
+    target_audience = serializers.CharField()
+    price_point = serializers.DecimalField(max_digits=10, decimal_places=2)
+    currency = serializers.CharField()
+    business_model = serializers.CharField()
+    status = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    completed_at = serializers.DateTimeField(allow_null=True)
+
+
+class ProjectDetailOutputSerializer(ProjectOutputSerializer):
+    current_prototype = serializers.SerializerMethodField()
+    landing_pages = serializers.SerializerMethodField()
+    signup_count = serializers.SerializerMethodField()
+
+    @extend_schema_field(PrototypeOutputSerializer(allow_null=True))
+    def get_current_prototype(self, project: Project) -> dict[str, Any] | None:
+        current = project.current_prototypes
+        return PrototypeOutputSerializer(current[0]).data if current else None
+
+    @extend_schema_field(LandingPageOutputSerializer(many=True))
+    def get_landing_pages(self, project: Project) -> list[dict[str, Any]]:
+        return LandingPageOutputSerializer(project.pages_with_counts, many=True).data
+
+    def get_signup_count(self, project: Project) -> int:
+        return sum(page.signup_count for page in project.pages_with_counts)
+
+
+def project_detail_representation(project: Project) -> dict[str, Any]:
+    """The detail as plain JSON data: plain dicts and lists rather than DRF's ReturnDict (which
+    holds its serializer), so the cached copy pickles small and requests served from the
+    in-process tier share nothing mutable with a serializer."""
+    return json.loads(json.dumps(ProjectDetailOutputSerializer(project).data, cls=DjangoJSONEncoder))
+
+
+class ProjectListCreateView(APIView):
+    pagination_class = LimitOffsetPagination
+
+    @extend_schema(responses=ProjectOutputSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        status_filter = request.query_params.get("status")
+        if status_filter and status_filter not in ProjectStatus.values:
+            status_filter = "__none__"
+        paginator = self.pagination_class()
+        paginator.request = request
+        paginator.limit = paginator.get_limit(request)
+        paginator.offset = paginator.get_offset(request)
+        page = project_list_page(
+            user=request.user, status=status_filter, limit=paginator.limit, offset=paginator.offset
+        )
+        paginator.count = page.count
+        return paginator.get_paginated_response(ProjectOutputSerializer(page.items, many=True).data)
+
+    @extend_schema(request=ProjectInputSerializer, responses={201: ProjectOutputSerializer})
+    def post(self, request: Request) -> Response:
+        data = ProjectInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        project = services.project_create(owner=request.user, **data.validated_data)
+        return Response(ProjectOutputSerializer(project).data, status=status.HTTP_201_CREATED)
+
+
+class ProjectDetailView(APIView):
+    @extend_schema(responses=ProjectDetailOutputSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(project_detail_data(user=request.user, pk=pk, represent=project_detail_representation))
+
+    @extend_schema(request=ProjectUpdateSerializer, responses=ProjectDetailOutputSerializer)
+    def patch(self, request: Request, pk: int) -> Response:
+        project = project_get(user=request.user, pk=pk)
+        data = ProjectUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.project_update(project=project, data=data.validated_data)
+        return Response(project_detail_data(user=request.user, pk=pk, represent=project_detail_representation))
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, pk: int) -> Response:
+        services.project_delete(project=project_get(user=request.user, pk=pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ProjectArchiveView(APIView):
+    @extend_schema(request=None, responses=ProjectOutputSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        project = services.project_archive(project=project_get(user=request.user, pk=pk))
+        return Response(ProjectOutputSerializer(project).data)

@@ -1,0 +1,113 @@
+"""The signups API: a project's signups as pages (limit/offset or keyset) and as a streamed CSV."""
+
+import csv
+from collections.abc import Iterator
+
+from django.http import StreamingHttpResponse
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from mvpvalidator.pagination import LimitOffsetOrKeysetPagination, keyset_page, wants_keyset
+from mvpvalidator.spreadsheet import CSV_CONTENT_TYPE, safe_row
+from projects.api.negotiation import CsvExportNegotiation
+from projects.api.pagination import paginated
+from projects.selectors.projects import project_get
+from projects.selectors.signups import signup_export_rows, signup_list
+
+
+class SignupOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    landing_page_id = serializers.IntegerField()
+    landing_page_slug = serializers.CharField()  # annotated by projects.selectors.signups.signup_list
+    email = serializers.EmailField()
+    name = serializers.CharField()
+    qualifying_answer = serializers.CharField()
+    utm_source = serializers.CharField()
+    utm_medium = serializers.CharField()
+    utm_campaign = serializers.CharField()
+    utm_content = serializers.CharField()
+    utm_term = serializers.CharField()
+    referrer = serializers.CharField()
+    consent = serializers.BooleanField()
+    consent_at = serializers.DateTimeField(allow_null=True)
+    confirmed_at = serializers.DateTimeField(allow_null=True)
+    unsubscribed_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+class SignupListView(APIView):
+    """Newest first; `?limit=&offset=` by default, `?pagination=cursor` for keyset pages
+    (constant cost however deep: follow `next`)."""
+
+    pagination_class = LimitOffsetOrKeysetPagination
+
+    @extend_schema(responses=SignupOutputSerializer(many=True))
+    def get(self, request: Request, pk: int) -> Response:
+        project = project_get(user=request.user, pk=pk)
+        signups = signup_list(project=project)
+        if wants_keyset(request):
+            return keyset_page(signups, request, lambda rows: SignupOutputSerializer(rows, many=True).data)
+        return paginated(request, self, signups, SignupOutputSerializer)
+
+
+CSV_COLUMNS = (
+    "email",
+    "name",
+    "landing_page",
+    "created_at",
+    "confirmed_at",
+    "unsubscribed_at",
+    "consent",
+    "qualifying_answer",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_content",
+    "utm_term",
+    "referrer",
+)
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+class SignupExportView(APIView):
+    content_negotiation_class = CsvExportNegotiation
+
+    @extend_schema(responses={(200, "text/csv"): OpenApiResponse(description="All signups as CSV, streamed.")})
+    def get(self, request: Request, pk: int) -> StreamingHttpResponse:
+        project = project_get(user=request.user, pk=pk)
+        writer = csv.writer(_Echo())
+
+        def rows() -> Iterator[str]:
+            yield writer.writerow(CSV_COLUMNS)
+            for s in signup_export_rows(project=project):
+                yield writer.writerow(
+                    safe_row(
+                        (
+                            s.email,
+                            s.name,
+                            s.landing_page_slug,
+                            s.created_at,
+                            s.confirmed_at,
+                            s.unsubscribed_at,
+                            s.consent,
+                            s.qualifying_answer,
+                            s.utm_source,
+                            s.utm_medium,
+                            s.utm_campaign,
+                            s.utm_content,
+                            s.utm_term,
+                            s.referrer,
+                        )
+                    )
+                )
+
+        response = StreamingHttpResponse(rows(), content_type=CSV_CONTENT_TYPE)
+        response["Content-Disposition"] = f'attachment; filename="project-{project.pk}-signups.csv"'
+        return response

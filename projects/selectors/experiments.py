@@ -1,0 +1,197 @@
+"""Reads of experiments: the owner's, their results with the statistics, and the running ones
+with their health (sample ratio, bot share)."""
+
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from mvpvalidator import cache as app_cache
+from projects import cache as keys
+from projects import stats
+from projects.models import DailyRollup, Experiment, ExperimentExposure, ExperimentStatus, Project, Traffic, Variant
+from security.models import User
+
+# An experiment whose traffic is more than this share known bots is flagged unhealthy (its
+# visitors may not be the people the founder wants to hear from).
+BOT_SHARE_LIMIT = 0.30
+# Monte Carlo draws for "chance to be best" with more than two variants: a standard error under
+# 0.003, for about 0.1 s of CPU per variant (the results are cached until new events roll up).
+RESULTS_MC_DRAWS = 50_000
+
+
+def experiment_qs_for_user(*, user: User) -> QuerySet[Experiment]:
+    return Experiment.objects.filter(page__project__owner=user).select_related("page", "page__project")
+
+
+def experiment_get(*, user: User, pk: int) -> Experiment:
+    return get_object_or_404(experiment_qs_for_user(user=user).prefetch_related("variants"), pk=pk)
+
+
+def experiment_list(*, project: Project) -> QuerySet[Experiment]:
+    return (
+        Experiment.objects.filter(page__project=project)
+        .select_related("page")
+        .prefetch_related("variants")
+        .order_by("-created_at", "-id")
+    )
+
+
+def _days_running(experiment: Experiment, now: datetime) -> float:
+    """From the first start to now, or to the pause that stopped the traffic (a paused
+    experiment's clock stops; `paused_at` is cleared on resuming) or to the completion."""
+    if experiment.started_at is None:
+        return 0.0
+    end = experiment.paused_at or experiment.completed_at or now
+    return max((end - experiment.started_at).total_seconds() / 86400, 0.0)
+
+
+def _traffic_shares(experiment_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Views per kind of traffic of each experiment, from the rollups (one query)."""
+    shares: dict[int, dict[str, int]] = {i: {} for i in experiment_ids}
+    rows = (
+        DailyRollup.objects.filter(experiment_id__in=experiment_ids)
+        .values("experiment_id", "traffic")
+        .annotate(views=Sum("views"))
+        .order_by()
+    )
+    for row in rows:
+        shares[row["experiment_id"]][row["traffic"]] = row["views"] or 0
+    return shares
+
+
+def _bot_share(views: dict[str, int]) -> float | None:
+    people_and_bots = views.get(Traffic.HUMAN, 0) + views.get(Traffic.BOT, 0)
+    return views.get(Traffic.BOT, 0) / people_and_bots if people_and_bots else None
+
+
+def experiment_results(*, experiment: Experiment) -> dict[str, Any]:
+    """Per-variant figures and the statistics (`projects.stats`) from the exposures the worker
+    wrote, cached under the experiment's namespace (the worker bumps it after each rollup that
+    touches the experiment). Only confirmed people count: known bots, the founder's previews and
+    visitors that neither ran the page's script nor interacted are left out."""
+
+    def compute() -> dict[str, Any]:
+        now = timezone.now()
+        variants = list(experiment.variants.all())
+        counts = {
+            row["variant"]: row
+            for row in ExperimentExposure.objects.filter(experiment=experiment)
+            .values("variant")
+            .annotate(
+                visitors=Count("id", filter=Q(confirmed=True)),
+                unconfirmed=Count("id", filter=Q(confirmed=False)),
+                signups=Count("id", filter=Q(confirmed=True, signed_up=True)),
+                clicks=Count("id", filter=Q(confirmed=True, clicked=True)),
+                preorders=Count("id", filter=Q(confirmed=True, preordered=True)),
+            )
+            .order_by()
+        }
+        empty = {"visitors": 0, "unconfirmed": 0, "signups": 0, "clicks": 0, "preorders": 0}
+        arms = [
+            stats.Arm(
+                key=v.key,
+                weight=float(v.weight),
+                visitors=counts.get(v.key, empty)["visitors"],
+                conversions=counts.get(v.key, empty)["signups"],
+                is_control=v.is_control,
+            )
+            for v in variants
+        ]
+        days = round(_days_running(experiment, now), 4)  # as shown: the statistics use the figure printed
+        total = sum(a.visitors for a in arms)
+        analysis = stats.analyse(
+            arms,
+            days_running=days,
+            visitors_per_day=total / days if days >= 1 else None,
+            mde_relative=float(experiment.minimum_detectable_effect),
+            draws=RESULTS_MC_DRAWS,
+        ).to_dict()
+        bot_share = _bot_share(_traffic_shares([experiment.pk])[experiment.pk])
+        too_many_bots = bot_share is not None and bot_share > BOT_SHARE_LIMIT
+        secondary = {
+            v.key: {
+                "cta_clicks": counts.get(v.key, empty)["clicks"],
+                "preorders": counts.get(v.key, empty)["preorders"],
+                "unconfirmed_visitors": counts.get(v.key, empty)["unconfirmed"],
+            }
+            for v in variants
+        }
+        health = {
+            "srm": analysis.get("srm"),
+            "bot_share": round(bot_share, 6) if bot_share is not None else None,
+            "bot_share_limit": BOT_SHARE_LIMIT,
+            "too_many_bots": too_many_bots,
+        }
+        decision = analysis.get("decision", {})
+        if too_many_bots:
+            decision = {
+                **decision,
+                "status": "unhealthy",
+                "winner": None,
+                "reason": f"{bot_share:.0%} of the views are known bots (over {BOT_SHARE_LIMIT:.0%}): "
+                "the figures may not describe people; no verdict.",
+            }
+        return {
+            "experiment_id": experiment.pk,
+            "name": experiment.name,
+            "status": experiment.status,
+            "started_at": experiment.started_at,
+            "days_running": days,
+            "metric": "signup",
+            **analysis,
+            "decision": decision,
+            "health": health,
+            "secondary": secondary,
+            "computed_at": now,
+        }
+
+    return app_cache.get_or_set(
+        app_cache.ANALYTICS, ("results", experiment.pk), compute, namespaces=[keys.experiment_ns(experiment.pk)]
+    )
+
+
+def running_experiments(*, limit: int = 20, project: Project | None = None) -> list[dict[str, Any]]:
+    """The running experiments (of one project, or all for the staff dashboard) with their
+    health: SRM from the variants' people counts (kept by the worker), bot share from the
+    rollups. Three queries, whether none or many are running (each filters on the running status
+    rather than on a list of ids, which an empty list would skip)."""
+    scope = Q(status=ExperimentStatus.RUNNING) & (Q(page__project=project) if project else Q())
+    experiments = list(Experiment.objects.filter(scope).select_related("page").order_by("started_at", "id")[:limit])
+    variants: dict[int, list[Variant]] = {}
+    for variant in Variant.objects.filter(experiment__in=Experiment.objects.filter(scope)).order_by("position", "id"):
+        variants.setdefault(variant.experiment_id, []).append(variant)
+    views: dict[int, dict[str, int]] = {}
+    for row in (
+        DailyRollup.objects.filter(experiment__in=Experiment.objects.filter(scope))
+        .values("experiment_id", "traffic")
+        .annotate(views=Sum("views"))
+        .order_by()
+    ):
+        views.setdefault(row["experiment_id"], {})[row["traffic"]] = row["views"] or 0
+    now = timezone.now()
+    out = []
+    for experiment in experiments:
+        arms = variants.get(experiment.pk, [])
+        observed = [v.people for v in arms]
+        _, p_value = stats.srm_test(observed, [float(v.weight) for v in arms]) if arms else (0.0, 1.0)
+        bot_share = _bot_share(views.get(experiment.pk, {}))
+        srm = p_value < stats.SRM_ALPHA
+        bots = bot_share is not None and bot_share > BOT_SHARE_LIMIT
+        out.append(
+            {
+                "id": experiment.pk,
+                "name": experiment.name,
+                "page_slug": experiment.page.slug,
+                "days_running": round(_days_running(experiment, now), 1),
+                "visitors": sum(observed),
+                "split": dict(zip([v.key for v in arms], observed, strict=True)),
+                "srm_p": p_value,
+                "bot_share": bot_share,
+                "unhealthy": srm or bots,
+                "flags": [f for f, on in (("sample ratio mismatch", srm), ("bot share", bots)) if on],
+            }
+        )
+    return out

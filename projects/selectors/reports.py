@@ -1,0 +1,149 @@
+"""Reads of the validation report: the demand score and verdict, the test card it judges
+against, and the kept snapshots."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet, Sum
+from django.utils import timezone
+
+from mvpvalidator.exceptions import ConflictError
+from projects.models import (
+    Campaign,
+    CampaignSpend,
+    CtaKind,
+    DailyRollup,
+    LandingPage,
+    Project,
+    ReportSnapshot,
+    Signup,
+    TestCard,
+    Traffic,
+)
+from projects.selectors.experiments import running_experiments
+
+# People who did not know the page: their signups can validate demand. Email (the founder's own
+# list) and referrals are warm: shown, never validating on their own.
+COLD_CHANNELS = ("paid", "search", "social", "direct")
+SOCIAL_PLATFORMS = frozenset({"meta", "reddit", "linkedin"})
+
+
+def _rollups_by_channel(page_ids: list[int]) -> dict[tuple[str, str], dict[str, Any]]:
+    """{(channel, traffic): summed figures} of some pages since launch (one query)."""
+    return {
+        (row["channel"], row["traffic"]): row
+        for row in DailyRollup.objects.filter(page_id__in=page_ids)
+        .values("channel", "traffic")
+        .annotate(views=Sum("views"), visitors=Sum("visitors"), signups=Sum("signups"), preorders=Sum("preorders"))
+        .order_by()
+    }
+
+
+@dataclass(frozen=True)
+class _Spend:
+    spent: float
+    clicks: int | None
+    platforms: frozenset[str]
+
+
+def _spend(project: Project) -> _Spend:
+    totals = CampaignSpend.objects.filter(campaign__project=project).aggregate(spend=Sum("spend"), clicks=Sum("clicks"))
+    platforms = frozenset(Campaign.objects.filter(project=project).values_list("platform", flat=True))
+    return _Spend(float(totals["spend"] or 0), totals["clicks"] or None, platforms)
+
+
+def _test_card(project: Project, *, by: dict[tuple[str, str], dict[str, Any]], spend: _Spend) -> dict[str, Any]:
+    """The project's test card as `projects.demand` builds it: the stored one (channel, expected
+    cost per click, bars) with, where it leaves them open, the main cold channel and the
+    observed cost per click. `card` is the demand.TestCard, `stored` the row (or None)."""
+    from projects import demand
+
+    if project.price_point <= 0:
+        raise ConflictError(
+            "A demand report needs a price above 0: the unit economics are judged against it.", code="no_price"
+        )
+    cold = {c: (by.get((c, Traffic.HUMAN)) or {}).get("visitors") or 0 for c in COLD_CHANNELS}
+    main = max(cold, key=lambda c: cold[c]) if any(cold.values()) else ("paid" if spend.platforms else "direct")
+    traffic_channel = {
+        "paid": "paid_social" if spend.platforms and spend.platforms <= SOCIAL_PLATFORMS else "paid_search",
+        "search": "search",
+        "social": "social",
+        "direct": "direct",
+    }[main]
+    stored = TestCard.objects.filter(project=project).first()
+    observed_cpc = spend.spent / spend.clicks if spend.clicks else None
+    card = demand.build_test_card(
+        idea=project.name,
+        channel=(stored.channel if stored else "") or traffic_channel,
+        price=float(project.price_point),
+        currency=project.currency,
+        business_model=project.business_model,
+        expected_cpc=float(stored.expected_cpc) if stored and stored.expected_cpc else observed_cpc,
+        overrides=stored.overrides if stored else None,
+    )
+    return {"card": card, "stored": stored}
+
+
+def _card_dict(built: dict[str, Any]) -> dict[str, Any]:
+    stored = built["stored"]
+    return {
+        **built["card"].to_dict(),
+        "written_at": stored.written_at if stored else None,
+        "locked_at": stored.locked_at if stored else None,
+    }
+
+
+def project_test_card(*, project: Project) -> dict[str, Any]:
+    """The test card the report judges against (without computing the report)."""
+    page_ids = list(LandingPage.objects.filter(project=project).values_list("pk", flat=True))
+    return _card_dict(_test_card(project, by=_rollups_by_channel(page_ids), spend=_spend(project)))
+
+
+def project_report(*, project: Project) -> dict[str, Any]:
+    """The demand score and verdict of a project (`projects.demand`) from its pages' rollups, its
+    signups, its campaigns' spend and its experiments' health. Live; a handful of queries."""
+    from projects import demand
+
+    pages = list(LandingPage.objects.filter(project=project).values("pk", "published_at", "double_opt_in", "cta_kind"))
+    page_ids = [p["pk"] for p in pages]
+    launched = min((p["published_at"] for p in pages if p["published_at"]), default=None)
+    now = timezone.now()
+    by = _rollups_by_channel(page_ids)
+
+    def total(channels: tuple[str, ...], field: str) -> int:
+        return sum((by.get((c, Traffic.HUMAN)) or {}).get(field) or 0 for c in channels)
+
+    spend = _spend(project)
+    built = _test_card(project, by=by, spend=spend)
+    confirmed = Signup.objects.filter(project=project, confirmed_at__isnull=False, unsubscribed_at__isnull=True).count()
+    cold_signups = total(COLD_CHANNELS, "signups")
+    bots = sum((r.get("views") or 0) for (_, t), r in by.items() if t == Traffic.BOT)
+    people = sum((r.get("views") or 0) for (_, t), r in by.items() if t == Traffic.HUMAN)
+    srm = any("sample ratio mismatch" in e["flags"] for e in running_experiments(limit=1000, project=project))
+    inputs = demand.Inputs(
+        days=(now - launched).total_seconds() / 86400 if launched else 0.0,
+        visitors=total(COLD_CHANNELS, "visitors"),
+        signups=cold_signups,
+        confirmed=min(confirmed, cold_signups) if any(p["double_opt_in"] for p in pages) else None,
+        preorders=total(COLD_CHANNELS, "preorders") if any(p["cta_kind"] == CtaKind.PREORDER for p in pages) else None,
+        warm_visitors=total(("email", "referral"), "visitors"),
+        warm_signups=total(("email", "referral"), "signups"),
+        referred_visitors=total(("referral",), "visitors"),
+        spend=spend.spent,
+        clicks=spend.clicks,
+        srm_unhealthy=srm,
+        bot_share=bots / (bots + people) if bots + people else 0.0,
+    )
+    verdict = demand.score(built["card"], inputs)
+    return {
+        "project_id": project.pk,
+        "project_name": project.name,
+        "computed_at": now,
+        "test_card": _card_dict(built),
+        "inputs": {name: getattr(inputs, name) for name in inputs.__dataclass_fields__},
+        **verdict.to_dict(),
+    }
+
+
+def report_snapshots(*, project: Project) -> QuerySet[ReportSnapshot]:
+    return ReportSnapshot.objects.filter(project=project).order_by("-created_at", "-id")
