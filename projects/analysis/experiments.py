@@ -19,7 +19,7 @@ from typing import Any
 from projects.analysis.bayesian import MC_DRAWS, MC_SEED, expected_loss, monte_carlo, prob_beat_control
 from projects.analysis.counts import check_counts
 from projects.analysis.frequentist import holm, relative_lift, two_proportion_ztest, wilson_interval
-from projects.analysis.json_ready import json_ready
+from projects.analysis.json_ready import json_object
 from projects.analysis.planning import days_to_decision, sample_size_per_variant, srm_test
 from projects.analysis.sequential import always_valid_p, sequential_decision
 from projects.analysis.thresholds import MIN_CONVERSIONS_PER_VARIANT, MIN_DAYS, MIN_VISITORS_PER_VARIANT, SRM_ALPHA
@@ -106,7 +106,7 @@ class Analysis:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready plain values: floats to 6 significant digits, NaN/inf (never expected) as None."""
-        return json_ready(asdict(self))
+        return json_object(asdict(self))
 
 
 def _validate_arms(arms: list[Arm]) -> None:

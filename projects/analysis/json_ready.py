@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-__all__ = ["json_ready"]
+__all__ = ["json_object", "json_ready"]
 
 
 def json_ready(value: Any) -> Any:
@@ -22,3 +22,8 @@ def json_ready(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [json_ready(v) for v in value]
     raise TypeError(f"unexpected value {value!r}")
+
+
+def json_object(fields: dict[str, Any]) -> dict[str, Any]:
+    """:func:`json_ready` of a dict, typed as one (the fields of a dataclass after ``asdict``)."""
+    return {key: json_ready(value) for key, value in fields.items()}

@@ -46,7 +46,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from projects.analysis.bayesian import posterior, prob_rate_above
-from projects.analysis.json_ready import json_ready
+from projects.analysis.json_ready import json_object
 from projects.analysis.money import format_money
 from projects.analysis.score_inputs import Inputs
 from projects.analysis.test_card import TestCard
@@ -95,7 +95,7 @@ class Verdict:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready plain values (floats to 6 significant digits)."""
-        return json_ready(asdict(self))
+        return json_object(asdict(self))
 
 
 # --- Scoring -------------------------------------------------------------------------------------------------------
@@ -310,7 +310,8 @@ def score(card: TestCard, inputs: Inputs) -> Verdict:
     economics = by_name["unit_economics"]
     intent = by_name["purchase_intent"]
 
-    cost_per_signup = ratio = None
+    cost_per_signup: float | None = None
+    ratio: float | None = None
     if economics.probability is not None and cpc is not None and inputs.signups:
         cost_per_signup = cpc * inputs.visitors / inputs.signups
         ratio = cost_per_signup / card.allowable_cost_per_lead

@@ -59,8 +59,9 @@ class Inputs:
             ("warm_signups", "warm_visitors"),
             ("referred_visitors", "warm_visitors"),
         ):
-            if counts[part] is not None and counts[part] > counts[whole]:
-                raise ValueError(f"{part} ({counts[part]}) cannot exceed {whole} ({counts[whole]})")
+            part_count, whole_count = counts[part], counts[whole]
+            if part_count is not None and whole_count is not None and part_count > whole_count:
+                raise ValueError(f"{part} ({part_count}) cannot exceed {whole} ({whole_count})")
         if finite_number("days", self.days) < 0.0:
             raise ValueError(f"days must be >= 0, got {self.days!r}")
         if finite_number("spend", self.spend) < 0.0:

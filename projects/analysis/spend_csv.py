@@ -53,6 +53,12 @@ def _count(raw: str, field: str, line: int, errors: list[LineError]) -> int:
     return int(text)
 
 
+def _decimal_places(amount: Decimal) -> int:
+    exponent = amount.as_tuple().exponent
+    # The exponent is a letter ("n", "N", "F") only for NaN and infinities, which are refused before this is asked.
+    return -exponent if isinstance(exponent, int) else 0
+
+
 def parse(
     data: bytes | str, *, starts_on: date | None = None, ends_on: date | None = None
 ) -> tuple[list[SpendRow], list[LineError]]:
@@ -100,6 +106,7 @@ def parse(
                 continue
             before = len(errors)
             raw_date = values[position["date"]].strip()
+            day: date | None
             try:
                 day = date.fromisoformat(raw_date)
             except ValueError:
@@ -108,7 +115,7 @@ def parse(
             raw_spend = values[position["spend"]].strip().lstrip("$€£").replace(",", "")
             try:
                 spend = Decimal(raw_spend)
-                if not spend.is_finite() or spend < 0 or spend > MAX_SPEND or spend.as_tuple().exponent < -2:
+                if not spend.is_finite() or spend < 0 or spend > MAX_SPEND or _decimal_places(spend) > 2:
                     raise InvalidOperation
             except InvalidOperation:
                 errors.append(

@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from projects.analysis.counts import finite_number
-from projects.analysis.json_ready import json_ready
+from projects.analysis.json_ready import json_object
 from projects.analysis.money import format_money
 from projects.analysis.thresholds import BUSINESS_MODELS, CHANNELS, OVERRIDABLE
 from projects.analysis.thresholds import value_of as _t
@@ -67,7 +67,7 @@ class TestCard:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready plain values (floats to 6 significant digits)."""
-        return json_ready(asdict(self))
+        return json_object(asdict(self))
 
 
 def _validate_overrides(overrides: dict[str, Any]) -> dict[str, float]:
