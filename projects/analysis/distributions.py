@@ -15,6 +15,11 @@ __all__ = ["beta_sf", "chi2_sf", "log_beta", "norm_cdf", "norm_ppf", "norm_sf", 
 
 _STD_NORMAL = NormalDist()
 
+# The relative precision at which a series or continued fraction stops, and the floor that keeps a modified-Lentz
+# denominator away from 0 (Numerical Recipes, 3rd ed., section 5.2).
+_EPS = 1e-15
+_TINY = 1e-300
+
 
 # --- Normal and chi-square -----------------------------------------------------------------------------------------
 
@@ -71,8 +76,6 @@ def _regularized_gamma_q(a: float, x: float) -> float:
     """
     if x <= 0.0:
         return 1.0
-    eps = 1e-15
-    tiny = 1e-300
     # Common prefactor x^a e^-x / Gamma(a), in log space so it neither overflows nor underflows for big a or x.
     log_prefactor = -x + a * math.log(x) - math.lgamma(a)
     if x < a + 1.0:
@@ -82,26 +85,19 @@ def _regularized_gamma_q(a: float, x: float) -> float:
             ap += 1.0
             term *= x / ap
             total += term
-            if abs(term) < abs(total) * eps:
+            if abs(term) < abs(total) * _EPS:
                 break
         return max(0.0, 1.0 - total * math.exp(log_prefactor))
     b = x + 1.0 - a
-    c = 1.0 / tiny
+    c = 1.0 / _TINY
     d = 1.0 / b
     h = d
     for i in range(1, 10_000):
         an = -i * (i - a)
         b += 2.0
-        d = an * d + b
-        if abs(d) < tiny:
-            d = tiny
-        c = b + an / c
-        if abs(c) < tiny:
-            c = tiny
-        d = 1.0 / d
-        delta = d * c
+        c, d, delta = _lentz_step(an, b, c, d)
         h *= delta
-        if abs(delta - 1.0) < eps:
+        if abs(delta - 1.0) < _EPS:
             break
     return min(1.0, math.exp(log_prefactor) * h)
 
@@ -116,10 +112,23 @@ def chi2_sf(statistic: float, df: int) -> float:
     return _regularized_gamma_q(df / 2.0, statistic / 2.0)
 
 
-# --- Beta survival function ----------------------------------------------------------------------------------------
+def _lentz_step(numerator: float, denominator: float, c: float, d: float) -> tuple[float, float, float]:
+    """One term ``numerator / (denominator + ...)`` of a continued fraction by the modified Lentz method.
 
-_CF_EPS = 1e-15
-_CF_TINY = 1e-300
+    Returns the new (c, d) and the factor c d that multiplies the running value; convergence is that factor reaching
+    1. Numerical Recipes (Press et al., 3rd ed., section 5.2, https://numerical.recipes/book.html).
+    """
+    d = denominator + numerator * d
+    if abs(d) < _TINY:
+        d = _TINY
+    c = denominator + numerator / c
+    if abs(c) < _TINY:
+        c = _TINY
+    d = 1.0 / d
+    return c, d, d * c
+
+
+# --- Beta survival function ----------------------------------------------------------------------------------------
 
 
 def _betacf(a: float, b: float, x: float) -> float:
@@ -136,8 +145,8 @@ def _betacf(a: float, b: float, x: float) -> float:
     qam = a - 1.0
     c = 1.0
     d = 1.0 - qab * x / qap
-    if abs(d) < _CF_TINY:
-        d = _CF_TINY
+    if abs(d) < _TINY:
+        d = _TINY
     d = 1.0 / d
     h = d
     max_iterations = 10_000 + int(20.0 * math.sqrt(max(a, b)))
@@ -145,26 +154,13 @@ def _betacf(a: float, b: float, x: float) -> float:
         m2 = 2 * m
         # Even step.
         aa = m * (b - m) * x / ((qam + m2) * (a + m2))
-        d = 1.0 + aa * d
-        if abs(d) < _CF_TINY:
-            d = _CF_TINY
-        c = 1.0 + aa / c
-        if abs(c) < _CF_TINY:
-            c = _CF_TINY
-        d = 1.0 / d
-        h *= d * c
+        c, d, delta = _lentz_step(aa, 1.0, c, d)
+        h *= delta
         # Odd step.
         aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
-        d = 1.0 + aa * d
-        if abs(d) < _CF_TINY:
-            d = _CF_TINY
-        c = 1.0 + aa / c
-        if abs(c) < _CF_TINY:
-            c = _CF_TINY
-        d = 1.0 / d
-        delta = d * c
+        c, d, delta = _lentz_step(aa, 1.0, c, d)
         h *= delta
-        if abs(delta - 1.0) < _CF_EPS:
+        if abs(delta - 1.0) < _EPS:
             return h
     raise ArithmeticError(f"incomplete beta continued fraction did not converge for a={a}, b={b}, x={x}")
 
