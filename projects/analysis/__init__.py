@@ -4,4 +4,10 @@ Statistics, the demand score with its thresholds and their sources, the test car
 assignment, traffic channels and the spend CSV parser. Everything here takes plain values and
 returns plain values, so it is tested in microseconds and reused by services, selectors and
 the event worker alike (import-linter keeps Django out: pyproject.toml).
+
+Statistics of A/B experiments: `distributions` (normal, chi-square, Beta), `frequentist`,
+`bayesian`, `sequential`, `planning`, and `experiments` (`analyse`, the verdict of an
+experiment). The demand score: `thresholds` (every threshold with its source, the data gates
+and `BOT_SHARE_LIMIT`), `test_card`, `score_inputs` and `score`. Shared: `counts` (input
+validation), `json_ready`, `money` (the one money format of the platform's text), `spend_csv`.
 """
