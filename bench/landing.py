@@ -45,14 +45,14 @@ services.experiment_move(experiment=experiment, to="running")
 FLUSH = """
 import json, time
 from django.db import connection
-from projects import rollups
+from projects.events import ingest, worker
 from projects.models import Event, DailyRollup
 from django.db.models import Sum
-buffered = rollups.buffered()
+buffered = ingest.buffered()
 started = time.perf_counter()
 moved = rolled = 0
 while True:
-    result = rollups.flush(consumer="bench")
+    result = worker.flush(consumer="bench")
     moved += result.ingested
     rolled += result.rolled_up
     if not result.ingested and not result.rolled_up:

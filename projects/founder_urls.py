@@ -1,7 +1,7 @@
 from django.urls import path
 
-from projects import founder_views
+from projects.views import founder
 
 urlpatterns = [
-    path("<int:pk>/report", founder_views.report_page, name="project-report-page"),
+    path("<int:pk>/report", founder.report_page, name="project-report-page"),
 ]

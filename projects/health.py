@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from monitoring import health
 from monitoring.health import CheckResult, Status, timed
-from projects import rollups
+from projects.events import worker
 from projects.models import Signup
 
 
@@ -21,7 +21,7 @@ def check_events() -> CheckResult:
     count every view, but analytics and results fall behind."""
 
     def run() -> tuple[Status, dict[str, Any]]:
-        backlog = rollups.backlog()
+        backlog = worker.backlog()
         waiting = (backlog.buffered or 0) + backlog.unrolled
         oldest = backlog.oldest_waiting_seconds
         detail: dict[str, Any] = {

@@ -45,11 +45,11 @@ def wait_for(condition, seconds: float = 2.0) -> bool:
 def test_the_apps_register_their_flushes_and_resets():
     from monitoring import metrics, traces
     from mvpvalidator.cache import stats
-    from projects import tracking
+    from projects.events import buffer
     from security import blocklist, limits
 
     flushes = {task.flush for task in background.tasks()}
-    for flush in (metrics.flush, traces.flush, stats.flush, tracking._outbox.flush, limits.sync_counters):
+    for flush in (metrics.flush, traces.flush, stats.flush, buffer._outbox.flush, limits.sync_counters):
         assert flush in flushes
     assert blocklist.periodic_sync in flushes
     names = {task.name for task in background.tasks() if task.reset is not None}

@@ -10,7 +10,9 @@ from django.core import signing
 from django.core.management import call_command
 from django.test import Client
 
-from projects import services, tracking
+from projects import services
+from projects.analysis.assignment import assign
+from projects.events import visit
 from projects.models import Event, EventKind, Experiment, Signup, Traffic
 from security.hashing import hash_identifier
 from tests.projects.conftest import signup_post_data, visitor_token
@@ -35,7 +37,7 @@ def door(project):
 def browser(vid: str | None = None, **kwargs) -> Client:
     client = Client(HTTP_USER_AGENT=BROWSER, **kwargs)
     if vid:
-        client.cookies[tracking.VISITOR_COOKIE] = tracking.signed_visitor_id(vid)
+        client.cookies[visit.VISITOR_COOKIE] = visit.signed_visitor_id(vid)
     return client
 
 
@@ -123,7 +125,7 @@ def test_the_variants_price_is_on_the_button_and_the_honest_page(auth_api_client
     ids = {0: None, 1: None}
     for i in range(1000):
         vid = f"visitor-price-{i:06d}"
-        index = tracking.assign(vid, seed=experiment.seed, coverage=1.0, weights=[1, 1])
+        index = assign(vid, seed=experiment.seed, coverage=1.0, weights=[1, 1])
         ids[index] = ids[index] or vid
     for index, price in ((0, "49.00"), (1, "19.00")):
         visitor = browser(ids[index])
@@ -157,8 +159,8 @@ def test_preview_link_marks_the_founders_browser(auth_api_client, door):
     response = founder.get(preview_url)
     assert response.status_code == 302
     assert response["Location"] == "/p/buy/"
-    assert tracking.PREVIEW_COOKIE in response.cookies
-    assert response.cookies[tracking.PREVIEW_COOKIE]["httponly"]
+    assert visit.PREVIEW_COOKIE in response.cookies
+    assert response.cookies[visit.PREVIEW_COOKIE]["httponly"]
 
     assert founder.get("/p/buy/").status_code == 200
     buy(founder)
@@ -173,7 +175,7 @@ def test_preview_link_marks_the_founders_browser(auth_api_client, door):
 def test_a_page_not_public_has_no_preview_link(auth_api_client, project, door):
     draft = services.landing_page_create(project=project, slug="later")
     assert auth_api_client.get(f"/api/landing-pages/{draft.pk}/").json()["preview_url"] is None
-    assert browser().get(f"/p/later/?preview={tracking.preview_token(draft.pk)}").status_code == 404
+    assert browser().get(f"/p/later/?preview={visit.preview_token(draft.pk)}").status_code == 404
     services.landing_page_publish(page=draft)
     preview_url = auth_api_client.get(f"/api/landing-pages/{draft.pk}/").json()["preview_url"]
     assert browser().get(preview_url).status_code == 302
@@ -195,30 +197,30 @@ def test_the_preview_of_one_page_does_not_mark_another(auth_api_client, project,
 
 
 def _expired_token(page_id: int, monkeypatch) -> str:
-    issued = time.time() - tracking.PREVIEW_MAX_AGE - 60
+    issued = time.time() - visit.PREVIEW_MAX_AGE - 60
     with monkeypatch.context() as m:
         m.setattr(signing.time, "time", lambda: issued)
-        return tracking.preview_token(page_id)
+        return visit.preview_token(page_id)
 
 
 @pytest.mark.parametrize("kind", ["forged", "tampered", "expired", "not-a-page-id"])
 def test_a_forged_or_expired_preview_token_is_404_and_marks_nothing(door, monkeypatch, kind):
     token = {
         "forged": lambda: signing.dumps(door.pk, salt="another.salt"),
-        "tampered": lambda: tracking.preview_token(door.pk)[:-2] + "xx",
+        "tampered": lambda: visit.preview_token(door.pk)[:-2] + "xx",
         "expired": lambda: _expired_token(door.pk, monkeypatch),
-        "not-a-page-id": lambda: signing.dumps(str(door.pk), salt=tracking.PREVIEW_SALT),
+        "not-a-page-id": lambda: signing.dumps(str(door.pk), salt=visit.PREVIEW_SALT),
     }[kind]()
     visitor = browser("someone-with-a-link-1")
     response = visitor.get(f"/p/buy/?preview={token}")
     assert response.status_code == 404
-    assert tracking.PREVIEW_COOKIE not in response.cookies
+    assert visit.PREVIEW_COOKIE not in response.cookies
     visitor.get("/p/buy/")
     assert events() == [("view", Traffic.HUMAN, "")]
 
 
 def test_a_forged_preview_cookie_counts_as_a_visitor(door):
     visitor = browser("someone-with-a-cookie")
-    visitor.cookies[tracking.PREVIEW_COOKIE] = signing.dumps([door.pk], salt="not.the.preview.salt")
+    visitor.cookies[visit.PREVIEW_COOKIE] = signing.dumps([door.pk], salt="not.the.preview.salt")
     visitor.get("/p/buy/")
     assert events() == [("view", Traffic.HUMAN, "")]

@@ -10,8 +10,9 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from projects import rollups, tracking
-from projects.models import DailyRollup, Event, EventKind, EventWorkerState, Traffic
+from projects.analysis import assignment, channels
+from projects.events import buffer, ingest, visit, worker
+from projects.models import Channel, DailyRollup, Event, EventKind, EventWorkerState, Traffic
 from tests.projects.experiments import BROWSER, make_running_experiment
 
 # --- Pure rules --------------------------------------------------------------------------------
@@ -19,16 +20,16 @@ from tests.projects.experiments import BROWSER, make_running_experiment
 
 def test_assignment_is_sticky_weighted_and_covers_the_asked_share():
     weights = [80, 20]
-    seen = [tracking.assign(f"visitor-{i}", seed="s1", coverage=1.0, weights=weights) for i in range(20_000)]
-    assert seen == [tracking.assign(f"visitor-{i}", seed="s1", coverage=1.0, weights=weights) for i in range(20_000)]
+    seen = [assignment.assign(f"visitor-{i}", seed="s1", coverage=1.0, weights=weights) for i in range(20_000)]
+    assert seen == [assignment.assign(f"visitor-{i}", seed="s1", coverage=1.0, weights=weights) for i in range(20_000)]
     share = seen.count(0) / len(seen)
     assert abs(share - 0.8) < 4 * (0.8 * 0.2 / 20_000) ** 0.5  # within 4 standard errors
-    covered = [tracking.assign(f"visitor-{i}", seed="s1", coverage=0.3, weights=[1, 1, 1]) for i in range(20_000)]
+    covered = [assignment.assign(f"visitor-{i}", seed="s1", coverage=0.3, weights=[1, 1, 1]) for i in range(20_000)]
     inside = [c for c in covered if c is not None]
     assert abs(len(inside) / 20_000 - 0.3) < 0.015
     assert {inside.count(k) // 100 for k in range(3)} <= {19, 20, 21}  # thirds of the covered 30%
     # Another experiment (another seed) splits the same people independently.
-    other = [tracking.assign(f"visitor-{i}", seed="s2", coverage=1.0, weights=[1, 1]) for i in range(20_000)]
+    other = [assignment.assign(f"visitor-{i}", seed="s2", coverage=1.0, weights=[1, 1]) for i in range(20_000)]
     both = sum(1 for a, b in zip(seen, other, strict=True) if a == 0 and b == 0)
     assert abs(both / 20_000 - 0.8 * 0.5) < 0.015
 
@@ -47,7 +48,7 @@ def test_assignment_is_sticky_weighted_and_covers_the_asked_share():
     ],
 )
 def test_known_bots_by_user_agent(user_agent, bot):
-    assert tracking.is_bot(user_agent) is bot
+    assert visit.is_bot(user_agent) is bot
 
 
 @pytest.mark.parametrize(
@@ -68,20 +69,24 @@ def test_known_bots_by_user_agent(user_agent, bot):
 )
 def test_channels_from_utm_tags_then_the_referrer(source, medium, referrer, channel):
     assert (
-        tracking.channel_of(utm_source=source, utm_medium=medium, referrer_host=referrer, own_host="testserver")
+        channels.channel_of(utm_source=source, utm_medium=medium, referrer_host=referrer, own_host="testserver")
         == channel
     )
 
 
+def test_the_pure_channel_names_are_the_models():
+    assert set(Channel.values) == channels.CHANNELS
+
+
 def test_a_buffered_entry_round_trips_and_bad_ones_are_refused():
-    event = tracking.TrackedEvent(
+    event = buffer.TrackedEvent(
         id="e" * 32, page_id=7, kind="view", visitor_hash="a" * 64, traffic="human", channel="paid", experiment_id=3,
         variant="b", utm=("google", "cpc", "launch", "", ""), referrer_host="www.google.com", at=1700000000.5,
     )  # fmt: skip
-    assert tracking.TrackedEvent.from_fields({k.encode(): v.encode() for k, v in event.fields().items()}) == event
+    assert buffer.TrackedEvent.from_fields({k.encode(): v.encode() for k, v in event.fields().items()}) == event
     for bad in ({"kind": "purchase"}, {"traffic": "alien"}, {"visitor_hash": ""}, {"variant": "x" * 40}):
         with pytest.raises(ValueError):
-            tracking.TrackedEvent(**{**event.__dict__, **bad}).check()
+            buffer.TrackedEvent(**{**event.__dict__, **bad}).check()
 
 
 # --- The rollups -------------------------------------------------------------------------------
@@ -136,7 +141,7 @@ def test_health_reports_a_worker_that_falls_behind(client, staff_user, live_page
     Event.objects.update(occurred_at=timezone.now() - timedelta(seconds=settings.EVENT_BACKLOG_WARN_SECONDS + 60))
     if settings.ENABLE_REDIS_CACHE:
         call_command("flush_events", max_batches=0)
-        rollups.ingest(consumer="health-test")  # stored, not rolled up: the age is the row's
+        ingest.ingest(consumer="health-test")  # stored, not rolled up: the age is the row's
         Event.objects.update(occurred_at=timezone.now() - timedelta(seconds=settings.EVENT_BACKLOG_WARN_SECONDS + 60))
     body = client.get("/api/monitoring/health").json()
     events = body["checks"]["events"]
@@ -153,7 +158,7 @@ def test_prune_drops_old_raw_events_and_keeps_the_rollups(client_factory, live_p
         _visit(client_factory, live_page.slug, i).get(f"/p/{live_page.slug}/")
     call_command("flush_events")
     Event.objects.update(occurred_at=timezone.now() - timedelta(days=settings.EVENT_RETENTION_DAYS + 1))
-    assert rollups.prune() == 3
+    assert worker.prune() == 3
     assert Event.objects.count() == 0 and DailyRollup.objects.get(page=live_page).views == 3
 
 
@@ -191,14 +196,14 @@ def test_workers_running_at_once_count_every_event_once(auth_api_client, project
             assert visitor.get(f"/p/{page.slug}/").status_code == 200
             served += 1
         visitor.post(f"/p/{page.slug}/e", {"k": "beacon"})
-    assert rollups.buffered() == served + 300
+    assert ingest.buffered() == served + 300
     errors: list[BaseException] = []
 
     def work(name: str) -> None:
         try:
             for _ in range(200):
-                result = rollups.flush(consumer=name, batch=37)  # small batches: many claims each
-                idle = not result.ingested and not result.rolled_up and not rollups.buffered()
+                result = worker.flush(consumer=name, batch=37)  # small batches: many claims each
+                idle = not result.ingested and not result.rolled_up and not ingest.buffered()
                 if idle and not Event.objects.filter(rolled_up=False).exists():
                     return
                 time.sleep(0.001)
@@ -240,14 +245,14 @@ def test_a_poisoned_buffer_entry_is_dropped_and_the_queue_moves_on(client_factor
 
     for i in range(3):
         _visit(client_factory, live_page.slug, i).get(f"/p/{live_page.slug}/")
-    tracking.flush_outbox()
-    good = tracking.TrackedEvent(id="f" * 32, page_id=live_page.pk, kind="view", visitor_hash="b" * 64, at=time.time())
+    buffer.flush_outbox()
+    good = buffer.TrackedEvent(id="f" * 32, page_id=live_page.pk, kind="view", visitor_hash="b" * 64, at=time.time())
     bad = {**good.fields(), "i": "g" * 32, "u": "x\x00y\x1f\x1f\x1f\x1f"}  # a NUL byte, as only a forged entry has
-    redis_client().xadd(tracking.stream_key(live_page.pk), bad)
-    redis_client().xadd(tracking.stream_key(live_page.pk), {**good.fields(), "k": "purchase"})  # unknown kind
+    redis_client().xadd(buffer.stream_key(live_page.pk), bad)
+    redis_client().xadd(buffer.stream_key(live_page.pk), {**good.fields(), "k": "purchase"})  # unknown kind
     call_command("flush_events")
     assert Event.objects.count() == 3
-    assert rollups.buffered() == 0  # acknowledged and deleted, not retried for ever
+    assert ingest.buffered() == 0  # acknowledged and deleted, not retried for ever
 
 
 @pytest.mark.redis
@@ -261,7 +266,7 @@ def test_one_pass_reads_at_most_a_batch_whatever_the_number_of_pages(auth_api_cl
     for n, page in enumerate(pages):
         for i in range(40):
             _visit(client_factory, page.slug, n * 40 + i).get(f"/p/{page.slug}/")
-    assert rollups.buffered() == 200
-    assert rollups.ingest(consumer="one", batch=50) <= 50
+    assert ingest.buffered() == 200
+    assert ingest.ingest(consumer="one", batch=50) <= 50
     call_command("flush_events")
     assert Event.objects.count() == 200

@@ -4,7 +4,7 @@ once). Safe next to running workers: batches are claimed, and the rollup runs on
 from django.core.management.base import CommandError, CommandParser
 
 from monitoring.operations import MonitoredCommand
-from projects import rollups
+from projects.events import worker
 
 
 class Command(MonitoredCommand):
@@ -18,15 +18,15 @@ class Command(MonitoredCommand):
         batch = options["batch"]
         if batch is not None and not 1 <= int(batch) <= 100_000:  # type: ignore[call-overload]
             raise CommandError("--batch must be between 1 and 100000.")
-        total = rollups.FlushResult()
-        consumer = rollups.consumer_name()
+        total = worker.FlushResult()
+        consumer = worker.consumer_name()
         for _ in range(int(options["max_batches"])):  # type: ignore[call-overload]
-            result = rollups.flush(consumer=consumer, batch=batch)  # type: ignore[arg-type]
+            result = worker.flush(consumer=consumer, batch=batch)  # type: ignore[arg-type]
             total.ingested += result.ingested
             total.rolled_up += result.rolled_up
             if not result.ingested and not result.rolled_up:
                 break
-        state = rollups.backlog()
+        state = worker.backlog()
         self.stdout.write(
             f"moved {total.ingested} buffered events into the database, rolled up {total.rolled_up}; "
             f"waiting: {state.buffered if state.buffered is not None else '? (Redis unreachable)'} buffered, "

@@ -11,7 +11,7 @@ from types import FrameType
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from projects import rollups
+from projects.events import worker
 
 
 class Command(BaseCommand):
@@ -36,11 +36,11 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, ask_to_stop)
         signal.signal(signal.SIGINT, ask_to_stop)
-        consumer = rollups.consumer_name()
+        consumer = worker.consumer_name()
         self.stdout.write(f"event worker {consumer} started (idle pause {interval:g} s)")
         self.stdout.flush()
         deadline = time.monotonic() + float(options["seconds"]) if options["seconds"] is not None else None  # type: ignore[arg-type]
-        total = rollups.run(interval=interval, consumer=consumer, stop=stop, deadline=deadline)
+        total = worker.run(interval=interval, consumer=consumer, stop=stop, deadline=deadline)
         self.stdout.write(
             f"event worker {consumer} stopped: {total.ingested} moved, {total.rolled_up} rolled up, "
             f"{total.emailed} confirmation emails sent"

@@ -1,10 +1,13 @@
 """The public landing pages: what visitors of /p/<slug>/ see and submit.
 
+Each view reads top to bottom: the page (`selectors.public_page`), the `Visit` built from the
+request and the page (`projects.events.visit`: the visitor's cookies, traffic kind, channel and
+variant), the answer, the visit's event, and the visit's cookies written onto the answer.
+
 The forms here are anonymous: instead of Django's CSRF token they carry a form token bound to
 the visitor's cookie (`projects.forms`), which the signup and the fake door's "Buy" check.
 """
 
-from dataclasses import dataclass
 from html import escape
 
 from django.http import Http404, HttpRequest, HttpResponse
@@ -14,29 +17,12 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from projects import selectors, services, signup_tokens, tracking
+from projects import selectors, services, signup_tokens
+from projects.analysis.channels import UTM_FIELDS
+from projects.events.visit import Visit, visitor_cookie
 from projects.forms import SignupForm, TokenCheck, check_token, form_token, token_id
-from projects.models import Channel, CtaKind, EventKind
-from security.hashing import hash_identifier
+from projects.models import CtaKind, EventKind
 from security.limits import limit_view
-
-
-@dataclass(frozen=True)
-class Visitor:
-    id: str  # the first-party cookie's id
-    hash: str  # what events and signups keep
-    new: bool  # no cookie this platform signed came with the request: the response sets it
-    issued: bool  # the id is one this platform issued (its signature verified)
-
-    @classmethod
-    def of(cls, request: HttpRequest) -> "Visitor":
-        cookie = tracking.visitor_cookie(request)
-        return cls(id=cookie.id, hash=hash_identifier(cookie.id), new=cookie.fresh, issued=cookie.issued)
-
-    def remember(self, response: HttpResponse) -> HttpResponse:
-        if self.new:
-            tracking.set_visitor_cookie(response, self.id)
-        return response
 
 
 def _hidden_inputs(values: dict[str, str]) -> str:
@@ -49,37 +35,8 @@ def _first_touch(request: HttpRequest, token: str) -> dict[str, str]:
     return {
         "form_token": token,
         "ref": request.META.get("HTTP_REFERER", "")[:500],
-        **{name: request.GET.get(name, "")[:200] for name in services.UTM_FIELDS},
+        **{name: request.GET.get(name, "")[:200] for name in UTM_FIELDS},
     }
-
-
-def _track(
-    request: HttpRequest,
-    public: selectors.PublicPage,
-    visitor: Visitor,
-    kind: str,
-    *,
-    utm: dict[str, str] | None = None,
-    referrer: str | None = None,
-    channel: str | None = None,
-    assignment: tuple[int | None, selectors.LiveVariant | None] | None = None,
-    event_id: str | None = None,
-) -> tracking.TrackedEvent:
-    experiment_id, variant = assignment or public.assignment(visitor.id)
-    event = tracking.make_event(
-        request,
-        page_id=public.page.pk,
-        kind=kind,
-        visitor_hash=visitor.hash,
-        experiment_id=experiment_id,
-        variant=variant.key if variant else "",
-        utm=utm,
-        referrer=referrer,
-        channel=channel,
-        event_id=event_id,
-    )
-    tracking.record(event)
-    return event
 
 
 def _refused(request: HttpRequest, public: selectors.PublicPage) -> HttpResponse:
@@ -87,15 +44,12 @@ def _refused(request: HttpRequest, public: selectors.PublicPage) -> HttpResponse
     return render(request, "projects/form_refused.html", {"page": public.page}, status=403)
 
 
-def _render_form_errors(
-    request: HttpRequest, public: selectors.PublicPage, form: SignupForm, visitor: Visitor
-) -> HttpResponse:
+def _render_form_errors(request: HttpRequest, visit: Visit, form: SignupForm) -> HttpResponse:
     """The page again, with the form's errors (not cached: it shows what was typed)."""
-    page = public.page
-    _, variant = public.assignment(visitor.id)
-    token = form_token(visitor_hash=visitor.hash)
-    hidden = {"form_token": token, **{k: form.data.get(k, "") for k in ("ref", *services.UTM_FIELDS)}}
-    context = {"page": page, "content": selectors.page_content(page, variant), "form": form, "form_token": token}
+    page = visit.public.page
+    token = form_token(visitor_hash=visit.visitor_hash)
+    hidden = {"form_token": token, **{k: form.data.get(k, "") for k in ("ref", *UTM_FIELDS)}}
+    context = {"page": page, "content": selectors.page_content(page, visit.variant), "form": form, "form_token": token}
     context["hidden_inputs"] = mark_safe(_hidden_inputs(hidden))  # noqa: S308 - every value escaped
     return render(request, "projects/landing.html", context, status=400)
 
@@ -104,12 +58,15 @@ def _render_form_errors(
 @limit_view("page_view", rate_setting="page_view", methods=("GET",), hot=True)
 def landing_page(request: HttpRequest, slug: str) -> HttpResponse:
     public = selectors.public_page(slug=slug)
+    visit = Visit(request, public)
     preview = request.GET.get("preview")
     if preview is not None:
-        return _start_preview(request, public, preview)
-    visitor = Visitor.of(request)
-    experiment_id, variant = public.assignment(visitor.id)
-    token = form_token(visitor_hash=visitor.hash)
+        # The founder's preview link: this browser's views of the page are counted apart from then on.
+        if not visit.start_preview(preview):
+            raise Http404("This preview link is invalid or has expired.")
+        return visit.respond(redirect(public.path))
+    token = form_token(visitor_hash=visit.visitor_hash)
+    variant = visit.variant
     html = (
         public.html[variant.key if variant else ""]
         .replace(selectors.SLOT_TOKEN, token)
@@ -118,22 +75,8 @@ def landing_page(request: HttpRequest, slug: str) -> HttpResponse:
     response = HttpResponse(html)
     # Per visitor (its token, its cookies): no shared cache may keep it.
     response["Cache-Control"] = "private, no-store"
-    # The channel this visit came by, kept for its later events (clicks, pre-orders, signup);
-    # no cookie needed for a direct visit that had none (its later events are direct too).
-    event = _track(request, public, visitor, EventKind.VIEW, assignment=(experiment_id, variant))
-    kept = tracking.visit_channel(request)
-    if kept != event.channel and not (kept is None and event.channel == Channel.DIRECT):
-        tracking.set_channel_cookie(response, event.channel, path=public.path)
-    return visitor.remember(response)
-
-
-def _start_preview(request: HttpRequest, public: selectors.PublicPage, token: str) -> HttpResponse:
-    """The founder's preview link: this browser's views of the page are counted apart from then on."""
-    if tracking.preview_page_id(token) != public.page.pk:
-        raise Http404("This preview link is invalid or has expired.")
-    response = redirect(public.path)
-    tracking.set_preview_cookie(response, {*tracking.previewed_pages(request), public.page.pk})
-    return response
+    visit.record_view()
+    return visit.respond(response)
 
 
 @csrf_exempt  # a beacon cannot carry a token; it records a count and changes nothing else
@@ -144,14 +87,14 @@ def track(request: HttpRequest, slug: str) -> HttpResponse:
     kind = request.POST.get("k", "")
     if kind not in (EventKind.BEACON, EventKind.CTA_CLICK):
         return HttpResponse("Unknown event.", status=400, content_type="text/plain")
-    visitor = Visitor.of(request)
-    if not visitor.issued:
+    cookie = visitor_cookie(request)
+    if not cookie.issued:
         # No cookie, or one this platform did not sign (made up, or not re-signed by a page view
         # yet): nothing to tie the event to. Not counted, and answered like a counted one: a
-        # beacon reads no answer, and a forger learns nothing from it.
+        # beacon reads no answer, and a forger learns nothing from it. The page is not looked up.
         return HttpResponse(status=204)
-    public = selectors.public_page(slug=slug)
-    _track(request, public, visitor, kind, utm={}, referrer="", channel=tracking.visit_channel(request))
+    visit = Visit(request, selectors.public_page(slug=slug), cookie)
+    visit.record(kind)
     return HttpResponse(status=204)
 
 
@@ -168,26 +111,17 @@ def preorder(request: HttpRequest, slug: str) -> HttpResponse:
     public = selectors.public_page(slug=slug)
     if public.page.cta_kind != CtaKind.PREORDER:
         raise Http404("This page takes no pre-orders.")
-    visitor = Visitor.of(request)
+    visit = Visit(request, public)
     # A click needs no time to fill a form in: no minimum age here.
     token = request.POST.get("form_token", "")
-    check = check_token(token, visitor_hash=visitor.hash, min_age=0)
+    check = check_token(token, visitor_hash=visit.visitor_hash, min_age=0)
     if check == TokenCheck.OTHER_VISITOR:
         return _refused(request, public)
     if check == TokenCheck.OK:
         # A token counts one pre-order: the event's key is made from it, so the same "Buy" sent
         # again is stored once (no read or round trip of its own on this path).
-        _track(
-            request,
-            public,
-            visitor,
-            EventKind.PREORDER,
-            utm={},
-            referrer="",
-            channel=tracking.visit_channel(request),
-            event_id=f"preorder-{token_id(token)}",
-        )
-    return visitor.remember(redirect(reverse("public:preorder", kwargs={"slug": public.page.slug})))
+        visit.record(EventKind.PREORDER, event_id=f"preorder-{token_id(token)}")
+    return visit.respond(redirect(reverse("public:preorder", kwargs={"slug": public.page.slug})))
 
 
 def preorder_done(request: HttpRequest, slug: str) -> HttpResponse:
@@ -195,19 +129,18 @@ def preorder_done(request: HttpRequest, slug: str) -> HttpResponse:
     page = public.page
     if page.cta_kind != CtaKind.PREORDER:
         raise Http404("This page takes no pre-orders.")
-    visitor = Visitor.of(request)
-    _, variant = public.assignment(visitor.id)
-    hidden = {"form_token": form_token(visitor_hash=visitor.hash), "ref": "", **dict.fromkeys(services.UTM_FIELDS, "")}
+    visit = Visit(request, public)
+    hidden = {"form_token": form_token(visitor_hash=visit.visitor_hash), "ref": "", **dict.fromkeys(UTM_FIELDS, "")}
     response = render(
         request,
         "projects/preorder.html",
         {
             "page": page,
-            "price": selectors.page_content(page, variant)["preorder_price"],
+            "price": selectors.page_content(page, visit.variant)["preorder_price"],
             "hidden_inputs": mark_safe(_hidden_inputs(hidden)),  # noqa: S308 - every value escaped
         },
     )
-    return visitor.remember(response)
+    return visit.respond(response)
 
 
 @csrf_exempt  # checked with the visitor-bound form token instead (see the module docstring)
@@ -218,17 +151,17 @@ def signup(request: HttpRequest, slug: str) -> HttpResponse:
     page = public.page
     form = SignupForm(request.POST)
     thanks_url = reverse("public:thanks", kwargs={"slug": page.slug})
-    visitor = Visitor.of(request)
-    check = check_token(form.data.get("form_token") or "", visitor_hash=visitor.hash)
+    visit = Visit(request, public)
+    check = check_token(form.data.get("form_token") or "", visitor_hash=visit.visitor_hash)
     if form.is_bot() or check == TokenCheck.BOT:
         # Dropped quietly: the bot sees the same success a person would.
         return redirect(thanks_url)
     if check == TokenCheck.OTHER_VISITOR:
         return _refused(request, public)
     if not form.is_valid():
-        return _render_form_errors(request, public, form, visitor)
+        return _render_form_errors(request, visit, form)
     data = form.cleaned_data
-    utm = {name: data[name] for name in services.UTM_FIELDS}
+    utm = {name: data[name] for name in UTM_FIELDS}
     try:
         result = services.signup_create(
             page=page,
@@ -238,18 +171,17 @@ def signup(request: HttpRequest, slug: str) -> HttpResponse:
             utm=utm,
             referrer=data["ref"],
             consent=data["consent"],
-            visitor_id=visitor.id,
+            visitor_id=visit.visitor_id,
             form_token_id=token_id(data["form_token"]),
         )
     except services.FormTokenUsed as exc:
         form.add_error(None, exc.message)
-        return _render_form_errors(request, public, form, visitor)
+        return _render_form_errors(request, visit, form)
     if result.created:
-        channel = tracking.visit_channel(request)
-        _track(request, public, visitor, EventKind.SIGNUP, utm=utm, referrer=data["ref"], channel=channel)
+        visit.record(EventKind.SIGNUP, utm=utm, referrer=data["ref"])
     # The same answer whether or not the address was on the list already: anyone may type any
     # address, and a different page would tell them who signed up.
-    return visitor.remember(redirect(thanks_url))
+    return visit.respond(redirect(thanks_url))
 
 
 @require_GET

@@ -1,0 +1,288 @@
+"""Who is visiting a public page, and the `Visit`: one object per request of /p/<slug>/ that reads
+the visitor's cookies once, knows the traffic kind, the channel and the variant, records the
+request's events (`projects.events.buffer`) and writes its cookies onto the response once.
+
+Visitors are a random first-party cookie, signed by the platform (no third-party script, no raw
+IP stored); events keep only an HMAC of the id, and clicks and beacons count only for a signed
+one. Views of the founder (the preview cookie) and of known bots (user-agent list) are recorded
+with their traffic kind and left out of every statistic; people are also asked to prove they run
+the page's script (a beacon) or interact before they count in an experiment's results, so a
+crawler with a browser's user agent that only fetches HTML does not (the no-JS rule).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+import re
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.core import signing
+from django.http import HttpRequest, HttpResponse
+from django.utils.crypto import salted_hmac
+
+from projects.analysis.channels import CHANNELS, DIRECT
+from projects.events.buffer import TrackedEvent, make_event, record
+from projects.models import EventKind, Traffic
+from security.hashing import hash_identifier
+
+if TYPE_CHECKING:
+    from projects.selectors import LiveVariant, PublicPage
+
+VISITOR_COOKIE = "mvp_vid"
+VISITOR_COOKIE_MAX_AGE = 365 * 24 * 3600
+PREVIEW_COOKIE = "mvp_preview"
+# The channel of the visit in progress, set by each page view: the visit's later events (beacon,
+# click, pre-order, signup) are counted in the channel the visitor came from, not as "direct".
+CHANNEL_COOKIE = "mvp_ch"
+PREVIEW_SALT = "projects.preview"
+PREVIEW_MAX_AGE = 30 * 24 * 3600
+
+# Self-declared crawlers, previewers and HTTP libraries. Substrings of the lower-cased user agent;
+# the list follows the common crawler lists (e.g. https://github.com/monperrus/crawler-user-agents).
+BOT_MARKERS = (
+    "bot", "crawl", "spider", "slurp", "preview", "facebookexternalhit", "embedly", "quora link",
+    "pinterest", "vkshare", "w3c_validator", "whatsapp", "headlesschrome", "phantomjs", "lighthouse",
+    "pingdom", "uptime", "monitor", "curl/", "wget/", "python-requests", "python-urllib", "httpx",
+    "aiohttp", "go-http-client", "java/", "okhttp", "libwww", "node-fetch", "axios/", "scrapy",
+)  # fmt: skip
+_BOT_RE = re.compile("|".join(re.escape(m) for m in BOT_MARKERS))
+
+
+def is_bot(user_agent: str) -> bool:
+    """A known bot by its user agent; an empty user agent is one too (browsers always send it)."""
+    return not user_agent or _BOT_RE.search(user_agent.lower()) is not None
+
+
+# --- The visitor cookie --------------------------------------------------------------------------
+
+# The cookie is `<id>.<mac>`: the id, and an HMAC of it under the deployment's secret, so an id
+# the platform did not issue is known without a database or Redis read. Only issued ids have
+# their clicks and beacons counted: a made-up cookie could otherwise forge any visitor's events.
+_VISITOR_SALT = "projects.visitor"
+_VISITOR_MAC_LENGTH = 32
+
+
+@functools.lru_cache(maxsize=4)
+def _visitor_key(secret: str) -> bytes:
+    # Derived once per secret key, not on every page view.
+    return salted_hmac(_VISITOR_SALT, "visitor-id", secret).digest()
+
+
+def _visitor_mac(visitor: str) -> str:
+    return hmac.new(_visitor_key(settings.SECRET_KEY), visitor.encode(), hashlib.sha256).hexdigest()[
+        :_VISITOR_MAC_LENGTH
+    ]
+
+
+def _plausible_id(value: str) -> bool:
+    return 16 <= len(value) <= 64 and value.isascii() and value.replace("-", "").replace("_", "").isalnum()
+
+
+@dataclass(frozen=True)
+class VisitorCookie:
+    id: str
+    issued: bool  # signed by this platform: its events are counted
+    fresh: bool  # the response sets the cookie (none came, or not one this platform signed)
+
+
+def visitor_cookie(request: HttpRequest) -> VisitorCookie:
+    """The visitor's id from the first-party cookie, or a new one.
+
+    An unsigned id of the old format (cookies set before ids were signed) keeps the visitor's id,
+    so their variant stays the same, and is signed on the response; until then it counts as not
+    issued. A signed id whose MAC does not verify is a forgery: the visitor gets a new id."""
+    current = request.COOKIES.get(VISITOR_COOKIE, "")
+    value, dot, mac = current.partition(".")
+    if dot:
+        if _plausible_id(value) and mac.isascii() and hmac.compare_digest(mac, _visitor_mac(value)):
+            return VisitorCookie(id=value, issued=True, fresh=False)
+    elif _plausible_id(value):
+        return VisitorCookie(id=value, issued=False, fresh=True)
+    return VisitorCookie(id=secrets.token_urlsafe(16), issued=False, fresh=True)
+
+
+def set_visitor_cookie(response: HttpResponse, visitor: str) -> None:
+    response.set_cookie(
+        VISITOR_COOKIE,
+        signed_visitor_id(visitor),
+        max_age=VISITOR_COOKIE_MAX_AGE,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def signed_visitor_id(visitor: str) -> str:
+    """The visitor cookie's value for an id: `<id>.<mac>`."""
+    return f"{visitor}.{_visitor_mac(visitor)}"
+
+
+# --- The preview cookie and the channel cookie ---------------------------------------------------
+
+
+def preview_token(page_id: int) -> str:
+    """For the founder's preview link: opening it marks this browser as the page's owner."""
+    return signing.dumps(page_id, salt=PREVIEW_SALT)
+
+
+def preview_page_id(token: str) -> int | None:
+    try:
+        value = signing.loads(token, salt=PREVIEW_SALT, max_age=PREVIEW_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    return value if isinstance(value, int) else None
+
+
+def previewed_pages(request: HttpRequest) -> set[int]:
+    raw = request.COOKIES.get(PREVIEW_COOKIE)
+    if not raw:
+        return set()
+    try:
+        value = signing.loads(raw, salt=PREVIEW_SALT, max_age=PREVIEW_MAX_AGE)
+    except signing.BadSignature:
+        return set()
+    return {int(v) for v in value if isinstance(v, int)} if isinstance(value, list) else set()
+
+
+def set_preview_cookie(response: HttpResponse, pages: Iterable[int]) -> None:
+    response.set_cookie(
+        PREVIEW_COOKIE,
+        signing.dumps(sorted(set(pages))[-50:], salt=PREVIEW_SALT),
+        max_age=PREVIEW_MAX_AGE,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def visit_channel(request: HttpRequest) -> str | None:
+    """The channel of the page view that started this visit (None: no page view seen)."""
+    value = request.COOKIES.get(CHANNEL_COOKIE, "")
+    return value if value in CHANNELS else None
+
+
+def set_channel_cookie(response: HttpResponse, channel: str, *, path: str) -> None:
+    """A session cookie (one visit), scoped to the page's addresses."""
+    response.set_cookie(
+        CHANNEL_COOKIE, channel, path=path, secure=settings.SESSION_COOKIE_SECURE, httponly=True, samesite="Lax"
+    )
+
+
+def traffic_of(request: HttpRequest, page_id: int) -> str:
+    if PREVIEW_COOKIE in request.COOKIES and page_id in previewed_pages(request):
+        return Traffic.FOUNDER
+    if is_bot(request.META.get("HTTP_USER_AGENT", "")):
+        return Traffic.BOT
+    return Traffic.HUMAN
+
+
+# --- The visit -----------------------------------------------------------------------------------
+
+
+class Visit:
+    """One request's visit of a public page, built from the request and the page
+    (`selectors.public_page`): the visitor (their cookie, read once here, or a new id), the
+    traffic kind, the channel and the variant, each worked out once and only when asked for.
+    It records the request's events, and `respond` writes the cookies the visit changed onto the
+    response (nothing else writes them)."""
+
+    def __init__(self, request: HttpRequest, public: PublicPage, cookie: VisitorCookie | None = None) -> None:
+        # `cookie`: the visitor cookie when the view read it first (to answer before the page
+        # is looked up); otherwise it is read here.
+        cookie = cookie or visitor_cookie(request)
+        self.request = request
+        self.public = public
+        self.visitor_id = cookie.id  # the first-party cookie's id
+        self.visitor_hash = hash_identifier(cookie.id)  # what events and signups keep
+        self.new = cookie.fresh  # no cookie this platform signed came with the request: `respond` sets it
+        self.issued = cookie.issued  # the id is one this platform issued (its signature verified)
+        # The channel the visit came by (its cookie), and the one a page view of this request
+        # gives it: `respond` keeps the second for the visit's later events.
+        self.kept_channel = visit_channel(request)
+        self.channel = self.kept_channel
+        self._previewed: set[int] | None = None
+
+    @functools.cached_property
+    def assignment(self) -> tuple[int | None, LiveVariant | None]:
+        """(experiment id, variant) of the visitor; (None, None) outside any experiment."""
+        return self.public.assignment(self.visitor_id)
+
+    @property
+    def variant(self) -> LiveVariant | None:
+        return self.assignment[1]
+
+    @functools.cached_property
+    def traffic(self) -> str:
+        """A person, a known bot, or the page's founder (a browser that opened its preview link)."""
+        return traffic_of(self.request, self.public.page.pk)
+
+    def record_view(self) -> TrackedEvent:
+        """The page view, with the UTM tags and referrer of this request: its channel becomes the
+        visit's. No cookie is needed for a direct visit that had none (its later events are
+        direct too)."""
+        event = self._record(EventKind.VIEW, utm=None, referrer=None, channel=None)
+        self.channel = event.channel
+        return event
+
+    def record(
+        self, kind: str, *, utm: dict[str, str] | None = None, referrer: str = "", event_id: str | None = None
+    ) -> TrackedEvent:
+        """An event that follows a page view (beacon, click, pre-order, signup): counted in the
+        channel the visit came by; UTM tags and a referrer only when a form carried them."""
+        return self._record(
+            kind, utm=utm if utm is not None else {}, referrer=referrer, channel=self.kept_channel, event_id=event_id
+        )
+
+    def _record(
+        self,
+        kind: str,
+        *,
+        utm: dict[str, str] | None,
+        referrer: str | None,
+        channel: str | None,
+        event_id: str | None = None,
+    ) -> TrackedEvent:
+        experiment_id, variant = self.assignment
+        event = make_event(
+            self.request,
+            page_id=self.public.page.pk,
+            kind=kind,
+            visitor_hash=self.visitor_hash,
+            traffic=self.traffic,
+            experiment_id=experiment_id,
+            variant=variant.key if variant else "",
+            utm=utm,
+            referrer=referrer,
+            channel=channel,
+            event_id=event_id,
+        )
+        record(event)
+        return event
+
+    def start_preview(self, token: str) -> bool:
+        """The founder's preview link: False unless `token` is this page's. Then `respond` marks
+        this browser as the page's owner: its views are counted apart from then on."""
+        if preview_page_id(token) != self.public.page.pk:
+            return False
+        self._previewed = {*previewed_pages(self.request), self.public.page.pk}
+        return True
+
+    def respond(self, response: HttpResponse) -> HttpResponse:
+        """`response` with the cookies this visit changed: the preview cookie alone after a preview
+        link; otherwise the visit's channel when a page view changed it, and the visitor's id
+        when it is new."""
+        if self._previewed is not None:
+            set_preview_cookie(response, self._previewed)
+            return response
+        kept, channel = self.kept_channel, self.channel
+        if channel is not None and channel != kept and not (kept is None and channel == DIRECT):
+            set_channel_cookie(response, channel, path=self.public.path)
+        if self.new:
+            set_visitor_cookie(response, self.visitor_id)
+        return response

@@ -1,0 +1,156 @@
+"""The event worker's loop (`manage.py run_worker`; `manage.py flush_events` runs `flush` until
+the buffer is empty): each pass moves a batch from the buffer into rows (`projects.events.ingest`)
+and a batch of rows into the rollups (`projects.events.rollup`), each step safe with several
+workers at once; old raw rows are pruned once an hour, and beside the loop a thread sends the
+confirmation emails that are due. `backlog` tells what waits (the health check, the dashboard).
+"""
+
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import DatabaseError, close_old_connections, connection
+from django.utils import timezone
+
+from projects.events.ingest import ingest, oldest_buffered
+from projects.events.rollup import rollup
+from projects.models import Event, EventWorkerState
+
+logger = logging.getLogger(__name__)
+
+
+def consumer_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass
+class FlushResult:
+    ingested: int = 0
+    rolled_up: int = 0
+    pruned: int = 0
+    emailed: int = 0  # confirmation emails sent (the worker's loop only)
+
+
+def flush(*, consumer: str | None = None, batch: int | None = None) -> FlushResult:
+    """One pass: a batch from the buffer into rows, then a batch of rows into the rollups."""
+    consumer = consumer or consumer_name()
+    return FlushResult(ingested=ingest(consumer=consumer, batch=batch), rolled_up=rollup(batch=batch))
+
+
+def prune(*, now: datetime | None = None, batch: int = 10_000) -> int:
+    """Delete raw events older than EVENT_RETENTION_DAYS that are rolled up (a batch at a time)."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.EVENT_RETENTION_DAYS)
+    deleted = 0
+    while True:
+        ids = list(Event.objects.filter(occurred_at__lt=cutoff, rolled_up=True).values_list("pk", flat=True)[:batch])
+        if not ids:
+            return deleted
+        deleted += Event.objects.filter(pk__in=ids).delete()[0]
+
+
+@dataclass(frozen=True)
+class Backlog:
+    buffered: int | None  # in Redis, not in rows yet (None: Redis unreachable)
+    unrolled: int  # rows not rolled up yet
+    oldest_waiting_seconds: float | None  # the oldest of either
+    last_rollup_at: datetime | None
+
+
+def backlog() -> Backlog:
+    """What waits for the worker (the health check and the dashboard): four queries at most."""
+    buffered, buffered_age = oldest_buffered()
+    oldest = Event.objects.filter(rolled_up=False).order_by("id").values_list("occurred_at", flat=True).first()
+    unrolled = Event.objects.filter(rolled_up=False).count() if oldest else 0
+    unrolled_age = (timezone.now() - oldest).total_seconds() if oldest else None
+    ages = [a for a in (buffered_age, unrolled_age) if a is not None]
+    state = EventWorkerState.objects.filter(pk=1).values_list("last_rollup_at", flat=True).first()
+    return Backlog(
+        buffered=buffered,
+        unrolled=unrolled,
+        oldest_waiting_seconds=max(ages) if ages else None,
+        last_rollup_at=state,
+    )
+
+
+def _repeat(
+    step: Callable[[], bool],
+    *,
+    what: str,
+    errors: type[BaseException] | tuple[type[BaseException], ...],
+    interval: float,
+    stop: threading.Event,
+    deadline: float | None = None,
+) -> None:
+    """Call `step` until `stop` is set or `deadline` (time.monotonic()) passes, pausing
+    `interval` whenever it found nothing to do. One of `errors` (the database away, say) is
+    logged and waited out, at least 5 s, instead of ending the loop: what was not done stays
+    where it was (events in the buffer, emails due in their rows) for the next try."""
+    while not stop.is_set() and (deadline is None or time.monotonic() < deadline):
+        try:
+            busy = step()
+        except errors:
+            logger.exception("%s failed; retrying in %.0f s", what, max(interval, 5.0))
+            close_old_connections()
+            stop.wait(max(interval, 5.0))
+            continue
+        if not busy:
+            stop.wait(interval)
+
+
+def run(
+    *, interval: float, consumer: str | None = None, stop: threading.Event | None = None, deadline: float | None = None
+) -> FlushResult:
+    """The worker's loop: flush until idle, pause `interval`, again; prune once an hour; beside
+    it, a thread sending the confirmation emails that are due. Ends when `stop` is set or at
+    `deadline` (time.monotonic()), after the batch in hand."""
+    from projects import services  # services -> selectors -> projects.rollups -> here: imported when run
+
+    consumer = consumer or consumer_name()
+    stop = stop or threading.Event()
+    total = FlushResult()
+    last_prune = 0.0
+
+    def flush_step() -> bool:
+        nonlocal last_prune
+        result = flush(consumer=consumer)
+        if time.monotonic() - last_prune > 3600:
+            total.pruned += prune()
+            last_prune = time.monotonic()
+        total.ingested += result.ingested
+        total.rolled_up += result.rolled_up
+        return bool(result.ingested or result.rolled_up)
+
+    def send_step() -> bool:
+        batch = services.signup_confirmations_send()
+        total.emailed += batch.sent  # this thread's field alone; read after the join below
+        return bool(batch.claimed)
+
+    def send_emails() -> None:
+        # Apart from the flush, so that a slow or hanging mail relay (up to EMAIL_TIMEOUT a
+        # send) delays the emails, never the events. Any error is waited out: a bug in one
+        # email must not stop every other from leaving until the worker is restarted.
+        try:
+            _repeat(send_step, what="sending confirmation emails", errors=Exception, interval=interval, stop=done)
+        finally:
+            connection.close()  # this thread's own connection
+
+    # The mailer ends when the flush loop does (stopped, or at the deadline).
+    done = threading.Event()
+    mailer = threading.Thread(target=send_emails, name="confirmation-emails", daemon=True)
+    mailer.start()
+    try:
+        # The database away: events wait in the buffer (those this worker had claimed are
+        # delivered again), so pause and retry rather than exit.
+        _repeat(flush_step, what="event flush", errors=DatabaseError, interval=interval, stop=stop, deadline=deadline)
+    finally:
+        done.set()
+        # A send in progress finishes (or times out) first; a batch left behind is leased and
+        # is claimed again later, so stopping never loses an email.
+        mailer.join(timeout=settings.EMAIL_TIMEOUT + 5)
+    return total

@@ -1,0 +1,89 @@
+"""The founder's own pages (signed in with a session): the demand report of a project."""
+
+import csv
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from monitoring import charts
+from mvpvalidator.spreadsheet import CSV_CONTENT_TYPE, accepts_csv, safe_row
+from projects import selectors, stats
+
+CSV_COLUMNS = ("day", "views", "visitors", "signups", "preorders", "spend", "clicks")
+
+
+def _charts(report: dict[str, Any], daily: list[dict[str, Any]], variants: dict[str, Any]) -> dict[str, str]:
+    labels = [row["day"].strftime("%d %b") for row in daily]
+    out = {
+        "daily": charts.line_chart(
+            [
+                charts.Series("Visitors", [float(r["visitors"]) for r in daily], "s0"),
+                charts.Series("Signups", [float(r["signups"]) for r in daily], "s1"),
+            ],
+            x_labels=labels,
+            title="Daily visitors and signups",
+        ),
+        "variants": charts.bar_chart(
+            [(row["variant"], 100 * (row["signup_rate"] or 0.0)) for row in variants["rows"]],
+            title="Signup rate by variant",
+            unit="%",
+        ),
+    }
+    card = report["test_card"]
+    if report.get("cost_per_signup") is not None and card.get("allowable_cost_per_lead") is not None:
+        out["cost"] = charts.bar_chart(
+            [
+                ("Cost per signup", float(report["cost_per_signup"])),
+                ("Allowable", float(card["allowable_cost_per_lead"])),
+            ],
+            title=f"Cost per signup vs what the price can carry ({card['currency']})",
+        )
+    return out
+
+
+@never_cache
+@login_required
+@require_GET
+def report_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """The owner's report (another user's project is a 404); `?format=csv` is the daily table."""
+    project = selectors.project_get(user=request.user, pk=pk)
+    daily = selectors.project_daily(project=project)
+    if request.GET.get("format") == "csv":
+        if not accepts_csv(request.headers.get("Accept")):
+            return HttpResponse("This export is CSV (text/csv) only.", status=406, content_type="text/plain")
+        response = HttpResponse(content_type=CSV_CONTENT_TYPE)
+        response["Content-Disposition"] = f'attachment; filename="report-{project.pk}-daily.csv"'
+        writer = csv.writer(response)
+        writer.writerow(CSV_COLUMNS)
+        for row in daily:
+            writer.writerow(safe_row(row[c] for c in CSV_COLUMNS))
+        return response
+    report = selectors.project_report(project=project)
+    today = daily[-1]["day"] if daily else None
+    variants = selectors.project_analytics(
+        project=project,
+        since=daily[0]["day"] if daily else project.created_at.date(),
+        until=today or project.created_at.date(),
+        group_by="variant",
+    )
+    for row in variants["rows"]:
+        row["interval"] = stats.wilson_interval(min(row["signups"], row["visitors"]), row["visitors"])
+    return render(
+        request,
+        "projects/report.html",
+        {
+            "project": project,
+            "report": report,
+            "daily": daily,
+            "variants": variants["rows"],
+            "totals": variants["totals"],
+            "charts": _charts(report, daily, variants),
+            "snapshots": list(selectors.report_snapshots(project=project)[:10]),
+            "spend": sum((row["spend"] for row in daily), Decimal(0)),
+        },
+    )
