@@ -41,6 +41,9 @@ lint: $(STAMP)
 	@# The dependency rules (pyproject.toml, [tool.importlinter]): infrastructure never imports
 	@# the domain, monitoring and security meet through their interfaces, pure modules stay pure.
 	$(VENV)/bin/lint-imports
+	@# Types (pyproject.toml, [tool.mypy]): strict on the infrastructure apps and on projects'
+	@# pure arithmetic and services, ratcheted on the rest.
+	$(PY) -m mypy
 
 check: $(STAMP)
 	$(PY) manage.py check

@@ -72,7 +72,7 @@ def _local_dedup(channel: str, rule: str) -> bool:
         return True
 
 
-def raise_alert(channel: str, rule: str, *, title: str, details: dict[str, Any] | None = None) -> Future | None:
+def raise_alert(channel: str, rule: str, *, title: str, details: dict[str, Any] | None = None) -> Future[None] | None:
     """Record the alert and post it in the background; None when deduplicated."""
     if channel not in CHANNEL_SETTINGS:
         raise ValueError(f"unknown alert channel {channel!r}")
@@ -141,7 +141,7 @@ def error_recorded(group: Any) -> None:
     )
 
 
-def security_event(rule: str, *, title: str, details: dict[str, Any] | None = None) -> Future | None:
+def security_event(rule: str, *, title: str, details: dict[str, Any] | None = None) -> Future[None] | None:
     """For the security layer: an IP blocked, a lockout, a scan."""
     return raise_alert("security", rule, title=title, details=details)
 

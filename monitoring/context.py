@@ -68,11 +68,11 @@ def current() -> RequestContext | None:
     return _current.get()
 
 
-def start(context: RequestContext) -> Token:
+def start(context: RequestContext) -> Token[RequestContext | None]:
     return _current.set(context)
 
 
-def end(token: Token) -> None:
+def end(token: Token[RequestContext | None]) -> None:
     _current.reset(token)
 
 

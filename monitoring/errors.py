@@ -29,7 +29,7 @@ def _location(exc: BaseException) -> str:
     """Where it was raised: the innermost frame in the project's code, else the innermost."""
     frames = traceback.extract_tb(exc.__traceback__) if exc.__traceback__ else []
     own = [f for f in frames if f.filename.startswith(_PROJECT_ROOT) and "/.venv/" not in f.filename]
-    frame = (own or frames or [None])[-1]
+    frame = (own or frames)[-1] if frames else None
     if frame is None:
         return ""
     filename = frame.filename

@@ -17,7 +17,7 @@ import json
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from django.conf import settings
 from django.core.cache import cache
@@ -57,7 +57,7 @@ class ExternalCall:
         self._started = time.perf_counter()
         return self
 
-    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> Literal[False]:
         ms = (time.perf_counter() - self._started) * 1000
         if exc is not None:
             self.outcome = "timeout" if (self.outcome == "timeout" or _is_timeout(exc)) else (self.outcome or "error")

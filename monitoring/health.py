@@ -17,7 +17,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import wait as wait_for
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from django.conf import settings
 from django.core.cache import cache
@@ -222,7 +222,7 @@ def _runs_inline(check: HealthCheck, timeout: float) -> bool:
     """
     if timeout <= 0:
         return True
-    return check.uses_db and connection.vendor == "sqlite" and connection.is_in_memory_db()
+    return check.uses_db and connection.vendor == "sqlite" and cast(Any, connection).is_in_memory_db()
 
 
 def _failed(check: HealthCheck, exc: Exception) -> CheckResult:

@@ -14,7 +14,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from monitoring import histogram
 from mvpvalidator import background
@@ -155,7 +155,7 @@ class _RedisStore:
             pipe = redis_client().pipeline(transaction=False)
             for i in ids:
                 pipe.hgetall(_key(f"{scope}:{i}"))
-            return pipe.execute()
+            return cast(list[dict[bytes, bytes]], pipe.execute())
 
         return [{k.decode(): int(v) for k, v in raw.items()} for raw in call(fetch)]
 

@@ -10,9 +10,11 @@ a request pays no round trip for being measured.
 import logging
 import time
 from collections.abc import Callable
+from typing import Any, cast
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.urls import ResolverMatch
 from django.utils.functional import SimpleLazyObject, empty
 
 from monitoring import context, metrics, operations, queries, traces
@@ -35,7 +37,7 @@ def method_of(request: HttpRequest) -> str:
 
 def route_of(request: HttpRequest) -> str:
     """The URL pattern that served the request, never the raw path (bounded cardinality)."""
-    match = getattr(request, "resolver_match", None)
+    match: ResolverMatch | None = getattr(request, "resolver_match", None)
     if match is not None and match.route:
         return "/" + match.route.lstrip("^").rstrip("$")
     if settings.STATIC_URL and request.path.startswith(settings.STATIC_URL):
@@ -46,7 +48,7 @@ def route_of(request: HttpRequest) -> str:
 def _user_id(request: HttpRequest) -> int | None:
     # Never force a lazy session user here: that would cost anonymous requests a query.
     user = getattr(request, "user", None)
-    if user is None or (isinstance(user, SimpleLazyObject) and user._wrapped is empty):
+    if user is None or (isinstance(user, SimpleLazyObject) and cast(Any, user)._wrapped is empty):
         return None
     return user.pk if getattr(user, "is_authenticated", False) else None
 
@@ -76,7 +78,13 @@ class MonitoringMiddleware:
         finally:
             context.end(token)
 
-    def process_view(self, request: HttpRequest, view_func: Callable, view_args: tuple, view_kwargs: dict) -> None:
+    def process_view(
+        self,
+        request: HttpRequest,
+        view_func: Callable[..., Any],
+        view_args: tuple[Any, ...],
+        view_kwargs: dict[str, Any],
+    ) -> None:
         # Known before the view runs, so an error raised by the view is filed under its route.
         route = route_of(request)
         project_id = view_kwargs.get("project_id")

@@ -63,7 +63,7 @@ class QueryTimer:
     def __init__(self, alias: str) -> None:
         self.alias = alias
 
-    def __call__(self, execute: Callable, sql: str, params: Any, many: bool, ctx: dict) -> Any:
+    def __call__(self, execute: Callable[..., Any], sql: str, params: Any, many: bool, ctx: dict[str, Any]) -> Any:
         started = time.perf_counter()
         try:
             return execute(sql, params, many, ctx)

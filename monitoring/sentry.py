@@ -36,8 +36,9 @@ def init_sentry(*, dsn: str, environment: str, release: str | None, traces_sampl
         # `data_collection` also switches off the SDK's own EventScrubber; explicit False keeps both.
         send_default_pii=False,
         traces_sampler=traces_sampler_for(traces_sample_rate),
-        before_send=before_send,
-        before_send_transaction=before_send_transaction,
+        # The hooks take and return plain dicts; the SDK's Event is a TypedDict of the same shape.
+        before_send=before_send,  # type: ignore[arg-type]
+        before_send_transaction=before_send_transaction,  # type: ignore[arg-type]
         before_breadcrumb=before_breadcrumb,
     )
 

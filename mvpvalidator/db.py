@@ -1,7 +1,7 @@
 """Database facts the monitoring layer reports (the connection pool's usage), and what tells a
 database that is away from one that refused a statement."""
 
-from typing import Any
+from typing import Any, cast
 
 from django.db import InterfaceError, OperationalError, connections
 
@@ -35,7 +35,7 @@ def pool_stats(alias: str = "default") -> dict[str, Any] | None:
     connection = connections[alias]
     if connection.vendor != "postgresql" or not connection.settings_dict.get("OPTIONS", {}).get("pool"):
         return None
-    pool = connection.pool
+    pool = cast(Any, connection).pool  # only PostgreSQL's wrapper has one (checked above)
     if pool is None:
         return None
     raw = pool.get_stats()

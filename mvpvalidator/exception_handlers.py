@@ -21,7 +21,7 @@ from rest_framework.views import exception_handler
 from mvpvalidator.exceptions import ApplicationError, RequestTooLargeError
 
 
-def error_body(*, code: str, message: str, fields: dict[str, Any] | None = None, **extra: Any) -> dict:
+def error_body(*, code: str, message: str, fields: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
     body: dict[str, Any] = {"code": code, "message": message, "fields": fields or {}}
     body.update(extra)
     return {"error": body}
@@ -34,7 +34,7 @@ def _first_code(detail: Any) -> str | None:
     return codes if isinstance(codes, str) else None
 
 
-def api_exception_handler(exc: Exception, context: dict) -> Response | None:
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
     elif isinstance(exc, Http404):
@@ -65,7 +65,7 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         return None  # an unexpected error: Django's 500 handler answers (also in JSON for /api/)
     assert isinstance(exc, exceptions.APIException)
     if isinstance(exc, exceptions.ValidationError):
-        detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        detail: Any = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
         response.data = error_body(code="validation_error", message="Invalid input.", fields=detail)
         return response
 

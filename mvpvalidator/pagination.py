@@ -36,7 +36,7 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
 class LimitOffsetOrKeysetPagination(LimitOffsetPagination):
     """Limit/offset pages, or keyset pages with `?pagination=cursor` (see `keyset_page`)."""
 
-    def get_schema_operation_parameters(self, view: Any) -> list[dict]:
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
         keyset = [
             {
                 "name": "pagination",
@@ -55,7 +55,7 @@ class LimitOffsetOrKeysetPagination(LimitOffsetPagination):
         ]
         return super().get_schema_operation_parameters(view) + keyset
 
-    def get_paginated_response_schema(self, schema: dict) -> dict:
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
         paged = super().get_paginated_response_schema(schema)
         return {**paged, "required": ["results"], "description": "Keyset pages carry no count and no previous."}
 
@@ -90,7 +90,7 @@ def wants_keyset(request: Request) -> bool:
     return request.query_params.get("pagination") == "cursor" or "cursor" in request.query_params
 
 
-def keyset_page(queryset: QuerySet, request: Request, serialize: Any) -> Response:
+def keyset_page(queryset: QuerySet[Any], request: Request, serialize: Any) -> Response:
     """Newest-first page of `queryset` after the request's cursor; `serialize(rows)` shapes it."""
     limit = _limit(request)
     rows_qs = queryset.order_by("-created_at", "-id")

@@ -44,7 +44,7 @@ ERROR_RESPONSES = {
 }
 
 
-def add_error_responses(result: dict, generator: Any, request: Any, public: bool) -> dict:
+def add_error_responses(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
     components = result.setdefault("components", {}).setdefault("schemas", {})
     components[ERROR_COMPONENT] = ERROR_SCHEMA
     body = {"content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ERROR_COMPONENT}"}}}}

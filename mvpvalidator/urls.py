@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from monitoring import urls as monitoring_urls
@@ -18,11 +18,12 @@ class SwaggerView(SpectacularSwaggerSplitView):
     """Swagger UI. Its OPTIONS answer would go through the HTML template renderer without a
     template (a 500); answer it plainly instead."""
 
-    def options(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+    # A plain HttpResponse where DRF's stubs expect a Response: deliberate, see above.
+    def options(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:  # type: ignore[override]
         return HttpResponse(status=204, headers={"Allow": "GET, HEAD, OPTIONS"})
 
 
-api_urlpatterns = [
+api_urlpatterns: list[URLPattern | URLResolver] = [
     path("auth/", include(security_api_urls.auth_urlpatterns)),
     path("users/", include(security_api_urls.user_urlpatterns)),
     path("monitoring/", include(monitoring_api_urls)),

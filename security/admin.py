@@ -1,4 +1,4 @@
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin
@@ -83,7 +83,8 @@ class BlockedIPAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in BlockedIP._meta.fields]
     actions = ["unblock"]
 
-    def get_form(self, request: HttpRequest, obj: BlockedIP | None = None, **kwargs: Any) -> type[forms.ModelForm]:
+    # `change` is passed on in kwargs.
+    def get_form(self, request: HttpRequest, obj: BlockedIP | None = None, **kwargs: Any) -> type[forms.ModelForm]:  # type: ignore[override]
         if obj is None:
             kwargs["form"] = BlockForm
             kwargs["fields"] = ("ip", "reason", "minutes")
@@ -92,7 +93,7 @@ class BlockedIPAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: BlockedIP | None = None) -> list[str]:
         return self.readonly_fields if obj is not None else []
 
-    def get_fieldsets(self, request: HttpRequest, obj: BlockedIP | None = None) -> list:
+    def get_fieldsets(self, request: HttpRequest, obj: BlockedIP | None = None) -> list[Any] | tuple[Any, ...]:
         if obj is None:
             return [(None, {"fields": ("ip", "reason", "minutes")})]
         return super().get_fieldsets(request, obj)
@@ -101,8 +102,9 @@ class BlockedIPAdmin(admin.ModelAdmin):
         # Through the service, as the API: the row, the shared block list, the event and the alert.
         block = services.ip_block(
             ip=form.cleaned_data["ip"], rule=BlockRule.MANUAL, reason=form.cleaned_data["reason"],
-            minutes=form.cleaned_data.get("minutes"), by=request.user, request=request,
+            minutes=form.cleaned_data.get("minutes"), by=cast(User, request.user), request=request,
         )  # fmt: skip
+        block = cast(BlockedIP, block)  # a manual block is made or refused, never skipped
         obj.pk, obj.expires_at = block.pk, block.expires_at
 
     @admin.display(description="created by")
@@ -111,7 +113,9 @@ class BlockedIPAdmin(admin.ModelAdmin):
 
     @admin.action(description="Unblock the selected addresses")
     def unblock(self, request: HttpRequest, queryset: QuerySet[BlockedIP]) -> None:
-        lifted = sum(services.ip_unblock(ip=ip, by=request.user) for ip in set(queryset.values_list("ip", flat=True)))
+        lifted = sum(
+            services.ip_unblock(ip=ip, by=cast(User, request.user)) for ip in set(queryset.values_list("ip", flat=True))
+        )
         self.message_user(request, f"Lifted {lifted} block(s).")
 
 

@@ -7,6 +7,8 @@ A throttled answer's `RateLimit-*` headers are added by `SecurityMiddleware`
 (`refusal_headers`), from the refusal the throttle (or the login lockout) left on the request.
 """
 
+from typing import Any, cast
+
 from django.http import HttpRequest, HttpResponse
 from rest_framework.request import Request
 
@@ -42,7 +44,7 @@ def permission_refused(request: Request) -> None:
 
 def keep_refusal(request: HttpRequest | Request, refusal: limits.Refusal) -> None:
     """Leave a refusal on the request for the 429's headers (DRF or Django request)."""
-    getattr(request, "_request", request).ratelimit_refusal = refusal
+    cast(Any, getattr(request, "_request", request)).ratelimit_refusal = refusal
 
 
 def refusal_headers(request: HttpRequest, response: HttpResponse) -> None:

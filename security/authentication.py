@@ -8,6 +8,8 @@ effect on the very next request. The token's version is compared with the loaded
 query added.
 """
 
+from typing import cast
+
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
@@ -25,7 +27,7 @@ class CachedJWTAuthentication(JWTAuthentication):
     def authenticate(self, request: Request) -> tuple[User, Token] | None:  # type: ignore[override]
         """simplejwt's; a token that is not valid is refused here, and recorded as such."""
         try:
-            return super().authenticate(request)
+            return cast(tuple[User, Token] | None, super().authenticate(request))
         except InvalidToken:
             audit.invalid_token(request)
             raise
@@ -36,7 +38,7 @@ class CachedJWTAuthentication(JWTAuthentication):
         messages = []
         for token_class in api_settings.AUTH_TOKEN_CLASSES:
             try:
-                return token_class(raw_token)
+                return cast(Token, token_class(raw_token))
             except ExpiredTokenError as exc:
                 raise tokens.TokenExpired("The access token has expired; refresh it.") from exc
             except TokenError as exc:
@@ -44,17 +46,17 @@ class CachedJWTAuthentication(JWTAuthentication):
                                  "message": exc.args[0]})  # fmt: skip
         raise InvalidToken({"detail": _("Given token not valid for any token type"), "messages": messages})
 
-    def get_user(self, validated_token: Token) -> User:
+    def get_user(self, validated_token: Token) -> User:  # type: ignore[override]  # ours, not a TokenUser
         try:
             user_id = int(validated_token[api_settings.USER_ID_CLAIM])
         except (KeyError, TypeError, ValueError) as exc:
-            raise InvalidToken(_("Token contained no recognizable user identification")) from exc
+            raise InvalidToken(_("Token contained no recognizable user identification")) from exc  # type: ignore[arg-type]
         try:
             user = selectors.user_get_for_auth(user_id=user_id)
         except User.DoesNotExist as exc:
-            raise AuthenticationFailed(_("User not found"), code="user_not_found") from exc
+            raise AuthenticationFailed(_("User not found"), code="user_not_found") from exc  # type: ignore[arg-type]
         if not user.is_active:
-            raise AuthenticationFailed(_("User is inactive"), code="user_inactive")
+            raise AuthenticationFailed(_("User is inactive"), code="user_inactive")  # type: ignore[arg-type]
         tokens.check_version(validated_token, user)
         bind_context(user_id=user.pk)
         return user

@@ -15,6 +15,7 @@ import logging
 import threading
 import time
 from functools import lru_cache
+from typing import cast
 
 from mvpvalidator import background
 from security.ip import client_key, target_network
@@ -47,7 +48,7 @@ def _hash_key() -> str:
 def _ipv6_prefix() -> int:
     from django.conf import settings
 
-    return settings.IPV6_CLIENT_PREFIX
+    return cast(int, settings.IPV6_CLIENT_PREFIX)
 
 
 @lru_cache(maxsize=4096)

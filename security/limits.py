@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -162,7 +162,7 @@ class _WindowCounter:
             for ip, n in pending.items():
                 pipe.hincrby(key, ip, n)
             pipe.expire(key, seconds + 60)
-            return pipe.execute()[:-1]
+            return cast(list[int], pipe.execute()[:-1])
 
         try:
             totals = call(send)
@@ -211,7 +211,7 @@ def sync_counters() -> None:
 
 
 def window_seconds() -> int:
-    return max(1, settings.RATE_LIMIT_WINDOW_MINUTES * 60)
+    return cast(int, max(1, settings.RATE_LIMIT_WINDOW_MINUTES * 60))
 
 
 def check_global(key: str, *, now: float | None = None) -> Refusal | None:
@@ -263,13 +263,13 @@ def _ratelimit_refusal(request: HttpRequest, group: str, rate: str, methods: tup
 
 def limit_view(
     group: str, *, rate_setting: str, methods: tuple[str, ...] = ("GET", "POST"), hot: bool = False
-) -> Callable:
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
     """Limit a Django view per client address (fail open). Forms count with django-ratelimit
     (two round trips to Redis, exact across processes); `hot` views (the landing page) as the
     global quota does, in process memory synced with Redis about once a second: no round trip,
     exact within a process and about a second behind the others' traffic."""
 
-    def decorate(view: Callable) -> Callable:
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if settings.ENABLE_RATE_LIMITING and request.method in methods:
@@ -334,7 +334,7 @@ class EndpointThrottle(BaseThrottle):
             reset_after=result.reset_after,
             scope=scope,
         )
-        request._request.ratelimit_refusal = self.refusal
+        cast(Any, request._request).ratelimit_refusal = self.refusal
         refused(request._request, self.refusal)
         return False
 

@@ -42,7 +42,7 @@ import math
 import threading
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from django.conf import settings
 from rest_framework.exceptions import Throttled
@@ -129,11 +129,11 @@ def _keys(identifier: str, ip: str) -> _Keys:
 
 
 def _window() -> int:
-    return max(1, settings.LOGIN_LOCKOUT_MINUTES * 60)
+    return cast(int, max(1, settings.LOGIN_LOCKOUT_MINUTES * 60))
 
 
 def _known_seconds() -> int:
-    return max(1, settings.LOGIN_KNOWN_CLIENT_DAYS * 86400)
+    return cast(int, max(1, settings.LOGIN_KNOWN_CLIENT_DAYS * 86400))
 
 
 # --- Counters: Redis outside the cache's key space, or this process -----------------------------
@@ -265,7 +265,7 @@ def _remember(keys: _Keys) -> None:
 
 
 def _slowdown_seconds(past_ceiling: int) -> int:
-    return min(_window(), SLOWDOWN_FIRST_SECONDS ** min(past_ceiling, 30))
+    return cast(int, min(_window(), SLOWDOWN_FIRST_SECONDS ** min(past_ceiling, 30)))
 
 
 def attempt(*, identifier: str, ip: str) -> Refused | None:

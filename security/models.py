@@ -1,3 +1,5 @@
+from typing import cast
+
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.hashers import acheck_password, check_password
 from django.contrib.auth.models import PermissionsMixin
@@ -105,7 +107,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         a logout everywhere ends the browser sessions as well. At version 0 it is Django's own,
         so existing sessions survive the upgrade."""
         if not self.token_version:
-            return super()._get_session_auth_hash(secret=secret)
+            # Private in Django, so not in its stubs.
+            return cast(str, super()._get_session_auth_hash(secret=secret))  # type: ignore[misc]
         return salted_hmac(
             "security.User.get_session_auth_hash",
             f"{self.password}:{self.token_version}",

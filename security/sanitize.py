@@ -8,6 +8,7 @@ user text shown in HTML calls one of these.
 import html
 import re
 from functools import partial
+from typing import Any, cast
 
 from bleach.linkifier import LinkifyFilter
 from bleach.sanitizer import Cleaner
@@ -23,7 +24,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 CONTROL_CHARACTERS = _CONTROL
 
 
-def _safe_link(attrs: dict, new: bool = False) -> dict:
+def _safe_link(attrs: dict[Any, str], new: bool = False) -> dict[Any, str]:
     # Outbound links from user content pass neither the page's authority nor a window handle.
     attrs[(None, "rel")] = "nofollow noopener noreferrer"
     attrs[(None, "target")] = "_blank"
@@ -73,7 +74,7 @@ def _strip_markup(text: str) -> str:
         text = cleaned
     # Still decoding to something new after this many layers of escaping: keep the last
     # cleaned form escaped rather than hand back markup that one more decode produced.
-    return _PLAIN.clean(text)
+    return cast(str, _PLAIN.clean(text))
 
 
 def sanitize_html(value: str, *, max_length: int | None = None, field: str = "") -> str:
@@ -83,7 +84,7 @@ def sanitize_html(value: str, *, max_length: int | None = None, field: str = "")
         _report(text, field)
     if max_length is not None:
         text = text[:max_length]
-    return _RICH.clean(text)
+    return cast(str, _RICH.clean(text))
 
 
 def contains_markup(value: str) -> bool:

@@ -1,7 +1,7 @@
 """Reads of the security domain: the authenticated identity, blocks and security figures."""
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import Count, Max, QuerySet
 from django.db.models.functions import TruncHour
@@ -26,8 +26,8 @@ def user_get_for_auth(*, user_id: int) -> User:
     never share a mutable model object.
     """
 
-    def compute() -> tuple:
-        return User.objects.filter(pk=user_id).values_list(*AUTH_FIELDS).get()
+    def compute() -> tuple[Any, ...]:
+        return cast(tuple[Any, ...], User.objects.filter(pk=user_id).values_list(*AUTH_FIELDS).get())
 
     values = app_cache.get_or_set(keys.ACCOUNT, ("auth", user_id), compute, namespaces=[keys.user_ns(user_id)])
     if len(values) != len(AUTH_FIELDS):

@@ -2,7 +2,7 @@
 error groups, and the Prometheus exposition for scrapers."""
 
 import hmac
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -50,7 +50,7 @@ class ErrorGroupsView(APIView):
     @extend_schema(responses=inline_serializer("ErrorGroup", fields={"exc_type": serializers.CharField()}, many=True))
     def get(self, request: Request) -> Response:
         paginator = self.pagination_class()
-        page = paginator.paginate_queryset(selectors.error_groups(), request, view=self)
+        page = cast(list[Any], paginator.paginate_queryset(selectors.error_groups(), request, view=self))
         return paginator.get_paginated_response([selectors.error_group_row(g) for g in page])
 
 

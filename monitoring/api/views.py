@@ -1,3 +1,5 @@
+from typing import Any
+
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
@@ -43,7 +45,7 @@ class LiveView(APIView):
     """Liveness: the process answers. Touches neither the database nor the cache."""
 
     permission_classes = [AllowAny]
-    authentication_classes: list = []
+    authentication_classes: list[type[Any]] = []
 
     @extend_schema(responses={200: inline_serializer("Live", fields={"status": serializers.CharField()})})
     def get(self, request: Request) -> Response:
@@ -64,11 +66,11 @@ class CacheStatsView(APIView):
         )
 
 
-class ClearCacheInputSerializer(serializers.Serializer):
+class ClearCacheInputSerializer(serializers.Serializer[Any]):
     family = serializers.ChoiceField(choices=sorted(FAMILIES), required=False)
     all = serializers.BooleanField(default=False)
 
-    def validate(self, attrs: dict) -> dict:
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if bool(attrs.get("family")) == bool(attrs.get("all")):
             raise serializers.ValidationError("Send either a family or all=true.")
         return attrs
@@ -93,7 +95,7 @@ class ClearCacheView(APIView):
         return Response({"cleared": data.validated_data["family"]})
 
 
-class OptimizeDbInputSerializer(serializers.Serializer):
+class OptimizeDbInputSerializer(serializers.Serializer[Any]):
     vacuum = serializers.BooleanField(default=False)
     dry_run = serializers.BooleanField(default=False)
 

@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.conf import settings
 from django.core.cache import cache
@@ -262,7 +262,7 @@ def get_or_set(
         value = local_tier.get(key)
         if value is not MISSING:
             stats.record(family.name, "local_hit")
-            return value
+            return cast(T, value)
 
     try:
         entry = call(cache.get, key)
@@ -277,12 +277,12 @@ def get_or_set(
             stats.record(family.name, "hit")
             if is_shared():
                 local_tier.set(key, value, ttl=remaining)
-            return value
+            return cast(T, value)
         if _try_lock(key):
             stats.record(family.name, "miss")
             return _refresh(family, key, compute, ttl)
         stats.record(family.name, "stale")
-        return value
+        return cast(T, value)
 
     if _try_lock(key):
         stats.record(family.name, "miss")
@@ -296,7 +296,7 @@ def get_or_set(
             break
         if entry is not None:
             stats.record(family.name, "hit")
-            return entry[0]
+            return cast(T, entry[0])
     stats.record(family.name, "miss")
     return compute()
 

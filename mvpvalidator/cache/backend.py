@@ -81,7 +81,8 @@ def raw_key(name: str) -> str:
 # rate-limit counters, the event buffer. Its keys (`<prefix>:state:...`) sit beside the cache's
 # (`<prefix>:1:...`), so clearing the cache, which deletes `<prefix>:1:*` in Redis and the same
 # keys in local memory, can never reach them.
-STATE_VERSION = "state"
+# (Typed Any: Django's stubs say a version is an int, but any value is formatted into the key.)
+STATE_VERSION: Any = "state"
 
 
 def state_key(name: str) -> str:

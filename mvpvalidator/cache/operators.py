@@ -2,7 +2,7 @@
 family or the whole app prefix (never FLUSHALL), and backend facts. Not for request paths."""
 
 import fnmatch
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.cache import cache
@@ -19,14 +19,14 @@ def _local_keys() -> list[str]:
 
 def count_pattern(pattern: str) -> int:
     if is_shared():
-        return call(lambda: sum(1 for _ in cache.iter_keys(pattern, itersize=1000)))
+        return call(lambda: sum(1 for _ in cast(Any, cache).iter_keys(pattern, itersize=1000)))
     return sum(1 for k in _local_keys() if fnmatch.fnmatchcase(k, pattern))
 
 
 def delete_pattern(pattern: str) -> int:
     local_tier.clear()
     if is_shared():
-        return int(call(lambda: cache.delete_pattern(pattern, itersize=1000)) or 0)
+        return int(call(lambda: cast(Any, cache).delete_pattern(pattern, itersize=1000)) or 0)
     keys = [k for k in _local_keys() if fnmatch.fnmatchcase(k, pattern)]
     cache.delete_many(keys)
     return len(keys)

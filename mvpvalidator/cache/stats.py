@@ -13,7 +13,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from mvpvalidator import background
 
@@ -166,7 +166,7 @@ def series(*, minutes: int = 60) -> list[dict[str, Any]]:
         pipe = redis_client().pipeline(transaction=False)
         for minute in wanted:
             pipe.hgetall(_minute_key(minute))
-        return pipe.execute()
+        return cast(list[Any], pipe.execute())
 
     try:
         buckets = call(read)

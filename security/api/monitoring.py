@@ -1,5 +1,7 @@
 """Staff endpoints of the security layer, under /api/monitoring/: figures, blocks, clean-up."""
 
+from typing import Any, cast
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -11,7 +13,7 @@ from rest_framework.views import APIView
 
 from monitoring.interface import parse_duration
 from security import selectors, services
-from security.models import BlockRule
+from security.models import BlockedIP, BlockRule, User
 from security.permissions import IsStaff
 
 
@@ -31,7 +33,7 @@ class SecurityStatsView(APIView):
         return Response(selectors.security_stats(window))
 
 
-class BlockInputSerializer(serializers.Serializer):
+class BlockInputSerializer(serializers.Serializer[Any]):
     ip = serializers.CharField(max_length=64, help_text="An address, or a network in CIDR notation (203.0.113.0/24).")
     minutes = serializers.IntegerField(min_value=1, max_value=60 * 24 * 365, required=False)
     reason = serializers.CharField(max_length=300)
@@ -54,8 +56,9 @@ class BlockedIPsView(APIView):
         data.is_valid(raise_exception=True)
         block = services.ip_block(
             ip=data.validated_data["ip"], rule=BlockRule.MANUAL, reason=data.validated_data["reason"],
-            minutes=data.validated_data.get("minutes"), by=request.user, request=request,
+            minutes=data.validated_data.get("minutes"), by=cast(User, request.user), request=request,
         )  # fmt: skip
+        block = cast(BlockedIP, block)  # a manual block is made or refused, never skipped
         return Response({"ip": block.ip, "expires_at": block.expires_at}, status=status.HTTP_201_CREATED)
 
 
@@ -74,13 +77,13 @@ class UnblockView(APIView):
             target = services.block_target(ip)
         except DjangoValidationError:
             raise Http404 from None
-        lifted = services.ip_unblock(ip=ip, by=request.user)
+        lifted = services.ip_unblock(ip=ip, by=cast(User, request.user))
         if not lifted:
             raise Http404
         return Response({"ip": target, "lifted": lifted})
 
 
-class ClearSecurityDataInputSerializer(serializers.Serializer):
+class ClearSecurityDataInputSerializer(serializers.Serializer[Any]):
     older_than = serializers.CharField(default="7d")
     expired_blocks = serializers.BooleanField(default=False)
     dry_run = serializers.BooleanField(default=False)

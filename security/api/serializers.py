@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
@@ -6,7 +8,7 @@ from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 from security.tokens import VersionedRefreshToken
 
 
-class UserOutputSerializer(serializers.Serializer):
+class UserOutputSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     email = serializers.EmailField()
     name = serializers.CharField()
@@ -14,7 +16,7 @@ class UserOutputSerializer(serializers.Serializer):
     date_joined = serializers.DateTimeField()
 
 
-class RegisterInputSerializer(serializers.Serializer):
+class RegisterInputSerializer(serializers.Serializer[Any]):
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
     name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
@@ -29,7 +31,7 @@ class RegisterInputSerializer(serializers.Serializer):
         return value
 
 
-class LogoutInputSerializer(serializers.Serializer):
+class LogoutInputSerializer(serializers.Serializer[Any]):
     refresh = serializers.CharField()
 
 
@@ -39,10 +41,10 @@ class TokenObtainInputSerializer(TokenObtainPairSerializer):
     token_class = VersionedRefreshToken
 
 
-class TokenRefreshInputSerializer(serializers.Serializer):
+class TokenRefreshInputSerializer(serializers.Serializer[Any]):
     refresh = serializers.CharField()
 
 
-class TokenPairOutputSerializer(serializers.Serializer):
+class TokenPairOutputSerializer(serializers.Serializer[Any]):
     access = serializers.CharField()
     refresh = serializers.CharField()

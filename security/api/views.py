@@ -1,3 +1,5 @@
+from typing import Any, cast
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
@@ -16,11 +18,12 @@ from security.api.serializers import (
     TokenRefreshInputSerializer,
     UserOutputSerializer,
 )
+from security.models import User
 
 
 class RegisterView(APIView):
     permission_classes = [AllowAny]
-    authentication_classes: list = []
+    authentication_classes: list[type[Any]] = []
     throttle_scope = "register"
 
     @extend_schema(request=RegisterInputSerializer, responses={201: UserOutputSerializer})
@@ -40,7 +43,7 @@ class LogoutView(APIView):
         data = LogoutInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            services.user_logout(user=request.user, refresh=data.validated_data["refresh"])
+            services.user_logout(user=cast(User, request.user), refresh=data.validated_data["refresh"])
         except InvalidToken:
             audit.invalid_token(request)
             raise

@@ -2,6 +2,7 @@
 and recent errors, on the console (the figures of `GET /api/monitoring/performance`)."""
 
 import json
+from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 from django.core.serializers.json import DjangoJSONEncoder
@@ -14,7 +15,7 @@ def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f} ms"
 
 
-def _value(kpi: dict) -> str:
+def _value(kpi: dict[str, Any]) -> str:
     value = kpi["value"]
     if value is None:
         return "no data"
