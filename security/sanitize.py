@@ -13,15 +13,12 @@ from typing import Any, cast
 from bleach.linkifier import LinkifyFilter
 from bleach.sanitizer import Cleaner
 
+from mvpvalidator.control_characters import CONTROL_CHARACTERS
+
 # Tags a founder may use in the few rich fields (value proposition): emphasis, lists, links.
 ALLOWED_TAGS = frozenset({"p", "br", "strong", "b", "em", "i", "ul", "ol", "li", "a"})
 ALLOWED_ATTRIBUTES = {"a": ["href", "title", "rel", "target"]}
 ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
-
-# C0/C1 control characters other than tab and newline never belong in shown text.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-# For callers that only strip control characters (event fields from anyone's URL).
-CONTROL_CHARACTERS = _CONTROL
 
 
 def _safe_link(attrs: dict[Any, str], new: bool = False) -> dict[Any, str]:
@@ -55,7 +52,7 @@ def sanitize_text(value: str, *, max_length: int | None = None, field: str = "")
     Cleaning repeats until stable so encoded markup (`&lt;script&gt;`) goes the way of the
     literal kind. Templates autoescape the result, so what remains is shown, never run.
     """
-    text = _CONTROL.sub("", value or "")
+    text = CONTROL_CHARACTERS.sub("", value or "")
     if field:
         _report(text, field)
     # No tag, no entity, no carriage return (the HTML parser turns CR LF into LF): the cleaner
@@ -79,7 +76,7 @@ def _strip_markup(text: str) -> str:
 
 def sanitize_html(value: str, *, max_length: int | None = None, field: str = "") -> str:
     """Simple formatting: only the allow-listed tags, attributes and URL schemes survive."""
-    text = _CONTROL.sub("", value or "").strip()
+    text = CONTROL_CHARACTERS.sub("", value or "").strip()
     if field:
         _report(text, field)
     if max_length is not None:

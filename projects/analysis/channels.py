@@ -3,7 +3,7 @@ its referrer, and the names of the UTM tags themselves."""
 
 from urllib.parse import urlsplit
 
-from security.sanitize import CONTROL_CHARACTERS
+from mvpvalidator.control_characters import strip_control_characters
 
 # The channels: the values of `projects.models.Channel` (a test keeps the two equal).
 DIRECT = "direct"
@@ -34,7 +34,7 @@ def referrer_host(referrer: str) -> str:
         host = urlsplit(referrer).hostname or ""
     except ValueError:
         return ""
-    return CONTROL_CHARACTERS.sub("", host)[:255]
+    return strip_control_characters(host)[:255]
 
 
 def channel_of(*, utm_source: str, utm_medium: str, referrer_host: str, own_host: str = "") -> str:

@@ -26,7 +26,7 @@ from mvpvalidator import background
 from mvpvalidator.cache import CacheUnavailable, breaker, call, is_shared, redis_client, state_key
 from projects.analysis.channels import CHANNELS, UTM_FIELDS, channel_of, referrer_host
 from projects.models import Channel, EventKind, Traffic
-from security.sanitize import CONTROL_CHARACTERS
+from mvpvalidator.control_characters import CONTROL_CHARACTERS
 
 logger = logging.getLogger(__name__)
 
