@@ -23,6 +23,16 @@ def page_ns(slug: str) -> str:
     return f"page:{slug.lower()}"
 
 
+def public_page_parts(slug: str) -> tuple[str, str]:
+    """The public page's data (page and running experiment), under `page_ns(slug)`."""
+    return ("public", slug.lower())
+
+
+def public_html_parts(slug: str, variant: str) -> tuple[str, str, str]:
+    """The public page rendered for one variant ("" for the page's own copy), under `page_ns(slug)`."""
+    return ("public-html", slug.lower(), variant)
+
+
 def experiment_ns(experiment_id: int) -> str:
     """An experiment's results (bumped by the worker when it rolls up the experiment's events)."""
     return f"experiment:{experiment_id}"

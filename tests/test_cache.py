@@ -354,7 +354,7 @@ def test_a_probe_that_raises_an_application_error_still_closes_the_breaker(monke
 
 
 @pytest.mark.django_db
-def test_clearing_the_whole_cache_keeps_blocks_lockouts_and_unflushed_events(settings, staff_api_client):
+def test_clearing_the_whole_cache_keeps_blocks_lockouts_and_unflushed_events(commit, settings, staff_api_client):
     """Clear-all deletes cache families only: the block list, the lockout counters and the events
     still waiting for the worker are state, not cache, and outlive it (shown from outside: the
     blocked address, the locked account and the counted view)."""
@@ -375,7 +375,8 @@ def test_clearing_the_whole_cache_keeps_blocks_lockouts_and_unflushed_events(set
     settings.MAX_LOGIN_ATTEMPTS = 2
     settings.API_THROTTLES = {**settings.API_THROTTLES, "register": {"rate": "2/hour", "key": "ip"}}
     blocked, guesser, busy = "203.0.113.70", "203.0.113.71", "203.0.113.72"
-    services.ip_block(ip=blocked, rule="manual", reason="abuse")
+    with commit():
+        services.ip_block(ip=blocked, rule="manual", reason="abuse")
     victim = UserFactory()
     guessing = Client(REMOTE_ADDR=guesser)
     for _ in range(2):

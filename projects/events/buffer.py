@@ -24,9 +24,9 @@ from django.http import HttpRequest
 
 from mvpvalidator import background
 from mvpvalidator.cache import CacheUnavailable, breaker, call, is_shared, redis_client, state_key
+from mvpvalidator.control_characters import CONTROL_CHARACTERS
 from projects.analysis.channels import CHANNELS, UTM_FIELDS, channel_of, referrer_host
 from projects.models import Channel, EventKind, Traffic
-from mvpvalidator.control_characters import CONTROL_CHARACTERS
 
 logger = logging.getLogger(__name__)
 

@@ -32,7 +32,7 @@ from projects.models import EventKind, Traffic
 from security.hashing import hash_identifier
 
 if TYPE_CHECKING:
-    from projects.selectors import LiveVariant, PublicPage
+    from projects.selectors.pages import LiveVariant, PublicPage
 
 VISITOR_COOKIE = "mvp_vid"
 VISITOR_COOKIE_MAX_AGE = 365 * 24 * 3600

@@ -16,8 +16,6 @@ from projects.selectors.experiments import (
 )
 from projects.selectors.pages import (
     PUBLIC_PAGE_MAX_AGE_SECONDS,
-    SLOT_HIDDEN,
-    SLOT_TOKEN,
     LiveExperiment,
     LiveVariant,
     PublicPage,
@@ -60,8 +58,6 @@ __all__ = [
     "ProjectPage",
     "PublicPage",
     "RESULTS_MC_DRAWS",
-    "SLOT_HIDDEN",
-    "SLOT_TOKEN",
     "SOCIAL_PLATFORMS",
     "campaign_get",
     "campaign_list",

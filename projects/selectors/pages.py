@@ -1,5 +1,5 @@
 """Reads of landing pages: the founder's (owner-scoped) and the public page at /p/<slug>/ (one
-cache entry per page, rendered once per variant)."""
+cache entry per page: the page and its running experiment; `projects.views.public` renders it)."""
 
 from dataclasses import dataclass
 from decimal import Decimal
@@ -8,13 +8,11 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.safestring import mark_safe
 
 from mvpvalidator import cache as app_cache
 from projects import cache as keys
-from projects import tracking
+from projects.analysis.assignment import assign
 from projects.models import Experiment, ExperimentStatus, LandingPage, PageStatus, Project
 from security.models import User
 
@@ -70,9 +68,7 @@ class LiveExperiment:
     variants: tuple[LiveVariant, ...]
 
     def variant_for(self, visitor: str) -> LiveVariant | None:
-        index = tracking.assign(
-            visitor, seed=self.seed, coverage=self.coverage, weights=[v.weight for v in self.variants]
-        )
+        index = assign(visitor, seed=self.seed, coverage=self.coverage, weights=[v.weight for v in self.variants])
         return None if index is None else self.variants[index]
 
 
@@ -101,13 +97,10 @@ PUBLIC_PAGE_MAX_AGE_SECONDS = 1.0
 
 @dataclass(frozen=True)
 class PublicPage:
-    """What /p/<slug>/ serves, as one cache entry: the page, its running experiment, and the
-    page rendered once per variant (key "" for the page's own copy), with slots for what differs
-    per request (`SLOT_*`)."""
+    """What /p/<slug>/ serves, as one cache entry: the page and its running experiment."""
 
     page: LandingPage
     experiment: LiveExperiment | None
-    html: dict[str, str]
     path: str  # /p/<slug>/
 
     def assignment(self, visitor: str) -> tuple[int | None, LiveVariant | None]:
@@ -121,24 +114,21 @@ class PublicPage:
 def public_page(*, slug: str) -> PublicPage:
     """The public page at /p/<slug>/ (drafts and archived pages do not exist for the public),
     cached under the page's namespace, which every change of the page or of its experiments
-    bumps: the hot path costs one cache read, no query and no template rendering."""
+    bumps: the hot path costs one cache read and no query."""
 
     def compute() -> PublicPage:
         page = get_object_or_404(
             LandingPage.objects.select_related("project"), slug__iexact=slug, status=PageStatus.PUBLISHED
         )
-        experiment = _live_experiment(page)
-        variants = [None, *(experiment.variants if experiment else ())]
         return PublicPage(
             page=page,
-            experiment=experiment,
-            html={(v.key if v else ""): _render_landing(page, v) for v in variants},
+            experiment=_live_experiment(page),
             path=reverse("public:landing", kwargs={"slug": page.slug}),
         )
 
     return app_cache.get_or_set(
         app_cache.PAGE,
-        ("public", slug.lower()),
+        keys.public_page_parts(slug),
         compute,
         namespaces=[keys.page_ns(slug)],
         max_age=PUBLIC_PAGE_MAX_AGE_SECONDS,
@@ -147,11 +137,6 @@ def public_page(*, slug: str) -> PublicPage:
 
 def landing_page_get_published(*, slug: str) -> LandingPage:
     return public_page(slug=slug).page
-
-
-# Stand-ins for what differs per request in a cached landing page (filled in by the view).
-SLOT_TOKEN = "mvp-slot-token-4f1c9a"  # noqa: S105 - a placeholder, not a secret
-SLOT_HIDDEN = "mvp-slot-hidden-4f1c9a"
 
 
 def page_content(page: LandingPage, variant: LiveVariant | None) -> dict[str, Any]:
@@ -168,18 +153,3 @@ def page_content(page: LandingPage, variant: LiveVariant | None) -> dict[str, An
             if value not in ("", None):
                 content[name] = value
     return content
-
-
-def _render_landing(page: LandingPage, variant: LiveVariant | None) -> str:
-    from projects.forms import SignupForm
-
-    return render_to_string(
-        "projects/landing.html",
-        {
-            "page": page,
-            "content": page_content(page, variant),
-            "form": SignupForm(),
-            "form_token": SLOT_TOKEN,
-            "hidden_inputs": mark_safe(SLOT_HIDDEN),  # noqa: S308 - a constant, replaced by escaped inputs
-        },
-    )

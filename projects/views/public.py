@@ -1,6 +1,6 @@
 """The public landing pages: what visitors of /p/<slug>/ see and submit.
 
-Each view reads top to bottom: the page (`selectors.public_page`), the `Visit` built from the
+Each view reads top to bottom: the page (`projects.selectors.pages.public_page`), the `Visit` built from the
 request and the page (`projects.events.visit`: the visitor's cookies, traffic kind, channel and
 variant), the answer, the visit's event, and the visit's cookies written onto the answer.
 
@@ -12,17 +12,60 @@ from html import escape
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from projects import selectors, services, signup_tokens
+from mvpvalidator import cache as app_cache
+from projects import cache as keys
+from projects import signup_tokens
 from projects.analysis.channels import UTM_FIELDS
 from projects.events.visit import Visit, visitor_cookie
 from projects.forms import SignupForm, TokenCheck, check_token, form_token, token_id
 from projects.models import CtaKind, EventKind
+from projects.selectors.pages import (
+    PUBLIC_PAGE_MAX_AGE_SECONDS,
+    LiveVariant,
+    PublicPage,
+    landing_page_get_published,
+    page_content,
+    public_page,
+)
+from projects.services.signups import FormTokenUsed, signup_confirm, signup_create, signup_unsubscribe
 from security.limits import limit_view
+
+# Stand-ins for what differs per request in a cached landing page (filled in per visitor).
+SLOT_TOKEN = "mvp-slot-token-4f1c9a"  # noqa: S105 - a placeholder, not a secret
+SLOT_HIDDEN = "mvp-slot-hidden-4f1c9a"
+
+
+def _page_html(public: PublicPage, variant: LiveVariant | None) -> str:
+    """The page as a visitor of `variant` sees it, with slots for the visitor's form token and
+    first-touch fields: rendered once per page version and variant, then served from the cache
+    under the page's namespace (so no template is rendered on a page view)."""
+    page = public.page
+
+    def render_page() -> str:
+        return render_to_string(
+            "projects/landing.html",
+            {
+                "page": page,
+                "content": page_content(page, variant),
+                "form": SignupForm(),
+                "form_token": SLOT_TOKEN,
+                "hidden_inputs": mark_safe(SLOT_HIDDEN),  # noqa: S308 - a constant, replaced by escaped inputs
+            },
+        )
+
+    return app_cache.get_or_set(
+        app_cache.PAGE,
+        keys.public_html_parts(page.slug, variant.key if variant else ""),
+        render_page,
+        namespaces=[keys.page_ns(page.slug)],
+        max_age=PUBLIC_PAGE_MAX_AGE_SECONDS,
+    )
 
 
 def _hidden_inputs(values: dict[str, str]) -> str:
@@ -39,7 +82,7 @@ def _first_touch(request: HttpRequest, token: str) -> dict[str, str]:
     }
 
 
-def _refused(request: HttpRequest, public: selectors.PublicPage) -> HttpResponse:
+def _refused(request: HttpRequest, public: PublicPage) -> HttpResponse:
     """A form token minted for another browser: a cross-site POST, or cookies lost meanwhile."""
     return render(request, "projects/form_refused.html", {"page": public.page}, status=403)
 
@@ -49,7 +92,7 @@ def _render_form_errors(request: HttpRequest, visit: Visit, form: SignupForm) ->
     page = visit.public.page
     token = form_token(visitor_hash=visit.visitor_hash)
     hidden = {"form_token": token, **{k: form.data.get(k, "") for k in ("ref", *UTM_FIELDS)}}
-    context = {"page": page, "content": selectors.page_content(page, visit.variant), "form": form, "form_token": token}
+    context = {"page": page, "content": page_content(page, visit.variant), "form": form, "form_token": token}
     context["hidden_inputs"] = mark_safe(_hidden_inputs(hidden))  # noqa: S308 - every value escaped
     return render(request, "projects/landing.html", context, status=400)
 
@@ -57,7 +100,7 @@ def _render_form_errors(request: HttpRequest, visit: Visit, form: SignupForm) ->
 @require_GET
 @limit_view("page_view", rate_setting="page_view", methods=("GET",), hot=True)
 def landing_page(request: HttpRequest, slug: str) -> HttpResponse:
-    public = selectors.public_page(slug=slug)
+    public = public_page(slug=slug)
     visit = Visit(request, public)
     preview = request.GET.get("preview")
     if preview is not None:
@@ -68,9 +111,9 @@ def landing_page(request: HttpRequest, slug: str) -> HttpResponse:
     token = form_token(visitor_hash=visit.visitor_hash)
     variant = visit.variant
     html = (
-        public.html[variant.key if variant else ""]
-        .replace(selectors.SLOT_TOKEN, token)
-        .replace(selectors.SLOT_HIDDEN, _hidden_inputs(_first_touch(request, token)))
+        _page_html(public, variant)
+        .replace(SLOT_TOKEN, token)
+        .replace(SLOT_HIDDEN, _hidden_inputs(_first_touch(request, token)))
     )
     response = HttpResponse(html)
     # Per visitor (its token, its cookies): no shared cache may keep it.
@@ -93,7 +136,7 @@ def track(request: HttpRequest, slug: str) -> HttpResponse:
         # yet): nothing to tie the event to. Not counted, and answered like a counted one: a
         # beacon reads no answer, and a forger learns nothing from it. The page is not looked up.
         return HttpResponse(status=204)
-    visit = Visit(request, selectors.public_page(slug=slug), cookie)
+    visit = Visit(request, public_page(slug=slug), cookie)
     visit.record(kind)
     return HttpResponse(status=204)
 
@@ -108,7 +151,7 @@ def preorder_entry(request: HttpRequest, slug: str) -> HttpResponse:
 @limit_view("signup", rate_setting="signup", methods=("POST",))
 def preorder(request: HttpRequest, slug: str) -> HttpResponse:
     """The fake door: the visitor clicked "Buy". Counted, then told the truth (see the template)."""
-    public = selectors.public_page(slug=slug)
+    public = public_page(slug=slug)
     if public.page.cta_kind != CtaKind.PREORDER:
         raise Http404("This page takes no pre-orders.")
     visit = Visit(request, public)
@@ -125,7 +168,7 @@ def preorder(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def preorder_done(request: HttpRequest, slug: str) -> HttpResponse:
-    public = selectors.public_page(slug=slug)
+    public = public_page(slug=slug)
     page = public.page
     if page.cta_kind != CtaKind.PREORDER:
         raise Http404("This page takes no pre-orders.")
@@ -136,7 +179,7 @@ def preorder_done(request: HttpRequest, slug: str) -> HttpResponse:
         "projects/preorder.html",
         {
             "page": page,
-            "price": selectors.page_content(page, visit.variant)["preorder_price"],
+            "price": page_content(page, visit.variant)["preorder_price"],
             "hidden_inputs": mark_safe(_hidden_inputs(hidden)),  # noqa: S308 - every value escaped
         },
     )
@@ -147,7 +190,7 @@ def preorder_done(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 @limit_view("signup", rate_setting="signup", methods=("POST",))
 def signup(request: HttpRequest, slug: str) -> HttpResponse:
-    public = selectors.public_page(slug=slug)
+    public = public_page(slug=slug)
     page = public.page
     form = SignupForm(request.POST)
     thanks_url = reverse("public:thanks", kwargs={"slug": page.slug})
@@ -163,7 +206,7 @@ def signup(request: HttpRequest, slug: str) -> HttpResponse:
     data = form.cleaned_data
     utm = {name: data[name] for name in UTM_FIELDS}
     try:
-        result = services.signup_create(
+        result = signup_create(
             page=page,
             email=data["email"],
             name=data["name"],
@@ -174,7 +217,7 @@ def signup(request: HttpRequest, slug: str) -> HttpResponse:
             visitor_id=visit.visitor_id,
             form_token_id=token_id(data["form_token"]),
         )
-    except services.FormTokenUsed as exc:
+    except FormTokenUsed as exc:
         form.add_error(None, exc.message)
         return _render_form_errors(request, visit, form)
     if result.created:
@@ -186,7 +229,7 @@ def signup(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 def thanks(request: HttpRequest, slug: str) -> HttpResponse:
-    page = selectors.landing_page_get_published(slug=slug)
+    page = landing_page_get_published(slug=slug)
     return render(request, "projects/thanks.html", {"page": page})
 
 
@@ -197,9 +240,9 @@ def _signup_action(request: HttpRequest, slug: str, token: str, action: str) -> 
     done = False
     if request.method == "POST":
         if action == signup_tokens.CONFIRM:
-            services.signup_confirm(signup=signup)
+            signup_confirm(signup=signup)
         else:
-            services.signup_unsubscribe(signup=signup)
+            signup_unsubscribe(signup=signup)
         done = True
     return render(
         request,
