@@ -62,3 +62,23 @@ def channel_of(*, utm_source: str, utm_medium: str, referrer_host: str, own_host
     if any(host.startswith(marker) for marker in EMAIL_HOSTS):
         return EMAIL
     return REFERRAL
+
+
+# --- Which channels count for the verdict ----------------------------------------------------
+
+# People who did not know the page: their signups can validate demand. Email (the founder's own
+# list) and referrals are warm: shown, never validating on their own.
+COLD_CHANNELS = (PAID, SEARCH, SOCIAL, DIRECT)
+# Ad platforms whose paid traffic is paid social (the rest, Google Ads and "other", paid search).
+SOCIAL_PLATFORMS = frozenset({"meta", "reddit", "linkedin"})
+
+
+def paid_card_channel(platforms: frozenset[str]) -> str:
+    """The test card's channel for paid traffic bought on `platforms` (the campaigns' platforms):
+    paid social when every one of them is a social network, paid search otherwise."""
+    return "paid_social" if platforms and platforms <= SOCIAL_PLATFORMS else "paid_search"
+
+
+def card_channel(main: str, *, platforms: frozenset[str]) -> str:
+    """The test card's channel for the cold visit channel most visitors came by."""
+    return paid_card_channel(platforms) if main == PAID else main

@@ -39,8 +39,6 @@ from projects.selectors.projects import (
 )
 from projects.selectors.prototypes import prototype_current, prototype_list
 from projects.selectors.reports import (
-    COLD_CHANNELS,
-    SOCIAL_PLATFORMS,
     project_report,
     project_test_card,
     report_snapshots,
@@ -50,7 +48,6 @@ from projects.selectors.signups import signup_export_rows, signup_list
 __all__ = [
     "ANALYTICS_FIGURES",
     "BOT_SHARE_LIMIT",
-    "COLD_CHANNELS",
     "GROUPINGS",
     "LiveExperiment",
     "LiveVariant",
@@ -58,7 +55,6 @@ __all__ = [
     "ProjectPage",
     "PublicPage",
     "RESULTS_MC_DRAWS",
-    "SOCIAL_PLATFORMS",
     "campaign_get",
     "campaign_list",
     "campaign_qs_for_user",

@@ -8,6 +8,7 @@ from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
 from mvpvalidator.exceptions import ConflictError
+from projects.analysis.channels import COLD_CHANNELS, DIRECT, PAID, card_channel
 from projects.models import (
     Campaign,
     CampaignSpend,
@@ -21,11 +22,6 @@ from projects.models import (
     Traffic,
 )
 from projects.selectors.experiments import running_experiments
-
-# People who did not know the page: their signups can validate demand. Email (the founder's own
-# list) and referrals are warm: shown, never validating on their own.
-COLD_CHANNELS = ("paid", "search", "social", "direct")
-SOCIAL_PLATFORMS = frozenset({"meta", "reddit", "linkedin"})
 
 
 def _rollups_by_channel(page_ids: list[int]) -> dict[tuple[str, str], dict[str, Any]]:
@@ -63,13 +59,8 @@ def _test_card(project: Project, *, by: dict[tuple[str, str], dict[str, Any]], s
             "A demand report needs a price above 0: the unit economics are judged against it.", code="no_price"
         )
     cold = {c: (by.get((c, Traffic.HUMAN)) or {}).get("visitors") or 0 for c in COLD_CHANNELS}
-    main = max(cold, key=lambda c: cold[c]) if any(cold.values()) else ("paid" if spend.platforms else "direct")
-    traffic_channel = {
-        "paid": "paid_social" if spend.platforms and spend.platforms <= SOCIAL_PLATFORMS else "paid_search",
-        "search": "search",
-        "social": "social",
-        "direct": "direct",
-    }[main]
+    main = max(cold, key=lambda c: cold[c]) if any(cold.values()) else (PAID if spend.platforms else DIRECT)
+    traffic_channel = card_channel(main, platforms=spend.platforms)
     stored = TestCard.objects.filter(project=project).first()
     observed_cpc = spend.spent / spend.clicks if spend.clicks else None
     card = demand.build_test_card(

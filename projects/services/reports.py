@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from mvpvalidator.exceptions import ConflictError
+from projects.analysis.channels import paid_card_channel
 from projects.cache import invalidate_on_commit
 from projects.models.campaigns import Campaign
 from projects.models.projects import PROJECT_TRANSITIONS, Project, ProjectStatus
@@ -41,8 +42,10 @@ def report_snapshot_create(*, project: Project, report: dict[str, Any]) -> Repor
 
 
 def _card_channel(project: Project) -> str:
-    # Blank: the channel most of the cold traffic comes from, until the founder names one.
-    return "paid_search" if Campaign.objects.filter(project=project).exists() else ""
+    # Blank: the channel most of the cold traffic comes from, until the founder names one. With
+    # campaigns, their paid channel (the same rule as the report's: projects.analysis.channels).
+    platforms = frozenset(Campaign.objects.filter(project=project).values_list("platform", flat=True))
+    return paid_card_channel(platforms) if platforms else ""
 
 
 def test_card_write(*, project: Project) -> TestCard:
