@@ -5,6 +5,7 @@ import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from projects.analysis.money import price_tag
 from projects.generation.drafts import (
     _CENTS,
     FEATURE_MAX,
@@ -121,7 +122,6 @@ _COPY = {
         ),
     ),
 }
-_CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "CAD": "CA$", "AUD": "A$"}
 _TARGET_FEATURES = 5
 _SENTENCES = re.compile(r"(?<=[.!?;])\s+|\s*\n\s*")
 _LEADING_FILLER = re.compile(r"^(?:(?:and|also|plus|but|so|then|it|this|that|which)\s+)+", re.IGNORECASE)
@@ -183,13 +183,6 @@ def _strength(clause: str) -> int:
     return len(content) + 2 * any(char.isdigit() for char in clause) - max(0, len(words) - 20)
 
 
-def _money(amount: Decimal, currency: str) -> str:
-    digits = f"{amount:,.0f}" if amount == amount.to_integral_value() else f"{amount:,.2f}"
-    code = currency.strip().upper()
-    symbol = _CURRENCY_SYMBOLS.get(code)
-    return f"{symbol}{digits}" if symbol else f"{digits} {code}".strip()
-
-
 class BuiltinGenerator:
     """Template copy from the idea itself: deterministic, offline, always schema-valid."""
 
@@ -205,7 +198,7 @@ class BuiltinGenerator:
         lead = " ".join(sentences[0].split()) if sentences else ""
 
         intro = f"<strong>{html.escape(name)}</strong> is built for {html.escape(audience)}."
-        pitch = html.escape(copy.pitch.format(price=_money(price, idea.currency)) if price else copy.free_pitch)
+        pitch = html.escape(copy.pitch.format(price=price_tag(price, idea.currency)) if price else copy.free_pitch)
         budget = min(600, TEXT_LIMITS["value_proposition"][1] - len(f"<p>{intro} </p><p>{pitch}</p>"))
         summary = " ".join(filter(None, (intro, _escaped(description, budget))))
         return PrototypeDraft(

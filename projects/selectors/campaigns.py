@@ -6,6 +6,7 @@ from typing import Any
 from django.db.models import Count, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 
+from projects.analysis.money import money_decimal
 from projects.models import Campaign, CampaignSpend, Event, EventKind, Project, Signup
 from security.models import User
 
@@ -24,10 +25,6 @@ def campaign_list(*, project: Project) -> QuerySet[Campaign]:
 
 def spend_list(*, campaign: Campaign) -> QuerySet[CampaignSpend]:
     return CampaignSpend.objects.filter(campaign=campaign).order_by("date")
-
-
-def _money(value: Decimal | None) -> str | None:
-    return None if value is None else str(value.quantize(Decimal("0.01")))
 
 
 def campaign_summary(*, campaign: Campaign) -> dict[str, Any]:
@@ -53,12 +50,12 @@ def campaign_summary(*, campaign: Campaign) -> dict[str, Any]:
     )
 
     def per(n: int) -> str | None:
-        return _money(spend / n) if n else None
+        return money_decimal(spend / n) if n else None
 
     return {
-        "spend": _money(spend),
-        "budget": _money(campaign.budget),
-        "budget_left": _money(max(campaign.budget - spend, Decimal(0))),
+        "spend": money_decimal(spend),
+        "budget": money_decimal(campaign.budget),
+        "budget_left": money_decimal(max(campaign.budget - spend, Decimal(0))),
         "days_with_spend": totals["days"],
         "impressions": totals["impressions"] or 0,
         "clicks": clicks,
