@@ -13,12 +13,21 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from mvpvalidator.pagination import LimitOffsetPagination
-from projects import services, spend_csv
+from projects.analysis import spend_csv
 from projects.api.pagination import paginated
 from projects.api.parsers import TextCsvParser
 from projects.models import Campaign, CampaignPlatform, CampaignStatus
 from projects.selectors.campaigns import campaign_get, campaign_list, campaign_summary, spend_list
 from projects.selectors.projects import project_get
+from projects.services.campaigns import (
+    SpendFileError,
+    campaign_create,
+    campaign_delete,
+    campaign_move,
+    campaign_update,
+    spend_import,
+    spend_import_csv,
+)
 
 
 class CampaignInputSerializer(serializers.Serializer):
@@ -99,7 +108,7 @@ class CampaignListCreateView(APIView):
         project = project_get(user=request.user, pk=pk)
         data = CampaignInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        campaign = services.campaign_create(project=project, **data.validated_data)
+        campaign = campaign_create(project=project, **data.validated_data)
         return Response(_campaign_body(campaign), status=status.HTTP_201_CREATED)
 
 
@@ -113,11 +122,11 @@ class CampaignDetailView(APIView):
         campaign = campaign_get(user=request.user, pk=pk)
         data = CampaignUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        return Response(_campaign_body(services.campaign_update(campaign=campaign, data=data.validated_data)))
+        return Response(_campaign_body(campaign_update(campaign=campaign, data=data.validated_data)))
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, pk: int) -> Response:
-        services.campaign_delete(campaign=campaign_get(user=request.user, pk=pk))
+        campaign_delete(campaign=campaign_get(user=request.user, pk=pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -126,7 +135,7 @@ class _CampaignMoveView(APIView):
 
     @extend_schema(request=None, responses=CampaignOutputSerializer)
     def post(self, request: Request, pk: int) -> Response:
-        campaign = services.campaign_move(campaign=campaign_get(user=request.user, pk=pk), to=self.to)
+        campaign = campaign_move(campaign=campaign_get(user=request.user, pk=pk), to=self.to)
         return Response(_campaign_body(campaign))
 
 
@@ -172,7 +181,7 @@ class CampaignSpendView(APIView):
             )
             for i, r in enumerate(data.validated_data["rows"])
         ]
-        result = services.spend_import(campaign=campaign, rows=rows)
+        result = spend_import(campaign=campaign, rows=rows)
         return Response({"created": result.created, "updated": result.updated})
 
 
@@ -193,13 +202,13 @@ class CampaignSpendCsvView(APIView):
         upload = request.data.get("file") if hasattr(request.data, "get") else None
         if upload is not None and hasattr(upload, "read"):
             if upload.size > spend_csv.MAX_BYTES:
-                raise services.SpendFileError([spend_csv.LineError(0, "file", "The file is larger than 1000 kB.")])
+                raise SpendFileError([spend_csv.LineError(0, "file", "The file is larger than 1000 kB.")])
             data = upload.read()
         elif isinstance(request.data, bytes | str):
             data = request.data
         else:
-            raise services.SpendFileError(
+            raise SpendFileError(
                 [spend_csv.LineError(0, "file", "Send the CSV as the body (text/csv) or a `file` field.")]
             )
-        result = services.spend_import_csv(campaign=campaign, data=data)
+        result = spend_import_csv(campaign=campaign, data=data)
         return Response({"created": result.created, "updated": result.updated})

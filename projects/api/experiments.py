@@ -12,12 +12,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from mvpvalidator.pagination import LimitOffsetPagination
-from projects import services
 from projects.api.pagination import paginated
 from projects.models import MAX_VARIANTS, MIN_VARIANTS, PRICE_MAX, VARIANT_KEY_MAX_LENGTH, Experiment, ExperimentStatus
 from projects.selectors.experiments import experiment_get, experiment_list, experiment_results
 from projects.selectors.pages import landing_page_of_project
 from projects.selectors.projects import project_get
+from projects.services.experiments import experiment_create, experiment_delete, experiment_move, experiment_update
 
 
 class VariantSerializer(serializers.Serializer):
@@ -125,7 +125,7 @@ class ExperimentListCreateView(APIView):
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         page = landing_page_of_project(project=project, pk=fields.pop("landing_page_id"))
-        experiment = services.experiment_create(page=page, **fields)
+        experiment = experiment_create(page=page, **fields)
         return Response(
             ExperimentOutputSerializer(experiment_get(user=request.user, pk=experiment.pk)).data,
             status=status.HTTP_201_CREATED,
@@ -142,12 +142,12 @@ class ExperimentDetailView(APIView):
         experiment = experiment_get(user=request.user, pk=pk)
         data = ExperimentUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.experiment_update(experiment=experiment, data=data.validated_data)
+        experiment_update(experiment=experiment, data=data.validated_data)
         return Response(ExperimentOutputSerializer(experiment_get(user=request.user, pk=pk)).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, pk: int) -> Response:
-        services.experiment_delete(experiment=experiment_get(user=request.user, pk=pk))
+        experiment_delete(experiment=experiment_get(user=request.user, pk=pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -156,7 +156,7 @@ class _ExperimentMoveView(APIView):
 
     @extend_schema(request=None, responses=ExperimentOutputSerializer)
     def post(self, request: Request, pk: int) -> Response:
-        services.experiment_move(experiment=experiment_get(user=request.user, pk=pk), to=self.to)
+        experiment_move(experiment=experiment_get(user=request.user, pk=pk), to=self.to)
         return Response(ExperimentOutputSerializer(experiment_get(user=request.user, pk=pk)).data)
 
 

@@ -11,11 +11,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from mvpvalidator.pagination import LimitOffsetPagination
-from projects import services, tracking
 from projects.api.pagination import paginated
+from projects.events.visit import preview_token
 from projects.models import PRICE_MAX, CtaKind, LandingPage, PageStatus
 from projects.selectors.pages import landing_page_get, landing_page_list
 from projects.selectors.projects import project_get
+from projects.services.pages import landing_page_archive, landing_page_create, landing_page_publish, landing_page_update
 
 
 class LandingPageOutputSerializer(serializers.Serializer):
@@ -50,7 +51,7 @@ class LandingPageOutputSerializer(serializers.Serializer):
         None while the page is not public: the link would answer 404."""
         if page.status != PageStatus.PUBLISHED:
             return None
-        return f"{reverse('public:landing', kwargs={'slug': page.slug})}?preview={tracking.preview_token(page.pk)}"
+        return f"{reverse('public:landing', kwargs={'slug': page.slug})}?preview={preview_token(page.pk)}"
 
 
 class PricingTierSerializer(serializers.Serializer):
@@ -106,7 +107,7 @@ class LandingPageListCreateView(APIView):
         project = project_get(user=request.user, pk=pk)
         data = LandingPageCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        page = services.landing_page_create(project=project, **data.validated_data)
+        page = landing_page_create(project=project, **data.validated_data)
         return Response(LandingPageOutputSerializer(page).data, status=status.HTTP_201_CREATED)
 
 
@@ -120,19 +121,19 @@ class LandingPageDetailView(APIView):
         page = landing_page_get(user=request.user, pk=pk)
         data = LandingPageUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        page = services.landing_page_update(page=page, data=data.validated_data)
+        page = landing_page_update(page=page, data=data.validated_data)
         return Response(LandingPageOutputSerializer(page).data)
 
 
 class LandingPagePublishView(APIView):
     @extend_schema(request=None, responses=LandingPageOutputSerializer)
     def post(self, request: Request, pk: int) -> Response:
-        page = services.landing_page_publish(page=landing_page_get(user=request.user, pk=pk))
+        page = landing_page_publish(page=landing_page_get(user=request.user, pk=pk))
         return Response(LandingPageOutputSerializer(page).data)
 
 
 class LandingPageArchiveView(APIView):
     @extend_schema(request=None, responses=LandingPageOutputSerializer)
     def post(self, request: Request, pk: int) -> Response:
-        page = services.landing_page_archive(page=landing_page_get(user=request.user, pk=pk))
+        page = landing_page_archive(page=landing_page_get(user=request.user, pk=pk))
         return Response(LandingPageOutputSerializer(page).data)

@@ -14,11 +14,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from mvpvalidator.pagination import LimitOffsetPagination
-from projects import services
 from projects.api.pages import LandingPageOutputSerializer
 from projects.api.prototypes import PrototypeOutputSerializer
 from projects.models import IDEA_MAX_LENGTH, IDEA_MIN_LENGTH, PRICE_MAX, BusinessModel, Currency, Project, ProjectStatus
 from projects.selectors.projects import project_detail_data, project_get, project_list_page
+from projects.services.projects import project_archive, project_create, project_delete, project_update
 
 
 class ProjectInputSerializer(serializers.Serializer):
@@ -100,7 +100,7 @@ class ProjectListCreateView(APIView):
     def post(self, request: Request) -> Response:
         data = ProjectInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        project = services.project_create(owner=request.user, **data.validated_data)
+        project = project_create(owner=request.user, **data.validated_data)
         return Response(ProjectOutputSerializer(project).data, status=status.HTTP_201_CREATED)
 
 
@@ -114,17 +114,17 @@ class ProjectDetailView(APIView):
         project = project_get(user=request.user, pk=pk)
         data = ProjectUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.project_update(project=project, data=data.validated_data)
+        project_update(project=project, data=data.validated_data)
         return Response(project_detail_data(user=request.user, pk=pk, represent=project_detail_representation))
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, pk: int) -> Response:
-        services.project_delete(project=project_get(user=request.user, pk=pk))
+        project_delete(project=project_get(user=request.user, pk=pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class ProjectArchiveView(APIView):
     @extend_schema(request=None, responses=ProjectOutputSerializer)
     def post(self, request: Request, pk: int) -> Response:
-        project = services.project_archive(project=project_get(user=request.user, pk=pk))
+        project = project_archive(project=project_get(user=request.user, pk=pk))
         return Response(ProjectOutputSerializer(project).data)

@@ -7,10 +7,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from mvpvalidator.pagination import LimitOffsetPagination
-from projects import services
 from projects.api.pagination import paginated
 from projects.selectors.projects import project_get
 from projects.selectors.prototypes import prototype_list
+from projects.services.prototypes import prototype_generate
 
 
 class PrototypeOutputSerializer(serializers.Serializer):
@@ -34,7 +34,7 @@ class PrototypeGenerateView(APIView):
 
     @extend_schema(request=None, responses={201: PrototypeOutputSerializer, 409: OpenApiResponse()})
     def post(self, request: Request, pk: int) -> Response:
-        prototype = services.prototype_generate(project=project_get(user=request.user, pk=pk))
+        prototype = prototype_generate(project=project_get(user=request.user, pk=pk))
         return Response(PrototypeOutputSerializer(prototype).data, status=status.HTTP_201_CREATED)
 
 

@@ -10,9 +10,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from projects import services
 from projects.selectors.projects import project_get
 from projects.selectors.reports import project_report, project_test_card, report_snapshots
+from projects.services.reports import report_snapshot_create, test_card_update
 
 
 class TestCardUpdateSerializer(serializers.Serializer):
@@ -50,7 +50,7 @@ class ReportSnapshotListCreateView(APIView):
     def post(self, request: Request, pk: int) -> Response:
         project = project_get(user=request.user, pk=pk)
         report = project_report(project=project)
-        snapshot = services.report_snapshot_create(project=project, report=report)
+        snapshot = report_snapshot_create(project=project, report=report)
         body = {
             "id": snapshot.pk,
             "created_at": snapshot.created_at,
@@ -73,5 +73,5 @@ class TestCardView(APIView):
         project = project_get(user=request.user, pk=pk)
         data = TestCardUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.test_card_update(project=project, data=data.validated_data)
+        test_card_update(project=project, data=data.validated_data)
         return Response({"project_name": project.name, **project_test_card(project=project)})

@@ -26,10 +26,10 @@ from projects.models import (
     EventKind,
     EventWorkerState,
     ExperimentExposure,
-    TestCard,
     Traffic,
     Variant,
 )
+from projects.services.reports import test_cards_lock
 
 # What a visit counts (the beacon only says the page's script ran).
 INTERACTIONS = (EventKind.VIEW, EventKind.CTA_CLICK, EventKind.SIGNUP, EventKind.PREORDER)
@@ -226,12 +226,7 @@ def rollup(*, batch: int | None = None) -> int:
         visits = _visits(events)
         _apply(contributions(events, _priors(visits)))
         Event.objects.filter(pk__in=[e.pk for e in events]).update(rolled_up=True)
-        # Traffic has arrived: the test cards of these pages' projects are locked from now on.
-        people = {e.page_id for e in events if e.traffic == Traffic.HUMAN and e.kind == EventKind.VIEW}
-        if people:
-            TestCard.objects.filter(project__landing_pages__in=people, locked_at__isnull=True).update(
-                locked_at=timezone.now()
-            )
+        test_cards_lock(page_ids={e.page_id for e in events if e.traffic == Traffic.HUMAN and e.kind == EventKind.VIEW})
         state.last_rollup_at = timezone.now()
         state.events_rolled_up += len(events)
         state.save(update_fields=["last_rollup_at", "events_rolled_up"])

@@ -21,6 +21,7 @@ from django.utils import timezone
 from projects.events.ingest import ingest, oldest_buffered
 from projects.events.rollup import rollup
 from projects.models import Event, EventWorkerState
+from projects.services.signups import signup_confirmations_send
 
 logger = logging.getLogger(__name__)
 
@@ -109,8 +110,6 @@ def run(
     """The worker's loop: flush until idle, pause `interval`, again; prune once an hour; beside
     it, a thread sending the confirmation emails that are due. Ends when `stop` is set or at
     `deadline` (time.monotonic()), after the batch in hand."""
-    from projects import services  # services -> selectors -> projects.rollups -> here: imported when run
-
     consumer = consumer or consumer_name()
     stop = stop or threading.Event()
     total = FlushResult()
@@ -127,7 +126,7 @@ def run(
         return bool(result.ingested or result.rolled_up)
 
     def send_step() -> bool:
-        batch = services.signup_confirmations_send()
+        batch = signup_confirmations_send()
         total.emailed += batch.sent  # this thread's field alone; read after the join below
         return bool(batch.claimed)
 

@@ -10,6 +10,8 @@ from django.db.models import Q, Sum
 
 from mvpvalidator import cache as app_cache
 from projects import cache as keys
+from projects.events.ingest import buffered_events
+from projects.events.rollup import pending_contribution
 from projects.models import CampaignSpend, DailyRollup, Event, LandingPage, Project, Traffic
 
 GROUPINGS = ("day", "variant", "channel")
@@ -52,7 +54,6 @@ def project_analytics(*, project: Project, since: date, until: date, group_by: s
     channel: the daily rollups (cached until the worker bumps them) plus what is still waiting to
     be rolled up, computed the worker's way, so the figures are live. People only; known bots and
     the founder's previews are counted apart."""
-    from projects import rollups
 
     page_ids = list(LandingPage.objects.filter(project=project).values_list("pk", flat=True))
 
@@ -76,7 +77,7 @@ def project_analytics(*, project: Project, since: date, until: date, group_by: s
     # buffer until its row is committed, so the buffer is read first and the rows after it, in one
     # query with the rows of the buffered events: an event the worker moves into a row in between
     # is found once (as a row), never missed; the query count does not depend on the buffer.
-    buffered = rollups.buffered_events(page_ids)
+    buffered = buffered_events(page_ids)
     in_db = Q(page_id__in=page_ids, rolled_up=False, day__gte=since, day__lte=until)
     if buffered:
         in_db |= Q(key__in=[e.id for e in buffered])
@@ -92,7 +93,7 @@ def project_analytics(*, project: Project, since: date, until: date, group_by: s
         fields = event.model_fields()
         if event.id not in in_rows and since <= fields["day"] <= until:
             waiting.append(Event(key=event.id, **fields))
-    contribution = rollups.pending_contribution(waiting)
+    contribution = pending_contribution(waiting)
     for (_page, day, experiment_id, variant, channel, traffic), adds in contribution.rows.items():
         rows.append(
             {"day": day, "experiment_id": experiment_id, "variant": variant, "channel": channel, "traffic": traffic,

@@ -10,13 +10,12 @@ from django.utils import timezone
 
 from mvpvalidator import cache as app_cache
 from projects import cache as keys
-from projects import stats
+from projects.analysis.experiments import Arm, analyse
+from projects.analysis.planning import srm_test
+from projects.analysis.thresholds import BOT_SHARE_LIMIT, SRM_ALPHA
 from projects.models import DailyRollup, Experiment, ExperimentExposure, ExperimentStatus, Project, Traffic, Variant
 from security.models import User
 
-# An experiment whose traffic is more than this share known bots is flagged unhealthy (its
-# visitors may not be the people the founder wants to hear from).
-BOT_SHARE_LIMIT = 0.30
 # Monte Carlo draws for "chance to be best" with more than two variants: a standard error under
 # 0.003, for about 0.1 s of CPU per variant (the results are cached until new events roll up).
 RESULTS_MC_DRAWS = 50_000
@@ -91,7 +90,7 @@ def experiment_results(*, experiment: Experiment) -> dict[str, Any]:
         }
         empty = {"visitors": 0, "unconfirmed": 0, "signups": 0, "clicks": 0, "preorders": 0}
         arms = [
-            stats.Arm(
+            Arm(
                 key=v.key,
                 weight=float(v.weight),
                 visitors=counts.get(v.key, empty)["visitors"],
@@ -102,7 +101,7 @@ def experiment_results(*, experiment: Experiment) -> dict[str, Any]:
         ]
         days = round(_days_running(experiment, now), 4)  # as shown: the statistics use the figure printed
         total = sum(a.visitors for a in arms)
-        analysis = stats.analyse(
+        analysis = analyse(
             arms,
             days_running=days,
             visitors_per_day=total / days if days >= 1 else None,
@@ -176,9 +175,9 @@ def running_experiments(*, limit: int = 20, project: Project | None = None) -> l
     for experiment in experiments:
         arms = variants.get(experiment.pk, [])
         observed = [v.people for v in arms]
-        _, p_value = stats.srm_test(observed, [float(v.weight) for v in arms]) if arms else (0.0, 1.0)
+        _, p_value = srm_test(observed, [float(v.weight) for v in arms]) if arms else (0.0, 1.0)
         bot_share = _bot_share(views.get(experiment.pk, {}))
-        srm = p_value < stats.SRM_ALPHA
+        srm = p_value < SRM_ALPHA
         bots = bot_share is not None and bot_share > BOT_SHARE_LIMIT
         out.append(
             {

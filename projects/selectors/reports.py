@@ -9,6 +9,9 @@ from django.utils import timezone
 
 from mvpvalidator.exceptions import ConflictError
 from projects.analysis.channels import COLD_CHANNELS, DIRECT, PAID, card_channel
+from projects.analysis.score import score
+from projects.analysis.score_inputs import Inputs
+from projects.analysis.test_card import build_test_card
 from projects.models import (
     Campaign,
     CampaignSpend,
@@ -51,8 +54,7 @@ def _spend(project: Project) -> _Spend:
 def _test_card(project: Project, *, by: dict[tuple[str, str], dict[str, Any]], spend: _Spend) -> dict[str, Any]:
     """The project's test card as `projects.demand` builds it: the stored one (channel, expected
     cost per click, bars) with, where it leaves them open, the main cold channel and the
-    observed cost per click. `card` is the demand.TestCard, `stored` the row (or None)."""
-    from projects import demand
+    observed cost per click. `card` is the analysis' TestCard, `stored` the row (or None)."""
 
     if project.price_point <= 0:
         raise ConflictError(
@@ -63,7 +65,7 @@ def _test_card(project: Project, *, by: dict[tuple[str, str], dict[str, Any]], s
     traffic_channel = card_channel(main, platforms=spend.platforms)
     stored = TestCard.objects.filter(project=project).first()
     observed_cpc = spend.spent / spend.clicks if spend.clicks else None
-    card = demand.build_test_card(
+    card = build_test_card(
         idea=project.name,
         channel=(stored.channel if stored else "") or traffic_channel,
         price=float(project.price_point),
@@ -93,7 +95,6 @@ def project_test_card(*, project: Project) -> dict[str, Any]:
 def project_report(*, project: Project) -> dict[str, Any]:
     """The demand score and verdict of a project (`projects.demand`) from its pages' rollups, its
     signups, its campaigns' spend and its experiments' health. Live; a handful of queries."""
-    from projects import demand
 
     pages = list(LandingPage.objects.filter(project=project).values("pk", "published_at", "double_opt_in", "cta_kind"))
     page_ids = [p["pk"] for p in pages]
@@ -111,7 +112,7 @@ def project_report(*, project: Project) -> dict[str, Any]:
     bots = sum((r.get("views") or 0) for (_, t), r in by.items() if t == Traffic.BOT)
     people = sum((r.get("views") or 0) for (_, t), r in by.items() if t == Traffic.HUMAN)
     srm = any("sample ratio mismatch" in e["flags"] for e in running_experiments(limit=1000, project=project))
-    inputs = demand.Inputs(
+    inputs = Inputs(
         days=(now - launched).total_seconds() / 86400 if launched else 0.0,
         visitors=total(COLD_CHANNELS, "visitors"),
         signups=cold_signups,
@@ -125,7 +126,7 @@ def project_report(*, project: Project) -> dict[str, Any]:
         srm_unhealthy=srm,
         bot_share=bots / (bots + people) if bots + people else 0.0,
     )
-    verdict = demand.score(built["card"], inputs)
+    verdict = score(built["card"], inputs)
     return {
         "project_id": project.pk,
         "project_name": project.name,

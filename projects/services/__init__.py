@@ -49,7 +49,6 @@ from projects.services.reports import (
     test_card_write,
 )
 from projects.services.signups import (
-    UTM_FIELDS,
     ConfirmationBatch,
     FormTokenUsed,
     SignupResult,
@@ -67,7 +66,6 @@ __all__ = [
     "FINAL_VERDICTS",
     "PAGE_CONTENT_FIELDS",
     "PROJECT_FIELDS",
-    "UTM_FIELDS",
     "VARIANT_CONTENT_FIELDS",
     "ConfirmationBatch",
     "FormTokenUsed",

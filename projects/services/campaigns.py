@@ -12,7 +12,7 @@ from django.utils.text import slugify
 
 from mvpvalidator import cache as app_cache
 from mvpvalidator.exceptions import ApplicationError, ConflictError
-from projects import spend_csv
+from projects.analysis import spend_csv
 from projects.cache import project_ns
 from projects.models.campaigns import CAMPAIGN_TRANSITIONS, Campaign, CampaignSpend, CampaignStatus
 from projects.models.projects import Project

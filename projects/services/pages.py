@@ -17,7 +17,7 @@ from mvpvalidator.exceptions import ConflictError
 from projects.cache import invalidate_on_commit
 from projects.models.pages import CtaKind, LandingPage, PageStatus
 from projects.models.projects import Project, ProjectStatus
-from projects.selectors import prototype_current
+from projects.selectors.prototypes import prototype_current
 from projects.services.content import clean_list, clean_tiers
 from projects.services.experiments import end_experiments
 from projects.services.locks import lock_project

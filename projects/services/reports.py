@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from mvpvalidator.exceptions import ConflictError
 from projects.analysis.channels import paid_card_channel
+from projects.analysis.test_card import build_test_card
 from projects.cache import invalidate_on_commit
 from projects.models.campaigns import Campaign
 from projects.models.projects import PROJECT_TRANSITIONS, Project, ProjectStatus
@@ -57,7 +58,6 @@ def test_card_write(*, project: Project) -> TestCard:
 @transaction.atomic
 def test_card_update(*, project: Project, data: dict[str, Any]) -> TestCard:
     """Channel, expected cost per click and bars, until traffic arrives (409 after)."""
-    from projects import demand
 
     project = lock_project(project)
     card = TestCard.objects.select_for_update().filter(project=project).first() or TestCard(
@@ -74,7 +74,7 @@ def test_card_update(*, project: Project, data: dict[str, Any]) -> TestCard:
     for name, value in data.items():
         setattr(card, name, value)
     try:
-        demand.build_test_card(
+        build_test_card(
             idea=project.name,
             channel=card.channel or "direct",
             price=float(project.price_point) or 0.01,
@@ -89,3 +89,14 @@ def test_card_update(*, project: Project, data: dict[str, Any]) -> TestCard:
     card.save()
     invalidate_on_commit(owner_id=project.owner_id, project_id=project.pk)
     return card
+
+
+def test_cards_lock(*, page_ids: set[int]) -> int:
+    """People have seen these pages: the test cards of their projects are locked from now on
+    (the verdict is judged against what the card promised before any traffic). Called by the
+    event worker inside its rollup transaction; returns how many cards were locked."""
+    if not page_ids:
+        return 0
+    return TestCard.objects.filter(project__landing_pages__in=page_ids, locked_at__isnull=True).update(
+        locked_at=timezone.now()
+    )

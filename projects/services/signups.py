@@ -14,6 +14,7 @@ from django.utils import timezone
 from monitoring.operations import timed_service
 from mvpvalidator.exceptions import ApplicationError, ConflictError
 from projects import emails
+from projects.analysis.channels import UTM_FIELDS
 from projects.cache import invalidate_on_commit
 from projects.forms import token_bind
 from projects.models.pages import LandingPage, PageStatus
@@ -28,9 +29,6 @@ logger = logging.getLogger(__name__)
 class SignupResult:
     signup: Signup
     created: bool
-
-
-UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
 
 
 @timed_service

@@ -12,7 +12,10 @@ from django.views.decorators.http import require_GET
 
 from monitoring import charts
 from mvpvalidator.spreadsheet import CSV_CONTENT_TYPE, accepts_csv, safe_row
-from projects import selectors, stats
+from projects.analysis.frequentist import wilson_interval
+from projects.selectors.events import project_analytics, project_daily
+from projects.selectors.projects import project_get
+from projects.selectors.reports import project_report, report_snapshots
 
 CSV_COLUMNS = ("day", "views", "visitors", "signups", "preorders", "spend", "clicks")
 
@@ -51,8 +54,8 @@ def _charts(report: dict[str, Any], daily: list[dict[str, Any]], variants: dict[
 @require_GET
 def report_page(request: HttpRequest, pk: int) -> HttpResponse:
     """The owner's report (another user's project is a 404); `?format=csv` is the daily table."""
-    project = selectors.project_get(user=request.user, pk=pk)
-    daily = selectors.project_daily(project=project)
+    project = project_get(user=request.user, pk=pk)
+    daily = project_daily(project=project)
     if request.GET.get("format") == "csv":
         if not accepts_csv(request.headers.get("Accept")):
             return HttpResponse("This export is CSV (text/csv) only.", status=406, content_type="text/plain")
@@ -63,16 +66,16 @@ def report_page(request: HttpRequest, pk: int) -> HttpResponse:
         for row in daily:
             writer.writerow(safe_row(row[c] for c in CSV_COLUMNS))
         return response
-    report = selectors.project_report(project=project)
+    report = project_report(project=project)
     today = daily[-1]["day"] if daily else None
-    variants = selectors.project_analytics(
+    variants = project_analytics(
         project=project,
         since=daily[0]["day"] if daily else project.created_at.date(),
         until=today or project.created_at.date(),
         group_by="variant",
     )
     for row in variants["rows"]:
-        row["interval"] = stats.wilson_interval(min(row["signups"], row["visitors"]), row["visitors"])
+        row["interval"] = wilson_interval(min(row["signups"], row["visitors"]), row["visitors"])
     return render(
         request,
         "projects/report.html",
@@ -83,7 +86,7 @@ def report_page(request: HttpRequest, pk: int) -> HttpResponse:
             "variants": variants["rows"],
             "totals": variants["totals"],
             "charts": _charts(report, daily, variants),
-            "snapshots": list(selectors.report_snapshots(project=project)[:10]),
+            "snapshots": list(report_snapshots(project=project)[:10]),
             "spend": sum((row["spend"] for row in daily), Decimal(0)),
         },
     )
