@@ -14,7 +14,7 @@ class EventKind(models.TextChoices):
     SIGNUP = "signup", "Signup"
     PREORDER = "preorder", "Pre-order (fake door)"
     # Sent by the page's script once loaded: the visitor runs JavaScript (the no-JS rule, see
-    # `projects.tracking`). Not an interaction: never counted as an event of a visit.
+    # `projects.events.visit`). Not an interaction: never counted as an event of a visit.
     BEACON = "beacon", "Script beacon"
 
 

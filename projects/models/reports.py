@@ -29,7 +29,7 @@ class ReportSnapshot(models.Model):
 class TestCard(models.Model):
     """What the founder promised to test, written when the project's first page goes live: the
     channel, the expected cost per click and any bar the founder set. Locked once traffic
-    arrives, so the verdict is judged against what was promised (`projects.demand`)."""
+    arrives, so the verdict is judged against what was promised (`projects.analysis.test_card`)."""
 
     project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="test_card")
     # Blank until the founder names it: then the channel most cold visitors come from.

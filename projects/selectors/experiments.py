@@ -67,7 +67,7 @@ def _bot_share(views: dict[str, int]) -> float | None:
 
 
 def experiment_results(*, experiment: Experiment) -> dict[str, Any]:
-    """Per-variant figures and the statistics (`projects.stats`) from the exposures the worker
+    """Per-variant figures and the statistics (`projects.analysis`) from the exposures the worker
     wrote, cached under the experiment's namespace (the worker bumps it after each rollup that
     touches the experiment). Only confirmed people count: known bots, the founder's previews and
     visitors that neither ran the page's script nor interacted are left out."""

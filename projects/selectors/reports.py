@@ -52,7 +52,7 @@ def _spend(project: Project) -> _Spend:
 
 
 def _test_card(project: Project, *, by: dict[tuple[str, str], dict[str, Any]], spend: _Spend) -> dict[str, Any]:
-    """The project's test card as `projects.demand` builds it: the stored one (channel, expected
+    """The project's test card as `projects.analysis.test_card` builds it: the stored one (channel, expected
     cost per click, bars) with, where it leaves them open, the main cold channel and the
     observed cost per click. `card` is the analysis' TestCard, `stored` the row (or None)."""
 
@@ -93,7 +93,7 @@ def project_test_card(*, project: Project) -> dict[str, Any]:
 
 
 def project_report(*, project: Project) -> dict[str, Any]:
-    """The demand score and verdict of a project (`projects.demand`) from its pages' rollups, its
+    """The demand score and verdict of a project (`projects.analysis.score`) from its pages' rollups, its
     signups, its campaigns' spend and its experiments' health. Live; a handful of queries."""
 
     pages = list(LandingPage.objects.filter(project=project).values("pk", "published_at", "double_opt_in", "cta_kind"))
