@@ -220,7 +220,7 @@ def _buffer_many(events: list[TrackedEvent]) -> None:
     if announce:
         pipe.sadd(active_pages_key(), *announce)
     for event in events:
-        pipe.xadd(stream_key(event.page_id), event.fields(), maxlen=maxlen, approximate=True)  # type: ignore[arg-type]
+        pipe.xadd(stream_key(event.page_id), event.fields(), maxlen=maxlen, approximate=True)
     pipe.execute()
     for page_id in announce:
         _announced[page_id] = now

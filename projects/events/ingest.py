@@ -13,7 +13,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 
@@ -144,7 +144,7 @@ def buffered_events(page_ids: Iterable[int]) -> list[TrackedEvent]:
         pipe = redis_client().pipeline(transaction=False)
         for page in ids:
             pipe.xrange(stream_key(page), count=settings.EVENT_LIVE_MAX)
-        return pipe.execute()
+        return cast(list[Any], pipe.execute())
 
     try:
         results = call(read)

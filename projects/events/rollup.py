@@ -93,7 +93,7 @@ def _priors(visits: dict[VisitKey, VisitorDay], *, exclude_keys: Iterable[str] =
         n=Count("id"), views=Count("id", filter=Q(kind=EventKind.VIEW))
     )
     fields = ("page_id", "day", "experiment_id", "variant", "channel", "traffic", "visitor_hash")
-    return {tuple(r[f] for f in fields): Prior(r["n"], r["views"]) for r in rows}  # type: ignore[misc]
+    return {tuple(r[f] for f in fields): Prior(r["n"], r["views"]) for r in rows}
 
 
 def contributions(events: list[Any], priors: dict[VisitKey, Prior]) -> Contribution:

@@ -6,7 +6,6 @@ every read; this package re-exports their public names for the callers not moved
 from projects.selectors.campaigns import campaign_get, campaign_list, campaign_qs_for_user, campaign_summary, spend_list
 from projects.selectors.events import ANALYTICS_FIGURES, GROUPINGS, project_analytics, project_daily
 from projects.selectors.experiments import (
-    BOT_SHARE_LIMIT,
     RESULTS_MC_DRAWS,
     experiment_get,
     experiment_list,
@@ -47,7 +46,6 @@ from projects.selectors.signups import signup_export_rows, signup_list
 
 __all__ = [
     "ANALYTICS_FIGURES",
-    "BOT_SHARE_LIMIT",
     "GROUPINGS",
     "LiveExperiment",
     "LiveVariant",

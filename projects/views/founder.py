@@ -2,7 +2,7 @@
 
 import csv
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -16,6 +16,7 @@ from projects.analysis.frequentist import wilson_interval
 from projects.selectors.events import project_analytics, project_daily
 from projects.selectors.projects import project_get
 from projects.selectors.reports import project_report, report_snapshots
+from security.models import User
 
 CSV_COLUMNS = ("day", "views", "visitors", "signups", "preorders", "spend", "clicks")
 
@@ -54,7 +55,7 @@ def _charts(report: dict[str, Any], daily: list[dict[str, Any]], variants: dict[
 @require_GET
 def report_page(request: HttpRequest, pk: int) -> HttpResponse:
     """The owner's report (another user's project is a 404); `?format=csv` is the daily table."""
-    project = project_get(user=request.user, pk=pk)
+    project = project_get(user=cast(User, request.user), pk=pk)  # signed in: login_required
     daily = project_daily(project=project)
     if request.GET.get("format") == "csv":
         if not accepts_csv(request.headers.get("Accept")):
