@@ -42,7 +42,7 @@ lint: $(STAMP)
 	@# the domain, monitoring and security meet through their interfaces, pure modules stay pure.
 	$(VENV)/bin/lint-imports
 	@# Types (pyproject.toml, [tool.mypy]): strict on the infrastructure apps and on projects'
-	@# pure arithmetic and services, ratcheted on the rest.
+	@# analysis, services, selectors, events, views and models; the rest on the ratchet.
 	$(PY) -m mypy
 
 check: $(STAMP)
