@@ -251,8 +251,9 @@ def test_the_timeline_shows_cache_lookups_queries_and_external_calls(staff_clien
     request_id = Client().get("/p/seen/")["X-Request-ID"]
     page = staff_client.get(f"/performance-monitor/requests/{request_id}/").content.decode()
     assert "sampled" in page and "/p/&lt;slug:slug&gt;/" in page
-    # Cold: the page (its running experiment and rendered copies in the same entry) missed.
-    assert re.search(r"<td>page</td><td>miss × 1", page), page
+    # Cold: the page's two entries (the page with its running experiment, and its HTML rendered
+    # for the visitor's variant) missed, and were set.
+    assert re.search(r"<td>page</td><td>miss × 2 set × 2", page), page
 
 
 @pytest.mark.django_db
