@@ -49,13 +49,24 @@ def _bad_window() -> HttpResponse:
     )
 
 
+def _windowed(view: Callable[[HttpRequest, str], HttpResponse]) -> Callable[[HttpRequest], HttpResponse]:
+    """The view gets the `?window=` asked for (one hour by default); an unknown one is a 400."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest) -> HttpResponse:
+        window = _window(request)
+        if window is None:
+            return _bad_window()
+        return view(request, window)
+
+    return wrapper
+
+
 @never_cache
 @require_GET
 @staff_only
-def dashboard(request: HttpRequest) -> HttpResponse:
-    window = _window(request)
-    if window is None:
-        return _bad_window()
+@_windowed
+def dashboard(request: HttpRequest, window: str) -> HttpResponse:
     return render(
         request,
         "dashboard/index.html",
@@ -66,11 +77,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_GET
 @staff_only
-def panels_fragment(request: HttpRequest) -> HttpResponse:
+@_windowed
+def panels_fragment(request: HttpRequest, window: str) -> HttpResponse:
     """The panels alone, for the page's in-place refresh."""
-    window = _window(request)
-    if window is None:
-        return _bad_window()
     return render(request, "dashboard/_panels.html", {"panels": panels.build(window), "window": window})
 
 

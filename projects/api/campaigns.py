@@ -16,6 +16,7 @@ from mvpvalidator.pagination import LimitOffsetPagination
 from projects.analysis import spend_csv
 from projects.api.pagination import paginated
 from projects.api.parsers import TextCsvParser
+from projects.api.partial import AtLeastOneFieldMixin
 from projects.models import Campaign, CampaignPlatform, CampaignStatus
 from projects.selectors.campaigns import campaign_get, campaign_list, campaign_summary, spend_list
 from projects.selectors.projects import project_get
@@ -45,14 +46,9 @@ class CampaignInputSerializer(serializers.Serializer):
         return attrs
 
 
-class CampaignUpdateSerializer(CampaignInputSerializer):
+class CampaignUpdateSerializer(AtLeastOneFieldMixin, CampaignInputSerializer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, partial=True, **kwargs)
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if not attrs:
-            raise serializers.ValidationError({"non_field_errors": ["Send at least one field to change."]})
-        return super().validate(attrs)
 
 
 class CampaignOutputSerializer(serializers.Serializer):

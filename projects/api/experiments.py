@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from mvpvalidator.pagination import LimitOffsetPagination
 from projects.api.pagination import paginated
+from projects.api.partial import AtLeastOneFieldMixin
 from projects.models import MAX_VARIANTS, MIN_VARIANTS, PRICE_MAX, VARIANT_KEY_MAX_LENGTH, Experiment, ExperimentStatus
 from projects.selectors.experiments import experiment_get, experiment_list, experiment_results
 from projects.selectors.pages import landing_page_of_project
@@ -57,7 +58,7 @@ class ExperimentInputSerializer(serializers.Serializer):
         return _variant_count(variants)
 
 
-class ExperimentUpdateSerializer(serializers.Serializer):
+class ExperimentUpdateSerializer(AtLeastOneFieldMixin, serializers.Serializer):
     """PATCH: any subset; variants and coverage only while the experiment is a draft."""
 
     name = serializers.CharField(max_length=120, required=False)
@@ -72,11 +73,6 @@ class ExperimentUpdateSerializer(serializers.Serializer):
 
     def validate_variants(self, variants: list[Any]) -> list[Any]:
         return _variant_count(variants)
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if not attrs:
-            raise serializers.ValidationError("Send at least one field to change.")
-        return attrs
 
 
 class VariantOutputSerializer(serializers.Serializer):

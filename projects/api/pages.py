@@ -1,7 +1,6 @@
 """The landing pages API: a project's pages, one page's copy, publishing and archiving."""
 
 from decimal import Decimal
-from typing import Any
 
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema
@@ -12,6 +11,7 @@ from rest_framework.views import APIView
 
 from mvpvalidator.pagination import LimitOffsetPagination
 from projects.api.pagination import paginated
+from projects.api.partial import AtLeastOneFieldMixin
 from projects.events.visit import preview_token
 from projects.models import PRICE_MAX, CtaKind, LandingPage, PageStatus
 from projects.selectors.pages import landing_page_get, landing_page_list
@@ -73,7 +73,7 @@ class LandingPageCreateSerializer(serializers.Serializer):
     double_opt_in = serializers.BooleanField(default=True)
 
 
-class LandingPageUpdateSerializer(serializers.Serializer):
+class LandingPageUpdateSerializer(AtLeastOneFieldMixin, serializers.Serializer):
     slug = serializers.SlugField(max_length=80, required=False)
     headline = serializers.CharField(max_length=120, required=False)
     subheadline = serializers.CharField(max_length=240, required=False, allow_blank=True)
@@ -87,11 +87,6 @@ class LandingPageUpdateSerializer(serializers.Serializer):
     )
     qualifying_question = serializers.CharField(max_length=200, required=False, allow_blank=True)
     double_opt_in = serializers.BooleanField(required=False)
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if not attrs:
-            raise serializers.ValidationError("Send at least one field to change.")
-        return attrs
 
 
 class LandingPageListCreateView(APIView):

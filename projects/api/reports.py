@@ -2,7 +2,6 @@
 against."""
 
 from decimal import Decimal
-from typing import Any
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -10,22 +9,18 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from projects.api.partial import AtLeastOneFieldMixin
 from projects.selectors.projects import project_get
 from projects.selectors.reports import project_report, project_test_card, report_snapshots
 from projects.services.reports import report_snapshot_create, test_card_update
 
 
-class TestCardUpdateSerializer(serializers.Serializer):
+class TestCardUpdateSerializer(AtLeastOneFieldMixin, serializers.Serializer):
     channel = serializers.CharField(max_length=20, required=False)
     expected_cpc = serializers.DecimalField(
         max_digits=8, decimal_places=2, min_value=Decimal("0.01"), required=False, allow_null=True
     )
     overrides = serializers.DictField(child=serializers.FloatField(), required=False)
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if not attrs:
-            raise serializers.ValidationError({"non_field_errors": ["Send at least one field to change."]})
-        return attrs
 
 
 class ProjectReportView(APIView):

@@ -104,6 +104,19 @@ def _experiment_changed(experiment: Experiment) -> None:
     transaction.on_commit(lambda: app_cache.bump(*names))
 
 
+def _experiment_save(experiment: Experiment, *, variants: list[Variant] | None, replace: bool = False) -> None:
+    """Save a validated experiment with its cleaned variants (None: keep the ones it has;
+    `replace`: delete those first), then invalidate its cached copies after the commit."""
+    experiment.save()
+    if variants is not None:
+        if replace:
+            experiment.variants.all().delete()
+        for variant in variants:
+            variant.experiment = experiment
+        Variant.objects.bulk_create(variants)
+    _experiment_changed(experiment)
+
+
 @transaction.atomic
 def experiment_create(*, page: LandingPage, name: str, variants: Any, **fields: Any) -> Experiment:
     """A draft experiment on one of the project's pages, with its variants."""
@@ -116,12 +129,7 @@ def experiment_create(*, page: LandingPage, name: str, variants: Any, **fields: 
         raise ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
     experiment = Experiment(page=page, seed=secrets.token_hex(8), **_clean_experiment_fields({"name": name, **fields}))
     experiment.full_clean(exclude=["page"], validate_constraints=False)
-    cleaned = _clean_variants(variants)
-    experiment.save()
-    for variant in cleaned:
-        variant.experiment = experiment
-    Variant.objects.bulk_create(cleaned)
-    _experiment_changed(experiment)
+    _experiment_save(experiment, variants=_clean_variants(variants))
     return experiment
 
 
@@ -141,14 +149,8 @@ def experiment_update(*, experiment: Experiment, data: dict[str, Any]) -> Experi
     for name, value in _clean_experiment_fields(data).items():
         setattr(experiment, name, value)
     experiment.full_clean(exclude=["page"], validate_constraints=False)
-    experiment.save()
-    if "variants" in data:
-        cleaned = _clean_variants(data["variants"])
-        experiment.variants.all().delete()
-        for variant in cleaned:
-            variant.experiment = experiment
-        Variant.objects.bulk_create(cleaned)
-    _experiment_changed(experiment)
+    variants = _clean_variants(data["variants"]) if "variants" in data else None
+    _experiment_save(experiment, variants=variants, replace=True)
     return experiment
 
 
