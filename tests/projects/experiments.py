@@ -1,14 +1,15 @@
 """Helpers for the experiment tests: a running experiment on a live page, through the API."""
 
-from projects import services
 from projects.models import Experiment, LandingPage
+from projects.services.pages import landing_page_create, landing_page_publish
+from projects.services.prototypes import prototype_generate
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
 
 
 def make_running_experiment(api, project, *, weights=(50, 50), slug="chaser") -> tuple[LandingPage, Experiment]:
-    services.prototype_generate(project=project)
-    page = services.landing_page_publish(page=services.landing_page_create(project=project, slug=slug))
+    prototype_generate(project=project)
+    page = landing_page_publish(page=landing_page_create(project=project, slug=slug))
     variants = [{"key": "control", "weight": weights[0]}]
     for i, weight in enumerate(weights[1:], start=1):
         headline = "Stop chasing invoices by hand" if i == 1 else f"Headline {i}"

@@ -6,8 +6,10 @@ import json
 
 import pytest
 
-from projects import services
 from projects.models import LandingPage, Project, Prototype, Signup
+from projects.services.pages import landing_page_create, landing_page_publish
+from projects.services.prototypes import prototype_generate
+from projects.services.signups import signup_create
 from tests.factories import ProjectFactory, UserFactory, generate_and_publish
 from tests.security.test_auth_api import assert_error_shape
 
@@ -90,7 +92,7 @@ def test_list_filters_by_status(auth_api_client):
 
 def test_detail_includes_prototype_pages_and_counts(auth_api_client, project):
     page = generate_and_publish(project)
-    services.signup_create(page=page, email="a@example.com")
+    signup_create(page=page, email="a@example.com")
     body = auth_api_client.get(f"/api/projects/{project.pk}/").json()
     assert body["status"] == "live"
     assert body["current_prototype"]["version"] == 1
@@ -102,12 +104,12 @@ def test_detail_includes_prototype_pages_and_counts(auth_api_client, project):
 
 def _fill(project, pages, signups_per_page):
     for _ in range(3):
-        services.prototype_generate(project=project)
+        prototype_generate(project=project)
     for n in range(pages):
-        page = services.landing_page_create(project=project, slug=f"p{project.pk}-{n}")
-        page = services.landing_page_publish(page=page)
+        page = landing_page_create(project=project, slug=f"p{project.pk}-{n}")
+        page = landing_page_publish(page=page)
         for s in range(signups_per_page):
-            services.signup_create(page=page, email=f"v{s}@example.com")
+            signup_create(page=page, email=f"v{s}@example.com")
 
 
 @pytest.mark.parametrize(("pages", "signups"), [(1, 1), (6, 25)])
@@ -232,7 +234,7 @@ def test_landing_page_needs_a_prototype(auth_api_client, project):
 
 
 def test_landing_page_is_created_from_current_prototype(auth_api_client, project):
-    prototype = services.prototype_generate(project=project)
+    prototype = prototype_generate(project=project)
     response = auth_api_client.post(f"/api/projects/{project.pk}/landing-pages", {"slug": "My-Page"}, format="json")
     assert response.status_code == 201, response.content
     body = response.json()
@@ -243,13 +245,13 @@ def test_landing_page_is_created_from_current_prototype(auth_api_client, project
 
 
 def test_landing_page_slug_is_generated_when_omitted(auth_api_client, project):
-    services.prototype_generate(project=project)
+    prototype_generate(project=project)
     body = auth_api_client.post(f"/api/projects/{project.pk}/landing-pages", {}, format="json").json()
     assert body["slug"].startswith("idea-")
 
 
 def test_preorder_page_defaults_to_the_project_price(auth_api_client, project):
-    services.prototype_generate(project=project)
+    prototype_generate(project=project)
     body = auth_api_client.post(
         f"/api/projects/{project.pk}/landing-pages", {"cta_kind": "preorder"}, format="json"
     ).json()
@@ -259,7 +261,7 @@ def test_preorder_page_defaults_to_the_project_price(auth_api_client, project):
 
 def test_taken_slug_is_400_and_creates_nothing(auth_api_client, project):
     generate_and_publish(ProjectFactory(), slug="taken")
-    services.prototype_generate(project=project)
+    prototype_generate(project=project)
     response = auth_api_client.post(f"/api/projects/{project.pk}/landing-pages", {"slug": "TAKEN"}, format="json")
     error = assert_error_shape(response, 400, "validation_error")
     assert "slug" in error["fields"]
@@ -267,8 +269,8 @@ def test_taken_slug_is_400_and_creates_nothing(auth_api_client, project):
 
 
 def test_update_page_sanitises_and_bumps_version(auth_api_client, project):
-    services.prototype_generate(project=project)
-    page = services.landing_page_create(project=project)
+    prototype_generate(project=project)
+    page = landing_page_create(project=project)
     response = auth_api_client.patch(
         f"/api/landing-pages/{page.pk}/",
         {
@@ -302,8 +304,8 @@ def test_update_page_sanitises_and_bumps_version(auth_api_client, project):
     ],
 )
 def test_update_page_rejects_bad_input_and_changes_nothing(auth_api_client, project, payload):
-    services.prototype_generate(project=project)
-    page = services.landing_page_create(project=project)
+    prototype_generate(project=project)
+    page = landing_page_create(project=project)
     before = LandingPage.objects.values().get(pk=page.pk)
     response = auth_api_client.patch(f"/api/landing-pages/{page.pk}/", payload, format="json")
     assert_error_shape(response, 400, "validation_error")
@@ -311,8 +313,8 @@ def test_update_page_rejects_bad_input_and_changes_nothing(auth_api_client, proj
 
 
 def test_publish_makes_the_project_live(auth_api_client, project):
-    services.prototype_generate(project=project)
-    page = services.landing_page_create(project=project, slug="go")
+    prototype_generate(project=project)
+    page = landing_page_create(project=project, slug="go")
     response = auth_api_client.post(f"/api/landing-pages/{page.pk}/publish")
     assert response.status_code == 200
     assert response.json()["status"] == "published"
@@ -323,8 +325,8 @@ def test_publish_makes_the_project_live(auth_api_client, project):
 
 
 def test_publishing_a_page_of_an_archived_project_is_409_and_writes_nothing(auth_api_client, project):
-    services.prototype_generate(project=project)
-    page = services.landing_page_create(project=project)
+    prototype_generate(project=project)
+    page = landing_page_create(project=project)
     Project.objects.filter(pk=project.pk).update(status="archived")
     response = auth_api_client.post(f"/api/landing-pages/{page.pk}/publish")
     assert_error_shape(response, 409, "invalid_project_state")
@@ -351,7 +353,7 @@ def test_archiving_the_project_takes_its_pages_offline(auth_api_client, live_pag
 
 def test_signup_list_is_paginated_newest_first(auth_api_client, live_page):
     for n in range(3):
-        services.signup_create(page=live_page, email=f"s{n}@example.com")
+        signup_create(page=live_page, email=f"s{n}@example.com")
     body = auth_api_client.get(f"/api/projects/{live_page.project_id}/signups?limit=2").json()
     assert body["count"] == 3
     assert [s["email"] for s in body["results"]] == ["s2@example.com", "s1@example.com"]
@@ -359,8 +361,8 @@ def test_signup_list_is_paginated_newest_first(auth_api_client, live_page):
 
 
 def test_signups_csv_streams_every_row_and_defuses_formulas(auth_api_client, live_page):
-    services.signup_create(page=live_page, email="a@example.com", name="=HYPERLINK(1)")
-    services.signup_create(page=live_page, email="b@example.com", utm={"utm_source": "reddit"})
+    signup_create(page=live_page, email="a@example.com", name="=HYPERLINK(1)")
+    signup_create(page=live_page, email="b@example.com", utm={"utm_source": "reddit"})
     response = auth_api_client.get(f"/api/projects/{live_page.project_id}/signups.csv")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
@@ -379,7 +381,7 @@ def test_signups_need_a_token(api_client, live_page):
 
 def test_another_users_signups_are_not_listed(auth_api_client):
     other_page = generate_and_publish(ProjectFactory(owner=UserFactory()), slug="other")
-    services.signup_create(page=other_page, email="secret@example.com")
+    signup_create(page=other_page, email="secret@example.com")
     mine = ProjectFactory(owner=auth_api_client.user)
     body = auth_api_client.get(f"/api/projects/{mine.pk}/signups").json()
     assert body["count"] == 0

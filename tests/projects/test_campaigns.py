@@ -8,7 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
 
-from projects import spend_csv
+from projects.analysis import spend_csv
 from projects.models import Campaign, CampaignSpend
 from tests.projects.conftest import signup_post_data
 

@@ -11,7 +11,10 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from projects import selectors, services, stats, tracking
+from projects.analysis.assignment import assign
+from projects.analysis.experiments import Arm, analyse
+from projects.analysis.thresholds import SRM_ALPHA
+from projects.events import visit
 from projects.models import (
     DailyRollup,
     Event,
@@ -22,6 +25,11 @@ from projects.models import (
     Traffic,
     Variant,
 )
+from projects.selectors.experiments import RESULTS_MC_DRAWS
+from projects.services.experiments import experiment_create
+from projects.services.pages import landing_page_archive, landing_page_create, landing_page_publish
+from projects.services.projects import project_archive
+from projects.services.prototypes import prototype_generate
 from tests.factories import ProjectFactory, UserFactory, generate_and_publish
 from tests.projects.experiments import BROWSER
 from tests.security.test_auth_api import assert_error_shape
@@ -51,11 +59,11 @@ def created(api, project, page, **body) -> dict:
 
 
 def visitor_in(experiment: Experiment, index: int | None, *, start: int = 0) -> str:
-    """A cookie id that `tracking.assign` puts in variant `index` (None: outside the coverage)."""
+    """A cookie id that `projects.analysis.assignment.assign` puts in variant `index` (None: outside the coverage)."""
     weights = [v.weight for v in experiment.variants.all()]
     for i in range(start, start + 100_000):
         vid = f"visitor-{i:012d}"
-        if tracking.assign(vid, seed=experiment.seed, coverage=float(experiment.coverage), weights=weights) == index:
+        if assign(vid, seed=experiment.seed, coverage=float(experiment.coverage), weights=weights) == index:
             return vid
     raise AssertionError(f"no visitor for variant {index}")
 
@@ -63,7 +71,7 @@ def visitor_in(experiment: Experiment, index: int | None, *, start: int = 0) -> 
 def browser(vid: str | None = None, *, ua: str = BROWSER) -> Client:
     client = Client(HTTP_USER_AGENT=ua)
     if vid is not None:
-        client.cookies[tracking.VISITOR_COOKIE] = tracking.signed_visitor_id(vid)
+        client.cookies[visit.VISITOR_COOKIE] = visit.signed_visitor_id(vid)
     return client
 
 
@@ -239,13 +247,13 @@ def test_a_page_of_another_project_is_a_field_error(auth_api_client, project, li
 
 
 def test_an_archived_page_cannot_get_an_experiment(auth_api_client, project, live_page):
-    services.landing_page_archive(page=live_page)
+    landing_page_archive(page=live_page)
     assert_error_shape(create(auth_api_client, project, live_page), 409, "invalid_page_state")
     assert counts() == (0, 0)
 
 
 def test_an_archived_project_cannot_get_an_experiment(auth_api_client, project, live_page):
-    services.project_archive(project=project)
+    project_archive(project=project)
     assert_error_shape(create(auth_api_client, project, live_page), 409, "invalid_project_state")
     assert counts() == (0, 0)
 
@@ -255,7 +263,7 @@ def test_another_users_project_or_experiment_is_404(auth_api_client, project, li
     other_page = generate_and_publish(other, slug="other")
     assert_error_shape(create(auth_api_client, other, other_page), 404, "not_found")
     assert_error_shape(auth_api_client.get(f"/api/projects/{other.pk}/experiments"), 404)
-    theirs = services.experiment_create(page=other_page, name="Theirs", variants=_variants("a", "b"))
+    theirs = experiment_create(page=other_page, name="Theirs", variants=_variants("a", "b"))
     before = counts()
     for method, url in [
         ("get", f"/api/experiments/{theirs.pk}/"),
@@ -275,7 +283,7 @@ def test_another_users_project_or_experiment_is_404(auth_api_client, project, li
 
 
 def test_anonymous_is_401_everywhere(api_client, project, live_page):
-    experiment = services.experiment_create(page=live_page, name="E", variants=_variants("a", "b"))
+    experiment = experiment_create(page=live_page, name="E", variants=_variants("a", "b"))
     for method, url in [
         ("post", f"/api/projects/{project.pk}/experiments"),
         ("get", f"/api/projects/{project.pk}/experiments"),
@@ -324,8 +332,8 @@ def test_a_paused_experiment_can_be_completed(auth_api_client, project, live_pag
 
 
 def test_start_needs_a_published_page(auth_api_client, project):
-    services.prototype_generate(project=project)
-    draft_page = services.landing_page_create(project=project, slug="draft-page")
+    prototype_generate(project=project)
+    draft_page = landing_page_create(project=project, slug="draft-page")
     experiment_id = created(auth_api_client, project, draft_page)["id"]
     assert_error_shape(move(auth_api_client, experiment_id, "start"), 409, "page_not_published")
     experiment = Experiment.objects.get(pk=experiment_id)
@@ -453,7 +461,7 @@ def test_assignment_is_frozen_once_started(auth_api_client, project, live_page, 
     assert_error_shape(response, 409, "experiment_started")
     assert auth_api_client.get(f"/api/experiments/{body['id']}/").json() == before
     experiment.refresh_from_db()
-    assert tracking.assign(vid, seed=experiment.seed, coverage=float(experiment.coverage), weights=[1, 1]) == 1
+    assert assign(vid, seed=experiment.seed, coverage=float(experiment.coverage), weights=[1, 1]) == 1
     if path == ["start"]:
         assert shown(browser(vid).get("/p/chaser/"))["headline"] == "Variant B"
 
@@ -486,9 +494,9 @@ def test_patch_rejects_bad_values(auth_api_client, project, live_page):
 
 @pytest.fixture
 def preorder_page(project):
-    services.prototype_generate(project=project)
-    page = services.landing_page_create(project=project, slug="buy", cta_kind="preorder", preorder_price="49.00")
-    return services.landing_page_publish(page=page)
+    prototype_generate(project=project)
+    page = landing_page_create(project=project, slug="buy", cta_kind="preorder", preorder_price="49.00")
+    return landing_page_publish(page=page)
 
 
 def test_visitors_see_their_variant_sticky_and_the_base_page_after_pause_and_complete(
@@ -580,9 +588,7 @@ def _split(experiment: Experiment, n: int) -> list[int]:
     per_variant = [0] * len(weights)
     outside = 0
     for i in range(n):
-        index = tracking.assign(
-            f"visitor-{i:012d}", seed=experiment.seed, coverage=float(experiment.coverage), weights=weights
-        )
+        index = assign(f"visitor-{i:012d}", seed=experiment.seed, coverage=float(experiment.coverage), weights=weights)
         if index is None:
             outside += 1
         else:
@@ -663,15 +669,15 @@ def started(auth_api_client, project, page, *, days_ago: float = 0, **body) -> E
 
 
 def reference(experiment: Experiment, arms: list[tuple[str, int, int]], days: float) -> dict:
-    """`stats.analyse` on (key, visitors, conversions) per arm, as the endpoint should call it."""
+    """`analyse` (projects.analysis.experiments) on (key, visitors, conversions) per arm, as the endpoint calls it."""
     variants = {v.key: v for v in experiment.variants.all()}
     total = sum(n for _, n, _ in arms)
-    return stats.analyse(
-        [stats.Arm(key, float(variants[key].weight), n, c, variants[key].is_control) for key, n, c in arms],
+    return analyse(
+        [Arm(key, float(variants[key].weight), n, c, variants[key].is_control) for key, n, c in arms],
         days_running=days,
         visitors_per_day=total / days if days >= 1 else None,
         mde_relative=float(experiment.minimum_detectable_effect),
-        draws=selectors.RESULTS_MC_DRAWS,
+        draws=RESULTS_MC_DRAWS,
     ).to_dict()
 
 
@@ -746,7 +752,7 @@ def test_sample_ratio_mismatch_makes_the_decision_unhealthy(auth_api_client, pro
     expose(experiment, "control", 600, signed_up=60)
     expose(experiment, "b", 400, signed_up=80)  # 60/40 on a 50/50 plan
     body = auth_api_client.get(f"/api/experiments/{experiment.pk}/results").json()
-    assert body["srm"]["unhealthy"] is True and body["srm"]["p_value"] < stats.SRM_ALPHA
+    assert body["srm"]["unhealthy"] is True and body["srm"]["p_value"] < SRM_ALPHA
     assert body["health"]["srm"]["unhealthy"] is True
     assert body["decision"]["status"] == "unhealthy" and body["decision"]["winner"] is None
 

@@ -1,5 +1,5 @@
 """The demand report of a project through the API (`GET /api/projects/<id>/report`): the score
-and verdict of `projects.demand` from the project's own traffic, signups and spend."""
+and verdict of `projects.analysis.score` from the project's own traffic, signups and spend."""
 
 from datetime import timedelta
 

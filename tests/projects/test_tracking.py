@@ -258,10 +258,11 @@ def test_a_poisoned_buffer_entry_is_dropped_and_the_queue_moves_on(client_factor
 @pytest.mark.redis
 @pytest.mark.django_db
 def test_one_pass_reads_at_most_a_batch_whatever_the_number_of_pages(auth_api_client, project, client_factory):
-    from projects import services
+    from projects.services.pages import landing_page_create, landing_page_publish
+    from projects.services.prototypes import prototype_generate
 
-    services.prototype_generate(project=project)
-    pages = [services.landing_page_publish(page=services.landing_page_create(project=project, slug=f"p{n}"))
+    prototype_generate(project=project)
+    pages = [landing_page_publish(page=landing_page_create(project=project, slug=f"p{n}"))
              for n in range(5)]  # fmt: skip
     for n, page in enumerate(pages):
         for i in range(40):

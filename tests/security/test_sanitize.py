@@ -2,7 +2,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from security.sanitize import _CONTROL, _strip_markup, contains_markup, sanitize_html, sanitize_text
+from mvpvalidator.control_characters import CONTROL_CHARACTERS
+from security.sanitize import _strip_markup, contains_markup, sanitize_html, sanitize_text
 
 
 @pytest.mark.parametrize(
@@ -25,7 +26,7 @@ def test_sanitize_text(raw, expected):
 @given(st.text(alphabet=st.characters(blacklist_characters="<&\r"), max_size=80))
 def test_text_the_cleaner_skips_is_text_it_would_hand_back_unchanged(raw):
     # sanitize_text skips the HTML cleaner for text with no tag, entity or carriage return.
-    assert sanitize_text(raw) == _strip_markup(_CONTROL.sub("", raw)).strip()
+    assert sanitize_text(raw) == _strip_markup(CONTROL_CHARACTERS.sub("", raw)).strip()
 
 
 @pytest.mark.parametrize("raw", ["a\r\nb", "x &lt;b&gt;", "<b>bold</b> text"])
