@@ -11,7 +11,7 @@ from projects.analysis.experiments import Arm, analyse
 from projects.analysis.thresholds import SRM_ALPHA
 from projects.models import Event, EventKind, Experiment, ExperimentExposure, Traffic
 from tests.projects.conftest import visitor_token
-from tests.projects.experiments import BROWSER, make_running_experiment
+from tests.projects.experiments.helpers import BROWSER, make_running_experiment
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,7 @@ from projects.services.pages import landing_page_update
 from tests.factories import ProjectFactory, generate_and_publish
 from tests.patching import replace_function
 from tests.projects.conftest import visitor_token
-from tests.projects.experiments import BROWSER
+from tests.projects.experiments.helpers import BROWSER
 from tests.security.test_auth_api import assert_error_shape
 
 pytestmark = pytest.mark.django_db

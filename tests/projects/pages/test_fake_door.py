@@ -17,7 +17,7 @@ from projects.services.pages import landing_page_archive, landing_page_create, l
 from projects.services.prototypes import prototype_generate
 from security.hashing import hash_identifier
 from tests.projects.conftest import signup_post_data, visitor_token
-from tests.projects.experiments import BROWSER
+from tests.projects.experiments.helpers import BROWSER
 
 pytestmark = pytest.mark.django_db
 
