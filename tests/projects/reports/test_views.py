@@ -4,16 +4,9 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from tests.projects.conftest import signup_post_data
+from tests.projects.reports.test_api import visit
 
 pytestmark = pytest.mark.django_db
-
-
-def visit(page, n: int, *, query: str = "", sign_up: bool = False) -> None:
-    visitor = Client(HTTP_USER_AGENT="Mozilla/5.0 Chrome/131", REMOTE_ADDR=f"10.5.{n // 250}.{n % 250 + 1}")
-    visitor.get(f"/p/{page.slug}/{query}")
-    if sign_up:
-        visitor.post(f"/p/{page.slug}/signup", signup_post_data(visitor, email=f"r{n}@example.com"))
 
 
 def _signed_in(user) -> Client:
