@@ -59,9 +59,11 @@ def seed(*, projects: int, founders: int, publish_every: int) -> None:
     from decimal import Decimal
 
     from mvpvalidator.cache import stats
-    from projects import services
     from projects.api.projects import project_detail_representation
     from projects.selectors.projects import project_detail_data
+    from projects.services.pages import landing_page_create, landing_page_publish
+    from projects.services.projects import project_create
+    from projects.services.prototypes import prototype_generate
     from security.services import user_create
 
     owners = [
@@ -71,7 +73,7 @@ def seed(*, projects: int, founders: int, publish_every: int) -> None:
     created = []
     for n in range(projects):
         owner = owners[n % founders]
-        project = services.project_create(
+        project = project_create(
             owner=owner,
             name=f"Bench idea {n}",
             idea_description=f"Idea number {n}: a tool that saves small teams an hour a week on chores.",
@@ -79,10 +81,10 @@ def seed(*, projects: int, founders: int, publish_every: int) -> None:
             price_point=Decimal("19.00"),
             business_model="saas",
         )
-        services.prototype_generate(project=project)
+        prototype_generate(project=project)
         if n % publish_every == 0:
-            page = services.landing_page_create(project=project, slug=f"bench-idea-{n}")
-            services.landing_page_publish(page=page)
+            page = landing_page_create(project=project, slug=f"bench-idea-{n}")
+            landing_page_publish(page=page)
         created.append((project, owner))
     for project, owner in created:
         project_detail_data(user=owner, pk=project.pk, represent=project_detail_representation)

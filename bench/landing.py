@@ -32,14 +32,14 @@ TARGET = 0.5
 PAGE = "/p/invoice-chaser-demo/"
 
 START_EXPERIMENT = """
-from projects import services
 from projects.models import LandingPage
+from projects.services.experiments import experiment_create, experiment_move
 page = LandingPage.objects.get(slug="invoice-chaser-demo")
-experiment = services.experiment_create(page=page, name="Headline", variants=[
+experiment = experiment_create(page=page, name="Headline", variants=[
     {"key": "control", "weight": 1},
     {"key": "b", "weight": 1, "headline": "Get paid on time without chasing anyone"},
 ])
-services.experiment_move(experiment=experiment, to="running")
+experiment_move(experiment=experiment, to="running")
 """
 
 FLUSH = """

@@ -29,8 +29,9 @@ class ProjectFactory(factory.django.DjangoModelFactory):
 
 def generate_and_publish(project, slug="page"):
     """A project's prototype generated and a landing page at /p/<slug>/ published."""
-    from projects import services
+    from projects.services.pages import landing_page_create, landing_page_publish
+    from projects.services.prototypes import prototype_generate
 
-    services.prototype_generate(project=project)
-    page = services.landing_page_create(project=project, slug=slug)
-    return services.landing_page_publish(page=page)
+    prototype_generate(project=project)
+    page = landing_page_create(project=project, slug=slug)
+    return landing_page_publish(page=page)

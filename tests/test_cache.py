@@ -361,17 +361,16 @@ def test_clearing_the_whole_cache_keeps_blocks_lockouts_and_unflushed_events(com
     from django.core.management import call_command
     from django.test import Client
 
-    from projects import services as project_services
-    from projects import tracking
+    from projects.events import buffer
     from projects.models import DailyRollup
+    from projects.services.pages import landing_page_create, landing_page_publish
+    from projects.services.prototypes import prototype_generate
     from security import blocklist, services
     from tests.factories import ProjectFactory, UserFactory
 
     project = ProjectFactory()
-    project_services.prototype_generate(project=project)
-    live_page = project_services.landing_page_publish(
-        page=project_services.landing_page_create(project=project, slug="kept", qualifying_question="Why?")
-    )
+    prototype_generate(project=project)
+    live_page = landing_page_publish(page=landing_page_create(project=project, slug="kept", qualifying_question="Why?"))
     settings.MAX_LOGIN_ATTEMPTS = 2
     settings.API_THROTTLES = {**settings.API_THROTTLES, "register": {"rate": "2/hour", "key": "ip"}}
     blocked, guesser, busy = "203.0.113.70", "203.0.113.71", "203.0.113.72"
@@ -385,7 +384,7 @@ def test_clearing_the_whole_cache_keeps_blocks_lockouts_and_unflushed_events(com
         )
         assert response.status_code == 401
     Client(REMOTE_ADDR="198.51.100.80").get(f"/p/{live_page.slug}/")
-    tracking.flush_outbox()  # in the shared buffer (Redis), not yet read by the worker
+    buffer.flush_outbox()  # in the shared buffer (Redis), not yet read by the worker
 
     registering = Client(REMOTE_ADDR=busy)
     for _ in range(2):

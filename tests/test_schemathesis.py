@@ -27,7 +27,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from mvpvalidator.wsgi import application
-from projects import services
+from projects.services.campaigns import campaign_create
+from projects.services.experiments import experiment_create
 from tests.conftest import bearer
 from tests.factories import ProjectFactory, UserFactory, generate_and_publish
 
@@ -82,10 +83,8 @@ def founder_objects(db, settings, _connection_kept_across_requests):
     user = UserFactory()
     project = ProjectFactory(owner=user)
     page = generate_and_publish(project, slug="schemathesis-page")
-    experiment = services.experiment_create(page=page, name="Headline", variants=[{"key": "control"}, {"key": "b"}])
-    campaign = services.campaign_create(
-        project=project, name="Launch", platform="google", budget="100", utm_campaign="launch"
-    )
+    experiment = experiment_create(page=page, name="Headline", variants=[{"key": "control"}, {"key": "b"}])
+    campaign = campaign_create(project=project, name="Launch", platform="google", budget="100", utm_campaign="launch")
     return {
         "authorization": bearer(user),
         "ids": {"project": project.pk, "page": page.pk, "experiment": experiment.pk, "campaign": campaign.pk},

@@ -156,11 +156,11 @@ def test_a_slow_request_is_a_slow_operation(settings, client):
 
 
 def test_service_calls_are_timed_per_service(settings):
-    from projects import services
+    from projects.services.prototypes import prototype_generate
 
     settings.SLOW_OPERATION_THRESHOLD_MS = 0
     project = ProjectFactory()
-    services.prototype_generate(project=project)
+    prototype_generate(project=project)
     from monitoring import metrics
 
     stats = metrics.group(metrics.read_window(5), "o")[("service", "projects.prototype_generate")]

@@ -15,7 +15,7 @@ from monitoring.models import AlertDelivery
 from mvpvalidator.urls import urlpatterns as project_urls
 from tests.factories import ProjectFactory, UserFactory
 from tests.fake_openai import Reply, chat_reply
-from tests.projects.test_generation import good_draft
+from tests.projects.prototypes.test_generation import good_draft
 
 pytestmark = pytest.mark.django_db
 

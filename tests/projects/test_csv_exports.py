@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
-from projects import services
 from projects.models import CampaignPlatform
+from projects.services.campaigns import campaign_create, spend_import_csv
 from tests.projects.conftest import signup_post_data
 from tests.security.test_auth_api import assert_error_shape
 
@@ -104,10 +104,10 @@ def test_report_csv_refuses_only_what_it_cannot_produce(user, project, live_page
 
 
 def test_report_csv_writes_the_platforms_numbers_as_numbers(user, project, live_page):
-    campaign = services.campaign_create(
+    campaign = campaign_create(
         project=project, name="Search", platform=CampaignPlatform.GOOGLE, budget=Decimal("100"), utm_campaign="search"
     )
-    services.spend_import_csv(campaign=campaign, data="date,spend,clicks\n2026-01-05,12.50,30\n")
+    spend_import_csv(campaign=campaign, data="date,spend,clicks\n2026-01-05,12.50,30\n")
     header, *rows = _rows(_report_csv(user, project, "text/csv"))
     assert header == ["day", "views", "visitors", "signups", "preorders", "spend", "clicks"]
     [(day, *counts, spend, clicks)] = rows

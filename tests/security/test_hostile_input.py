@@ -23,7 +23,8 @@ from django.db import connection
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from rest_framework.test import APIClient
 
-from projects import services
+from projects.services.campaigns import campaign_create
+from projects.services.experiments import experiment_create
 from security.models import User
 from security.sanitize import ALLOWED_TAGS
 from tests.conftest import bearer
@@ -117,10 +118,8 @@ def world() -> World:
     founder = UserFactory()
     project = ProjectFactory(owner=founder)
     page = generate_and_publish(project, slug="hostile-page")
-    experiment = services.experiment_create(page=page, name="Headline", variants=[{"key": "control"}, {"key": "b"}])
-    campaign = services.campaign_create(
-        project=project, name="Launch", platform="google", budget="100", utm_campaign="launch"
-    )
+    experiment = experiment_create(page=page, name="Headline", variants=[{"key": "control"}, {"key": "b"}])
+    campaign = campaign_create(project=project, name="Launch", platform="google", budget="100", utm_campaign="launch")
     return World(
         founder=founder,
         staff=UserFactory(is_staff=True),

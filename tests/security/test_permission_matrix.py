@@ -23,8 +23,10 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from rest_framework.test import APIClient
 
-from projects import services
 from projects.models import Campaign, CampaignSpend, Experiment, LandingPage, Project, Prototype, Signup, Variant
+from projects.services.campaigns import campaign_create
+from projects.services.experiments import experiment_create
+from projects.services.signups import signup_create
 from security.models import User
 from tests.conftest import bearer
 from tests.factories import ProjectFactory, UserFactory, generate_and_publish
@@ -190,11 +192,11 @@ def foreign() -> Foreign:
     owner = UserFactory(email=SECRET_OWNER_EMAIL)
     project = ProjectFactory(owner=owner, name=SECRET_PROJECT_NAME, idea_description=SECRET_IDEA)
     page = generate_and_publish(project, slug=SECRET_SLUG)
-    signup = services.signup_create(page=page, email=SECRET_SIGNUP_EMAIL).signup
-    experiment = services.experiment_create(
+    signup = signup_create(page=page, email=SECRET_SIGNUP_EMAIL).signup
+    experiment = experiment_create(
         page=page, name=SECRET_PROJECT_NAME, variants=[{"key": "control"}, {"key": "b", "headline": SECRET_IDEA[:100]}]
     )
-    campaign = services.campaign_create(
+    campaign = campaign_create(
         project=project, name=SECRET_PROJECT_NAME, platform="google", budget="100", utm_campaign="secret-launch"
     )
     return Foreign(

@@ -96,12 +96,13 @@ def _answered_while_the_database_is_away(path: str, monkeypatch):
     import psycopg_pool
     from django.db import OperationalError
 
-    from projects import selectors as project_selectors
+    from projects.selectors import pages as page_selectors
+    from tests.patching import replace_function
 
     def away(*args, **kwargs):  # what Django raises when the pool finds no connection in time
         raise OperationalError("couldn't get a connection after 5.00 sec") from psycopg_pool.PoolTimeout()
 
-    monkeypatch.setattr(project_selectors, "public_page", away)
+    replace_function(monkeypatch, page_selectors, "public_page", away)
     response = Client(raise_request_exception=False).get("/p/headers/", secure=True)
     assert response.status_code == 503
     return response

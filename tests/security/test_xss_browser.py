@@ -46,7 +46,7 @@ from monitoring.panels import SHOWN
 from projects.api.pages import LandingPageUpdateSerializer, PricingTierSerializer
 from projects.api.projects import ProjectInputSerializer
 from projects.models import LandingPage
-from projects.services import signup_create
+from projects.services.signups import signup_create
 from security.models import BlockedIP, EventKind, SecurityEvent
 from security.sanitize import ALLOWED_PROTOCOLS, ALLOWED_TAGS
 from tests.browser import (  # noqa: F401 - the fixtures

@@ -8,8 +8,8 @@ import json
 import pytest
 from django.test import Client
 
-from projects import services
 from projects.models import LandingPage
+from projects.services.pages import landing_page_archive
 from tests.factories import ProjectFactory, UserFactory, generate_and_publish
 
 pytestmark = pytest.mark.django_db
@@ -61,7 +61,7 @@ def test_page_html_saved_through_the_admin_is_sanitised_and_shown_clean_at_once(
 
 
 def test_the_admin_cannot_give_a_page_another_founders_archived_address(staff, live_page):
-    archived = services.landing_page_archive(page=generate_and_publish(ProjectFactory(), slug="old-campaign"))
+    archived = landing_page_archive(page=generate_and_publish(ProjectFactory(), slug="old-campaign"))
     response = staff.post(f"/admin/projects/landingpage/{live_page.pk}/change/", _form(live_page, slug="old-campaign"))
     assert response.status_code == 200  # the form again, with the error beside the field
     assert "This address is already taken." in response.context["adminform"].form.errors["slug"]

@@ -7,10 +7,11 @@ import re
 import pytest
 from django.core.management import call_command
 
-from projects import stats
+from projects.analysis.experiments import Arm, analyse
+from projects.analysis.thresholds import SRM_ALPHA
 from projects.models import Event, EventKind, Experiment, ExperimentExposure, Traffic
 from tests.projects.conftest import visitor_token
-from tests.projects.experiments import BROWSER, make_running_experiment
+from tests.projects.experiments.helpers import BROWSER, make_running_experiment
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +22,7 @@ def _headline(html: str) -> str:
     return re.search(r"<h1>(.*?)</h1>", html, re.S).group(1).strip()
 
 
-def _reference(experiment: Experiment) -> list[stats.Arm]:
+def _reference(experiment: Experiment) -> list[Arm]:
     """Per variant, from the raw events alone: people (not bots, not the founder) who ran the
     page's script or interacted, and those of them who signed up."""
     people: dict[str, set[str]] = {}
@@ -34,7 +35,7 @@ def _reference(experiment: Experiment) -> list[stats.Arm]:
         if e.kind == EventKind.SIGNUP:
             signed.add(e.visitor_hash)
     return [
-        stats.Arm(
+        Arm(
             key=v.key,
             weight=float(v.weight),
             visitors=len(people.get(v.key, set()) & confirmed),
@@ -91,13 +92,13 @@ def test_two_thousand_visitors_sticky_split_counted_and_analysed(auth_api_client
 
     body = auth_api_client.get(f"/api/experiments/{experiment.pk}/results").json()
     # The split passes the sample-ratio check (a fair 50/50 hash), and is what visitors saw.
-    assert body["srm"]["p_value"] > stats.SRM_ALPHA and body["srm"]["unhealthy"] is False
+    assert body["srm"]["p_value"] > SRM_ALPHA and body["srm"]["unhealthy"] is False
     arms = {a["key"]: a for a in body["arms"]}
     assert {k: arms[k]["visitors"] for k in arms} == shown
     assert sum(a["conversions"] for a in arms.values()) == signups
     assert sum(body["secondary"][k]["cta_clicks"] for k in arms) == clicks
 
-    reference = stats.analyse(_reference(experiment), days_running=body["days_running"],
+    reference = analyse(_reference(experiment), days_running=body["days_running"],
                               mde_relative=float(experiment.minimum_detectable_effect)).to_dict()  # fmt: skip
     for key in ("arms", "srm", "gates", "sample_size_per_variant", "decision"):
         assert body[key] == reference[key], key

@@ -10,11 +10,14 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from projects import services, tracking
+from projects.analysis.assignment import assign
+from projects.events import visit
 from projects.models import DailyRollup, Event, Experiment
+from projects.services.pages import landing_page_update
 from tests.factories import ProjectFactory, generate_and_publish
+from tests.patching import replace_function
 from tests.projects.conftest import visitor_token
-from tests.projects.experiments import BROWSER
+from tests.projects.experiments.helpers import BROWSER
 from tests.security.test_auth_api import assert_error_shape
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +35,7 @@ def visitor_in(experiment: Experiment, index: int, *, skip: int = 0) -> str:
     found = 0
     for i in range(100_000):
         vid = f"visitor-{i:012d}"
-        if tracking.assign(vid, seed=experiment.seed, coverage=1.0, weights=weights) == index:
+        if assign(vid, seed=experiment.seed, coverage=1.0, weights=weights) == index:
             if found == skip:
                 return vid
             found += 1
@@ -41,7 +44,7 @@ def visitor_in(experiment: Experiment, index: int, *, skip: int = 0) -> str:
 
 def browser(vid: str, *, ua: str = BROWSER) -> Client:
     client = Client(HTTP_USER_AGENT=ua)
-    client.cookies[tracking.VISITOR_COOKIE] = tracking.signed_visitor_id(vid)
+    client.cookies[visit.VISITOR_COOKIE] = visit.signed_visitor_id(vid)
     return client
 
 
@@ -170,7 +173,7 @@ def test_a_click_stays_in_the_channel_the_visitor_came_from(auth_api_client, pro
 
 
 def test_a_preorder_and_the_signup_after_it_stay_in_the_visitors_channel(auth_api_client, project, live_page):
-    services.landing_page_update(page=live_page, data={"cta_kind": "preorder", "preorder_price": "15.00"})
+    landing_page_update(page=live_page, data={"cta_kind": "preorder", "preorder_price": "15.00"})
     buyer = browser("visitor-from-newsletter")
     buyer.get("/p/chaser/?utm_source=newsletter&utm_medium=email")
     assert (
@@ -183,7 +186,7 @@ def test_a_preorder_and_the_signup_after_it_stay_in_the_visitors_channel(auth_ap
 
 
 def test_preorders_and_pages_without_experiment(commit, auth_api_client, project, live_page):
-    services.landing_page_update(page=live_page, data={"cta_kind": "preorder", "preorder_price": "15.00"})
+    landing_page_update(page=live_page, data={"cta_kind": "preorder", "preorder_price": "15.00"})
     buyer, browser_only = browser("visitor-buyer-000001"), browser("visitor-looker-00001")
     buyer.get("/p/chaser/")
     assert (
@@ -229,20 +232,20 @@ def test_an_event_moved_into_a_row_while_analytics_reads_is_counted_once(
 ):
     """The worker moves a buffered event into a row between the reads of the buffer and of the
     rows: found once, as a row (neither lost nor counted twice)."""
-    from projects import rollups
+    from projects.events import ingest
 
     browser("visitor-racing-00001").get("/p/chaser/")
-    read_buffer = rollups.buffered_events
+    read_buffer = ingest.buffered_events
 
     def worker_runs_right_after(page_ids):
         entries = read_buffer(page_ids)
-        assert rollups.ingest(consumer="racing-worker") == 1
+        assert ingest.ingest(consumer="racing-worker") == 1
         return entries
 
-    monkeypatch.setattr(rollups, "buffered_events", worker_runs_right_after)
+    replace_function(monkeypatch, ingest, "buffered_events", worker_runs_right_after)
     body = analytics(auth_api_client, project)
     assert body["totals"]["views"] == 1 and body["live"] == {"events_not_rolled_up": 1, "partial": False}
-    monkeypatch.setattr(rollups, "buffered_events", read_buffer)
+    replace_function(monkeypatch, ingest, "buffered_events", read_buffer)
     assert analytics(auth_api_client, project)["totals"]["views"] == 1
 
 

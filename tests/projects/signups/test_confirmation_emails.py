@@ -13,16 +13,19 @@ from django.db import connection
 from django.utils import timezone
 
 from monitoring import health
-from projects import emails, rollups, services
+from projects import emails
 from projects import health as project_health
+from projects.events import worker
 from projects.models import Signup
+from projects.services.pages import landing_page_update
+from projects.services.signups import signup_confirmations_claim, signup_confirmations_send, signup_create
 from tests.projects.conftest import send_due_emails
 
 pytestmark = pytest.mark.django_db
 
 
 def _signup(page, email: str) -> Signup:
-    return services.signup_create(page=page, email=email).signup
+    return signup_create(page=page, email=email).signup
 
 
 def _closed_port() -> int:
@@ -57,7 +60,7 @@ def test_a_relay_that_is_down_costs_a_retry_not_the_email(smtp_relay, live_page,
     settings.EMAIL_PORT = _closed_port()
     for n in range(3):
         _signup(live_page, f"d{n}@example.com")
-    batch = services.signup_confirmations_send()
+    batch = signup_confirmations_send()
     assert (batch.claimed, batch.sent, batch.failed) == (3, 0, 1)
     first, *rest = Signup.objects.order_by("pk")
     assert first.confirmation_attempts == 1
@@ -81,7 +84,7 @@ def test_a_refused_address_is_retried_with_growing_delays_then_given_up(smtp_rel
     with caplog.at_level(logging.WARNING, logger="projects"):
         for _ in range(emails.MAX_ATTEMPTS):
             started = timezone.now()
-            services.signup_confirmations_send()
+            signup_confirmations_send()
             row = Signup.objects.get(email="gone@example.com")
             if row.confirmation_due_at is not None:
                 delays.append(round((row.confirmation_due_at - started).total_seconds() / 60))
@@ -96,18 +99,18 @@ def test_a_refused_address_is_retried_with_growing_delays_then_given_up(smtp_rel
 
 def test_a_batch_whose_worker_died_is_claimed_again_after_its_lease(live_page):
     owed = {_signup(live_page, f"l{n}@example.com").pk for n in range(2)}
-    assert {s.pk for s in services.signup_confirmations_claim()} == owed  # then the worker dies
-    assert services.signup_confirmations_claim() == []  # leased: no second sender meanwhile
+    assert {s.pk for s in signup_confirmations_claim()} == owed  # then the worker dies
+    assert signup_confirmations_claim() == []  # leased: no second sender meanwhile
     later = timezone.now() + timedelta(seconds=emails.LEASE_SECONDS + 1)
-    assert {s.pk for s in services.signup_confirmations_claim(now=later)} == owed
+    assert {s.pk for s in signup_confirmations_claim(now=later)} == owed
 
 
 def test_no_email_is_owed_without_double_opt_in_or_for_imported_addresses(live_page):
-    imported = services.signup_create(page=live_page, email="i@example.com", send_confirmation=False).signup
-    page = services.landing_page_update(page=live_page, data={"double_opt_in": False})
+    imported = signup_create(page=live_page, email="i@example.com", send_confirmation=False).signup
+    page = landing_page_update(page=live_page, data={"double_opt_in": False})
     plain = _signup(page, "p@example.com")
     assert imported.confirmation_due_at is None and plain.confirmation_due_at is None
-    assert services.signup_confirmations_claim() == []
+    assert signup_confirmations_claim() == []
 
 
 @pytest.mark.postgres  # SKIP LOCKED; SQLite serializes the claims with its database lock instead
@@ -121,7 +124,7 @@ def test_workers_side_by_side_never_claim_the_same_signup(live_page):
     def claim() -> None:
         start.wait()
         try:
-            while batch := services.signup_confirmations_claim(limit=3):
+            while batch := signup_confirmations_claim(limit=3):
                 claims.append([s.pk for s in batch])
         except BaseException as exc:  # noqa: BLE001 - reported by the test below
             errors.append(exc)
@@ -152,7 +155,7 @@ def test_the_worker_loop_sends_the_emails_beside_the_flush(smtp_relay, live_page
     watcher.start()
     # In-memory SQLite (the embedded test database) answers "table is locked" to two threads at
     # once instead of waiting; the loops retry after 5 s, so the bound is generous.
-    total = rollups.run(interval=0.05, stop=stop, deadline=time.monotonic() + 20)
+    total = worker.run(interval=0.05, stop=stop, deadline=time.monotonic() + 20)
     stop.set()
     watcher.join()
     assert total.emailed == 1 and smtp_relay.recipients() == ["w@example.com"]
@@ -176,6 +179,6 @@ def test_health_is_degraded_while_an_email_is_owed_too_long(live_page, settings)
 
 def test_an_idle_worker_pass_costs_one_query(live_page, django_assert_num_queries):
     # Every worker asks every second: with nothing due, one read and no transaction.
-    services.signup_create(page=live_page, email="s@example.com", send_confirmation=False)
+    signup_create(page=live_page, email="s@example.com", send_confirmation=False)
     with django_assert_num_queries(1):
-        assert services.signup_confirmations_send().claimed == 0
+        assert signup_confirmations_send().claimed == 0

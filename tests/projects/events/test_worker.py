@@ -1,5 +1,5 @@
-"""Tracking and the worker: assignment, visitor and channel rules, the buffer, and the rollups
-(unique visitors, bounces) computed exactly whatever the batches and however many workers."""
+"""The event buffer and the worker: entries round-trip, and the rollups (unique visitors,
+bounces) are computed exactly whatever the batches and however many workers."""
 
 import threading
 import time
@@ -10,72 +10,9 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from projects.analysis import assignment, channels
-from projects.events import buffer, ingest, visit, worker
-from projects.models import Channel, DailyRollup, Event, EventKind, EventWorkerState, Traffic
-from tests.projects.experiments import BROWSER, make_running_experiment
-
-# --- Pure rules --------------------------------------------------------------------------------
-
-
-def test_assignment_is_sticky_weighted_and_covers_the_asked_share():
-    weights = [80, 20]
-    seen = [assignment.assign(f"visitor-{i}", seed="s1", coverage=1.0, weights=weights) for i in range(20_000)]
-    assert seen == [assignment.assign(f"visitor-{i}", seed="s1", coverage=1.0, weights=weights) for i in range(20_000)]
-    share = seen.count(0) / len(seen)
-    assert abs(share - 0.8) < 4 * (0.8 * 0.2 / 20_000) ** 0.5  # within 4 standard errors
-    covered = [assignment.assign(f"visitor-{i}", seed="s1", coverage=0.3, weights=[1, 1, 1]) for i in range(20_000)]
-    inside = [c for c in covered if c is not None]
-    assert abs(len(inside) / 20_000 - 0.3) < 0.015
-    assert {inside.count(k) // 100 for k in range(3)} <= {19, 20, 21}  # thirds of the covered 30%
-    # Another experiment (another seed) splits the same people independently.
-    other = [assignment.assign(f"visitor-{i}", seed="s2", coverage=1.0, weights=[1, 1]) for i in range(20_000)]
-    both = sum(1 for a, b in zip(seen, other, strict=True) if a == 0 and b == 0)
-    assert abs(both / 20_000 - 0.8 * 0.5) < 0.015
-
-
-@pytest.mark.parametrize(
-    ("user_agent", "bot"),
-    [
-        (BROWSER, False),
-        ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148", False),
-        ("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", True),
-        ("facebookexternalhit/1.1", True),
-        ("curl/8.5.0", True),
-        ("python-requests/2.32", True),
-        ("Mozilla/5.0 (X11; Linux x86_64) HeadlessChrome/120.0", True),
-        ("", True),
-    ],
-)
-def test_known_bots_by_user_agent(user_agent, bot):
-    assert visit.is_bot(user_agent) is bot
-
-
-@pytest.mark.parametrize(
-    ("source", "medium", "referrer", "channel"),
-    [
-        ("google", "cpc", "", "paid"),
-        ("meta", "paid_social", "", "paid"),
-        ("newsletter", "email", "", "email"),
-        ("twitter", "social", "", "social"),
-        ("partner", "", "", "referral"),
-        ("", "", "www.google.com", "search"),
-        ("", "", "news.ycombinator.com", "social"),
-        ("", "", "t.co", "social"),
-        ("", "", "blog.example.org", "referral"),
-        ("", "", "testserver", "direct"),
-        ("", "", "", "direct"),
-    ],
-)
-def test_channels_from_utm_tags_then_the_referrer(source, medium, referrer, channel):
-    assert (
-        channels.channel_of(utm_source=source, utm_medium=medium, referrer_host=referrer, own_host="testserver")
-        == channel
-    )
-
-
-def test_the_pure_channel_names_are_the_models():
-    assert set(Channel.values) == channels.CHANNELS
+from projects.events import buffer, ingest, worker
+from projects.models import DailyRollup, Event, EventKind, EventWorkerState, Traffic
+from tests.projects.experiments.helpers import BROWSER, make_running_experiment
 
 
 def test_a_buffered_entry_round_trips_and_bad_ones_are_refused():
@@ -258,10 +195,11 @@ def test_a_poisoned_buffer_entry_is_dropped_and_the_queue_moves_on(client_factor
 @pytest.mark.redis
 @pytest.mark.django_db
 def test_one_pass_reads_at_most_a_batch_whatever_the_number_of_pages(auth_api_client, project, client_factory):
-    from projects import services
+    from projects.services.pages import landing_page_create, landing_page_publish
+    from projects.services.prototypes import prototype_generate
 
-    services.prototype_generate(project=project)
-    pages = [services.landing_page_publish(page=services.landing_page_create(project=project, slug=f"p{n}"))
+    prototype_generate(project=project)
+    pages = [landing_page_publish(page=landing_page_create(project=project, slug=f"p{n}"))
              for n in range(5)]  # fmt: skip
     for n, page in enumerate(pages):
         for i in range(40):

@@ -5,8 +5,9 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
-from projects import services
 from projects.models import LandingPage
+from projects.services.pages import landing_page_archive, landing_page_create
+from projects.services.prototypes import prototype_generate
 from tests.conftest import bearer
 from tests.factories import ProjectFactory, UserFactory, generate_and_publish
 from tests.security.test_auth_api import assert_error_shape
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.django_db
 def archived(user):
     """The signed-in founder's page at /p/spring-sale/, archived."""
     page = generate_and_publish(ProjectFactory(owner=user), slug="spring-sale")
-    return services.landing_page_archive(page=page)
+    return landing_page_archive(page=page)
 
 
 @pytest.fixture
@@ -27,7 +28,7 @@ def rival():
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=bearer(founder))
     project = ProjectFactory(owner=founder)
-    services.prototype_generate(project=project)
+    prototype_generate(project=project)
     return client, project
 
 
@@ -41,7 +42,7 @@ def test_another_founder_cannot_create_a_page_at_an_archived_pages_address(archi
 
 def test_another_founder_cannot_move_a_page_to_an_archived_pages_address(archived, rival):
     client, project = rival
-    page = services.landing_page_create(project=project, slug="autumn-sale")
+    page = landing_page_create(project=project, slug="autumn-sale")
     response = client.patch(f"/api/landing-pages/{page.pk}/", {"slug": "spring-sale"}, format="json")
     error = assert_error_shape(response, 400, "validation_error")
     assert "slug" in error["fields"]
@@ -51,7 +52,7 @@ def test_another_founder_cannot_move_a_page_to_an_archived_pages_address(archive
 
 def test_the_owner_may_use_an_archived_pages_address_again(archived, auth_api_client, user):
     project = ProjectFactory(owner=user)
-    services.prototype_generate(project=project)
+    prototype_generate(project=project)
     response = auth_api_client.post(f"/api/projects/{project.pk}/landing-pages", {"slug": "spring-sale"}, format="json")
     assert response.status_code == 201, response.content
     page = LandingPage.objects.get(pk=response.json()["id"])

@@ -10,13 +10,14 @@ from django.core import signing
 from django.core.management import call_command
 from django.test import Client
 
-from projects import services
 from projects.analysis.assignment import assign
 from projects.events import visit
 from projects.models import Event, EventKind, Experiment, Signup, Traffic
+from projects.services.pages import landing_page_archive, landing_page_create, landing_page_publish
+from projects.services.prototypes import prototype_generate
 from security.hashing import hash_identifier
 from tests.projects.conftest import signup_post_data, visitor_token
-from tests.projects.experiments import BROWSER
+from tests.projects.experiments.helpers import BROWSER
 
 pytestmark = pytest.mark.django_db
 
@@ -29,9 +30,9 @@ def _no_rate_limits(settings):
 @pytest.fixture
 def door(project):
     """A published pre-order page at /p/buy/ selling at 49.00 USD."""
-    services.prototype_generate(project=project)
-    page = services.landing_page_create(project=project, slug="buy", cta_kind="preorder", preorder_price="49.00")
-    return services.landing_page_publish(page=page)
+    prototype_generate(project=project)
+    page = landing_page_create(project=project, slug="buy", cta_kind="preorder", preorder_price="49.00")
+    return landing_page_publish(page=page)
 
 
 def browser(vid: str | None = None, **kwargs) -> Client:
@@ -145,8 +146,8 @@ def test_an_email_page_has_no_fake_door(live_page):
 
 
 def test_a_draft_page_has_no_fake_door(project):
-    services.prototype_generate(project=project)
-    services.landing_page_create(project=project, slug="soon", cta_kind="preorder", preorder_price="5")
+    prototype_generate(project=project)
+    landing_page_create(project=project, slug="soon", cta_kind="preorder", preorder_price="5")
     assert browser().post("/p/soon/preorder").status_code == 404
     assert browser().get("/p/soon/preorder").status_code == 404
     assert events() == []
@@ -173,13 +174,13 @@ def test_preview_link_marks_the_founders_browser(auth_api_client, door):
 
 
 def test_a_page_not_public_has_no_preview_link(auth_api_client, project, door):
-    draft = services.landing_page_create(project=project, slug="later")
+    draft = landing_page_create(project=project, slug="later")
     assert auth_api_client.get(f"/api/landing-pages/{draft.pk}/").json()["preview_url"] is None
     assert browser().get(f"/p/later/?preview={visit.preview_token(draft.pk)}").status_code == 404
-    services.landing_page_publish(page=draft)
+    landing_page_publish(page=draft)
     preview_url = auth_api_client.get(f"/api/landing-pages/{draft.pk}/").json()["preview_url"]
     assert browser().get(preview_url).status_code == 302
-    services.landing_page_archive(page=draft)
+    landing_page_archive(page=draft)
     assert auth_api_client.get(f"/api/landing-pages/{draft.pk}/").json()["preview_url"] is None
     listed = auth_api_client.get(f"/api/projects/{project.pk}/").json()["landing_pages"]
     assert {p["slug"]: p["preview_url"] is not None for p in listed} == {"later": False, "buy": True}

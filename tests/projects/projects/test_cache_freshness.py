@@ -4,8 +4,11 @@ read (filling the cache), write through the service, read again."""
 import pytest
 
 from mvpvalidator import cache as app_cache
-from projects import services
 from projects.models import Signup
+from projects.services.pages import landing_page_archive, landing_page_create, landing_page_publish, landing_page_update
+from projects.services.projects import project_archive, project_create, project_delete, project_update
+from projects.services.prototypes import prototype_generate
+from projects.services.signups import signup_confirm, signup_create, signup_unsubscribe
 from tests.factories import ProjectFactory
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +37,7 @@ def test_reads_are_served_from_the_cache(detail, project, django_assert_num_quer
 def test_project_create_shows_in_the_list(commit, auth_api_client, listing):
     assert listing()["count"] == 0
     with commit():
-        services.project_create(
+        project_create(
             owner=auth_api_client.user, name="New", idea_description="A fresh idea to test.", price_point=5,
             business_model="saas",
         )  # fmt: skip
@@ -44,7 +47,7 @@ def test_project_create_shows_in_the_list(commit, auth_api_client, listing):
 def test_project_update(commit, detail, listing, project):
     detail(project.pk), listing()
     with commit():
-        services.project_update(project=project, data={"name": "Renamed"})
+        project_update(project=project, data={"name": "Renamed"})
     assert detail(project.pk).json()["name"] == "Renamed"
     assert listing()["results"][0]["name"] == "Renamed"
 
@@ -53,7 +56,7 @@ def test_project_archive(commit, detail, listing, live_page, client):
     project = live_page.project
     detail(project.pk), listing(), client.get("/p/chaser/")
     with commit():
-        services.project_archive(project=project)
+        project_archive(project=project)
     assert detail(project.pk).json()["status"] == "archived"
     assert listing()["results"][0]["status"] == "archived"
     assert client.get("/p/chaser/").status_code == 404
@@ -63,7 +66,7 @@ def test_project_delete(commit, detail, listing, live_page, client):
     project = live_page.project
     detail(project.pk), listing(), client.get("/p/chaser/")
     with commit():
-        services.project_delete(project=project)
+        project_delete(project=project)
     assert detail(project.pk).status_code == 404
     assert listing()["count"] == 0
     assert client.get("/p/chaser/").status_code == 404
@@ -72,38 +75,38 @@ def test_project_delete(commit, detail, listing, live_page, client):
 def test_prototype_generate(commit, detail, listing, project):
     detail(project.pk), listing()
     with commit():
-        services.prototype_generate(project=project)
+        prototype_generate(project=project)
     assert detail(project.pk).json()["current_prototype"]["version"] == 1
     assert listing()["results"][0]["status"] == "prototype_ready"
 
 
 def test_landing_page_create_update_publish_archive(commit, detail, listing, project, client):
     with commit():
-        services.prototype_generate(project=project)
+        prototype_generate(project=project)
     detail(project.pk), listing()
     with commit():
-        page = services.landing_page_create(project=project, slug="fresh")
+        page = landing_page_create(project=project, slug="fresh")
     assert [p["slug"] for p in detail(project.pk).json()["landing_pages"]] == ["fresh"]
 
     assert client.get("/p/fresh/").status_code == 404  # a draft: and a 404 is not cached
     with commit():
-        services.landing_page_publish(page=page)
+        landing_page_publish(page=page)
     assert client.get("/p/fresh/").status_code == 200
     assert detail(project.pk).json()["landing_pages"][0]["status"] == "published"
     assert listing()["results"][0]["status"] == "live"
 
     with commit():
-        services.landing_page_update(page=page, data={"headline": "Brand new headline"})
+        landing_page_update(page=page, data={"headline": "Brand new headline"})
     assert "Brand new headline" in client.get("/p/fresh/").content.decode()
     assert detail(project.pk).json()["landing_pages"][0]["headline"] == "Brand new headline"
 
     with commit():
-        services.landing_page_update(page=page, data={"slug": "moved"})
+        landing_page_update(page=page, data={"slug": "moved"})
     assert client.get("/p/fresh/").status_code == 404
     assert client.get("/p/moved/").status_code == 200
 
     with commit():
-        services.landing_page_archive(page=page)
+        landing_page_archive(page=page)
     assert client.get("/p/moved/").status_code == 404
     assert detail(project.pk).json()["landing_pages"][0]["status"] == "archived"
 
@@ -112,13 +115,13 @@ def test_signup_create_confirm_unsubscribe(commit, detail, live_page):
     project_id = live_page.project_id
     assert detail(project_id).json()["signup_count"] == 0
     with commit():
-        signup = services.signup_create(page=live_page, email="a@example.com").signup
+        signup = signup_create(page=live_page, email="a@example.com").signup
     assert detail(project_id).json()["signup_count"] == 1
     with commit():
-        services.signup_confirm(signup=signup)
+        signup_confirm(signup=signup)
     assert detail(project_id).json()["landing_pages"][0]["confirmed_count"] == 1
     with commit():
-        services.signup_unsubscribe(signup=Signup.objects.get(pk=signup.pk))
+        signup_unsubscribe(signup=Signup.objects.get(pk=signup.pk))
     assert detail(project_id).json()["landing_pages"][0]["confirmed_count"] == 0
 
 
@@ -126,7 +129,7 @@ def test_another_owners_write_does_not_invalidate_my_cache(commit, detail, proje
     detail(project.pk)
     other = ProjectFactory()
     with commit():
-        services.project_update(project=other, data={"name": "Theirs"})
+        project_update(project=other, data={"name": "Theirs"})
     with django_assert_num_queries(0):
         detail(project.pk)
 
@@ -136,6 +139,6 @@ def test_a_failed_write_invalidates_nothing(commit, detail, project, django_asse
 
     detail(project.pk)
     with pytest.raises(ValidationError), commit():
-        services.project_update(project=project, data={"price_point": -1})
+        project_update(project=project, data={"price_point": -1})
     with django_assert_num_queries(0):
         assert detail(project.pk).json()["price_point"] == "29.00"

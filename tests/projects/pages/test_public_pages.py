@@ -10,8 +10,10 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from projects import services
 from projects.models import Signup
+from projects.services.pages import landing_page_archive, landing_page_create, landing_page_publish, landing_page_update
+from projects.services.projects import project_create
+from projects.services.prototypes import prototype_generate
 from tests.projects.conftest import send_due_emails, signup_post_data, visitor_token
 
 pytestmark = pytest.mark.django_db
@@ -45,11 +47,11 @@ def test_slug_lookup_ignores_letter_case(client, live_page):
 
 @pytest.mark.parametrize("state", ["draft", "archived"])
 def test_draft_and_archived_pages_are_404_to_the_public(client, project, state):
-    services.prototype_generate(project=project)
-    page = services.landing_page_create(project=project, slug="hidden")
+    prototype_generate(project=project)
+    page = landing_page_create(project=project, slug="hidden")
     if state == "archived":
-        services.landing_page_publish(page=page)
-        services.landing_page_archive(page=page)
+        landing_page_publish(page=page)
+        landing_page_archive(page=page)
     assert client.get("/p/hidden/").status_code == 404
     response = client.post("/p/hidden/signup", signup_post_data(client))
     assert response.status_code == 404
@@ -176,7 +178,7 @@ def test_forged_or_crossed_links_are_refused(client, live_page, post_signup):
 
 
 def test_double_opt_in_off_sends_no_email(client, live_page, post_signup):
-    services.landing_page_update(page=live_page, data={"double_opt_in": False})
+    landing_page_update(page=live_page, data={"double_opt_in": False})
     post_signup()
     assert Signup.objects.count() == 1
     assert Signup.objects.get().confirmation_due_at is None
@@ -184,9 +186,9 @@ def test_double_opt_in_off_sends_no_email(client, live_page, post_signup):
 
 
 def test_preorder_page_is_an_honest_fake_door(client, project):
-    services.prototype_generate(project=project)
-    page = services.landing_page_create(project=project, slug="buy", cta_kind="preorder", preorder_price="19.00")
-    services.landing_page_publish(page=page)
+    prototype_generate(project=project)
+    page = landing_page_create(project=project, slug="buy", cta_kind="preorder", preorder_price="19.00")
+    landing_page_publish(page=page)
     assert "Pre-order for 19.00 USD" in client.get("/p/buy/").content.decode()
     response = client.post("/p/buy/signup", signup_post_data(client))
     thanks = client.get(response["Location"]).content.decode()
@@ -194,7 +196,7 @@ def test_preorder_page_is_an_honest_fake_door(client, project):
 
 
 def test_script_payloads_in_project_fields_never_reach_the_page_as_markup(client, user):
-    project = services.project_create(
+    project = project_create(
         owner=user,
         name='<script>alert("name")</script>Chaser',
         idea_description="<img src=x onerror=alert(1)> Late invoices are chased <svg onload=alert(2)> for you.",
@@ -203,13 +205,13 @@ def test_script_payloads_in_project_fields_never_reach_the_page_as_markup(client
         business_model="saas",
     )
     assert "<" not in project.name + project.idea_description + project.target_audience
-    services.prototype_generate(project=project)
-    page = services.landing_page_create(project=project, slug="xss")
-    services.landing_page_update(
+    prototype_generate(project=project)
+    page = landing_page_create(project=project, slug="xss")
+    landing_page_update(
         page=page,
         data={"value_proposition": '<a href="javascript:alert(4)">x</a><p onclick="alert(5)">y</p>'},
     )
-    services.landing_page_publish(page=page)
+    landing_page_publish(page=page)
     html = client.get("/p/xss/").content.decode().lower()
     for needle in ("<script>alert", "onerror=", "onload=", "<iframe", "javascript:", "onclick="):
         assert needle not in html
