@@ -11,9 +11,8 @@ from django.test import Client
 from mvpvalidator.db import database_unreachable
 from projects.api import projects as projects_api
 from projects.models import Project
-from projects.selectors import pages as page_selectors
+from projects.views import public as public_views
 from tests.factories import ProjectFactory
-from tests.patching import replace_function
 
 pytestmark = pytest.mark.django_db
 
@@ -61,7 +60,7 @@ def test_a_write_that_loses_the_database_midway_leaves_nothing_and_says_503(
 
 
 def test_a_page_while_the_database_is_away_is_a_503_page(monkeypatch, database_away):
-    replace_function(monkeypatch, page_selectors, "public_page", database_away)
+    monkeypatch.setattr(public_views, "public_page", database_away)
     client = Client(raise_request_exception=False)
     response = client.get("/p/some-page/")
     assert response.status_code == 503

@@ -96,13 +96,12 @@ def _answered_while_the_database_is_away(path: str, monkeypatch):
     import psycopg_pool
     from django.db import OperationalError
 
-    from projects.selectors import pages as page_selectors
-    from tests.patching import replace_function
+    from projects.views import public as public_views
 
     def away(*args, **kwargs):  # what Django raises when the pool finds no connection in time
         raise OperationalError("couldn't get a connection after 5.00 sec") from psycopg_pool.PoolTimeout()
 
-    replace_function(monkeypatch, page_selectors, "public_page", away)
+    monkeypatch.setattr(public_views, "public_page", away)
     response = Client(raise_request_exception=False).get("/p/headers/", secure=True)
     assert response.status_code == 503
     return response
