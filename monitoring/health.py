@@ -77,8 +77,10 @@ def check_cache() -> CheckResult:
         detail: dict[str, Any] = {"backend": backend, "breaker": app_cache.breaker.state}
         if backend == "local-memory":
             detail["note"] = "per-process cache: counters are not shared between processes"
-        key = "health:probe"
+        # A key of its own per probe: with one shared key, two processes probing at once read
+        # each other's token and each reported the cache degraded.
         token = uuid.uuid4().hex
+        key = f"health:probe:{token}"
         try:
             app_cache.call(cache.set, key, token, 10)
             round_trip = app_cache.call(cache.get, key) == token

@@ -303,3 +303,25 @@ def test_a_probe_that_closes_the_breaker_during_the_round_is_not_hidden_by_the_w
     body = staff_client.get(HEALTH).json()
     assert (body["cached"], body["status"]) == (False, "ok")
     assert staff_client.get(HEALTH).json()["cached"] is True
+
+
+def test_two_processes_probing_the_cache_at_once_both_read_their_own_answer(monkeypatch):
+    """Another process's probe lands between this probe's write and its read (as two gunicorn
+    workers answering health checks at once do): neither takes the other's value for a fault."""
+    from mvpvalidator import cache as app_cache
+
+    real_call = app_cache.call
+    interleaved: list[str] = []
+    other_started = False
+
+    def another_probe_between_set_and_get(operation, *args, **kwargs):
+        nonlocal other_started
+        result = real_call(operation, *args, **kwargs)
+        if operation.__name__ == "set" and not other_started:
+            other_started = True
+            interleaved.append(health.check_cache().status)  # the other process, start to end
+        return result
+
+    monkeypatch.setattr(app_cache, "call", another_probe_between_set_and_get)
+    assert health.check_cache().status == "ok"
+    assert interleaved == ["ok"]
