@@ -20,6 +20,12 @@ def project(user):
 
 
 @pytest.fixture
+def no_rate_limits(settings):
+    """For tests that send many visits from one test client address (`usefixtures`)."""
+    settings.ENABLE_RATE_LIMITING = False
+
+
+@pytest.fixture
 def client_factory():
     """New browsers: each `client_factory(**defaults)` is a Client with its own cookie jar."""
     return Client

@@ -20,14 +20,9 @@ from tests.projects.conftest import visitor_token
 from tests.projects.experiments.helpers import BROWSER
 from tests.security.test_auth_api import assert_error_shape
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_rate_limits")]
 
 BOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
-
-
-@pytest.fixture(autouse=True)
-def _no_rate_limits(settings):
-    settings.ENABLE_RATE_LIMITING = False
 
 
 def visitor_in(experiment: Experiment, index: int, *, skip: int = 0) -> str:

@@ -13,12 +13,7 @@ from projects.models import (
 from tests.factories import UserFactory
 from tests.projects.experiments.helpers import add_rollup, browser, expose, shown, started, variant_list, visitor_in
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _no_rate_limits(settings):
-    settings.ENABLE_RATE_LIMITING = False
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_rate_limits")]
 
 
 @pytest.fixture

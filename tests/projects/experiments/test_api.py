@@ -16,12 +16,7 @@ from tests.factories import ProjectFactory, generate_and_publish
 from tests.projects.experiments.helpers import browser, counts, create, created, move, shown, variant_list, visitor_in
 from tests.security.test_auth_api import assert_error_shape
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _no_rate_limits(settings):
-    settings.ENABLE_RATE_LIMITING = False
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_rate_limits")]
 
 
 # --- Create ----------------------------------------------------------------------------------

@@ -27,12 +27,7 @@ from tests.projects.experiments.helpers import (
     visitor_in,
 )
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _no_rate_limits(settings):
-    settings.ENABLE_RATE_LIMITING = False
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_rate_limits")]
 
 
 def test_results_shape_and_values_match_the_statistics(auth_api_client, project, live_page):

@@ -10,15 +10,6 @@ from tests.security.test_auth_api import assert_error_shape
 
 pytestmark = pytest.mark.django_db
 
-VALID = {
-    "name": "Invoice Chaser",
-    "idea_description": "Freelancers lose hours chasing late invoices; we chase them automatically.",
-    "target_audience": "Freelance designers",
-    "price_point": "29.00",
-    "currency": "USD",
-    "business_model": "saas",
-}
-
 
 def test_landing_page_needs_a_prototype(auth_api_client, project):
     response = auth_api_client.post(f"/api/projects/{project.pk}/landing-pages", {}, format="json")

@@ -19,12 +19,7 @@ from security.hashing import hash_identifier
 from tests.projects.conftest import signup_post_data, visitor_token
 from tests.projects.experiments.helpers import BROWSER
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _no_rate_limits(settings):
-    settings.ENABLE_RATE_LIMITING = False
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_rate_limits")]
 
 
 @pytest.fixture
