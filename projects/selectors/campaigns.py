@@ -23,6 +23,11 @@ def campaign_list(*, project: Project) -> QuerySet[Campaign]:
     return Campaign.objects.filter(project=project).order_by("-created_at", "-id")
 
 
+def campaign_platforms(*, project: Project) -> frozenset[str]:
+    """The ad platforms the project's campaigns run on (which paid channel its traffic is)."""
+    return frozenset(Campaign.objects.filter(project=project).values_list("platform", flat=True))
+
+
 def spend_list(*, campaign: Campaign) -> QuerySet[CampaignSpend]:
     return CampaignSpend.objects.filter(campaign=campaign).order_by("date")
 

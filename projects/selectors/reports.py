@@ -13,7 +13,6 @@ from projects.analysis.score import score
 from projects.analysis.score_inputs import Inputs
 from projects.analysis.test_card import build_test_card
 from projects.models import (
-    Campaign,
     CampaignSpend,
     CtaKind,
     DailyRollup,
@@ -24,6 +23,7 @@ from projects.models import (
     TestCard,
     Traffic,
 )
+from projects.selectors.campaigns import campaign_platforms
 from projects.selectors.experiments import running_experiments
 
 
@@ -47,8 +47,7 @@ class _Spend:
 
 def _spend(project: Project) -> _Spend:
     totals = CampaignSpend.objects.filter(campaign__project=project).aggregate(spend=Sum("spend"), clicks=Sum("clicks"))
-    platforms = frozenset(Campaign.objects.filter(project=project).values_list("platform", flat=True))
-    return _Spend(float(totals["spend"] or 0), totals["clicks"] or None, platforms)
+    return _Spend(float(totals["spend"] or 0), totals["clicks"] or None, campaign_platforms(project=project))
 
 
 def _test_card(project: Project, *, by: dict[tuple[str, str], dict[str, Any]], spend: _Spend) -> dict[str, Any]:

@@ -12,9 +12,9 @@ from mvpvalidator.exceptions import ConflictError
 from projects.analysis.channels import paid_card_channel
 from projects.analysis.test_card import build_test_card
 from projects.cache import invalidate_on_commit
-from projects.models.campaigns import Campaign
 from projects.models.projects import PROJECT_TRANSITIONS, Project, ProjectStatus
 from projects.models.reports import ReportSnapshot, TestCard
+from projects.selectors.campaigns import campaign_platforms
 from projects.services.locks import lock_project
 
 FINAL_VERDICTS = frozenset({"validated", "not validated"})
@@ -45,7 +45,7 @@ def report_snapshot_create(*, project: Project, report: dict[str, Any]) -> Repor
 def _card_channel(project: Project) -> str:
     # Blank: the channel most of the cold traffic comes from, until the founder names one. With
     # campaigns, their paid channel (the same rule as the report's: projects.analysis.channels).
-    platforms = frozenset(Campaign.objects.filter(project=project).values_list("platform", flat=True))
+    platforms = campaign_platforms(project=project)
     return paid_card_channel(platforms) if platforms else ""
 
 
