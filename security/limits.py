@@ -16,6 +16,8 @@ Three kinds of limit, each with an explicit policy when Redis is away:
   `local` (in-process counting) when Redis is away. The token endpoint counts locally, so brute
   force stays bounded during an outage; registration fails closed.
 
+None of them counts a client of `SECURITY_ALLOWLIST`.
+
 Every refusal is a 429 with `Retry-After` and `RateLimit-Limit/Remaining/Reset`, JSON under
 `/api/` and a small page elsewhere; it is a security event, and repeated refusals block the client.
 """
@@ -239,6 +241,12 @@ def client_key_of(request: HttpRequest) -> str:
     return key
 
 
+def allowlisted(request: HttpRequest) -> bool:
+    """Whether the request comes from `SECURITY_ALLOWLIST` (never limited: monitoring probes,
+    an office, a load test), as the security middleware found it."""
+    return bool(getattr(request, "allowlisted", False))
+
+
 def _client_ip_key(group: str, request: HttpRequest) -> str:
     return client_key_of(request)
 
@@ -272,7 +280,7 @@ def limit_view(
     def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if settings.ENABLE_RATE_LIMITING and request.method in methods:
+            if settings.ENABLE_RATE_LIMITING and request.method in methods and not allowlisted(request):
                 rate = settings.RATE_LIMITS[rate_setting]
                 refusal = (
                     _hot_refusal(request, group, rate) if hot else _ratelimit_refusal(request, group, rate, methods)
@@ -313,7 +321,7 @@ class EndpointThrottle(BaseThrottle):
 
     def allow_request(self, request: "Request", view: Any) -> bool:
         scope = getattr(view, "throttle_scope", None)
-        if not scope or not settings.ENABLE_RATE_LIMITING:
+        if not scope or not settings.ENABLE_RATE_LIMITING or allowlisted(request._request):
             return True
         config = settings.API_THROTTLES[scope]
         limit, seconds = parse_rate(config["rate"])

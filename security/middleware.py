@@ -60,6 +60,8 @@ class SecurityMiddleware:
         request.client_ip = ip  # type: ignore[attr-defined]
         # What limits, strikes and blocks count this client by (an IPv6 client is its /64).
         key = request.client_key = client_key(ip, ipv6_prefix=self.ipv6_prefix)  # type: ignore[attr-defined]
+        # Read by the per-view limits and the API throttles, which the allow-list exempts too.
+        request.allowlisted = _allowlisted(ip)  # type: ignore[attr-defined]
         bind_context(client_ip=ip)
         response = self._guard(request, ip, key)
         if response is None:

@@ -188,6 +188,31 @@ def test_allowlisted_networks_are_never_limited_nor_blocked(settings):
     middleware._allowlisted.cache_clear()
 
 
+def test_allowlisted_networks_pass_the_page_form_and_endpoint_limits_too(settings):
+    """The per-view limits (landing page, signup form) and the API throttles exempt the
+    allow-list like the global quota does; the address next to it is still refused."""
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "page_view": "1/m", "signup": "1/m"}
+    settings.API_THROTTLES = {**settings.API_THROTTLES, "token": {"rate": "1/min", "key": "ip"}}
+    settings.MAX_LOGIN_ATTEMPTS = 100
+    settings.SECURITY_ALLOWLIST_NETWORKS = parse_networks(["192.0.2.0/24"])
+    from security import middleware
+
+    middleware._allowlisted.cache_clear()
+    generate_and_publish(ProjectFactory(), slug="allowed")
+    try:
+        for ip, expected in (("192.0.2.10", 200), ("198.51.100.30", 429)):
+            client = from_ip(ip)
+            assert [client.get("/p/allowed/").status_code for _ in range(3)][-1] == expected
+            signups = [
+                client.post("/p/allowed/signup", {"email": f"a{n}@example.com"}).status_code for n in range(3)
+            ]
+            assert (signups[-1] == 429) is (expected == 429), signups
+            tokens = [token(client, "nobody@example.com", "wrong-password-1").status_code for _ in range(3)]
+            assert tokens[-1] == (401 if expected == 200 else 429), tokens
+    finally:
+        middleware._allowlisted.cache_clear()
+
+
 def test_token_endpoint_is_throttled_per_address(settings):
     settings.API_THROTTLES = {**settings.API_THROTTLES, "token": {"rate": "3/min", "key": "ip"}}
     settings.MAX_LOGIN_ATTEMPTS = 100
