@@ -203,9 +203,7 @@ def test_allowlisted_networks_pass_the_page_form_and_endpoint_limits_too(setting
         for ip, expected in (("192.0.2.10", 200), ("198.51.100.30", 429)):
             client = from_ip(ip)
             assert [client.get("/p/allowed/").status_code for _ in range(3)][-1] == expected
-            signups = [
-                client.post("/p/allowed/signup", {"email": f"a{n}@example.com"}).status_code for n in range(3)
-            ]
+            signups = [client.post("/p/allowed/signup", {"email": f"a{n}@example.com"}).status_code for n in range(3)]
             assert (signups[-1] == 429) is (expected == 429), signups
             tokens = [token(client, "nobody@example.com", "wrong-password-1").status_code for _ in range(3)]
             assert tokens[-1] == (401 if expected == 200 else 429), tokens
