@@ -179,11 +179,13 @@ def _word_count(text: str) -> int:
 
 def _clauses(description: str) -> list[str]:
     """Sentences of the description; a sentence listing several things (commas) is split into
-    them, unless that would leave fragments too short to stand as a feature."""
+    them, unless that would leave fragments too short to stand as a feature: a part of four
+    words or more is a thing of its own ("syncs with your bank"), a shorter one the tail of a
+    list inside one clause ("needs water, light or food")."""
     clauses = []
     for sentence in _SENTENCES.split(description):
         parts = [_clean_clause(part) for part in sentence.split(",")]
-        if len(parts) > 1 and all(_word_count(part) >= 3 for part in parts):
+        if len(parts) > 1 and all(_word_count(part) >= 4 for part in parts):
             clauses.extend(parts)
         else:
             clauses.append(_clean_clause(sentence))
