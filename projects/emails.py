@@ -66,7 +66,7 @@ def confirmation_message(signup: Signup) -> EmailMessage:
     base = _base_url(signup)
     # Nothing the visitor typed (name, answer) goes in: anyone can type any address into the
     # form, so text of theirs would be text the platform mails to a stranger. The address is
-    # unconfirmed until the link is followed; the founder's headline is the founder's own.
+    # unconfirmed until the link is followed; the project's name is the founder's own.
     context = {
         "page": page,
         "confirm_url": base
@@ -76,7 +76,7 @@ def confirmation_message(signup: Signup) -> EmailMessage:
             "public:unsubscribe", kwargs={"slug": page.slug, "token": make_token(signup=signup, action=UNSUBSCRIBE)}
         ),
     }
-    subject = f"Confirm your signup: {page.headline}"[:150]
+    subject = f"Confirm your signup: {page.project.name}"[:150]
     body = render_to_string("projects/emails/confirm_signup.txt", context)
     return EmailMessage(subject, body, None, [signup.email])
 
