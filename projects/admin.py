@@ -44,8 +44,18 @@ class LandingPageInline(admin.TabularInline):
 
 @admin.register(Project)
 class ProjectAdmin(admin.ModelAdmin):
-    list_display = ("name", "owner", "status", "business_model", "price_point", "currency", "created_at")
-    list_filter = ("status", "business_model", "currency")
+    list_display = (
+        "name",
+        "owner",
+        "status",
+        "business_model",
+        "delivery",
+        "billing",
+        "price_point",
+        "currency",
+        "created_at",
+    )
+    list_filter = ("status", "business_model", "delivery", "billing", "currency")
     search_fields = ("name", "idea_description", "owner__email")
     list_select_related = ("owner",)
     raw_id_fields = ("owner",)

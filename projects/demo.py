@@ -38,6 +38,8 @@ DEMO_PROJECTS = (
         "target_audience": "Freelance designers and developers",
         "price_point": Decimal("29.00"),
         "business_model": "saas",
+        "delivery": "web_app",
+        "billing": "subscription",
         "slug": "invoice-chaser-demo",
         "signups": ("ana@example.org", "ben@example.org", "chloe@example.org", "dev@example.org"),
     },
@@ -50,12 +52,24 @@ DEMO_PROJECTS = (
         "target_audience": "Home bakers",
         "price_point": Decimal("49.00"),
         "business_model": "course",
+        "delivery": "course",
+        "billing": "one_time",
         "slug": "",
         "signups": (),
     },
 )
 
 
+# The project fields a demo spec sets (the rest of a spec is its page and signups).
+PROJECT_SPEC_FIELDS = (
+    "name",
+    "idea_description",
+    "target_audience",
+    "price_point",
+    "business_model",
+    "delivery",
+    "billing",
+)
 DEMO_PAGE_PATH = f"/p/{DEMO_PROJECTS[0]['slug']}/"
 
 
@@ -84,7 +98,7 @@ def _project(owner: User, spec: dict) -> bool:
         return False
     project = project_create(
         owner=owner,
-        **{k: spec[k] for k in ("name", "idea_description", "target_audience", "price_point", "business_model")},
+        **{k: spec[k] for k in PROJECT_SPEC_FIELDS},
     )
     prototype_generate(project=project)
     if not spec["slug"]:

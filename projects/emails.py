@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
+from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
 
@@ -39,14 +40,33 @@ def retry_delay_seconds(attempts: int) -> int | None:
     return RETRY_DELAYS_SECONDS[attempts - 1]
 
 
+def link_base_url(request: HttpRequest) -> str:
+    """Where the links of a signup's email should point, captured while the signup's request is
+    at hand (the worker sends the email later, without one): in development (DEBUG, and no
+    PUBLIC_BASE_URL set) the scheme, host and port the request was served on, so a dev server on
+    any port gets working links; otherwise "", meaning PUBLIC_BASE_URL. Production never takes
+    the address from a request: a forged Host header would go into the email."""
+    if not settings.DEBUG or settings.PUBLIC_BASE_URL_SET:
+        return ""
+    # get_host() is checked against ALLOWED_HOSTS (in DEBUG with none set: localhost only).
+    return f"{request.scheme}://{request.get_host()}"
+
+
+def _base_url(signup: Signup) -> str:
+    # A row from development keeps its server's address until PUBLIC_BASE_URL is set.
+    if signup.confirmation_base_url and not settings.PUBLIC_BASE_URL_SET:
+        return signup.confirmation_base_url.rstrip("/")
+    return settings.PUBLIC_BASE_URL
+
+
 def confirmation_message(signup: Signup) -> EmailMessage:
     """Double opt-in: a link to a page whose button confirms (a POST, so mail scanners that
     follow links confirm nothing), and an unsubscribe link that works the same way."""
     page = signup.landing_page
-    base = settings.PUBLIC_BASE_URL
+    base = _base_url(signup)
     # Nothing the visitor typed (name, answer) goes in: anyone can type any address into the
     # form, so text of theirs would be text the platform mails to a stranger. The address is
-    # unconfirmed until the link is followed; the founder's headline is the founder's own.
+    # unconfirmed until the link is followed; the project's name is the founder's own.
     context = {
         "page": page,
         "confirm_url": base
@@ -56,7 +76,7 @@ def confirmation_message(signup: Signup) -> EmailMessage:
             "public:unsubscribe", kwargs={"slug": page.slug, "token": make_token(signup=signup, action=UNSUBSCRIBE)}
         ),
     }
-    subject = f"Confirm your signup: {page.headline}"[:150]
+    subject = f"Confirm your signup: {page.project.name}"[:150]
     body = render_to_string("projects/emails/confirm_signup.txt", context)
     return EmailMessage(subject, body, None, [signup.email])
 

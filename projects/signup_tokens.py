@@ -29,5 +29,7 @@ def signup_from_token(*, token: str, action: str, slug: str) -> Signup | None:
     if not isinstance(data, dict) or data.get("a") != action:
         return None
     return (
-        Signup.objects.select_related("landing_page").filter(pk=data.get("s"), landing_page__slug__iexact=slug).first()
+        Signup.objects.select_related("landing_page__project")
+        .filter(pk=data.get("s"), landing_page__slug__iexact=slug)
+        .first()
     )

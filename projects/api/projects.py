@@ -17,6 +17,7 @@ from mvpvalidator.pagination import LimitOffsetPagination
 from projects.api.pages import LandingPageOutputSerializer
 from projects.api.prototypes import PrototypeOutputSerializer
 from projects.models import IDEA_MAX_LENGTH, IDEA_MIN_LENGTH, PRICE_MAX, BusinessModel, Currency, Project, ProjectStatus
+from projects.models.projects import Billing, Delivery
 from projects.selectors.projects import project_detail_data, project_get, project_list_page
 from projects.services.projects import project_archive, project_create, project_delete, project_update
 
@@ -28,6 +29,9 @@ class ProjectInputSerializer(serializers.Serializer):
     price_point = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=Decimal("0"), max_value=PRICE_MAX)
     currency = serializers.ChoiceField(choices=Currency.choices, default=Currency.USD)
     business_model = serializers.ChoiceField(choices=BusinessModel.choices)
+    # How the product is delivered and billed: the generated copy states these and nothing else.
+    delivery = serializers.ChoiceField(choices=Delivery.choices, default=Delivery.UNSPECIFIED)
+    billing = serializers.ChoiceField(choices=Billing.choices, default=Billing.UNSPECIFIED)
 
 
 class ProjectUpdateSerializer(ProjectInputSerializer):
@@ -47,6 +51,8 @@ class ProjectOutputSerializer(serializers.Serializer):
     price_point = serializers.DecimalField(max_digits=10, decimal_places=2)
     currency = serializers.CharField()
     business_model = serializers.CharField()
+    delivery = serializers.CharField()
+    billing = serializers.CharField()
     status = serializers.CharField()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()

@@ -5,6 +5,27 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Protocol, TypedDict
 
 BUSINESS_MODELS = ("saas", "service", "product", "course")
+# How the product is delivered and billed (the values of projects.models.projects.Delivery and
+# Billing). "unspecified" means the founder did not say: copy then claims nothing about it.
+UNSPECIFIED = "unspecified"
+DELIVERIES = (UNSPECIFIED, "web_app", "mobile_app", "physical", "service", "course")
+BILLINGS = (UNSPECIFIED, "subscription", "one_time", "usage")
+# What copy may only say when it is true: for each delivery and billing, the phrases that claim
+# it (lower case, matched as substrings of the visible copy). The builtin generator's words for
+# a kind are checked against the other kinds' phrases by the tests, and a page whose copy holds
+# a phrase of a kind the project does not have states something the founder never said.
+DELIVERY_CLAIMS = {
+    "web_app": ("browser", "nothing to install", "web app", "any computer"),
+    "mobile_app": ("your phone", "app store", "mobile app", "on the go"),
+    "physical": ("physical product", "in your hands", "shipping", "shipped", "delivered to your door"),
+    "service": ("done for you", "done-for-you", "we do the work", "service"),
+    "course": ("course", "lesson", "enrol", "step by step"),
+}
+BILLING_CLAIMS = {
+    "subscription": ("a month", "per month", "/month", "/year", "monthly", "yearly", "subscription", "plans start"),
+    "one_time": ("one-time", "one time", "pay once", "paid once", "one payment", "lifetime", "no recurring"),
+    "usage": ("pay as you go", "what you use", "per use", "usage"),
+}
 PERIODS = ("month", "year", "one-time")
 MAX_PRICE = Decimal("100000")
 # (min, max) lengths after stripping, shared by the validator and the schema shown to the model.
@@ -25,10 +46,19 @@ class IdeaInput:
     price_point: Decimal
     currency: str
     business_model: str
+    delivery: str = UNSPECIFIED
+    billing: str = UNSPECIFIED
+    # Which angle of the copy to write: the same seed gives the same draft, another seed (the
+    # next regeneration) another headline, subheadline and button.
+    seed: int = 0
 
     def __post_init__(self) -> None:
         if self.business_model not in BUSINESS_MODELS:
             raise ValueError(f"business_model must be one of {', '.join(BUSINESS_MODELS)}")
+        if self.delivery not in DELIVERIES:
+            raise ValueError(f"delivery must be one of {', '.join(DELIVERIES)}")
+        if self.billing not in BILLINGS:
+            raise ValueError(f"billing must be one of {', '.join(BILLINGS)}")
 
 
 class PricingTier(TypedDict):

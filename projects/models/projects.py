@@ -25,6 +25,27 @@ class BusinessModel(models.TextChoices):
     COURSE = "course", "Course"
 
 
+class Delivery(models.TextChoices):
+    """How the product reaches its customer: what the generated copy may say about it.
+    `unspecified` (the default, and what projects made before the field have) says nothing."""
+
+    UNSPECIFIED = "unspecified", "Not stated"
+    WEB_APP = "web_app", "Web app"
+    MOBILE_APP = "mobile_app", "Mobile app"
+    PHYSICAL = "physical", "Physical product"
+    SERVICE = "service", "Service"
+    COURSE = "course", "Course"
+
+
+class Billing(models.TextChoices):
+    """How the customer pays; like Delivery, `unspecified` lets the copy claim nothing."""
+
+    UNSPECIFIED = "unspecified", "Not stated"
+    SUBSCRIPTION = "subscription", "Subscription"
+    ONE_TIME = "one_time", "One-time purchase"
+    USAGE = "usage", "Pay per use"
+
+
 class Currency(models.TextChoices):
     USD = "USD", "US dollar"
     EUR = "EUR", "Euro"
@@ -91,6 +112,10 @@ class Project(models.Model):
     )
     currency = models.CharField(max_length=3, choices=Currency.choices, default=Currency.USD)
     business_model = models.CharField(max_length=16, choices=BusinessModel.choices)
+    # What the landing-page copy needs to be true (the business model says how the numbers are
+    # judged, not how the product is delivered: a phone app and a web app are both "saas").
+    delivery = models.CharField(max_length=16, choices=Delivery.choices, default=Delivery.UNSPECIFIED)
+    billing = models.CharField(max_length=16, choices=Billing.choices, default=Billing.UNSPECIFIED)
     status = models.CharField(max_length=16, choices=ProjectStatus.choices, default=ProjectStatus.DRAFT)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -114,6 +139,8 @@ class Project(models.Model):
                 condition=models.Q(business_model__in=BusinessModel.values), name="project_business_model_valid"
             ),
             models.CheckConstraint(condition=models.Q(currency__in=Currency.values), name="project_currency_valid"),
+            models.CheckConstraint(condition=models.Q(delivery__in=Delivery.values), name="project_delivery_valid"),
+            models.CheckConstraint(condition=models.Q(billing__in=Billing.values), name="project_billing_valid"),
             models.CheckConstraint(
                 condition=models.Q(price_point__gte=0, price_point__lte=PRICE_MAX), name="project_price_range"
             ),

@@ -42,6 +42,10 @@ class Signup(models.Model):
     confirmation_due_at = models.DateTimeField(null=True, blank=True)
     confirmation_sent_at = models.DateTimeField(null=True, blank=True)
     confirmation_attempts = models.PositiveSmallIntegerField(default=0)
+    # Development only: the scheme, host and port the signup was served on, so the email's links
+    # (sent later by the worker, which has no request) follow a dev server on any port. Empty in
+    # production, where the links use PUBLIC_BASE_URL and never a visitor's Host header.
+    confirmation_base_url = models.CharField(max_length=200, blank=True, default="", editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -10,14 +10,23 @@ from django.utils import timezone
 from projects.cache import invalidate_on_commit
 from projects.models.experiments import Experiment
 from projects.models.pages import PageStatus
-from projects.models.projects import PROJECT_TRANSITIONS, Project, ProjectStatus
+from projects.models.projects import PROJECT_TRANSITIONS, Billing, Delivery, Project, ProjectStatus
 from projects.services.experiments import end_experiments
 from projects.services.locks import lock_project
 from projects.services.transitions import require_open, transition_check
 from security.models import User
 from security.sanitize import sanitize_text
 
-PROJECT_FIELDS = ("name", "idea_description", "target_audience", "price_point", "currency", "business_model")
+PROJECT_FIELDS = (
+    "name",
+    "idea_description",
+    "target_audience",
+    "price_point",
+    "currency",
+    "business_model",
+    "delivery",
+    "billing",
+)
 
 
 def _clean_project_fields(data: dict[str, Any]) -> dict[str, Any]:
@@ -38,6 +47,8 @@ def project_create(
     price_point: Decimal,
     target_audience: str = "",
     currency: str = "USD",
+    delivery: str = Delivery.UNSPECIFIED,
+    billing: str = Billing.UNSPECIFIED,
 ) -> Project:
     fields = _clean_project_fields(
         {
@@ -47,6 +58,8 @@ def project_create(
             "price_point": price_point,
             "currency": currency,
             "business_model": business_model,
+            "delivery": delivery,
+            "billing": billing,
         }
     )
     project = Project(owner=owner, **fields)

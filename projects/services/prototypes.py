@@ -19,6 +19,9 @@ from security.sanitize import sanitize_html, sanitize_text
 
 
 def _idea(project: Project) -> IdeaInput:
+    # Each regeneration is another angle on the same facts: the seed moves with the number of
+    # versions made so far, and is the same for the same project and version (so tests pin it).
+    seed = project.pk + project.prototypes.count()
     return IdeaInput(
         name=project.name,
         idea_description=project.idea_description,
@@ -26,6 +29,9 @@ def _idea(project: Project) -> IdeaInput:
         price_point=project.price_point,
         currency=project.currency,
         business_model=project.business_model,
+        delivery=project.delivery,
+        billing=project.billing,
+        seed=seed,
     )
 
 

@@ -44,6 +44,7 @@ def signup_create(
     visitor_id: str = "",
     form_token_id: str = "",
     send_confirmation: bool = True,
+    link_base_url: str = "",
 ) -> SignupResult:
     """Store a signup at once (durable before the visitor sees the thank-you page).
 
@@ -59,6 +60,9 @@ def signup_create(
     address (a double click), it is that signup again; with another address, `FormTokenUsed` and
     nothing is written, the same answer whatever the first address was. The row's unique token
     column is the durable backstop: a token stores one signup row at most, even with Redis away.
+
+    `link_base_url` (`emails.link_base_url`, development only) is where the email's links point
+    instead of PUBLIC_BASE_URL.
     """
     if page.status != PageStatus.PUBLISHED:
         raise ConflictError("This page is not accepting signups.", code="page_not_published")
@@ -80,6 +84,7 @@ def signup_create(
         visitor_hash=hash_identifier(visitor_id),
         form_token_id=form_token_id,
         confirmation_due_at=now if page.double_opt_in and send_confirmation else None,
+        confirmation_base_url=link_base_url[:200],
         **{name: visitor_text(utm.get(name, ""), max_length=200) for name in UTM_FIELDS},
     )
     # The page and its project are at hand: validating the two keys would ask the database
@@ -145,7 +150,7 @@ def signup_confirmations_claim(*, limit: int = emails.BATCH, now: datetime | Non
         if not ids:
             return []
         Signup.objects.filter(pk__in=ids).update(confirmation_due_at=now + timedelta(seconds=emails.LEASE_SECONDS))
-    return list(Signup.objects.filter(pk__in=ids).select_related("landing_page").order_by("pk"))
+    return list(Signup.objects.filter(pk__in=ids).select_related("landing_page__project").order_by("pk"))
 
 
 @transaction.atomic

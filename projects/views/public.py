@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from mvpvalidator import cache as app_cache
 from projects import cache as keys
-from projects import signup_tokens
+from projects import emails, signup_tokens
 from projects.analysis.channels import UTM_FIELDS
 from projects.events.visit import Visit, visitor_cookie
 from projects.forms import SignupForm, TokenCheck, check_token, form_token, token_id
@@ -216,6 +216,7 @@ def signup(request: HttpRequest, slug: str) -> HttpResponse:
             consent=data["consent"],
             visitor_id=visit.visitor_id,
             form_token_id=token_id(data["form_token"]),
+            link_base_url=emails.link_base_url(request),
         )
     except FormTokenUsed as exc:
         form.add_error(None, exc.message)

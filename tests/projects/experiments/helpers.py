@@ -4,6 +4,7 @@ rollups written directly; the reference analysis the results endpoint should mat
 
 import re
 from datetime import timedelta
+from decimal import Decimal
 
 from django.test import Client
 from django.utils import timezone
@@ -84,14 +85,15 @@ def shown(response) -> dict:
     assert response.status_code == 200, response.content
     html = response.content.decode()
     sub = re.search(r'<p class="sub">(.*?)</p>', html, re.S)
-    price = re.search(r"Buy now for ([\d.]+) ", html)
+    # Shown as a price tag ("$19", "$12.50"), read back as the stored decimal ("19.00").
+    price = re.search(r"Buy now for \$([\d,.]+)<", html)
     return {
         "headline": re.search(r"<h1>(.*?)</h1>", html, re.S).group(1).strip(),
         "subheadline": sub.group(1).strip() if sub else "",
         "cta_text": re.search(r'<a class="button" href="#signup" data-track="cta">(.*?)</a>', html, re.S)
         .group(1)
         .strip(),
-        "preorder_price": price.group(1) if price else None,
+        "preorder_price": f"{Decimal(price.group(1).replace(',', '')):.2f}" if price else None,
     }
 
 

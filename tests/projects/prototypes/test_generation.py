@@ -18,7 +18,7 @@ from projects.generation import (
     generate_prototype,
     validate_draft,
 )
-from projects.generation.drafts import BUSINESS_MODELS
+from projects.generation.drafts import BILLINGS, BUSINESS_MODELS, DELIVERIES
 from tests.fake_openai import API_KEY, MODEL, FakeOpenAI, Reply, chat_reply
 
 IDEA = IdeaInput(
@@ -84,6 +84,8 @@ def test_openai_answer_is_used_and_request_follows_chat_completions(openai_serve
         "price_point": "19",
         "currency": "USD",
         "business_model": "saas",
+        "delivery": "unspecified",
+        "billing": "unspecified",
     }
 
 
@@ -268,7 +270,7 @@ def test_builtin_output_is_valid_for_each_business_model(business_model: str) ->
     assert "$19" in draft.value_proposition
 
 
-def test_builtin_features_come_from_the_description_then_model_benefits() -> None:
+def test_builtin_features_come_from_the_description_then_benefits() -> None:
     draft = builtin_draft()
 
     assert draft.features == [
@@ -276,7 +278,7 @@ def test_builtin_features_come_from_the_description_then_model_benefits() -> Non
         "Syncs with your bank",
         "Shows cash flow forecasts for the next 90 days",
         "No spreadsheets, no chasing clients by email",
-        "Set up in minutes, right in your browser",
+        "Made for freelance designers",
     ]
 
 
@@ -297,28 +299,30 @@ def test_builtin_keeps_the_five_strongest_clauses_in_the_founders_order() -> Non
         "Suggests recipes your kids will actually eat",
         "Tracks what is already in your fridge and pantry",
         "Sends a reminder before food goes off",
-        "Set up in minutes, right in your browser",
+        "Made for freelance designers",
     ]
 
 
-def test_builtin_pricing_differs_by_business_model() -> None:
-    def tiers(business_model: str) -> list[tuple[str, str, str]]:
-        draft = builtin_draft(IdeaInput(**{**asdict(IDEA), "business_model": business_model}))
+def test_builtin_pricing_follows_the_billing() -> None:
+    def tiers(billing: str) -> list[tuple[str, str, str]]:
+        draft = builtin_draft(IdeaInput(**{**asdict(IDEA), "billing": billing}))
         return [(tier["name"], tier["price"], tier["period"]) for tier in draft.pricing_tiers]
 
-    assert tiers("saas") == [("Starter", "19.00", "month"), ("Pro", "57.00", "month"), ("Pro yearly", "570.00", "year")]
-    assert tiers("course") == [("Self-paced", "19.00", "one-time"), ("With coaching", "57.00", "one-time")]
-    assert tiers("product")[0] == ("Standard", "19.00", "one-time")
-    assert tiers("service")[0] == ("Essentials", "19.00", "one-time")
-    assert (
-        len({builtin_draft(IdeaInput(**{**asdict(IDEA), "business_model": m})).call_to_action for m in BUSINESS_MODELS})
-        == 4
-    )
+    expected = [("Starter", "19.00", "month"), ("Pro", "57.00", "month"), ("Pro yearly", "570.00", "year")]
+    assert tiers("subscription") == expected
+    assert tiers("one_time") == [("Standard", "19.00", "one-time"), ("Premium", "47.50", "one-time")]
+    assert tiers("usage") == [("Pay as you go", "19.00", "one-time")]
+    # Not stated: one plan at the price point, printed without a period.
+    assert tiers("unspecified") == [("Early access", "19.00", "one-time")]
+    # The business model judges the demand; it changes nothing in the copy.
+    drafts = [builtin_draft(IdeaInput(**{**asdict(IDEA), "business_model": m})) for m in BUSINESS_MODELS]
+    assert all(draft == drafts[0] for draft in drafts)
+    assert len({builtin_draft(IdeaInput(**{**asdict(IDEA), "delivery": d})).call_to_action for d in DELIVERIES}) >= 4
 
 
-@pytest.mark.parametrize("business_model", BUSINESS_MODELS)
-def test_builtin_free_price_offers_one_free_tier(business_model: str) -> None:
-    draft = builtin_draft(IdeaInput(**{**asdict(IDEA), "price_point": Decimal("0"), "business_model": business_model}))
+@pytest.mark.parametrize("billing", BILLINGS)
+def test_builtin_free_price_offers_one_free_tier(billing: str) -> None:
+    draft = builtin_draft(IdeaInput(**{**asdict(IDEA), "price_point": Decimal("0"), "billing": billing}))
 
     assert validate_draft(asdict(draft)) == draft
     assert [(tier["name"], tier["price"]) for tier in draft.pricing_tiers] == [("Free", "0.00")]
@@ -339,16 +343,16 @@ def test_builtin_handles_a_2000_character_description() -> None:
 
 
 def test_builtin_handles_a_10_character_description() -> None:
-    draft = builtin_draft(IdeaInput(**{**asdict(IDEA), "idea_description": "Dog walks.", "business_model": "service"}))
+    draft = builtin_draft(IdeaInput(**{**asdict(IDEA), "idea_description": "Dog walks.", "delivery": "service"}))
 
     assert validate_draft(asdict(draft)) == draft
     assert draft.subheadline == "A done-for-you service for freelance designers."
     assert draft.features == [
-        "A dedicated expert who knows your situation",
-        "Clear scope and price agreed before we start",
-        "Regular progress updates, no chasing needed",
-        "Flexible scheduling around your calendar",
-        "Follow-up support after delivery",
+        "We do the work for you",
+        "A service shaped around what you need",
+        "Made for freelance designers",
+        "Be the first to hear when it launches",
+        "Early signups are first to try it",
     ]
     assert "Dog walks." in draft.value_proposition
 
