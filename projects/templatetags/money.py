@@ -10,4 +10,5 @@ register = template.Library()
 
 @register.filter
 def money(amount: float | None, currency: str) -> str:
-    return "" if amount is None else format_money(float(amount), currency)
+    # No amount (a cost with no spend to divide) is a dash, never "0.00": nothing was paid for.
+    return "—" if amount is None else format_money(float(amount), currency)
