@@ -139,6 +139,7 @@ class Explanation:
     thresholds: tuple[Row, ...]
     costs: tuple[CostFigure, ...]
     card: tuple[Row, ...]  # the test card's bars, one cell each
+    criteria: tuple[str, ...]  # the test card's criteria, in plain words
     bot_share: str  # the share of the page's views made by bots, as a percentage
     rules: Mapping[str, str]  # the verdict's rules by threshold key, as text, for the glossary's sentences
     notes: tuple[str, ...]  # the verdict's own reasons, in plain words
@@ -206,7 +207,17 @@ def _threshold_row(key: str, entry: Mapping[str, Any]) -> Row:
         shown = f"{value:g} of 100"
     else:
         shown = f"{value:g}"
-    return Row(label, glossary, (shown, str(entry.get("source") or "")))
+    return Row(label, glossary, (shown, _plain_source(str(entry.get("source") or ""))))
+
+
+def _plain_source(source: str) -> str:
+    """Where a bar comes from, without the code's own names: a published source stays as written."""
+    if source.startswith("product decision"):
+        return "MVP Validator's own rule, set with the demand score."
+    if source.startswith("projects.analysis"):
+        rule = _MODULE.sub("", source).strip(" ()")
+        return rule[:1].upper() + rule[1:] + "." if rule else "MVP Validator's own rule."
+    return source
 
 
 def _component_row(component: Mapping[str, Any]) -> Row:
@@ -231,7 +242,7 @@ def _component_row(component: Mapping[str, Any]) -> Row:
 
 # Reasons are written for the API; on the page the threshold keys go and the components get their plain names.
 _KEY = re.compile(r"\s*\[[A-Za-z0-9_.]+\]")
-_MODULE = re.compile(r",?\s*projects\.analysis\.[A-Za-z0-9_.]+")
+_MODULE = re.compile(r",?\s*projects\.analysis\.[A-Za-z0-9_.]*[A-Za-z0-9_]")
 _PROBABILITY = re.compile(r"P\((?P<what>[^)]*?)\s*>\s*(?P<bar>[^)]+)\)\s*=\s*(?P<p>[0-9.]+)")
 _BARE_P = re.compile(r"\bP = (?P<p>[0-9.]+)")
 _SCORE_PHRASES = (
@@ -241,6 +252,8 @@ _SCORE_PHRASES = (
     ("renormalised", "shared out again"),
     ("LTV", "a customer's value"),
     ("signup-to-customer", "of signups becoming customers"),
+    ("signup-rate probability", "chance the sign-up rate beats its bar"),
+    ("with probability", "with a chance of"),
     (" >= ", " at least "),
     (" <= ", " at most "),
     (" < ", " below "),
@@ -441,6 +454,7 @@ def explain(report: Mapping[str, Any], *, project_name: str) -> Explanation:
         thresholds=thresholds,
         costs=tuple(costs),
         card=tuple(card_rows),
+        criteria=tuple(plain_reason(str(line)) for line in card.get("criteria") or ()),
         bot_share=_pct(_num(inputs.get("bot_share")) or 0.0),
         rules={key: _threshold_row(key, {"value": entry.value}).cells[0] for key, entry in THRESHOLDS.items()},
         notes=tuple(plain_reason(r) for r in reasons),
@@ -459,7 +473,7 @@ def variant_rows(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     out = []
     versions = [row for row in rows if str(row.get("variant") or "") not in _OUTSIDE_TESTS]
     named = [row for row in versions if str(row.get("variant")).lower() == "control"]
-    first = (named or versions or [None])[0] if len(versions) > 1 else None
+    first = (named or versions)[0] if len(versions) > 1 else None
     for row in rows:
         visitors = _int(row.get("visitors"))
         signups = min(_int(row.get("signups")), visitors)

@@ -233,3 +233,24 @@ def test_only_the_owner_can_keep_a_report(project):
     owner.force_login(project.owner)
     assert owner.get(f"/projects/{project.pk}/report/keep").status_code == 405
     assert not ReportSnapshot.objects.filter(project=project).exists()
+
+
+@pytest.mark.parametrize(
+    ("rows", "verdict", "headline"),
+    [
+        ([{"views": 30, "visitors": 25, "signups": 2}], "not enough data", "Too early to tell"),
+        ([{"views": 450, "visitors": 400, "signups": 1}], "not validated", "No: too few cold visitors"),
+        ([{"views": 450, "visitors": 400, "signups": 60}], "validated", "Yes: cold visitors want"),
+        ([{"views": 500, "visitors": 400}, {"traffic": Traffic.BOT, "views": 2000}], "unhealthy", "The numbers can"),
+    ],
+)
+def test_each_verdict_reads_in_plain_words_with_a_next_step(user, project, live_page, rows, verdict, headline):
+    seed(live_page, rows=rows)
+    html = report_html(user, project)
+    assert f'data-testid="verdict">{verdict}<' in html
+    assert re.search(r'data-testid="headline">([^<]+)<', html).group(1).startswith(headline)
+    assert re.search(r'data-testid="next-steps"><li>', html)  # always something to do
+    page = parse(html)
+    text = " ".join(page.text)
+    assert not JARGON.search(text), JARGON.search(text)
+    assert not [link for link in page.glossary_links if link not in page.ids]
