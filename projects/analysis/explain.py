@@ -139,6 +139,7 @@ class Explanation:
     thresholds: tuple[Row, ...]
     costs: tuple[CostFigure, ...]
     card: tuple[Row, ...]  # the test card's bars, one cell each
+    locked_by: str  # what locked the test card (the first real visit), in words; "" when unknown
     criteria: tuple[str, ...]  # the test card's criteria, in plain words
     bot_share: str  # the share of the page's views made by bots, as a percentage
     rules: Mapping[str, str]  # the verdict's rules by threshold key, as text, for the glossary's sentences
@@ -378,7 +379,23 @@ def _scored(verdict: str, report: Mapping[str, Any], project_name: str) -> tuple
                 "Or keep the test running: more visitors and signups make the answer clearer.",
             ],
         )
-    return f"Verdict: {verdict}.", []
+    # A verdict this module does not know yet (a newer gate): say it as it is and point at the notes.
+    return (
+        f"Verdict: {verdict}.",
+        ["Read “How the verdict was reached” below, and keep the page running while you act on it."],
+    )
+
+
+def _locked_by(value: Any) -> str:
+    """The visit that locked the test card, however the report describes it (an id, a text, or a few fields)."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, Mapping):
+        parts = [f"{str(k).replace('_', ' ')} {v}" for k, v in value.items() if v not in (None, "")]
+        return "a visit (" + ", ".join(parts) + ")" if parts else ""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"visit #{value}"
+    return str(value)
 
 
 def explain(report: Mapping[str, Any], *, project_name: str) -> Explanation:
@@ -454,6 +471,7 @@ def explain(report: Mapping[str, Any], *, project_name: str) -> Explanation:
         thresholds=thresholds,
         costs=tuple(costs),
         card=tuple(card_rows),
+        locked_by=_locked_by(card.get("locked_by")),
         criteria=tuple(plain_reason(str(line)) for line in card.get("criteria") or ()),
         bot_share=_pct(_num(inputs.get("bot_share")) or 0.0),
         rules={key: _threshold_row(key, {"value": entry.value}).cells[0] for key, entry in THRESHOLDS.items()},

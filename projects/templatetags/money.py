@@ -10,5 +10,4 @@ register = template.Library()
 
 @register.filter
 def money(amount: float | None, currency: str) -> str:
-    # No amount (a cost with no spend to divide) is a dash, never "0.00": nothing was paid for.
-    return "—" if amount is None else format_money(float(amount), currency)
+    return "" if amount is None else format_money(float(amount), currency)

@@ -254,3 +254,14 @@ def test_each_verdict_reads_in_plain_words_with_a_next_step(user, project, live_
     text = " ".join(page.text)
     assert not JARGON.search(text), JARGON.search(text)
     assert not [link for link in page.glossary_links if link not in page.ids]
+
+
+def test_the_test_card_says_whether_and_when_it_locked(user, project, live_page):
+    from projects.models import TestCard
+
+    seed(live_page, rows=[{"views": 30, "visitors": 25, "signups": 2}])
+    assert "Not locked yet" in section(report_html(user, project), "test-card")
+    locked = timezone.now().replace(year=2026, month=3, day=4, hour=9, minute=15)
+    TestCard.objects.filter(project=project).update(locked_at=locked)
+    card = section(report_html(user, project), "test-card")
+    assert "This test card was locked 4 Mar 2026, 09:15 UTC" in card
