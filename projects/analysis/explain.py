@@ -245,6 +245,7 @@ def _component_row(component: Mapping[str, Any]) -> Row:
 _KEY = re.compile(r"\s*\[[A-Za-z0-9_.]+\]")
 _MODULE = re.compile(r",?\s*projects\.analysis\.[A-Za-z0-9_.]*[A-Za-z0-9_]")
 _PROBABILITY = re.compile(r"P\((?P<what>[^)]*?)\s*>\s*(?P<bar>[^)]+)\)\s*=\s*(?P<p>[0-9.]+)")
+_FRACTIONAL_DAYS = re.compile(r"\b(\d+\.\d+) of (\d+) days")
 _BARE_P = re.compile(r"\bP = (?P<p>[0-9.]+)")
 _SCORE_PHRASES = (
     ("Weakest component", "What holds the score back most"),
@@ -275,6 +276,8 @@ def plain_reason(reason: str) -> str:
     for name, label in LABELS.items():
         plain = COMPONENT_TERMS[name][0].lower() if name in COMPONENT_TERMS else label
         text = text.replace(label.capitalize(), f"“{plain[0].upper()}{plain[1:]}”").replace(label, f"“{plain}”")
+    # Days since launch are counted to the second for the rule; a person reads "2 of 7 days", not "2.00004".
+    text = _FRACTIONAL_DAYS.sub(lambda m: f"{float(m.group(1)):.0f} of {m.group(2)} days", text)
     for jargon, plain in _SCORE_PHRASES:
         text = text.replace(jargon, plain)
     return text.replace("Wilson", "").replace("(, ", "(").replace(" ()", "")

@@ -59,7 +59,9 @@ def _project(state: str):
     founder = UserFactory()
     project = ProjectFactory(owner=founder, name="Plant Pal")
     page = generate_and_publish(project, slug=f"report-{state}")
-    if state == "unhealthy":
+    if state == "early":
+        seed(page, days_ago=2, rows=[{"views": 60, "visitors": 48, "cta_clicks": 9, "signups": 3}])
+    elif state == "unhealthy":
         seed(page, rows=[{"views": 1500, "visitors": 1200, "signups": 40}, {"traffic": Traffic.BOT, "views": 3000}])
     else:
         seed(
@@ -80,7 +82,7 @@ def _project(state: str):
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("state", ["scored", "unhealthy"])
+@pytest.mark.parametrize("state", ["early", "scored", "unhealthy"])
 @pytest.mark.parametrize("device", list(WIDTHS))
 def test_the_report_fits_the_screen_without_errors(live_server, chromium_browser, state, device):
     founder, project = _project(state)
@@ -95,7 +97,8 @@ def test_the_report_fits_the_screen_without_errors(live_server, chromium_browser
         page.fill("#id_password", DEFAULT_PASSWORD)
         page.click("button[type=submit]")
         page.wait_for_url(url)
-        assert page.inner_text("[data-testid=verdict]") == ("unhealthy" if state == "unhealthy" else "inconclusive")
+        verdict = {"early": "not enough data", "scored": "inconclusive", "unhealthy": "unhealthy"}[state]
+        assert page.inner_text("[data-testid=verdict]") == verdict
         for summary in page.locator("details summary").all():
             summary.click()
         assert page.evaluate("document.scrollingElement.scrollWidth") <= page.evaluate("innerWidth")
