@@ -27,6 +27,7 @@ __all__ = [
     "COMPONENT_TERMS",
     "CostFigure",
     "Explanation",
+    "Fact",
     "Row",
     "explain",
     "plain_reason",
@@ -123,6 +124,15 @@ class Row:
 
 
 @dataclass(frozen=True)
+class Fact:
+    """A sentence of what the verdict rests on, and the glossary entry of the figure it turns on."""
+
+    text: str
+    glossary: str
+    term: str  # the figure's name, for the link's accessible label
+
+
+@dataclass(frozen=True)
 class CostFigure:
     label: str
     glossary: str
@@ -133,7 +143,7 @@ class CostFigure:
 class Explanation:
     verdict: str
     headline: str  # the verdict in one sentence
-    rests_on: tuple[str, ...]
+    rests_on: tuple[Fact, ...]
     next_steps: tuple[str, ...]
     components: tuple[Row, ...]  # empty when a gate held the score back: no table to show
     thresholds: tuple[Row, ...]
@@ -283,17 +293,21 @@ def plain_reason(reason: str) -> str:
     return text.replace("Wilson", "").replace("(, ", "(").replace(" ()", "")
 
 
-def _unhealthy(report: Mapping[str, Any], inputs: Mapping[str, Any]) -> tuple[str, list[str], list[str]]:
+def _unhealthy(report: Mapping[str, Any], inputs: Mapping[str, Any]) -> tuple[str, list[Fact], list[str]]:
     limit = _threshold("max_bot_share")
     bots = _num(inputs.get("bot_share"))
-    rests: list[str] = []
+    rests: list[Fact] = []
     steps: list[str] = []
     causes: list[str] = []
     if inputs.get("srm_unhealthy"):
         causes.append("your A/B test is not sending visitors to its versions in the planned split")
         rests.append(
-            "The versions of your page are getting a share of visitors that differs from the plan by more than "
-            "chance allows (a sample ratio mismatch). Comparing them would be comparing different audiences."
+            Fact(
+                "The versions of your page are getting a share of visitors that differs from the plan by more than "
+                "chance allows (a sample ratio mismatch). Comparing them would be comparing different audiences.",
+                "sample-ratio-mismatch",
+                "sample ratio mismatch",
+            )
         )
         steps.append(
             "Check that nothing sends visitors to one version only (a link with a version in it, a redirect, a "
@@ -302,8 +316,12 @@ def _unhealthy(report: Mapping[str, Any], inputs: Mapping[str, Any]) -> tuple[st
     if bots is not None and limit is not None and bots > limit:
         causes.append(f"{_pct(bots, 0)} of the visits came from bots")
         rests.append(
-            f"{_pct(bots, 0)} of the page's visits were made by bots; above {_pct(limit, 0)} the visitor and signup "
-            "counts cannot be trusted."
+            Fact(
+                f"{_pct(bots, 0)} of the page's visits were made by bots; above {_pct(limit, 0)} the visitor and "
+                "signup counts cannot be trusted.",
+                "bot-share",
+                "bot share",
+            )
         )
         steps.append(
             "Look at where the bot visits come from: pause ad placements that send them (partner sites, display "
@@ -413,25 +431,39 @@ def explain(report: Mapping[str, Any], *, project_name: str) -> Explanation:
     days = _num(inputs.get("days")) or 0.0
     rate = f" ({_pct(signups / visitors)})" if visitors else ""
     rests = [
-        f"{_plural(visitors, 'cold visitor')} (people who did not know you before) in "
-        f"{_plural(math.floor(days), 'day')} since launch; {_plural(signups, 'of them', 'of them')} signed up{rate}."
+        Fact(
+            f"{_plural(visitors, 'cold visitor')} (people who did not know you before) in "
+            f"{_plural(math.floor(days), 'day')} since launch; {_plural(signups, 'of them', 'of them')} signed "
+            f"up{rate}.",
+            "conversion-rate",
+            "sign-up rate",
+        )
     ]
     if inputs.get("preorders") is not None:
-        rests.append(f"{_plural(_int(inputs.get('preorders')), 'signup')} also pre-ordered.")
+        preorders = _plural(_int(inputs.get("preorders")), "signup")
+        rests.append(Fact(f"{preorders} also pre-ordered.", "pre-order-rate", "pre-order rate"))
     if inputs.get("confirmed") is not None:
-        rests.append(f"{_plural(_int(inputs.get('confirmed')), 'signup')} confirmed their email address.")
+        confirmed = _plural(_int(inputs.get("confirmed")), "signup")
+        rests.append(Fact(f"{confirmed} confirmed their email address.", "confirmation-rate", "confirmation rate"))
     spend = _num(inputs.get("spend"))
     if spend:
         cost = _num(report.get("cost_per_signup"))
-        rests.append(
-            f"{format_money(spend, currency)} spent on ads"
-            + (f"; each signup cost {format_money(cost, currency)}." if cost is not None else ".")
-        )
+        spent = f"{format_money(spend, currency)} spent on ads"
+        if cost is not None:
+            rests.append(
+                Fact(f"{spent}; each signup cost {format_money(cost, currency)}.", "cost-per-signup", "cost per signup")
+            )
+        else:
+            rests.append(Fact(f"{spent}.", "spend", "ad spend"))
     warm = _int(report.get("warm_visitors") or inputs.get("warm_visitors"))
     if warm:
         rests.append(
-            f"{_plural(warm, 'visitor')} from your own list, friends or referrals are shown but not counted: people "
-            "who know you sign up out of goodwill."
+            Fact(
+                f"{_plural(warm, 'visitor')} from your own list, friends or referrals are shown but not counted: "
+                "people who know you sign up out of goodwill.",
+                "warm-traffic",
+                "warm traffic",
+            )
         )
 
     steps: list[str]
@@ -448,18 +480,24 @@ def explain(report: Mapping[str, Any], *, project_name: str) -> Explanation:
         headline, steps = _scored(verdict, report, project_name)
     if any(_TOO_EARLY_TO_JUDGE in r.lower() for r in reasons) or report.get("traffic_quality") == "too early":
         rests.append(
-            "It is too early to judge traffic quality: the page has had too few visits to tell bots from people "
-            "reliably, so the bot check waits."
+            Fact(
+                "It is too early to judge traffic quality: the page has had too few visits to tell bots from people "
+                "reliably, so the bot check waits.",
+                "bot-share",
+                "bot share",
+            )
         )
 
     components = tuple(_component_row(c) for c in report.get("components") or ())
     thresholds = tuple(_threshold_row(key, entry) for key, entry in (report.get("thresholds") or {}).items())
     seen: set[str] = set()
     costs = []
+    nested = report.get("costs")
+    figures = {**(nested if isinstance(nested, Mapping) else {}), **report}  # top-level or under "costs"
     for field, label, glossary in _COSTS:
-        if field in report and glossary not in seen:
+        if field in figures and glossary not in seen:
             seen.add(glossary)
-            costs.append(CostFigure(label, glossary, _num(report[field])))
+            costs.append(CostFigure(label, glossary, _num(figures[field])))
     card_rows = []
     for field, label, glossary, as_money in _CARD:
         value = _num(card.get(field))

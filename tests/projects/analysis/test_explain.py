@@ -50,7 +50,7 @@ def test_every_verdict_has_a_headline_what_it_rests_on_and_a_next_step(case):
     explained = explain(report, project_name="Plant Pal")
     assert explained.headline and explained.rests_on and explained.next_steps
     assert "Plant Pal" in explained.headline or report["verdict"] == "unhealthy"
-    assert not CODE.search(" ".join([explained.headline, *explained.rests_on, *explained.next_steps]))
+    assert not CODE.search(" ".join([explained.headline, *(f.text for f in explained.rests_on), *explained.next_steps]))
     if report["verdict"] in ("unhealthy", "not enough data"):
         assert explained.components == ()  # no table of statistics a gate held back
 

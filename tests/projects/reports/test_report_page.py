@@ -203,6 +203,9 @@ def test_every_figure_links_to_a_glossary_entry_that_exists(user, project, live_
         "g-signups",
     ):
         assert entry in page.glossary_links, entry
+    # Every sentence of what the verdict rests on links to the figure it turns on.
+    facts = re.findall(r"<li>(.*?)</li>", re.search(r'data-testid="rests-on">(.*?)</ul>', html, re.S).group(1))
+    assert len(facts) >= 3 and all('class="term-help" href="#g-' in fact for fact in facts), facts
     # Every row of the statistics table names its measure through a glossary link.
     rows = re.findall(r"<tr><td>(.*?)</td>", section(html, "verdict"))
     assert rows and all('class="term" href="#g-' in cell for cell in rows), rows
