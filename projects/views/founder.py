@@ -6,22 +6,24 @@ from typing import Any, cast
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from monitoring import charts
 from mvpvalidator.spreadsheet import CSV_CONTENT_TYPE, accepts_csv, safe_row
-from projects.analysis.frequentist import wilson_interval
+from projects.analysis.explain import explain, variant_rows
 from projects.selectors.events import project_analytics, project_daily
 from projects.selectors.projects import project_get
 from projects.selectors.reports import project_report, report_snapshots
+from projects.services.reports import report_snapshot_create
 from security.models import User
 
 CSV_COLUMNS = ("day", "views", "visitors", "signups", "preorders", "spend", "clicks")
 
 
-def _charts(report: dict[str, Any], daily: list[dict[str, Any]], variants: dict[str, Any]) -> dict[str, str]:
+def _charts(report: dict[str, Any], daily: list[dict[str, Any]], variants: list[dict[str, Any]]) -> dict[str, str]:
     labels = [row["day"].strftime("%d %b") for row in daily]
     out = {
         "daily": charts.line_chart(
@@ -32,9 +34,10 @@ def _charts(report: dict[str, Any], daily: list[dict[str, Any]], variants: dict[
             x_labels=labels,
             title="Daily visitors and signups",
         ),
+        # The chart's "%" unit takes a share (0.2 is drawn and labelled "20%"): the rate goes in as it is.
         "variants": charts.bar_chart(
-            [(row["variant"], 100 * (row["signup_rate"] or 0.0)) for row in variants["rows"]],
-            title="Signup rate by variant",
+            [(row["variant"], row["rate"] or 0.0) for row in variants],
+            title="Sign-up rate by version of the page",
             unit="%",
         ),
     }
@@ -42,10 +45,10 @@ def _charts(report: dict[str, Any], daily: list[dict[str, Any]], variants: dict[
     if report.get("cost_per_signup") is not None and card.get("allowable_cost_per_lead") is not None:
         out["cost"] = charts.bar_chart(
             [
-                ("Cost per signup", float(report["cost_per_signup"])),
-                ("Allowable", float(card["allowable_cost_per_lead"])),
+                ("Actual", float(report["cost_per_signup"])),
+                ("Affordable", float(card["allowable_cost_per_lead"])),
             ],
-            title=f"Cost per signup vs what the price can carry ({card['currency']})",
+            title=f"Cost per signup against the most a signup may cost ({card['currency']})",
         )
     return out
 
@@ -75,19 +78,29 @@ def report_page(request: HttpRequest, pk: int) -> HttpResponse:
         until=today or project.created_at.date(),
         group_by="variant",
     )
-    for row in variants["rows"]:
-        row["interval"] = wilson_interval(min(row["signups"], row["visitors"]), row["visitors"])
+    rows = variant_rows(variants["rows"])
     return render(
         request,
         "projects/report.html",
         {
             "project": project,
             "report": report,
+            "explained": explain(report, project_name=project.name),
             "daily": daily,
-            "variants": variants["rows"],
+            "variants": rows["rows"],
+            "baseline": rows["baseline"],
             "totals": variants["totals"],
-            "charts": _charts(report, daily, variants),
+            "charts": _charts(report, daily, rows["rows"]),
             "snapshots": list(report_snapshots(project=project)[:10]),
             "spend": sum((row["spend"] for row in daily), Decimal(0)),
         },
     )
+
+
+@login_required
+@require_POST
+def report_keep(request: HttpRequest, pk: int) -> HttpResponse:
+    """Keep the report as it is now (the page's button; the API's `POST .../reports` does the same)."""
+    project = project_get(user=cast(User, request.user), pk=pk)  # signed in: login_required
+    report_snapshot_create(project=project, report=project_report(project=project))
+    return redirect(reverse("project-report-page", args=[project.pk]) + "#snapshots")
