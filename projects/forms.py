@@ -186,7 +186,7 @@ class SignupForm(forms.Form):
             return HoldReason.TOKEN
         if hmac.compare_digest(str(self.data.get(SCRIPT_FIELD) or "").encode(), script_mark(token).encode()):
             return None
-        if check_token(token, visitor_hash=visitor_hash, now=now) != TokenCheck.OK:
+        if check_token(token, visitor_hash=visitor_hash, now=now, min_age=MIN_FILL_SECONDS) != TokenCheck.OK:
             return HoldReason.FAST
         return None
 

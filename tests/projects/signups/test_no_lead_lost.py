@@ -5,7 +5,7 @@
   honeypot filled, no valid form token) gets a confirm step, never a thank-you for a signup that
   was not stored; pressing its button stores the signup, once. The founder sees the held and
   dropped ones in the signups API (`/api/projects/<id>/signups/held`).
-- A page of form errors brings the form into view (`#signup` on the form's action) with the
+- A page of form errors brings the form into view (`#id_email` on the form's action) with the
   cursor in the first bad field (`autofocus`), without script.
 - The consent boxes are unticked, on the main form and on the pre-order step.
 
@@ -211,13 +211,13 @@ def test_a_page_of_errors_opens_at_the_form_with_the_cursor_in_the_bad_field(cli
     """Before: the action had no fragment and nothing took focus, so a phone showed the top of the
     page and the error ~2,000 px below."""
     landing = client.get("/p/chaser/").content.decode()
-    assert 'action="/p/chaser/signup#signup"' in landing
+    assert 'action="/p/chaser/signup#id_email"' in landing
     assert "autofocus" not in landing  # nothing jumps on a plain view
 
     response = client.post("/p/chaser/signup", signup_post_data(client, email="not-an-email"))
     html = response.content.decode()
     assert response.status_code == 400
-    assert 'id="signup"' in html and 'action="/p/chaser/signup#signup"' in html
+    assert 'id="id_email"' in html and 'action="/p/chaser/signup#id_email"' in html
     email_input = re.search(r'<input type="email"[^>]*>', html).group(0)
     assert "autofocus" in email_input and 'aria-invalid="true"' in email_input
 
