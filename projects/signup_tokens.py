@@ -55,24 +55,24 @@ def _hold_binding(visitor_hash: str) -> str:
     return visitor_hash[:16]
 
 
-def make_hold_token(*, held_id: int, visitor_hash: str, form_token_id: str, data: dict[str, str]) -> str:
+def make_hold_token(*, held_id: int, page_id: int, visitor_hash: str, form_token_id: str, data: dict[str, str]) -> str:
     """The confirm button's token: signed, it carries the submission itself (nothing of it is
-    stored until the visitor confirms), the held row that makes it single-use, and the browser it
-    was shown to (another one is refused, as a form token minted for another browser is)."""
-    payload = {"h": held_id, "v": _hold_binding(visitor_hash), "t": form_token_id, "d": data}
+    stored until the visitor confirms), the held row that makes it single-use, its page, and the
+    browser it was shown to (another one is refused, as a form token minted for another browser is)."""
+    payload = {"h": held_id, "p": page_id, "v": _hold_binding(visitor_hash), "t": form_token_id, "d": data}
     return signing.dumps(payload, salt=_HOLD_SALT, compress=True)
 
 
-def hold_from_token(*, token: str, visitor_hash: str) -> Hold | None:
-    """The held submission a confirm button names, or None when its token is forged, expired or
-    was shown to another browser."""
+def hold_from_token(*, token: str, page_id: int, visitor_hash: str) -> Hold | None:
+    """The held submission a confirm button names, or None when its token is forged, expired, of
+    another page or was shown to another browser."""
     try:
         payload = signing.loads(token, salt=_HOLD_SALT, max_age=HOLD_MAX_AGE_SECONDS)
     except signing.BadSignature:  # includes SignatureExpired
         return None
     if not isinstance(payload, dict) or not isinstance(payload.get("h"), int) or not isinstance(payload.get("d"), dict):
         return None
-    if not hmac.compare_digest(str(payload.get("v", "")), _hold_binding(visitor_hash)):
+    if payload.get("p") != page_id or not hmac.compare_digest(str(payload.get("v", "")), _hold_binding(visitor_hash)):
         return None
     data = {str(k): str(v) for k, v in payload["d"].items()}
     return Hold(held_id=payload["h"], form_token_id=str(payload.get("t", "")), data=data)

@@ -262,6 +262,7 @@ def _hold(request: HttpRequest, visit: Visit, form: SignupForm, reason: HoldReas
     valid = check_token(token, visitor_hash=visit.visitor_hash, min_age=0) == TokenCheck.OK
     hold_token = signup_tokens.make_hold_token(
         held_id=held.pk,
+        page_id=visit.public.page.pk,
         visitor_hash=visit.visitor_hash,
         form_token_id=token_id(token) if valid else "",
         data={name: str(form.data.get(name) or "") for name in _HELD_FIELDS},
@@ -278,7 +279,9 @@ def signup_held(request: HttpRequest, slug: str) -> HttpResponse:
     """The confirm button of a held signup: the submission it carries is stored, once."""
     public = public_page(slug=slug)
     visit = Visit(request, public)
-    hold = signup_tokens.hold_from_token(token=request.POST.get("hold", ""), visitor_hash=visit.visitor_hash)
+    hold = signup_tokens.hold_from_token(
+        token=request.POST.get("hold", ""), page_id=public.page.pk, visitor_hash=visit.visitor_hash
+    )
     if hold is None:
         return _refused(request, public)
     form = SignupForm(hold.data)

@@ -141,6 +141,9 @@ def test_the_confirm_token_is_single_use_and_bound_to_its_submission_and_browser
     tampered = token[:-3] + ("aaa" if not token.endswith("aaa") else "bbb")
     assert client.post("/p/chaser/signup/confirm", {"hold": tampered}).status_code == 403
     assert client.post("/p/chaser/signup/confirm", {"hold": ""}).status_code == 403
+    # Another page of the platform: refused, not thanked.
+    other = landing_page_publish(page=landing_page_create(project=live_page.project, slug="other"))
+    assert client.post(f"/p/{other.slug}/signup/confirm", {"hold": token}).status_code == 403
     assert Signup.objects.count() == 0
 
     assert client.post("/p/chaser/signup/confirm", {"hold": token}).status_code == 302
