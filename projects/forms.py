@@ -5,8 +5,11 @@
   https://cheatsheetseries.owasp.org/cheatsheets/Cross-Site_Request_Forgery_Prevention_Cheat_Sheet.html).
   A cross-site POST arrives without the SameSite=Lax cookie, or with a token bound to someone
   else, and is refused; and the landing page needs no CSRF secret per first visit;
-- a honeypot field that people never see, and the render time the token carries (a person takes
-  a few seconds to fill the form): bots are dropped quietly;
+- a honeypot field that people never see, the render time the token carries (a person without the
+  page's script takes a few seconds to fill the form) and the script's mark (`SCRIPT_FIELD`: the
+  browser ran the page's script and the visitor interacted, so speed proves nothing, autofill is
+  instant): a submission these leave in doubt is held for a confirm button (`SignupForm.doubt`),
+  never dropped behind a false thank-you;
 - a token serves one signup: its first use binds it to what it was sent with (`token_bind`).
 """
 
@@ -24,11 +27,14 @@ from django.utils.crypto import salted_hmac
 
 from mvpvalidator import background
 from mvpvalidator.cache import CacheUnavailable, call, is_shared, redis_client, state_key
+from projects.models.signups import HoldReason
 from projects.visitor_text import signup_email
 from security.hashing import hash_identifier
 
 _SALT = "projects.signup-form"
 MIN_FILL_SECONDS = 2.0
+# The hidden input the page's script adds to a form the visitor interacts with (see `script_mark`).
+SCRIPT_FIELD = "js"
 MAX_FORM_AGE_SECONDS = 24 * 3600
 _BINDING_LENGTH = 16
 _MAC_LENGTH = 32
@@ -126,7 +132,7 @@ background.register("projects.form_bindings", reset=forget_bindings)
 
 class TokenCheck(Enum):
     OK = "ok"
-    BOT = "bot"  # no token, a forged one, too fast or too old: dropped quietly
+    BOT = "bot"  # no token, a forged one, too fast or too old: held for a confirm button
     OTHER_VISITOR = "other_visitor"  # genuine, but not this browser's: refused (CSRF)
 
 
@@ -166,7 +172,29 @@ class SignupForm(forms.Form):
     def clean_email(self) -> str:
         return signup_email(self.cleaned_data["email"])
 
-    def is_bot(self) -> bool:
-        """The honeypot, decided on the raw data before validation, so bots learn nothing from
-        errors (the token is checked by the view, which knows the visitor)."""
-        return bool((self.data.get("website") or "").strip())
+    def doubt(self, *, visitor_hash: str, now: float | None = None) -> HoldReason | None:
+        """Why this submission may be a bot's (None: a person's, store it). A doubted one is held
+        for the visitor's confirmation, not dropped: autofill fills the honeypot now and then, a
+        tab left open overnight has an old token, and a person may be quick.
+
+        A browser that ran the page's script and interacted carries `SCRIPT_FIELD`, naming its form
+        token: a person, however fast. Without it the render time decides, as it did before."""
+        if (self.data.get("website") or "").strip():
+            return HoldReason.HONEYPOT
+        token = self.data.get("form_token") or ""
+        if check_token(token, visitor_hash=visitor_hash, now=now, min_age=0) != TokenCheck.OK:
+            return HoldReason.TOKEN
+        if hmac.compare_digest(str(self.data.get(SCRIPT_FIELD) or "").encode(), script_mark(token).encode()):
+            return None
+        if check_token(token, visitor_hash=visitor_hash, now=now, min_age=MIN_FILL_SECONDS) != TokenCheck.OK:
+            return HoldReason.FAST
+        return None
+
+
+def script_mark(token: str) -> str:
+    """What the page's script puts in `SCRIPT_FIELD` once the visitor interacts with the form
+    (static/landing/track.js): the form token's id, so the mark is this form's. It is no secret:
+    a bot that reads the script can send it, as one driving a real browser would; what it tells
+    apart is a browser that ran the page (a person, whatever their speed) from a plain scripted
+    POST, which gets the confirm step."""
+    return "js-" + token_id(token)

@@ -7,6 +7,7 @@ app_name = "public"
 urlpatterns = [
     path("<slug:slug>/", public.landing_page, name="landing"),
     path("<slug:slug>/signup", public.signup, name="signup"),
+    path("<slug:slug>/signup/confirm", public.signup_held, name="signup_held"),
     path("<slug:slug>/e", public.track, name="track"),
     path("<slug:slug>/preorder", public.preorder_entry, name="preorder"),
     path("<slug:slug>/thanks", public.thanks, name="thanks"),

@@ -1,4 +1,5 @@
-"""The signups API: a project's signups as pages (limit/offset or keyset) and as a streamed CSV."""
+"""The signups API: a project's signups as pages (limit/offset or keyset) and as a streamed CSV,
+and the counts of signup forms held for a confirm button (the dropped ones among them)."""
 
 import csv
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ from mvpvalidator.spreadsheet import CSV_CONTENT_TYPE, safe_row
 from projects.api.negotiation import CsvExportNegotiation
 from projects.api.pagination import paginated
 from projects.selectors.projects import project_get
-from projects.selectors.signups import signup_export_rows, signup_list
+from projects.selectors.signups import held_signup_counts, signup_export_rows, signup_list
 
 
 class SignupOutputSerializer(serializers.Serializer):
@@ -111,3 +112,29 @@ class SignupExportView(APIView):
         response = StreamingHttpResponse(rows(), content_type=CSV_CONTENT_TYPE)
         response["Content-Disposition"] = f'attachment; filename="project-{project.pk}-signups.csv"'
         return response
+
+
+class HeldReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+    label = serializers.CharField()
+    held = serializers.IntegerField()
+    confirmed = serializers.IntegerField()
+    dropped = serializers.IntegerField()
+
+
+class HeldSignupCountsSerializer(serializers.Serializer):
+    held = serializers.IntegerField(help_text="Signup forms doubted (possibly a bot's): shown a confirm button.")
+    confirmed = serializers.IntegerField(help_text="Of those, confirmed by their visitor: stored as signups.")
+    awaiting = serializers.IntegerField(help_text="Not confirmed yet; the confirm button still works.")
+    dropped = serializers.IntegerField(help_text="Never confirmed, and the confirm button has expired: not stored.")
+    by_reason = HeldReasonSerializer(many=True)
+
+
+class HeldSignupCountsView(APIView):
+    """The project's signup forms held for a confirm button instead of stored at once: none is
+    dropped in silence, and here the founder sees how many were, and why they were doubted."""
+
+    @extend_schema(responses=HeldSignupCountsSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        project = project_get(user=request.user, pk=pk)
+        return Response(HeldSignupCountsSerializer(held_signup_counts(project=project)).data)

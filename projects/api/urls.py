@@ -11,6 +11,7 @@ urlpatterns = [
     path("projects/<int:pk>/landing-pages", pages.LandingPageListCreateView.as_view(), name="landing-page-list"),
     path("projects/<int:pk>/signups", signups.SignupListView.as_view(), name="signup-list"),
     path("projects/<int:pk>/signups.csv", signups.SignupExportView.as_view(), name="signup-export"),
+    path("projects/<int:pk>/signups/held", signups.HeldSignupCountsView.as_view(), name="signup-held"),
     path("projects/<int:pk>/experiments", experiments.ExperimentListCreateView.as_view(), name="experiment-list"),
     path("projects/<int:pk>/analytics", events.ProjectAnalyticsView.as_view(), name="project-analytics"),
     path("projects/<int:pk>/campaigns", campaigns.CampaignListCreateView.as_view(), name="campaign-list"),

@@ -42,7 +42,7 @@ from projects.models.projects import (
 )
 from projects.models.prototypes import Prototype
 from projects.models.reports import ReportSnapshot, TestCard
-from projects.models.signups import Signup
+from projects.models.signups import HeldSignup, HoldReason, Signup
 from projects.models.transitions import Transitions
 
 __all__ = [
@@ -70,6 +70,8 @@ __all__ = [
     "Experiment",
     "ExperimentExposure",
     "ExperimentStatus",
+    "HeldSignup",
+    "HoldReason",
     "LandingPage",
     "PageStatus",
     "Project",

@@ -82,3 +82,38 @@ class Signup(models.Model):
     @property
     def is_confirmed(self) -> bool:
         return self.confirmed_at is not None and self.unsubscribed_at is None
+
+
+class HoldReason(models.TextChoices):
+    """Why a signup form was held for the visitor's confirmation instead of stored at once."""
+
+    FAST = "fast", "Sent within seconds of the page loading, without the page's script"
+    HONEYPOT = "honeypot", "The hidden field people never see was filled in"
+    TOKEN = "token", "Sent without a valid form (missing, altered, or opened over a day before)"
+
+
+class HeldSignup(models.Model):
+    """A signup form the platform doubted (it may be a bot): the visitor was shown a confirm
+    button instead of a thank-you, and the signup is stored only when they press it.
+
+    No address is kept here (the submission travels in the confirm page's signed token): the row
+    counts what was held and whether it was confirmed, so the founder sees how many submissions
+    were dropped (`projects.selectors.signups.held_signup_counts`), and its id makes the confirm
+    token single-use (`passed_at` is set once)."""
+
+    landing_page = models.ForeignKey(LandingPage, on_delete=models.CASCADE, related_name="held_signups", db_index=False)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="held_signups", db_index=False)
+    reason = models.CharField(max_length=16, choices=HoldReason.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    passed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        # The project's counts (the signups API) and the page's cascade read by project or page.
+        indexes = [
+            models.Index(fields=["project", "created_at"], name="held_signup_project_idx"),
+            models.Index(fields=["landing_page"], name="held_signup_page_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"held {self.reason} on page {self.landing_page_id}"

@@ -1,10 +1,15 @@
-"""Reads of a project's signups: the list and the CSV export's stream."""
+"""Reads of a project's signups: the list, the CSV export's stream, and the counts of signup
+forms held for a confirm button."""
 
 from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
 
-from django.db.models import F, QuerySet
+from django.db.models import Count, F, Q, QuerySet
+from django.utils import timezone
 
-from projects.models import Project, Signup
+from projects.models import HeldSignup, HoldReason, Project, Signup
+from projects.signup_tokens import HOLD_MAX_AGE_SECONDS
 
 
 def signup_list(*, project: Project) -> QuerySet[Signup]:
@@ -20,3 +25,34 @@ def signup_list(*, project: Project) -> QuerySet[Signup]:
 def signup_export_rows(*, project: Project, chunk_size: int = 2000) -> Iterator[Signup]:
     """All signups for a CSV export, streamed from the database in chunks."""
     return signup_list(project=project).iterator(chunk_size=chunk_size)
+
+
+def held_signup_counts(*, project: Project, now: datetime | None = None) -> dict[str, Any]:
+    """The project's signup forms held for a confirm button (`HeldSignup`): how many, how many
+    their visitors confirmed (stored as signups then), how many are still open, and how many were
+    dropped (never confirmed, and the confirm button has expired), in all and by reason. One query."""
+    now = now or timezone.now()
+    expired = now - timedelta(seconds=HOLD_MAX_AGE_SECONDS)
+    rows = (
+        HeldSignup.objects.filter(project=project)
+        .values("reason")
+        .annotate(
+            held=Count("id"),
+            confirmed=Count("id", filter=Q(passed_at__isnull=False)),
+            dropped=Count("id", filter=Q(passed_at__isnull=True, created_at__lt=expired)),
+        )
+        .order_by()
+    )
+    by_reason = {row["reason"]: row for row in rows}
+    reasons = [
+        {
+            "reason": reason.value,
+            "label": reason.label,
+            "held": by_reason.get(reason.value, {}).get("held", 0),
+            "confirmed": by_reason.get(reason.value, {}).get("confirmed", 0),
+            "dropped": by_reason.get(reason.value, {}).get("dropped", 0),
+        }
+        for reason in HoldReason
+    ]
+    totals = {key: sum(r[key] for r in reasons) for key in ("held", "confirmed", "dropped")}
+    return {**totals, "awaiting": totals["held"] - totals["confirmed"] - totals["dropped"], "by_reason": reasons}

@@ -1,10 +1,11 @@
 """Writes of signups: the signup itself, the confirmation email's outbox (claim, record, send),
-confirming and unsubscribing."""
+confirming and unsubscribing, and the signups held for their visitor's confirmation."""
 
 import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -18,7 +19,7 @@ from projects.analysis.channels import UTM_FIELDS
 from projects.cache import invalidate_on_commit
 from projects.forms import token_bind
 from projects.models.pages import LandingPage, PageStatus
-from projects.models.signups import Signup
+from projects.models.signups import HeldSignup, Signup
 from projects.visitor_text import signup_email, visitor_text
 from security.hashing import hash_identifier
 
@@ -213,3 +214,27 @@ def signup_unsubscribe(*, signup: Signup) -> Signup:
         signup.save(update_fields=["unsubscribed_at"])
         invalidate_on_commit(owner_id=signup.project.owner_id, project_id=signup.project_id)
     return signup
+
+
+@timed_service
+def held_signup_create(*, page: LandingPage, reason: str) -> HeldSignup:
+    """Count a signup form held for its visitor's confirmation (see `HeldSignup`): one INSERT,
+    and nothing of the submission kept."""
+    if page.status != PageStatus.PUBLISHED:
+        raise ConflictError("This page is not accepting signups.", code="page_not_published")
+    return HeldSignup.objects.create(landing_page=page, project_id=page.project_id, reason=reason)
+
+
+@timed_service
+def held_signup_confirm(*, page: LandingPage, held_id: int, **signup: Any) -> SignupResult | None:
+    """The visitor pressed the confirm button of a held signup: store it (`signup` holds
+    `signup_create`'s arguments) and mark the hold passed, in one transaction. None when this
+    hold was confirmed before: its token is single-use (a second press stores nothing)."""
+    with transaction.atomic():
+        passed = HeldSignup.objects.filter(pk=held_id, landing_page=page, passed_at__isnull=True).update(
+            passed_at=timezone.now()
+        )
+        if not passed:
+            return None
+        # Refused (a used form token, a page no longer published), it raises and the hold stays open.
+        return signup_create(page=page, **signup)

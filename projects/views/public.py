@@ -9,6 +9,7 @@ the visitor's cookie (`projects.forms`), which the signup and the fake door's "B
 """
 
 from html import escape
+from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -24,7 +25,7 @@ from projects import emails, signup_tokens
 from projects.analysis.channels import UTM_FIELDS
 from projects.events.visit import Visit, visitor_cookie
 from projects.forms import SignupForm, TokenCheck, check_token, form_token, token_id
-from projects.models import CtaKind, EventKind
+from projects.models import CtaKind, EventKind, HoldReason
 from projects.selectors.pages import (
     PUBLIC_PAGE_MAX_AGE_SECONDS,
     LiveVariant,
@@ -33,7 +34,15 @@ from projects.selectors.pages import (
     page_content,
     public_page,
 )
-from projects.services.signups import FormTokenUsed, signup_confirm, signup_create, signup_unsubscribe
+from projects.services.signups import (
+    FormTokenUsed,
+    SignupResult,
+    held_signup_confirm,
+    held_signup_create,
+    signup_confirm,
+    signup_create,
+    signup_unsubscribe,
+)
 from security.limits import limit_view
 
 # Stand-ins for what differs per request in a cached landing page (filled in per visitor).
@@ -190,42 +199,106 @@ def preorder_done(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 @limit_view("signup", rate_setting="signup", methods=("POST",))
 def signup(request: HttpRequest, slug: str) -> HttpResponse:
+    """A signup form: stored, or, when it may be a bot's, held for a confirm button (never a
+    thank-you for a signup that was not stored)."""
     public = public_page(slug=slug)
-    page = public.page
     form = SignupForm(request.POST)
-    thanks_url = reverse("public:thanks", kwargs={"slug": page.slug})
     visit = Visit(request, public)
-    check = check_token(form.data.get("form_token") or "", visitor_hash=visit.visitor_hash)
-    if form.is_bot() or check == TokenCheck.BOT:
-        # Dropped quietly: the bot sees the same success a person would.
-        return redirect(thanks_url)
-    if check == TokenCheck.OTHER_VISITOR:
+    token = form.data.get("form_token") or ""
+    # Any age: a genuine token of another browser is refused however fast it came back.
+    if check_token(token, visitor_hash=visit.visitor_hash, min_age=0) == TokenCheck.OTHER_VISITOR:
         return _refused(request, public)
+    # A doubted submission may be a person's: what was wrong with what they typed is shown
+    # first, as to anyone (it tells a bot nothing about the list).
     if not form.is_valid():
         return _render_form_errors(request, visit, form)
-    data = form.cleaned_data
-    utm = {name: data[name] for name in UTM_FIELDS}
+    reason = form.doubt(visitor_hash=visit.visitor_hash)
+    if reason is not None:
+        return _hold(request, visit, form, reason)
     try:
-        result = signup_create(
-            page=page,
-            email=data["email"],
-            name=data["name"],
-            qualifying_answer=data["qualifying_answer"],
-            utm=utm,
-            referrer=data["ref"],
-            consent=data["consent"],
-            visitor_id=visit.visitor_id,
-            form_token_id=token_id(data["form_token"]),
-            link_base_url=emails.link_base_url(request),
-        )
+        result = signup_create(**_signup_arguments(visit, form, form_token_id=token_id(token)))
     except FormTokenUsed as exc:
         form.add_error(None, exc.message)
         return _render_form_errors(request, visit, form)
+    return _signed_up(visit, form, result)
+
+
+def _signup_arguments(visit: Visit, form: SignupForm, *, form_token_id: str) -> dict[str, Any]:
+    """`signup_create`'s arguments for a valid form: the one place for them, whether the signup is
+    stored at once or after its confirm step."""
+    data = form.cleaned_data
+    return {
+        "page": visit.public.page,
+        "email": data["email"],
+        "name": data["name"],
+        "qualifying_answer": data["qualifying_answer"],
+        "utm": {name: data[name] for name in UTM_FIELDS},
+        "referrer": data["ref"],
+        "consent": data["consent"],
+        "visitor_id": visit.visitor_id,
+        "form_token_id": form_token_id,
+        "link_base_url": emails.link_base_url(visit.request),
+    }
+
+
+def _signed_up(visit: Visit, form: SignupForm, result: SignupResult) -> HttpResponse:
+    data = form.cleaned_data
     if result.created:
-        visit.record(EventKind.SIGNUP, utm=utm, referrer=data["ref"])
+        visit.record(EventKind.SIGNUP, utm={name: data[name] for name in UTM_FIELDS}, referrer=data["ref"])
     # The same answer whether or not the address was on the list already: anyone may type any
     # address, and a different page would tell them who signed up.
-    return visit.respond(redirect(thanks_url))
+    return visit.respond(redirect(reverse("public:thanks", kwargs={"slug": visit.public.page.slug})))
+
+
+# What a held submission carries to its confirm step: the form as sent, but the honeypot.
+_HELD_FIELDS = tuple(name for name in SignupForm.base_fields if name != "website")
+
+
+def _hold(request: HttpRequest, visit: Visit, form: SignupForm, reason: HoldReason) -> HttpResponse:
+    """The confirm step of a doubted submission: a page with one button (no script needed, no
+    puzzle), whose token carries the submission; counted as held until it is pressed."""
+    held = held_signup_create(page=visit.public.page, reason=reason)
+    token = form.data.get("form_token") or ""
+    # The form token, when genuine, still serves one signup: the confirmed one.
+    valid = check_token(token, visitor_hash=visit.visitor_hash, min_age=0) == TokenCheck.OK
+    hold_token = signup_tokens.make_hold_token(
+        held_id=held.pk,
+        page_id=visit.public.page.pk,
+        visitor_hash=visit.visitor_hash,
+        form_token_id=token_id(token) if valid else "",
+        data={name: str(form.data.get(name) or "") for name in _HELD_FIELDS},
+    )
+    context = {"page": visit.public.page, "email": form.cleaned_data["email"], "hold_token": hold_token}
+    # 202: taken in, not yet done (a scripted client sees that nothing was stored).
+    return visit.respond(render(request, "projects/signup_hold.html", context, status=202))
+
+
+@csrf_exempt  # the confirm token is bound to the browser it was shown to (see make_hold_token)
+@require_POST
+@limit_view("signup", rate_setting="signup", methods=("POST",))
+def signup_held(request: HttpRequest, slug: str) -> HttpResponse:
+    """The confirm button of a held signup: the submission it carries is stored, once."""
+    public = public_page(slug=slug)
+    visit = Visit(request, public)
+    hold = signup_tokens.hold_from_token(
+        token=request.POST.get("hold", ""), page_id=public.page.pk, visitor_hash=visit.visitor_hash
+    )
+    if hold is None:
+        return _refused(request, public)
+    form = SignupForm(hold.data)
+    if not form.is_valid():  # valid when held; only a change of the rules since would do this
+        return _render_form_errors(request, visit, form)
+    form_token_id = hold.form_token_id or f"held-{hold.held_id}"
+    try:
+        arguments = _signup_arguments(visit, form, form_token_id=form_token_id)
+        result = held_signup_confirm(held_id=hold.held_id, **arguments)
+    except FormTokenUsed as exc:
+        form.add_error(None, exc.message)
+        return _render_form_errors(request, visit, form)
+    if result is None:
+        # Pressed before (a double click): that press stored it, so the thank-you is true.
+        return visit.respond(redirect(reverse("public:thanks", kwargs={"slug": public.page.slug})))
+    return _signed_up(visit, form, result)
 
 
 @require_GET

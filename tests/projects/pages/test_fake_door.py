@@ -67,7 +67,7 @@ def test_buy_counts_a_preorder_and_tells_the_truth(door):
     html = honest.content.decode()
     assert "not ready yet" in html and "you have not been charged" in html
     assert "want it at $49." in html
-    assert '<form method="post" action="/p/buy/signup"' in html and 'name="email"' in html
+    assert '<form method="post" action="/p/buy/signup#id_email"' in html and 'name="email"' in html
     assert 'name="form_token"' in html
 
     assert events(visitor_hash=hash_identifier("visitor-buyer-0000001")) == [
