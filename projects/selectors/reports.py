@@ -141,8 +141,10 @@ def project_report(*, project: Project) -> dict[str, Any]:
     built = _test_card(project, by=by, spend=spend)
     confirmed = Signup.objects.filter(project=project, confirmed_at__isnull=False, unsubscribed_at__isnull=True).count()
     cold_signups = total(COLD_CHANNELS, "signups")
-    bots = sum((r.get("views") or 0) for (_, t), r in by.items() if t == Traffic.BOT)
-    people = sum((r.get("views") or 0) for (_, t), r in by.items() if t == Traffic.HUMAN)
+    # The bot share of the traffic the verdict would count: cold views of people and known bots
+    # (the founder's own looks, preview or signed in, are neither; warm channels are not judged).
+    bots = sum((r.get("views") or 0) for (c, t), r in by.items() if t == Traffic.BOT and c in COLD_CHANNELS)
+    people = sum((r.get("views") or 0) for (c, t), r in by.items() if t == Traffic.HUMAN and c in COLD_CHANNELS)
     srm = any("sample ratio mismatch" in e["flags"] for e in running_experiments(limit=1000, project=project))
     inputs = Inputs(
         days=(now - launched).total_seconds() / 86400 if launched else 0.0,
@@ -157,6 +159,7 @@ def project_report(*, project: Project) -> dict[str, Any]:
         clicks=spend.clicks,
         srm_unhealthy=srm,
         bot_share=bots / (bots + people) if bots + people else 0.0,
+        traffic_views=bots + people,
     )
     verdict = score(built["card"], inputs)
     return {
