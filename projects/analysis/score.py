@@ -255,10 +255,7 @@ def score(card: TestCard, inputs: Inputs) -> Verdict:
     # Before enough views the share is noise (a few link previews on day 0): said, never "unhealthy".
     too_early = [quality.reason] if quality.status == TOO_EARLY else []
     if quality.status == UNHEALTHY:
-        unhealthy.append(
-            f"{inputs.bot_share:.0%} of the traffic is bots, above the {_t('max_bot_share'):.0%} limit "
-            "[max_bot_share]: the visitor counts cannot be trusted; check the ad placements for click fraud."
-        )
+        unhealthy.append(quality.reason)
     if unhealthy:
         return Verdict(
             "unhealthy",

@@ -67,8 +67,9 @@ def traffic_quality(*, bot_share: float | None, views: int) -> TrafficQuality:
             views,
             minimum,
             BOT_SHARE_LIMIT,
-            f"{bot_share:.0%} of {views:,} views are known bots, above the {BOT_SHARE_LIMIT:.0%} limit: the visitor "
-            "counts cannot be trusted; check the ad placements for click fraud.",
+            f"{bot_share:.0%} of the traffic is bots ({views:,} views of people and known bots), above the "
+            f"{BOT_SHARE_LIMIT:.0%} limit: the visitor counts cannot be trusted; check the ad placements for click "
+            "fraud.",
         )
     return TrafficQuality(
         HEALTHY,
@@ -76,5 +77,6 @@ def traffic_quality(*, bot_share: float | None, views: int) -> TrafficQuality:
         views,
         minimum,
         BOT_SHARE_LIMIT,
-        f"{bot_share:.0%} of {views:,} views are known bots, within the {BOT_SHARE_LIMIT:.0%} limit.",
+        f"{bot_share:.0%} of the traffic is bots ({views:,} views of people and known bots), within the "
+        f"{BOT_SHARE_LIMIT:.0%} limit.",
     )
