@@ -8,6 +8,7 @@ the event worker alike (import-linter keeps Django out: pyproject.toml).
 Statistics of A/B experiments: `distributions` (normal, chi-square, Beta), `frequentist`,
 `bayesian`, `sequential`, `planning`, and `experiments` (`analyse`, the verdict of an
 experiment). The demand score: `thresholds` (every threshold with its source, the data gates
-and `BOT_SHARE_LIMIT`), `test_card`, `score_inputs` and `score`. Shared: `counts` (input
+and `BOT_SHARE_LIMIT`), `test_card`, `score_inputs`, `score` and `traffic_quality` (the
+bot-share gate). Shared: `counts` (input
 validation), `json_ready`, `money` (the one money format of the platform's text), `spend_csv`.
 """

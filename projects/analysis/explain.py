@@ -58,6 +58,7 @@ _THRESHOLD_TERMS: Mapping[str, tuple[str, str]] = {
     "min_visitors": ("Fewest cold visitors before a verdict", "minimum-data"),
     "min_signups": ("Fewest cold signups before a verdict", "minimum-data"),
     "max_bot_share": ("Highest bot share the counts can carry", "bot-share"),
+    "min_bot_share_views": ("Fewest views before the bot share is judged", "bot-share"),
     "validated_score": ("Score needed to call it validated", "score"),
     "not_validated_score": ("Score below which it is not validated", "score"),
     "validated_pull": ("Chance the sign-up rate beats its bar, needed to validate", "chance-above-bar"),

@@ -20,7 +20,8 @@ The decision, in this order (the first rule that applies wins):
 
 a. ``unhealthy`` - the experiment has a sample-ratio mismatch or more than 30 % of the page's traffic is bots.
    Checked first because broken or polluted counts make every later figure, including "not enough data",
-   meaningless: the founder must fix the traffic, not wait for more of it.
+   meaningless: the founder must fix the traffic, not wait for more of it. The bot share is judged only from 100
+   views on (:mod:`projects.analysis.traffic_quality`); before that the verdict says it is too early to judge.
 b. ``not enough data`` - under 7 days or under 300 cold human visitors. No score is given (gates precede scoring:
    an early score is mostly noise and founders read it anyway); the verdict says how many visitors, signups and
    days are still needed and what the visitors cost at the current cost per click.
@@ -52,6 +53,7 @@ from projects.analysis.score_inputs import Inputs
 from projects.analysis.test_card import TestCard
 from projects.analysis.thresholds import COMPONENTS, LABELS, THRESHOLDS
 from projects.analysis.thresholds import value_of as _t
+from projects.analysis.traffic_quality import TOO_EARLY, UNHEALTHY, traffic_quality
 
 __all__ = ["Component", "Verdict", "score"]
 
@@ -92,6 +94,9 @@ class Verdict:
     warm_visitors: int = 0
     warm_signups: int = 0
     thresholds: dict[str, dict[str, Any]] | None = None  # every THRESHOLDS entry the verdict relied on
+    # The bot-share gate's result (projects.analysis.traffic_quality.TrafficQuality.to_dict()): status "too early",
+    # "healthy" or "unhealthy", the share, the views judged, the minimum, the limit and the reason.
+    traffic_quality: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready plain values (floats to 6 significant digits)."""
@@ -246,14 +251,21 @@ def score(card: TestCard, inputs: Inputs) -> Verdict:
             "The experiment's traffic split does not match its plan (sample ratio mismatch, "
             "projects.analysis.thresholds.SRM_ALPHA): fix the split before reading any result."
         )
-    if inputs.bot_share > _t("max_bot_share"):
-        unhealthy.append(
-            f"{inputs.bot_share:.0%} of the traffic is bots, above the {_t('max_bot_share'):.0%} limit "
-            "[max_bot_share]: the visitor counts cannot be trusted; check the ad placements for click fraud."
-        )
+    quality = traffic_quality(bot_share=inputs.bot_share, views=inputs.judged_views)
+    # Before enough views the share is noise (a few link previews on day 0): said, never "unhealthy".
+    too_early = [quality.reason] if quality.status == TOO_EARLY else []
+    if quality.status == UNHEALTHY:
+        unhealthy.append(quality.reason)
     if unhealthy:
         return Verdict(
-            "unhealthy", None, (), None, tuple(unhealthy + warm_reason), thresholds=_cite(["max_bot_share"]), **warm
+            "unhealthy",
+            None,
+            (),
+            None,
+            tuple(unhealthy + too_early + warm_reason),
+            thresholds=_cite(["max_bot_share", "min_bot_share_views"]),
+            traffic_quality=quality.to_dict(),
+            **warm,
         )
 
     gate_keys = ["min_days", "min_visitors", "min_signups"]
@@ -285,13 +297,14 @@ def score(card: TestCard, inputs: Inputs) -> Verdict:
             None,
             (),
             None,
-            tuple(reasons + warm_reason),
+            tuple(reasons + too_early + warm_reason),
             visitors_needed=visitors_needed,
             signups_needed=signups_needed,
             days_needed=days_needed,
             budget_needed=budget,
             cost_per_click=budget_cpc,
-            thresholds=_cite(gate_keys),
+            thresholds=_cite([*gate_keys, "max_bot_share", "min_bot_share_views"]),
+            traffic_quality=quality.to_dict(),
             **warm,
         )
 
@@ -318,6 +331,8 @@ def score(card: TestCard, inputs: Inputs) -> Verdict:
 
     cited = [
         *gate_keys,
+        "max_bot_share",
+        "min_bot_share_views",
         "futility_pull",
         "validated_score",
         "not_validated_score",
@@ -352,6 +367,7 @@ def score(card: TestCard, inputs: Inputs) -> Verdict:
             cost_per_signup=cost_per_signup,
             acquisition_cost_ratio=ratio,
             thresholds=_cite(cited),
+            traffic_quality=quality.to_dict(),
             **warm,
         )
 

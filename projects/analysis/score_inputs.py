@@ -19,7 +19,9 @@ class Inputs:
     pre-order button) and removes the component rather than scoring it 0. Warm traffic - the founder's list,
     referrals, friends - goes in ``warm_*``; ``referred_visitors`` is the part of it that came by word of mouth.
     Cost per click: ``cost_per_click`` if given, else ``spend / clicks``, else ``spend / visitors`` (a paid visitor
-    is a click). ``bot_share`` is the share of the page's visits identified as bots.
+    is a click). ``bot_share`` is the share of known bots among ``traffic_views``, the cold views of people and
+    known bots (never the founder's); it is judged from ``min_bot_share_views`` views on
+    (:mod:`projects.analysis.traffic_quality`). ``traffic_views`` None: the cold visitors stand for it.
     """
 
     days: float
@@ -35,6 +37,7 @@ class Inputs:
     cost_per_click: float | None = None
     srm_unhealthy: bool = False
     bot_share: float = 0.0
+    traffic_views: int | None = None
 
     def __post_init__(self) -> None:
         counts = {
@@ -46,6 +49,7 @@ class Inputs:
             "warm_signups": self.warm_signups,
             "referred_visitors": self.referred_visitors,
             "clicks": self.clicks,
+            "traffic_views": self.traffic_views,
         }
         for name, value in counts.items():
             if value is None:
@@ -70,8 +74,15 @@ class Inputs:
             raise ValueError(f"cost_per_click must be > 0, got {self.cost_per_click!r}")
         if not 0.0 <= finite_number("bot_share", self.bot_share) <= 1.0:
             raise ValueError(f"bot_share must be in [0, 1], got {self.bot_share!r}")
+        if self.bot_share and not self.judged_views:
+            raise ValueError(f"bot_share {self.bot_share!r} is a share of no views: give traffic_views")
         if not isinstance(self.srm_unhealthy, bool):
             raise ValueError(f"srm_unhealthy must be a bool, got {self.srm_unhealthy!r}")
+
+    @property
+    def judged_views(self) -> int:
+        """The views the bot share is a share of (``traffic_views``, else the cold visitors)."""
+        return self.traffic_views if self.traffic_views is not None else self.visitors
 
     @property
     def paid(self) -> bool:

@@ -1,9 +1,9 @@
 """The test card of a landing page: the hypothesis and numeric bars its demand is judged against.
 
-:func:`build_test_card` writes it when the page goes live; the caller locks it once traffic arrives (the founder may
-override the business assumptions *before* launch, never after: bars moved after seeing the data would make every
-verdict a foregone conclusion). It states the hypothesis ("at least X % of cold visitors from <channel> will sign up
-for <idea> at <price>"), the metric and the numeric bars:
+:func:`build_test_card` writes it when the page goes live; the caller locks it at the first cold visitor who is a
+person and not the founder (the founder may override the business assumptions *before* that, never after: bars
+moved after seeing the data would make every verdict a foregone conclusion). It states the hypothesis ("at least
+X % of cold visitors from <channel> will sign up for <idea> at <price>"), the metric and the numeric bars:
 
 * signup bar: benchmark signup rate of the channel (``signup_bar.<channel>``);
 * LTV = price x gross margin x lifetime periods (months for SaaS, purchases otherwise) - Skok's formula, LTV =
@@ -34,7 +34,7 @@ __all__ = ["TestCard", "build_test_card"]
 
 @dataclass(frozen=True)
 class TestCard:
-    """The hypothesis and bars a page is judged against; written at launch, locked by the caller once traffic arrives.
+    """The hypothesis and bars a page is judged against; written at launch, locked by the caller at its first visitor.
 
     ``sources`` maps each assumption/bar to the :data:`THRESHOLDS` key it came from, or to ``"override"`` when the
     founder changed it before launch. ``break_even_conversion`` is None when no cost per click was expected.
@@ -167,7 +167,8 @@ def build_test_card(
         f"Score >= {_t('validated_score'):g} to validate; below {_t('not_validated_score'):g}, or signup-rate "
         f"probability <= {_t('futility_pull'):.0%}, is not validated.",
         f"Minimum data: {_t('min_days'):g} days, {_t('min_visitors'):g} human cold visitors, "
-        f"{_t('min_signups'):g} signups; bot share at most {_t('max_bot_share'):.0%}.",
+        f"{_t('min_signups'):g} signups; bot share at most {_t('max_bot_share'):.0%} (judged from "
+        f"{_t('min_bot_share_views'):g} views on).",
     ]
     return TestCard(
         idea=idea.strip(),

@@ -219,6 +219,16 @@ THRESHOLDS: MappingProxyType[str, Threshold] = MappingProxyType(
             "A page whose identified bot share exceeds the internet-wide bad-bot background is receiving click "
             "fraud or scraping aimed at it; its visitor counts cannot be trusted.",
         ),
+        "min_bot_share_views": Threshold(
+            100.0,
+            "Margin of error of a proportion, z x sqrt(p(1 - p) / n) (NIST/SEMATECH e-Handbook of Statistical "
+            "Methods, 7.2.4, https://www.itl.nist.gov/div898/handbook/prc/section2/prc24.htm)",
+            "The bot-share gate judges a share only from 100 views (people and known bots) on. At 100 views the 95 % "
+            "margin of a share near the 30 % limit is +/-9 points (1.96 x sqrt(0.3 x 0.7 / 100)), and 44 bot views "
+            "of 100 are clearly over it (Wilson 35-54 %). On day 0, 11 bot views of 25 are also 44 %, but their "
+            "interval is 27-63 %, which holds the limit, and each view moves the share by 4 points. The same count "
+            "as the experiments' minimum of visitors per variant (MIN_VISITORS_PER_VARIANT).",
+        ),
         # Verdict rules.
         "validated_score": Threshold(70.0, _ISSUE, "Score at or above which the page may be called validated."),
         "not_validated_score": Threshold(35.0, _ISSUE, "Score below which demand is called absent."),

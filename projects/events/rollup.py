@@ -226,7 +226,7 @@ def rollup(*, batch: int | None = None) -> int:
         visits = _visits(events)
         _apply(contributions(events, _priors(visits)))
         Event.objects.filter(pk__in=[e.pk for e in events]).update(rolled_up=True)
-        test_cards_lock(page_ids={e.page_id for e in events if e.traffic == Traffic.HUMAN and e.kind == EventKind.VIEW})
+        test_cards_lock(events=events)
         state.last_rollup_at = timezone.now()
         state.events_rolled_up += len(events)
         state.save(update_fields=["last_rollup_at", "events_rolled_up"])

@@ -4,10 +4,11 @@ request's events (`projects.events.buffer`) and writes its cookies onto the resp
 
 Visitors are a random first-party cookie, signed by the platform (no third-party script, no raw
 IP stored); events keep only an HMAC of the id, and clicks and beacons count only for a signed
-one. Views of the founder (the preview cookie) and of known bots (user-agent list) are recorded
-with their traffic kind and left out of every statistic; people are also asked to prove they run
-the page's script (a beacon) or interact before they count in an experiment's results, so a
-crawler with a browser's user agent that only fetches HTML does not (the no-JS rule).
+one. Views of the founder (the preview cookie, or the page's owner or staff signed in) and of
+known bots (user-agent list) are recorded with their traffic kind and left out of every
+statistic; people are also asked to prove they run the page's script (a beacon) or interact
+before they count in an experiment's results, so a crawler with a browser's user agent that only
+fetches HTML does not (the no-JS rule).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from projects.models import EventKind, Traffic
 from security.hashing import hash_identifier
 
 if TYPE_CHECKING:
+    from projects.models import LandingPage
     from projects.selectors.pages import LiveVariant, PublicPage
 
 VISITOR_COOKIE = "mvp_vid"
@@ -174,8 +176,23 @@ def set_channel_cookie(response: HttpResponse, channel: str, *, path: str) -> No
     )
 
 
-def traffic_of(request: HttpRequest, page_id: int) -> str:
-    if PREVIEW_COOKIE in request.COOKIES and page_id in previewed_pages(request):
+def signed_in_founder(request: HttpRequest, owner_id: int) -> bool:
+    """The page's owner or a staff member, signed in: their own looks are the founder's traffic.
+
+    Only a request that carries a session cookie looks its session (and user) up: an anonymous
+    visitor's page view costs no query, and the landing page stays the cheap path it is."""
+    if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+        return False
+    user = getattr(request, "user", None)  # AuthenticationMiddleware's lazy user
+    return bool(user is not None and user.is_authenticated and (user.pk == owner_id or user.is_staff))
+
+
+def traffic_of(request: HttpRequest, page: LandingPage) -> str:
+    """The founder (a browser that opened the page's preview link, or the owner or staff signed
+    in), a known bot, or a person."""
+    if PREVIEW_COOKIE in request.COOKIES and page.pk in previewed_pages(request):
+        return Traffic.FOUNDER
+    if signed_in_founder(request, page.project.owner_id):
         return Traffic.FOUNDER
     if is_bot(request.META.get("HTTP_USER_AGENT", "")):
         return Traffic.BOT
@@ -219,8 +236,8 @@ class Visit:
 
     @functools.cached_property
     def traffic(self) -> str:
-        """A person, a known bot, or the page's founder (a browser that opened its preview link)."""
-        return traffic_of(self.request, self.public.page.pk)
+        """A person, a known bot, or the page's founder (its preview link, or signed in)."""
+        return traffic_of(self.request, self.public.page)
 
     def record_view(self) -> TrackedEvent:
         """The page view, with the UTM tags and referrer of this request: its channel becomes the

@@ -28,8 +28,10 @@ class ReportSnapshot(models.Model):
 
 class TestCard(models.Model):
     """What the founder promised to test, written when the project's first page goes live: the
-    channel, the expected cost per click and any bar the founder set. Locked once traffic
-    arrives, so the verdict is judged against what was promised (`projects.analysis.test_card`)."""
+    channel, the expected cost per click and any bar the founder set. Locked by the first cold
+    visitor who is a person and not the founder (`services.reports.test_cards_lock`): from then on
+    the verdict is judged against the terms kept at that moment (`locked_terms`), whatever
+    campaigns, traffic or project edits come later (`projects.analysis.test_card`)."""
 
     project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="test_card")
     # Blank until the founder names it: then the channel most cold visitors come from.
@@ -39,7 +41,18 @@ class TestCard(models.Model):
     )
     overrides = models.JSONField(default=dict, blank=True)
     written_at = models.DateTimeField(auto_now_add=True)
+    # When the card locked: the time of the page view that locked it.
     locked_at = models.DateTimeField(null=True, blank=True)
+    # Which visit locked it, without personal data: the event's key, the visitor's hash (the HMAC
+    # events keep, never the cookie id) and the channel the visitor came by.
+    locked_by_event = models.CharField(max_length=64, blank=True)
+    locked_by_visitor = models.CharField(max_length=64, blank=True)
+    locked_by_channel = models.CharField(max_length=16, blank=True)
+    # The card's terms when it locked (the arguments of `build_test_card` the report used then:
+    # idea, channel, price, currency, business model, expected cost per click, overrides). A term
+    # still unknown at that moment is null (no price yet; no expected cost per click, so the
+    # observed one is used, a fact of the run rather than a promise).
+    locked_terms = models.JSONField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"test card of {self.project_id}"

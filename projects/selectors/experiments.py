@@ -13,6 +13,7 @@ from projects import cache as keys
 from projects.analysis.experiments import Arm, analyse
 from projects.analysis.planning import srm_test
 from projects.analysis.thresholds import BOT_SHARE_LIMIT, SRM_ALPHA
+from projects.analysis.traffic_quality import UNHEALTHY, traffic_quality
 from projects.models import DailyRollup, Experiment, ExperimentExposure, ExperimentStatus, Project, Traffic, Variant
 from security.models import User
 
@@ -61,8 +62,13 @@ def _traffic_shares(experiment_ids: list[int]) -> dict[int, dict[str, int]]:
     return shares
 
 
+def _judged_views(views: dict[str, int]) -> int:
+    """The views the bot-share gate judges: people and known bots, never the founder's."""
+    return views.get(Traffic.HUMAN, 0) + views.get(Traffic.BOT, 0)
+
+
 def _bot_share(views: dict[str, int]) -> float | None:
-    people_and_bots = views.get(Traffic.HUMAN, 0) + views.get(Traffic.BOT, 0)
+    people_and_bots = _judged_views(views)
     return views.get(Traffic.BOT, 0) / people_and_bots if people_and_bots else None
 
 
@@ -108,8 +114,10 @@ def experiment_results(*, experiment: Experiment) -> dict[str, Any]:
             mde_relative=float(experiment.minimum_detectable_effect),
             draws=RESULTS_MC_DRAWS,
         ).to_dict()
-        bot_share = _bot_share(_traffic_shares([experiment.pk])[experiment.pk])
-        too_many_bots = bot_share is not None and bot_share > BOT_SHARE_LIMIT
+        shares = _traffic_shares([experiment.pk])[experiment.pk]
+        bot_share = _bot_share(shares)
+        quality = traffic_quality(bot_share=bot_share, views=_judged_views(shares))
+        too_many_bots = quality.status == UNHEALTHY
         secondary = {
             v.key: {
                 "cta_clicks": counts.get(v.key, empty)["clicks"],
@@ -123,6 +131,7 @@ def experiment_results(*, experiment: Experiment) -> dict[str, Any]:
             "bot_share": round(bot_share, 6) if bot_share is not None else None,
             "bot_share_limit": BOT_SHARE_LIMIT,
             "too_many_bots": too_many_bots,
+            "traffic_quality": quality.to_dict(),
         }
         decision = analysis.get("decision", {})
         if too_many_bots:
@@ -178,7 +187,8 @@ def running_experiments(*, limit: int = 20, project: Project | None = None) -> l
         _, p_value = srm_test(observed, [float(v.weight) for v in arms]) if arms else (0.0, 1.0)
         bot_share = _bot_share(views.get(experiment.pk, {}))
         srm = p_value < SRM_ALPHA
-        bots = bot_share is not None and bot_share > BOT_SHARE_LIMIT
+        judged = _judged_views(views.get(experiment.pk, {}))
+        bots = traffic_quality(bot_share=bot_share, views=judged).status == UNHEALTHY
         out.append(
             {
                 "id": experiment.pk,

@@ -50,38 +50,71 @@ def _spend(project: Project) -> _Spend:
     return _Spend(float(totals["spend"] or 0), totals["clicks"] or None, campaign_platforms(project=project))
 
 
-def _test_card(project: Project, *, by: dict[tuple[str, str], dict[str, Any]], spend: _Spend) -> dict[str, Any]:
-    """The project's test card as `projects.analysis.test_card` builds it: the stored one (channel, expected
-    cost per click, bars) with, where it leaves them open, the main cold channel and the
-    observed cost per click. `card` is the analysis' TestCard, `stored` the row (or None)."""
+def _card_terms(
+    project: Project, *, by: dict[tuple[str, str], dict[str, Any]], platforms: frozenset[str], stored: TestCard | None
+) -> dict[str, Any]:
+    """The arguments of `build_test_card` for the card as it stands now: the stored one (channel,
+    expected cost per click, bars) with, where it leaves the channel open, the main cold channel;
+    the project's idea, price (None while there is none), currency and business model. What the
+    card keeps when it locks (`TestCard.locked_terms`)."""
+    cold = {c: (by.get((c, Traffic.HUMAN)) or {}).get("visitors") or 0 for c in COLD_CHANNELS}
+    main = max(cold, key=lambda c: cold[c]) if any(cold.values()) else (PAID if platforms else DIRECT)
+    return {
+        "idea": project.name,
+        "channel": (stored.channel if stored else "") or card_channel(main, platforms=platforms),
+        "price": float(project.price_point) if project.price_point > 0 else None,
+        "currency": project.currency,
+        "business_model": project.business_model,
+        "expected_cpc": float(stored.expected_cpc) if stored and stored.expected_cpc else None,
+        "overrides": dict(stored.overrides) if stored else None,
+    }
 
-    if project.price_point <= 0:
+
+def test_card_terms(*, project: Project, stored: TestCard | None) -> dict[str, Any]:
+    """The card's terms now (`_card_terms`), read for the lock (`services.reports.test_cards_lock`)."""
+    page_ids = list(LandingPage.objects.filter(project=project).values_list("pk", flat=True))
+    return _card_terms(
+        project, by=_rollups_by_channel(page_ids), platforms=campaign_platforms(project=project), stored=stored
+    )
+
+
+def _test_card(project: Project, *, by: dict[tuple[str, str], dict[str, Any]], spend: _Spend) -> dict[str, Any]:
+    """The project's test card as `projects.analysis.test_card` builds it: a locked card from the
+    terms it kept when it locked (campaigns, traffic and project edits after that change nothing),
+    an open one from its terms now (`_card_terms`). Only what was unknown at the lock is read live:
+    the price while none was set, and the observed cost per click when the founder expected none
+    (a fact of the run, not a promise). `card` is the analysis' TestCard, `stored` the row (or None)."""
+
+    stored = TestCard.objects.filter(project=project).first()
+    if stored is not None and stored.locked_terms:
+        terms = dict(stored.locked_terms)
+    else:
+        terms = _card_terms(project, by=by, platforms=spend.platforms, stored=stored)
+    price = terms["price"] if terms["price"] is not None else float(project.price_point)
+    if price <= 0:
         raise ConflictError(
             "A demand report needs a price above 0: the unit economics are judged against it.", code="no_price"
         )
-    cold = {c: (by.get((c, Traffic.HUMAN)) or {}).get("visitors") or 0 for c in COLD_CHANNELS}
-    main = max(cold, key=lambda c: cold[c]) if any(cold.values()) else (PAID if spend.platforms else DIRECT)
-    traffic_channel = card_channel(main, platforms=spend.platforms)
-    stored = TestCard.objects.filter(project=project).first()
     observed_cpc = spend.spent / spend.clicks if spend.clicks else None
-    card = build_test_card(
-        idea=project.name,
-        channel=(stored.channel if stored else "") or traffic_channel,
-        price=float(project.price_point),
-        currency=project.currency,
-        business_model=project.business_model,
-        expected_cpc=float(stored.expected_cpc) if stored and stored.expected_cpc else observed_cpc,
-        overrides=stored.overrides if stored else None,
-    )
+    card = build_test_card(**{**terms, "price": price, "expected_cpc": terms["expected_cpc"] or observed_cpc})
     return {"card": card, "stored": stored}
 
 
 def _card_dict(built: dict[str, Any]) -> dict[str, Any]:
     stored = built["stored"]
+    locked_by = None
+    if stored is not None and stored.locked_by_event:
+        # Which visit locked the card: no personal data (an event key, the visitor's HMAC, a channel).
+        locked_by = {
+            "event": stored.locked_by_event,
+            "visitor": stored.locked_by_visitor,
+            "channel": stored.locked_by_channel,
+        }
     return {
         **built["card"].to_dict(),
         "written_at": stored.written_at if stored else None,
         "locked_at": stored.locked_at if stored else None,
+        "locked_by": locked_by,
     }
 
 
@@ -108,8 +141,10 @@ def project_report(*, project: Project) -> dict[str, Any]:
     built = _test_card(project, by=by, spend=spend)
     confirmed = Signup.objects.filter(project=project, confirmed_at__isnull=False, unsubscribed_at__isnull=True).count()
     cold_signups = total(COLD_CHANNELS, "signups")
-    bots = sum((r.get("views") or 0) for (_, t), r in by.items() if t == Traffic.BOT)
-    people = sum((r.get("views") or 0) for (_, t), r in by.items() if t == Traffic.HUMAN)
+    # The bot share of the traffic the verdict would count: cold views of people and known bots
+    # (the founder's own looks, preview or signed in, are neither; warm channels are not judged).
+    bots = sum((r.get("views") or 0) for (c, t), r in by.items() if t == Traffic.BOT and c in COLD_CHANNELS)
+    people = sum((r.get("views") or 0) for (c, t), r in by.items() if t == Traffic.HUMAN and c in COLD_CHANNELS)
     srm = any("sample ratio mismatch" in e["flags"] for e in running_experiments(limit=1000, project=project))
     inputs = Inputs(
         days=(now - launched).total_seconds() / 86400 if launched else 0.0,
@@ -124,6 +159,7 @@ def project_report(*, project: Project) -> dict[str, Any]:
         clicks=spend.clicks,
         srm_unhealthy=srm,
         bot_share=bots / (bots + people) if bots + people else 0.0,
+        traffic_views=bots + people,
     )
     verdict = score(built["card"], inputs)
     return {

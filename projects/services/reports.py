@@ -1,6 +1,7 @@
 """Writes of demand reports and of the test card they are judged against."""
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -9,12 +10,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from mvpvalidator.exceptions import ConflictError
-from projects.analysis.channels import paid_card_channel
+from projects.analysis.channels import COLD_CHANNELS, paid_card_channel
 from projects.analysis.test_card import build_test_card
 from projects.cache import invalidate_on_commit
+from projects.models.events import Event, EventKind, Traffic
+from projects.models.pages import LandingPage
 from projects.models.projects import PROJECT_TRANSITIONS, Project, ProjectStatus
 from projects.models.reports import ReportSnapshot, TestCard
 from projects.selectors.campaigns import campaign_platforms
+from projects.selectors.reports import test_card_terms
 from projects.services.locks import lock_project
 
 FINAL_VERDICTS = frozenset({"validated", "not validated"})
@@ -57,7 +61,7 @@ def test_card_write(*, project: Project) -> TestCard:
 
 @transaction.atomic
 def test_card_update(*, project: Project, data: dict[str, Any]) -> TestCard:
-    """Channel, expected cost per click and bars, until traffic arrives (409 after)."""
+    """Channel, expected cost per click and bars, until the card locks (409 after: `test_cards_lock`)."""
 
     project = lock_project(project)
     card = TestCard.objects.select_for_update().filter(project=project).first() or TestCard(
@@ -65,7 +69,8 @@ def test_card_update(*, project: Project, data: dict[str, Any]) -> TestCard:
     )
     if card.locked_at is not None:
         raise ConflictError(
-            "The test card is locked: traffic has arrived, and the verdict is judged against what it promised.",
+            "The test card is locked: a cold visitor has seen the page, and the verdict is judged against what "
+            "the card promised.",
             code="test_card_locked",
         )
     unknown = set(data) - {"channel", "expected_cpc", "overrides"}
@@ -91,12 +96,52 @@ def test_card_update(*, project: Project, data: dict[str, Any]) -> TestCard:
     return card
 
 
-def test_cards_lock(*, page_ids: set[int]) -> int:
-    """People have seen these pages: the test cards of their projects are locked from now on
-    (the verdict is judged against what the card promised before any traffic). Called by the
-    event worker inside its rollup transaction; returns how many cards were locked."""
-    if not page_ids:
+def _locks_test_card(event: Event) -> bool:
+    """A page view of a cold visitor who is a person and not the founder: their traffic is what
+    the card promised to judge, so seeing it ends the founder's chance to move the bars. The
+    founder's own looks (preview link, or signed in as the owner or staff: `Traffic.FOUNDER`),
+    known bots and warm visitors (own list, referrals) lock nothing."""
+    return event.kind == EventKind.VIEW and event.traffic == Traffic.HUMAN and event.channel in COLD_CHANNELS
+
+
+def test_cards_lock(*, events: Iterable[Event]) -> int:
+    """Lock the test card of every project whose first locking page view (`_locks_test_card`) is
+    among `events`: the card keeps its terms as they stand (`selectors.reports.test_card_terms`),
+    when (the view's time) and by which visit (event key, visitor hash, channel) it locked. A
+    locked card is never written again. Called by the event worker inside its rollup
+    transaction, which rolls up one batch at a time, oldest first; returns how many cards locked."""
+    first: dict[int, Event] = {}
+    for event in events:
+        if _locks_test_card(event):
+            seen = first.get(event.page_id)
+            if seen is None or (event.occurred_at, event.pk) < (seen.occurred_at, seen.pk):
+                first[event.page_id] = event
+    if not first:
         return 0
-    return TestCard.objects.filter(project__landing_pages__in=page_ids, locked_at__isnull=True).update(
-        locked_at=timezone.now()
+    # One query while every card is locked already (the usual case after a page's first visitor);
+    # the row lock waits for a founder's edit in progress (`test_card_update`), which then sees
+    # the lock and refuses.
+    pages: dict[int, list[int]] = {}
+    for page_id, project_id in LandingPage.objects.filter(
+        pk__in=list(first), project__test_card__isnull=False, project__test_card__locked_at__isnull=True
+    ).values_list("pk", "project_id"):
+        pages.setdefault(project_id, []).append(page_id)
+    if not pages:
+        return 0
+    cards = list(
+        TestCard.objects.select_for_update(of=("self",))
+        .filter(project_id__in=list(pages), locked_at__isnull=True)
+        .select_related("project")
     )
+    for card in cards:
+        by = min((first[p] for p in pages[card.project_id]), key=lambda e: (e.occurred_at, e.pk))
+        card.locked_terms = test_card_terms(project=card.project, stored=card)
+        card.locked_at = by.occurred_at
+        card.locked_by_event = by.key
+        card.locked_by_visitor = by.visitor_hash
+        card.locked_by_channel = by.channel
+        card.save(
+            update_fields=["locked_terms", "locked_at", "locked_by_event", "locked_by_visitor", "locked_by_channel"]
+        )
+        invalidate_on_commit(owner_id=card.project.owner_id, project_id=card.project_id)
+    return len(cards)

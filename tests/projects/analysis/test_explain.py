@@ -17,7 +17,7 @@ CARD = build_test_card(
 )
 CASES = {
     "srm": Inputs(days=10, visitors=400, signups=30, srm_unhealthy=True),
-    "bots": Inputs(days=10, visitors=400, signups=30, bot_share=0.6),
+    "bots": Inputs(days=10, visitors=400, signups=30, bot_share=0.6, traffic_views=1000),
     "early": Inputs(days=2.00004, visitors=48, signups=3, warm_visitors=20, warm_signups=5, referred_visitors=4),
     "futility": Inputs(days=10, visitors=400, signups=1),
     "few signups": Inputs(days=10, visitors=400, signups=20),

@@ -56,6 +56,8 @@ def test_results_shape_and_values_match_the_statistics(auth_api_client, project,
     }
     assert body["health"] == {
         "srm": expected["srm"], "bot_share": None, "bot_share_limit": 0.3, "too_many_bots": False,
+        "traffic_quality": {"status": "too early", "bot_share": None, "views": 0, "minimum_views": 100, "limit": 0.3,
+                            "reason": body["health"]["traffic_quality"]["reason"]},
     }  # fmt: skip
 
 

@@ -1,0 +1,84 @@
+"""The founder's own visits, signed in, are recognised on the public page (not only through the
+preview link) and kept apart in every figure (issue 22, item 8); an anonymous visitor's page view
+costs no query more for it (the landing page is the hot path)."""
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+
+from projects.models import Event, EventKind, Traffic
+from tests.factories import UserFactory
+from tests.projects.conftest import signup_post_data
+from tests.projects.experiments.helpers import BROWSER, make_running_experiment
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_rate_limits")]
+
+HEADLESS = "Mozilla/5.0 (X11; Linux x86_64) HeadlessChrome/131.0 Safari/537.36"  # a screenshot tool
+
+
+def signed_in(user, *, ua: str = BROWSER) -> Client:
+    client = Client(HTTP_USER_AGENT=ua)
+    client.force_login(user)
+    return client
+
+
+def look_around(client: Client, slug: str, email: str) -> None:
+    """What a founder does on their own page: views it, its script runs, clicks, signs up to try."""
+    assert client.get(f"/p/{slug}/").status_code == 200
+    client.post(f"/p/{slug}/e", {"k": "beacon"})
+    client.post(f"/p/{slug}/e", {"k": "cta_click"})
+    response = client.post(f"/p/{slug}/signup", signup_post_data(client, email=email))
+    assert response.status_code == 302
+
+
+def test_the_signed_in_owner_and_staff_are_founder_traffic_in_every_figure(
+    user, staff_user, auth_api_client, project, live_page
+):
+    slug = live_page.slug
+    look_around(signed_in(user), slug, "me@example.com")
+    look_around(signed_in(staff_user), slug, "staff@example.com")
+    signed_in(user, ua=HEADLESS).get(f"/p/{slug}/")  # the founder's screenshots: theirs, not a bot's
+    look_around(signed_in(UserFactory()), slug, "other@example.com")  # another user is a visitor
+    call_command("flush_events")
+
+    traffic = list(Event.objects.filter(kind=EventKind.VIEW).values_list("traffic", flat=True).order_by("id"))
+    assert traffic == [Traffic.FOUNDER, Traffic.FOUNDER, Traffic.FOUNDER, Traffic.HUMAN]
+    assert set(Event.objects.filter(kind=EventKind.SIGNUP).values_list("traffic", flat=True)) == {
+        Traffic.FOUNDER,
+        Traffic.HUMAN,
+    }
+    funnel = auth_api_client.get(f"/api/projects/{project.pk}/analytics", {"group_by": "channel"}).json()
+    assert funnel["excluded"] == {"bot_views": 0, "founder_views": 3}
+    assert (funnel["totals"]["views"], funnel["totals"]["signups"], funnel["totals"]["cta_clicks"]) == (1, 1, 1)
+    report = auth_api_client.get(f"/api/projects/{project.pk}/report").json()
+    assert (report["inputs"]["visitors"], report["inputs"]["signups"]) == (1, 1)
+    assert report["inputs"]["bot_share"] == 0  # the headless screenshots are the founder's, not bots
+
+
+def test_a_session_cookie_that_signs_nobody_in_is_a_visitor(project, live_page):
+    client = Client(HTTP_USER_AGENT=BROWSER)
+    client.cookies[settings.SESSION_COOKIE_NAME] = "not-a-session"
+    assert client.get(f"/p/{live_page.slug}/").status_code == 200
+    call_command("flush_events")
+    assert Event.objects.get(kind=EventKind.VIEW).traffic == Traffic.HUMAN
+
+
+def test_recognising_the_founder_adds_no_query_for_anonymous_visitors(
+    user, auth_api_client, project, django_assert_num_queries
+):
+    page, _ = make_running_experiment(auth_api_client, project)
+    path = f"/p/{page.slug}/"
+    anonymous, owner = Client(HTTP_USER_AGENT=BROWSER), signed_in(project.owner)
+    anonymous.get(path)  # warm: the page, its experiment and each variant's render cached
+    owner.get(path)
+    # As pinned by tests/projects/events/test_worker.py: the event is buffered in Redis (no query) or
+    # written as a row (its INSERT, in a savepoint inside the test's transaction).
+    event_queries = 0 if settings.ENABLE_REDIS_CACHE else (3 if connection.in_atomic_block else 1)
+    with django_assert_num_queries(event_queries) as queries:
+        assert anonymous.get(path).status_code == 200
+    assert not any("session" in q["sql"] for q in queries.captured_queries)
+    # Only a request that carries a session cookie looks it up: the session, then its user.
+    with django_assert_num_queries(event_queries + 2):
+        assert owner.get(path).status_code == 200
