@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from mvpvalidator.pagination import LimitOffsetPagination
 from projects.analysis import spend_csv
+from projects.analysis.money import money_decimal
 from projects.api.pagination import paginated
 from projects.api.parsers import TextCsvParser
 from projects.api.partial import AtLeastOneFieldMixin
@@ -56,13 +57,16 @@ class CampaignOutputSerializer(serializers.Serializer):
     project_id = serializers.IntegerField()
     name = serializers.CharField()
     platform = serializers.CharField()
-    budget = serializers.DecimalField(max_digits=12, decimal_places=2)
+    budget = serializers.SerializerMethodField()
     status = serializers.CharField()
     utm_campaign = serializers.CharField()
     starts_on = serializers.DateField(allow_null=True)
     ends_on = serializers.DateField(allow_null=True)
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+
+    def get_budget(self, campaign: Campaign) -> str | None:
+        return money_decimal(campaign.budget, campaign.project.currency)
 
 
 class SpendRowSerializer(serializers.Serializer):
@@ -149,7 +153,12 @@ class CampaignCompleteView(_CampaignMoveView):
 
 def _spend_rows(campaign: Campaign) -> list[dict[str, Any]]:
     return [
-        {"date": s.date, "spend": str(s.spend), "impressions": s.impressions, "clicks": s.clicks}
+        {
+            "date": s.date,
+            "spend": money_decimal(s.spend, campaign.project.currency),
+            "impressions": s.impressions,
+            "clicks": s.clicks,
+        }
         for s in spend_list(campaign=campaign)
     ]
 

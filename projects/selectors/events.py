@@ -2,7 +2,6 @@
 rolled up) and its daily figures."""
 
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -10,6 +9,7 @@ from django.db.models import Q, Sum
 
 from mvpvalidator import cache as app_cache
 from projects import cache as keys
+from projects.analysis.money import round_money
 from projects.events.ingest import buffered_events
 from projects.events.rollup import pending_contribution
 from projects.models import CampaignSpend, DailyRollup, Event, LandingPage, Project, Traffic
@@ -137,7 +137,7 @@ def project_daily(*, project: Project) -> list[dict[str, Any]]:
         .annotate(views=Sum("views"), visitors=Sum("visitors"), signups=Sum("signups"), preorders=Sum("preorders"))
         .order_by("day")
     ):
-        rows[row["day"]] = {**row, "spend": Decimal(0), "clicks": 0}
+        rows[row["day"]] = {**row, "spend": round_money(0, project.currency), "clicks": 0}
     for row in (
         CampaignSpend.objects.filter(campaign__project=project)
         .values("date")
@@ -147,5 +147,7 @@ def project_daily(*, project: Project) -> list[dict[str, Any]]:
         day = rows.setdefault(
             row["date"], {"day": row["date"], "views": 0, "visitors": 0, "signups": 0, "preorders": 0}
         )
-        day["spend"], day["clicks"] = row["spend"] or Decimal(0), row["clicks"] or 0
+        # A sum of amounts, rounded to the currency's minor unit: SQLite hands a decimal sum back as a float
+        # read to 15 digits (88.6000000000000), which the CSV export and the report page would show as is.
+        day["spend"], day["clicks"] = round_money(row["spend"] or 0, project.currency), row["clicks"] or 0
     return [rows[day] for day in sorted(rows)]
