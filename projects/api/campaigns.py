@@ -1,6 +1,7 @@
 """The campaigns API: a project's campaigns, one campaign's settings and moves, and its daily
 spend (as JSON rows or an uploaded CSV file)."""
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
@@ -29,6 +30,7 @@ from projects.services.campaigns import (
     campaign_update,
     spend_import,
     spend_import_csv,
+    spend_today,
 )
 
 
@@ -74,6 +76,12 @@ class SpendRowSerializer(serializers.Serializer):
     spend = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0"), max_value=Decimal("1e9"))
     impressions = serializers.IntegerField(min_value=0, max_value=10**15, required=False, default=0)
     clicks = serializers.IntegerField(min_value=0, max_value=10**15, required=False, default=0)
+
+    def validate_date(self, value: dt.date) -> dt.date:
+        today, zone = spend_today()
+        if error := spend_csv.future_day_error(value, today=today, zone=zone, line=0):
+            raise serializers.ValidationError(error.message)
+        return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["impressions"] and attrs["clicks"] > attrs["impressions"]:
