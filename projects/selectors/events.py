@@ -16,6 +16,10 @@ from projects.models import CampaignSpend, DailyRollup, Event, LandingPage, Proj
 
 GROUPINGS = ("day", "variant", "channel")
 ANALYTICS_FIGURES = ("views", "visitors", "cta_clicks", "signups", "preorders", "bounces")
+# The people behind the rates: each rate is a share of people (who clicked / who visited), never events over
+# people (two clicks of one visitor made a click rate of 2.0).
+PEOPLE_FIGURES = ("clicked_visitors", "signed_up_visitors", "preordered_visitors")
+SUMMED = (*ANALYTICS_FIGURES, *PEOPLE_FIGURES)
 
 
 def _rates(row: dict[str, Any]) -> dict[str, Any]:
@@ -27,9 +31,9 @@ def _rates(row: dict[str, Any]) -> dict[str, Any]:
     return {
         **{name: row[name] for name in ANALYTICS_FIGURES},
         "bounce_rate": rate(row["bounces"]),
-        "click_rate": rate(row["cta_clicks"]),
-        "signup_rate": rate(row["signups"]),
-        "preorder_rate": rate(row["preorders"]),
+        "click_rate": rate(row["clicked_visitors"]),
+        "signup_rate": rate(row["signed_up_visitors"]),
+        "preorder_rate": rate(row["preordered_visitors"]),
     }
 
 
@@ -61,7 +65,7 @@ def project_analytics(*, project: Project, since: date, until: date, group_by: s
         return list(
             DailyRollup.objects.filter(page_id__in=page_ids, day__gte=since, day__lte=until)
             .values("day", "experiment_id", "variant", "channel", "traffic")
-            .annotate(**{name: Sum(name) for name in ANALYTICS_FIGURES})
+            .annotate(**{name: Sum(name) for name in SUMMED})
             .order_by()
         )
 
@@ -101,7 +105,7 @@ def project_analytics(*, project: Project, since: date, until: date, group_by: s
         )  # fmt: skip
 
     groups: dict[tuple[Any, ...], dict[str, int]] = {}
-    totals = dict.fromkeys(ANALYTICS_FIGURES, 0)
+    totals = dict.fromkeys(SUMMED, 0)
     excluded = {"bot_views": 0, "founder_views": 0}
     for row in rows:
         if row["traffic"] == Traffic.BOT:
@@ -110,10 +114,11 @@ def project_analytics(*, project: Project, since: date, until: date, group_by: s
         if row["traffic"] == Traffic.FOUNDER:
             excluded["founder_views"] += row["views"] or 0
             continue
-        group = groups.setdefault(_group_key(group_by, row), dict.fromkeys(ANALYTICS_FIGURES, 0))
-        for name in ANALYTICS_FIGURES:
-            group[name] += row[name] or 0
-            totals[name] += row[name] or 0
+        group = groups.setdefault(_group_key(group_by, row), dict.fromkeys(SUMMED, 0))
+        for name in SUMMED:
+            value = row.get(name) or 0  # .get: rows cached before the people figures existed lack them
+            group[name] += value
+            totals[name] += value
     return {
         "project_id": project.pk,
         "project_name": project.name,
