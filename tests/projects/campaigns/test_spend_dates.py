@@ -54,3 +54,29 @@ def test_the_import_command_refuses_a_future_line_too(campaign, tmp_path):
     with pytest.raises(CommandError, match="line 2: date: .* is in the future"):
         call_command("import_spend", str(path), campaign=campaign["id"])
     assert CampaignSpend.objects.count() == 0
+
+
+def test_today_is_the_servers_time_zone(settings, auth_api_client, campaign):
+    # In Kiritimati (UTC+14) the date runs up to a day ahead of UTC: its today is accepted, its tomorrow refused,
+    # and the refusal names the zone the date was judged in.
+    settings.TIME_ZONE = "Pacific/Kiritimati"
+    today = timezone.localdate()
+    url = f"/api/campaigns/{campaign['id']}/spend.csv"
+    accepted = auth_api_client.post(url, f"date,spend\n{today},3.00\n", content_type="text/csv")
+    assert accepted.status_code == 200, accepted.content
+    refused = auth_api_client.post(url, f"date,spend\n{today + timedelta(days=1)},3.00\n", content_type="text/csv")
+    assert refused.status_code == 400
+    assert f"(today is {today}, Pacific/Kiritimati)" in refused.json()["error"]["lines"][0]["message"]
+
+
+def test_the_parser_refuses_a_day_after_the_given_today():
+    from datetime import date
+
+    from projects.analysis import spend_csv
+
+    rows, errors = spend_csv.parse(
+        "date,spend\n2026-11-30,1.00\n2026-12-01,2.00\n2026-12-02,3.00\n", today=date(2026, 12, 1), zone="UTC"
+    )
+    assert rows == [] and [(e.line, e.field) for e in errors] == [(4, "date")]
+    rows, errors = spend_csv.parse("date,spend\n2026-12-02,3.00\n")  # no today given: no judgement of the date
+    assert errors == [] and len(rows) == 1
