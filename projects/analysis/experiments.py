@@ -260,6 +260,8 @@ def analyse(
         visitors_per_day or 0.0,
         len(arms),
         weights=[arm.weight for arm in arms],
+        # The minimum run is part of the decision: 0.34 days of traffic left at day 1 is still 6 days to wait.
+        min_days_left=max(0.0, MIN_DAYS - days_running),
     )
 
     decision = _decide(results, srm, gates, needed, days_left, mde_relative)

@@ -84,12 +84,16 @@ def days_to_decision(
     visitors_per_day: float,
     n_variants: int,
     weights: list[float] | None = None,
+    *,
+    min_days_left: float = 0.0,
 ) -> float | None:
-    """Days until every arm reaches ``needed_per_variant`` visitors at the current traffic.
+    """Days until every arm reaches ``needed_per_variant`` visitors at the current traffic, and never fewer than
+    ``min_days_left`` (what is left of the minimum run: a decision waits for it however fast the traffic is).
 
     ``visitors_per_day`` is the page's total traffic; each arm receives ``weight / sum(weights)`` of it (an equal
     ``1 / n_variants`` share when weights are not given), so with an 80/20 split the small arm sets the pace.
-    Returns 0.0 when every arm is already there and None when it cannot be estimated (no sample size, no traffic).
+    Returns ``min_days_left`` (0.0 by default) when every arm is already there and None when it cannot be estimated
+    (no sample size, no traffic).
     """
     if n_variants < 1 or len(visitors_so_far_per_variant) != n_variants:
         raise ValueError("visitors_so_far_per_variant must have one entry per variant")
@@ -106,4 +110,4 @@ def days_to_decision(
         if not visitors_per_day > 0.0:
             return None
         days = max(days, missing / (visitors_per_day * share))
-    return days
+    return max(days, min_days_left)

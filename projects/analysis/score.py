@@ -11,8 +11,11 @@ data:
 
 * ``signup_pull`` P(cold signup rate > signup bar);
 * ``purchase_intent`` P(pre-orders / signups > intent bar) - only when the page offers a pre-order;
-* ``unit_economics`` P(cold signup rate > break-even conversion at the *observed* cost per click) - only when there
-  is ad spend (the allowable cost per lead is the locked part of the card; the click price is a fact of the run);
+* ``unit_economics`` P(paid signup rate > break-even conversion at the *observed* cost per paid visitor) - only when
+  there is ad spend and paid visitors (the allowable cost per lead is the locked part of the card; what a visitor
+  cost is a fact of the run). Paid signups / paid visitors clears cost per visitor / allowable cost per lead exactly
+  when spend / paid signups, the cost per signup, is below the allowable cost per lead
+  (:mod:`projects.analysis.costs`);
 * ``signup_quality`` P(confirmed-or-qualified / signups > quality bar) - when confirmation is tracked;
 * ``organic_pull`` P(referred visitors / all human visitors > organic bar).
 
@@ -87,9 +90,14 @@ class Verdict:
     visitors_needed: int | None = None  # for "not enough data"
     signups_needed: int | None = None
     days_needed: int | None = None  # None when the daily traffic is unknown
-    budget_needed: float | None = None  # visitors_needed x cost per click, when a cost per click is known
+    budget_needed: float | None = None  # visitors_needed x cost per visitor (observed, else the expected per click)
     cost_per_click: float | None = None
+    # Costs (projects.analysis.costs): None without spend. Per visitor is spend / paid visitors; per signup,
+    # pre-order and confirmed signup are spend / the conversions attributed to the spend.
+    cost_per_visitor: float | None = None
     cost_per_signup: float | None = None
+    cost_per_preorder: float | None = None
+    cost_per_confirmed_signup: float | None = None
     acquisition_cost_ratio: float | None = None  # cost per signup / allowable cost per lead (paid traffic)
     warm_visitors: int = 0
     warm_signups: int = 0
@@ -109,7 +117,7 @@ class Verdict:
 _ECONOMICS_INPUTS = ("gross_margin", "ltv_periods", "ltv_cac_ratio", "signup_to_customer")
 
 
-def _components(card: TestCard, inputs: Inputs, cpc: float | None) -> tuple[Component, ...]:
+def _components(card: TestCard, inputs: Inputs) -> tuple[Component, ...]:
     raw: list[tuple[str, int | None, int | None, float | None, str]] = []
     # (name, successes, trials, bar, source key); trials None or 0 -> no data.
     raw.append(("signup_pull", inputs.signups, inputs.visitors, card.signup_bar, card.sources["signup_bar"]))
@@ -122,12 +130,13 @@ def _components(card: TestCard, inputs: Inputs, cpc: float | None) -> tuple[Comp
             card.sources["intent_bar"],
         )
     )
-    economics_bar = cpc / card.allowable_cost_per_lead if inputs.paid and cpc is not None else None
+    cpv = inputs.cost_per_visitor
+    economics_bar = cpv / card.allowable_cost_per_lead if cpv is not None else None
     raw.append(
         (
             "unit_economics",
-            inputs.signups,
-            inputs.visitors if economics_bar is not None else None,
+            inputs.attributed_signups,
+            inputs.attributed_visitors if economics_bar is not None else None,
             economics_bar,
             # The bar follows from the LTV >= 3 x CAC rule; "override" when the founder changed any input of it.
             "override" if any(card.sources[k] == "override" for k in _ECONOMICS_INPUTS) else "ltv_cac_ratio",
@@ -178,13 +187,14 @@ def _cite(keys: list[str]) -> dict[str, dict[str, Any]]:
     return {key: {"value": THRESHOLDS[key].value, "source": THRESHOLDS[key].source} for key in dict.fromkeys(keys)}
 
 
-def _needs(card: TestCard, inputs: Inputs, cpc: float | None) -> tuple[int, int, int | None, float | None]:
+def _needs(inputs: Inputs, cost_per_visitor: float | None) -> tuple[int, int, int | None, float | None]:
     """Visitors, signups, days and ad budget still needed to pass the minimum-data gates.
 
     Visitors: the larger of the gap to the visitor gate and the visitors expected to bring the missing signups at the
     current signup rate (posterior mean (signups + 1) / (visitors + 2), defined even with no signups yet). Days: the
     larger of the days left to the day gate and those visitors at the current daily cold traffic (None when there is
-    no traffic yet to extrapolate from). Budget: visitors x cost per click (observed, else the card's expected one).
+    no traffic yet to extrapolate from). Budget: visitors x cost per visitor (spend / paid visitors, else the card's
+    expected cost per click).
     """
     signups_needed = max(0, int(_t("min_signups")) - inputs.signups)
     visitors_for_gate = max(0, int(_t("min_visitors")) - inputs.visitors)
@@ -201,7 +211,7 @@ def _needs(card: TestCard, inputs: Inputs, cpc: float | None) -> tuple[int, int,
             days_needed = math.ceil(max(days_left, visitors_needed / per_day) - 1e-9)
         else:
             days_needed = None
-    budget = round(visitors_needed * cpc, 2) if cpc is not None else None
+    budget = visitors_needed * cost_per_visitor if cost_per_visitor is not None else None
     return visitors_needed, signups_needed, days_needed, budget
 
 
@@ -210,7 +220,7 @@ def _component_reason(c: Component) -> str:
     if c.probability is None:
         why = {
             "purchase_intent": "no pre-order offered (or no signups yet)",
-            "unit_economics": "no ad spend, so nothing to pay back",
+            "unit_economics": "no ad spend (or no paid visitors yet), so nothing to pay back",
             "signup_quality": "confirmations not tracked (or no signups yet)",
             "organic_pull": "no human visitors",
             "signup_pull": "no cold visitors",
@@ -234,6 +244,8 @@ def score(card: TestCard, inputs: Inputs) -> Verdict:
     """Demand score and verdict of ``inputs`` against ``card`` (decision order in the module docstring)."""
     cpc = inputs.observed_cpc
     budget_cpc = cpc if cpc is not None else card.expected_cpc
+    # More visitors cost what a paid visitor cost so far; before any spend, the card's expected cost per click.
+    budget_cost = inputs.cost_per_visitor if inputs.cost_per_visitor is not None else card.expected_cpc
     warm = {"warm_visitors": inputs.warm_visitors, "warm_signups": inputs.warm_signups}
     warm_reason = []
     if inputs.warm_visitors:
@@ -271,7 +283,7 @@ def score(card: TestCard, inputs: Inputs) -> Verdict:
     gate_keys = ["min_days", "min_visitors", "min_signups"]
 
     def not_enough(missing: list[str]) -> Verdict:
-        visitors_needed, signups_needed, days_needed, budget = _needs(card, inputs, budget_cpc)
+        visitors_needed, signups_needed, days_needed, budget = _needs(inputs, budget_cost)
         reasons = ["Not enough data yet: " + "; ".join(missing) + "."]
         pieces = []
         if visitors_needed:
@@ -287,10 +299,13 @@ def score(card: TestCard, inputs: Inputs) -> Verdict:
         elif days_needed:
             pieces.append(_plural(days_needed, "more day") + (" at the current traffic" if visitors_needed else ""))
         plan = "Still needed: " + ", ".join(pieces)
-        if budget is not None and visitors_needed:
-            kind = "observed" if cpc is not None else "expected"
-            click = format_money(budget_cpc or 0.0, card.currency)
-            plan += f"; about {format_money(budget, card.currency)} of ads at the {kind} {click} per click"
+        if budget is not None and budget_cost is not None and visitors_needed:
+            unit = "observed" if inputs.cost_per_visitor is not None else "expected"
+            each = "paid visitor" if inputs.cost_per_visitor is not None else "click"
+            plan += (
+                f"; about {format_money(budget, card.currency)} of ads at the {unit} "
+                f"{format_money(budget_cost, card.currency)} per {each}"
+            )
         reasons.append(plan + ".")
         return Verdict(
             "not enough data",
@@ -303,6 +318,10 @@ def score(card: TestCard, inputs: Inputs) -> Verdict:
             days_needed=days_needed,
             budget_needed=budget,
             cost_per_click=budget_cpc,
+            cost_per_visitor=inputs.cost_per_visitor,
+            cost_per_signup=inputs.cost_per_signup,
+            cost_per_preorder=inputs.cost_per_preorder,
+            cost_per_confirmed_signup=inputs.cost_per_confirmed_signup,
             thresholds=_cite([*gate_keys, "max_bot_share", "min_bot_share_views"]),
             traffic_quality=quality.to_dict(),
             **warm,
@@ -317,16 +336,15 @@ def score(card: TestCard, inputs: Inputs) -> Verdict:
     if missing:
         return not_enough(missing)
 
-    components = _components(card, inputs, cpc)
+    components = _components(card, inputs)
     by_name = {c.name: c for c in components}
     pull = by_name["signup_pull"].probability or 0.0  # never None here: visitors >= min_visitors > 0
     economics = by_name["unit_economics"]
     intent = by_name["purchase_intent"]
 
-    cost_per_signup: float | None = None
+    cost_per_signup = inputs.cost_per_signup
     ratio: float | None = None
-    if economics.probability is not None and cpc is not None and inputs.signups:
-        cost_per_signup = cpc * inputs.visitors / inputs.signups
+    if economics.probability is not None and cost_per_signup is not None:
         ratio = cost_per_signup / card.allowable_cost_per_lead
 
     cited = [
@@ -347,10 +365,12 @@ def score(card: TestCard, inputs: Inputs) -> Verdict:
 
     def scored(verdict: str, headline: list[str], weakest: str | None = None) -> Verdict:
         reasons = headline + [_component_reason(c) for c in components]
-        if ratio is not None and cost_per_signup is not None and cpc is not None:
+        if ratio is not None and cost_per_signup is not None and inputs.cost_per_visitor is not None:
             reasons.append(
-                f"Acquisition: at {format_money(cpc, card.currency)} per click and "
-                f"{by_name['signup_pull'].observed:.1%} conversion a signup costs "
+                f"Acquisition: {format_money(inputs.spend, card.currency)} of ads brought "
+                f"{_plural(inputs.attributed_visitors, 'paid visitor')} "
+                f"({format_money(inputs.cost_per_visitor, card.currency)} each) and "
+                f"{_plural(inputs.attributed_signups, 'signup')}, so a signup costs "
                 f"{format_money(cost_per_signup, card.currency)}; the price carries "
                 f"{format_money(card.allowable_cost_per_lead, card.currency)} per signup "
                 f"(LTV {format_money(card.ltv, card.currency)} / {card.ltv_cac_ratio:g} x "
@@ -364,7 +384,10 @@ def score(card: TestCard, inputs: Inputs) -> Verdict:
             weakest,
             tuple(reasons + warm_reason),
             cost_per_click=cpc,
+            cost_per_visitor=inputs.cost_per_visitor,
             cost_per_signup=cost_per_signup,
+            cost_per_preorder=inputs.cost_per_preorder,
+            cost_per_confirmed_signup=inputs.cost_per_confirmed_signup,
             acquisition_cost_ratio=ratio,
             thresholds=_cite(cited),
             traffic_quality=quality.to_dict(),

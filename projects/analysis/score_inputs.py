@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from projects.analysis.costs import cost_per
 from projects.analysis.counts import finite_number
 
 __all__ = ["Inputs"]
@@ -22,6 +23,11 @@ class Inputs:
     is a click). ``bot_share`` is the share of known bots among ``traffic_views``, the cold views of people and
     known bots (never the founder's); it is judged from ``min_bot_share_views`` views on
     (:mod:`projects.analysis.traffic_quality`). ``traffic_views`` None: the cold visitors stand for it.
+
+    ``paid_visitors`` and ``paid_*`` are the part of the cold counts the ad spend is credited with (the campaigns'
+    visitors and their signups, pre-orders and confirmed signups); None means every cold visitor came by the ads.
+    The costs follow :mod:`projects.analysis.costs`: per signup, pre-order or confirmed signup is spend / those
+    attributed conversions, per visitor is spend / paid visitors.
     """
 
     days: float
@@ -38,6 +44,10 @@ class Inputs:
     srm_unhealthy: bool = False
     bot_share: float = 0.0
     traffic_views: int | None = None
+    paid_visitors: int | None = None
+    paid_signups: int | None = None
+    paid_preorders: int | None = None
+    paid_confirmed: int | None = None
 
     def __post_init__(self) -> None:
         counts = {
@@ -50,6 +60,10 @@ class Inputs:
             "referred_visitors": self.referred_visitors,
             "clicks": self.clicks,
             "traffic_views": self.traffic_views,
+            "paid_visitors": self.paid_visitors,
+            "paid_signups": self.paid_signups,
+            "paid_preorders": self.paid_preorders,
+            "paid_confirmed": self.paid_confirmed,
         }
         for name, value in counts.items():
             if value is None:
@@ -62,6 +76,7 @@ class Inputs:
             ("preorders", "signups"),
             ("warm_signups", "warm_visitors"),
             ("referred_visitors", "warm_visitors"),
+            ("paid_signups", "paid_visitors"),
         ):
             part_count, whole_count = counts[part], counts[whole]
             if part_count is not None and whole_count is not None and part_count > whole_count:
@@ -97,3 +112,32 @@ class Inputs:
         if self.spend > 0.0 and self.visitors:
             return self.spend / self.visitors
         return None
+
+    @property
+    def attributed_visitors(self) -> int:
+        """The visitors the spend bought: the paid visitors, or every cold visitor when they are not told apart."""
+        return self.visitors if self.paid_visitors is None else self.paid_visitors
+
+    @property
+    def attributed_signups(self) -> int:
+        return self.signups if self.paid_signups is None else self.paid_signups
+
+    @property
+    def cost_per_visitor(self) -> float | None:
+        """Spend / paid visitors (not per click: a click that never reached the page brought no one)."""
+        return cost_per(self.spend, self.attributed_visitors)
+
+    @property
+    def cost_per_signup(self) -> float | None:
+        """Spend / attributed signups."""
+        return cost_per(self.spend, self.attributed_signups)
+
+    @property
+    def cost_per_preorder(self) -> float | None:
+        """Spend / attributed pre-orders (None when pre-orders are not measured)."""
+        return cost_per(self.spend, self.preorders if self.paid_preorders is None else self.paid_preorders)
+
+    @property
+    def cost_per_confirmed_signup(self) -> float | None:
+        """Spend / attributed confirmed signups (None when confirmations are not tracked)."""
+        return cost_per(self.spend, self.confirmed if self.paid_confirmed is None else self.paid_confirmed)

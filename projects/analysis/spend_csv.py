@@ -7,7 +7,8 @@ The header names the columns (any order, any letter case; `cost` is read as `spe
 `date`); impressions and clicks may be left out. Every bad line is reported with its line
 number (the header is line 1), and a file with any bad line is refused whole: importing nothing
 makes a retry after a fix safe, and importing a good file twice leaves the same rows (one per
-day, overwritten).
+day, overwritten). A day after ``today`` (the caller's today: the server's time zone) is refused:
+an ad platform reports what was spent, and a day that has not begun has spent nothing yet.
 """
 
 import csv
@@ -59,10 +60,23 @@ def _decimal_places(amount: Decimal) -> int:
     return -exponent if isinstance(exponent, int) else 0
 
 
+def future_day_error(day: date, *, today: date, zone: str, line: int) -> LineError | None:
+    """The error of a spend day after ``today`` in time zone ``zone`` (None for today or earlier)."""
+    if day <= today:
+        return None
+    return LineError(line, "date", f"{day} is in the future (today is {today}, {zone}): spend is entered once spent.")
+
+
 def parse(
-    data: bytes | str, *, starts_on: date | None = None, ends_on: date | None = None
+    data: bytes | str,
+    *,
+    starts_on: date | None = None,
+    ends_on: date | None = None,
+    today: date | None = None,
+    zone: str = "",
 ) -> tuple[list[SpendRow], list[LineError]]:
-    """The rows of a spend file, or the errors that refuse it (rows are [] when there are any)."""
+    """The rows of a spend file, or the errors that refuse it (rows are [] when there are any). With ``today``
+    (in time zone ``zone``, named in the message), a day after it is a bad line."""
     if isinstance(data, bytes):
         if len(data) > MAX_BYTES:
             return [], [LineError(0, "file", f"The file is larger than {MAX_BYTES // 1000} kB.")]
@@ -141,6 +155,8 @@ def parse(
                             line, "date", f"{day} is outside the campaign ({starts_on or '…'} to {ends_on or '…'})."
                         )
                     )
+                elif today is not None and (future := future_day_error(day, today=today, zone=zone, line=line)):
+                    errors.append(future)
                 seen.setdefault(day, line)
             if len(errors) == before and day is not None:
                 rows.append(SpendRow(line=line, date=day, spend=spend, impressions=impressions, clicks=clicks))

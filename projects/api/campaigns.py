@@ -1,6 +1,7 @@
 """The campaigns API: a project's campaigns, one campaign's settings and moves, and its daily
 spend (as JSON rows or an uploaded CSV file)."""
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +15,7 @@ from rest_framework.views import APIView
 
 from mvpvalidator.pagination import LimitOffsetPagination
 from projects.analysis import spend_csv
+from projects.analysis.money import money_decimal
 from projects.api.pagination import paginated
 from projects.api.parsers import TextCsvParser
 from projects.api.partial import AtLeastOneFieldMixin
@@ -28,6 +30,7 @@ from projects.services.campaigns import (
     campaign_update,
     spend_import,
     spend_import_csv,
+    spend_today,
 )
 
 
@@ -56,7 +59,7 @@ class CampaignOutputSerializer(serializers.Serializer):
     project_id = serializers.IntegerField()
     name = serializers.CharField()
     platform = serializers.CharField()
-    budget = serializers.DecimalField(max_digits=12, decimal_places=2)
+    budget = serializers.SerializerMethodField()
     status = serializers.CharField()
     utm_campaign = serializers.CharField()
     starts_on = serializers.DateField(allow_null=True)
@@ -64,12 +67,21 @@ class CampaignOutputSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
+    def get_budget(self, campaign: Campaign) -> str | None:
+        return money_decimal(campaign.budget, campaign.project.currency)
+
 
 class SpendRowSerializer(serializers.Serializer):
     date = serializers.DateField()
     spend = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0"), max_value=Decimal("1e9"))
     impressions = serializers.IntegerField(min_value=0, max_value=10**15, required=False, default=0)
     clicks = serializers.IntegerField(min_value=0, max_value=10**15, required=False, default=0)
+
+    def validate_date(self, value: dt.date) -> dt.date:
+        today, zone = spend_today()
+        if error := spend_csv.future_day_error(value, today=today, zone=zone, line=0):
+            raise serializers.ValidationError(error.message)
+        return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["impressions"] and attrs["clicks"] > attrs["impressions"]:
@@ -149,7 +161,12 @@ class CampaignCompleteView(_CampaignMoveView):
 
 def _spend_rows(campaign: Campaign) -> list[dict[str, Any]]:
     return [
-        {"date": s.date, "spend": str(s.spend), "impressions": s.impressions, "clicks": s.clicks}
+        {
+            "date": s.date,
+            "spend": money_decimal(s.spend, campaign.project.currency),
+            "impressions": s.impressions,
+            "clicks": s.clicks,
+        }
         for s in spend_list(campaign=campaign)
     ]
 

@@ -39,7 +39,13 @@ COUNTED = {
     EventKind.SIGNUP: "signups",
     EventKind.PREORDER: "preorders",
 }
-FIGURES = ("views", "visitors", "cta_clicks", "signups", "preorders", "bounces")
+# The people who did something (a visitor's first event of the kind in the row's day), beside the event counts.
+PEOPLE = {
+    EventKind.CTA_CLICK: "clicked_visitors",
+    EventKind.SIGNUP: "signed_up_visitors",
+    EventKind.PREORDER: "preordered_visitors",
+}
+FIGURES = ("views", "visitors", "cta_clicks", "signups", "preorders", "bounces", *PEOPLE.values())
 
 RowKey = tuple[int, date, int | None, str, str, str]  # page, day, experiment, variant, channel, traffic
 VisitKey = tuple[int, date, int | None, str, str, str, str]  # the row's key + visitor
@@ -57,6 +63,7 @@ class VisitorDay:
 class Prior:
     events: int = 0
     views: int = 0
+    kinds: frozenset[str] = frozenset()  # the kinds of PEOPLE the visitor already did
 
 
 @dataclass
@@ -90,10 +97,15 @@ def _priors(visits: dict[VisitKey, VisitorDay], *, exclude_keys: Iterable[str] =
     if excluded:
         qs = qs.exclude(key__in=excluded)
     rows = qs.values("page_id", "day", "experiment_id", "variant", "channel", "traffic", "visitor_hash").annotate(
-        n=Count("id"), views=Count("id", filter=Q(kind=EventKind.VIEW))
+        n=Count("id"),
+        views=Count("id", filter=Q(kind=EventKind.VIEW)),
+        **{name: Count("id", filter=Q(kind=kind)) for kind, name in PEOPLE.items()},
     )
     fields = ("page_id", "day", "experiment_id", "variant", "channel", "traffic", "visitor_hash")
-    return {tuple(r[f] for f in fields): Prior(r["n"], r["views"]) for r in rows}
+    return {
+        tuple(r[f] for f in fields): Prior(r["n"], r["views"], frozenset(k for k, name in PEOPLE.items() if r[name]))
+        for r in rows
+    }
 
 
 def contributions(events: list[Any], priors: dict[VisitKey, Prior]) -> Contribution:
@@ -107,6 +119,8 @@ def contributions(events: list[Any], priors: dict[VisitKey, Prior]) -> Contribut
         views = visit.counts.get(EventKind.VIEW, 0)
         for kind, name in COUNTED.items():
             row[name] += visit.counts.get(kind, 0)
+        for kind, name in PEOPLE.items():
+            row[name] += int(bool(visit.counts.get(kind)) and kind not in prior.kinds)
         if interactions and not prior.events:
             row["visitors"] += 1
         was_bounce = prior.events == 1 and prior.views == 1

@@ -95,6 +95,11 @@ class DailyRollup(models.Model):
     preorders = models.PositiveIntegerField(default=0)
     # Visitors whose only event of the day was one view.
     bounces = models.PositiveIntegerField(default=0)
+    # People, not events: visitors who clicked the call to action, signed up, pre-ordered (the
+    # rates are shares of people; a visitor who clicks twice is one clicker).
+    clicked_visitors = models.PositiveIntegerField(default=0)
+    signed_up_visitors = models.PositiveIntegerField(default=0)
+    preordered_visitors = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["day", "id"]

@@ -2,7 +2,6 @@
 rolled up) and its daily figures."""
 
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -10,12 +9,17 @@ from django.db.models import Q, Sum
 
 from mvpvalidator import cache as app_cache
 from projects import cache as keys
+from projects.analysis.money import round_money
 from projects.events.ingest import buffered_events
 from projects.events.rollup import pending_contribution
 from projects.models import CampaignSpend, DailyRollup, Event, LandingPage, Project, Traffic
 
 GROUPINGS = ("day", "variant", "channel")
 ANALYTICS_FIGURES = ("views", "visitors", "cta_clicks", "signups", "preorders", "bounces")
+# The people behind the rates: each rate is a share of people (who clicked / who visited), never events over
+# people (two clicks of one visitor made a click rate of 2.0).
+PEOPLE_FIGURES = ("clicked_visitors", "signed_up_visitors", "preordered_visitors")
+SUMMED = (*ANALYTICS_FIGURES, *PEOPLE_FIGURES)
 
 
 def _rates(row: dict[str, Any]) -> dict[str, Any]:
@@ -27,9 +31,9 @@ def _rates(row: dict[str, Any]) -> dict[str, Any]:
     return {
         **{name: row[name] for name in ANALYTICS_FIGURES},
         "bounce_rate": rate(row["bounces"]),
-        "click_rate": rate(row["cta_clicks"]),
-        "signup_rate": rate(row["signups"]),
-        "preorder_rate": rate(row["preorders"]),
+        "click_rate": rate(row["clicked_visitors"]),
+        "signup_rate": rate(row["signed_up_visitors"]),
+        "preorder_rate": rate(row["preordered_visitors"]),
     }
 
 
@@ -61,7 +65,7 @@ def project_analytics(*, project: Project, since: date, until: date, group_by: s
         return list(
             DailyRollup.objects.filter(page_id__in=page_ids, day__gte=since, day__lte=until)
             .values("day", "experiment_id", "variant", "channel", "traffic")
-            .annotate(**{name: Sum(name) for name in ANALYTICS_FIGURES})
+            .annotate(**{name: Sum(name) for name in SUMMED})
             .order_by()
         )
 
@@ -101,7 +105,7 @@ def project_analytics(*, project: Project, since: date, until: date, group_by: s
         )  # fmt: skip
 
     groups: dict[tuple[Any, ...], dict[str, int]] = {}
-    totals = dict.fromkeys(ANALYTICS_FIGURES, 0)
+    totals = dict.fromkeys(SUMMED, 0)
     excluded = {"bot_views": 0, "founder_views": 0}
     for row in rows:
         if row["traffic"] == Traffic.BOT:
@@ -110,10 +114,11 @@ def project_analytics(*, project: Project, since: date, until: date, group_by: s
         if row["traffic"] == Traffic.FOUNDER:
             excluded["founder_views"] += row["views"] or 0
             continue
-        group = groups.setdefault(_group_key(group_by, row), dict.fromkeys(ANALYTICS_FIGURES, 0))
-        for name in ANALYTICS_FIGURES:
-            group[name] += row[name] or 0
-            totals[name] += row[name] or 0
+        group = groups.setdefault(_group_key(group_by, row), dict.fromkeys(SUMMED, 0))
+        for name in SUMMED:
+            value = row.get(name) or 0  # .get: rows cached before the people figures existed lack them
+            group[name] += value
+            totals[name] += value
     return {
         "project_id": project.pk,
         "project_name": project.name,
@@ -137,7 +142,7 @@ def project_daily(*, project: Project) -> list[dict[str, Any]]:
         .annotate(views=Sum("views"), visitors=Sum("visitors"), signups=Sum("signups"), preorders=Sum("preorders"))
         .order_by("day")
     ):
-        rows[row["day"]] = {**row, "spend": Decimal(0), "clicks": 0}
+        rows[row["day"]] = {**row, "spend": round_money(0, project.currency), "clicks": 0}
     for row in (
         CampaignSpend.objects.filter(campaign__project=project)
         .values("date")
@@ -147,5 +152,7 @@ def project_daily(*, project: Project) -> list[dict[str, Any]]:
         day = rows.setdefault(
             row["date"], {"day": row["date"], "views": 0, "visitors": 0, "signups": 0, "preorders": 0}
         )
-        day["spend"], day["clicks"] = row["spend"] or Decimal(0), row["clicks"] or 0
+        # A sum of amounts, rounded to the currency's minor unit: SQLite hands a decimal sum back as a float
+        # read to 15 digits (88.6000000000000), which the CSV export and the report page would show as is.
+        day["spend"], day["clicks"] = round_money(row["spend"] or 0, project.currency), row["clicks"] or 0
     return [rows[day] for day in sorted(rows)]

@@ -9,10 +9,12 @@ from django.utils import timezone
 
 from mvpvalidator.exceptions import ConflictError
 from projects.analysis.channels import COLD_CHANNELS, DIRECT, PAID, card_channel
+from projects.analysis.money import money_fields
 from projects.analysis.score import score
 from projects.analysis.score_inputs import Inputs
 from projects.analysis.test_card import build_test_card
 from projects.models import (
+    Campaign,
     CampaignSpend,
     CtaKind,
     DailyRollup,
@@ -100,6 +102,18 @@ def _test_card(project: Project, *, by: dict[tuple[str, str], dict[str, Any]], s
     return {"card": card, "stored": stored}
 
 
+# The money of the card and of the verdict: decimal strings rounded to the currency's minor unit in the JSON.
+CARD_MONEY = ("price", "ltv", "allowable_cac", "allowable_cost_per_lead", "expected_cpc")
+REPORT_MONEY = (
+    "budget_needed",
+    "cost_per_click",
+    "cost_per_visitor",
+    "cost_per_signup",
+    "cost_per_preorder",
+    "cost_per_confirmed_signup",
+)
+
+
 def _card_dict(built: dict[str, Any]) -> dict[str, Any]:
     stored = built["stored"]
     locked_by = None
@@ -110,8 +124,9 @@ def _card_dict(built: dict[str, Any]) -> dict[str, Any]:
             "visitor": stored.locked_by_visitor,
             "channel": stored.locked_by_channel,
         }
+    card = built["card"]
     return {
-        **built["card"].to_dict(),
+        **money_fields(card.to_dict(), CARD_MONEY, card.currency),
         "written_at": stored.written_at if stored else None,
         "locked_at": stored.locked_at if stored else None,
         "locked_by": locked_by,
@@ -139,8 +154,21 @@ def project_report(*, project: Project) -> dict[str, Any]:
 
     spend = _spend(project)
     built = _test_card(project, by=by, spend=spend)
-    confirmed = Signup.objects.filter(project=project, confirmed_at__isnull=False, unsubscribed_at__isnull=True).count()
+    confirmed_signups = Signup.objects.filter(project=project, confirmed_at__isnull=False, unsubscribed_at__isnull=True)
+    confirmed = confirmed_signups.count()
     cold_signups = total(COLD_CHANNELS, "signups")
+    # What the spend is credited with: the paid channel's people, and the confirmed signups that came with a
+    # campaign's tag (the costs divide the spend by these, projects.analysis.costs).
+    paid_signups = total((PAID,), "signups")
+    double_opt_in = any(p["double_opt_in"] for p in pages)
+    preorder_page = any(p["cta_kind"] == CtaKind.PREORDER for p in pages)
+    paid_confirmed = (
+        confirmed_signups.filter(
+            utm_campaign__in=Campaign.objects.filter(project=project).values("utm_campaign")
+        ).count()
+        if double_opt_in and spend.spent
+        else 0
+    )
     # The bot share of the traffic the verdict would count: cold views of people and known bots
     # (the founder's own looks, preview or signed in, are neither; warm channels are not judged).
     bots = sum((r.get("views") or 0) for (c, t), r in by.items() if t == Traffic.BOT and c in COLD_CHANNELS)
@@ -150,8 +178,8 @@ def project_report(*, project: Project) -> dict[str, Any]:
         days=(now - launched).total_seconds() / 86400 if launched else 0.0,
         visitors=total(COLD_CHANNELS, "visitors"),
         signups=cold_signups,
-        confirmed=min(confirmed, cold_signups) if any(p["double_opt_in"] for p in pages) else None,
-        preorders=total(COLD_CHANNELS, "preorders") if any(p["cta_kind"] == CtaKind.PREORDER for p in pages) else None,
+        confirmed=min(confirmed, cold_signups) if double_opt_in else None,
+        preorders=total(COLD_CHANNELS, "preorders") if preorder_page else None,
         warm_visitors=total(("email", "referral"), "visitors"),
         warm_signups=total(("email", "referral"), "signups"),
         referred_visitors=total(("referral",), "visitors"),
@@ -160,6 +188,10 @@ def project_report(*, project: Project) -> dict[str, Any]:
         srm_unhealthy=srm,
         bot_share=bots / (bots + people) if bots + people else 0.0,
         traffic_views=bots + people,
+        paid_visitors=total((PAID,), "visitors"),
+        paid_signups=paid_signups,
+        paid_preorders=total((PAID,), "preorders") if preorder_page else None,
+        paid_confirmed=min(paid_confirmed, paid_signups) if double_opt_in else None,
     )
     verdict = score(built["card"], inputs)
     return {
@@ -167,8 +199,10 @@ def project_report(*, project: Project) -> dict[str, Any]:
         "project_name": project.name,
         "computed_at": now,
         "test_card": _card_dict(built),
-        "inputs": {name: getattr(inputs, name) for name in inputs.__dataclass_fields__},
-        **verdict.to_dict(),
+        "inputs": money_fields(
+            {name: getattr(inputs, name) for name in inputs.__dataclass_fields__}, ("spend",), project.currency
+        ),
+        **money_fields(verdict.to_dict(), REPORT_MONEY, project.currency),
     }
 
 

@@ -2,6 +2,7 @@
 `CAMPAIGN_TRANSITIONS`, and the spend import (rows or a CSV file)."""
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -119,10 +120,21 @@ class SpendImport:
     updated: int
 
 
+def spend_today() -> tuple[date, str]:
+    """Today for spend, and the name of its time zone: the server's (settings.TIME_ZONE; a project has
+    no time zone of its own), the one ad platforms' reports are entered in on this platform."""
+    return timezone.localdate(), timezone.get_current_timezone_name()
+
+
 @transaction.atomic
 def spend_import(*, campaign: Campaign, rows: list[spend_csv.SpendRow]) -> SpendImport:
     """Store a day's figures per row, overwriting the day if it is there: importing the same rows
-    twice leaves the same rows. All or nothing (one transaction)."""
+    twice leaves the same rows. All or nothing (one transaction). A day after today (`spend_today`)
+    refuses the whole import, naming its line."""
+    today, zone = spend_today()
+    future = [e for r in rows if (e := spend_csv.future_day_error(r.date, today=today, zone=zone, line=r.line))]
+    if future:
+        raise SpendFileError(future)
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
     if campaign.status == CampaignStatus.COMPLETED:
         raise ConflictError("A completed campaign takes no more spend.", code="invalid_campaign_state")
@@ -147,7 +159,8 @@ def spend_import(*, campaign: Campaign, rows: list[spend_csv.SpendRow]) -> Spend
 
 def spend_import_csv(*, campaign: Campaign, data: bytes | str) -> SpendImport:
     """A spend file: every bad line named (ValidationError with `lines`), nothing imported then."""
-    rows, errors = spend_csv.parse(data, starts_on=campaign.starts_on, ends_on=campaign.ends_on)
+    today, zone = spend_today()
+    rows, errors = spend_csv.parse(data, starts_on=campaign.starts_on, ends_on=campaign.ends_on, today=today, zone=zone)
     if errors:
         raise SpendFileError(errors)
     return spend_import(campaign=campaign, rows=rows)

@@ -31,9 +31,9 @@ def test_a_price_tag_is_written_as_a_visitor_reads_it(amount, currency, text):
 
 
 def test_the_api_gets_an_exact_two_place_decimal_string():
-    assert money_decimal(Decimal("1234.5")) == "1234.50"
-    assert money_decimal(Decimal("0.015")) == "0.02"  # half-even at the cent, as Decimal rounds by default
-    assert money_decimal(None) is None
+    assert money_decimal(Decimal("1234.5"), "USD") == "1234.50"
+    assert money_decimal(Decimal("0.015"), "USD") == "0.02"  # half-even at the cent, as Decimal rounds by default
+    assert money_decimal(None, "USD") is None
 
 
 def test_templates_write_money_the_way_the_verdict_does():
@@ -42,4 +42,4 @@ def test_templates_write_money_the_way_the_verdict_does():
     rendered = Template("{% load money %}{{ amount|money:'EUR' }}|{{ none|money:'EUR' }}").render(
         Context({"amount": 1234.5, "none": None})
     )
-    assert rendered == "1,234.50 EUR|"
+    assert rendered == "1,234.50 EUR|—"  # no amount is a dash, never 0.00

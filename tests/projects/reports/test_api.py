@@ -73,7 +73,7 @@ def test_the_test_card_is_written_at_launch_editable_until_traffic_then_locked(a
     changed = auth_api_client.patch(
         url, {"channel": "paid_search", "expected_cpc": "1.50", "overrides": {"signup_bar": 0.08}}, format="json"
     ).json()
-    assert (changed["channel"], changed["signup_bar"], changed["expected_cpc"]) == ("paid_search", 0.08, 1.5)
+    assert (changed["channel"], changed["signup_bar"], changed["expected_cpc"]) == ("paid_search", 0.08, "1.50")
     visit(live_page, 1)  # the first visitor...
     call_command("flush_events")
     locked = auth_api_client.get(url).json()

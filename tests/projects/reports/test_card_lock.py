@@ -47,7 +47,7 @@ def test_the_founders_own_looks_bots_and_warm_visitors_lock_nothing(user, auth_a
     assert card["locked_at"] is None and card["locked_by"] is None
     # Still the founder's to change.
     changed = auth_api_client.patch(f"/api/projects/{project.pk}/test-card", {"expected_cpc": "1.20"}, format="json")
-    assert changed.status_code == 200 and changed.json()["expected_cpc"] == 1.2
+    assert changed.status_code == 200 and changed.json()["expected_cpc"] == "1.20"
 
     # The first cold person locks it, and the card says when and by which visit.
     stranger = browser()
@@ -106,4 +106,4 @@ def test_a_locked_card_never_changes_whatever_comes_later(auth_api_client, proje
                   "allowable_cost_per_lead", "locked_at", "locked_by"):  # fmt: skip
         assert after[field] == locked[field], field
     report = auth_api_client.get(f"/api/projects/{project.pk}/report").json()
-    assert report["test_card"]["channel"] == "direct" and report["test_card"]["price"] == 29.0
+    assert report["test_card"]["channel"] == "direct" and report["test_card"]["price"] == "29.00"
