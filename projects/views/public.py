@@ -204,24 +204,24 @@ def signup(request: HttpRequest, slug: str) -> HttpResponse:
     if not form.is_valid():
         return _render_form_errors(request, visit, form)
     data = form.cleaned_data
-    utm = {name: data[name] for name in UTM_FIELDS}
+    # The visit's first touch, not the form's fields (the pre-order step sends them blank).
+    touch = visit.signup_touch(data)
     try:
         result = signup_create(
             page=page,
             email=data["email"],
             name=data["name"],
             qualifying_answer=data["qualifying_answer"],
-            utm=utm,
-            referrer=data["ref"],
             consent=data["consent"],
             visitor_id=visit.visitor_id,
             form_token_id=token_id(data["form_token"]),
+            **touch,
         )
     except FormTokenUsed as exc:
         form.add_error(None, exc.message)
         return _render_form_errors(request, visit, form)
     if result.created:
-        visit.record(EventKind.SIGNUP, utm=utm, referrer=data["ref"])
+        visit.record(EventKind.SIGNUP, touch=touch)
     # The same answer whether or not the address was on the list already: anyone may type any
     # address, and a different page would tell them who signed up.
     return visit.respond(redirect(thanks_url))
