@@ -201,7 +201,7 @@ def _clean(value: object, max_length: int) -> str:
 def _touch(utm: Iterable[object], referrer: object, click_platform: object, click_id: object) -> FirstTouch:
     tags = [_clean(v, UTM_MAX_LENGTH) for v in utm][: len(UTM_FIELDS)]
     tags += [""] * (len(UTM_FIELDS) - len(tags))
-    platform = click_platform if click_platform in CLICK_PLATFORMS else ""
+    platform = click_platform if isinstance(click_platform, str) and click_platform in CLICK_PLATFORMS else ""
     return FirstTouch(
         utm=(tags[0], tags[1], tags[2], tags[3], tags[4]),
         referrer=_clean(referrer, REFERRER_MAX_LENGTH),

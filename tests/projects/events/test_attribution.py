@@ -9,6 +9,7 @@ import re
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
 
 from projects.events import visit as visit_module
@@ -257,3 +258,46 @@ def test_a_visit_without_a_first_touch_cookie_still_uses_the_forms_fields(live_p
     signup = Signup.objects.get()
     assert (signup.utm_source, signup.referrer, signup.channel) == ("google", "https://www.google.com/", "paid")
     assert visit_module.FIRST_TOUCH_COOKIE not in visitor.cookies
+
+
+def test_a_forged_first_touch_cookie_is_ignored(live_page):
+    visitor = browser()
+    visitor.get("/p/chaser/")
+    visitor.cookies[visit_module.FIRST_TOUCH_COOKIE] = "W1siZ29vZ2xlIl1d:forged:signature"
+    data = {"email": "f@example.com", "consent": "on", "website": "", "form_token": visitor_token(visitor)}
+    assert visitor.post("/p/chaser/signup", data).status_code == 302
+    signup = Signup.objects.get()
+    assert (signup.utm_source, signup.click_platform, signup.channel) == ("", "", "direct")
+
+
+def test_the_longest_first_touch_fits_in_a_cookie_and_is_kept_cut_to_its_columns(live_page):
+    visitor = browser()
+    long = "x" * 5000
+    tags = "&".join(
+        f"{name}={long}" for name in ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
+    )
+    visitor.get(f"/p/chaser/?{tags}&gclid={long}", HTTP_REFERER=f"https://example.org/{long}")
+    cookie = visitor.cookies[visit_module.FIRST_TOUCH_COOKIE]
+    assert len(cookie.output()) < 4000  # browsers keep cookies up to 4096 bytes
+    data = {"email": "l@example.com", "consent": "on", "website": "", "form_token": visitor_token(visitor)}
+    assert visitor.post("/p/chaser/signup", data).status_code == 302
+    signup = Signup.objects.get()
+    assert (len(signup.utm_source), len(signup.utm_term), len(signup.referrer), len(signup.click_id)) == (
+        200,
+        200,
+        500,
+        255,
+    )
+
+
+def test_a_cached_landing_view_with_campaigns_still_costs_no_query(
+    auth_api_client, project, live_page, django_assert_num_queries, settings
+):
+    """The campaigns are part of the page's cached data: a page view reads them with no query."""
+    campaign(auth_api_client, project, tag="autumn")
+    visitor = browser()
+    visitor.get("/p/chaser/?utm_campaign=autumn")  # warm: the page and its render cached
+    # As tests/projects/events/test_worker.py pins it: the event buffered in Redis, or its INSERT.
+    expected = 0 if settings.ENABLE_REDIS_CACHE else (3 if connection.in_atomic_block else 1)
+    with django_assert_num_queries(expected):
+        assert browser().get("/p/chaser/?gclid=abc").status_code == 200
