@@ -45,8 +45,9 @@ if TYPE_CHECKING:
 VISITOR_COOKIE = "mvp_vid"
 VISITOR_COOKIE_MAX_AGE = 365 * 24 * 3600
 PREVIEW_COOKIE = "mvp_preview"
-# The channel of the visit in progress, set by each page view: the visit's later events (beacon,
-# click, pre-order, signup) are counted in the channel the visitor came from, not as "direct".
+# The channel of the visit in progress, set by its first page view that says where it came from:
+# the visit's later events (views, beacon, click, pre-order, signup) are counted in the channel the
+# visitor came from, not as "direct".
 CHANNEL_COOKIE = "mvp_ch"
 # The visit's first touch (its UTM tags, referrer and click id), set with the channel cookie by the
 # page view that began the visit: every signup keeps it, whichever form it came through.

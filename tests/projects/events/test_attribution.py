@@ -301,3 +301,13 @@ def test_a_cached_landing_view_with_campaigns_still_costs_no_query(
     expected = 0 if settings.ENABLE_REDIS_CACHE else (3 if connection.in_atomic_block else 1)
     with django_assert_num_queries(expected):
         assert browser().get("/p/chaser/?gclid=abc").status_code == 200
+
+
+def test_the_founder_sees_each_signups_first_touch_in_the_list_and_the_export(auth_api_client, project, live_page):
+    campaign(auth_api_client, project, tag="launch", platform="meta")
+    sign_up_on_landing(browser(), "chaser", "/p/chaser/?fbclid=IwAR-1", "fb@example.com")
+    row = auth_api_client.get(f"/api/projects/{project.pk}/signups").json()["results"][0]
+    assert (row["click_platform"], row["click_id"], row["channel"], row["variant"]) == ("meta", "IwAR-1", "paid", "")
+    export = b"".join(auth_api_client.get(f"/api/projects/{project.pk}/signups.csv").streaming_content).decode()
+    header, line = export.splitlines()[:2]
+    assert header.endswith("click_platform,click_id,channel,variant") and line.endswith("meta,IwAR-1,paid,")
