@@ -32,6 +32,14 @@ SOCIAL_HOSTS = (
 EMAIL_HOSTS = ("mail.", "outlook.", "substack.")
 
 
+def _hostname(host: str) -> str:
+    # The request's Host header may carry a port ("127.0.0.1:8000"); a referrer's hostname never does.
+    try:
+        return (urlsplit(f"//{host}").hostname or "") if host else ""
+    except ValueError:
+        return host.lower()
+
+
 def referrer_host(referrer: str) -> str:
     try:
         host = urlsplit(referrer).hostname or ""
@@ -148,7 +156,7 @@ def channel_of(
     if medium or source:
         return REFERRAL
     host = referrer_host.lower()
-    if not host or (own_host and host == own_host.lower()):
+    if not host or host == _hostname(own_host):
         return DIRECT
     if any(marker in host for marker in SEARCH_HOSTS):
         return SEARCH
@@ -193,7 +201,7 @@ class FirstTouch:
         """A tag, a click id or another site's referrer: something worth keeping as the visit's
         first touch (a view from the page's own site, or with nothing at all, is not)."""
         host = referrer_host(self.referrer).lower()
-        return any(self.utm) or bool(self.click_id) or bool(host and host != own_host.lower())
+        return any(self.utm) or bool(self.click_id) or bool(host and host != _hostname(own_host))
 
 
 # --- Which channels count for the verdict ----------------------------------------------------

@@ -109,3 +109,11 @@ def test_without_campaigns_the_channel_is_what_it_was():
 )
 def test_what_is_worth_keeping_as_a_first_touch(touch, says):
     assert touch.says_anything(own_host="testserver") is says
+
+
+def test_the_pages_own_site_on_another_port_is_not_a_referrer():
+    own = "127.0.0.1:8123"
+    assert channels.channel_of(utm_source="", utm_medium="", referrer_host="127.0.0.1", own_host=own) == "direct"
+    back = channels.FirstTouch(referrer="http://127.0.0.1:8123/p/x/preorder")
+    assert not back.says_anything(own_host=own)
+    assert channels.FirstTouch(referrer="http://example.org/").says_anything(own_host=own)
