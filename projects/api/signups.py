@@ -32,6 +32,11 @@ class SignupOutputSerializer(serializers.Serializer):
     utm_content = serializers.CharField()
     utm_term = serializers.CharField()
     referrer = serializers.CharField()
+    # The rest of the visit's first touch ("" for signups stored before it was kept).
+    click_platform = serializers.CharField()
+    click_id = serializers.CharField()
+    channel = serializers.CharField()
+    variant = serializers.CharField()
     consent = serializers.BooleanField()
     consent_at = serializers.DateTimeField(allow_null=True)
     confirmed_at = serializers.DateTimeField(allow_null=True)
@@ -69,6 +74,10 @@ CSV_COLUMNS = (
     "utm_content",
     "utm_term",
     "referrer",
+    "click_platform",
+    "click_id",
+    "channel",
+    "variant",
 )
 
 
@@ -105,6 +114,10 @@ class SignupExportView(APIView):
                             s.utm_content,
                             s.utm_term,
                             s.referrer,
+                            s.click_platform,
+                            s.click_id,
+                            s.channel,
+                            s.variant,
                         )
                     )
                 )

@@ -25,7 +25,7 @@ from django.http import HttpRequest
 from mvpvalidator import background
 from mvpvalidator.cache import CacheUnavailable, breaker, call, is_shared, redis_client, state_key
 from mvpvalidator.control_characters import CONTROL_CHARACTERS
-from projects.analysis.channels import CHANNELS, UTM_FIELDS, channel_of, referrer_host
+from projects.analysis.channels import CHANNELS, CLICK_PLATFORMS, UTM_FIELDS, channel_of, referrer_host
 from projects.models import Channel, EventKind, Traffic
 
 logger = logging.getLogger(__name__)
@@ -67,6 +67,7 @@ class TrackedEvent:
     utm: tuple[str, str, str, str, str] = ("", "", "", "", "")
     referrer_host: str = ""
     at: float = 0.0
+    click_platform: str = ""
 
     def fields(self) -> dict[str, str]:
         """The stream entry: short names, strings only."""
@@ -82,6 +83,7 @@ class TrackedEvent:
             "u": "\x1f".join(self.utm),
             "r": self.referrer_host,
             "a": f"{self.at:.6f}",
+            "g": self.click_platform,
         }
 
     @classmethod
@@ -103,6 +105,7 @@ class TrackedEvent:
             utm=(utm[0], utm[1], utm[2], utm[3], utm[4]),
             referrer_host=get("r"),
             at=float(get("a")),
+            click_platform=get("g"),  # absent from entries buffered before it existed: none
         )
 
     def check(self) -> None:
@@ -113,7 +116,12 @@ class TrackedEvent:
             for text in (*self.utm, self.referrer_host, self.variant, self.visitor_hash, self.id)
         ):
             raise ValueError(f"control characters in {self!r}")
-        known = self.kind in EventKind.values and self.traffic in Traffic.values and self.channel in CHANNELS
+        known = (
+            self.kind in EventKind.values
+            and self.traffic in Traffic.values
+            and self.channel in CHANNELS
+            and (not self.click_platform or self.click_platform in CLICK_PLATFORMS)
+        )
         if not known:
             raise ValueError(f"unknown kind, traffic or channel in {self!r}")
         if (
@@ -137,6 +145,7 @@ class TrackedEvent:
             "variant": self.variant,
             **dict(zip(UTM_FIELDS, self.utm, strict=True)),
             "referrer_host": self.referrer_host,
+            "click_platform": self.click_platform,
             "occurred_at": occurred,
             "day": occurred.date(),
         }
@@ -155,6 +164,7 @@ def make_event(
     referrer: str | None = None,
     channel: str | None = None,
     event_id: str | None = None,
+    click_platform: str = "",
 ) -> TrackedEvent:
     """The event of this request (its traffic kind is the visit's: `projects.events.visit`).
     UTM tags and the referrer come from the query string and the Referer header of a page view,
@@ -181,6 +191,7 @@ def make_event(
         utm=(tags[0], tags[1], tags[2], tags[3], tags[4]),
         referrer_host=host,
         at=time.time(),
+        click_platform=click_platform,
     )
 
 

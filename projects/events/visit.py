@@ -18,16 +18,24 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 from django.conf import settings
 from django.core import signing
 from django.http import HttpRequest, HttpResponse
 from django.utils.crypto import salted_hmac
 
-from projects.analysis.channels import CHANNELS, DIRECT
+from mvpvalidator.control_characters import CONTROL_CHARACTERS
+from projects.analysis.channels import (
+    CHANNELS,
+    CLICK_ID_MAX_LENGTH,
+    CLICK_PLATFORMS,
+    UTM_FIELDS,
+    FirstTouch,
+    click_id_of,
+)
 from projects.events.buffer import TrackedEvent, make_event, record
 from projects.models import EventKind, Traffic
 from security.hashing import hash_identifier
@@ -39,9 +47,14 @@ if TYPE_CHECKING:
 VISITOR_COOKIE = "mvp_vid"
 VISITOR_COOKIE_MAX_AGE = 365 * 24 * 3600
 PREVIEW_COOKIE = "mvp_preview"
-# The channel of the visit in progress, set by each page view: the visit's later events (beacon,
-# click, pre-order, signup) are counted in the channel the visitor came from, not as "direct".
+# The channel of the visit in progress, set by its first page view that says where it came from:
+# the visit's later events (views, beacon, click, pre-order, signup) are counted in the channel the
+# visitor came from, not as "direct".
 CHANNEL_COOKIE = "mvp_ch"
+# The visit's first touch (its UTM tags, referrer and click id), set with the channel cookie by the
+# page view that began the visit: every signup keeps it, whichever form it came through.
+FIRST_TOUCH_COOKIE = "mvp_ft"
+_FIRST_TOUCH_SALT = "projects.first-touch"
 PREVIEW_SALT = "projects.preview"
 PREVIEW_MAX_AGE = 30 * 24 * 3600
 
@@ -176,6 +189,81 @@ def set_channel_cookie(response: HttpResponse, channel: str, *, path: str) -> No
     )
 
 
+# --- The first touch ---------------------------------------------------------------------------
+
+# The lengths of the columns that keep them (`Signup`, `Event`).
+UTM_MAX_LENGTH = 200
+REFERRER_MAX_LENGTH = 500
+
+
+def _clean(value: object, max_length: int) -> str:
+    # From anyone's address or cookie: control characters out (PostgreSQL refuses NUL in text).
+    return CONTROL_CHARACTERS.sub("", value if isinstance(value, str) else "")[:max_length]
+
+
+def _touch(utm: Iterable[object], referrer: object, click_platform: object, click_id: object) -> FirstTouch:
+    tags = [_clean(v, UTM_MAX_LENGTH) for v in utm][: len(UTM_FIELDS)]
+    tags += [""] * (len(UTM_FIELDS) - len(tags))
+    platform = click_platform if isinstance(click_platform, str) and click_platform in CLICK_PLATFORMS else ""
+    return FirstTouch(
+        utm=(tags[0], tags[1], tags[2], tags[3], tags[4]),
+        referrer=_clean(referrer, REFERRER_MAX_LENGTH),
+        click_platform=platform,
+        click_id=_clean(click_id, CLICK_ID_MAX_LENGTH) if platform else "",
+    )
+
+
+def request_touch(request: HttpRequest) -> FirstTouch:
+    """What a page view's address (UTM tags, click id) and Referer header say of where it came from."""
+    platform, click_id = click_id_of(request.GET)
+    return _touch(
+        (request.GET.get(name, "") for name in UTM_FIELDS), request.META.get("HTTP_REFERER", ""), platform, click_id
+    )
+
+
+def form_touch(fields: Mapping[str, object]) -> FirstTouch:
+    """The first touch a signup form's hidden fields carry (`ref` and the UTM tags): only for a
+    visit that kept none (`kept_touch`), since a page can send them blank."""
+    return _touch((fields.get(name, "") for name in UTM_FIELDS), fields.get("ref", ""), "", "")
+
+
+def kept_touch(request: HttpRequest) -> FirstTouch | None:
+    """The visit's first touch, from its cookie (None: none kept, or not one this platform signed)."""
+    raw = request.COOKIES.get(FIRST_TOUCH_COOKIE)
+    if not raw:
+        return None
+    try:
+        value = signing.loads(raw, salt=_FIRST_TOUCH_SALT)
+    except signing.BadSignature:
+        return None
+    if not isinstance(value, list) or len(value) != 4 or not isinstance(value[0], list):
+        return None
+    return _touch(value[0], value[1], value[2], value[3])
+
+
+def set_first_touch_cookie(response: HttpResponse, touch: FirstTouch, *, path: str) -> None:
+    """A session cookie (one visit) beside the channel cookie, scoped to the page's addresses.
+    Signed, so what a signup keeps is what the page view saw (at most ~2 KB: the tags and
+    referrer are cut to their columns' lengths)."""
+    value = signing.dumps(
+        [list(touch.utm), touch.referrer, touch.click_platform, touch.click_id], salt=_FIRST_TOUCH_SALT, compress=True
+    )
+    response.set_cookie(
+        FIRST_TOUCH_COOKIE, value, path=path, secure=settings.SESSION_COOKIE_SECURE, httponly=True, samesite="Lax"
+    )
+
+
+class SignupTouch(TypedDict):
+    """The first-touch arguments of `services.signups.signup_create`, from the visit."""
+
+    utm: dict[str, str]
+    referrer: str
+    click_platform: str
+    click_id: str
+    channel: str
+    variant: str
+
+
 def signed_in_founder(request: HttpRequest, owner_id: int) -> bool:
     """The page's owner or a staff member, signed in: their own looks are the founder's traffic.
 
@@ -224,6 +312,7 @@ class Visit:
         self.kept_channel = visit_channel(request)
         self.channel = self.kept_channel
         self._previewed: set[int] | None = None
+        self._new_touch: FirstTouch | None = None  # a page view began the visit's first touch
 
     @functools.cached_property
     def assignment(self) -> tuple[int | None, LiveVariant | None]:
@@ -240,18 +329,69 @@ class Visit:
         return traffic_of(self.request, self.public.page)
 
     def record_view(self) -> TrackedEvent:
-        """The page view, with the UTM tags and referrer of this request: its channel becomes the
-        visit's. No cookie is needed for a direct visit that had none (its later events are
-        direct too)."""
-        event = self._record(EventKind.VIEW, utm=None, referrer=None, channel=None)
+        """The page view, with the UTM tags, click id and referrer of this request. The first view
+        of a visit that says where it came from (`FirstTouch.says_anything`) is the visit's first
+        touch: its channel (paid when it ties the visitor to one of the project's campaigns)
+        counts every later event of the visit, later views too (a reload, or the way back from
+        the pre-order page, must not make a paid visitor direct). No cookie is needed for a
+        direct visit that had none (its later events are direct too)."""
+        touch = request_touch(self.request)
+        channel = self.kept_channel
+        if channel is None:
+            own_host = self.request.get_host() if touch.referrer else ""
+            channel = touch.channel(own_host=own_host, campaigns=self.public.campaigns)
+            if touch.says_anything(own_host=own_host):
+                self._new_touch = touch
+        event = self._record(
+            EventKind.VIEW,
+            utm=touch.utm_fields(),
+            referrer=touch.referrer,
+            channel=channel,
+            click_platform=touch.click_platform,
+        )
         self.channel = event.channel
         return event
 
+    def signup_touch(self, form: Mapping[str, object]) -> SignupTouch:
+        """What a signup keeps of the visit: its first touch (the cookie its first page view set;
+        the form's fields only when the visit kept none), the channel its events are counted in,
+        and the visitor's variant."""
+        touch = kept_touch(self.request) or form_touch(form)
+        channel = self.kept_channel
+        if channel is None:
+            own_host = self.request.get_host() if touch.referrer else ""
+            channel = touch.channel(own_host=own_host, campaigns=self.public.campaigns)
+        variant = self.variant
+        return SignupTouch(
+            utm=touch.utm_fields(),
+            referrer=touch.referrer,
+            click_platform=touch.click_platform,
+            click_id=touch.click_id,
+            channel=channel,
+            variant=variant.key if variant else "",
+        )
+
     def record(
-        self, kind: str, *, utm: dict[str, str] | None = None, referrer: str = "", event_id: str | None = None
+        self,
+        kind: str,
+        *,
+        utm: dict[str, str] | None = None,
+        referrer: str = "",
+        event_id: str | None = None,
+        touch: SignupTouch | None = None,
     ) -> TrackedEvent:
         """An event that follows a page view (beacon, click, pre-order, signup): counted in the
-        channel the visit came by; UTM tags and a referrer only when a form carried them."""
+        channel the visit came by; UTM tags and a referrer only when a form carried them, or the
+        first touch a signup keeps (`signup_touch`: the event and the row then say the same)."""
+        if touch is not None:
+            return self._record(
+                kind,
+                utm=touch["utm"],
+                referrer=touch["referrer"],
+                channel=touch["channel"],
+                click_platform=touch["click_platform"],
+                event_id=event_id,
+            )
         return self._record(
             kind, utm=utm if utm is not None else {}, referrer=referrer, channel=self.kept_channel, event_id=event_id
         )
@@ -264,6 +404,7 @@ class Visit:
         referrer: str | None,
         channel: str | None,
         event_id: str | None = None,
+        click_platform: str = "",
     ) -> TrackedEvent:
         experiment_id, variant = self.assignment
         event = make_event(
@@ -278,6 +419,7 @@ class Visit:
             referrer=referrer,
             channel=channel,
             event_id=event_id,
+            click_platform=click_platform,
         )
         record(event)
         return event
@@ -292,14 +434,15 @@ class Visit:
 
     def respond(self, response: HttpResponse) -> HttpResponse:
         """`response` with the cookies this visit changed: the preview cookie alone after a preview
-        link; otherwise the visit's channel when a page view changed it, and the visitor's id
-        when it is new."""
+        link; otherwise the visit's channel and first touch when a page view began them, and the
+        visitor's id when it is new."""
         if self._previewed is not None:
             set_preview_cookie(response, self._previewed)
             return response
-        kept, channel = self.kept_channel, self.channel
-        if channel is not None and channel != kept and not (kept is None and channel == DIRECT):
-            set_channel_cookie(response, channel, path=self.public.path)
+        if self._new_touch is not None and self.channel is not None:
+            # The visit's first touch: kept for its later events and its signup (first wins).
+            set_channel_cookie(response, self.channel, path=self.public.path)
+            set_first_touch_cookie(response, self._new_touch, path=self.public.path)
         if self.new:
             set_visitor_cookie(response, self.visitor_id)
         return response

@@ -54,6 +54,9 @@ class Event(models.Model):
     utm_campaign = models.CharField(max_length=200, blank=True)
     utm_content = models.CharField(max_length=200, blank=True)
     utm_term = models.CharField(max_length=200, blank=True)
+    # The ad platform of the click id the page view's address carried (`analysis.channels.CLICK_IDS`):
+    # with the tags, what ties a visitor to one of the project's campaigns.
+    click_platform = models.CharField(max_length=16, blank=True)
     referrer_host = models.CharField(max_length=255, blank=True)
     occurred_at = models.DateTimeField()
     day = models.DateField()

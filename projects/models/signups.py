@@ -3,6 +3,8 @@
 from django.db import models
 from django.db.models.functions import Lower
 
+from projects.models.events import Channel
+from projects.models.experiments import VARIANT_KEY_MAX_LENGTH
 from projects.models.pages import LandingPage
 from projects.models.projects import Project
 
@@ -25,6 +27,13 @@ class Signup(models.Model):
     utm_content = models.CharField(max_length=200, blank=True)
     utm_term = models.CharField(max_length=200, blank=True)
     referrer = models.CharField(max_length=500, blank=True)
+    # The rest of the visit's first touch (`projects.events.visit`): the ad platform's click id,
+    # the channel the visit was counted in and the variant the visitor saw. Empty for signups
+    # stored before they were kept, and for those that came without a visit (imports, demo data).
+    click_platform = models.CharField(max_length=16, blank=True)
+    click_id = models.CharField(max_length=255, blank=True)
+    channel = models.CharField(max_length=16, choices=Channel.choices, blank=True)
+    variant = models.CharField(max_length=VARIANT_KEY_MAX_LENGTH, blank=True)
     consent = models.BooleanField(default=False)
     consent_at = models.DateTimeField(null=True, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
@@ -70,6 +79,9 @@ class Signup(models.Model):
                 name="signup_form_token_once",
             ),
             models.CheckConstraint(condition=models.Q(email=Lower("email")), name="signup_email_lowercase"),
+            models.CheckConstraint(
+                condition=models.Q(channel="") | models.Q(channel__in=Channel.values), name="signup_channel_valid"
+            ),
             models.CheckConstraint(
                 condition=models.Q(consent=False) | models.Q(consent_at__isnull=False),
                 name="signup_consent_has_time",

@@ -3,12 +3,13 @@
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 
+from projects.analysis.channels import PAID, campaign_of, click_platforms_of
 from projects.analysis.costs import cost_per
 from projects.analysis.money import money_decimal
-from projects.models import Campaign, CampaignSpend, Event, EventKind, Project, Signup
+from projects.models import Campaign, CampaignSpend, Event, EventKind, Project, Signup, Traffic
 from security.models import User
 
 
@@ -34,34 +35,35 @@ def spend_list(*, campaign: Campaign) -> QuerySet[CampaignSpend]:
 
 
 def campaign_summary(*, campaign: Campaign) -> dict[str, Any]:
-    """Spend against what arrived with the campaign's tag (first touch: the UTM tags of the page
-    view that brought the visitor, which the signup form carries along): cost per click, per
+    """Spend against what the campaign brought (first touch: the visitors its tag or its
+    platform's click id tied to it, `_credited`, as the report counts them): cost per click, per
     signup, per confirmed signup and per pre-order, each spend / those results
-    (`projects.analysis.costs`; None without spend). Four queries."""
+    (`projects.analysis.costs`; None without spend). Seven queries."""
     totals = CampaignSpend.objects.filter(campaign=campaign).aggregate(
         spend=Sum("spend"), clicks=Sum("clicks"), impressions=Sum("impressions"), days=Count("id")
     )
     spend = totals["spend"] or Decimal(0)
     clicks = totals["clicks"] or 0
-    signups = Signup.objects.filter(project_id=campaign.project_id, utm_campaign=campaign.utm_campaign).count()
-    tagged_visitors = Event.objects.filter(
-        page__project_id=campaign.project_id, kind=EventKind.VIEW, utm_campaign=campaign.utm_campaign
-    ).values("visitor_hash")
+    # Counted as paid, as the report counts them (signups stored before the channel was kept: by tag).
+    paid_signups = Signup.objects.filter(Q(channel=PAID) | Q(channel=""), project_id=campaign.project_id)
+    signups = _credited(campaign, paid_signups).count()
+    paid_views = Event.objects.filter(page__project_id=campaign.project_id, kind=EventKind.VIEW, channel=PAID)
+    tagged_visitors = _credited(campaign, paid_views).values("visitor_hash")
     preorders = (
         Event.objects.filter(
-            page__project_id=campaign.project_id, kind=EventKind.PREORDER, visitor_hash__in=tagged_visitors
+            page__project_id=campaign.project_id,
+            kind=EventKind.PREORDER,
+            traffic=Traffic.HUMAN,
+            visitor_hash__in=tagged_visitors,
         )
         .values("visitor_hash")
         .distinct()
         .count()
     )
 
-    confirmed = Signup.objects.filter(
-        project_id=campaign.project_id,
-        utm_campaign=campaign.utm_campaign,
-        confirmed_at__isnull=False,
-        unsubscribed_at__isnull=True,
-    ).count()
+    confirmed = (
+        _credited(campaign, paid_signups).filter(confirmed_at__isnull=False, unsubscribed_at__isnull=True).count()
+    )
     currency = campaign.project.currency
 
     def per(n: int) -> str | None:
@@ -83,3 +85,20 @@ def campaign_summary(*, campaign: Campaign) -> dict[str, Any]:
         "cost_per_confirmed_signup": per(confirmed),
         "cost_per_preorder": per(preorders),
     }
+
+
+def _credited(campaign: Campaign, rows: QuerySet[Any]) -> QuerySet[Any]:
+    """Those of `rows` (signups or page views: their first touch) that `analysis.channels.campaign_of`
+    credits to `campaign`, among the project's campaigns: its tag, or a click id of its platform
+    that no other campaign's tag or platform claims. Two queries: the campaigns, and the distinct
+    (tag, click platform) pairs that could be the campaign's; `rows` then filtered by those."""
+    campaigns = list(Campaign.objects.filter(project_id=campaign.project_id).values_list("utm_campaign", "platform"))
+    candidates = rows.filter(
+        Q(utm_campaign__iexact=campaign.utm_campaign) | Q(click_platform__in=click_platforms_of(campaign.platform))
+    )
+    pairs = candidates.order_by().values_list("utm_campaign", "click_platform").distinct()
+    credited = Q()
+    for tag, click in pairs:
+        if campaign_of(utm_campaign=tag, click_platform=click, campaigns=campaigns) == campaign.utm_campaign:
+            credited |= Q(utm_campaign=tag, click_platform=click)
+    return candidates.filter(credited) if credited else rows.none()

@@ -13,7 +13,7 @@ from django.urls import reverse
 from mvpvalidator import cache as app_cache
 from projects import cache as keys
 from projects.analysis.assignment import assign
-from projects.models import Experiment, ExperimentStatus, LandingPage, PageStatus, Project
+from projects.models import Campaign, Experiment, ExperimentStatus, LandingPage, PageStatus, Project
 from security.models import User
 
 
@@ -97,11 +97,15 @@ PUBLIC_PAGE_MAX_AGE_SECONDS = 1.0
 
 @dataclass(frozen=True)
 class PublicPage:
-    """What /p/<slug>/ serves, as one cache entry: the page and its running experiment."""
+    """What /p/<slug>/ serves, as one cache entry: the page, its running experiment, and the
+    project's campaigns (what ties a visitor to one: `analysis.channels.campaigns_claiming`)."""
 
     page: LandingPage
     experiment: LiveExperiment | None
     path: str  # /p/<slug>/
+    # (utm_campaign, platform) of each of the project's campaigns; a campaign's write bumps the
+    # namespaces of the project's pages (`services.campaigns`).
+    campaigns: tuple[tuple[str, str], ...] = ()
 
     def assignment(self, visitor: str) -> tuple[int | None, LiveVariant | None]:
         """(experiment id, variant) of a visitor; (None, None) outside any experiment."""
@@ -113,8 +117,8 @@ class PublicPage:
 
 def public_page(*, slug: str) -> PublicPage:
     """The public page at /p/<slug>/ (drafts and archived pages do not exist for the public),
-    cached under the page's namespace, which every change of the page or of its experiments
-    bumps: the hot path costs one cache read and no query."""
+    cached under the page's namespace, which every change of the page, of its experiments or of
+    its project's campaigns bumps: the hot path costs one cache read and no query."""
 
     def compute() -> PublicPage:
         page = get_object_or_404(
@@ -124,6 +128,9 @@ def public_page(*, slug: str) -> PublicPage:
             page=page,
             experiment=_live_experiment(page),
             path=reverse("public:landing", kwargs={"slug": page.slug}),
+            campaigns=tuple(
+                Campaign.objects.filter(project_id=page.project_id).values_list("utm_campaign", "platform")
+            ),
         )
 
     return app_cache.get_or_set(

@@ -4,7 +4,7 @@ against, and the kept snapshots."""
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
 from mvpvalidator.exceptions import ConflictError
@@ -157,14 +157,16 @@ def project_report(*, project: Project) -> dict[str, Any]:
     confirmed_signups = Signup.objects.filter(project=project, confirmed_at__isnull=False, unsubscribed_at__isnull=True)
     confirmed = confirmed_signups.count()
     cold_signups = total(COLD_CHANNELS, "signups")
-    # What the spend is credited with: the paid channel's people, and the confirmed signups that came with a
-    # campaign's tag (the costs divide the spend by these, projects.analysis.costs).
+    # What the spend is credited with: the paid channel's people, and the confirmed signups whose first touch was
+    # paid (the costs divide the spend by these, projects.analysis.costs). Signups stored before the channel was
+    # kept count by their campaign tag.
     paid_signups = total((PAID,), "signups")
     double_opt_in = any(p["double_opt_in"] for p in pages)
     preorder_page = any(p["cta_kind"] == CtaKind.PREORDER for p in pages)
     paid_confirmed = (
         confirmed_signups.filter(
-            utm_campaign__in=Campaign.objects.filter(project=project).values("utm_campaign")
+            Q(channel=PAID)
+            | Q(channel="", utm_campaign__in=Campaign.objects.filter(project=project).values("utm_campaign"))
         ).count()
         if double_opt_in and spend.spent
         else 0

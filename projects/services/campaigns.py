@@ -14,8 +14,9 @@ from django.utils.text import slugify
 from mvpvalidator import cache as app_cache
 from mvpvalidator.exceptions import ApplicationError, ConflictError
 from projects.analysis import spend_csv
-from projects.cache import project_ns
+from projects.cache import page_ns, project_ns
 from projects.models.campaigns import CAMPAIGN_TRANSITIONS, Campaign, CampaignSpend, CampaignStatus
+from projects.models.pages import LandingPage
 from projects.models.projects import Project
 from projects.services.locks import lock_project
 from projects.services.transitions import require_open, transition_check
@@ -24,8 +25,13 @@ from security.sanitize import sanitize_text
 CAMPAIGN_FIELDS = ("name", "platform", "budget", "starts_on", "ends_on", "utm_campaign")
 
 
-def _campaign_changed(campaign: Campaign) -> None:
+def _campaign_changed(campaign: Campaign, *, ties: bool = False) -> None:
     names = [project_ns(campaign.project_id)]
+    if ties:
+        # What ties a visitor to a campaign (its tag, its platform) is part of the project's
+        # public pages' cached data (`selectors.pages.public_page`): they must see the change.
+        pages = LandingPage.objects.filter(project_id=campaign.project_id).values_list("slug", flat=True)
+        names.extend(page_ns(slug) for slug in pages)
     transaction.on_commit(lambda: app_cache.bump(*names))
 
 
@@ -67,7 +73,7 @@ def campaign_create(
             {"utm_campaign": ["Enter the utm_campaign value the ads carry (letters, numbers, hyphens)."]}
         )
     _save_campaign(campaign)
-    _campaign_changed(campaign)
+    _campaign_changed(campaign, ties=True)
     return campaign
 
 
@@ -88,7 +94,7 @@ def campaign_update(*, campaign: Campaign, data: dict[str, Any]) -> Campaign:
                 raise ValidationError({"utm_campaign": ["Enter a utm_campaign value (letters, numbers, hyphens)."]})
         setattr(campaign, name, value)
     _save_campaign(campaign)
-    _campaign_changed(campaign)
+    _campaign_changed(campaign, ties="utm_campaign" in data or "platform" in data)
     return campaign
 
 
@@ -97,7 +103,7 @@ def campaign_delete(*, campaign: Campaign) -> None:
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
     if campaign.status != CampaignStatus.DRAFT:
         raise ConflictError("Only a draft campaign can be deleted; complete it instead.", code="invalid_campaign_state")
-    _campaign_changed(campaign)
+    _campaign_changed(campaign, ties=True)
     campaign.delete()
 
 

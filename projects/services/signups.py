@@ -41,6 +41,10 @@ def signup_create(
     qualifying_answer: str = "",
     utm: dict[str, str] | None = None,
     referrer: str = "",
+    click_platform: str = "",
+    click_id: str = "",
+    channel: str = "",
+    variant: str = "",
     consent: bool = False,
     visitor_id: str = "",
     form_token_id: str = "",
@@ -64,6 +68,9 @@ def signup_create(
 
     `link_base_url` (`emails.link_base_url`, development only) is where the email's links point
     instead of PUBLIC_BASE_URL.
+
+    `utm`, `referrer`, `click_platform`, `click_id`, `channel` and `variant` are the visit's first
+    touch (`events.visit.Visit.signup_touch`), whichever form the signup came through.
     """
     if page.status != PageStatus.PUBLISHED:
         raise ConflictError("This page is not accepting signups.", code="page_not_published")
@@ -80,6 +87,10 @@ def signup_create(
         name=visitor_text(name, max_length=120, field="signup_name"),
         qualifying_answer=visitor_text(qualifying_answer, max_length=500, field="qualifying_answer"),
         referrer=visitor_text(referrer, max_length=500),
+        click_platform=click_platform,
+        click_id=visitor_text(click_id, max_length=255),
+        channel=channel,
+        variant=variant,
         consent=consent,
         consent_at=now if consent else None,
         visitor_hash=hash_identifier(visitor_id),

@@ -232,19 +232,19 @@ def _signup_arguments(visit: Visit, form: SignupForm, *, form_token_id: str) -> 
         "email": data["email"],
         "name": data["name"],
         "qualifying_answer": data["qualifying_answer"],
-        "utm": {name: data[name] for name in UTM_FIELDS},
-        "referrer": data["ref"],
         "consent": data["consent"],
         "visitor_id": visit.visitor_id,
         "form_token_id": form_token_id,
         "link_base_url": emails.link_base_url(visit.request),
+        # The visit's first touch, not the form's fields (the pre-order step sends them blank).
+        **visit.signup_touch(data),
     }
 
 
 def _signed_up(visit: Visit, form: SignupForm, result: SignupResult) -> HttpResponse:
     data = form.cleaned_data
     if result.created:
-        visit.record(EventKind.SIGNUP, utm={name: data[name] for name in UTM_FIELDS}, referrer=data["ref"])
+        visit.record(EventKind.SIGNUP, touch=visit.signup_touch(data))
     # The same answer whether or not the address was on the list already: anyone may type any
     # address, and a different page would tell them who signed up.
     return visit.respond(redirect(reverse("public:thanks", kwargs={"slug": visit.public.page.slug})))

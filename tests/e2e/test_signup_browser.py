@@ -42,7 +42,8 @@ def _no_rate_limits(settings):
 @pytest.fixture
 def pages():
     """A waitlist page at /p/chaser/ and a pre-order page at /p/door/, both published."""
-    project = ProjectFactory(name="Plant Pal")
+    # A subscription gets pricing tiers: a page long enough on a phone to test scrolling to the form.
+    project = ProjectFactory(name="Plant Pal", delivery="mobile_app", billing="subscription")
     prototype_generate(project=project)
     landing_page_publish(page=landing_page_create(project=project, slug="chaser", qualifying_question="Why?"))
     landing_page_publish(page=landing_page_create(project=project, slug="door", cta_kind="preorder"))
