@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from monitoring import panels
 from monitoring.panels import SHOWN, Buckets
-from projects.models import LandingPage, PageStatus, Project, Signup
+from projects.models import LandingPage, PageStatus, Project, Signup, Traffic
 from projects.selectors.experiments import running_experiments
 
 TEMPLATE = "dashboard/panels/platform.html"
@@ -20,10 +20,15 @@ def platform_panel(buckets: Buckets) -> dict[str, Any]:
     experiments with their bot share."""
     midnight = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
     pages = LandingPage.objects.aggregate(live=Count("id", filter=Q(status=PageStatus.PUBLISHED)), total=Count("id"))
-    signups_today = Signup.objects.filter(created_at__gte=midnight).count()
+    # People's signups: the founders' own test signups are not the platform's traffic.
+    signups_today = Signup.objects.filter(created_at__gte=midnight).exclude(traffic=Traffic.FOUNDER).count()
     top_pages = list(
         LandingPage.objects.filter(status=PageStatus.PUBLISHED)
-        .annotate(signups_today=Count("signups", filter=Q(signups__created_at__gte=midnight)))
+        .annotate(
+            signups_today=Count(
+                "signups", filter=Q(signups__created_at__gte=midnight) & ~Q(signups__traffic=Traffic.FOUNDER)
+            )
+        )
         .filter(signups_today__gt=0)
         .order_by("-signups_today", "pk")
         .values("pk", "slug", "headline", "signups_today")[:5]

@@ -37,6 +37,9 @@ class SignupOutputSerializer(serializers.Serializer):
     click_id = serializers.CharField()
     channel = serializers.CharField()
     variant = serializers.CharField()
+    # "founder": the founder's own test signup (signed in, or through the preview link), left out of
+    # every count.
+    traffic = serializers.CharField()
     consent = serializers.BooleanField()
     consent_at = serializers.DateTimeField(allow_null=True)
     confirmed_at = serializers.DateTimeField(allow_null=True)
@@ -78,6 +81,7 @@ CSV_COLUMNS = (
     "click_id",
     "channel",
     "variant",
+    "traffic",
 )
 
 
@@ -118,6 +122,7 @@ class SignupExportView(APIView):
                             s.click_id,
                             s.channel,
                             s.variant,
+                            s.traffic,
                         )
                     )
                 )

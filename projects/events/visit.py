@@ -262,6 +262,7 @@ class SignupTouch(TypedDict):
     click_id: str
     channel: str
     variant: str
+    traffic: str
 
 
 def signed_in_founder(request: HttpRequest, owner_id: int) -> bool:
@@ -355,7 +356,7 @@ class Visit:
     def signup_touch(self, form: Mapping[str, object]) -> SignupTouch:
         """What a signup keeps of the visit: its first touch (the cookie its first page view set;
         the form's fields only when the visit kept none), the channel its events are counted in,
-        and the visitor's variant."""
+        the visitor's variant, and whether it is the founder's own."""
         touch = kept_touch(self.request) or form_touch(form)
         channel = self.kept_channel
         if channel is None:
@@ -369,6 +370,7 @@ class Visit:
             click_id=touch.click_id,
             channel=channel,
             variant=variant.key if variant else "",
+            traffic=self.traffic,
         )
 
     def record(

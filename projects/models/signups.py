@@ -3,7 +3,7 @@
 from django.db import models
 from django.db.models.functions import Lower
 
-from projects.models.events import Channel
+from projects.models.events import Channel, Traffic
 from projects.models.experiments import VARIANT_KEY_MAX_LENGTH
 from projects.models.pages import LandingPage
 from projects.models.projects import Project
@@ -34,6 +34,9 @@ class Signup(models.Model):
     click_id = models.CharField(max_length=255, blank=True)
     channel = models.CharField(max_length=16, choices=Channel.choices, blank=True)
     variant = models.CharField(max_length=VARIANT_KEY_MAX_LENGTH, blank=True)
+    # Whose signup: a person's, or the founder's own (the owner or staff signed in, or a browser that
+    # opened the preview link), kept so every figure can leave the founder's test signups out.
+    traffic = models.CharField(max_length=8, choices=Traffic.choices, default=Traffic.HUMAN)
     consent = models.BooleanField(default=False)
     consent_at = models.DateTimeField(null=True, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)

@@ -13,15 +13,18 @@ from django.urls import reverse
 from mvpvalidator import cache as app_cache
 from projects import cache as keys
 from projects.analysis.assignment import assign
-from projects.models import Campaign, Experiment, ExperimentStatus, LandingPage, PageStatus, Project
+from projects.models import Campaign, Experiment, ExperimentStatus, LandingPage, PageStatus, Project, Traffic
 from security.models import User
 
 
 def landing_pages_with_counts() -> QuerySet[LandingPage]:
     return LandingPage.objects.annotate(
-        signup_count=Count("signups"),
+        # The founder's own test signups are not the page's.
+        signup_count=Count("signups", filter=~Q(signups__traffic=Traffic.FOUNDER)),
         confirmed_count=Count(
-            "signups", filter=Q(signups__confirmed_at__isnull=False, signups__unsubscribed_at__isnull=True)
+            "signups",
+            filter=Q(signups__confirmed_at__isnull=False, signups__unsubscribed_at__isnull=True)
+            & ~Q(signups__traffic=Traffic.FOUNDER),
         ),
     ).order_by("-created_at", "-id")
 

@@ -154,7 +154,9 @@ def project_report(*, project: Project) -> dict[str, Any]:
 
     spend = _spend(project)
     built = _test_card(project, by=by, spend=spend)
-    confirmed_signups = Signup.objects.filter(project=project, confirmed_at__isnull=False, unsubscribed_at__isnull=True)
+    confirmed_signups = Signup.objects.filter(
+        project=project, confirmed_at__isnull=False, unsubscribed_at__isnull=True
+    ).exclude(traffic=Traffic.FOUNDER)
     confirmed = confirmed_signups.count()
     cold_signups = total(COLD_CHANNELS, "signups")
     # What the spend is credited with: the paid channel's people, and the confirmed signups whose first touch was

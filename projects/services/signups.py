@@ -18,6 +18,7 @@ from projects import emails
 from projects.analysis.channels import UTM_FIELDS
 from projects.cache import invalidate_on_commit
 from projects.forms import token_bind
+from projects.models.events import Traffic
 from projects.models.pages import LandingPage, PageStatus
 from projects.models.signups import HeldSignup, Signup
 from projects.visitor_text import signup_email, visitor_text
@@ -45,6 +46,7 @@ def signup_create(
     click_id: str = "",
     channel: str = "",
     variant: str = "",
+    traffic: str = Traffic.HUMAN,
     consent: bool = False,
     visitor_id: str = "",
     form_token_id: str = "",
@@ -91,6 +93,7 @@ def signup_create(
         click_id=visitor_text(click_id, max_length=255),
         channel=channel,
         variant=variant,
+        traffic=traffic,
         consent=consent,
         consent_at=now if consent else None,
         visitor_hash=hash_identifier(visitor_id),

@@ -2,6 +2,8 @@
 preview link) and kept apart in every figure (issue 22, item 8); an anonymous visitor's page view
 costs no query more for it (the landing page is the hot path)."""
 
+import time
+
 import pytest
 from django.conf import settings
 from django.core.management import call_command
@@ -82,3 +84,33 @@ def test_recognising_the_founder_adds_no_query_for_anonymous_visitors(
     # Only a request that carries a session cookie looks it up: the session, then its user.
     with django_assert_num_queries(event_queries + 2):
         assert owner.get(path).status_code == 200
+
+
+def test_the_founders_own_test_signups_are_kept_apart_from_the_counts(user, auth_api_client, project, live_page):
+    """The founder signs up on their own page to try it: the row is theirs (traffic "founder"),
+    listed as such, and no count of the page, the report or the dashboard takes it in."""
+    slug = live_page.slug
+    look_around(signed_in(user), slug, "me@example.com")
+    look_around(Client(HTTP_USER_AGENT=BROWSER), slug, "person@example.com")
+    call_command("flush_events")
+
+    listed = auth_api_client.get(f"/api/projects/{project.pk}/signups").json()["results"]
+    assert {s["email"]: s["traffic"] for s in listed} == {"me@example.com": "founder", "person@example.com": "human"}
+    export = auth_api_client.get(f"/api/projects/{project.pk}/signups.csv")
+    lines = b"".join(export.streaming_content).decode().splitlines()
+    assert lines[0].endswith(",traffic") and sum(line.endswith(",founder") for line in lines) == 1
+
+    pages = auth_api_client.get(f"/api/projects/{project.pk}/landing-pages").json()["results"]
+    assert [p["signup_count"] for p in pages if p["slug"] == slug] == [1]
+    report = auth_api_client.get(f"/api/projects/{project.pk}/report").json()
+    assert report["inputs"]["signups"] == 1
+
+
+def test_the_founders_test_signups_are_not_the_platforms_signups_today(user, staff_user, live_page):
+    from monitoring.panels import Buckets
+    from projects.dashboard import platform_panel
+
+    look_around(signed_in(user), live_page.slug, "me@example.com")
+    look_around(Client(HTTP_USER_AGENT=BROWSER), live_page.slug, "person@example.com")
+    panel = platform_panel(Buckets(now=time.time()))
+    assert panel["signups_today"] == 1
