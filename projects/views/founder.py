@@ -17,6 +17,7 @@ from projects.analysis.explain import explain, variant_rows
 from projects.selectors.events import project_analytics, project_daily
 from projects.selectors.projects import project_get
 from projects.selectors.reports import project_report, report_snapshots
+from projects.selectors.signups import held_signup_counts
 from projects.services.reports import report_snapshot_create
 from security.models import User
 
@@ -93,6 +94,7 @@ def report_page(request: HttpRequest, pk: int) -> HttpResponse:
             "charts": _charts(report, daily, rows["rows"]),
             "snapshots": list(report_snapshots(project=project)[:10]),
             "spend": sum((row["spend"] for row in daily), Decimal(0)),
+            "held": held_signup_counts(project=project),
         },
     )
 

@@ -268,3 +268,34 @@ def test_the_test_card_says_whether_and_when_it_locked(user, project, live_page)
     TestCard.objects.filter(project=project).update(locked_at=locked)
     card = section(report_html(user, project), "test-card")
     assert "This test card was locked 4 Mar 2026, 09:15 UTC" in card
+
+
+def test_the_report_page_reads_a_fixed_number_of_queries_however_many_days_and_campaigns(
+    user, project, live_page, django_assert_max_num_queries
+):
+    """Pinned: a workspace page must not grow a query per day, variant or campaign."""
+
+    def campaign_with_spend(n: int, days: int) -> None:
+        campaign = Campaign.objects.create(
+            project=project, name=f"C{n}", platform="google", budget=Decimal("100.00"), utm_campaign=f"c{n}"
+        )
+        for back in range(1, days + 1):
+            day = timezone.now().date() - timedelta(days=back)
+            CampaignSpend.objects.create(campaign=campaign, date=day, spend=Decimal("10.00"), clicks=20)
+            DailyRollup.objects.create(
+                page=live_page, day=day, channel="paid", traffic=Traffic.HUMAN, variant=f"v{n}", views=5, visitors=4,
+                signups=1,
+            )  # fmt: skip
+
+    seed(live_page, rows=[{"variant": v, "views": 250, "visitors": 200, "signups": 16} for v in ("a", "b")])
+    campaign_with_spend(0, days=8)
+    campaign_with_spend(1, days=8)
+    client = Client()
+    client.force_login(user)
+    client.get(f"/projects/{project.pk}/report")  # warm: the session and the caches a first view fills
+    with django_assert_max_num_queries(20) as small:  # 20 on 2026-12-06
+        assert client.get(f"/projects/{project.pk}/report").status_code == 200
+    for n in range(2, 7):
+        campaign_with_spend(n, days=8)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        assert client.get(f"/projects/{project.pk}/report").status_code == 200

@@ -248,3 +248,17 @@ def test_an_unticked_preorder_box_stores_no_consent(client, live_page):
     assert response.status_code == 302
     signup = Signup.objects.get()
     assert signup.consent is False and signup.consent_at is None
+
+
+def test_the_founders_report_page_shows_the_held_and_dropped_forms(client, live_page):
+    """Shown where the founder reads the results, not only in the API: a held form, then its
+    confirm button never pressed for a day, reads as dropped on the report page."""
+    assert client.post("/p/chaser/signup", {**_page_form(client), **_typed()}).status_code == 202
+    HeldSignup.objects.update(created_at=timezone.now() - timedelta(days=2))
+    owner = Client()
+    owner.force_login(live_page.project.owner)
+    html = owner.get(f"/projects/{live_page.project_id}/report").content.decode()
+    held = re.search(r'data-testid="held">(.*?)</div>', html, re.S)
+    assert held, "no held signups on the report page"
+    assert "1: 0 confirmed, 0 waiting, 1 dropped" in held.group(1)
+    assert 'href="#g-held-signups"' in held.group(1) and 'id="g-held-signups"' in html
