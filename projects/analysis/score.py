@@ -330,7 +330,7 @@ def score(card: TestCard, inputs: Inputs) -> Verdict:
     # b. Days and cold visitors.
     missing = []
     if inputs.days < _t("min_days"):
-        missing.append(f"{inputs.days:g} of {_t('min_days'):g} days [min_days]")
+        missing.append(f"{round(inputs.days, 1):g} of {_t('min_days'):g} days [min_days]")
     if inputs.visitors < _t("min_visitors"):
         missing.append(f"{inputs.visitors:,} of {_t('min_visitors'):g} human cold visitors [min_visitors]")
     if missing:

@@ -300,3 +300,9 @@ def test_futility_stop_at_exactly_the_threshold_boundary_uses_the_pull():
     assert sf(24, 600, 0.05) > 0.1 > sf(18, 600, 0.05)
     assert above.verdict == "not enough data"  # 24 < 25 signups, and no futility
     assert below.verdict == "not validated"
+
+
+def test_the_days_of_an_early_verdict_read_as_days_not_a_long_fraction():
+    reasons = score(saas_card(), Inputs(days=2.00004, visitors=48, signups=3)).reasons
+    assert any("2 of 7 days [min_days]" in r for r in reasons), reasons
+    assert not any("2.00004" in r for r in reasons)
