@@ -140,12 +140,20 @@ class HeldReasonSerializer(serializers.Serializer):
     dropped = serializers.IntegerField()
 
 
+class HeldPageSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    held = serializers.IntegerField()
+    confirmed = serializers.IntegerField()
+    dropped = serializers.IntegerField()
+
+
 class HeldSignupCountsSerializer(serializers.Serializer):
     held = serializers.IntegerField(help_text="Signup forms doubted (possibly a bot's): shown a confirm button.")
     confirmed = serializers.IntegerField(help_text="Of those, confirmed by their visitor: stored as signups.")
     awaiting = serializers.IntegerField(help_text="Not confirmed yet; the confirm button still works.")
     dropped = serializers.IntegerField(help_text="Never confirmed, and the confirm button has expired: not stored.")
     by_reason = HeldReasonSerializer(many=True)
+    by_page = HeldPageSerializer(many=True, help_text="The pages that held any, by their address (slug).")
 
 
 class HeldSignupCountsView(APIView):

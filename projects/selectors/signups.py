@@ -30,12 +30,13 @@ def signup_export_rows(*, project: Project, chunk_size: int = 2000) -> Iterator[
 def held_signup_counts(*, project: Project, now: datetime | None = None) -> dict[str, Any]:
     """The project's signup forms held for a confirm button (`HeldSignup`): how many, how many
     their visitors confirmed (stored as signups then), how many are still open, and how many were
-    dropped (never confirmed, and the confirm button has expired), in all and by reason. One query."""
+    dropped (never confirmed, and the confirm button has expired), in all, by reason and by page
+    (the pages that held any). One query."""
     now = now or timezone.now()
     expired = now - timedelta(seconds=HOLD_MAX_AGE_SECONDS)
-    rows = (
+    rows = list(
         HeldSignup.objects.filter(project=project)
-        .values("reason")
+        .values("reason", "landing_page__slug")
         .annotate(
             held=Count("id"),
             confirmed=Count("id", filter=Q(passed_at__isnull=False)),
@@ -43,16 +44,20 @@ def held_signup_counts(*, project: Project, now: datetime | None = None) -> dict
         )
         .order_by()
     )
-    by_reason = {row["reason"]: row for row in rows}
+    figures = ("held", "confirmed", "dropped")
+
+    def summed(group: str, value: str) -> dict[str, int]:
+        return {key: sum(row[key] for row in rows if row[group] == value) for key in figures}
+
     reasons = [
-        {
-            "reason": reason.value,
-            "label": reason.label,
-            "held": by_reason.get(reason.value, {}).get("held", 0),
-            "confirmed": by_reason.get(reason.value, {}).get("confirmed", 0),
-            "dropped": by_reason.get(reason.value, {}).get("dropped", 0),
-        }
-        for reason in HoldReason
+        {"reason": reason.value, "label": reason.label, **summed("reason", reason.value)} for reason in HoldReason
     ]
-    totals = {key: sum(r[key] for r in reasons) for key in ("held", "confirmed", "dropped")}
-    return {**totals, "awaiting": totals["held"] - totals["confirmed"] - totals["dropped"], "by_reason": reasons}
+    slugs = sorted({row["landing_page__slug"] for row in rows})
+    pages = [{"slug": slug, **summed("landing_page__slug", slug)} for slug in slugs]
+    totals = {key: sum(r[key] for r in reasons) for key in figures}
+    return {
+        **totals,
+        "awaiting": totals["held"] - totals["confirmed"] - totals["dropped"],
+        "by_reason": reasons,
+        "by_page": pages,
+    }

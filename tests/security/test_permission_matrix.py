@@ -23,10 +23,20 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from rest_framework.test import APIClient
 
-from projects.models import Campaign, CampaignSpend, Experiment, LandingPage, Project, Prototype, Signup, Variant
+from projects.models import (
+    Campaign,
+    CampaignSpend,
+    Experiment,
+    HoldReason,
+    LandingPage,
+    Project,
+    Prototype,
+    Signup,
+    Variant,
+)
 from projects.services.campaigns import campaign_create
 from projects.services.experiments import experiment_create
-from projects.services.signups import signup_create
+from projects.services.signups import held_signup_create, signup_create
 from security.models import User
 from tests.conftest import bearer
 from tests.factories import ProjectFactory, UserFactory, generate_and_publish
@@ -193,6 +203,7 @@ def foreign() -> Foreign:
     project = ProjectFactory(owner=owner, name=SECRET_PROJECT_NAME, idea_description=SECRET_IDEA)
     page = generate_and_publish(project, slug=SECRET_SLUG)
     signup = signup_create(page=page, email=SECRET_SIGNUP_EMAIL).signup
+    held_signup_create(page=page, reason=HoldReason.FAST)  # a form held for its confirm button
     experiment = experiment_create(
         page=page, name=SECRET_PROJECT_NAME, variants=[{"key": "control"}, {"key": "b", "headline": SECRET_IDEA[:100]}]
     )

@@ -200,6 +200,7 @@ def test_the_founder_sees_held_confirmed_and_dropped_submissions(client_factory,
     by_reason = {r["reason"]: r for r in body["by_reason"]}
     assert (by_reason["fast"]["held"], by_reason["fast"]["confirmed"], by_reason["honeypot"]["held"]) == (3, 1, 1)
     assert by_reason["fast"]["label"].startswith("Sent within seconds")
+    assert body["by_page"] == [{"slug": live_page.slug, "held": 4, "confirmed": 1, "dropped": 1}]
 
     # Another founder's project: not found, as for the signups themselves.
     other = Client()
