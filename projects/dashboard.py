@@ -20,14 +20,12 @@ def platform_panel(buckets: Buckets) -> dict[str, Any]:
     experiments with their bot share."""
     midnight = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
     pages = LandingPage.objects.aggregate(live=Count("id", filter=Q(status=PageStatus.PUBLISHED)), total=Count("id"))
-    # People's signups: the founders' own test signups are not the platform's traffic.
-    signups_today = Signup.objects.filter(created_at__gte=midnight).exclude(traffic=Traffic.FOUNDER).count()
+    # People's signups: not the founders' own test signups, nor known bots'.
+    signups_today = Signup.objects.filter(created_at__gte=midnight, traffic=Traffic.HUMAN).count()
     top_pages = list(
         LandingPage.objects.filter(status=PageStatus.PUBLISHED)
         .annotate(
-            signups_today=Count(
-                "signups", filter=Q(signups__created_at__gte=midnight) & ~Q(signups__traffic=Traffic.FOUNDER)
-            )
+            signups_today=Count("signups", filter=Q(signups__created_at__gte=midnight, signups__traffic=Traffic.HUMAN))
         )
         .filter(signups_today__gt=0)
         .order_by("-signups_today", "pk")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.http import HttpRequest
+from django.http.request import split_domain_port
 from django.template.loader import render_to_string
 from django.urls import reverse
 
@@ -40,6 +41,10 @@ def retry_delay_seconds(attempts: int) -> int | None:
     return RETRY_DELAYS_SECONDS[attempts - 1]
 
 
+# The names a development server is reached by on its own machine.
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
+
+
 def link_base_url(request: HttpRequest) -> str:
     """Where the links of a signup's email should point, captured while the signup's request is
     at hand (the worker sends the email later, without one): in development (DEBUG, and no
@@ -48,8 +53,13 @@ def link_base_url(request: HttpRequest) -> str:
     the address from a request: a forged Host header would go into the email."""
     if not settings.DEBUG or settings.PUBLIC_BASE_URL_SET:
         return ""
-    # get_host() is checked against ALLOWED_HOSTS (in DEBUG with none set: localhost only).
-    return f"{request.scheme}://{request.get_host()}"
+    # get_host() is checked against ALLOWED_HOSTS, which a development box may open wide ("*"):
+    # only this machine's own names are taken, so a Host header cannot point a stranger's
+    # confirmation email (and its tokens) at another site.
+    host = request.get_host()
+    if split_domain_port(host)[0] not in LOOPBACK_HOSTS:
+        return ""
+    return f"{request.scheme}://{host}"
 
 
 def _base_url(signup: Signup) -> str:

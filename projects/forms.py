@@ -161,7 +161,8 @@ class SignupForm(forms.Form):
     consent = forms.BooleanField(required=False)
     # Bots fill every field; people never see this one (hidden by CSS, skipped by tab order).
     website = forms.CharField(required=False)
-    form_token = forms.CharField(required=False)
+    # A token is ~60 characters; anything much longer is not one (and is not echoed back).
+    form_token = forms.CharField(max_length=200, required=False)
     utm_source = forms.CharField(max_length=200, required=False)
     utm_medium = forms.CharField(max_length=200, required=False)
     utm_campaign = forms.CharField(max_length=200, required=False)

@@ -55,6 +55,8 @@ CHANNEL_COOKIE = "mvp_ch"
 # page view that began the visit: every signup keeps it, whichever form it came through.
 FIRST_TOUCH_COOKIE = "mvp_ft"
 _FIRST_TOUCH_SALT = "projects.first-touch"
+# A visit's first touch is its own: a copy of the cookie kept for weeks is not this visit's.
+FIRST_TOUCH_MAX_AGE_SECONDS = 7 * 24 * 3600
 PREVIEW_SALT = "projects.preview"
 PREVIEW_MAX_AGE = 30 * 24 * 3600
 
@@ -233,7 +235,7 @@ def kept_touch(request: HttpRequest) -> FirstTouch | None:
     if not raw:
         return None
     try:
-        value = signing.loads(raw, salt=_FIRST_TOUCH_SALT)
+        value = signing.loads(raw, salt=_FIRST_TOUCH_SALT, max_age=FIRST_TOUCH_MAX_AGE_SECONDS)
     except signing.BadSignature:
         return None
     if not isinstance(value, list) or len(value) != 4 or not isinstance(value[0], list):
@@ -241,13 +243,34 @@ def kept_touch(request: HttpRequest) -> FirstTouch | None:
     return _touch(value[0], value[1], value[2], value[3])
 
 
+# Browsers drop a cookie over 4,096 bytes, and a proxy's default header buffer (nginx: 4 KB) turns
+# a larger Set-Cookie into a 502. Tags and a referrer cut to their columns fit in ASCII (~2 KB),
+# but not in CJK or emoji, which JSON escapes six bytes a character: those are cut further.
+FIRST_TOUCH_MAX_BYTES = 3000
+
+
+def _first_touch_value(touch: FirstTouch) -> str | None:
+    """The signed cookie value, its text cut until it fits FIRST_TOUCH_MAX_BYTES (None: it never
+    does, and the visit keeps no first touch rather than one the browser would drop)."""
+    limit = REFERRER_MAX_LENGTH
+    while limit >= 25:
+        value = signing.dumps(
+            [[t[:limit] for t in touch.utm], touch.referrer[:limit], touch.click_platform, touch.click_id[:limit]],
+            salt=_FIRST_TOUCH_SALT,
+            compress=True,
+        )
+        if len(value) <= FIRST_TOUCH_MAX_BYTES:
+            return value
+        limit //= 2
+    return None
+
+
 def set_first_touch_cookie(response: HttpResponse, touch: FirstTouch, *, path: str) -> None:
     """A session cookie (one visit) beside the channel cookie, scoped to the page's addresses.
-    Signed, so what a signup keeps is what the page view saw (at most ~2 KB: the tags and
-    referrer are cut to their columns' lengths)."""
-    value = signing.dumps(
-        [list(touch.utm), touch.referrer, touch.click_platform, touch.click_id], salt=_FIRST_TOUCH_SALT, compress=True
-    )
+    Signed, so what a signup keeps is what the page view saw (at most FIRST_TOUCH_MAX_BYTES)."""
+    value = _first_touch_value(touch)
+    if value is None:
+        return
     response.set_cookie(
         FIRST_TOUCH_COOKIE, value, path=path, secure=settings.SESSION_COOKIE_SECURE, httponly=True, samesite="Lax"
     )

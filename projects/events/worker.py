@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from projects.events.ingest import ingest, oldest_buffered
 from projects.events.rollup import rollup
-from projects.models import Event, EventWorkerState
+from projects.models import Event, EventWorkerState, HeldSignup
 from projects.services.signups import signup_confirmations_send
 
 logger = logging.getLogger(__name__)
@@ -45,9 +45,11 @@ def flush(*, consumer: str | None = None, batch: int | None = None) -> FlushResu
 
 
 def prune(*, now: datetime | None = None, batch: int = 10_000) -> int:
-    """Delete raw events older than EVENT_RETENTION_DAYS that are rolled up (a batch at a time)."""
+    """Delete raw events older than EVENT_RETENTION_DAYS that are rolled up (a batch at a time),
+    and the signup forms held for a confirm button as long ago (their counts cover the same
+    window as the raw events; a hold's button expires after a day, so none is still open)."""
     cutoff = (now or timezone.now()) - timedelta(days=settings.EVENT_RETENTION_DAYS)
-    deleted = 0
+    deleted = HeldSignup.objects.filter(created_at__lt=cutoff).delete()[0]
     while True:
         ids = list(Event.objects.filter(occurred_at__lt=cutoff, rolled_up=True).values_list("pk", flat=True)[:batch])
         if not ids:

@@ -44,9 +44,10 @@ def campaign_summary(*, campaign: Campaign) -> dict[str, Any]:
     )
     spend = totals["spend"] or Decimal(0)
     clicks = totals["clicks"] or 0
-    # Counted as paid, as the report counts them (signups stored before the channel was kept: by tag).
-    paid_signups = Signup.objects.filter(Q(channel=PAID) | Q(channel=""), project_id=campaign.project_id).exclude(
-        traffic=Traffic.FOUNDER
+    # Counted as paid, as the report counts them (signups stored before the channel was kept: by tag);
+    # people's only, as the report's rollups are.
+    paid_signups = Signup.objects.filter(
+        Q(channel=PAID) | Q(channel=""), project_id=campaign.project_id, traffic=Traffic.HUMAN
     )
     signups = _credited(campaign, paid_signups).count()
     paid_views = Event.objects.filter(page__project_id=campaign.project_id, kind=EventKind.VIEW, channel=PAID)

@@ -19,12 +19,12 @@ from security.models import User
 
 def landing_pages_with_counts() -> QuerySet[LandingPage]:
     return LandingPage.objects.annotate(
-        # The founder's own test signups are not the page's.
-        signup_count=Count("signups", filter=~Q(signups__traffic=Traffic.FOUNDER)),
+        # People's signups: the founder's own test signups and known bots' are not the page's.
+        signup_count=Count("signups", filter=Q(signups__traffic=Traffic.HUMAN)),
         confirmed_count=Count(
             "signups",
             filter=Q(signups__confirmed_at__isnull=False, signups__unsubscribed_at__isnull=True)
-            & ~Q(signups__traffic=Traffic.FOUNDER),
+            & Q(signups__traffic=Traffic.HUMAN),
         ),
     ).order_by("-created_at", "-id")
 

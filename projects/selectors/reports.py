@@ -156,7 +156,7 @@ def project_report(*, project: Project) -> dict[str, Any]:
     built = _test_card(project, by=by, spend=spend)
     confirmed_signups = Signup.objects.filter(
         project=project, confirmed_at__isnull=False, unsubscribed_at__isnull=True
-    ).exclude(traffic=Traffic.FOUNDER)
+    ).filter(traffic=Traffic.HUMAN)
     confirmed = confirmed_signups.count()
     cold_signups = total(COLD_CHANNELS, "signups")
     # What the spend is credited with: the paid channel's people, and the confirmed signups whose first touch was

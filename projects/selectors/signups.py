@@ -47,14 +47,14 @@ def held_signup_counts(*, project: Project, now: datetime | None = None) -> dict
     figures = ("held", "confirmed", "dropped")
 
     def summed(group: str, value: str) -> dict[str, int]:
-        return {key: sum(row[key] for row in rows if row[group] == value) for key in figures}
+        return {key: sum(int(row[key]) for row in rows if row[group] == value) for key in figures}
 
     reasons = [
         {"reason": reason.value, "label": reason.label, **summed("reason", reason.value)} for reason in HoldReason
     ]
     slugs = sorted({row["landing_page__slug"] for row in rows})
     pages = [{"slug": slug, **summed("landing_page__slug", slug)} for slug in slugs]
-    totals = {key: sum(r[key] for r in reasons) for key in figures}
+    totals = {key: sum(int(row[key]) for row in rows) for key in figures}
     return {
         **totals,
         "awaiting": totals["held"] - totals["confirmed"] - totals["dropped"],

@@ -214,6 +214,12 @@ def signup(request: HttpRequest, slug: str) -> HttpResponse:
         return _render_form_errors(request, visit, form)
     reason = form.doubt(visitor_hash=visit.visitor_hash)
     if reason is not None:
+        if not visit.issued:
+            # No visitor cookie of ours came back: this client never loaded a page (a plain
+            # script), or a person's browser refuses cookies. A confirm step bound to a cookie
+            # issued by this very answer would vouch for nothing, so it gets the honest "nothing
+            # was saved, reload and send again" instead, and no row is written.
+            return _refused(request, public)
         return _hold(request, visit, form, reason)
     try:
         result = signup_create(**_signup_arguments(visit, form, form_token_id=token_id(token)))
@@ -250,8 +256,9 @@ def _signed_up(visit: Visit, form: SignupForm, result: SignupResult) -> HttpResp
     return visit.respond(redirect(reverse("public:thanks", kwargs={"slug": visit.public.page.slug})))
 
 
-# What a held submission carries to its confirm step: the form as sent, but the honeypot.
-_HELD_FIELDS = tuple(name for name in SignupForm.base_fields if name != "website")
+# What a held submission carries to its confirm step: the form as sent, but the honeypot and the
+# form token (its id travels on its own, `form_token_id`).
+_HELD_FIELDS = tuple(name for name in SignupForm.base_fields if name not in ("website", "form_token"))
 
 
 def _hold(request: HttpRequest, visit: Visit, form: SignupForm, reason: HoldReason) -> HttpResponse:
