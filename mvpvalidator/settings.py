@@ -178,6 +178,10 @@ ENABLE_REDIS_CACHE = env.bool("ENABLE_REDIS_CACHE", default=bool(REDIS_URL))
 REDIS_SOCKET_TIMEOUT_SECONDS = env.float("REDIS_SOCKET_TIMEOUT_SECONDS", default=0.25)
 REDIS_MAX_CONNECTIONS = env.int("REDIS_MAX_CONNECTIONS", default=50)
 CACHE_KEY_PREFIX = env_str("CACHE_KEY_PREFIX", "mvp")
+# The event buffer's Redis (`projects.events.buffer`): a server of its own that never evicts
+# and keeps an append-only file, apart from the cache's evictable one. By default the cache's
+# (its keys sit outside the cache's key space either way, so clearing the cache never reaches them).
+EVENTS_REDIS_URL = env_str("EVENTS_REDIS_URL") or REDIS_URL
 DEFAULT_CACHE_TTL_SECONDS = env.int("DEFAULT_CACHE_TTL_SECONDS", default=300)
 PROJECT_CACHE_TTL_SECONDS = env.int("PROJECT_CACHE_TTL_SECONDS", default=600)
 ANALYTICS_CACHE_TTL_SECONDS = env.int("ANALYTICS_CACHE_TTL_SECONDS", default=60)

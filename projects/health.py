@@ -1,6 +1,6 @@
 """The domain's health checks, registered with `monitoring.health` by `ProjectsConfig.ready`:
-the event worker's backlog and the confirmation emails owed. Both degrade the platform, never
-take it down: the pages keep answering while the worker falls behind."""
+the event worker's backlog, the event buffer's server and the confirmation emails owed. They
+degrade the platform, never take it down: the pages keep answering while the worker falls behind."""
 
 from typing import Any
 
@@ -10,6 +10,8 @@ from django.utils import timezone
 
 from monitoring import health
 from monitoring.health import CheckResult, Status, timed
+from mvpvalidator.cache import CacheUnavailable
+from mvpvalidator.cache.backend import events_call, events_redis_client, events_separate, events_shared
 from projects.events import worker
 from projects.models import Signup
 
@@ -32,6 +34,83 @@ def check_events() -> CheckResult:
         }
         late = oldest is not None and oldest > settings.EVENT_BACKLOG_WARN_SECONDS
         return ("degraded" if waiting > settings.EVENT_BACKLOG_WARN or late else "ok"), detail
+
+    return timed(run)
+
+
+def _config(client: Any, name: str) -> str | None:
+    """One CONFIG GET value; None when the server refuses CONFIG (managed Redis often renames
+    or forbids it)."""
+    from redis.exceptions import ResponseError
+
+    def get() -> Any:
+        # Caught here, inside the breaker: a refused command is an answer, not an outage.
+        try:
+            return client.config_get(name)
+        except ResponseError:
+            return None
+
+    answer = events_call(get)
+    if answer is None:
+        return None
+    value = answer.get(name, answer.get(name.encode()))
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _buffer_server(client: Any) -> dict[str, Any]:
+    """The events server's eviction policy and what it keeps on disk, each "unknown" when
+    neither CONFIG nor INFO says."""
+    policy = _config(client, "maxmemory-policy")
+    appendonly = _config(client, "appendonly")
+    save = _config(client, "save")
+    if policy is None or appendonly is None:
+        # INFO says the policy and whether the append-only file is on, but not the save points.
+        info = events_call(client.info)
+        policy = policy or info.get("maxmemory_policy")
+        if appendonly is None and "aof_enabled" in info:
+            appendonly = "yes" if int(info["aof_enabled"]) else "no"
+    if appendonly == "yes":
+        persistence = "append-only file" + (f", snapshots ({save})" if save else "")
+    elif save:
+        persistence = f"snapshots ({save})"
+    elif appendonly == "no" and save == "":
+        persistence = "none"
+    else:
+        persistence = "unknown"
+    return {"maxmemory_policy": policy or "unknown", "persistence": persistence}
+
+
+def check_event_buffer() -> CheckResult:
+    """The server the event buffer lives on (EVENTS_REDIS_URL). Views wait there until the
+    worker stores them, so that server must never evict (`maxmemory-policy noeviction`, else
+    full memory drops buffered views: `degraded`) and should keep them on disk (an append-only
+    file or save points, else a restart loses what waits: a warning). A server that refuses
+    CONFIG (managed Redis) answers "unknown", not an error. Without Redis, events are written
+    straight to the database: nothing to check."""
+
+    def run() -> tuple[Status, dict[str, Any]]:
+        if not events_shared():
+            return "ok", {"buffer": "none: events are written straight to the database"}
+        detail: dict[str, Any] = {"server": "own" if events_separate() else "the cache's"}
+        try:
+            detail.update(_buffer_server(events_redis_client()))
+        except CacheUnavailable as exc:
+            # The views go to the database meanwhile (slower, nothing lost).
+            detail["error"] = str(exc)[:200]
+            return "degraded", detail
+        warnings = []
+        status: Status = "ok"
+        if detail["maxmemory_policy"] not in ("noeviction", "unknown"):
+            status = "degraded"
+            warnings.append(
+                f"maxmemory-policy is {detail['maxmemory_policy']}: at full memory Redis drops buffered views"
+                " (set noeviction, or give events a server of their own with EVENTS_REDIS_URL)"
+            )
+        if detail["persistence"] == "none":
+            warnings.append("nothing kept on disk: a restart of Redis loses the views not stored yet (appendonly yes)")
+        if warnings:
+            detail["warnings"] = warnings
+        return status, detail
 
     return timed(run)
 
@@ -66,4 +145,5 @@ def check_emails() -> CheckResult:
 def register() -> None:
     """Reported after the platform's own checks, events first. Called by `ProjectsConfig.ready`."""
     health.register("events", check_events, uses_db=True)
+    health.register("event_buffer", check_event_buffer, uses_db=False)
     health.register("emails", check_emails, uses_db=True)

@@ -43,24 +43,31 @@ def call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run one backend call through the breaker; raises CacheUnavailable instead of waiting."""
     if not is_shared():
         return fn(*args, **kwargs)
-    if not breaker.allow():
+    return _through(breaker, "cache", _recovery_hooks, fn, *args, **kwargs)
+
+
+def _through(
+    guard: CircuitBreaker, what: str, hooks: list[Callable[[], None]], fn: Callable[..., T], *args: Any, **kwargs: Any
+) -> T:
+    if not guard.allow():
         raise CacheUnavailable("circuit open")
     try:
         result = fn(*args, **kwargs)
     except _backend_errors() as exc:
-        breaker.record_failure(exc)
-        stats.record("_backend", "error")
-        logger.warning("cache backend call failed: %s", exc)
+        guard.record_failure(exc)
+        if what == "cache":  # the cache's error count (the events server's show in its breaker)
+            stats.record("_backend", "error")
+        logger.warning("%s backend call failed: %s", what, exc)
         raise CacheUnavailable(str(exc)) from exc
     except Exception:
         # Redis answered (e.g. INCR of a missing key raises ValueError): the backend is
         # healthy, so a probe must not stay pending and keep the breaker open for good.
-        breaker.record_success()
+        guard.record_success()
         raise
-    recovered = breaker.consecutive_failures > 0
-    breaker.record_success()
+    recovered = guard.consecutive_failures > 0
+    guard.record_success()
     if recovered:
-        for hook in _recovery_hooks:
+        for hook in hooks:
             hook()
     return result
 
@@ -88,3 +95,56 @@ STATE_VERSION: Any = "state"
 def state_key(name: str) -> str:
     """The Redis key of one piece of state (see STATE_VERSION)."""
     return cache.make_key(name, version=STATE_VERSION)
+
+
+# --- The event buffer's server ---------------------------------------------------------------
+# `EVENTS_REDIS_URL` (by default the cache's `REDIS_URL`). On the cache's server the buffer uses
+# the cache's connection and breaker; on a server of its own, a client and a breaker of its own,
+# so an outage of one server never sends the other's calls around it.
+
+events_breaker = CircuitBreaker(failure_threshold=3, reset_after_seconds=5.0)
+_events_clients: dict[str, Any] = {}
+
+
+def events_separate() -> bool:
+    """Whether the event buffer has a Redis server (or database) other than the cache's."""
+    url = settings.EVENTS_REDIS_URL
+    return bool(url) and url != settings.REDIS_URL
+
+
+def events_shared() -> bool:
+    """Whether events go through the Redis buffer (else straight to the database)."""
+    return events_separate() or is_shared()
+
+
+def events_guard() -> CircuitBreaker:
+    """The breaker the buffer's calls go through."""
+    return events_breaker if events_separate() else breaker
+
+
+def events_redis_client() -> Any:
+    """The raw Redis client of the event buffer's server."""
+    if not events_separate():
+        return redis_client()
+    url = settings.EVENTS_REDIS_URL
+    client = _events_clients.get(url)
+    if client is None:
+        import redis
+
+        # The cache's short timeouts: a dead events server costs the flusher milliseconds, and
+        # the breaker then sends the events to the database. (The pool reconnects after a fork.)
+        client = _events_clients[url] = redis.Redis.from_url(
+            url,
+            socket_timeout=settings.REDIS_SOCKET_TIMEOUT_SECONDS,
+            socket_connect_timeout=settings.REDIS_SOCKET_TIMEOUT_SECONDS,
+            max_connections=settings.REDIS_MAX_CONNECTIONS,
+        )
+    return client
+
+
+def events_call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """`call` for the event buffer's server: through its own breaker when it has a server of
+    its own (the cache's recovery hooks are the cache's business)."""
+    if not events_separate():
+        return call(fn, *args, **kwargs)
+    return _through(events_breaker, "events", [], fn, *args, **kwargs)

@@ -23,14 +23,16 @@ from django.db import DatabaseError, DataError, IntegrityError, transaction
 from django.http import HttpRequest
 
 from mvpvalidator import background
-from mvpvalidator.cache import CacheUnavailable, breaker, call, is_shared, redis_client, state_key
+from mvpvalidator.cache import CacheUnavailable, state_key
+from mvpvalidator.cache.backend import events_call, events_guard, events_redis_client, events_shared
 from mvpvalidator.control_characters import CONTROL_CHARACTERS
 from projects.analysis.channels import CHANNELS, CLICK_PLATFORMS, UTM_FIELDS, channel_of, referrer_host
 from projects.models import Channel, EventKind, Traffic
 
 logger = logging.getLogger(__name__)
 
-# Redis keys (under the deployment's prefix): the pages with a stream, and each page's stream.
+# Redis keys (under the deployment's prefix, in the state key space: no cache operation reaches
+# them), on the server of EVENTS_REDIS_URL: the pages with a stream, and each page's stream.
 ACTIVE_PAGES_KEY = "ev:pages"
 STREAM_PREFIX = "ev:s:"
 GROUP = "flushers"
@@ -204,7 +206,7 @@ def record(event: TrackedEvent) -> str:
     holds (or writes them to the database if Redis is away). Without Redis, or while the breaker
     is open: a database row at once. Returns "buffer", "database" or "lost" (the database refused
     it too: logged; the page still answers)."""
-    if is_shared() and breaker.state != "open":
+    if events_shared() and events_guard().state != "open":
         _outbox.add(event)
         return "buffer"
     return "database" if write_direct([event]) else "lost"
@@ -222,7 +224,7 @@ OUTBOX_MAX_EVENTS = 100_000  # beyond this (Redis and the database both away) th
 
 
 def _buffer_many(events: list[TrackedEvent]) -> None:
-    pipe = redis_client().pipeline(transaction=False)
+    pipe = events_redis_client().pipeline(transaction=False)
     maxlen = settings.EVENT_BUFFER_MAXLEN
     now = time.monotonic()
     announce = {
@@ -257,7 +259,7 @@ class _Outbox:
         if not events:
             return
         try:
-            call(_buffer_many, events)
+            events_call(_buffer_many, events)
         except CacheUnavailable:
             # Redis is away: the database keeps them (a pipeline that half ran before failing
             # leaves copies in Redis too; their ids make the second copy a no-op).

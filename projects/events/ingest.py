@@ -1,6 +1,7 @@
 """Step 1 of the event worker: the Redis buffer into `Event` rows (`projects.events.worker`
 loops over it, `projects.events.rollup` is step 2).
 
+The buffer is on the Redis server of EVENTS_REDIS_URL (`mvpvalidator.cache.backend`'s `events_*`).
 Each worker reads the page streams through one Redis consumer group, so every entry is
 delivered to one worker (`XREADGROUP`); it inserts the batch (the entry id is the row's unique
 `key`, so a batch delivered again is inserted once) and only then acknowledges and deletes the
@@ -17,7 +18,8 @@ from typing import Any, cast
 
 from django.conf import settings
 
-from mvpvalidator.cache import CacheUnavailable, call, is_shared, redis_client
+from mvpvalidator.cache import CacheUnavailable
+from mvpvalidator.cache.backend import events_call, events_redis_client, events_shared
 from projects.events.buffer import GROUP, TrackedEvent, active_pages_key, flush_outbox, insert_events, stream_key
 from projects.models import Event, LandingPage
 
@@ -45,13 +47,13 @@ def _ensure_groups(client: Any, keys: list[str]) -> None:
 
 def ingest(*, consumer: str, batch: int | None = None) -> int:
     """Move up to `batch` buffered events into `Event` rows. Returns how many were delivered."""
-    if not is_shared():
+    if not events_shared():
         return 0
     flush_outbox()
     batch = batch or settings.EVENT_FLUSH_BATCH
 
     def read() -> list[tuple[str, list[tuple[bytes, dict[bytes, bytes]]]]]:
-        client = redis_client()
+        client = events_redis_client()
         pages = sorted(int(p) for p in client.smembers(active_pages_key()))
         keys = [stream_key(page) for page in pages]
         if not keys:
@@ -85,14 +87,14 @@ def ingest(*, consumer: str, batch: int | None = None) -> int:
 
     try:
         try:
-            taken = call(read)
+            taken = events_call(read)
         except ResponseError as exc:
             if "NOGROUP" not in str(exc):
                 raise
             # A stream was deleted since its group was made here (Redis flushed or restarted
             # empty): make the groups again.
             _groups_made.clear()
-            taken = call(read)
+            taken = events_call(read)
     except CacheUnavailable:
         return 0
     rows: list[Event] = []
@@ -113,7 +115,7 @@ def ingest(*, consumer: str, batch: int | None = None) -> int:
         insert_events([r for r in rows if r.page_id in live])
 
     def acknowledge() -> None:
-        pipe = redis_client().pipeline(transaction=False)
+        pipe = events_redis_client().pipeline(transaction=False)
         for key, entries in taken:
             ids = [entry_id for entry_id, _ in entries]
             if ids:
@@ -124,7 +126,7 @@ def ingest(*, consumer: str, batch: int | None = None) -> int:
     if taken:
         # If this fails, the entries are delivered again later; their unique keys keep the rows single.
         with contextlib.suppress(CacheUnavailable):
-            call(acknowledge)
+            events_call(acknowledge)
     return sum(len(entries) for _, entries in taken)
 
 
@@ -135,19 +137,19 @@ def buffered() -> int | None:
 
 def buffered_events(page_ids: Iterable[int]) -> list[TrackedEvent]:
     """The buffered events of some pages (the live part of analytics)."""
-    if not is_shared():
+    if not events_shared():
         return []
     flush_outbox()
     ids = list(page_ids)
 
     def read() -> list[Any]:
-        pipe = redis_client().pipeline(transaction=False)
+        pipe = events_redis_client().pipeline(transaction=False)
         for page in ids:
             pipe.xrange(stream_key(page), count=settings.EVENT_LIVE_MAX)
         return cast(list[Any], pipe.execute())
 
     try:
-        results = call(read)
+        results = events_call(read)
     except CacheUnavailable:
         return []
     out = []
@@ -163,12 +165,12 @@ def buffered_events(page_ids: Iterable[int]) -> list[TrackedEvent]:
 def oldest_buffered() -> tuple[int | None, float | None]:
     """(entries buffered, age of the oldest in seconds) over every page's stream: two pipelined
     round trips. An entry id starts with its time in milliseconds."""
-    if not is_shared():
+    if not events_shared():
         return 0, None
     flush_outbox()
 
     def read() -> tuple[int, float | None]:
-        client = redis_client()
+        client = events_redis_client()
         pages = list(client.smembers(active_pages_key()))
         if not pages:
             return 0, None
@@ -183,6 +185,6 @@ def oldest_buffered() -> tuple[int | None, float | None]:
         return total, (time.time() - min(firsts) / 1000) if firsts else None
 
     try:
-        return call(read)
+        return events_call(read)
     except CacheUnavailable:
         return None, None

@@ -20,7 +20,15 @@ def _own_registries(monkeypatch):
 
 
 def test_the_domain_checks_follow_the_platforms_own_in_the_report():
-    assert list(health.run_checks()["checks"]) == ["database", "pool", "cache", "migrations", "events", "emails"]
+    assert list(health.run_checks()["checks"]) == [
+        "database",
+        "pool",
+        "cache",
+        "migrations",
+        "events",
+        "event_buffer",
+        "emails",
+    ]
 
 
 def test_a_registered_check_is_reported_last_and_replaced_in_place():
@@ -29,7 +37,16 @@ def test_a_registered_check_is_reported_last_and_replaced_in_place():
 
     report = health.run_checks()
 
-    assert list(report["checks"]) == ["database", "pool", "cache", "migrations", "events", "emails", "queue"]
+    assert list(report["checks"]) == [
+        "database",
+        "pool",
+        "cache",
+        "migrations",
+        "events",
+        "event_buffer",
+        "emails",
+        "queue",
+    ]
     assert report["checks"]["events"]["detail"] == {"replaced": True}
     assert report["checks"]["queue"]["status"] == "degraded" and report["status"] == "degraded"
 
