@@ -310,4 +310,5 @@ def test_the_founder_sees_each_signups_first_touch_in_the_list_and_the_export(au
     assert (row["click_platform"], row["click_id"], row["channel"], row["variant"]) == ("meta", "IwAR-1", "paid", "")
     export = b"".join(auth_api_client.get(f"/api/projects/{project.pk}/signups.csv").streaming_content).decode()
     header, line = export.splitlines()[:2]
-    assert header.endswith("click_platform,click_id,channel,variant,traffic") and line.endswith("meta,IwAR-1,paid,,human")
+    assert header.endswith("click_platform,click_id,channel,variant,traffic")
+    assert line.endswith("meta,IwAR-1,paid,,human")
