@@ -142,6 +142,11 @@ def test_workers_side_by_side_never_claim_the_same_signup(live_page):
 
 
 @pytest.mark.django_db(transaction=True)
+# Committed rows: the loop's two threads each open their own connection, and a row the test's
+# transaction had not committed would keep its table locked to the email thread (in-memory
+# SQLite answers "table is locked" at once, and the thread waited out 5 s retries until the
+# watcher gave up: a flaky failure under load).
+@pytest.mark.django_db(transaction=True)
 def test_the_worker_loop_sends_the_emails_beside_the_flush(smtp_relay, live_page):
     _signup(live_page, "w@example.com")
     stop = threading.Event()
@@ -154,8 +159,9 @@ def test_the_worker_loop_sends_the_emails_beside_the_flush(smtp_relay, live_page
     watcher = threading.Thread(target=stop_once_delivered)
     watcher.start()
     # In-memory SQLite (the embedded test database) answers "table is locked" to two threads at
-    # once instead of waiting; the loops retry after 5 s, so the bound is generous.
-    total = worker.run(interval=0.05, stop=stop, deadline=time.monotonic() + 20)
+    # once instead of waiting, and the loops retry after 5 s: passes a few times a second make a
+    # collision rare, and the bound leaves room for several retries on a loaded machine.
+    total = worker.run(interval=0.25, stop=stop, deadline=time.monotonic() + 60)
     stop.set()
     watcher.join()
     assert total.emailed == 1 and smtp_relay.recipients() == ["w@example.com"]
