@@ -23,7 +23,7 @@ from mvpvalidator import cache as app_cache
 from projects import cache as keys
 from projects import emails, signup_tokens
 from projects.analysis.channels import UTM_FIELDS
-from projects.events.visit import Visit, visitor_cookie
+from projects.events.visit import SignupTouch, Visit, visitor_cookie
 from projects.forms import SignupForm, TokenCheck, check_token, form_token, token_id
 from projects.models import CtaKind, EventKind, HoldReason
 from projects.selectors.pages import (
@@ -221,17 +221,20 @@ def signup(request: HttpRequest, slug: str) -> HttpResponse:
             # was saved, reload and send again" instead, and no row is written.
             return _refused(request, public)
         return _hold(request, visit, form, reason)
+    # The visit's first touch, not the form's fields (the pre-order step sends them blank): read
+    # once, for the row and for its event.
+    touch = visit.signup_touch(form.cleaned_data)
     try:
-        result = signup_create(**_signup_arguments(visit, form, form_token_id=token_id(token)))
+        result = signup_create(**_signup_arguments(visit, form, touch, form_token_id=token_id(token)))
     except FormTokenUsed as exc:
         form.add_error(None, exc.message)
         return _render_form_errors(request, visit, form)
-    return _signed_up(visit, form, result)
+    return _signed_up(visit, touch, result)
 
 
-def _signup_arguments(visit: Visit, form: SignupForm, *, form_token_id: str) -> dict[str, Any]:
-    """`signup_create`'s arguments for a valid form: the one place for them, whether the signup is
-    stored at once or after its confirm step."""
+def _signup_arguments(visit: Visit, form: SignupForm, touch: SignupTouch, *, form_token_id: str) -> dict[str, Any]:
+    """`signup_create`'s arguments for a valid form and the visit's first touch: the one place for
+    them, whether the signup is stored at once or after its confirm step."""
     data = form.cleaned_data
     return {
         "page": visit.public.page,
@@ -242,15 +245,13 @@ def _signup_arguments(visit: Visit, form: SignupForm, *, form_token_id: str) -> 
         "visitor_id": visit.visitor_id,
         "form_token_id": form_token_id,
         "link_base_url": emails.link_base_url(visit.request),
-        # The visit's first touch, not the form's fields (the pre-order step sends them blank).
-        **visit.signup_touch(data),
+        **touch,
     }
 
 
-def _signed_up(visit: Visit, form: SignupForm, result: SignupResult) -> HttpResponse:
-    data = form.cleaned_data
+def _signed_up(visit: Visit, touch: SignupTouch, result: SignupResult) -> HttpResponse:
     if result.created:
-        visit.record(EventKind.SIGNUP, touch=visit.signup_touch(data))
+        visit.record(EventKind.SIGNUP, touch=touch)
     # The same answer whether or not the address was on the list already: anyone may type any
     # address, and a different page would tell them who signed up.
     return visit.respond(redirect(reverse("public:thanks", kwargs={"slug": visit.public.page.slug})))
@@ -296,8 +297,9 @@ def signup_held(request: HttpRequest, slug: str) -> HttpResponse:
     if not form.is_valid():  # valid when held; only a change of the rules since would do this
         return _render_form_errors(request, visit, form)
     form_token_id = hold.form_token_id or f"held-{hold.held_id}"
+    touch = visit.signup_touch(form.cleaned_data)
     try:
-        arguments = _signup_arguments(visit, form, form_token_id=form_token_id)
+        arguments = _signup_arguments(visit, form, touch, form_token_id=form_token_id)
         result = held_signup_confirm(held_id=hold.held_id, **arguments)
     except FormTokenUsed as exc:
         form.add_error(None, exc.message)
@@ -305,7 +307,7 @@ def signup_held(request: HttpRequest, slug: str) -> HttpResponse:
     if result is None:
         # Pressed before (a double click): that press stored it, so the thank-you is true.
         return visit.respond(redirect(reverse("public:thanks", kwargs={"slug": public.page.slug})))
-    return _signed_up(visit, form, result)
+    return _signed_up(visit, touch, result)
 
 
 @require_GET
