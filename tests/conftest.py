@@ -17,8 +17,13 @@ from tests.transactions import committed
 @pytest.fixture(autouse=True)
 def _clean_cache():
     """Every test starts with an empty cache (only this test run's keys on a shared Redis)."""
+    from mvpvalidator import background
     from mvpvalidator import cache as app_cache
 
+    # Every component's per-process state (counters, buffers, mirrors), as each registered it.
+    # First: resetting sends what an earlier test left in this process's outboxes (its events
+    # announce their page), which the emptying below must then remove too.
+    background.reset()
     if settings.ENABLE_REDIS_CACHE:
         cache.delete_pattern("*")
         client = app_cache.redis_client()
@@ -28,10 +33,6 @@ def _clean_cache():
         cache.clear()
     app_cache.local_tier.clear()
     app_cache.forget_recent_generations()
-    from mvpvalidator import background
-
-    # Every component's per-process state (counters, buffers, mirrors), as each registered it.
-    background.reset()
     yield
     # Alerts are written by a background thread: let it finish inside this test, so no row it
     # writes outlives the test's database state.
