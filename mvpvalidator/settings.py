@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "csp",
     "security",
     "monitoring",
+    "jobs",
     "projects",
 ]
 
@@ -418,6 +419,44 @@ SPECTACULAR_SETTINGS = {
         "mvpvalidator.schema.add_error_responses",
     ],
 }
+
+# --- Background jobs (Celery) ---------------------------------------------------------------
+
+# The broker of the job queue: RabbitMQ (amqp://guest:guest@127.0.0.1:5672//) or a dedicated,
+# non-evicting Redis (redis://host:6379/0), never the cache's evictable one. Unset (the embedded
+# default): tasks run in the web or worker process that sends them, on its background executor,
+# and `run_worker` runs the beat schedule itself (jobs.dispatch, jobs.schedule).
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
+JOBS_IN_PROCESS = not CELERY_BROKER_URL
+if CELERY_BROKER_URL and urlsplit(CELERY_BROKER_URL).scheme not in ("amqp", "amqps", "pyamqp", "redis", "rediss"):
+    raise ImproperlyConfigured("CELERY_BROKER_URL must be an amqp:// (RabbitMQ) or redis:// URL.")
+if CELERY_BROKER_URL and REDIS_URL and CELERY_BROKER_URL.rstrip("/") == REDIS_URL.rstrip("/"):
+    raise ImproperlyConfigured(
+        "CELERY_BROKER_URL is the cache's Redis (REDIS_URL): a cache may evict queued jobs. Use RabbitMQ "
+        "or a Redis of its own that never evicts."
+    )
+CELERY_TASK_ALWAYS_EAGER = JOBS_IN_PROCESS
+CELERY_TASK_EAGER_PROPAGATES = False
+# A task is acknowledged when it has finished, so a worker that dies mid-task leaves it for the
+# next one (every task is idempotent), and each worker takes one task at a time.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Outcomes live in the job rows (jobs.models.Job), not in a result backend.
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = "UTC"
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A task is stopped after this long (the slowest legitimate one: VACUUM of a large table).
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=600)
+CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 30
+# Sending a task never waits long on a broker that is down: the job stays queued in its row and
+# is sent again when the broker is back (jobs.dispatch).
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=1.0)
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
 
 # --- Monitoring, security and product thresholds (used by the apps that own them) -----------
 

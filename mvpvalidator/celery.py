@@ -1,0 +1,32 @@
+"""The Celery application: `celery -A mvpvalidator worker` and `celery -A mvpvalidator beat`.
+
+Settings are the Django settings prefixed `CELERY_` (mvpvalidator/settings.py, "Background jobs");
+each app's `tasks.py` is found by autodiscovery, so nothing here names an app.
+"""
+
+import os
+import time
+from typing import Any
+
+from celery import Celery, Task
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mvpvalidator.settings")
+
+# How long an in-process retry may wait (the embedded default has no broker to hold a retry).
+IN_PROCESS_RETRY_WAIT_MAX_SECONDS = 300.0
+
+
+class JobTask(Task):  # type: ignore[misc]
+    """The base of every task. Run in-process (no broker), Celery retries at once, ignoring the
+    countdown; this waits the countdown first (on the background executor, never in a request),
+    so a retry policy means the same thing in both modes."""
+
+    def retry(self, *args: Any, countdown: float | None = None, **kwargs: Any) -> Any:
+        if self.request.is_eager and countdown:
+            time.sleep(min(float(countdown), IN_PROCESS_RETRY_WAIT_MAX_SECONDS))
+        return super().retry(*args, countdown=countdown, **kwargs)
+
+
+app = Celery("mvpvalidator", task_cls=JobTask)
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
