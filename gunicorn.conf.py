@@ -58,8 +58,10 @@ keepalive = 5
 
 # A worker is replaced after about this many requests, so a slow leak (a library's cache, heap
 # fragmentation) cannot grow without bound; the jitter keeps the workers from restarting together.
-max_requests = 1000
-max_requests_jitter = 100
+# Not fewer: a new worker starts with a cold local cache tier and opens its pools again, and at a
+# few hundred requests a second per host a lower bound would recycle each worker every few seconds.
+max_requests = 10_000
+max_requests_jitter = 1_000
 
 # --- Loading --------------------------------------------------------------------------------
 
