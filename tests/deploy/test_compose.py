@@ -163,6 +163,7 @@ def test_compose_names_every_service_with_a_health_check_and_the_contract_comman
         assert services[name]["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}, name
     assert services["migrate"]["depends_on"]["postgres"] == {"condition": "service_healthy"}
     assert services["migrate"]["restart"] == "no"
+    assert services["migrate"]["healthcheck"] == {"disable": True}
 
 
 def test_compose_keeps_the_event_buffer_on_a_redis_that_never_evicts_and_the_cache_on_one_that_does():
