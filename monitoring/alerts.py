@@ -183,8 +183,9 @@ def _record_and_send(channel: str, rule: str, payload: dict[str, Any]) -> None:
         try:
             delivery = AlertDelivery.objects.create(channel=channel, rule=rule[:100], payload=payload)
         except Exception:
-            logger.warning("could not store alert %s/%s; its rule may alert again", channel, rule, exc_info=True)
-            _slot_release(channel, rule)
+            # The database refused (it may be what the alert is about): post without a record.
+            logger.warning("could not store alert %s/%s; delivering it unrecorded", channel, rule, exc_info=True)
+            _deliver_unrecorded(channel, rule, payload)
             return
         if not send(alert_deliver, args=(delivery.pk,)):
             # The broker is down, which is when alerts matter: deliver from this process instead
@@ -192,6 +193,33 @@ def _record_and_send(channel: str, rule: str, payload: dict[str, Any]) -> None:
             alert_deliver.apply(args=(delivery.pk,))
     finally:
         connection.close()  # this executor thread's own connection
+
+
+def _post(channel: str, payload: dict[str, Any]) -> tuple[bool, int | None, str]:
+    """One POST to the channel's webhook: (whether to try again, HTTP status, error or "")."""
+    url = getattr(settings, CHANNEL_SETTINGS.get(channel, ""), "")
+    if not url:
+        return False, None, "channel no longer configured"
+    try:
+        response = httpx.post(url, json=payload, timeout=settings.WEBHOOK_TIMEOUT_SECONDS)
+    except httpx.HTTPError as exc:
+        return True, None, f"{type(exc).__name__}: {str(exc)[:200]}"
+    status = response.status_code
+    return status >= 400, status, f"HTTP {status}" if status >= 400 else ""
+
+
+def _deliver_unrecorded(channel: str, rule: str, payload: dict[str, Any]) -> None:
+    """The same attempts and waits, on this thread, for an alert that has no row."""
+    for attempt in range(1, settings.ALERT_DELIVERY_MAX_ATTEMPTS + 1):
+        retry, _, error = _post(channel, payload)
+        if not error:
+            _slot_mark_sent(channel, rule)
+            return
+        if not retry or attempt == settings.ALERT_DELIVERY_MAX_ATTEMPTS:
+            break
+        time.sleep(backoff_seconds(attempt))
+    _slot_release(channel, rule)
+    logger.error("unrecorded alert %s/%s given up: %s", channel, rule, error)
 
 
 def attempt_delivery(*, delivery_id: int, attempt: int) -> float | None:
@@ -208,23 +236,13 @@ def attempt_delivery(*, delivery_id: int, attempt: int) -> float | None:
         return None
     delivery = AlertDelivery.objects.get(pk=delivery_id)
     rule = str(delivery.payload.get("rule") or delivery.rule)  # the row's copy is cut to 100 characters
-    url = getattr(settings, CHANNEL_SETTINGS.get(delivery.channel, ""), "")
-    status: int | None = None
-    if not url:
-        error = "channel no longer configured"
-    else:
-        try:
-            response = httpx.post(url, json=delivery.payload, timeout=settings.WEBHOOK_TIMEOUT_SECONDS)
-            status = response.status_code
-            error = f"HTTP {status}" if status >= 400 else ""
-        except httpx.HTTPError as exc:
-            error = f"{type(exc).__name__}: {str(exc)[:200]}"
+    retry, status, error = _post(delivery.channel, delivery.payload)
     rows = AlertDelivery.objects.filter(pk=delivery_id)
     if not error:
         rows.update(delivered=True, finished_at=timezone.now(), response_status=status, error="")
         _slot_mark_sent(delivery.channel, rule)
         return None
-    if attempt >= settings.ALERT_DELIVERY_MAX_ATTEMPTS or not url:
+    if attempt >= settings.ALERT_DELIVERY_MAX_ATTEMPTS or not retry:
         rows.update(finished_at=timezone.now(), response_status=status, error=error[:300])
         _slot_release(delivery.channel, rule)
         logger.error("alert %s/%s given up after %d attempts: %s", delivery.channel, delivery.rule, attempt, error)
