@@ -50,7 +50,8 @@ def monitoring_prune(period: str) -> dict[str, Any]:
 @schedule.once_per(schedule.DAILY)
 def cache_health_report(period: str) -> dict[str, Any]:
     """The cache's health of the day in one log line and the run's outcome: hit rate per family
-    and overall (since the counters were last reset), breaker state; a warning under the KPI."""
+    and overall (since the counters were last reset), breaker state; under the KPI, a warning
+    and an alert on the performance channel."""
     from mvpvalidator.cache import stats
     from mvpvalidator.cache.operators import backend_info
 
@@ -66,6 +67,16 @@ def cache_health_report(period: str) -> dict[str, Any]:
         "families": {name: counts["hit_rate"] for name, counts in snapshot["families"].items()},
         "below_kpi": overall is not None and overall < CACHE_HIT_RATE_KPI,
     }
+    if outcome["below_kpi"]:
+        outcome["alerted"] = (
+            alerts.raise_alert(
+                "performance",
+                "cache_hit_rate",
+                title=f"Cache hit rate {overall:.1%} under the {CACHE_HIT_RATE_KPI:.0%} KPI",
+                details={"hit_rate": overall, "families": outcome["families"], "breaker": outcome["breaker"]},
+            )
+            is not None
+        )
     level = logging.WARNING if outcome["below_kpi"] or outcome["breaker"] != "closed" else logging.INFO
     logger.log(
         level,

@@ -482,6 +482,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": crontab(day_of_month=1, hour=5, minute=10),
     },
 }
+# No result backend, so nothing for beat's default nightly `celery.backend_cleanup` to clean.
+CELERY_RESULT_EXPIRES = None
 # How often the event worker checks the schedule when there is no broker (jobs.schedule.tick).
 SCHEDULE_TICK_SECONDS = env.float("SCHEDULE_TICK_SECONDS", default=30.0)
 
