@@ -8,9 +8,10 @@ webhook never slows or breaks a request.
 
 Delivery is retried with exponential backoff (`ALERT_DELIVERY_BACKOFF_SECONDS` doubled per
 attempt, at most `ALERT_DELIVERY_BACKOFF_MAX_SECONDS`) up to `ALERT_DELIVERY_MAX_ATTEMPTS`
-tries: by default 2, 4, 8 ... 256 s between ten tries, so a webhook down for eight minutes still
-gets the alert. Deduplication is decided by the outcome, through one slot per rule shared by all
-processes (the cache; this process alone when the cache is away):
+tries: by default 2, 4, 8 ... 256, then 300 s between ten tries (13.5 minutes in all), so a
+webhook down for several minutes still gets the alert. Deduplication is decided by the outcome,
+through one slot per rule shared by all processes (the cache; this process alone when the cache
+is away):
 
 - raising a rule takes its slot as "in flight" (an atomic `cache.add`); while it is taken,
   raising the rule again queues nothing;

@@ -514,8 +514,8 @@ ALERT_P95_MS = env.float("ALERT_P95_MS", default=200.0)
 ALERT_MIN_REQUESTS = env.int("ALERT_MIN_REQUESTS", default=20)
 ALERT_DEDUP_MINUTES = env.int("ALERT_DEDUP_MINUTES", default=5)
 # Alert delivery (monitoring.alerts): tries per alert, and the wait after the first failed one,
-# doubled after each (2, 4, 8 ... s) up to the cap. The defaults keep trying for about 8.5
-# minutes, so a webhook down for several minutes still gets the alert.
+# doubled after each up to the cap. The defaults wait 2, 4, 8 ... 256, then 300 s between ten
+# tries (13.5 minutes in all), so a webhook down for several minutes still gets the alert.
 ALERT_DELIVERY_MAX_ATTEMPTS = env.int("ALERT_DELIVERY_MAX_ATTEMPTS", default=10)
 ALERT_DELIVERY_BACKOFF_SECONDS = env.float("ALERT_DELIVERY_BACKOFF_SECONDS", default=2.0)
 ALERT_DELIVERY_BACKOFF_MAX_SECONDS = env.float("ALERT_DELIVERY_BACKOFF_MAX_SECONDS", default=300.0)
