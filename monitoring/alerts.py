@@ -1,10 +1,22 @@
 """Alerts: a JSON POST to the channel's webhook when a rule trips, off the request path.
 
 Channels: `error` (ERROR_WEBHOOK_URL), `performance` (PERFORMANCE_WEBHOOK_URL), `security`
-(SECURITY_WEBHOOK_URL). Each rule fires at most once per `ALERT_DEDUP_MINUTES` across all
-processes (an atomic `cache.add`), every alert is kept as an `AlertDelivery` row, and delivery
-runs on a background thread with `WEBHOOK_TIMEOUT_SECONDS`: a dead or slow webhook never slows or
-breaks a request.
+(SECURITY_WEBHOOK_URL). Every alert is kept as an `AlertDelivery` row and posted by the task
+`monitoring.tasks.alert_deliver` (jobs.dispatch: a Celery worker with a broker, this process's
+background executor without one), each try with `WEBHOOK_TIMEOUT_SECONDS`: a dead or slow
+webhook never slows or breaks a request.
+
+Delivery is retried with exponential backoff (`ALERT_DELIVERY_BACKOFF_SECONDS` doubled per
+attempt, at most `ALERT_DELIVERY_BACKOFF_MAX_SECONDS`) up to `ALERT_DELIVERY_MAX_ATTEMPTS`
+tries: by default 2, 4, 8 ... 256, then 300 s between ten tries (13.5 minutes in all), so a
+webhook down for several minutes still gets the alert. Deduplication is decided by the outcome,
+through one slot per rule shared by all processes (the cache; this process alone when the cache
+is away):
+
+- raising a rule takes its slot as "in flight" (an atomic `cache.add`); while it is taken,
+  raising the rule again queues nothing;
+- a delivery that succeeds marks the slot "sent" for `ALERT_DEDUP_MINUTES`;
+- a delivery whose every attempt failed gives the slot back, so the next occurrence alerts again.
 
 Rules:
 - `error_rate`: 5xx share of the last five minutes above `ALERT_ERROR_RATE` (with at least
@@ -14,6 +26,7 @@ Rules:
 - `security:<rule>`: raised by the security layer (`security_event`).
 """
 
+import contextlib
 import hashlib
 import logging
 import threading
@@ -24,6 +37,7 @@ from typing import Any
 import httpx
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 from django.utils import timezone
 
 from monitoring import context
@@ -37,6 +51,8 @@ CHANNEL_SETTINGS = {
     "security": "SECURITY_WEBHOOK_URL",
 }
 EVALUATE_EVERY_SECONDS = 30.0
+IN_FLIGHT = "in-flight"
+SENT = "sent"
 
 _lock = threading.Lock()
 _last_evaluation = 0.0
@@ -47,39 +63,105 @@ def drain(timeout: float = 10.0) -> None:
     background.drain()
 
 
-def _first_in_window(channel: str, rule: str) -> bool:
-    """True for the first caller per rule per dedup window, across processes."""
+def backoff_seconds(attempt: int) -> float:
+    """The wait after failed attempt `attempt` (1 for the first): doubled each time, capped."""
+    delay: float = settings.ALERT_DELIVERY_BACKOFF_SECONDS * 2 ** (attempt - 1)
+    cap: float = settings.ALERT_DELIVERY_BACKOFF_MAX_SECONDS
+    return min(delay, cap)
+
+
+def in_flight_seconds() -> float:
+    """How long a rule's slot stays "in flight" at most: every wait and every try, and a minute
+    more. If a delivery's worker dies without an outcome, the slot lapses after this and the
+    rule can alert again."""
+    attempts: int = settings.ALERT_DELIVERY_MAX_ATTEMPTS
+    timeout: float = settings.WEBHOOK_TIMEOUT_SECONDS
+    waits = sum(backoff_seconds(n) for n in range(1, attempts))
+    return waits + attempts * (timeout + 5) + 60
+
+
+# --- The deduplication slot of a rule ---------------------------------------------------------
+
+
+def _slot_key(channel: str, rule: str) -> str:
+    digest = hashlib.sha256(rule.encode()).hexdigest()[:32]  # rules hold spaces and paths
+    return f"mon:alert:{channel}:{digest}"
+
+
+# When the cache is away, nobody can coordinate: each process deduplicates alone.
+# key -> monotonic time the slot lapses.
+_local_slots: dict[str, float] = {}
+
+
+def _slot_take(channel: str, rule: str) -> bool:
+    """True for the caller that takes a free slot: it raises the alert."""
+    from mvpvalidator.cache import CacheUnavailable, call
+
+    key = _slot_key(channel, rule)
+    try:
+        return bool(call(cache.add, key, IN_FLIGHT, in_flight_seconds()))
+    except CacheUnavailable:
+        now = time.monotonic()
+        with _lock:
+            if now < _local_slots.get(key, 0.0):
+                return False
+            _local_slots[key] = now + in_flight_seconds()
+            return True
+
+
+def _slot_mark_sent(channel: str, rule: str) -> None:
+    from mvpvalidator.cache import CacheUnavailable, call
+
+    key = _slot_key(channel, rule)
+    with _lock:
+        _local_slots[key] = time.monotonic() + settings.ALERT_DEDUP_MINUTES * 60
+    # Unreachable: the slot lapses with its in-flight timeout; this process remembers meanwhile.
+    with contextlib.suppress(CacheUnavailable):
+        call(cache.set, key, SENT, settings.ALERT_DEDUP_MINUTES * 60)
+
+
+def _slot_release(channel: str, rule: str) -> None:
+    from mvpvalidator.cache import CacheUnavailable, call
+
+    key = _slot_key(channel, rule)
+    with _lock:
+        _local_slots.pop(key, None)
+    with contextlib.suppress(CacheUnavailable):  # unreachable: the slot lapses with its in-flight timeout
+        call(cache.delete, key)
+
+
+def slot_state(channel: str, rule: str) -> str | None:
+    """IN_FLIGHT, SENT or None (free): the dashboard and tests."""
     from mvpvalidator.cache import CacheUnavailable, call
 
     try:
-        digest = hashlib.sha256(rule.encode()).hexdigest()[:32]  # rules hold spaces and paths
-        return bool(call(cache.add, f"mon:alert:{channel}:{digest}", 1, settings.ALERT_DEDUP_MINUTES * 60))
+        value = call(cache.get, _slot_key(channel, rule))
     except CacheUnavailable:
-        # Nobody can coordinate: deduplicate within this process only.
-        return _local_dedup(channel, rule)
+        return IN_FLIGHT if time.monotonic() < _local_slots.get(_slot_key(channel, rule), 0.0) else None
+    return str(value) if value is not None else None
 
 
-_local_sent: dict[str, float] = {}
-
-
-def _local_dedup(channel: str, rule: str) -> bool:
-    key = f"{channel}:{rule}"
-    now = time.monotonic()
+def reset() -> None:
+    """Forget this process's fallback slots (tests, with the rest of the per-process state)."""
     with _lock:
-        if now - _local_sent.get(key, -1e9) < settings.ALERT_DEDUP_MINUTES * 60:
-            return False
-        _local_sent[key] = now
-        return True
+        _local_slots.clear()
+
+
+background.register("monitoring.alerts", reset=reset)
+
+
+# --- Raising and delivering --------------------------------------------------------------------
 
 
 def raise_alert(channel: str, rule: str, *, title: str, details: dict[str, Any] | None = None) -> Future[None] | None:
-    """Record the alert and post it in the background; None when deduplicated."""
+    """Take the rule's slot, then record the alert and send its delivery task in the background
+    (never on the caller's path, nor inside its transaction); None when the rule is deduplicated
+    or its channel has no webhook."""
     if channel not in CHANNEL_SETTINGS:
         raise ValueError(f"unknown alert channel {channel!r}")
-    url = getattr(settings, CHANNEL_SETTINGS[channel])
-    if not url:  # alerts of an unconfigured channel stay in the logs and on the dashboard
-        return None
-    if not _first_in_window(channel, rule):
+    if not getattr(settings, CHANNEL_SETTINGS[channel]):
+        return None  # alerts of an unconfigured channel stay in the logs and on the dashboard
+    if not _slot_take(channel, rule):
         return None
     payload = {
         "channel": channel,
@@ -90,35 +172,89 @@ def raise_alert(channel: str, rule: str, *, title: str, details: dict[str, Any] 
         "request_id": context.request_id() or None,
         "at": timezone.now().isoformat(),
     }
-    return background.submit(_deliver, channel, rule, payload, url)
+    return background.submit(_record_and_send, channel, rule, payload)
 
 
-def _deliver(channel: str, rule: str, payload: dict[str, Any], url: str) -> int | None:
+def _record_and_send(channel: str, rule: str, payload: dict[str, Any]) -> None:
+    from jobs.dispatch import send
     from monitoring.models import AlertDelivery
+    from monitoring.tasks import alert_deliver
 
-    status: int | None = None
-    error = ""
+    try:
+        try:
+            delivery = AlertDelivery.objects.create(channel=channel, rule=rule[:100], payload=payload)
+        except Exception:
+            # The database refused (it may be what the alert is about): post without a record.
+            logger.warning("could not store alert %s/%s; delivering it unrecorded", channel, rule, exc_info=True)
+            _deliver_unrecorded(channel, rule, payload)
+            return
+        if not send(alert_deliver, args=(delivery.pk,)):
+            # The broker is down, which is when alerts matter: deliver from this process instead
+            # (eagerly, on this background thread, with the same retries).
+            alert_deliver.apply(args=(delivery.pk,))
+    finally:
+        connection.close()  # this executor thread's own connection
+
+
+def _post(channel: str, payload: dict[str, Any]) -> tuple[bool, int | None, str]:
+    """One POST to the channel's webhook: (whether to try again, HTTP status, error or "")."""
+    url = getattr(settings, CHANNEL_SETTINGS.get(channel, ""), "")
+    if not url:
+        return False, None, "channel no longer configured"
     try:
         response = httpx.post(url, json=payload, timeout=settings.WEBHOOK_TIMEOUT_SECONDS)
-        status = response.status_code
-        if status >= 400:
-            error = f"HTTP {status}"
     except httpx.HTTPError as exc:
-        error = f"{type(exc).__name__}: {str(exc)[:200]}"
-    if error:
-        logger.warning("alert %s/%s not delivered: %s", channel, rule, error)
-    try:
-        AlertDelivery.objects.create(
-            channel=channel, rule=rule[:100], payload=payload, delivered=not error, response_status=status,
-            error=error[:300],
-        )  # fmt: skip
-    except Exception:
-        logger.warning("could not store alert %s/%s", channel, rule, exc_info=True)
-    finally:
-        from django.db import connection
+        return True, None, f"{type(exc).__name__}: {str(exc)[:200]}"
+    status = response.status_code
+    return status >= 400, status, f"HTTP {status}" if status >= 400 else ""
 
-        connection.close()
-    return status
+
+def _deliver_unrecorded(channel: str, rule: str, payload: dict[str, Any]) -> None:
+    """The same attempts and waits, on this thread, for an alert that has no row."""
+    for attempt in range(1, settings.ALERT_DELIVERY_MAX_ATTEMPTS + 1):
+        retry, _, error = _post(channel, payload)
+        if not error:
+            _slot_mark_sent(channel, rule)
+            return
+        if not retry or attempt == settings.ALERT_DELIVERY_MAX_ATTEMPTS:
+            break
+        time.sleep(backoff_seconds(attempt))
+    _slot_release(channel, rule)
+    logger.error("unrecorded alert %s/%s given up: %s", channel, rule, error)
+
+
+def attempt_delivery(*, delivery_id: int, attempt: int) -> float | None:
+    """Try delivery `delivery_id` for the `attempt`-th time (1 for the first). Returns the seconds
+    to wait before the next try, or None when there is nothing more to do: delivered, given up,
+    or this attempt was already made (a task the broker delivered twice posts once)."""
+    from monitoring.models import AlertDelivery
+
+    # The claim of this attempt: one copy of the task moves `attempts` from attempt - 1.
+    claimed = AlertDelivery.objects.filter(
+        pk=delivery_id, delivered=False, finished_at__isnull=True, attempts=attempt - 1
+    ).update(attempts=attempt)
+    if not claimed:
+        return None
+    delivery = AlertDelivery.objects.get(pk=delivery_id)
+    rule = str(delivery.payload.get("rule") or delivery.rule)  # the row's copy is cut to 100 characters
+    retry, status, error = _post(delivery.channel, delivery.payload)
+    rows = AlertDelivery.objects.filter(pk=delivery_id)
+    if not error:
+        rows.update(delivered=True, finished_at=timezone.now(), response_status=status, error="")
+        _slot_mark_sent(delivery.channel, rule)
+        return None
+    if attempt >= settings.ALERT_DELIVERY_MAX_ATTEMPTS or not retry:
+        rows.update(finished_at=timezone.now(), response_status=status, error=error[:300])
+        _slot_release(delivery.channel, rule)
+        logger.error("alert %s/%s given up after %d attempts: %s", delivery.channel, delivery.rule, attempt, error)
+        return None
+    rows.update(response_status=status, error=error[:300])
+    delay = backoff_seconds(attempt)
+    logger.warning(
+        "alert %s/%s attempt %d not delivered (%s); next try in %.0f s",
+        delivery.channel, delivery.rule, attempt, error, delay,
+    )  # fmt: skip
+    return delay
 
 
 # --- Rules ------------------------------------------------------------------------------------
@@ -190,6 +326,4 @@ def maybe_evaluate() -> None:
     except Exception:
         logger.warning("alert evaluation failed", exc_info=True)
     finally:
-        from django.db import connection
-
         connection.close()

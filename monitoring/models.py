@@ -127,7 +127,9 @@ class RequestMetricHour(models.Model):
 
 
 class AlertDelivery(models.Model):
-    """An alert the platform raised, and whether its webhook took it."""
+    """An alert the platform raised, and whether its webhook took it. Written pending when the
+    alert is raised; each try of the delivery task counts an attempt (the last one's status
+    and error are kept); `finished_at` is set when it was delivered or given up on."""
 
     class Channel(models.TextChoices):
         ERROR = "error"
@@ -139,6 +141,8 @@ class AlertDelivery(models.Model):
     payload = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
     delivered = models.BooleanField(default=False)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    finished_at = models.DateTimeField(null=True, blank=True)
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
     error = models.CharField(max_length=300, blank=True)
 
@@ -148,3 +152,10 @@ class AlertDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel}:{self.rule} at {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def status(self) -> str:
+        """pending (attempts left), delivered, or failed (every attempt refused)."""
+        if self.delivered:
+            return "delivered"
+        return "failed" if self.finished_at else "pending"

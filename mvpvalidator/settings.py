@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONCE as CSP_NONCE
 from csp.constants import NONE as CSP_NONE
 from csp.constants import SELF as CSP_SELF
@@ -456,7 +457,35 @@ CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 30
 # is sent again when the broker is back (jobs.dispatch).
 CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=1.0)
 CELERY_TASK_PUBLISH_RETRY = False
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+# The production guide's maintenance (docs/OPERATIONS.md, Daily/Weekly/Monthly), UTC. With a
+# broker `celery beat` sends these at these times; without one the event worker sends each at the
+# first pass of its period (jobs.schedule.tick). Each task runs once per period however often it
+# is sent (jobs.schedule.once_per): its period ("daily" ...) is declared on the task, and the
+# crontab here must fire once in that period.
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # Daily: rollups and prunes first, then the reports.
+    "monitoring-prune": {"task": "monitoring.tasks.monitoring_prune", "schedule": crontab(hour=3, minute=0)},
+    "events-prune": {"task": "projects.tasks.events_prune", "schedule": crontab(hour=3, minute=10)},
+    "security-data-clear": {"task": "security.tasks.security_data_clear", "schedule": crontab(hour=3, minute=20)},
+    "cache-health-report": {"task": "monitoring.tasks.cache_health_report", "schedule": crontab(hour=3, minute=30)},
+    # Founders read it in the morning (Europe); it covers the previous UTC day.
+    "signup-digest": {"task": "projects.tasks.signup_digest_send", "schedule": crontab(hour=7, minute=0)},
+    # Weekly, Sunday night: statistics for the planner after the week's deletes.
+    "database-analyze": {
+        "task": "monitoring.tasks.database_analyze",
+        "schedule": crontab(day_of_week="sun", hour=4, minute=0),
+    },
+    # Monthly, on the 1st: the previous month's error patterns and security.
+    "error-summary": {"task": "monitoring.tasks.error_summary", "schedule": crontab(day_of_month=1, hour=5, minute=0)},
+    "security-summary": {
+        "task": "security.tasks.security_summary",
+        "schedule": crontab(day_of_month=1, hour=5, minute=10),
+    },
+}
+# No result backend, so nothing for beat's default nightly `celery.backend_cleanup` to clean.
+CELERY_RESULT_EXPIRES = None
+# How often the event worker checks the schedule when there is no broker (jobs.schedule.tick).
+SCHEDULE_TICK_SECONDS = env.float("SCHEDULE_TICK_SECONDS", default=30.0)
 
 # --- Monitoring, security and product thresholds (used by the apps that own them) -----------
 
@@ -484,6 +513,14 @@ ALERT_ERROR_RATE = env.float("ALERT_ERROR_RATE", default=0.01)
 ALERT_P95_MS = env.float("ALERT_P95_MS", default=200.0)
 ALERT_MIN_REQUESTS = env.int("ALERT_MIN_REQUESTS", default=20)
 ALERT_DEDUP_MINUTES = env.int("ALERT_DEDUP_MINUTES", default=5)
+# Alert delivery (monitoring.alerts): tries per alert, and the wait after the first failed one,
+# doubled after each up to the cap. The defaults wait 2, 4, 8 ... 256, then 300 s between ten
+# tries (13.5 minutes in all), so a webhook down for several minutes still gets the alert.
+ALERT_DELIVERY_MAX_ATTEMPTS = env.int("ALERT_DELIVERY_MAX_ATTEMPTS", default=10)
+ALERT_DELIVERY_BACKOFF_SECONDS = env.float("ALERT_DELIVERY_BACKOFF_SECONDS", default=2.0)
+ALERT_DELIVERY_BACKOFF_MAX_SECONDS = env.float("ALERT_DELIVERY_BACKOFF_MAX_SECONDS", default=300.0)
+if ALERT_DELIVERY_MAX_ATTEMPTS < 1 or ALERT_DELIVERY_BACKOFF_SECONDS <= 0:
+    raise ImproperlyConfigured("ALERT_DELIVERY_MAX_ATTEMPTS must be at least 1 and the backoff positive.")
 MONITORING_RETENTION_DAYS = env.int("MONITORING_RETENTION_DAYS", default=30)
 HEALTH_CACHE_SECONDS = env.float("HEALTH_CACHE_SECONDS", default=5.0)
 # Request traces for the dashboard's timeline: every failed, slow or flagged request, plus this

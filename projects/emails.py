@@ -1,4 +1,5 @@
-"""Emails to visitors, sent through Django's email framework (console by default).
+"""Emails to visitors (signup confirmations) and to founders (the daily signup digest, sent by
+projects.services.digests), through Django's email framework (console by default).
 
 Confirmation emails are not sent by the signup request: the signup row records that one is
 owed (`Signup.confirmation_due_at`) and the event worker sends what is due in batches over one
@@ -10,9 +11,10 @@ import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
 from django.http import HttpRequest
 from django.http.request import split_domain_port
 from django.template.loader import render_to_string
@@ -20,6 +22,10 @@ from django.urls import reverse
 
 from projects.models.signups import Signup
 from projects.signup_tokens import CONFIRM, UNSUBSCRIBE, make_token
+
+if TYPE_CHECKING:
+    from projects.selectors.digests import DigestLine
+    from security.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -126,3 +132,25 @@ def deliver(signups: Sequence[Signup]) -> Delivery:
         with contextlib.suppress(OSError):  # a relay gone mid-batch: what was sent still counts
             connection.close()
     return Delivery(sent=sent, failed=None, not_tried=[])
+
+
+# --- The founders' daily signup digest ----------------------------------------------------------
+
+
+def signup_digest_message(*, owner: "User", day: str, lines: Sequence["DigestLine"]) -> EmailMultiAlternatives:
+    """The digest of `day` ("2026-12-05") for one founder: their projects' new signups, plain
+    text with an HTML alternative, links to each project's report."""
+    context = {
+        "owner": owner,
+        "day": day,
+        "lines": lines,
+        "total": sum(line.signups for line in lines),
+        "base_url": settings.PUBLIC_BASE_URL,
+    }
+    total = context["total"]
+    subject = f"{total} new signup{'s' if total != 1 else ''} on {day}"
+    message = EmailMultiAlternatives(
+        subject, render_to_string("projects/emails/signup_digest.txt", context), None, [owner.email]
+    )
+    message.attach_alternative(render_to_string("projects/emails/signup_digest.html", context), "text/html")
+    return message

@@ -1,8 +1,11 @@
 """The event worker's loop (`manage.py run_worker`; `manage.py flush_events` runs `flush` until
 the buffer is empty): each pass moves a batch from the buffer into rows (`projects.events.ingest`)
 and a batch of rows into the rollups (`projects.events.rollup`), each step safe with several
-workers at once; old raw rows are pruned once an hour, and beside the loop a thread sends the
-confirmation emails that are due. `backlog` tells what waits (the health check, the dashboard).
+workers at once; beside the loop a thread sends the confirmation emails that are due. Every
+`schedule_every` seconds the loop runs the periodic work (`periodic`): without a broker, the
+beat schedule's due entries (jobs.schedule.tick), old raw rows' pruning among them
+(`projects.tasks.events_prune`, daily). `backlog` tells what waits (the health check, the
+dashboard).
 """
 
 import logging
@@ -18,6 +21,7 @@ from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connection
 from django.utils import timezone
 
+from jobs import schedule
 from projects.events.ingest import ingest, oldest_buffered
 from projects.events.rollup import rollup
 from projects.models import Event, EventWorkerState, HeldSignup
@@ -34,7 +38,6 @@ def consumer_name() -> str:
 class FlushResult:
     ingested: int = 0
     rolled_up: int = 0
-    pruned: int = 0
     emailed: int = 0  # confirmation emails sent (the worker's loop only)
 
 
@@ -106,23 +109,39 @@ def _repeat(
             stop.wait(interval)
 
 
+def periodic() -> None:
+    """The worker's periodic work, every `schedule_every` seconds of its loop: without a broker,
+    send the beat schedule's due entries (with one, celery beat does and this sends nothing).
+    Never raises: a fault here must not stop the events."""
+    try:
+        schedule.tick()
+    except Exception:
+        logger.exception("the schedule's tick failed; trying again at the next")
+
+
 def run(
-    *, interval: float, consumer: str | None = None, stop: threading.Event | None = None, deadline: float | None = None
+    *,
+    interval: float,
+    consumer: str | None = None,
+    stop: threading.Event | None = None,
+    deadline: float | None = None,
+    schedule_every: float | None = None,
 ) -> FlushResult:
-    """The worker's loop: flush until idle, pause `interval`, again; prune once an hour; beside
-    it, a thread sending the confirmation emails that are due. Ends when `stop` is set or at
-    `deadline` (time.monotonic()), after the batch in hand."""
+    """The worker's loop: flush until idle, pause `interval`, again; every `schedule_every`
+    seconds (None: never) the periodic work; beside it, a thread sending the confirmation emails
+    that are due. Ends when `stop` is set or at `deadline` (time.monotonic()), after the batch in
+    hand."""
     consumer = consumer or consumer_name()
     stop = stop or threading.Event()
     total = FlushResult()
-    last_prune = 0.0
+    last_periodic = -1e9
 
     def flush_step() -> bool:
-        nonlocal last_prune
+        nonlocal last_periodic
+        if schedule_every is not None and time.monotonic() - last_periodic >= schedule_every:
+            last_periodic = time.monotonic()
+            periodic()
         result = flush(consumer=consumer)
-        if time.monotonic() - last_prune > 3600:
-            total.pruned += prune()
-            last_prune = time.monotonic()
         total.ingested += result.ingested
         total.rolled_up += result.rolled_up
         return bool(result.ingested or result.rolled_up)

@@ -1,7 +1,9 @@
 """The event worker: moves buffered events into the database, rolls them up and sends the
 confirmation emails that are due, in a loop, until stopped (SIGTERM / Ctrl-C finish the current
 batch first). Run one or several, on any host: batches are claimed atomically, so nothing is
-counted twice."""
+counted twice. Without a broker (CELERY_BROKER_URL unset) it is also the beat: every
+SCHEDULE_TICK_SECONDS it sends the maintenance that is due (jobs.schedule), each run once per
+period however many workers run; with a broker, `celery beat` does that instead."""
 
 import signal
 import threading
@@ -37,10 +39,17 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, ask_to_stop)
         signal.signal(signal.SIGINT, ask_to_stop)
         consumer = worker.consumer_name()
-        self.stdout.write(f"event worker {consumer} started (idle pause {interval:g} s)")
+        beat = "runs the schedule" if settings.JOBS_IN_PROCESS else "schedule left to celery beat"
+        self.stdout.write(f"event worker {consumer} started (idle pause {interval:g} s, {beat})")
         self.stdout.flush()
         deadline = time.monotonic() + float(options["seconds"]) if options["seconds"] is not None else None  # type: ignore[arg-type]
-        total = worker.run(interval=interval, consumer=consumer, stop=stop, deadline=deadline)
+        total = worker.run(
+            interval=interval,
+            consumer=consumer,
+            stop=stop,
+            deadline=deadline,
+            schedule_every=settings.SCHEDULE_TICK_SECONDS,
+        )
         self.stdout.write(
             f"event worker {consumer} stopped: {total.ingested} moved, {total.rolled_up} rolled up, "
             f"{total.emailed} confirmation emails sent"

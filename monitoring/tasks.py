@@ -1,0 +1,122 @@
+"""Monitoring's Celery tasks (sent through jobs.dispatch; run by a Celery worker, or in-process
+without a broker).
+
+--- Alerts and scheduled maintenance ---
+`alert_deliver`: one alert's webhook post, retried with backoff (monitoring.alerts).
+Scheduled (CELERY_BEAT_SCHEDULE, each once per period through jobs.schedule):
+`monitoring_prune` (daily), `cache_health_report` (daily), `database_analyze` (weekly),
+`error_summary` (monthly).
+"""
+
+import logging
+from dataclasses import asdict
+from datetime import timedelta
+from typing import Any
+
+from celery import Task, shared_task
+from django.conf import settings
+from django.db.models import Sum
+
+from jobs import schedule
+from monitoring import alerts, services
+from monitoring.models import ErrorGroup
+
+logger = logging.getLogger(__name__)
+
+# The dashboard's KPI for the cache (monitoring.selectors): a lower daily hit rate is logged as a warning.
+CACHE_HIT_RATE_KPI = 0.80
+SUMMARY_TOP = 10
+
+
+@shared_task(bind=True, max_retries=None)  # type: ignore[untyped-decorator]  # celery ships no types
+def alert_deliver(self: Task, delivery_id: int) -> None:
+    """Post one alert; on failure retry after the backoff, up to ALERT_DELIVERY_MAX_ATTEMPTS."""
+    delay = alerts.attempt_delivery(delivery_id=delivery_id, attempt=self.request.retries + 1)
+    if delay is not None:
+        raise self.retry(countdown=delay)
+
+
+@shared_task  # type: ignore[untyped-decorator]  # celery ships no types
+@schedule.once_per(schedule.DAILY)
+def monitoring_prune(period: str) -> dict[str, Any]:
+    """The production guide's daily prune: roll the request buckets up into hourly rows, then
+    delete monitoring rows older than MONITORING_RETENTION_DAYS (as `manage.py prune_monitoring`)."""
+    rolled_up = services.rollup_hours()
+    result = services.prune(older_than=timedelta(days=settings.MONITORING_RETENTION_DAYS))
+    return {"rolled_up": rolled_up, "deleted": asdict(result)}
+
+
+@shared_task  # type: ignore[untyped-decorator]  # celery ships no types
+@schedule.once_per(schedule.DAILY)
+def cache_health_report(period: str) -> dict[str, Any]:
+    """The cache's health of the day in one log line and the run's outcome: hit rate per family
+    and overall (since the counters were last reset), breaker state; under the KPI, a warning
+    and an alert on the performance channel."""
+    from mvpvalidator.cache import stats
+    from mvpvalidator.cache.operators import backend_info
+
+    snapshot = stats.snapshot()
+    info = backend_info()
+    overall = snapshot["overall"]["hit_rate"]
+    outcome = {
+        "backend": info["backend"],
+        "scope": snapshot["scope"],
+        "breaker": info["breaker"]["state"],
+        "breaker_trips": info["breaker"]["trips"],
+        "overall_hit_rate": overall,
+        "families": {name: counts["hit_rate"] for name, counts in snapshot["families"].items()},
+        "below_kpi": overall is not None and overall < CACHE_HIT_RATE_KPI,
+    }
+    if outcome["below_kpi"]:
+        outcome["alerted"] = (
+            alerts.raise_alert(
+                "performance",
+                "cache_hit_rate",
+                title=f"Cache hit rate {overall:.1%} under the {CACHE_HIT_RATE_KPI:.0%} KPI",
+                details={"hit_rate": overall, "families": outcome["families"], "breaker": outcome["breaker"]},
+            )
+            is not None
+        )
+    level = logging.WARNING if outcome["below_kpi"] or outcome["breaker"] != "closed" else logging.INFO
+    logger.log(
+        level,
+        "cache health: backend=%s breaker=%s overall_hit_rate=%s families=%s",
+        outcome["backend"], outcome["breaker"], overall, outcome["families"],
+    )  # fmt: skip
+    return outcome
+
+
+@shared_task  # type: ignore[untyped-decorator]  # celery ships no types
+@schedule.once_per(schedule.WEEKLY)
+def database_analyze(period: str) -> dict[str, Any]:
+    """The weekly ANALYZE of the project's tables (no VACUUM: that stays an operator's call)."""
+    from monitoring.db_maintenance import optimize_database
+
+    report = optimize_database(vacuum=False)
+    return {"vendor": report.vendor, "actions": len(report.actions), "duration_ms": report.duration_ms}
+
+
+@shared_task  # type: ignore[untyped-decorator]  # celery ships no types
+@schedule.once_per(schedule.MONTHLY)
+def error_summary(period: str) -> dict[str, Any]:
+    """The previous month's error patterns: the groups seen in it, the most frequent first
+    (their all-time counts: groups are counted, not dated per occurrence), and how many are new."""
+    start, end = schedule.bounds(schedule.previous(period))
+    seen = ErrorGroup.objects.filter(last_seen__gte=start, first_seen__lt=end)
+    top = [
+        {"exc_type": g.exc_type, "location": g.location, "count": g.count, "resolved": g.resolved_at is not None}
+        for g in seen.order_by("-count")[:SUMMARY_TOP]
+    ]
+    outcome = {
+        "month": start.strftime("%Y-%m"),
+        "groups_seen": seen.count(),
+        "new_groups": seen.filter(first_seen__gte=start).count(),
+        "occurrences_all_time": seen.aggregate(n=Sum("count"))["n"] or 0,
+        "top": top,
+    }
+    logger.info(
+        "error summary %s: %d groups seen (%d new), top %s",
+        outcome["month"], outcome["groups_seen"], outcome["new_groups"],
+        [(g["exc_type"], g["location"], g["count"]) for g in top[:3]],
+    )  # fmt: skip
+    return outcome
