@@ -1,5 +1,5 @@
 # MVP Validator: `make run` serves the platform, `make test` runs the suite.
-# Both create .venv and install the pinned requirements on first use.
+# Both create .venv and install the locked requirements (requirements-dev.lock) on first use.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -8,13 +8,37 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint check ci clean bench-deps bench-landing browser-deps
+.PHONY: run test lint check ci clean bench-deps bench-landing browser-deps lock
 
-$(STAMP): requirements.txt requirements-dev.txt
+# Every package, dependencies included, comes from the lock with its hashes: pip refuses a file
+# whose hash differs or is missing, and --no-deps keeps it from fetching anything the lock does not
+# name. The venv's own pip is used as it is (an unpinned `--upgrade pip` would be the one download
+# nothing checks).
+$(STAMP): requirements-dev.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements-dev.lock
 	@touch $(STAMP)
+
+# Regenerates requirements.lock (run time: the Docker image) and requirements-dev.lock (run time +
+# the dev extra: tests and tools) from pyproject.toml, with the hashes of every wheel and sdist, for
+# Python 3.11 on any platform (a clean clone on x86_64 or aarch64 installs from the same files).
+# Versions already in the locks are kept; move them on purpose with UPGRADE=--upgrade or
+# UPGRADE="--upgrade-package django". uv (pinned below) is installed from PyPI into a throwaway
+# venv under $TMPDIR, never into .venv; UV=/path/to/uv uses one you have.
+UV_VERSION := 0.13.9
+UV_VENV ?= $(or $(TMPDIR),/tmp)/mvpvalidator-uv-$(UV_VERSION)
+UV ?= $(UV_VENV)/bin/uv
+LOCK_ARGS = --universal --python-version 3.11 --generate-hashes --custom-compile-command "make lock" --quiet $(UPGRADE)
+
+$(UV_VENV)/bin/uv:
+	$(PYTHON) -m venv $(UV_VENV)
+	$(UV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+# The dev lock first; the run-time lock is then constrained to it, so a package both hold has the
+# same version in each (the image runs what the suite tested).
+lock: $(filter $(UV_VENV)/bin/uv,$(UV))
+	$(UV) pip compile pyproject.toml --extra dev $(LOCK_ARGS) -o requirements-dev.lock
+	$(UV) pip compile pyproject.toml $(LOCK_ARGS) -c requirements-dev.lock -o requirements.lock
 
 run: $(STAMP)
 	@$(PY) manage.py migrate --noinput -v 0

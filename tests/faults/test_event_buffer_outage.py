@@ -13,6 +13,9 @@ import pytest
 from projects.demo import DEMO_PAGE_PATH
 from tests.faults.conftest import Platform, RedisServer, manage
 
+# It starts its own redis-server and gunicorn and stops the one on purpose, like the other fault tests.
+pytestmark = pytest.mark.faults
+
 BURST_THREADS = 4
 BEFORE_SECONDS = 2.0
 OUTAGE_SECONDS = 3.0
