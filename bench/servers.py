@@ -45,6 +45,21 @@ def kill_group(proc: subprocess.Popen | None, *, sig: signal.Signals = signal.SI
         pass
 
 
+def kill_groups(procs: Sequence[subprocess.Popen | None], *, wait: float = 5.0) -> None:
+    """`kill_group` for several at once: SIGTERM to all, then one shared wait (they shut down in
+    parallel), SIGKILL to whatever is left."""
+    running = [proc for proc in procs if proc is not None and proc.poll() is None]
+    for proc in running:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+    deadline = time.monotonic() + wait
+    for proc in running:
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            kill_group(proc, sig=signal.SIGKILL, wait=wait)
+
+
 def tail(path: Path, lines: int = 40) -> str:
     if not path.exists():
         return ""
@@ -247,15 +262,17 @@ def _ip(*args: str) -> None:
 
 
 @contextlib.contextmanager
-def hosts(count: int, *, tag: str) -> Iterator[list[Host]]:
+def hosts(count: int, *, tag: str, namespaces: bool = True) -> Iterator[list[Host]]:
     """`count` hosts: network namespaces, each joined to this one by a veth pair on its own /30
-    (10.213.<n>.0), when the machine allows (root, `ip netns`); else `count` times loopback,
-    where each server then takes a port of its own. Everything made is removed on exit."""
-    made: list[str] = []
+    (10.213.<n>.0), when the machine allows (root, `ip netns`) and `namespaces`; else `count`
+    times loopback, where each server then takes a port of its own. Everything made is removed
+    on exit."""
+    made: list[str] = []  # namespaces; each takes its veth pair with it when deleted
+    links: list[str] = []  # the pairs' outer ends, for a pair made but not yet moved
     found: list[Host] = []
     try:
-        if os.geteuid() != 0 or not shutil.which("ip"):
-            raise OSError("network namespaces need root and iproute2")
+        if not namespaces or os.geteuid() != 0 or not shutil.which("ip"):
+            raise OSError("network namespaces not wanted, or no root and iproute2 for them")
         base = os.getpid() % 60 * 4  # one block of /30s per run, so two runs do not collide
         for i in range(count):
             ns, outside, inside = f"{tag}-{i}", f"{tag[:9]}h{i}", f"{tag[:9]}n{i}"
@@ -263,6 +280,7 @@ def hosts(count: int, *, tag: str) -> Iterator[list[Host]]:
             _ip("netns", "add", ns)
             made.append(ns)
             _ip("link", "add", outside, "type", "veth", "peer", "name", inside)
+            links.append(outside)
             _ip("link", "set", inside, "netns", ns)
             _ip("addr", "add", f"{subnet}.1/30", "dev", outside)
             _ip("link", "set", outside, "up")
@@ -273,6 +291,8 @@ def hosts(count: int, *, tag: str) -> Iterator[list[Host]]:
     except (OSError, subprocess.CalledProcessError):
         for ns in made:
             subprocess.run(["ip", "netns", "del", ns], check=False, capture_output=True)
+        for link in links:  # gone with its namespace unless it never moved there
+            subprocess.run(["ip", "link", "del", link], check=False, capture_output=True)
         made, found = [], [Host(name=f"host-{i}", address="127.0.0.1", gateway="127.0.0.1") for i in range(count)]
     try:
         yield found

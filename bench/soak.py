@@ -70,6 +70,7 @@ from bench.servers import (
     free_port,
     hosts,
     kill_group,
+    kill_groups,
     tail,
 )
 
@@ -140,8 +141,8 @@ class Plan:
     @classmethod
     def short(cls) -> "Plan":
         return cls(
-            seconds=60, webhook_down_at=3, webhook_down_for=18, redis_stop_at=12, redis_down_for=4,
-            postgres_stop_at=28, postgres_down_for=3, worker_kill_at=40, worker_down_for=3,
+            seconds=50, webhook_down_at=3, webhook_down_for=15, redis_stop_at=10, redis_down_for=4,
+            postgres_stop_at=22, postgres_down_for=3, worker_kill_at=32, worker_down_for=3,
         )  # fmt: skip
 
     @classmethod
@@ -488,8 +489,7 @@ class Stack:
 
     def stop_web(self) -> None:
         """SIGTERM: gunicorn's workers finish their request and send their event outbox on exit."""
-        for web in self.web:
-            kill_group(web, wait=20)
+        kill_groups(self.web, wait=20)
 
     def processes(self) -> dict[str, int]:
         found = {}
@@ -514,21 +514,18 @@ class Stack:
         return "\n".join(f"--- {name}\n{tail(self.workdir / name, 30)}" for name in self.log_names())
 
     def __exit__(self, *exc: object) -> None:
-        for proc in [*self.web, self.celery, *self.beats]:
-            kill_group(proc, wait=10)
-        for proc in self.event_workers:
-            kill_group(proc)
+        kill_groups([*self.web, self.celery, *self.beats, *self.event_workers], wait=10)
         if self.redis is not None:
             self.redis.stop()
         self.postgres.destroy()
 
 
 @contextmanager
-def stack(workdir: Path, *, clock: Callable[[], float], receiver: AlertReceiver) -> Iterator[Stack]:
+def stack(workdir: Path, *, receiver: AlertReceiver, namespaces: bool = True) -> Iterator[Stack]:
     """The fake servers, the hosts, the broker's virtual host and the stack on them."""
     tag = f"soak{os.getpid()}"
     with ExitStack() as resources:
-        found = resources.enter_context(hosts(HOSTS, tag=tag))
+        found = resources.enter_context(hosts(HOSTS, tag=tag, namespaces=namespaces))
         gateways = ["127.0.0.1", *(h.gateway for h in found if h.netns)]
         provider_port = resources.enter_context(serve(_SlowProvider, gateways))
         webhook_port = resources.enter_context(serve(receiver.handler(), gateways))
@@ -1164,7 +1161,12 @@ def _wait_scheduled_runs(stack: Stack, timeout: float = 60.0) -> None:
 
 
 def run(
-    plan: Plan, *, workdir: Path, log: Callable[[str], None] = print, settle_seconds: float = SETTLE_SECONDS
+    plan: Plan,
+    *,
+    workdir: Path,
+    log: Callable[[str], None] = print,
+    settle_seconds: float = SETTLE_SECONDS,
+    namespaces: bool = True,
 ) -> Report:
     import django
 
@@ -1175,7 +1177,7 @@ def run(
 
     clock_origin = [time.monotonic()]
     receiver = AlertReceiver(clock=lambda: time.monotonic() - clock_origin[0])
-    with stack(workdir, clock=receiver.clock, receiver=receiver) as st:
+    with stack(workdir, receiver=receiver, namespaces=namespaces) as st:
         rec = Recorder(st.base_urls)
         clock_origin[0] = rec.t0
         log(f"[{rec.now():5.1f} s] stack up on {', '.join(f'{h.name} {h.address}' for h in st.hosts)}")
@@ -1377,12 +1379,15 @@ def missing() -> str | None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=10.0, help="Minutes of load (default 10).")
+    parser.add_argument(
+        "--loopback", action="store_true", help="Both hosts on loopback (a port each), even where namespaces work."
+    )
     args = parser.parse_args()
     if reason := missing():
         raise SystemExit(reason)
     workdir = Path(tempfile.mkdtemp(prefix="mvp-soak-"))
     try:
-        report = run(Plan.full(args.minutes), workdir=workdir)
+        report = run(Plan.full(args.minutes), workdir=workdir, namespaces=not args.loopback)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     print(report.summary())
