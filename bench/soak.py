@@ -970,12 +970,7 @@ class Report:
 
     def raised_during_outage(self) -> list[tuple[float, dict[str, Any]]]:
         """Security alerts about the scanner raised while the webhook refused, as delivered."""
-        lo, hi = self.timeline["webhook_down_wall"], self.timeline["webhook_up_wall"]
-        return [
-            (t, payload) for t, payload in self.alerts_received
-            if payload.get("channel") == "security" and SCANNER_IP in str(payload.get("rule", ""))
-            and lo <= _epoch(payload.get("at")) <= hi
-        ]  # fmt: skip
+        return _raised_during_outage(self.alerts_received, self.alerts_refused, self.timeline)
 
     def _alert(self) -> list[str]:
         """An alert raised while its webhook was down is delivered once the webhook is back."""
@@ -1091,6 +1086,22 @@ class Report:
         return "\n".join(lines)
 
 
+def _raised_during_outage(
+    received: Sequence[tuple[float, dict[str, Any]]],
+    refused: Sequence[tuple[float, dict[str, Any]]],
+    timeline: dict[str, float],
+) -> list[tuple[float, dict[str, Any]]]:
+    """The delivered security alerts about the scanner that were raised during the webhook's
+    outage: stamped (`at`) within it, or refused by it (the receiver refuses only then)."""
+    lo, hi = timeline.get("webhook_down_wall", 0.0), timeline.get("webhook_up_wall", 0.0)
+    refused_rules = {payload.get("rule") for _, payload in refused}
+    return [
+        (t, payload) for t, payload in received
+        if payload.get("channel") == "security" and SCANNER_IP in str(payload.get("rule", ""))
+        and (lo <= _epoch(payload.get("at")) <= hi or payload.get("rule") in refused_rules)
+    ]  # fmt: skip
+
+
 def _p95(values: Sequence[float]) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] if ordered else 0.0
@@ -1126,15 +1137,12 @@ def _wait_drained(stack: Stack, timeout: float = 60.0) -> None:
 def _settle(rec: Recorder, receiver: AlertReceiver, report_timeline: dict[str, float], timeout: float) -> None:
     """After the load: until every generation job has ended and the scanner's alert raised while
     the webhook refused has arrived, within `timeout`."""
-    lo, hi = report_timeline["webhook_down_wall"], report_timeline["webhook_up_wall"]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with rec.lock:
             jobs_done = all(job.finished is not None for job in rec.jobs)
         with receiver.lock:
-            alert_in = any(
-                SCANNER_IP in str(p.get("rule", "")) and lo <= _epoch(p.get("at")) <= hi for _, p in receiver.received
-            )
+            alert_in = bool(_raised_during_outage(receiver.received, receiver.refused, report_timeline))
         if jobs_done and alert_in:
             return
         time.sleep(0.5)
