@@ -1229,10 +1229,12 @@ def run(
             timeline["webhook_up_wall"] = time.time()
             mark("webhook_up", "alert webhook back")
 
+        # A fault's window opens as it is set off (a stop takes a moment, and requests fail
+        # meanwhile) and closes once the service is back.
         def redis_stop() -> None:
             assert st.redis is not None
+            mark("redis_stop", "Redis stopping")
             st.redis.stop()
-            mark("redis_stop", "Redis stopped")
 
         def redis_start() -> None:
             assert st.redis is not None
@@ -1240,16 +1242,16 @@ def run(
             mark("redis_start", "Redis started")
 
         def postgres_stop() -> None:
+            mark("postgres_stop", "PostgreSQL stopping")
             st.postgres.stop("fast")
-            mark("postgres_stop", "PostgreSQL stopped")
 
         def postgres_start() -> None:
             st.postgres.start()
             mark("postgres_start", "PostgreSQL started")
 
         def worker_kill() -> None:
-            st.kill_event_worker(0)
             mark("worker_kill", "event worker 0 killed (SIGKILL); event worker 1 runs on")
+            st.kill_event_worker(0)
 
         def worker_start() -> None:
             st.start_event_worker(0)
