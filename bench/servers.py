@@ -1,6 +1,10 @@
 """Servers a fault run owns and breaks on purpose: a private PostgreSQL cluster and a private
 redis-server, each on its own loopback port and data directory, so the machine's shared
 services are never touched. Every process starts in its own session; `stop()` ends its group.
+
+For runs on several hosts: `hosts()` gives network namespaces joined to this one by veth pairs
+(or, where the machine allows none, loopback with a port each), `TcpForwarder` reaches a
+loopback-only service from them, and `RabbitVhost` is a RabbitMQ virtual host of the run's own.
 """
 
 import contextlib
@@ -11,9 +15,12 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 START_TIMEOUT_SECONDS = 30.0
 
@@ -36,6 +43,21 @@ def kill_group(proc: subprocess.Popen | None, *, sig: signal.Signals = signal.SI
         proc.wait(timeout=wait)
     except ProcessLookupError:
         pass
+
+
+def kill_groups(procs: Sequence[subprocess.Popen | None], *, wait: float = 5.0) -> None:
+    """`kill_group` for several at once: SIGTERM to all, then one shared wait (they shut down in
+    parallel), SIGKILL to whatever is left."""
+    running = [proc for proc in procs if proc is not None and proc.poll() is None]
+    for proc in running:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+    deadline = time.monotonic() + wait
+    for proc in running:
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            kill_group(proc, sig=signal.SIGKILL, wait=wait)
 
 
 def tail(path: Path, lines: int = 40) -> str:
@@ -65,10 +87,15 @@ class RedisServer:
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen | None = None
     persistent: bool = False
+    # Where it listens besides loopback (the hosts' side of their veth pairs).
+    also_on: Sequence[str] = ()
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        return self.url_at("127.0.0.1")
+
+    def url_at(self, address: str) -> str:
+        return f"redis://{address}:{self.port}/0"
 
     @property
     def log(self) -> Path:
@@ -78,9 +105,12 @@ class RedisServer:
         with self.log.open("a") as out:
             self.proc = subprocess.Popen(
                 [
-                    "redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+                    "redis-server", "--port", str(self.port), "--bind", " ".join(("127.0.0.1", *self.also_on)),
                     "--save", "", "--dir", str(self.workdir),
                     "--appendonly", "yes" if self.persistent else "no", "--appendfsync", "always",
+                    # Protected mode refuses every client but loopback's when there is no password;
+                    # the other addresses are the hosts' veths, private to this machine.
+                    "--protected-mode", "no" if self.also_on else "yes",
                 ],
                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
             )  # fmt: skip
@@ -133,10 +163,16 @@ class PostgresServer:
 
     port: int = field(default_factory=free_port)
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="mvp-pg-")))
+    # Where it listens besides loopback, and the client addresses it trusts there (hosts' veths).
+    also_on: Sequence[str] = ()
+    clients: Sequence[str] = ()
 
     @property
     def url(self) -> str:
-        return f"postgres://postgres@127.0.0.1:{self.port}"
+        return self.url_at("127.0.0.1")
+
+    def url_at(self, address: str) -> str:
+        return f"postgres://postgres@{address}:{self.port}"
 
     @property
     def data(self) -> Path:
@@ -170,11 +206,16 @@ class PostgresServer:
         if os.geteuid() == 0:
             shutil.chown(self.workdir, "postgres", "postgres")
         self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
+        if self.clients:
+            with (self.data / "pg_hba.conf").open("a") as hba:
+                for client in self.clients:
+                    hba.write(f"host all all {client}/32 trust\n")
 
     def start(self) -> None:
         # fsync off: the cluster is thrown away and the machine does not crash under it; every
         # committed row still survives a fast or immediate stop (synchronous_commit stays on).
-        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.workdir} -c fsync=off -c max_connections=60"
+        listen = ",".join(("127.0.0.1", *self.also_on))
+        options = f"-p {self.port} -c listen_addresses={listen} -k {self.workdir} -c fsync=off -c max_connections=120"
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "-t", "30", "start")
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while not _answers(self.port, b"", b""):
@@ -196,3 +237,154 @@ class PostgresServer:
     def destroy(self) -> None:
         self.stop("immediate")
         shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+# --- Several hosts ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Host:
+    """Where a group of processes runs: `address` is where its servers listen (reached from this
+    namespace), `gateway` the address it reaches this namespace's services at. `netns`: the
+    network namespace, or None on loopback."""
+
+    name: str
+    address: str
+    gateway: str
+    netns: str | None = None
+
+    def command(self, argv: Sequence[str]) -> list[str]:
+        return ["ip", "netns", "exec", self.netns, *argv] if self.netns else list(argv)
+
+
+def _ip(*args: str) -> None:
+    subprocess.run(["ip", *args], check=True, capture_output=True, text=True)
+
+
+@contextlib.contextmanager
+def hosts(count: int, *, tag: str, namespaces: bool = True) -> Iterator[list[Host]]:
+    """`count` hosts: network namespaces, each joined to this one by a veth pair on its own /30
+    (10.213.<n>.0), when the machine allows (root, `ip netns`) and `namespaces`; else `count`
+    times loopback, where each server then takes a port of its own. Everything made is removed
+    on exit."""
+    made: list[str] = []  # namespaces; each takes its veth pair with it when deleted
+    links: list[str] = []  # the pairs' outer ends, for a pair made but not yet moved
+    found: list[Host] = []
+    try:
+        if not namespaces or os.geteuid() != 0 or not shutil.which("ip"):
+            raise OSError("network namespaces not wanted, or no root and iproute2 for them")
+        base = os.getpid() % 60 * 4  # one block of /30s per run, so two runs do not collide
+        for i in range(count):
+            ns, outside, inside = f"{tag}-{i}", f"{tag[:9]}h{i}", f"{tag[:9]}n{i}"
+            subnet = f"10.213.{base + i}"
+            _ip("netns", "add", ns)
+            made.append(ns)
+            _ip("link", "add", outside, "type", "veth", "peer", "name", inside)
+            links.append(outside)
+            _ip("link", "set", inside, "netns", ns)
+            _ip("addr", "add", f"{subnet}.1/30", "dev", outside)
+            _ip("link", "set", outside, "up")
+            _ip("-n", ns, "addr", "add", f"{subnet}.2/30", "dev", inside)
+            _ip("-n", ns, "link", "set", inside, "up")
+            _ip("-n", ns, "link", "set", "lo", "up")
+            found.append(Host(name=f"host-{i}", address=f"{subnet}.2", gateway=f"{subnet}.1", netns=ns))
+    except (OSError, subprocess.CalledProcessError):
+        for ns in made:
+            subprocess.run(["ip", "netns", "del", ns], check=False, capture_output=True)
+        for link in links:  # gone with its namespace unless it never moved there
+            subprocess.run(["ip", "link", "del", link], check=False, capture_output=True)
+        made, found = [], [Host(name=f"host-{i}", address="127.0.0.1", gateway="127.0.0.1") for i in range(count)]
+    try:
+        yield found
+    finally:
+        for ns in made:  # the veth pair goes with its namespace
+            subprocess.run(["ip", "netns", "del", ns], check=False, capture_output=True)
+
+
+class TcpForwarder:
+    """Forwards connections to `addresses`:`port` (port chosen here) to `target`: the hosts reach
+    a service that listens on loopback only (the machine's RabbitMQ) through their gateway."""
+
+    def __init__(self, target: tuple[str, int], addresses: Sequence[str]) -> None:
+        self.target = target
+        self.sockets: list[socket.socket] = []
+        self.port = 0
+        for address in addresses:
+            listener = socket.create_server((address, self.port))
+            self.port = listener.getsockname()[1]
+            self.sockets.append(listener)
+        self.closed = threading.Event()
+        for listener in self.sockets:
+            threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while not self.closed.is_set():
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                client.close()
+                continue
+            upstream.settimeout(None)
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while chunk := source.recv(65536):
+                sink.sendall(chunk)
+        except OSError:
+            pass
+        finally:
+            for conn in (source, sink):
+                with contextlib.suppress(OSError):
+                    conn.shutdown(socket.SHUT_RDWR)
+                conn.close()
+
+    def close(self) -> None:
+        self.closed.set()
+        for listener in self.sockets:
+            listener.close()
+
+
+@dataclass
+class RabbitVhost:
+    """A virtual host of its own on the machine's RabbitMQ (127.0.0.1:5672, guest/guest), made
+    with `rabbitmqctl` and deleted with everything queued in it."""
+
+    name: str
+    port: int = 5672
+
+    @staticmethod
+    def missing() -> str | None:
+        if not shutil.which("rabbitmqctl"):
+            return "rabbitmqctl is not installed (RabbitMQ)"
+        if not _answers(5672, b"", b""):
+            return "RabbitMQ does not answer on 127.0.0.1:5672"
+        return None
+
+    def url_at(self, address: str, port: int | None = None) -> str:
+        return f"amqp://guest:guest@{address}:{port or self.port}/{quote(self.name, safe='')}"
+
+    def __enter__(self) -> "RabbitVhost":
+        self._ctl("add_vhost", self.name)
+        self._ctl("set_permissions", "-p", self.name, "guest", ".*", ".*", ".*")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._ctl("delete_vhost", self.name, check=False)
+
+    def queued(self) -> dict[str, int]:
+        out = self._ctl("list_queues", "-p", self.name, "--quiet", "--no-table-headers", "name", "messages")
+        return {name: int(n) for name, n in (line.split() for line in out.splitlines() if line.strip())}
+
+    @staticmethod
+    def _ctl(*args: str, check: bool = True) -> str:
+        result = subprocess.run(["rabbitmqctl", *args], capture_output=True, text=True, check=False)
+        if check and result.returncode != 0:
+            raise RuntimeError(f"rabbitmqctl {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+        return result.stdout

@@ -146,6 +146,8 @@ if DATABASE_URL:
             f"DATABASE_URL must point at PostgreSQL (postgres://...) or SQLite; got {_db['ENGINE']}."
         )
     if _db["ENGINE"] == "django.db.backends.postgresql":
+        from mvpvalidator.db import TrackedConnection
+
         _db["OPTIONS"] = {
             **_db.get("OPTIONS", {}),
             # Django's psycopg 3 pool: connections are reused across requests, so
@@ -154,6 +156,9 @@ if DATABASE_URL:
                 "min_size": DATABASE_POOL_MIN_SIZE,
                 "max_size": DATABASE_POOL_MAX_SIZE,
                 "timeout": DATABASE_POOL_TIMEOUT_SECONDS,
+                # Records whether the server accepts connections, so that while it refuses
+                # them a request waits REFUSING_POOL_WAIT_SECONDS for one, not the timeout.
+                "connection_class": TrackedConnection,
             },
             "connect_timeout": DATABASE_CONNECT_TIMEOUT_SECONDS,
             "application_name": "mvpvalidator",

@@ -2,13 +2,20 @@
 gets a fast 503 with Retry-After and a clear message, JSON under /api/, a page elsewhere, and
 nothing is half-written. The whole stack under a real PostgreSQL restart: bench/soak.py."""
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import psycopg
 import psycopg_pool
 import pytest
 from django.db import IntegrityError, InterfaceError, OperationalError
 from django.test import Client
 
-from mvpvalidator.db import database_unreachable
+from bench.servers import free_port
+from mvpvalidator.db import REFUSING_POOL_WAIT_SECONDS, database_unreachable
 from projects.api import projects as projects_api
 from projects.models import Project
 from projects.views import public as public_views
@@ -135,3 +142,58 @@ def test_nothing_more_is_asked_of_the_database_once_it_is_away(auth_api_client, 
     monkeypatch.setattr(projects_api, "project_list_page", bug)
     assert auth_api_client.get("/api/projects/").status_code == 500
     assert SlowOperationGroup.objects.filter(kind="request").exists()  # filed as usual
+
+
+# Requests in a process of its own, with the real settings' pool, against a PostgreSQL port
+# where nothing listens (every connection is refused, as while a server restarts).
+_REQUESTS_WHILE_AWAY = """
+import json, time
+import django
+django.setup()
+from django.test import Client
+from mvpvalidator.db import server_refusing
+client = Client(raise_request_exception=False, HTTP_HOST="localhost")
+answers = []
+for _ in range(4):
+    started = time.monotonic()
+    response = client.get("/p/some-page/")
+    answers.append([response.status_code, time.monotonic() - started, server_refusing()])
+print(json.dumps(answers))
+"""
+
+
+def test_while_the_server_refuses_connections_requests_fail_fast_not_after_the_pool_timeout():
+    """The pool's timeout (5 s by default) is for a busy pool. While the server refuses
+    connections, only the process's first request waits it out (nobody has been refused yet);
+    the next ones are answered 503 within REFUSING_POOL_WAIT_SECONDS and a little work. Before,
+    each waited the full timeout, and a sync worker's queue added them up: a soak measured
+    8.1 s to a 503 with a 2 s timeout."""
+    pool_timeout = 2.5
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_", "DJANGO_", "CACHE_"))}
+    env.update(
+        DJANGO_SETTINGS_MODULE="mvpvalidator.settings",
+        DATABASE_URL=f"postgres://postgres@127.0.0.1:{free_port()}/away",
+        DATABASE_POOL_TIMEOUT_SECONDS=str(pool_timeout),
+        # Production settings: the 503 page comes from the server-error handler, which DEBUG skips.
+        DJANGO_DEBUG="false",
+        DJANGO_SECRET_KEY="not-secret-" + "x" * 50,
+        DJANGO_ALLOWED_HOSTS="localhost",
+        DJANGO_SECURE_SSL_REDIRECT="false",
+        DJANGO_LOG_LEVEL="CRITICAL",
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", _REQUESTS_WHILE_AWAY],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    answers = json.loads(result.stdout.strip().splitlines()[-1])
+    assert [status for status, _, _ in answers] == [503] * 4
+    first, *later = answers
+    assert first[1] < pool_timeout + 3.0
+    for _, seconds, _ in later:
+        assert seconds < REFUSING_POOL_WAIT_SECONDS + 1.0 < pool_timeout
+    assert all(refusing for _, _, refusing in answers)
