@@ -57,7 +57,7 @@ def chromium_missing() -> str | None:
     if not os.access(CHROMIUM, os.X_OK):
         return f"{CHROMIUM} is not installed (make browser-deps)"
     if importlib.util.find_spec("playwright") is None:
-        return "the playwright package is not installed (pip install -r requirements-dev.txt)"
+        return "the playwright package is not installed (make test installs it from requirements-dev.lock)"
     return None
 
 
