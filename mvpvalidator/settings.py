@@ -456,6 +456,9 @@ CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 30
 # is sent again when the broker is back (jobs.dispatch).
 CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=1.0)
 CELERY_TASK_PUBLISH_RETRY = False
+# Health turns degraded when a queued job has waited longer than this (no worker takes jobs, or
+# the broker is away and they wait to be sent again).
+JOBS_BACKLOG_WARN_SECONDS = env.int("JOBS_BACKLOG_WARN_SECONDS", default=300)
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
 
 # --- Monitoring, security and product thresholds (used by the apps that own them) -----------
