@@ -38,8 +38,8 @@ class JobOutputSerializer(serializers.Serializer[Job]):
 
 
 def job_accepted(job: Job) -> Response:
-    """202 with the job as it stands now, and where to poll it."""
-    job.refresh_from_db()
+    """202 with the job as it was created (queued), and where to poll it. Not read again: the
+    job may be running beside this request, and its progress is what the poll is for."""
     data: dict[str, Any] = JobOutputSerializer(job).data
     return Response(data, status=status.HTTP_202_ACCEPTED, headers={"Location": job_url(job)})
 

@@ -52,10 +52,19 @@ def job_create(*, kind: str, task: Task, owner_id: int | None = None, params: di
 def job_send(*, job: Job) -> bool:
     """Hand the job to the broker (or this process's executor); `sent_at` when it was taken."""
     task = current_app.tasks[job.task]
+    if settings.JOBS_IN_PROCESS:
+        # This process's executor never refuses: marked first, so this thread does not write
+        # the row while the executor's thread claims it (on SQLite the two would contend).
+        _mark_sent(job)
+        return dispatch.send(task, args=(str(job.pk),))
     if not dispatch.send(task, args=(str(job.pk),)):
         return False
-    Job.objects.filter(pk=job.pk, sent_at__isnull=True).update(sent_at=timezone.now())
+    _mark_sent(job)
     return True
+
+
+def _mark_sent(job: Job) -> None:
+    Job.objects.filter(pk=job.pk, sent_at__isnull=True).update(sent_at=timezone.now())
 
 
 def job_resend_unsent() -> int:
