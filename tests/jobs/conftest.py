@@ -65,18 +65,19 @@ class Worker:
 
 
 @pytest.fixture
-def start_worker(tmp_path: Path) -> Iterator[Callable[[str], Worker]]:
-    """`start_worker(broker_url)`: a Celery worker (one process, the test tasks included) on the
-    test database, ready when it says so in its log."""
+def start_worker(tmp_path: Path) -> Iterator[Callable[..., Worker]]:
+    """`start_worker(broker_url, **env)`: a Celery worker (one process, the test tasks included)
+    on the test database, ready when it says so in its log."""
     started: list[Worker] = []
 
-    def start(broker_url: str) -> Worker:
+    def start(broker_url: str, **extra_env: str) -> Worker:
         inherited = ("DJANGO_", "DATABASE_", "REDIS_", "CELERY_", "OPENAI_", "SENTRY_")
         env = {k: v for k, v in os.environ.items() if not k.startswith(inherited)}
         env.update(
             DJANGO_SETTINGS_MODULE="mvpvalidator.test_settings",
             DATABASE_URL=shared_database_url(),
             CELERY_BROKER_URL=broker_url,
+            **extra_env,
         )
         log = tmp_path / f"worker-{len(started)}.log"
         with log.open("a") as out:
@@ -104,6 +105,28 @@ def start_worker(tmp_path: Path) -> Iterator[Callable[[str], Worker]]:
     finally:
         for worker in started:
             kill_group(worker.proc, wait=10)
+
+
+def openai_env(settings) -> dict[str, str]:
+    """The fake OpenAI server the test started, for a worker in another process."""
+    return {
+        "OPENAI_API_KEY": settings.OPENAI_API_KEY,
+        "OPENAI_BASE_URL": settings.OPENAI_BASE_URL,
+        "OPENAI_MODEL": settings.OPENAI_MODEL,
+        "OPENAI_TIMEOUT_SECONDS": str(settings.OPENAI_TIMEOUT_SECONDS),
+    }
+
+
+@pytest.fixture
+def use_broker(settings) -> Callable[[str], None]:
+    """`use_broker(url)`: this test process sends its jobs to that broker (restored after)."""
+
+    def use(url: str) -> None:
+        settings.CELERY_BROKER_URL = url
+        settings.JOBS_IN_PROCESS = False
+        settings.CELERY_TASK_ALWAYS_EAGER = False
+
+    return use
 
 
 def wait_for_job(job: Job, *, timeout: float = 20.0, worker: Worker | None = None) -> Job:
