@@ -11,7 +11,6 @@ from django.utils import timezone
 from bench.servers import free_port
 from jobs.models import Job
 from monitoring import health
-from tests.services import rabbitmq_url
 
 pytestmark = pytest.mark.django_db
 
