@@ -32,4 +32,3 @@ class MonitoringConfig(AppConfig):
         got_request_exception.connect(signals.request_failed, dispatch_uid="monitoring.request_failed")
         connection_created.connect(queries.install, dispatch_uid="monitoring.query_timer")
         task_signals.connect()
-        health.register("jobs", health.check_jobs, uses_db=True)

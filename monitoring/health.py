@@ -184,7 +184,7 @@ class HealthCheck:
     failing: Status
 
 
-_BUILT_IN = ("database", "pool", "cache", "migrations")  # the platform's own checks, first
+_BUILT_IN = ("database", "pool", "cache", "migrations", "jobs")  # the platform's own checks, first
 # Checks the apps register in their `AppConfig.ready` (the domain's backlogs, ...), reported
 # after the platform's own, in registration order.
 _registered: dict[str, HealthCheck] = {}
@@ -208,6 +208,7 @@ def _checks() -> tuple[HealthCheck, ...]:
         HealthCheck("pool", check_pool, uses_db=False, failing="degraded"),
         HealthCheck("cache", check_cache, uses_db=False, failing="degraded"),
         HealthCheck("migrations", check_migrations, uses_db=True, failing="degraded"),
+        HealthCheck("jobs", check_jobs, uses_db=True, failing="degraded"),
         *_registered.values(),
     )
 
