@@ -13,7 +13,7 @@ time limit is one whose worker died: it may be claimed again.
 import logging
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, NoReturn
 from uuid import UUID
 
 from celery import Task, current_app
@@ -96,6 +96,14 @@ def _finish(job: Job, *, status: JobStatus, result: dict[str, Any] | None = None
     Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING, attempts=job.attempts).update(
         status=status, result=result or {}, error=error[:MAX_ERROR_CHARS], finished_at=timezone.now()
     )
+
+
+def job_retry(*, job: Job, task: Task, countdown: float, exc: BaseException | None = None) -> NoReturn:
+    """From a job's work: run it again in `countdown` seconds (Celery's retry). The job goes
+    back to queued first, so the retried delivery can claim it (in-process, Celery runs the retry
+    inside this call)."""
+    Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING, attempts=job.attempts).update(status=JobStatus.QUEUED)
+    raise task.retry(countdown=countdown, exc=exc)
 
 
 def job_run(*, job_id: UUID | str, work: Callable[[Job], dict[str, Any]]) -> Job | None:

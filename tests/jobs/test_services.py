@@ -77,6 +77,16 @@ def test_an_expected_refusal_fails_the_job_quietly():
     assert task_stats().get("err", 0) == 0
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_retried_job_is_claimed_again_after_its_countdown():
+    job = job_create(kind="test.echo", task=echo_job, params={"behaviour": "retry_once", "value": "r"})
+    background.drain()
+    job = wait_for_job(job)
+
+    assert job.status == JobStatus.SUCCEEDED
+    assert job.attempts == 2 and job.result == {"echo": "r", "attempt": 2}
+
+
 @pytest.mark.django_db
 def test_a_running_job_is_not_run_again_until_its_claim_is_older_than_the_time_limit(settings):
     job = Job.objects.create(kind="test.echo", task=TASK, status=JobStatus.RUNNING, started_at=timezone.now())
