@@ -32,6 +32,8 @@ def test_in_process_jobs_are_ok_and_say_so(staff_api_client):
     assert check["detail"] == {"mode": "in-process", "queued": 0, "unsent": 0, "oldest_waiting_seconds": None}
 
 
+# Committed: on PostgreSQL the check reads on its own connection, from the health thread.
+@pytest.mark.django_db(transaction=True)
 def test_a_job_waiting_longer_than_the_setting_degrades(staff_api_client, settings):
     settings.JOBS_BACKLOG_WARN_SECONDS = 60
     job = Job.objects.create(kind="test.echo", task="tests.jobs.tasks.echo_job")
