@@ -51,31 +51,40 @@ def job_create(*, kind: str, task: Task, owner_id: int | None = None, params: di
 
 def job_send(*, job: Job) -> bool:
     """Hand the job to the broker (or this process's executor); `sent_at` when it was taken."""
-    task = current_app.tasks[job.task]
     if settings.JOBS_IN_PROCESS:
         # This process's executor never refuses: marked first, so this thread does not write
         # the row while the executor's thread claims it (on SQLite the two would contend).
-        _mark_sent(job)
-        return dispatch.send(task, args=(str(job.pk),))
-    if not dispatch.send(task, args=(str(job.pk),)):
+        _mark_sent([job])
+        return _dispatch(job)
+    if not _dispatch(job):
         return False
-    _mark_sent(job)
+    _mark_sent([job])
     return True
 
 
-def _mark_sent(job: Job) -> None:
-    Job.objects.filter(pk=job.pk, sent_at__isnull=True).update(sent_at=timezone.now())
+def _dispatch(job: Job) -> bool:
+    return dispatch.send(current_app.tasks[job.task], args=(str(job.pk),))
+
+
+def _mark_sent(jobs: list[Job]) -> None:
+    Job.objects.filter(pk__in=[job.pk for job in jobs], sent_at__isnull=True).update(sent_at=timezone.now())
 
 
 def job_resend_unsent() -> int:
     """Send again every queued job the broker did not take, oldest first; how many it sent.
     Stops at the first refusal: the broker is still down, the rest wait for the next pass."""
-    sent = 0
     unsent = Job.objects.filter(status=JobStatus.QUEUED, sent_at__isnull=True).exclude(task="")
-    for job in unsent.order_by("created_at")[:RESEND_BATCH]:
-        if not job_send(job=job):
-            break
-        sent += 1
+    jobs = list(unsent.order_by("created_at")[:RESEND_BATCH])
+    sent = 0
+    if settings.JOBS_IN_PROCESS:
+        # As in job_send: the whole batch marked in one write before the first of them runs.
+        _mark_sent(jobs)
+        sent = sum(_dispatch(job) for job in jobs)
+    else:
+        for job in jobs:
+            if not job_send(job=job):
+                break
+            sent += 1
     if sent:
         logger.info("sent %d queued job(s) again", sent)
     return sent
