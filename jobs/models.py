@@ -26,6 +26,9 @@ class JobStatus(models.TextChoices):
 class Job(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(max_length=60)
+    # The Celery task that runs it (its default name, `projects.tasks.prototype_generate_job`):
+    # what a job the broker did not take is sent again with (jobs.services.job_resend_unsent).
+    task = models.CharField(max_length=200, blank=True)
     # Who may read it (staff read every job); None for jobs the platform started itself.
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"

@@ -10,7 +10,7 @@ class MonitoringConfig(AppConfig):
         from django.core.signals import got_request_exception
         from django.db.backends.signals import connection_created
 
-        from monitoring import health, queries, sentry, signals, traces
+        from monitoring import health, queries, sentry, signals, task_signals, traces
         from mvpvalidator import background
         from mvpvalidator.cache import stats as cache_stats
 
@@ -31,3 +31,4 @@ class MonitoringConfig(AppConfig):
 
         got_request_exception.connect(signals.request_failed, dispatch_uid="monitoring.request_failed")
         connection_created.connect(queries.install, dispatch_uid="monitoring.query_timer")
+        task_signals.connect()

@@ -137,6 +137,39 @@ def check_migrations() -> CheckResult:
     return timed(run)
 
 
+def check_jobs() -> CheckResult:
+    """The job system. With a broker: whether it answers (on a connection of its own, bounded by
+    the check timeout), how many messages wait in the default queue, and how long the oldest
+    queued job has waited; `degraded` when the broker is unreachable (jobs wait in their rows
+    and are sent again when it is back) or that wait passes JOBS_BACKLOG_WARN_SECONDS (no worker
+    takes them). In-process (no broker) the jobs run beside the requests: `ok`, with the same
+    wait reported."""
+    from jobs.broker import broker_probe
+    from jobs.selectors import queue_facts
+
+    def run() -> tuple[Status, dict[str, Any]]:
+        facts = queue_facts()
+        oldest = facts.oldest_waiting_seconds
+        detail: dict[str, Any] = {
+            "queued": facts.queued,
+            "unsent": facts.unsent,
+            "oldest_waiting_seconds": round(oldest, 1) if oldest is not None else None,
+        }
+        late = oldest is not None and oldest > settings.JOBS_BACKLOG_WARN_SECONDS
+        if settings.JOBS_IN_PROCESS:
+            detail["mode"] = "in-process"
+            return ("degraded" if late else "ok"), detail
+        probe = broker_probe(timeout=float(settings.HEALTH_CHECK_TIMEOUT_SECONDS))
+        detail.update(mode="broker", transport=probe.transport, broker_reachable=probe.reachable, queue=probe.queue)
+        if probe.reachable:
+            detail["queue_depth"] = probe.depth
+        else:
+            detail["error"] = probe.error
+        return ("degraded" if late or not probe.reachable else "ok"), detail
+
+    return timed(run)
+
+
 # --- Running the checks -----------------------------------------------------------------------
 
 
@@ -151,7 +184,7 @@ class HealthCheck:
     failing: Status
 
 
-_BUILT_IN = ("database", "pool", "cache", "migrations")  # the platform's own checks, first
+_BUILT_IN = ("database", "pool", "cache", "migrations", "jobs")  # the platform's own checks, first
 # Checks the apps register in their `AppConfig.ready` (the domain's backlogs, ...), reported
 # after the platform's own, in registration order.
 _registered: dict[str, HealthCheck] = {}
@@ -175,6 +208,7 @@ def _checks() -> tuple[HealthCheck, ...]:
         HealthCheck("pool", check_pool, uses_db=False, failing="degraded"),
         HealthCheck("cache", check_cache, uses_db=False, failing="degraded"),
         HealthCheck("migrations", check_migrations, uses_db=True, failing="degraded"),
+        HealthCheck("jobs", check_jobs, uses_db=True, failing="degraded"),
         *_registered.values(),
     )
 

@@ -1,6 +1,10 @@
 """Monitoring's Celery tasks (sent through jobs.dispatch; run by a Celery worker, or in-process
 without a broker).
 
+--- Jobs someone asks for ---
+`db_optimize_job`: ANALYZE (and VACUUM) of every table can take minutes on a large database, far
+beyond a web worker's timeout, so the API starts a job and answers 202.
+
 --- Alerts and scheduled maintenance ---
 `alert_deliver`: one alert's webhook post, retried with backoff (monitoring.alerts).
 Scheduled (CELERY_BEAT_SCHEDULE, each once per period through jobs.schedule):
@@ -18,7 +22,10 @@ from django.conf import settings
 from django.db.models import Sum
 
 from jobs import schedule
+from jobs.models import Job
+from jobs.services import JobFailed, job_create, job_run
 from monitoring import alerts, services
+from monitoring.db_maintenance import MaintenanceRefused, optimize_database
 from monitoring.models import ErrorGroup
 
 logger = logging.getLogger(__name__)
@@ -90,8 +97,6 @@ def cache_health_report(period: str) -> dict[str, Any]:
 @schedule.once_per(schedule.WEEKLY)
 def database_analyze(period: str) -> dict[str, Any]:
     """The weekly ANALYZE of the project's tables (no VACUUM: that stays an operator's call)."""
-    from monitoring.db_maintenance import optimize_database
-
     report = optimize_database(vacuum=False)
     return {"vendor": report.vendor, "actions": len(report.actions), "duration_ms": report.duration_ms}
 
@@ -120,3 +125,27 @@ def error_summary(period: str) -> dict[str, Any]:
         [(g["exc_type"], g["location"], g["count"]) for g in top[:3]],
     )  # fmt: skip
     return outcome
+
+
+# --- Jobs someone asks for ---------------------------------------------------------------------
+
+DB_OPTIMIZE_KIND = "db.optimize"
+
+
+def db_optimize_start(*, owner_id: int | None, vacuum: bool, dry_run: bool) -> Job:
+    return job_create(
+        kind=DB_OPTIMIZE_KIND, task=db_optimize_job, owner_id=owner_id, params={"vacuum": vacuum, "dry_run": dry_run}
+    )
+
+
+def _optimize(job: Job) -> dict[str, Any]:
+    try:
+        report = optimize_database(vacuum=bool(job.params.get("vacuum")), dry_run=bool(job.params.get("dry_run")))
+    except MaintenanceRefused as exc:
+        raise JobFailed(exc.message) from exc
+    return report.to_dict()
+
+
+@shared_task  # type: ignore[untyped-decorator]  # celery is untyped
+def db_optimize_job(job_id: str) -> None:
+    job_run(job_id=job_id, work=_optimize)

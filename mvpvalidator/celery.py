@@ -9,6 +9,8 @@ import time
 from typing import Any
 
 from celery import Celery, Task
+from django.core.signals import setting_changed
+from kombu import pools
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mvpvalidator.settings")
 
@@ -30,3 +32,16 @@ class JobTask(Task):  # type: ignore[misc]
 app = Celery("mvpvalidator", task_cls=JobTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+def _broker_changed(*, setting: str, **kwargs: Any) -> None:
+    """Celery reads its settings live from Django's, but keeps its broker connection pools
+    (made from the first broker URL it used): when CELERY_BROKER_URL changes (override_settings
+    in tests), drop them so the next send connects to the new broker."""
+    if setting == "CELERY_BROKER_URL":
+        pools.reset()  # type: ignore[no-untyped-call]
+        app._pool = None
+        app.amqp._producer_pool = None
+
+
+setting_changed.connect(_broker_changed, dispatch_uid="mvpvalidator.celery.broker_changed")

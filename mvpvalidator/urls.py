@@ -26,6 +26,7 @@ class SwaggerView(SpectacularSwaggerSplitView):
 api_urlpatterns: list[URLPattern | URLResolver] = [
     path("auth/", include(security_api_urls.auth_urlpatterns)),
     path("users/", include(security_api_urls.user_urlpatterns)),
+    path("jobs/", include("jobs.urls")),
     path("monitoring/", include(monitoring_api_urls)),
     path("monitoring/", include(security_api_urls.monitoring_urlpatterns)),
     path("", include(projects_api_urls)),

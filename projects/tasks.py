@@ -1,13 +1,69 @@
-"""Celery tasks of the projects domain (sent through jobs.dispatch; run by a Celery worker, or
-in-process without a broker)."""
+"""The domain's Celery tasks (found by Celery's autodiscovery; sent through jobs.dispatch, run by
+a Celery worker, or in-process without a broker).
 
-# --- Scheduled maintenance and the signup digest (CELERY_BEAT_SCHEDULE, jobs.schedule) -------
+Prototype generation with a model: the provider may take up to about 2 × OPENAI_TIMEOUT_SECONDS,
+longer than a web request should wait, so with a model configured the API starts a job and
+answers 202; the worker runs the same service the built-in generator answers with at once.
+
+Scheduled (CELERY_BEAT_SCHEDULE, each once per period through jobs.schedule): the events prune and
+the signup digest.
+"""
 
 from typing import Any
 
 from celery import shared_task
+from django.conf import settings
+from django.http import Http404
 
 from jobs import schedule
+from jobs.models import Job
+from jobs.services import JobFailed, job_create, job_run
+from mvpvalidator.exceptions import ApplicationError
+from projects.models.projects import Project
+from projects.selectors.projects import project_get
+from projects.services.prototypes import prototype_generate
+from projects.services.transitions import require_open
+
+PROTOTYPE_GENERATE_KIND = "prototype.generate"
+
+
+def prototype_generation_is_slow() -> bool:
+    """A model provider is configured (projects.generation calls it when OPENAI_API_KEY is
+    set): the generation may take seconds and runs as a job. Without one the built-in
+    generator answers in milliseconds, in the request."""
+    return bool(settings.OPENAI_API_KEY)
+
+
+def prototype_generation_start(*, project: Project, owner_id: int | None) -> Job:
+    """Refuse now what the job would refuse (a closed project: 409, nothing written), then
+    write the job and send it once committed."""
+    require_open(project, "generate a prototype")
+    return job_create(
+        kind=PROTOTYPE_GENERATE_KIND, task=prototype_generate_job, owner_id=owner_id, params={"project_id": project.pk}
+    )
+
+
+def _generate(job: Job) -> dict[str, Any]:
+    # Imported here: the API module imports this one to start the job.
+    from projects.api.prototypes import PrototypeOutputSerializer
+
+    try:
+        # Read as its owner, as the request did: a project deleted meanwhile is a failed job.
+        project = project_get(user=job.owner, pk=job.params["project_id"])  # type: ignore[arg-type]
+        prototype = prototype_generate(project=project)
+    except ApplicationError as exc:
+        raise JobFailed(exc.message) from exc
+    except Http404 as exc:
+        raise JobFailed("The project no longer exists.") from exc
+    return {"prototype": dict(PrototypeOutputSerializer(prototype).data)}
+
+
+@shared_task
+def prototype_generate_job(job_id: str) -> None:
+    job_run(job_id=job_id, work=_generate)
+
+
+# --- Scheduled maintenance and the signup digest (CELERY_BEAT_SCHEDULE, jobs.schedule) -------
 
 
 @shared_task  # type: ignore[untyped-decorator]  # celery ships no types

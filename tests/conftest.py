@@ -10,7 +10,7 @@ from tests.factories import UserFactory
 from tests.fake_openai import openai_server  # noqa: F401 - a shared fixture
 from tests.fake_smtp import smtp_relay  # noqa: F401 - a shared fixture
 from tests.fake_webhook import webhook  # noqa: F401 - a shared fixture
-from tests.services import postgres_missing, redis_missing, require
+from tests.services import postgres_missing, rabbitmq_missing, redis_missing, require
 from tests.transactions import committed
 
 
@@ -45,6 +45,8 @@ def _require_marked_services(request):
         require(postgres_missing())
     if request.node.get_closest_marker("redis"):
         require(redis_missing())
+    if request.node.get_closest_marker("rabbitmq"):
+        require(rabbitmq_missing())
 
 
 @pytest.fixture

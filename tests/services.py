@@ -1,7 +1,7 @@
 """Which real services this test run has, and what to do when one is missing.
 
-A test that needs PostgreSQL or Redis is skipped with a reason locally when the service is
-not configured or not reachable, and fails under CI=true, where both must be present.
+A test that needs PostgreSQL, Redis or RabbitMQ is skipped with a reason locally when the service is
+not configured or not reachable, and fails under CI=true, where all three must be present.
 """
 
 import os
@@ -34,6 +34,21 @@ def redis_missing() -> str | None:
         return "REDIS_URL is not set"
     if not _reachable(settings.REDIS_URL, 6379):
         return "Redis at REDIS_URL is not reachable"
+    return None
+
+
+DEFAULT_RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672//"
+
+
+def rabbitmq_url() -> str:
+    """The RabbitMQ the Celery tests use: CELERY_BROKER_URL when it is an amqp:// one."""
+    url = settings.CELERY_BROKER_URL
+    return url if url.startswith(("amqp://", "pyamqp://")) else DEFAULT_RABBITMQ_URL
+
+
+def rabbitmq_missing() -> str | None:
+    if not _reachable(rabbitmq_url(), 5672):
+        return f"RabbitMQ at {urlsplit(rabbitmq_url()).netloc.rpartition('@')[2]} is not reachable"
     return None
 
 

@@ -26,6 +26,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from jobs.models import Job
 from mvpvalidator.wsgi import application
 from projects.services.campaigns import campaign_create
 from projects.services.experiments import experiment_create
@@ -57,7 +58,13 @@ def _load_schema():
 schema, DOCUMENT = _load_schema()
 
 # The first path segment → the founder's object a `{pk}` on that path names.
-PK_OWNERS = {"projects": "project", "landing-pages": "page", "experiments": "experiment", "campaigns": "campaign"}
+PK_OWNERS = {
+    "projects": "project",
+    "landing-pages": "page",
+    "experiments": "experiment",
+    "campaigns": "campaign",
+    "jobs": "job",
+}
 
 
 @pytest.fixture
@@ -85,9 +92,16 @@ def founder_objects(db, settings, _connection_kept_across_requests):
     page = generate_and_publish(project, slug="schemathesis-page")
     experiment = experiment_create(page=page, name="Headline", variants=[{"key": "control"}, {"key": "b"}])
     campaign = campaign_create(project=project, name="Launch", platform="google", budget="100", utm_campaign="launch")
+    job = Job.objects.create(kind="prototype.generate", owner=user, status="succeeded", result={"prototype": {}})
     return {
         "authorization": bearer(user),
-        "ids": {"project": project.pk, "page": page.pk, "experiment": experiment.pk, "campaign": campaign.pk},
+        "ids": {
+            "project": project.pk,
+            "page": page.pk,
+            "experiment": experiment.pk,
+            "campaign": campaign.pk,
+            "job": job.pk,
+        },
     }
 
 

@@ -24,7 +24,10 @@ def load_settings(env: dict[str, str], expr: str = "{}") -> subprocess.Completed
     prefixes = ("DJANGO_", "DATABASE_", "REDIS_", "ENABLE_")
     clean = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
     clean.update({"DJANGO_SETTINGS_MODULE": "mvpvalidator.settings"}, **env)
-    code = f"import json, django; django.setup(); from django.conf import settings as s; print(json.dumps({expr}, default=str))"
+    code = (
+        "import json, django; django.setup(); from django.conf import settings as s; "
+        f"print(json.dumps({expr}, default=str))"
+    )
     return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60)
 
 

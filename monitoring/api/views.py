@@ -8,8 +8,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from jobs.api import JobOutputSerializer, job_accepted
 from monitoring import health
-from monitoring.db_maintenance import optimize_database
+from monitoring.tasks import db_optimize_start
 from mvpvalidator.cache import FAMILIES, CacheUnavailable
 from mvpvalidator.cache import stats as cache_stats
 from mvpvalidator.cache.operators import backend_info, clear_all, clear_family
@@ -102,19 +103,16 @@ class OptimizeDbInputSerializer(serializers.Serializer[Any]):
 
 class OptimizeDbView(APIView):
     """ANALYZE (and VACUUM when asked) every table, with a report of sizes, unused indexes and
-    foreign keys without an index. Staff only."""
+    foreign keys without an index, as a job (it can outlast a request): 202, and the report in
+    the job's result. Staff only."""
 
     permission_classes = [security.IsStaff]
 
-    @extend_schema(
-        request=OptimizeDbInputSerializer,
-        responses=inline_serializer("OptimizeDb", fields={"vendor": serializers.CharField()}),
-    )
+    @extend_schema(request=OptimizeDbInputSerializer, responses={202: JobOutputSerializer})
     def post(self, request: Request) -> Response:
         data = OptimizeDbInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        report = optimize_database(**data.validated_data)
-        return Response(report.to_dict())
+        return job_accepted(db_optimize_start(owner_id=request.user.pk, **data.validated_data))
 
 
 def _bounded_int(raw: str | None, *, default: int, low: int, high: int) -> int:

@@ -6,11 +6,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from jobs.api import JobOutputSerializer, job_accepted
 from mvpvalidator.pagination import LimitOffsetPagination
 from projects.api.pagination import paginated
 from projects.selectors.projects import project_get
 from projects.selectors.prototypes import prototype_list
 from projects.services.prototypes import prototype_generate
+from projects.tasks import prototype_generation_is_slow, prototype_generation_start
 
 
 class PrototypeOutputSerializer(serializers.Serializer):
@@ -30,11 +32,21 @@ class PrototypeOutputSerializer(serializers.Serializer):
 
 
 class PrototypeGenerateView(APIView):
+    """The built-in generator answers at once (201, the prototype). With a model configured the
+    generation runs as a job (202, the job; its result carries the prototype when it is done).
+    The throttle and the project's checks (404, 409) come first either way."""
+
     throttle_scope = "generate_prototype"
 
-    @extend_schema(request=None, responses={201: PrototypeOutputSerializer, 409: OpenApiResponse()})
+    @extend_schema(
+        request=None,
+        responses={201: PrototypeOutputSerializer, 202: JobOutputSerializer, 409: OpenApiResponse()},
+    )
     def post(self, request: Request, pk: int) -> Response:
-        prototype = prototype_generate(project=project_get(user=request.user, pk=pk))
+        project = project_get(user=request.user, pk=pk)
+        if prototype_generation_is_slow():
+            return job_accepted(prototype_generation_start(project=project, owner_id=request.user.pk))
+        prototype = prototype_generate(project=project)
         return Response(PrototypeOutputSerializer(prototype).data, status=status.HTTP_201_CREATED)
 
 

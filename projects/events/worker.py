@@ -22,6 +22,7 @@ from django.db import DatabaseError, close_old_connections, connection
 from django.utils import timezone
 
 from jobs import schedule
+from jobs import services as job_services
 from projects.events.ingest import ingest, oldest_buffered
 from projects.events.rollup import rollup
 from projects.models import Event, EventWorkerState, HeldSignup
@@ -111,12 +112,18 @@ def _repeat(
 
 def periodic() -> None:
     """The worker's periodic work, every `schedule_every` seconds of its loop: without a broker,
-    send the beat schedule's due entries (with one, celery beat does and this sends nothing).
+    send the beat schedule's due entries (with one, celery beat does and this sends nothing);
+    send again the jobs a broker did not take when they were started (it was down: the event
+    worker runs whatever the broker's state, so a job waits at most one period after it is back).
     Never raises: a fault here must not stop the events."""
     try:
         schedule.tick()
     except Exception:
         logger.exception("the schedule's tick failed; trying again at the next")
+    try:
+        job_services.job_resend_unsent()
+    except Exception:
+        logger.exception("sending the waiting jobs again failed; trying again at the next")
 
 
 def run(

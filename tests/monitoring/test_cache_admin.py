@@ -55,10 +55,32 @@ def test_clear_cache_rejects_bad_input(staff_api_client, body):
     assert_error_shape(staff_api_client.post("/api/monitoring/clear-cache", body, format="json"), 400)
 
 
-def test_optimize_db_endpoint_reports(staff_api_client):
-    body = staff_api_client.post("/api/monitoring/optimize-db", {"dry_run": True}, format="json").json()
-    assert body["dry_run"] is True
-    assert any(t["name"] == "projects_project" for t in body["tables"])
+@pytest.mark.django_db(transaction=True)
+def test_optimize_db_endpoint_answers_202_and_the_report_arrives_through_the_job(staff_api_client):
+    from jobs.models import Job
+    from mvpvalidator import background
+    from tests.jobs.conftest import wait_for_job
+
+    response = staff_api_client.post("/api/monitoring/optimize-db", {"dry_run": True}, format="json")
+
+    assert response.status_code == 202
+    body = response.json()
+    assert body["kind"] == "db.optimize" and body["status"] == "queued"
+    assert response["Location"] == body["url"] == f"/api/jobs/{body['id']}"
+    background.drain()
+    job = wait_for_job(Job.objects.get(pk=body["id"]))
+    assert job.status == "succeeded" and job.params == {"vacuum": False, "dry_run": True}
+    report = staff_api_client.get(body["url"]).json()["result"]
+    assert report["dry_run"] is True and report["vendor"]
+    assert any(t["name"] == "projects_project" for t in report["tables"])
+
+
+@pytest.mark.parametrize("body", [{"dry_run": "maybe"}, {"vacuum": [1]}])
+def test_optimize_db_rejects_bad_input_without_a_job(staff_api_client, body):
+    from jobs.models import Job
+
+    assert_error_shape(staff_api_client.post("/api/monitoring/optimize-db", body, format="json"), 400)
+    assert not Job.objects.exists()
 
 
 def test_cache_stats_command():

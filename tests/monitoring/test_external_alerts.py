@@ -39,10 +39,15 @@ def external_stats(service="openai"):
     return metrics.group(metrics.read_window(5), "x").get((service,), {})
 
 
+@pytest.mark.django_db(transaction=True)
 def test_provider_calls_are_counted_with_errors_and_last_error(auth_api_client, openai_server):
+    from mvpvalidator import background
+
     openai_server.script(Reply(status=503), chat_reply(json.dumps(good_draft())))
     project = ProjectFactory(owner=auth_api_client.user)
-    assert auth_api_client.post(f"/api/projects/{project.pk}/generate-prototype").status_code == 201
+    # With a model configured the generation is a job (202), run in-process here.
+    assert auth_api_client.post(f"/api/projects/{project.pk}/generate-prototype").status_code == 202
+    background.drain()
     stats = external_stats()
     assert stats["n"] == 2 and stats["err"] == 1
     last = external.last_error("openai")

@@ -1,0 +1,142 @@
+"""Writes of jobs: create one and send it, send again what the broker did not take, and run one.
+
+A job is written before it is sent, and sent only once its row is committed, so the worker
+always finds it. Each send that the broker takes marks `sent_at`; a job whose send was refused
+(the broker was down) keeps `sent_at` empty and `job_resend_unsent` sends it again later.
+
+Delivery is at least once (late acknowledgement, resends), so running is idempotent: `job_run`
+claims the row with one conditional UPDATE (queued → running), and a delivery that finds the job
+running, succeeded or failed does nothing. A running job whose claim is older than the task
+time limit is one whose worker died: it may be claimed again.
+"""
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any, NoReturn
+from uuid import UUID
+
+from celery import Task, current_app
+from celery.exceptions import Retry
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from jobs import dispatch
+from jobs.models import Job, JobStatus
+
+logger = logging.getLogger(__name__)
+
+MAX_ERROR_CHARS = 500
+# How many unsent jobs one resend pass sends at most (the rest wait for the next pass).
+RESEND_BATCH = 200
+
+
+class JobFailed(Exception):
+    """Raised by a job's work for an expected refusal (the project was archived meanwhile): the
+    job fails with this message, and it is not an error of the platform (no error group)."""
+
+
+def job_create(*, kind: str, task: Task, owner_id: int | None = None, params: dict[str, Any] | None = None) -> Job:
+    """Write a queued job (readable by `owner_id` and staff) and send `task(job_id)` once the
+    row is committed."""
+    with transaction.atomic():
+        job = Job(kind=kind, task=task.name, owner_id=owner_id, params=params or {})
+        job.full_clean()
+        job.save()
+        transaction.on_commit(lambda: job_send(job=job))
+    return job
+
+
+def job_send(*, job: Job) -> bool:
+    """Hand the job to the broker (or this process's executor); `sent_at` when it was taken."""
+    if settings.JOBS_IN_PROCESS:
+        # This process's executor never refuses: marked first, so this thread does not write
+        # the row while the executor's thread claims it (on SQLite the two would contend).
+        _mark_sent([job])
+        return _dispatch(job)
+    if not _dispatch(job):
+        return False
+    _mark_sent([job])
+    return True
+
+
+def _dispatch(job: Job) -> bool:
+    return dispatch.send(current_app.tasks[job.task], args=(str(job.pk),))
+
+
+def _mark_sent(jobs: list[Job]) -> None:
+    Job.objects.filter(pk__in=[job.pk for job in jobs], sent_at__isnull=True).update(sent_at=timezone.now())
+
+
+def job_resend_unsent() -> int:
+    """Send again every queued job the broker did not take, oldest first; how many it sent.
+    Stops at the first refusal: the broker is still down, the rest wait for the next pass."""
+    unsent = Job.objects.filter(status=JobStatus.QUEUED, sent_at__isnull=True).exclude(task="")
+    jobs = list(unsent.order_by("created_at")[:RESEND_BATCH])
+    sent = 0
+    if settings.JOBS_IN_PROCESS:
+        # As in job_send: the whole batch marked in one write before the first of them runs.
+        _mark_sent(jobs)
+        sent = sum(_dispatch(job) for job in jobs)
+    else:
+        for job in jobs:
+            if not job_send(job=job):
+                break
+            sent += 1
+    if sent:
+        logger.info("sent %d queued job(s) again", sent)
+    return sent
+
+
+def _claim(job_id: UUID | str) -> Job | None:
+    now = timezone.now()
+    abandoned_before = now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+    claimable = Q(status=JobStatus.QUEUED) | Q(status=JobStatus.RUNNING, started_at__lt=abandoned_before)
+    claimed = Job.objects.filter(claimable, pk=job_id).update(
+        status=JobStatus.RUNNING, started_at=now, finished_at=None, attempts=F("attempts") + 1
+    )
+    return Job.objects.get(pk=job_id) if claimed else None
+
+
+def _finish(job: Job, *, status: JobStatus, result: dict[str, Any] | None = None, error: str = "") -> None:
+    # Only the claim that ran it may finish it (a later claim of an abandoned job owns it now).
+    Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING, attempts=job.attempts).update(
+        status=status, result=result or {}, error=error[:MAX_ERROR_CHARS], finished_at=timezone.now()
+    )
+
+
+def job_retry(*, job: Job, task: Task, countdown: float, exc: BaseException | None = None) -> NoReturn:
+    """From a job's work: run it again in `countdown` seconds (Celery's retry). The job goes
+    back to queued first, so the retried delivery can claim it (in-process, Celery runs the retry
+    inside this call)."""
+    Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING, attempts=job.attempts).update(status=JobStatus.QUEUED)
+    raise task.retry(countdown=countdown, exc=exc)
+
+
+def job_run(*, job_id: UUID | str, work: Callable[[Job], dict[str, Any]]) -> Job | None:
+    """Run a job's `work` once: claim it, run it, store its result (succeeded) or its error
+    (failed). None when there was nothing to run (already run, running elsewhere, unknown).
+
+    An unexpected exception fails the job and is raised again, so the task fails as Celery sees
+    it (error groups, Sentry). `JobFailed` fails it quietly. A `Retry` puts it back in the queue
+    for the retried delivery to claim."""
+    job = _claim(job_id)
+    if job is None:
+        logger.info("job %s: nothing to run (already run, running or unknown)", job_id)
+        return None
+    try:
+        result = work(job)
+    except Retry:
+        Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(status=JobStatus.QUEUED)
+        raise
+    except JobFailed as exc:
+        _finish(job, status=JobStatus.FAILED, error=str(exc))
+    except Exception as exc:
+        _finish(job, status=JobStatus.FAILED, error=f"{type(exc).__name__}: {exc}")
+        raise
+    else:
+        _finish(job, status=JobStatus.SUCCEEDED, result=result)
+    job.refresh_from_db()
+    return job
