@@ -11,3 +11,8 @@ CACHES["default"]["KEY_PREFIX"] = "mvptest"
 # Serve static files from the app folders; tests do not run collectstatic.
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
+# Jobs run in-process in tests whatever the environment says (CI sets CELERY_BROKER_URL for the
+# RabbitMQ tests): a test of real workers switches to a broker of its own (tests/jobs/conftest.py,
+# use_broker), and CELERY_BROKER_URL only names the RabbitMQ those tests make their hosts on.
+JOBS_IN_PROCESS = True
+CELERY_TASK_ALWAYS_EAGER = True
