@@ -169,7 +169,8 @@ def test_while_the_server_refuses_connections_requests_fail_fast_not_after_the_p
     each waited the full timeout, and a sync worker's queue added them up: a soak measured
     8.1 s to a 503 with a 2 s timeout."""
     pool_timeout = 2.5
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_", "DJANGO_", "CACHE_"))}
+    inherited = ("DATABASE_", "REDIS_", "DJANGO_", "CACHE_", "CELERY_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(inherited)}
     env.update(
         DJANGO_SETTINGS_MODULE="mvpvalidator.settings",
         DATABASE_URL=f"postgres://postgres@127.0.0.1:{free_port()}/away",

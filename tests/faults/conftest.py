@@ -54,7 +54,7 @@ def platform_env(*, database_url: str, redis_url: str | None) -> dict[str, str]:
     """Production settings on loopback, from a clean environment (nothing inherited that
     would point the platform at another database, cache or provider). Without `redis_url`
     the cache is the per-process local memory."""
-    inherited = ("DJANGO_", "DATABASE_", "REDIS_", "ENABLE_", "CACHE_", "OPENAI_", "SENTRY_", "SECURITY_")
+    inherited = ("DJANGO_", "DATABASE_", "REDIS_", "ENABLE_", "CACHE_", "OPENAI_", "SENTRY_", "SECURITY_", "CELERY_")
     env = {k: v for k, v in os.environ.items() if not k.startswith(inherited)}
     env.update(
         DJANGO_SETTINGS_MODULE="mvpvalidator.settings",
