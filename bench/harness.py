@@ -14,6 +14,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from dataclasses import asdict, dataclass
@@ -100,19 +101,25 @@ class Gunicorn:
     workers: int = 2
     port: int = 0
     proc: subprocess.Popen | None = None
+    log: Path | None = None
 
     def __enter__(self) -> "Gunicorn":
         self.port = self.port or free_port()
-        self.proc = subprocess.Popen(
-            [
-                PYTHON, "-m", "gunicorn", "mvpvalidator.wsgi",
-                "--bind", f"127.0.0.1:{self.port}",
-                "--workers", str(self.workers),
-                "--worker-class", "sync",
-                "--log-level", "warning",
-            ],
-            cwd=ROOT, env=self.env, start_new_session=True,
-        )  # fmt: skip
+        # The production configuration (preload, recycling, the access log with request ids),
+        # with the benchmark's bind and worker count; its log goes to a file, not the terminal.
+        self.log = Path(tempfile.mkstemp(prefix="bench-gunicorn-", suffix=".log")[1])
+        with self.log.open("w") as out:
+            self.proc = subprocess.Popen(
+                [
+                    PYTHON, "-m", "gunicorn", "mvpvalidator.wsgi",
+                    "--config", str(ROOT / "gunicorn.conf.py"),
+                    "--bind", f"127.0.0.1:{self.port}",
+                    "--workers", str(self.workers),
+                    "--worker-class", "sync",
+                    "--log-level", "warning",
+                ],
+                cwd=ROOT, env=self.env, start_new_session=True, stdout=out, stderr=subprocess.STDOUT,
+            )  # fmt: skip
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -120,8 +127,9 @@ class Gunicorn:
                     return self
             except OSError:
                 time.sleep(0.2)
+        log_tail = self.log.read_text()[-3000:]
         self.__exit__()
-        raise RuntimeError("gunicorn did not start")
+        raise RuntimeError(f"gunicorn did not start:\n{log_tail}")
 
     @property
     def base(self) -> str:
@@ -134,6 +142,8 @@ class Gunicorn:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
+        if self.log is not None:
+            self.log.unlink(missing_ok=True)
 
 
 @dataclass
