@@ -1,5 +1,7 @@
 """Test overrides on top of the real settings: fast hashing, mail kept in memory."""
 
+import os
+
 from mvpvalidator.settings import *  # noqa: F403
 from mvpvalidator.settings import CACHES, STORAGES
 
@@ -16,3 +18,6 @@ WHITENOISE_USE_FINDERS = True
 # use_broker), and CELERY_BROKER_URL only names the RabbitMQ those tests make their hosts on.
 JOBS_IN_PROCESS = True
 CELERY_TASK_ALWAYS_EAGER = True
+# Celery reads the CELERY_BROKER_URL variable before any setting, so a test's broker of its own
+# (use_broker) would lose to the environment's: the variable has been read into the setting above.
+os.environ.pop("CELERY_BROKER_URL", None)
