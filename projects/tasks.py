@@ -12,7 +12,6 @@ the signup digest.
 from typing import Any
 
 from celery import shared_task
-from django.conf import settings
 from django.http import Http404
 
 from jobs import schedule
@@ -25,13 +24,6 @@ from projects.services.prototypes import prototype_generate
 from projects.services.transitions import require_open
 
 PROTOTYPE_GENERATE_KIND = "prototype.generate"
-
-
-def prototype_generation_is_slow() -> bool:
-    """A model provider is configured (projects.generation calls it when OPENAI_API_KEY is
-    set): the generation may take seconds and runs as a job. Without one the built-in
-    generator answers in milliseconds, in the request."""
-    return bool(settings.OPENAI_API_KEY)
 
 
 def prototype_generation_start(*, project: Project, owner_id: int | None) -> Job:

@@ -9,10 +9,11 @@ from rest_framework.views import APIView
 from jobs.api import JobOutputSerializer, job_accepted
 from mvpvalidator.pagination import LimitOffsetPagination
 from projects.api.pagination import paginated
+from projects.generation import provider_configured
 from projects.selectors.projects import project_get
 from projects.selectors.prototypes import prototype_list
 from projects.services.prototypes import prototype_generate
-from projects.tasks import prototype_generation_is_slow, prototype_generation_start
+from projects.tasks import prototype_generation_start
 
 
 class PrototypeOutputSerializer(serializers.Serializer):
@@ -44,7 +45,7 @@ class PrototypeGenerateView(APIView):
     )
     def post(self, request: Request, pk: int) -> Response:
         project = project_get(user=request.user, pk=pk)
-        if prototype_generation_is_slow():
+        if provider_configured():
             return job_accepted(prototype_generation_start(project=project, owner_id=request.user.pk))
         prototype = prototype_generate(project=project)
         return Response(PrototypeOutputSerializer(prototype).data, status=status.HTTP_201_CREATED)

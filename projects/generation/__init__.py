@@ -32,6 +32,7 @@ __all__ = [
     "PrototypeGenerator",
     "ProviderError",
     "generate_prototype",
+    "provider_configured",
     "validate_draft",
 ]
 
@@ -40,8 +41,14 @@ logger = logging.getLogger(__name__)
 # --- Entry point -----------------------------------------------------------------------------
 
 
+def provider_configured() -> bool:
+    """A model is configured: generation calls it and may take seconds (the API runs it as a
+    job); without one the built-in generator answers in milliseconds."""
+    return bool(settings.OPENAI_API_KEY)
+
+
 def _configured_provider() -> PrototypeGenerator | None:
-    if not settings.OPENAI_API_KEY:
+    if not provider_configured():
         return None
     return OpenAIChatGenerator(
         api_key=settings.OPENAI_API_KEY,
