@@ -1,5 +1,7 @@
-"""Security's Celery tasks, scheduled by CELERY_BEAT_SCHEDULE and run once per period
-(jobs.schedule): the daily clearing of expired security data and the monthly summary."""
+"""Security's Celery tasks: scheduled by CELERY_BEAT_SCHEDULE and run once per period
+(jobs.schedule), the daily clearing of expired security data and the monthly summary; and the
+clearing a member of staff asks for (`POST /api/monitoring/clear-security-data`), a job: a bulk
+delete of a large events table can outlast a request."""
 
 import logging
 from datetime import timedelta
@@ -10,12 +12,37 @@ from django.conf import settings
 from django.db.models import Count
 
 from jobs import schedule
+from jobs.models import Job
+from jobs.services import job_create, job_run
+from monitoring.interface import parse_duration
 from security import services
 from security.models import EventKind, SecurityEvent
 
 logger = logging.getLogger(__name__)
 
 SUMMARY_TOP = 10
+SECURITY_CLEAR_KIND = "security.clear"
+
+
+def security_data_clear_start(*, owner_id: int | None, older_than: str, expired_blocks: bool, dry_run: bool) -> Job:
+    """The clearing as a job (`older_than` already validated: a duration such as "7d")."""
+    params = {"older_than": older_than, "expired_blocks": expired_blocks, "dry_run": dry_run}
+    return job_create(kind=SECURITY_CLEAR_KIND, task=security_data_clear_job, owner_id=owner_id, params=params)
+
+
+def _clear(job: Job) -> dict[str, Any]:
+    dry_run = bool(job.params.get("dry_run"))
+    result = services.security_data_clear(
+        older_than=parse_duration(job.params["older_than"]),
+        expired_blocks=bool(job.params.get("expired_blocks")),
+        dry_run=dry_run,
+    )
+    return {"events": result.events, "blocks": result.blocks, "dry_run": dry_run}
+
+
+@shared_task  # type: ignore[untyped-decorator]  # celery ships no types
+def security_data_clear_job(job_id: str) -> None:
+    job_run(job_id=job_id, work=_clear)
 
 
 @shared_task  # type: ignore[untyped-decorator]  # celery ships no types

@@ -11,10 +11,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from jobs.api import JobOutputSerializer, job_accepted
 from monitoring.interface import parse_duration
 from security import selectors, services
 from security.models import BlockedIP, BlockRule, User
 from security.permissions import IsStaff
+from security.tasks import security_data_clear_start
 
 
 class SecurityStatsView(APIView):
@@ -97,20 +99,13 @@ class ClearSecurityDataInputSerializer(serializers.Serializer[Any]):
 
 
 class ClearSecurityDataView(APIView):
-    """Delete old events (and finished blocks when asked). Staff only."""
+    """Delete old events (and finished blocks when asked), as a job: 202, and the counts in the
+    job's result. Staff only."""
 
     permission_classes = [IsStaff]
 
-    @extend_schema(
-        request=ClearSecurityDataInputSerializer,
-        responses=inline_serializer("ClearedSecurityData", fields={"events": serializers.IntegerField()}),
-    )
+    @extend_schema(request=ClearSecurityDataInputSerializer, responses={202: JobOutputSerializer})
     def post(self, request: Request) -> Response:
         data = ClearSecurityDataInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        result = services.security_data_clear(
-            older_than=parse_duration(data.validated_data["older_than"]),
-            expired_blocks=data.validated_data["expired_blocks"],
-            dry_run=data.validated_data["dry_run"],
-        )
-        return Response({"events": result.events, "blocks": result.blocks, "dry_run": data.validated_data["dry_run"]})
+        return job_accepted(security_data_clear_start(owner_id=request.user.pk, **data.validated_data))

@@ -11,11 +11,14 @@ from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.test import Client
 
+from jobs.models import Job
+from mvpvalidator import background
 from mvpvalidator import cache as app_cache
 from security import lockout, services
 from security.ip import client_ip, parse_networks
 from security.models import BlockedIP, EventKind, SecurityEvent
 from tests.factories import DEFAULT_PASSWORD, ProjectFactory, UserFactory, generate_and_publish
+from tests.jobs.conftest import wait_for_job
 from tests.transactions import committed
 
 pytestmark = pytest.mark.django_db
@@ -506,6 +509,9 @@ def test_security_stats_for_staff_only(api_client, auth_api_client, staff_api_cl
     assert {ATTACKER, "198.51.100.40"} <= {o["ip"] for o in body["top_offenders"]}
 
 
+# Committed: the job runs on another thread (its own connection), which must see the rows and
+# write beside a test that is not holding a transaction open.
+@pytest.mark.django_db(transaction=True)
 def test_clear_security_data_endpoint_and_command(staff_api_client, auth_api_client):
     from datetime import timedelta
 
@@ -518,14 +524,20 @@ def test_clear_security_data_endpoint_and_command(staff_api_client, auth_api_cli
     assert auth_api_client.post("/api/monitoring/clear-security-data", {}, format="json").status_code == 403
     bad = staff_api_client.post("/api/monitoring/clear-security-data", {"older_than": "soon"}, format="json")
     assert bad.status_code == 400 and "older_than" in bad.json()["error"]["fields"]
-    dry = staff_api_client.post(
-        "/api/monitoring/clear-security-data", {"older_than": "7d", "dry_run": True}, format="json"
-    )
-    assert dry.json()["events"] == 1 and SecurityEvent.objects.filter(pk=old.pk).exists()
-    done = staff_api_client.post(
-        "/api/monitoring/clear-security-data", {"older_than": "7d", "expired_blocks": True}, format="json"
-    )
-    assert done.json() == {"events": 1, "blocks": 0, "dry_run": False}
+    assert not Job.objects.exists()  # refused input starts nothing
+
+    def cleared(body: dict) -> dict:
+        # A job (a bulk delete can outlast a request): 202 at once, the counts in its result.
+        response = staff_api_client.post("/api/monitoring/clear-security-data", body, format="json")
+        assert response.status_code == 202 and response["Location"] == response.json()["url"]
+        background.drain()
+        job = wait_for_job(Job.objects.get(pk=response.json()["id"]))
+        assert job.status == "succeeded" and job.kind == "security.clear"
+        return staff_api_client.get(response.json()["url"]).json()["result"]
+
+    assert cleared({"older_than": "7d", "dry_run": True})["events"] == 1
+    assert SecurityEvent.objects.filter(pk=old.pk).exists()
+    assert cleared({"older_than": "7d", "expired_blocks": True}) == {"events": 1, "blocks": 0, "dry_run": False}
     assert not SecurityEvent.objects.filter(pk=old.pk).exists() and BlockedIP.objects.count() == 1
     out = StringIO()
     call_command("clear_security_data", "--older-than", "1m", "--expired-blocks", "--dry-run", stdout=out)
