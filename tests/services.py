@@ -12,7 +12,7 @@ import pytest
 from django.conf import settings
 
 
-def _reachable(url: str, default_port: int) -> bool:
+def reachable(url: str, default_port: int) -> bool:
     parts = urlsplit(url)
     try:
         with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or default_port), timeout=1):
@@ -24,7 +24,7 @@ def _reachable(url: str, default_port: int) -> bool:
 def postgres_missing() -> str | None:
     if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
         return "DATABASE_URL does not point at PostgreSQL"
-    if not _reachable(settings.DATABASE_URL, 5432):
+    if not reachable(settings.DATABASE_URL, 5432):
         return "PostgreSQL at DATABASE_URL is not reachable"
     return None
 
@@ -32,7 +32,7 @@ def postgres_missing() -> str | None:
 def redis_missing() -> str | None:
     if not settings.ENABLE_REDIS_CACHE:
         return "REDIS_URL is not set"
-    if not _reachable(settings.REDIS_URL, 6379):
+    if not reachable(settings.REDIS_URL, 6379):
         return "Redis at REDIS_URL is not reachable"
     return None
 
@@ -47,7 +47,7 @@ def rabbitmq_url() -> str:
 
 
 def rabbitmq_missing() -> str | None:
-    if not _reachable(rabbitmq_url(), 5672):
+    if not reachable(rabbitmq_url(), 5672):
         return f"RabbitMQ at {urlsplit(rabbitmq_url()).netloc.rpartition('@')[2]} is not reachable"
     return None
 

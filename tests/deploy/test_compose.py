@@ -34,7 +34,7 @@ import pytest
 import yaml
 from django.conf import settings
 
-from tests.services import require
+from tests.services import reachable, require
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "compose.yaml"
@@ -252,15 +252,6 @@ def test_dockerignore_keeps_secrets_and_local_state_out_and_the_build_inputs_in(
 # --- The processes, run --------------------------------------------------------------------
 
 
-def _reachable(url: str, default_port: int) -> bool:
-    parts = urlsplit(url)
-    try:
-        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or default_port), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -289,7 +280,7 @@ def local_broker() -> Iterator[str]:
     """A virtual host of its own on the machine's RabbitMQ, so the worker under test neither takes
     nor answers anything of another test or process (queues and control messages are per vhost)."""
     url = os.environ.get("CELERY_BROKER_URL") or DEFAULT_BROKER_URL
-    if not _reachable(url, 5672):
+    if not reachable(url, 5672):
         require(f"RabbitMQ at {urlsplit(url).hostname}:{urlsplit(url).port or 5672} is not reachable")
     if not shutil.which("rabbitmqctl"):
         require("rabbitmqctl is not installed (needed to create a virtual host for the test)")
