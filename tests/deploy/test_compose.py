@@ -219,7 +219,8 @@ def test_dockerfile_runs_what_compose_runs_and_probes_as_compose_probes():
     assert json_form(healthcheck[healthcheck.index("CMD ") + 4 :]) == web["healthcheck"]["test"][1:]
     assert "/api/monitoring/live" in healthcheck
     exposed = runtime["EXPOSE"]
-    assert web["ports"] == [f"8000:{exposed}"] and web["environment"]["PORT"] == exposed
+    # Published on the host's loopback only: the TLS proxy is the one way in.
+    assert web["ports"] == [f"127.0.0.1:8000:{exposed}"] and web["environment"]["PORT"] == exposed
 
 
 def test_dockerfile_build_values_satisfy_production_settings():
