@@ -13,6 +13,7 @@ sanitised.
 
 import json
 import re
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,6 +96,8 @@ class World:
                 return pk if pk is not None else str(self.ids[PK_OWNERS[before]])
             if converter == "slug":
                 return self.slug
+            if converter == "uuid":  # junk never reaches the view (the route refuses it): an unknown id
+                return str(uuid.uuid4())
             return JUNK.replace("/", "%2F")  # a <str:> never spans a slash
 
         url = "/" + _PARAM.sub(substitute, endpoint.route)

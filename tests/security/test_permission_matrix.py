@@ -16,6 +16,7 @@ Expectations:
 
 import json
 import re
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from rest_framework.test import APIClient
 
+from jobs.models import Job, JobStatus
 from projects.models import (
     Campaign,
     CampaignSpend,
@@ -72,6 +74,7 @@ PARAM_OBJECTS = {
     ("blocked-ips", "ip"): "address",
     ("experiments", "pk"): "experiment",
     ("campaigns", "pk"): "campaign",
+    ("jobs", "pk"): "job",
 }
 PARAM_NAMES = {
     "project_id": "project",
@@ -166,10 +169,13 @@ class Foreign:
     signup: Signup
     experiment: Experiment
     campaign: Campaign
+    job: Job
 
     def value(self, name: str, *, missing: bool = False) -> object:
         if name == "address":  # a documentation address (RFC 5737), blocked by no one
             return "203.0.113.78" if missing else "203.0.113.77"
+        if name == "job":  # ids are random: a fresh one names no job
+            return uuid.uuid4() if missing else self.job.pk
         obj = getattr(self, name)
         return type(obj).objects.order_by("-pk").values_list("pk", flat=True)[0] + 1_000_000 if missing else obj.pk
 
@@ -182,6 +188,7 @@ class Foreign:
             "signups": list(Signup.objects.filter(project__owner=self.owner).order_by("pk").values()),
             "experiments": list(Experiment.objects.filter(page__project__owner=self.owner).order_by("pk").values()),
             "campaigns": list(Campaign.objects.filter(project__owner=self.owner).order_by("pk").values()),
+            "jobs": list(Job.objects.filter(owner=self.owner).order_by("pk").values()),
             "spend": list(CampaignSpend.objects.filter(campaign__project__owner=self.owner).order_by("pk").values()),
             "variants": list(
                 Variant.objects.filter(experiment__page__project__owner=self.owner).order_by("pk").values()
@@ -210,6 +217,11 @@ def foreign() -> Foreign:
     campaign = campaign_create(
         project=project, name=SECRET_PROJECT_NAME, platform="google", budget="100", utm_campaign="secret-launch"
     )
+    # A finished generation: its result carries the other user's copy.
+    job = Job.objects.create(
+        kind="prototype.generate", owner=owner, status=JobStatus.SUCCEEDED, params={"project_id": project.pk},
+        result={"prototype": {"headline": SECRET_PROJECT_NAME, "value_proposition": SECRET_IDEA}},
+    )  # fmt: skip
     return Foreign(
         owner=owner,
         project=project,
@@ -218,6 +230,7 @@ def foreign() -> Foreign:
         signup=signup,
         experiment=experiment,
         campaign=campaign,
+        job=job,
     )
 
 
