@@ -117,16 +117,27 @@ def job_recover_stale() -> dict[str, int]:
         logger.warning("failed %d job(s) whose worker stopped mid-run", failed)
     resend_before = now - timedelta(seconds=settings.JOBS_RESEND_AFTER_SECONDS)
     stale = Job.objects.filter(status=JobStatus.QUEUED, sent_at__lt=resend_before).exclude(task="")
+    jobs = list(stale.order_by("created_at")[:RESEND_BATCH])
     resent: list[Job] = []
-    for job in stale.order_by("created_at")[:RESEND_BATCH]:
-        if not _dispatch(job):
-            break
-        resent.append(job)
+    if settings.JOBS_IN_PROCESS:
+        # Marked before they run, as in job_send (on SQLite two writers of a row contend).
+        _mark_resent(jobs, now)
+        resent = [job for job in jobs if _dispatch(job)]
+    else:
+        for job in jobs:
+            if not _dispatch(job):
+                break
+            resent.append(job)
+        _mark_resent(resent, now)
     if resent:
-        # From now: the next pass waits JOBS_RESEND_AFTER_SECONDS again before another copy.
-        Job.objects.filter(pk__in=[job.pk for job in resent], status=JobStatus.QUEUED).update(sent_at=now)
         logger.warning("sent again %d queued job(s) that no worker started", len(resent))
     return {"failed": failed, "resent": len(resent)}
+
+
+def _mark_resent(jobs: list[Job], now: datetime) -> None:
+    # From now: the next pass waits JOBS_RESEND_AFTER_SECONDS again before another copy.
+    if jobs:
+        Job.objects.filter(pk__in=[job.pk for job in jobs], status=JobStatus.QUEUED).update(sent_at=now)
 
 
 def job_prune(*, older_than: timedelta, now: datetime | None = None) -> dict[str, int]:
