@@ -212,7 +212,10 @@ def job_run(*, job_id: UUID | str, work: Callable[[Job], dict[str, Any]]) -> Job
         _finish(job, status=JobStatus.FAILED, error=str(exc))
     except Exception as exc:
         reference = _reference(job)
-        logger.error("job %s (%s) failed, reference %s: %s: %s", job.pk, job.kind, reference, type(exc).__name__, exc)
+        # A warning: the failure itself is reported once, by the task (error groups, Sentry, whose
+        # logging integration would make an ERROR line a second event); this line ties the job
+        # to the reference its owner reads.
+        logger.warning("job %s (%s) failed, reference %s: %s: %s", job.pk, job.kind, reference, type(exc).__name__, exc)
         _finish(job, status=JobStatus.FAILED, error=f"Internal error; reference {reference}.")
         raise
     else:
