@@ -3,12 +3,12 @@
 With a broker (`CELERY_BROKER_URL`) the task is published, without waiting on a broker that is
 down: `send` answers False at once and the caller keeps what it needs to send again (a job row
 stays queued and unsent). Without one (the embedded default) the task runs in this process on
-the background executor (mvpvalidator.background), never inside the request that sent it, and
-Celery's eager mode runs it with its signals, retries and time accounting as a worker would.
+the background jobs pool (mvpvalidator.background, apart from the pool of the health checks),
+never inside the request that sent it, and Celery's eager mode runs it with its signals, retries
+and time accounting as a worker would. A countdown is waited on a timer, not on a pool thread.
 """
 
 import logging
-import time
 from typing import Any
 
 from celery import Task
@@ -26,7 +26,10 @@ def send(
 ) -> bool:
     """Send `task(*args, **kwargs)`; True when the broker (or this process) took it."""
     if settings.JOBS_IN_PROCESS:
-        background.submit(_run_in_process, task, args, kwargs or {}, countdown)
+        if countdown:
+            background.submit_job_later(countdown, _run_in_process, task, args, kwargs or {})
+        else:
+            background.submit_job(_run_in_process, task, args, kwargs or {})
         return True
     try:
         task.apply_async(args=args, kwargs=kwargs or {}, countdown=countdown, retry=False)
@@ -36,9 +39,7 @@ def send(
     return True
 
 
-def _run_in_process(task: Task, args: tuple[Any, ...], kwargs: dict[str, Any], countdown: float | None) -> None:
-    if countdown:
-        time.sleep(countdown)
+def _run_in_process(task: Task, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
     close_old_connections()
     try:
         task.apply(args=args, kwargs=kwargs)

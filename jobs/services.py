@@ -8,15 +8,21 @@ Delivery is at least once (late acknowledgement, resends), so running is idempot
 claims the row with one conditional UPDATE (queued → running), and a delivery that finds the job
 running, succeeded or failed does nothing. A running job whose claim is older than the task
 time limit is one whose worker died: it may be claimed again.
+
+A worker can also vanish without a redelivery that takes over (killed with the message acked,
+a web process recycled with its in-process jobs): `job_recover_stale`, on the event worker's
+periodic pass, fails the running jobs no worker will finish and sends again the queued jobs
+whose delivery never started. What a founder reads in `error` is ours to word: an unexpected
+exception is stored as a reference, its details go to the logs and the error groups.
 """
 
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, NoReturn
 from uuid import UUID
 
-from celery import Task, current_app
+from celery import Task, current_app, current_task
 from celery.exceptions import Retry
 from django.conf import settings
 from django.db import transaction
@@ -24,13 +30,19 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from jobs import dispatch
-from jobs.models import Job, JobStatus
+from jobs.models import Job, JobStatus, ScheduledRun
+from jobs.selectors import stuck_running_before
 
 logger = logging.getLogger(__name__)
 
 MAX_ERROR_CHARS = 500
 # How many unsent jobs one resend pass sends at most (the rest wait for the next pass).
 RESEND_BATCH = 200
+# What the owner of a job reads when its worker vanished mid-run.
+WORKER_STOPPED_ERROR = "The worker running this job stopped before it finished; start it again."
+# Scheduled runs are kept at least this long whatever the retention: a run is the claim of its
+# period, and deleting a claim while its period (a month at most) lasts would run it again.
+SCHEDULED_RUN_MIN_KEEP_DAYS = 32
 
 
 class JobFailed(Exception):
@@ -90,6 +102,56 @@ def job_resend_unsent() -> int:
     return sent
 
 
+def job_recover_stale() -> dict[str, int]:
+    """Repair what vanished workers left (the event worker's periodic pass): fail the running
+    jobs claimed longer ago than the task's hard time limit (plus a margin), whose worker is gone
+    (a live one would have stopped them); send again the queued jobs sent more than
+    JOBS_RESEND_AFTER_SECONDS ago that no worker started (a process recycled with the job in
+    its pool, a message lost). A duplicate delivery is harmless: the claim runs a job once.
+    Returns how many of each; stops sending at the first refusal (the broker is down)."""
+    now = timezone.now()
+    failed = Job.objects.filter(status=JobStatus.RUNNING, started_at__lt=stuck_running_before(now)).update(
+        status=JobStatus.FAILED, error=WORKER_STOPPED_ERROR, finished_at=now
+    )
+    if failed:
+        logger.warning("failed %d job(s) whose worker stopped mid-run", failed)
+    resend_before = now - timedelta(seconds=settings.JOBS_RESEND_AFTER_SECONDS)
+    stale = Job.objects.filter(status=JobStatus.QUEUED, sent_at__lt=resend_before).exclude(task="")
+    jobs = list(stale.order_by("created_at")[:RESEND_BATCH])
+    resent: list[Job] = []
+    if settings.JOBS_IN_PROCESS:
+        # Marked before they run, as in job_send (on SQLite two writers of a row contend).
+        _mark_resent(jobs, now)
+        resent = [job for job in jobs if _dispatch(job)]
+    else:
+        for job in jobs:
+            if not _dispatch(job):
+                break
+            resent.append(job)
+        _mark_resent(resent, now)
+    if resent:
+        logger.warning("sent again %d queued job(s) that no worker started", len(resent))
+    return {"failed": failed, "resent": len(resent)}
+
+
+def _mark_resent(jobs: list[Job], now: datetime) -> None:
+    # From now: the next pass waits JOBS_RESEND_AFTER_SECONDS again before another copy.
+    if jobs:
+        Job.objects.filter(pk__in=[job.pk for job in jobs], status=JobStatus.QUEUED).update(sent_at=now)
+
+
+def job_prune(*, older_than: timedelta, now: datetime | None = None) -> dict[str, int]:
+    """Delete the finished jobs (succeeded or failed) and the scheduled runs older than
+    `older_than`; queued and running jobs stay whatever their age. How many of each."""
+    now = now or timezone.now()
+    cutoff = now - older_than
+    finished = Job.objects.filter(status__in=[JobStatus.SUCCEEDED, JobStatus.FAILED], finished_at__lt=cutoff)
+    jobs, _ = finished.delete()
+    runs_cutoff = min(cutoff, now - timedelta(days=SCHEDULED_RUN_MIN_KEEP_DAYS))
+    runs, _ = ScheduledRun.objects.filter(started_at__lt=runs_cutoff).delete()
+    return {"jobs": jobs, "scheduled_runs": runs}
+
+
 def _claim(job_id: UUID | str) -> Job | None:
     now = timezone.now()
     abandoned_before = now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
@@ -109,10 +171,22 @@ def _finish(job: Job, *, status: JobStatus, result: dict[str, Any] | None = None
 
 def job_retry(*, job: Job, task: Task, countdown: float, exc: BaseException | None = None) -> NoReturn:
     """From a job's work: run it again in `countdown` seconds (Celery's retry). The job goes
-    back to queued first, so the retried delivery can claim it (in-process, Celery runs the retry
-    inside this call)."""
-    Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING, attempts=job.attempts).update(status=JobStatus.QUEUED)
+    back to queued first, so the retried delivery can claim it however soon it comes. Its
+    `sent_at` becomes when that delivery is due, so the recovery pass (job_recover_stale)
+    counts from then, not from the first send."""
+    due = timezone.now() + timedelta(seconds=countdown)
+    Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING, attempts=job.attempts).update(
+        status=JobStatus.QUEUED, sent_at=due
+    )
     raise task.retry(countdown=countdown, exc=exc)
+
+
+def _reference(job: Job) -> str:
+    """What staff look an unexpected failure up by: the Celery task id (Celery's and Sentry's
+    records of the run carry it), or the job's id when the work runs outside a task."""
+    request = getattr(current_task, "request", None)
+    task_id = getattr(request, "id", None)
+    return str(task_id or job.pk)
 
 
 def job_run(*, job_id: UUID | str, work: Callable[[Job], dict[str, Any]]) -> Job | None:
@@ -120,8 +194,11 @@ def job_run(*, job_id: UUID | str, work: Callable[[Job], dict[str, Any]]) -> Job
     (failed). None when there was nothing to run (already run, running elsewhere, unknown).
 
     An unexpected exception fails the job and is raised again, so the task fails as Celery sees
-    it (error groups, Sentry). `JobFailed` fails it quietly. A `Retry` puts it back in the queue
-    for the retried delivery to claim."""
+    it (error groups, Sentry); the job keeps only a reference (the task id, which Celery's log of
+    the run, Sentry's event and the log line written here carry), since its owner reads `error`
+    and an exception's message may carry internals (a connection string, SQL). `JobFailed`
+    fails it quietly with its own message. A `Retry` puts it back in the queue for the retried
+    delivery to claim."""
     job = _claim(job_id)
     if job is None:
         logger.info("job %s: nothing to run (already run, running or unknown)", job_id)
@@ -134,7 +211,12 @@ def job_run(*, job_id: UUID | str, work: Callable[[Job], dict[str, Any]]) -> Job
     except JobFailed as exc:
         _finish(job, status=JobStatus.FAILED, error=str(exc))
     except Exception as exc:
-        _finish(job, status=JobStatus.FAILED, error=f"{type(exc).__name__}: {exc}")
+        reference = _reference(job)
+        # A warning: the failure itself is reported once, by the task (error groups, Sentry, whose
+        # logging integration would make an ERROR line a second event); this line ties the job
+        # to the reference its owner reads.
+        logger.warning("job %s (%s) failed, reference %s: %s: %s", job.pk, job.kind, reference, type(exc).__name__, exc)
+        _finish(job, status=JobStatus.FAILED, error=f"Internal error; reference {reference}.")
         raise
     else:
         _finish(job, status=JobStatus.SUCCEEDED, result=result)

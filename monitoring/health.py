@@ -141,9 +141,10 @@ def check_jobs() -> CheckResult:
     """The job system. With a broker: whether it answers (on a connection of its own, bounded by
     the check timeout), how many messages wait in the default queue, and how long the oldest
     queued job has waited; `degraded` when the broker is unreachable (jobs wait in their rows
-    and are sent again when it is back) or that wait passes JOBS_BACKLOG_WARN_SECONDS (no worker
-    takes them). In-process (no broker) the jobs run beside the requests: `ok`, with the same
-    wait reported."""
+    and are sent again when it is back), that wait passes JOBS_BACKLOG_WARN_SECONDS (no worker
+    takes them) or a running job outlived its worker (`stuck_running`: until the event worker's
+    recovery pass fails it, its owner waits on it). In-process (no broker) the jobs run beside
+    the requests: `ok` unless a job is late or stuck, with the same figures."""
     from jobs.broker import broker_probe
     from jobs.selectors import queue_facts
 
@@ -154,8 +155,9 @@ def check_jobs() -> CheckResult:
             "queued": facts.queued,
             "unsent": facts.unsent,
             "oldest_waiting_seconds": round(oldest, 1) if oldest is not None else None,
+            "stuck_running": facts.stuck_running,
         }
-        late = oldest is not None and oldest > settings.JOBS_BACKLOG_WARN_SECONDS
+        late = (oldest is not None and oldest > settings.JOBS_BACKLOG_WARN_SECONDS) or facts.stuck_running > 0
         if settings.JOBS_IN_PROCESS:
             detail["mode"] = "in-process"
             return ("degraded" if late else "ok"), detail

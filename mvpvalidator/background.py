@@ -12,8 +12,12 @@ from a preloaded parent starts its own; at exit every flush runs once more. A fl
 is logged and the others still run. `reset()` forgets every registered component's state
 (tests call it before each test).
 
-Background one-offs (alert delivery, health checks, EXPLAIN capture) go to one bounded thread
-pool per process: `submit()`. Nothing here imports an app: apps register into it.
+Background one-offs (health checks, alert recording, EXPLAIN capture) go to one bounded thread
+pool per process: `submit()`. In-process jobs (no broker: jobs.dispatch) get a pool of their own,
+`submit_job()`, so a burst of slow jobs never starves the health checks (a `database` check that
+times out turns health 503 and drains the instance); a job to run later (a retry's countdown) is
+held by a timer, `submit_job_later()`, not by a sleeping pool thread. `drain()` waits for all of
+it. Nothing here imports an app: apps register into it.
 """
 
 import atexit
@@ -32,6 +36,8 @@ THREAD_NAME = "background-flusher"
 # The shortest interval a component asks for (the event outbox: 50 ms).
 TICK_SECONDS = 0.05
 EXECUTOR_WORKERS = 8
+# In-process jobs at once per process (the rest wait their turn in the pool's queue).
+JOB_WORKERS = 4
 
 
 @dataclass
@@ -167,6 +173,11 @@ class _Executor:
                 self._pid = os.getpid()
             return self._pool
 
+    def started(self) -> bool:
+        """Whether a pool was made since the last drain (something was submitted)."""
+        with self._lock:
+            return self._pool is not None and self._pid == os.getpid()
+
     def drain(self) -> None:
         """Wait for the submitted work to finish; the next `get()` starts a fresh pool."""
         with self._lock:
@@ -176,6 +187,12 @@ class _Executor:
 
 
 _executor = _Executor(workers=EXECUTOR_WORKERS, name="background")
+_jobs = _Executor(workers=JOB_WORKERS, name="background-jobs")
+
+# Timers holding jobs until they are due (submit_job_later); a timer removes itself once it has
+# handed its job to the pool.
+_timers: set[threading.Timer] = set()
+_timers_lock = threading.Lock()
 
 
 def executor() -> ThreadPoolExecutor:
@@ -187,9 +204,59 @@ def submit(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
     return _executor.get().submit(fn, *args, **kwargs)
 
 
+def job_executor() -> ThreadPoolExecutor:
+    """This process's pool for in-process jobs."""
+    return _jobs.get()
+
+
+def submit_job(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+    """Run an in-process job on the jobs pool (bounded, apart from the one-offs)."""
+    return _jobs.get().submit(fn, *args, **kwargs)
+
+
+def submit_job_later(delay: float, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
+    """Run an in-process job on the jobs pool in `delay` seconds. Until then a timer holds it,
+    not a pool thread: a job waiting out a retry's countdown takes nothing from the jobs that
+    are due. The timer is a daemon: a job still waiting when the process exits is lost here,
+    and its row is what sends it again (jobs.services.job_recover_stale)."""
+
+    def due() -> None:
+        try:
+            submit_job(fn, *args, **kwargs)
+        finally:
+            with _timers_lock:
+                _timers.discard(timer)
+
+    timer = threading.Timer(delay, due)
+    timer.daemon = True
+    timer.name = "background-job-timer"
+    with _timers_lock:
+        _timers.add(timer)
+    timer.start()
+
+
+def pending_timers() -> int:
+    """How many jobs wait for their time (tests, diagnostics)."""
+    with _timers_lock:
+        return len(_timers)
+
+
 def drain() -> None:
-    """Wait for the background one-offs submitted so far (graceful shutdown, tests)."""
-    _executor.drain()
+    """Wait for the background one-offs and the in-process jobs submitted so far, including the
+    jobs waiting on a timer and whatever they submit in turn (graceful shutdown, tests)."""
+    while True:
+        with _timers_lock:
+            timers = list(_timers)
+        for timer in timers:
+            timer.join()
+        _jobs.drain()
+        _executor.drain()
+        # A job run above may have scheduled a retry or submitted a one-off: go round again
+        # until a round starts nothing new.
+        with _timers_lock:
+            idle = not _timers
+        if idle and not _jobs.started() and not _executor.started():
+            return
 
 
 # --- Fork and exit -----------------------------------------------------------------------------
@@ -198,10 +265,13 @@ def drain() -> None:
 def _forked() -> None:
     # The parent's flusher thread does not exist in the child: the next ensure_started() starts
     # the child's own. Components drop what the parent will send itself.
-    global _thread_pid, _lock, _paused
+    global _thread_pid, _lock, _paused, _timers_lock
     _thread_pid = None
     _lock = threading.Lock()
     _paused = 0
+    # Nor its timers: the jobs they held are the parent's.
+    _timers_lock = threading.Lock()
+    _timers.clear()
     for task in list(_tasks.values()):
         task.next_at = 0.0
         if task.forked is not None:

@@ -5,12 +5,15 @@ each app's `tasks.py` is found by autodiscovery, so nothing here names an app.
 """
 
 import os
-import time
 from typing import Any
 
 from celery import Celery, Task
+from celery.exceptions import Retry
 from django.core.signals import setting_changed
+from django.db import close_old_connections, connection
 from kombu import pools
+
+from mvpvalidator import background
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mvpvalidator.settings")
 
@@ -19,14 +22,37 @@ IN_PROCESS_RETRY_WAIT_MAX_SECONDS = 300.0
 
 
 class JobTask(Task):  # type: ignore[misc]
-    """The base of every task. Run in-process (no broker), Celery retries at once, ignoring the
-    countdown; this waits the countdown first (on the background executor, never in a request),
-    so a retry policy means the same thing in both modes."""
+    """The base of every task. Run in-process (no broker), Celery retries at once and inline,
+    ignoring the countdown; this schedules the retry instead: a timer hands it to the background
+    jobs pool when the countdown is over, and this run ends as a retried run (Celery's
+    `task_retry`, no failure), holding no thread while it waits. So a retry policy means the
+    same thing in both modes, and the retries are counted up to `max_retries` as a worker does."""
 
-    def retry(self, *args: Any, countdown: float | None = None, **kwargs: Any) -> Any:
-        if self.request.is_eager and countdown:
-            time.sleep(min(float(countdown), IN_PROCESS_RETRY_WAIT_MAX_SECONDS))
-        return super().retry(*args, countdown=countdown, **kwargs)
+    def retry(self, *args: Any, countdown: float | None = None, throw: bool = True, **kwargs: Any) -> Any:
+        if not (self.request.is_eager and countdown):
+            return super().retry(*args, countdown=countdown, throw=throw, **kwargs)
+        # Celery's own checks first: past max_retries this raises (the exception, or
+        # MaxRetriesExceededError) and nothing is scheduled.
+        retry = super().retry(*args, countdown=countdown, throw=False, **kwargs)
+        delay = min(float(countdown), IN_PROCESS_RETRY_WAIT_MAX_SECONDS)
+        background.submit_job_later(delay, _rerun, retry.sig, self.request.retries + 1)
+        # Without its signature: Celery's eager apply() runs a Retry that carries one again at
+        # once, inside this run; this one is on its timer already.
+        scheduled = Retry(exc=retry.exc, when=delay, is_eager=True)
+        if throw:
+            raise scheduled
+        return scheduled
+
+
+def _rerun(signature: Any, retries: int) -> None:
+    """A scheduled in-process retry, on a jobs pool thread: the same call again, eagerly, with
+    its retry count (what a worker reads from the retried message)."""
+    close_old_connections()
+    try:
+        signature.apply(retries=retries)
+    finally:
+        # The pool's threads outlive the task: give the connection back, as a worker does.
+        connection.close()
 
 
 app = Celery("mvpvalidator", task_cls=JobTask)

@@ -475,6 +475,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 # Health turns degraded when a queued job has waited longer than this (no worker takes jobs, or
 # the broker is away and they wait to be sent again).
 JOBS_BACKLOG_WARN_SECONDS = env.int("JOBS_BACKLOG_WARN_SECONDS", default=300)
+# A queued job sent this long ago that no worker has started is sent again by the event worker
+# (its process was recycled with the job in its pool, a message was lost); a duplicate delivery
+# does nothing (jobs.services.job_recover_stale).
+JOBS_RESEND_AFTER_SECONDS = env.int("JOBS_RESEND_AFTER_SECONDS", default=300)
 # The production guide's maintenance (docs/OPERATIONS.md, Daily/Weekly/Monthly), UTC. With a
 # broker `celery beat` sends these at these times; without one the event worker sends each at the
 # first pass of its period (jobs.schedule.tick). Each task runs once per period however often it
@@ -499,6 +503,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "security.tasks.security_summary",
         "schedule": crontab(day_of_month=1, hour=5, minute=10),
     },
+    "jobs-prune": {"task": "jobs.tasks.jobs_prune", "schedule": crontab(hour=3, minute=40)},
 }
 # No result backend, so nothing for beat's default nightly `celery.backend_cleanup` to clean.
 CELERY_RESULT_EXPIRES = None

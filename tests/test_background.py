@@ -183,3 +183,48 @@ def test_one_executor_per_process():
     second.result(5)
     background.drain()
     assert background.executor() is not pool  # drained: a fresh pool next time
+
+
+def test_in_process_jobs_have_a_pool_of_their_own_that_cannot_starve_the_one_offs():
+    release = threading.Event()
+    busy = [background.submit_job(release.wait, 10) for _ in range(background.JOB_WORKERS + 2)]
+    try:
+        # Every job thread is taken (and more wait): a health check still runs at once.
+        started = time.monotonic()
+        one_off = background.submit(threading.current_thread)
+        assert one_off.result(2).name.startswith("background_")
+        assert time.monotonic() - started < 1.0
+        assert background.job_executor() is not background.executor()
+        assert not any(future.done() for future in busy)
+    finally:
+        release.set()
+    background.drain()
+    assert all(future.result(0) is True for future in busy)
+
+
+def test_a_job_for_later_waits_on_a_timer_holding_no_pool_thread():
+    ran: list[str] = []
+    background.submit_job_later(1.0, lambda: ran.append(threading.current_thread().name))
+    assert background.pending_timers() == 1
+    # Meanwhile every job thread is free for the jobs that are due: all of them run at once
+    # (the barrier breaks, failing them, if one thread were held by the waiting job).
+    together = threading.Barrier(background.JOB_WORKERS)
+    due = [background.submit_job(together.wait, 0.5) for _ in range(background.JOB_WORKERS)]
+    assert sorted(future.result(2) for future in due) == list(range(background.JOB_WORKERS))
+    assert ran == []
+    background.drain()  # waits for the timer and what it submits
+    assert len(ran) == 1 and ran[0].startswith("background-jobs")
+    assert background.pending_timers() == 0
+
+
+def test_drain_waits_for_work_that_schedules_more_work():
+    ran: list[int] = []
+
+    def step(n: int) -> None:
+        ran.append(n)
+        if n < 3:
+            background.submit_job_later(0.05, step, n + 1)
+
+    background.submit_job(step, 1)
+    background.drain()
+    assert ran == [1, 2, 3] and background.pending_timers() == 0

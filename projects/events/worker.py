@@ -114,7 +114,8 @@ def periodic() -> None:
     """The worker's periodic work, every `schedule_every` seconds of its loop: without a broker,
     send the beat schedule's due entries (with one, celery beat does and this sends nothing);
     send again the jobs a broker did not take when they were started (it was down: the event
-    worker runs whatever the broker's state, so a job waits at most one period after it is back).
+    worker runs whatever the broker's state, so a job waits at most one period after it is back);
+    recover the jobs a vanished worker left running or queued (jobs.services.job_recover_stale).
     Never raises: a fault here must not stop the events."""
     try:
         schedule.tick()
@@ -124,6 +125,10 @@ def periodic() -> None:
         job_services.job_resend_unsent()
     except Exception:
         logger.exception("sending the waiting jobs again failed; trying again at the next")
+    try:
+        job_services.job_recover_stale()
+    except Exception:
+        logger.exception("recovering the jobs of stopped workers failed; trying again at the next")
 
 
 def run(

@@ -2,13 +2,16 @@
 row commits, run once on the background executor by Celery's eager mode, and watched like a
 request (its duration in the metrics, its crash in the error groups)."""
 
-from datetime import timedelta
+import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from celery import shared_task
 from django.utils import timezone
 
-from jobs.models import Job, JobStatus
-from jobs.services import job_create, job_resend_unsent, job_run
+from jobs.models import Job, JobStatus, ScheduledRun
+from jobs.services import job_create, job_prune, job_resend_unsent, job_run
+from jobs.tasks import jobs_prune
 from monitoring import metrics
 from monitoring.models import ErrorGroup
 from mvpvalidator import background
@@ -53,13 +56,22 @@ def test_a_job_delivered_twice_runs_once():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_crash_fails_the_job_and_is_grouped_like_a_request_error():
+def test_a_crash_fails_the_job_and_is_grouped_like_a_request_error(caplog):
     job = job_create(kind="test.echo", task=echo_job, params={"behaviour": "crash"})
     background.drain()
     job = wait_for_job(job)
 
     assert job.status == JobStatus.FAILED
-    assert job.error == "ZeroDivisionError: the test task divided by zero"
+    # Its owner reads a reference, never the exception (it may carry a connection string, SQL);
+    # the log line with the same reference has the details for staff.
+    assert job.error.startswith("Internal error; reference ")
+    assert "ZeroDivision" not in job.error and "divided" not in job.error
+    reference = job.error.removeprefix("Internal error; reference ").rstrip(".")
+    assert reference and reference != str(job.pk)  # the task id, which Celery's and Sentry's records carry
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "jobs.services" and reference in r.getMessage()]
+    assert "ZeroDivisionError: the test task divided by zero" in line and str(job.pk) in line
+    # Celery's own record of the failed run names the same reference.
+    assert any(r.name == "celery.app.trace" and reference in r.getMessage() for r in caplog.records)
     group = ErrorGroup.objects.get(exc_type="builtins.ZeroDivisionError")
     assert group.route == f"task:{TASK}" and group.handled is False
     assert "tests/jobs/tasks.py" in group.location
@@ -119,3 +131,100 @@ def test_resend_sends_only_the_queued_jobs_the_broker_did_not_take():
     done.refresh_from_db()
     assert taken.status == JobStatus.QUEUED and done.attempts == 0  # neither sent again
     assert job_resend_unsent() == 0
+
+
+# A task that always asks to be retried, counting its runs (in-process: the retries are
+# scheduled on a timer, each run ends as "retried", the last one fails past max_retries).
+RETRY_RUNS: list[tuple[int, float]] = []
+
+
+@shared_task(bind=True, max_retries=2)
+def always_retry(self) -> None:
+    RETRY_RUNS.append((self.request.retries, time.monotonic()))
+    raise self.retry(countdown=0.2)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_in_process_retry_waits_on_a_timer_not_inside_the_run():
+    job = Job.objects.create(
+        kind="test.echo", task=TASK, params={"behaviour": "retry_once", "value": "t"}, sent_at=timezone.now()
+    )
+
+    started = time.monotonic()
+    first = echo_job.apply(args=(str(job.pk),))
+
+    # The first run ends at once as retried: the retry is not run inside it after a sleep.
+    assert time.monotonic() - started < 0.2
+    assert first.state == "RETRY"
+    job.refresh_from_db()
+    assert job.status == JobStatus.QUEUED and job.attempts == 1
+    assert job.sent_at > timezone.now()  # when the retried delivery is due
+    assert background.pending_timers() == 1
+
+    background.drain()  # waits for the timer and the run it starts
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED and job.result == {"echo": "t", "attempt": 2}
+    assert background.pending_timers() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_in_process_retries_count_up_to_max_retries_and_only_the_last_run_fails():
+    RETRY_RUNS.clear()
+    always_retry.apply()
+    background.drain()
+
+    assert [retries for retries, _ in RETRY_RUNS] == [0, 1, 2]
+    gaps = [later - earlier for (_, earlier), (_, later) in zip(RETRY_RUNS, RETRY_RUNS[1:], strict=False)]
+    assert all(gap >= 0.2 for gap in gaps), gaps
+    # The scheduled retries are not failures; the run past max_retries is, once.
+    (group,) = ErrorGroup.objects.all()
+    assert group.exc_type.endswith("MaxRetriesExceededError") and group.count == 1
+
+
+@pytest.mark.django_db
+def test_prune_deletes_old_finished_jobs_and_runs_and_keeps_unfinished_ones():
+    now = datetime(2031, 3, 4, 12, 0, tzinfo=UTC)
+    long_ago = now - timedelta(days=40)
+
+    def job(status: JobStatus, finished_at: datetime | None) -> Job:
+        row = Job.objects.create(kind="test.echo", task=TASK, status=status)
+        Job.objects.filter(pk=row.pk).update(created_at=long_ago, finished_at=finished_at)
+        return row
+
+    old_done = job(JobStatus.SUCCEEDED, long_ago)
+    old_failed = job(JobStatus.FAILED, long_ago)
+    recent_done = job(JobStatus.SUCCEEDED, now - timedelta(days=1))
+    old_queued = job(JobStatus.QUEUED, None)
+    old_running = job(JobStatus.RUNNING, None)
+
+    def run(name: str, started_at: datetime) -> ScheduledRun:
+        row = ScheduledRun.objects.create(name=name, period=name)
+        ScheduledRun.objects.filter(pk=row.pk).update(started_at=started_at)
+        return row
+
+    old_run = run("old", long_ago)
+    this_month = run("this-month", now - timedelta(days=10))
+
+    # A short retention: the jobs go after 7 days, the runs are kept 32 days whatever it is, since a
+    # run is its period's claim (deleting this month's run would run the month's task again).
+    assert job_prune(older_than=timedelta(days=7), now=now) == {"jobs": 2, "scheduled_runs": 1}
+
+    assert set(Job.objects.values_list("pk", flat=True)) == {recent_done.pk, old_queued.pk, old_running.pk}
+    assert not Job.objects.filter(pk__in=[old_done.pk, old_failed.pk]).exists()
+    assert set(ScheduledRun.objects.values_list("pk", flat=True)) == {this_month.pk}
+    assert not ScheduledRun.objects.filter(pk=old_run.pk).exists()
+
+
+@pytest.mark.django_db
+def test_the_daily_jobs_prune_keeps_the_retention_and_runs_once_per_day(settings):
+    settings.MONITORING_RETENTION_DAYS = 30
+    old = Job.objects.create(kind="test.echo", task=TASK, status=JobStatus.SUCCEEDED)
+    kept = Job.objects.create(kind="test.echo", task=TASK, status=JobStatus.FAILED)
+    Job.objects.filter(pk=old.pk).update(finished_at=timezone.now() - timedelta(days=31))
+    Job.objects.filter(pk=kept.pk).update(finished_at=timezone.now() - timedelta(days=29))
+
+    assert jobs_prune(period="2031-03-04") == {"jobs": 1, "scheduled_runs": 0}
+    assert jobs_prune(period="2031-03-04") is None  # the day's run is claimed already
+
+    assert list(Job.objects.values_list("pk", flat=True)) == [kept.pk]
+    assert ScheduledRun.objects.get(name=jobs_prune.name).outcome == {"jobs": 1, "scheduled_runs": 0}
