@@ -29,7 +29,13 @@ def jobs_check(staff_api_client):
 def test_in_process_jobs_are_ok_and_say_so(staff_api_client):
     check = jobs_check(staff_api_client)
     assert check["status"] == "ok"
-    assert check["detail"] == {"mode": "in-process", "queued": 0, "unsent": 0, "oldest_waiting_seconds": None}
+    assert check["detail"] == {
+        "mode": "in-process",
+        "queued": 0,
+        "unsent": 0,
+        "stuck_running": 0,
+        "oldest_waiting_seconds": None,
+    }
 
 
 # Committed: on PostgreSQL the check reads on its own connection, from the health thread.
