@@ -124,6 +124,12 @@ def periodic() -> None:
         job_services.job_resend_unsent()
     except Exception:
         logger.exception("sending the waiting jobs again failed; trying again at the next")
+    try:
+        from monitoring import alerts
+
+        alerts.resend_overdue()  # alert deliveries whose worker was lost mid-delivery
+    except Exception:
+        logger.exception("sending the stalled alerts again failed; trying again at the next")
 
 
 def run(
