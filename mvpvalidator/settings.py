@@ -436,10 +436,22 @@ CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
 JOBS_IN_PROCESS = not CELERY_BROKER_URL
 if CELERY_BROKER_URL and urlsplit(CELERY_BROKER_URL).scheme not in ("amqp", "amqps", "pyamqp", "redis", "rediss"):
     raise ImproperlyConfigured("CELERY_BROKER_URL must be an amqp:// (RabbitMQ) or redis:// URL.")
-if CELERY_BROKER_URL and REDIS_URL and CELERY_BROKER_URL.rstrip("/") == REDIS_URL.rstrip("/"):
+
+
+def _server(url: str) -> tuple[str, str, int | None]:
+    """The server a URL names (scheme, host, port): redis://h:6379/1 and redis://h:6379/0 are two
+    databases of one Redis, which evicts from all of them under one maxmemory policy."""
+    parts = urlsplit(url)
+    default_port = {"redis": 6379, "rediss": 6379}.get(parts.scheme)
+    host = (parts.hostname or "").lower()
+    host = "127.0.0.1" if host in ("localhost", "::1") else host  # one machine, several names
+    return parts.scheme, host, parts.port or default_port
+
+
+if CELERY_BROKER_URL and REDIS_URL and _server(CELERY_BROKER_URL) == _server(REDIS_URL):
     raise ImproperlyConfigured(
-        "CELERY_BROKER_URL is the cache's Redis (REDIS_URL): a cache may evict queued jobs. Use RabbitMQ "
-        "or a Redis of its own that never evicts."
+        "CELERY_BROKER_URL is on the cache's Redis server (REDIS_URL): a cache may evict queued jobs. Use "
+        "RabbitMQ or a Redis server of its own that never evicts."
     )
 CELERY_TASK_ALWAYS_EAGER = JOBS_IN_PROCESS
 CELERY_TASK_EAGER_PROPAGATES = False
