@@ -70,7 +70,8 @@ def signup_digests_send(*, day: str, deadline: float | None = None) -> DigestRes
                     opened = True
                 connection.send_messages([signup_digest_message(owner=owner, day=day, lines=lines)])
             except Exception as exc:
-                # Whatever went wrong, nothing was sent: the claim goes back for the next run.
+                # Whatever went wrong, the email is not known to have left: the claim goes back
+                # for the next run (a relay that took it and then timed out may get it twice).
                 logger.warning("signup digest %s to founder %s failed", day, owner_id, exc_info=True)
                 ScheduledRun.objects.filter(pk=claim.pk).delete()
                 result.failed.append(owner_id)
