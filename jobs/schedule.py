@@ -13,6 +13,10 @@ broker redelivering a task) does nothing. The row keeps the outcome, or the erro
 finished. A run that fails keeps its period: it is not retried before the next one (its error is
 on the row, in the logs and in the error groups).
 
+A task that keeps finer claims of its own (the signup digest claims each founder's email for the
+day) is marked `per_period` instead: it is given its period key but claims nothing, so every send
+runs it and retries what an earlier one left undone.
+
 Who sends them: with a broker, `celery beat` at the times of `CELERY_BEAT_SCHEDULE`. Without one
 (the embedded default) the event worker calls `tick()` on its loop, which sends each entry of
 that schedule once its period has begun and has no run yet: each runs at the first tick of its
@@ -43,6 +47,9 @@ MONTHLY = "monthly"
 # A tick sends a period's run once; if after this long the run has still not claimed its period
 # (the worker's executor was saturated, the database away), the next tick sends it again.
 RESEND_AFTER_SECONDS = 600.0
+# A `per_period` task leaves no run to look for: a tick sends it again after this long, as beat
+# sends it every hour.
+UNCLAIMED_RESEND_SECONDS = 3600.0
 
 Outcome = dict[str, Any]
 
@@ -87,8 +94,10 @@ def previous(period: str) -> str:
     return day(before) if period.count("-") == 2 else month(before)
 
 
-# Task name -> its period kind, filled by `once_per` as the tasks modules are imported.
+# Task name -> its period kind, filled by `once_per` and `per_period` as the tasks modules are
+# imported; the names `per_period` marked (no claim of the period) in `_unclaimed`.
 _every: dict[str, str] = {}
+_unclaimed: set[str] = set()
 
 
 def claim(name: str, period: str) -> ScheduledRun | None:
@@ -145,9 +154,34 @@ def once_per(every: str) -> Callable[[Callable[[str], Outcome]], Callable[..., O
     return decorate
 
 
+def per_period(every: str) -> Callable[[Callable[[str], Outcome]], Callable[..., Outcome]]:
+    """Mark a scheduled task's function that makes its own claims: each call runs it (no claim of
+    the period), given the period key it runs for, named by the caller or the current one."""
+    if every not in PERIODS:
+        raise ValueError(f"unknown period {every!r}")
+
+    def decorate(fn: Callable[[str], Outcome]) -> Callable[..., Outcome]:
+        name = f"{fn.__module__}.{fn.__name__}"
+        _every[name] = every
+        _unclaimed.add(name)
+
+        @functools.wraps(fn)
+        def run(period: str | None = None) -> Outcome:
+            return fn(period or PERIODS[every](None))
+
+        return run
+
+    return decorate
+
+
 def period_of(task_name: str) -> str | None:
     """The period kind a scheduled task was marked with, None for a task that is not one."""
     return _every.get(task_name)
+
+
+def claims_period(task_name: str) -> bool:
+    """Whether a scheduled task's run claims its period (`once_per`), leaving a row to look for."""
+    return task_name in _every and task_name not in _unclaimed
 
 
 # --- The embedded beat --------------------------------------------------------------------------
@@ -158,8 +192,9 @@ _sent: dict[tuple[str, str], float] = {}
 
 def tick(now: datetime | None = None) -> list[str]:
     """Without a broker: send each `CELERY_BEAT_SCHEDULE` entry whose current period has no run
-    yet (at most once per RESEND_AFTER_SECONDS). With a broker: nothing (celery beat sends
-    them). Returns the task names sent."""
+    yet (at most once per RESEND_AFTER_SECONDS), and each `per_period` entry once per
+    UNCLAIMED_RESEND_SECONDS. With a broker: nothing (celery beat sends them). Returns the task
+    names sent."""
     if not settings.JOBS_IN_PROCESS or not settings.CELERY_BEAT_SCHEDULE:
         return []
     from mvpvalidator.celery import app
@@ -180,7 +215,9 @@ def tick(now: datetime | None = None) -> list[str]:
     sent = [
         (name, period)
         for name, period in due.items()
-        if (name, period) not in done and clock - _sent.get((name, period), -1e9) >= RESEND_AFTER_SECONDS
+        if (name, period) not in done
+        and clock - _sent.get((name, period), -1e9)
+        >= (RESEND_AFTER_SECONDS if claims_period(name) else UNCLAIMED_RESEND_SECONDS)
     ]
     if sent:
         for key in sent:

@@ -9,7 +9,10 @@ webhook never slows or breaks a request.
 Delivery is retried with exponential backoff (`ALERT_DELIVERY_BACKOFF_SECONDS` doubled per
 attempt, at most `ALERT_DELIVERY_BACKOFF_MAX_SECONDS`) up to `ALERT_DELIVERY_MAX_ATTEMPTS`
 tries: by default 2, 4, 8 ... 256, then 300 s between ten tries (13.5 minutes in all), so a
-webhook down for several minutes still gets the alert. Deduplication is decided by the outcome,
+webhook down for several minutes still gets the alert. A retry the broker will not take (it is
+down) goes on in the process that made the try; a delivery whose worker was lost mid-way (killed,
+recycled) is sent again by the event worker (`resend_overdue`). Each attempt is claimed on the
+row, so however many copies run, each attempt posts once. Deduplication is decided by the outcome,
 through one slot per rule shared by all processes (the cache; this process alone when the cache
 is away):
 
@@ -145,6 +148,7 @@ def reset() -> None:
     """Forget this process's fallback slots (tests, with the rest of the per-process state)."""
     with _lock:
         _local_slots.clear()
+        _seen.clear()
 
 
 background.register("monitoring.alerts", reset=reset)
@@ -194,6 +198,27 @@ def _record_and_send(channel: str, rule: str, payload: dict[str, Any]) -> None:
             alert_deliver.apply(args=(delivery.pk,))
     finally:
         connection.close()  # this executor thread's own connection
+
+
+def _apply_in_process(delivery_id: int, attempt: int) -> None:
+    from monitoring.tasks import alert_deliver
+
+    try:
+        alert_deliver.apply(args=(delivery_id,), kwargs={"first_attempt": attempt})
+    finally:
+        connection.close()  # this executor thread's own connection
+
+
+def deliver_in_process(*, delivery_id: int, attempt: int, after: float = 0.0) -> None:
+    """Go on with a delivery in this process from attempt `attempt`, `after` seconds from now (a
+    timer waits, not an executor thread), on the background executor with the same retries:
+    for a delivery whose next try the broker would not take."""
+    if after <= 0:
+        background.submit(_apply_in_process, delivery_id, attempt)
+        return
+    timer = threading.Timer(after, background.submit, args=(_apply_in_process, delivery_id, attempt))
+    timer.daemon = True
+    timer.start()
 
 
 def _post(channel: str, payload: dict[str, Any]) -> tuple[bool, int | None, str]:
@@ -255,6 +280,80 @@ def attempt_delivery(*, delivery_id: int, attempt: int) -> float | None:
         delivery.channel, delivery.rule, attempt, error, delay,
     )  # fmt: skip
     return delay
+
+
+# --- Deliveries whose worker was lost -------------------------------------------------------------
+
+# A pending delivery whose attempt count has not moved for its wait, one try and this margin has
+# lost its worker (killed or recycled mid-delivery, or its retry never reached a broker):
+# `resend_overdue` sends it again.
+RESEND_MARGIN_SECONDS = 120.0
+RESEND_BATCH = 100
+
+# Delivery id -> (attempts, time.monotonic() this process first saw that count): the sweep judges
+# progress by what it sees, since a row does not say when its last try was made.
+_seen: dict[int, tuple[int, float]] = {}
+
+
+def stalled_after(attempts: int) -> float:
+    """How long a delivery's attempt count may stay at `attempts` while its delivery is alive: the
+    attempt in flight (at most one webhook timeout), the wait before the next, and the margin."""
+    wait = backoff_seconds(attempts) if attempts else 0.0
+    timeout: float = settings.WEBHOOK_TIMEOUT_SECONDS
+    return (timeout + 5 if attempts else 0.0) + wait + RESEND_MARGIN_SECONDS
+
+
+def resend_overdue(*, clock: float | None = None) -> int:
+    """Send again (through the broker, or in this process when it refuses or there is none) each
+    pending delivery whose attempt count has not moved for longer than `stalled_after` it, from
+    its next attempt. Never a double post: each attempt is claimed (`attempt_delivery`), so a
+    delivery that was only slow and the copy sent here make each attempt once between them, and
+    the copy that loses a claim stops. Called by the event worker's periodic work; returns the
+    deliveries sent again (or given up on, after their last attempt)."""
+    from jobs.dispatch import send
+    from monitoring.models import AlertDelivery
+    from monitoring.tasks import alert_deliver
+
+    now = time.monotonic() if clock is None else clock
+    pending = dict(
+        AlertDelivery.objects.filter(delivered=False, finished_at__isnull=True)
+        .order_by("created_at")
+        .values_list("pk", "attempts")[:RESEND_BATCH]
+    )
+    with _lock:
+        for pk in set(_seen) - set(pending):
+            del _seen[pk]  # finished (or beyond the batch): forgotten
+        stalled = []
+        for pk, attempts in pending.items():
+            seen = _seen.get(pk)
+            if seen is None or seen[0] != attempts:
+                _seen[pk] = (attempts, now)  # new, or it moved: alive
+            elif now - seen[1] > stalled_after(attempts):
+                stalled.append((pk, attempts))
+                _seen[pk] = (attempts, now)  # give the copy sent now its own time
+    for pk, attempts in stalled:
+        if attempts >= settings.ALERT_DELIVERY_MAX_ATTEMPTS:
+            _give_up_stalled(pk)
+            continue
+        logger.warning("alert delivery %s stalled after %d attempts; sending it again", pk, attempts)
+        if not send(alert_deliver, args=(pk,), kwargs={"first_attempt": attempts + 1}):
+            deliver_in_process(delivery_id=pk, attempt=attempts + 1)
+    return len(stalled)
+
+
+def _give_up_stalled(delivery_id: int) -> None:
+    """Its last attempt was made and its worker lost before recording the outcome: given up on
+    (the last post may have arrived; another would exceed ALERT_DELIVERY_MAX_ATTEMPTS)."""
+    from monitoring.models import AlertDelivery
+
+    delivery = AlertDelivery.objects.filter(pk=delivery_id, finished_at__isnull=True).first()
+    if delivery is None:
+        return
+    AlertDelivery.objects.filter(pk=delivery_id, finished_at__isnull=True).update(
+        finished_at=timezone.now(), error="the worker making its last attempt stopped"
+    )
+    _slot_release(delivery.channel, str(delivery.payload.get("rule") or delivery.rule))
+    logger.error("alert %s/%s given up: the worker making its last attempt stopped", delivery.channel, delivery.rule)
 
 
 # --- Rules ------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from datetime import timedelta
 from typing import Any
 
 from celery import Task, shared_task
+from celery.exceptions import Reject
 from django.conf import settings
 from django.db.models import Sum
 
@@ -36,11 +37,25 @@ SUMMARY_TOP = 10
 
 
 @shared_task(bind=True, max_retries=None)  # type: ignore[untyped-decorator]  # celery ships no types
-def alert_deliver(self: Task, delivery_id: int) -> None:
-    """Post one alert; on failure retry after the backoff, up to ALERT_DELIVERY_MAX_ATTEMPTS."""
-    delay = alerts.attempt_delivery(delivery_id=delivery_id, attempt=self.request.retries + 1)
-    if delay is not None:
+def alert_deliver(self: Task, delivery_id: int, first_attempt: int = 1) -> None:
+    """Post one alert; on failure retry after the backoff, up to ALERT_DELIVERY_MAX_ATTEMPTS.
+    `first_attempt`: the attempt this send makes (a delivery taken over by
+    `alerts.resend_overdue` goes on from where it stopped)."""
+    attempt = first_attempt + self.request.retries
+    delay = alerts.attempt_delivery(delivery_id=delivery_id, attempt=attempt)
+    if delay is None:
+        return
+    try:
         raise self.retry(countdown=delay)
+    except Reject as refused:
+        # Celery could not publish the retry (the broker is down, which is when alerts matter)
+        # and would drop the message: this process goes on with the delivery instead, after the
+        # same wait, as `alerts._record_and_send` does when the first send is refused.
+        logger.warning(
+            "alert delivery %s: the broker refused the retry (%s); continuing in this process",
+            delivery_id, refused.reason,
+        )  # fmt: skip
+        alerts.deliver_in_process(delivery_id=delivery_id, attempt=attempt + 1, after=delay)
 
 
 @shared_task  # type: ignore[untyped-decorator]  # celery ships no types

@@ -436,10 +436,22 @@ CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
 JOBS_IN_PROCESS = not CELERY_BROKER_URL
 if CELERY_BROKER_URL and urlsplit(CELERY_BROKER_URL).scheme not in ("amqp", "amqps", "pyamqp", "redis", "rediss"):
     raise ImproperlyConfigured("CELERY_BROKER_URL must be an amqp:// (RabbitMQ) or redis:// URL.")
-if CELERY_BROKER_URL and REDIS_URL and CELERY_BROKER_URL.rstrip("/") == REDIS_URL.rstrip("/"):
+
+
+def _server(url: str) -> tuple[str, str, int | None]:
+    """The server a URL names (scheme, host, port): redis://h:6379/1 and redis://h:6379/0 are two
+    databases of one Redis, which evicts from all of them under one maxmemory policy."""
+    parts = urlsplit(url)
+    default_port = {"redis": 6379, "rediss": 6379}.get(parts.scheme)
+    host = (parts.hostname or "").lower()
+    host = "127.0.0.1" if host in ("localhost", "::1") else host  # one machine, several names
+    return parts.scheme, host, parts.port or default_port
+
+
+if CELERY_BROKER_URL and REDIS_URL and _server(CELERY_BROKER_URL) == _server(REDIS_URL):
     raise ImproperlyConfigured(
-        "CELERY_BROKER_URL is the cache's Redis (REDIS_URL): a cache may evict queued jobs. Use RabbitMQ "
-        "or a Redis of its own that never evicts."
+        "CELERY_BROKER_URL is on the cache's Redis server (REDIS_URL): a cache may evict queued jobs. Use "
+        "RabbitMQ or a Redis server of its own that never evicts."
     )
 CELERY_TASK_ALWAYS_EAGER = JOBS_IN_PROCESS
 CELERY_TASK_EAGER_PROPAGATES = False
@@ -480,30 +492,39 @@ JOBS_BACKLOG_WARN_SECONDS = env.int("JOBS_BACKLOG_WARN_SECONDS", default=300)
 # does nothing (jobs.services.job_recover_stale).
 JOBS_RESEND_AFTER_SECONDS = env.int("JOBS_RESEND_AFTER_SECONDS", default=300)
 # The production guide's maintenance (docs/OPERATIONS.md, Daily/Weekly/Monthly), UTC. With a
-# broker `celery beat` sends these at these times; without one the event worker sends each at the
-# first pass of its period (jobs.schedule.tick). Each task runs once per period however often it
-# is sent (jobs.schedule.once_per): its period ("daily" ...) is declared on the task, and the
-# crontab here must fire once in that period.
+# broker `celery beat` sends each entry every hour from its time to the end of its day (minutes
+# staggered): a send that was missed (broker down, beat restarted without its schedule file) is
+# made up within the hour instead of skipping the period. Each task still runs once per period
+# however often it is sent (jobs.schedule.once_per: its period, "daily" ..., is declared on the
+# task; the extra sends find the period claimed and do nothing); the signup digest claims each
+# founder's email instead, so a later send retries the founders a failed one missed. Without a
+# broker the event worker sends each at the first pass of its period (jobs.schedule.tick).
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Daily: rollups and prunes first, then the reports.
-    "monitoring-prune": {"task": "monitoring.tasks.monitoring_prune", "schedule": crontab(hour=3, minute=0)},
-    "events-prune": {"task": "projects.tasks.events_prune", "schedule": crontab(hour=3, minute=10)},
-    "security-data-clear": {"task": "security.tasks.security_data_clear", "schedule": crontab(hour=3, minute=20)},
-    "cache-health-report": {"task": "monitoring.tasks.cache_health_report", "schedule": crontab(hour=3, minute=30)},
+    "monitoring-prune": {"task": "monitoring.tasks.monitoring_prune", "schedule": crontab(hour="3-23", minute=0)},
+    "events-prune": {"task": "projects.tasks.events_prune", "schedule": crontab(hour="3-23", minute=10)},
+    "security-data-clear": {"task": "security.tasks.security_data_clear", "schedule": crontab(hour="3-23", minute=20)},
+    "cache-health-report": {
+        "task": "monitoring.tasks.cache_health_report",
+        "schedule": crontab(hour="3-23", minute=30),
+    },
     # Founders read it in the morning (Europe); it covers the previous UTC day.
-    "signup-digest": {"task": "projects.tasks.signup_digest_send", "schedule": crontab(hour=7, minute=0)},
+    "signup-digest": {"task": "projects.tasks.signup_digest_send", "schedule": crontab(hour="7-23", minute=0)},
     # Weekly, Sunday night: statistics for the planner after the week's deletes.
     "database-analyze": {
         "task": "monitoring.tasks.database_analyze",
-        "schedule": crontab(day_of_week="sun", hour=4, minute=0),
+        "schedule": crontab(day_of_week="sun", hour="4-23", minute=0),
     },
     # Monthly, on the 1st: the previous month's error patterns and security.
-    "error-summary": {"task": "monitoring.tasks.error_summary", "schedule": crontab(day_of_month=1, hour=5, minute=0)},
+    "error-summary": {
+        "task": "monitoring.tasks.error_summary",
+        "schedule": crontab(day_of_month=1, hour="5-23", minute=0),
+    },
     "security-summary": {
         "task": "security.tasks.security_summary",
-        "schedule": crontab(day_of_month=1, hour=5, minute=10),
+        "schedule": crontab(day_of_month=1, hour="5-23", minute=10),
     },
-    "jobs-prune": {"task": "jobs.tasks.jobs_prune", "schedule": crontab(hour=3, minute=40)},
+    "jobs-prune": {"task": "jobs.tasks.jobs_prune", "schedule": crontab(hour="3-23", minute=40)},
 }
 # No result backend, so nothing for beat's default nightly `celery.backend_cleanup` to clean.
 CELERY_RESULT_EXPIRES = None

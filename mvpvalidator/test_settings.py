@@ -15,9 +15,12 @@ STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 # Jobs run in-process in tests whatever the environment says (CI sets CELERY_BROKER_URL for the
 # RabbitMQ tests): a test of real workers switches to a broker of its own (tests/jobs/conftest.py,
-# use_broker), and CELERY_BROKER_URL only names the RabbitMQ those tests make their hosts on.
-JOBS_IN_PROCESS = True
-CELERY_TASK_ALWAYS_EAGER = True
+# use_broker), and CELERY_BROKER_URL only names the RabbitMQ those tests make their hosts on. The
+# Celery worker such a test starts is told so (MVP_TEST_CELERY_WORKER=1): it sends what it sends
+# (retries, follow-ups) through its broker, as a deployed worker does.
+_TEST_CELERY_WORKER = os.environ.get("MVP_TEST_CELERY_WORKER") == "1"
+JOBS_IN_PROCESS = not _TEST_CELERY_WORKER
+CELERY_TASK_ALWAYS_EAGER = not _TEST_CELERY_WORKER
 # Celery reads the CELERY_BROKER_URL variable before any setting, so a test's broker of its own
 # (use_broker) would lose to the environment's: the variable has been read into the setting above.
 os.environ.pop("CELERY_BROKER_URL", None)

@@ -5,13 +5,16 @@ Prototype generation with a model: the provider may take up to about 2 × OPENAI
 longer than a web request should wait, so with a model configured the API starts a job and
 answers 202; the worker runs the same service the built-in generator answers with at once.
 
-Scheduled (CELERY_BEAT_SCHEDULE, each once per period through jobs.schedule): the events prune and
-the signup digest.
+Scheduled (CELERY_BEAT_SCHEDULE, sent every hour from their time): the events prune, once per day
+through jobs.schedule; the signup digest, on every send, which claims each founder's email for the
+day itself, so a later send retries the founders an earlier one failed to reach.
 """
 
+import time
 from typing import Any
 
 from celery import shared_task
+from django.conf import settings
 from django.http import Http404
 
 from jobs import schedule
@@ -67,11 +70,25 @@ def events_prune(period: str) -> dict[str, Any]:
     return {"deleted": prune()}
 
 
+# The digest stops this long before the task's soft time limit, so the email in hand can end (at
+# most EMAIL_TIMEOUT per step of the SMTP exchange) before the limit interrupts it.
+DIGEST_TIME_MARGIN_SECONDS = 60
+
+
 @shared_task  # type: ignore[untyped-decorator]  # celery ships no types
-@schedule.once_per(schedule.DAILY)
+@schedule.per_period(schedule.DAILY)
 def signup_digest_send(period: str) -> dict[str, Any]:
-    """The run for a day sends the digest of the day before (complete by then)."""
+    """The run for a day sends the digest of the day before (complete by then) to the founders
+    who have not had it: the first run sends it, later ones retry whom it missed."""
     from projects.services.digests import signup_digests_send
 
-    result = signup_digests_send(day=schedule.previous(period))
-    return {"day": result.day, "sent": result.sent, "already_sent": result.already_sent, "failed": result.failed}
+    started = time.monotonic()
+    deadline = started + max(settings.CELERY_TASK_SOFT_TIME_LIMIT - DIGEST_TIME_MARGIN_SECONDS, 1)
+    result = signup_digests_send(day=schedule.previous(period), deadline=deadline)
+    return {
+        "day": result.day,
+        "sent": result.sent,
+        "already_sent": result.already_sent,
+        "failed": result.failed,
+        "left": result.left,
+    }

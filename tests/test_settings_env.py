@@ -111,3 +111,30 @@ def test_env_example_documents_every_variable_the_settings_read():
         assert comment.startswith("# "), f"{name} has no one-line comment above it"
     readme = (ROOT / "README.md").read_text()
     assert {name for name in read if f"`{name}`" not in readme} == set(), "missing from the README table"
+
+
+@pytest.mark.parametrize(
+    "broker",
+    [
+        "redis://127.0.0.1:6379/3",  # the cache's own URL
+        "redis://127.0.0.1:6379/0",  # another database of the same server: evicted alike
+        "redis://localhost:6379",  # the same server by another name, the default port
+        "redis://:secret@127.0.0.1:6379/5",
+    ],
+)
+def test_the_broker_is_refused_on_the_caches_redis_server(broker):
+    result = load_settings({"REDIS_URL": "redis://127.0.0.1:6379/3", "CELERY_BROKER_URL": broker})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and "cache's Redis server" in result.stderr
+
+
+@pytest.mark.parametrize("broker", ["redis://127.0.0.1:6380/0", "redis://10.0.0.7:6379/0", "amqp://guest@127.0.0.1//"])
+def test_a_broker_on_another_server_is_accepted(broker):
+    result = load_settings({"REDIS_URL": "redis://127.0.0.1:6379/3", "CELERY_BROKER_URL": broker}, "s.JOBS_IN_PROCESS")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) is False
+
+
+def test_env_example_documents_each_variable_once():
+    names = re.findall(r"^#?\s*([A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), flags=re.MULTILINE)
+    assert sorted({name for name in names if names.count(name) > 1}) == []

@@ -129,6 +129,12 @@ def periodic() -> None:
         job_services.job_recover_stale()
     except Exception:
         logger.exception("recovering the jobs of stopped workers failed; trying again at the next")
+    try:
+        from monitoring import alerts
+
+        alerts.resend_overdue()  # alert deliveries whose worker was lost mid-delivery
+    except Exception:
+        logger.exception("sending the stalled alerts again failed; trying again at the next")
 
 
 def run(

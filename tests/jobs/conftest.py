@@ -75,6 +75,7 @@ def start_worker(tmp_path: Path) -> Iterator[Callable[..., Worker]]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(inherited)}
         env.update(
             DJANGO_SETTINGS_MODULE="mvpvalidator.test_settings",
+            MVP_TEST_CELERY_WORKER="1",  # publishes through its broker (mvpvalidator/test_settings.py)
             DATABASE_URL=shared_database_url(),
             CELERY_BROKER_URL=broker_url,
             **extra_env,

@@ -2,14 +2,18 @@
 deduplicated by the outcome (a rule is "sent" only once a delivery succeeded), posted once
 however often the task is delivered. Backoffs are scaled down to tenths of a second."""
 
+import shutil
 import socket
 import time
 
 import pytest
 
+from bench.servers import RedisServer
 from monitoring import alerts
 from monitoring.models import AlertDelivery
 from monitoring.tasks import alert_deliver
+from tests.jobs.conftest import use_broker  # noqa: F401 - a fixture shared with the job tests
+from tests.services import require
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -148,3 +152,98 @@ def test_unconfigured_channel_records_nothing(settings):
     settings.SECURITY_WEBHOOK_URL = ""
     assert raise_security() is None
     assert not AlertDelivery.objects.exists()
+
+
+# --- A delivery whose worker was lost, a retry the broker refused ---------------------------------
+
+
+def pending_row(attempts: int) -> AlertDelivery:
+    return AlertDelivery.objects.create(
+        channel="security", rule=RULE, payload={"rule": RULE, "title": "t"}, attempts=attempts
+    )
+
+
+def test_a_stalled_delivery_is_sent_again_from_its_next_attempt(hook):
+    row = pending_row(attempts=1)  # its worker was killed after the first try
+    assert alerts.resend_overdue(clock=0.0) == 0  # first seen: it may be waiting its backoff
+    assert alerts.resend_overdue(clock=alerts.stalled_after(1) - 1) == 0
+    assert alerts.resend_overdue(clock=alerts.stalled_after(1) + 1) == 1
+    row = finished()
+    assert row.delivered and row.attempts == 2 and len(hook.received) == 1
+    assert alerts.resend_overdue(clock=1e6) == 0  # delivered: nothing left to send
+
+
+def test_a_delivery_that_moves_is_left_to_its_worker(hook):
+    row = pending_row(attempts=1)
+    alerts.resend_overdue(clock=0.0)
+    AlertDelivery.objects.filter(pk=row.pk).update(attempts=2)  # its worker made the next try
+    assert alerts.resend_overdue(clock=alerts.stalled_after(1) + 1) == 0
+    assert alerts.resend_overdue(clock=alerts.stalled_after(1) + alerts.stalled_after(2) + 2) == 1
+    row = finished()
+    assert row.delivered and row.attempts == 3 and len(hook.received) == 1
+
+
+def test_a_slow_worker_and_the_copy_sent_again_post_the_attempt_once(hook):
+    row = pending_row(attempts=1)
+    alerts.resend_overdue(clock=0.0)
+    assert alerts.resend_overdue(clock=1e6) == 1  # the copy, on the background executor
+    alert_deliver.apply(args=(row.pk,), kwargs={"first_attempt": 2})  # the slow worker's own retry
+    alerts.drain()
+    row = finished()
+    assert row.delivered and row.attempts == 2 and len(hook.received) == 1
+
+
+def test_the_event_worker_sends_stalled_deliveries_again(hook, settings, monkeypatch):
+    from projects.events import worker
+
+    settings.CELERY_BEAT_SCHEDULE = {}  # only the alerts' part of the periodic work
+    monkeypatch.setattr(alerts, "RESEND_MARGIN_SECONDS", 0.0)  # stalled once seen twice unmoved
+    row = pending_row(attempts=0)  # raised, then its process was recycled before the first try
+    worker.periodic()
+    time.sleep(0.01)
+    worker.periodic()
+    row = finished()
+    assert row.delivered and row.attempts == 1 and len(hook.received) == 1
+
+
+@pytest.fixture
+def broker(tmp_path):
+    """A private redis-server as the broker, stopped and started by the test."""
+    require(None if shutil.which("redis-server") else "redis-server is not installed (apt-get install redis-server)")
+    workdir = tmp_path / "broker"
+    workdir.mkdir()
+    server = RedisServer(workdir, persistent=True)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+def test_a_retry_the_broker_refuses_is_delivered_on_by_the_worker(hook, settings, broker, use_broker):  # noqa: F811
+    """The task as a worker runs it (a worker's request, not eager), its broker a real Redis that
+    has crashed: Celery cannot publish the retry and would drop the message; the worker's
+    process goes on with the delivery itself, after the backoff."""
+    settings.ALERT_DELIVERY_BACKOFF_SECONDS = 1.0
+    use_broker(broker.url)
+    broker.kill()
+    hook.status = 503
+    row = pending_row(attempts=0)
+    alert_deliver.push_request(id="delivery-task", called_directly=False, is_eager=False, retries=0, args=[row.pk])
+    try:
+        alert_deliver.run(row.pk)  # returns: nothing raised to Celery, nothing dropped
+    finally:
+        alert_deliver.pop_request()
+    assert len(hook.received) == 1
+    hook.status = 200  # within the backoff: the next try is taken
+    row = finished(timeout=20)
+    assert row.delivered and row.attempts == 2 and len(hook.received) == 2
+
+
+def test_a_delivery_stalled_after_its_last_attempt_is_given_up_not_posted_again(hook, settings):
+    settings.ALERT_DELIVERY_MAX_ATTEMPTS = 3
+    row = pending_row(attempts=3)
+    alerts.resend_overdue(clock=0.0)
+    assert alerts.resend_overdue(clock=1e6) == 1
+    row.refresh_from_db()
+    assert row.status == "failed" and "last attempt" in row.error and hook.received == []

@@ -2,10 +2,12 @@
 per founder who had any, plain text and HTML, sent once per founder per day."""
 
 import socket
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core import mail
+from django.db import connection
 from django.utils import timezone
 
 from jobs import schedule
@@ -95,10 +97,81 @@ def test_a_refused_email_gives_its_claim_back(founders, settings):
 def test_the_scheduled_task_sends_the_previous_days_digest_once(founders):
     today = schedule.day(AT + timedelta(days=1))
     outcome = signup_digest_send.apply(kwargs={"period": today}).get()
-    assert outcome == {"day": YESTERDAY, "sent": 1, "already_sent": 0, "failed": []}
-    assert signup_digest_send.apply(kwargs={"period": today}).get() is None
+    assert outcome == {"day": YESTERDAY, "sent": 1, "already_sent": 0, "failed": [], "left": 0}
+    # Beat sends it every hour: the later sends find every founder's email claimed.
+    again = signup_digest_send.apply(kwargs={"period": today}).get()
+    assert again == {"day": YESTERDAY, "sent": 0, "already_sent": 1, "failed": [], "left": 0}
     assert len(mail.outbox) == 1
-    assert ScheduledRun.objects.get(name="projects.tasks.signup_digest_send").outcome == outcome
+    assert not ScheduledRun.objects.filter(name="projects.tasks.signup_digest_send").exists()  # no day claim
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_a_relay_down_at_the_first_send_costs_an_hour_not_the_day(founders, smtp_relay, settings):
+    alice, _ = founders
+    carol = UserFactory(name="Carol")
+    signup(published(carol, "Bike repair", "bikes"), n=2)
+    today = schedule.day(AT + timedelta(days=1))
+
+    settings.EMAIL_PORT = closed_port()  # 07:00: the relay is down
+    first = signup_digest_send.apply(kwargs={"period": today}).get()
+    assert first["sent"] == 0 and sorted(first["failed"]) == sorted([alice.pk, carol.pk])
+
+    settings.EMAIL_PORT = smtp_relay.port  # 08:00: it is back
+    second = signup_digest_send.apply(kwargs={"period": today}).get()
+    assert (second["sent"], second["failed"]) == (2, [])
+    third = signup_digest_send.apply(kwargs={"period": today}).get()
+    assert (third["sent"], third["already_sent"]) == (0, 2)
+    assert sorted(smtp_relay.recipients()) == sorted([alice.email, carol.email])  # each exactly once
+
+
+def test_a_founder_whose_send_fails_otherwise_gets_it_at_the_next_send_and_the_others_at_once(founders, smtp_relay):
+    alice, _ = founders
+    carol = UserFactory(name="Carol")
+    signup(published(carol, "Bike repair", "bikes"))
+    good = alice.email
+    # An address the mail library refuses to put on the envelope: a ValueError, not the relay's.
+    type(alice).objects.filter(pk=alice.pk).update(email="alice@exa mple.com")
+    today = schedule.day(AT + timedelta(days=1))
+
+    first = signup_digest_send.apply(kwargs={"period": today}).get()
+    assert (first["sent"], first["failed"]) == (1, [alice.pk])
+    assert smtp_relay.recipients() == [carol.email]  # the founder after her still got hers
+
+    type(alice).objects.filter(pk=alice.pk).update(email=good)
+    second = signup_digest_send.apply(kwargs={"period": today}).get()
+    assert (second["sent"], second["already_sent"], second["failed"]) == (1, 1, [])
+    assert sorted(smtp_relay.recipients()) == sorted([good, carol.email])
+
+
+def test_a_founder_deleted_between_the_queries_is_skipped(founders):
+    alice, _ = founders
+    carol = UserFactory(name="Carol")
+    signup(published(carol, "Bike repair", "bikes"))
+    deleted = []
+
+    def delete_alice_before_the_owners_are_read(execute, sql, params, many, context):
+        # The owners' query comes after the signups' one: the account is closed in between.
+        if not deleted and 'FROM "security_user"' in sql:
+            deleted.append(True)
+            type(alice).objects.filter(pk=alice.pk).delete()
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(delete_alice_before_the_owners_are_read):
+        result = signup_digests_send(day=YESTERDAY)
+    assert deleted and (result.sent, result.failed) == (1, [])
+    assert [message.to for message in mail.outbox] == [[carol.email]]
+
+
+def test_the_digest_stops_at_its_deadline_leaving_the_rest_unclaimed(founders):
+    result = signup_digests_send(day=YESTERDAY, deadline=time.monotonic() - 1)
+    assert (result.sent, result.left) == (0, 1) and mail.outbox == []
+    assert not ScheduledRun.objects.filter(name__startswith="signup-digest:").exists()
+    assert signup_digests_send(day=YESTERDAY).sent == 1  # the next run sends it
 
 
 def test_digest_task_runs_for_the_current_day_by_default(founders):
