@@ -17,6 +17,7 @@ exception is stored as a reference, its details go to the logs and the error gro
 """
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, NoReturn
@@ -25,19 +26,23 @@ from uuid import UUID
 from celery import Task, current_app, current_task
 from celery.exceptions import Retry
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from jobs import dispatch
 from jobs.models import Job, JobStatus, ScheduledRun
 from jobs.selectors import stuck_running_before
+from mvpvalidator.db import database_unreachable
 
 logger = logging.getLogger(__name__)
 
 MAX_ERROR_CHARS = 500
 # How many unsent jobs one resend pass sends at most (the rest wait for the next pass).
 RESEND_BATCH = 200
+# How long a job whose database went away waits for it to come back before leaving the job to
+# the recovery pass (a restart or failover takes seconds; the worker has nothing else to do then).
+DATABASE_BACK_WAIT_SECONDS = 60.0
 # What the owner of a job reads when its worker vanished mid-run.
 WORKER_STOPPED_ERROR = "The worker running this job stopped before it finished; start it again."
 # Scheduled runs are kept at least this long whatever the retention: a run is the claim of its
@@ -162,6 +167,32 @@ def _claim(job_id: UUID | str) -> Job | None:
     return Job.objects.get(pk=job_id) if claimed else None
 
 
+def _requeue_when_back(job: Job) -> None:
+    """Put the job back in the queue and send it again, waiting (with backoff, up to
+    DATABASE_BACK_WAIT_SECONDS) for the database to take the write. If it stays away longer, the
+    job stays "running" and the recovery pass (job_recover_stale) fails it later."""
+    deadline = time.monotonic() + DATABASE_BACK_WAIT_SECONDS
+    pause = 0.25
+    while True:
+        try:
+            connection.close()  # the broken connection: the next query takes a fresh one
+            requeued = Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING, attempts=job.attempts).update(
+                status=JobStatus.QUEUED, sent_at=None
+            )
+        except DatabaseError as exc:
+            if not database_unreachable(exc) or time.monotonic() + pause > deadline:
+                logger.warning("job %s: the database stayed away; left for the recovery pass", job.pk)
+                return
+            time.sleep(pause)
+            pause = min(pause * 2, 4.0)
+            continue
+        if requeued:
+            logger.warning("job %s: the database went away while it ran; it runs again", job.pk)
+            job.refresh_from_db()
+            job_send(job=job)
+        return
+
+
 def _finish(job: Job, *, status: JobStatus, result: dict[str, Any] | None = None, error: str = "") -> None:
     # Only the claim that ran it may finish it (a later claim of an abandoned job owns it now).
     Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING, attempts=job.attempts).update(
@@ -211,6 +242,13 @@ def job_run(*, job_id: UUID | str, work: Callable[[Job], dict[str, Any]]) -> Job
     except JobFailed as exc:
         _finish(job, status=JobStatus.FAILED, error=str(exc))
     except Exception as exc:
+        if database_unreachable(exc):
+            # The database went away under the job (a restart, a failover): what the work wrote
+            # failed with its transaction, and the outage is not the job's fault, so the job runs
+            # again once the database is back rather than failing (or staying "running" for
+            # good, since marking it failed needs the database too).
+            _requeue_when_back(job)
+            return None
         reference = _reference(job)
         # A warning: the failure itself is reported once, by the task (error groups, Sentry, whose
         # logging integration would make an ERROR line a second event); this line ties the job

@@ -3,7 +3,9 @@ runs in the job's result, so a test (or a worker in another process) can count t
 
 from typing import Any
 
+import psycopg
 from celery import shared_task
+from django.db import OperationalError
 
 from jobs.models import Job
 from jobs.services import JobFailed, job_retry, job_run
@@ -17,6 +19,9 @@ def _echo(job: Job) -> dict[str, Any]:
         job_retry(job=job, task=echo_job, countdown=0.2)
     if behaviour == "refuse":
         raise JobFailed("the test task refused")
+    if behaviour == "database_gone_once" and job.attempts == 1:
+        # What Django raises when the pool cannot reach a server that went away (a restart).
+        raise OperationalError("connection failed") from psycopg.OperationalError("connection refused")
     return {"echo": job.params.get("value"), "attempt": job.attempts}
 
 

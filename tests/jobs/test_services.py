@@ -79,6 +79,19 @@ def test_a_crash_fails_the_job_and_is_grouped_like_a_request_error(caplog):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_job_the_database_went_away_under_runs_again_instead_of_failing():
+    # Before: failed with a reference (and, with the database really away, left "running" for
+    # good, since marking it failed needs the database too: the soak's stuck generation).
+    job = job_create(kind="test.echo", task=echo_job, params={"behaviour": "database_gone_once", "value": 7})
+    background.drain()
+    job = wait_for_job(job)
+
+    assert job.status == JobStatus.SUCCEEDED and job.error == ""
+    assert job.result == {"echo": 7, "attempt": 2} and job.attempts == 2
+    assert not ErrorGroup.objects.exists()  # an outage is not the job's error
+
+
+@pytest.mark.django_db(transaction=True)
 def test_an_expected_refusal_fails_the_job_quietly():
     job = job_create(kind="test.echo", task=echo_job, params={"behaviour": "refuse"})
     background.drain()
