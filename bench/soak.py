@@ -934,10 +934,14 @@ class Report:
         page stays fast while jobs run."""
         found: list[str] = []
         requests = [s for s in self.samples if s.actor == "generate" and not in_db_outage(s)]
-        if not requests:
-            found.append("no prototype generation was requested outside the database outage")
+        if not any(s.status == 202 for s in requests):
+            found.append("no prototype generation was accepted (202) outside the database outage")
         for s in requests:
-            if s.status != 202:
+            # The founder asks more often than the per-user quota (API_THROTTLES
+            # generate_prototype, 20 an hour) allows over a full run: past it, a fast 429 shared
+            # by both instances is the right answer, not a failure.
+            throttled = s.status == 429 and '"throttled"' in s.body
+            if s.status != 202 and not throttled:
                 found.append(f"a prototype generation was not answered 202 with a job: {s}")
             elif s.duration > GENERATION_ACCEPT_SECONDS:
                 found.append(

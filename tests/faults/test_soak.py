@@ -90,10 +90,24 @@ def test_an_attacker_one_instance_still_serves_is_caught():
 
 def test_a_generation_held_in_the_request_is_caught():
     held = Sample("generate", "POST", "/api/projects/1/generate-prototype", 10.0, 2.4, 201, "{}", 0)
-    problems = sound_report(samples=[*sound_report().samples[:6], held]).problems()
+    problems = sound_report(samples=[*sound_report().samples[:7], held]).problems()
     assert problems == [f"a prototype generation was not answered 202 with a job: {held}"]
+    problems = sound_report(samples=[*sound_report().samples[:6], held]).problems()
+    assert "no prototype generation was accepted (202) outside the database outage" in problems
     slow = Sample("generate", "POST", "/api/projects/1/generate-prototype", 10.0, 1.3, 202, "{}", 0)
     assert "to its 202" in " ".join(sound_report(samples=[*sound_report().samples[:6], slow]).problems())
+
+
+def test_a_fast_refusal_past_the_generation_quota_is_the_right_answer():
+    throttled = Sample(
+        "generate", "POST", "/api/projects/1/generate-prototype", 30.0, 0.03, 429,
+        '{"error":{"code":"throttled","message":"Request was throttled.","fields":{}}}', 1,
+    )  # fmt: skip
+    assert sound_report(samples=[*sound_report().samples, throttled]).problems() == []
+    other = Sample("generate", "POST", "/api/projects/1/generate-prototype", 30.0, 0.03, 429, "{}", 1)
+    assert sound_report(samples=[*sound_report().samples, other]).problems() == [
+        f"a prototype generation was not answered 202 with a job: {other}"
+    ]
 
 
 def test_a_job_without_its_fallback_or_a_slow_page_meanwhile_is_caught():
