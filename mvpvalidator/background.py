@@ -21,11 +21,12 @@ it. Nothing here imports an app: apps register into it.
 """
 
 import atexit
+import contextlib
 import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -57,6 +58,8 @@ _tasks: dict[str, Task] = {}
 _lock = threading.Lock()
 _thread_pid: int | None = None
 _paused = 0
+# Held by the flusher thread for each tick, and by `quiet()`: a tick never runs halfway through it.
+_tick_lock = threading.Lock()
 
 
 def register(
@@ -103,8 +106,9 @@ def _loop() -> None:
     pid = os.getpid()
     while _thread_pid == pid:
         time.sleep(TICK_SECONDS)
-        if not _paused:
-            run_due()
+        with _tick_lock:
+            if not _paused:
+                run_due()
 
 
 def _run(task: Task) -> None:
@@ -137,6 +141,16 @@ def reset() -> None:
         task.next_at = 0.0
         if task.reset is not None:
             task.reset()
+
+
+@contextlib.contextmanager
+def quiet() -> Iterator[None]:
+    """While inside, no tick of this process's flusher runs, and one in progress has finished
+    first: tests reset state and empty Redis inside it, so no flush reads the old state back
+    (a block-list sync that read the list before the emptying would restore a finished test's
+    blocked address into the next test's mirror)."""
+    with _tick_lock:
+        yield
 
 
 class paused:
@@ -230,9 +244,10 @@ def submit_job_later(delay: float, fn: Callable[..., Any], /, *args: Any, **kwar
     timer = threading.Timer(delay, due)
     timer.daemon = True
     timer.name = "background-job-timer"
+    # Started under the lock: drain() lists the timers under it, and joins only started ones.
     with _timers_lock:
         _timers.add(timer)
-    timer.start()
+        timer.start()
 
 
 def pending_timers() -> int:
@@ -265,10 +280,11 @@ def drain() -> None:
 def _forked() -> None:
     # The parent's flusher thread does not exist in the child: the next ensure_started() starts
     # the child's own. Components drop what the parent will send itself.
-    global _thread_pid, _lock, _paused, _timers_lock
+    global _thread_pid, _lock, _paused, _timers_lock, _tick_lock
     _thread_pid = None
     _lock = threading.Lock()
     _paused = 0
+    _tick_lock = threading.Lock()  # the parent's flusher may have held it at the fork
     # Nor its timers: the jobs they held are the parent's.
     _timers_lock = threading.Lock()
     _timers.clear()

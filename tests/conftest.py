@@ -23,16 +23,18 @@ def _clean_cache():
     # Every component's per-process state (counters, buffers, mirrors), as each registered it.
     # First: resetting sends what an earlier test left in this process's outboxes (its events
     # announce their page), which the emptying below must then remove too.
-    background.reset()
-    if settings.ENABLE_REDIS_CACHE:
-        cache.delete_pattern("*")
-        client = app_cache.redis_client()
-        for key in client.scan_iter(app_cache.state_key("*"), count=1000):
-            client.delete(key)
-    else:
-        cache.clear()
-    app_cache.local_tier.clear()
-    app_cache.forget_recent_generations()
+    # Inside quiet(): no flush runs meanwhile, so none reads the old state back into this one.
+    with background.quiet():
+        background.reset()
+        if settings.ENABLE_REDIS_CACHE:
+            cache.delete_pattern("*")
+            client = app_cache.redis_client()
+            for key in client.scan_iter(app_cache.state_key("*"), count=1000):
+                client.delete(key)
+        else:
+            cache.clear()
+        app_cache.local_tier.clear()
+        app_cache.forget_recent_generations()
     yield
     # Alerts are written by a background thread: let it finish inside this test, so no row it
     # writes outlives the test's database state.
