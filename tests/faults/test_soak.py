@@ -133,6 +133,8 @@ def test_maintenance_run_twice_or_sent_by_one_beat_only_is_caught():
     assert sound_report(scheduled_runs={}).problems() == [
         "beat entry maintenance-daily (jobs.tasks.maintenance_daily) left no scheduled run"
     ]
+    # A task keeping claims of its own (the digest, per founder) leaves no run: its sends count.
+    assert sound_report(scheduled_runs={}, beat_unclaimed={"maintenance-daily"}).problems() == []
     # Claimed under the task's name rather than the entry's: found all the same.
     by_task = {"jobs.tasks.maintenance_daily": {"2026-12-06": (1, 1, "")}}
     assert sound_report(scheduled_runs=by_task).problems() == []
