@@ -17,7 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from django.db import connection
 
-from bench.servers import kill_group, tail
+from bench.servers import RedisServer, kill_group, tail
 from jobs.models import Job, JobStatus
 from tests.services import rabbitmq_url, require
 
@@ -116,6 +116,21 @@ def openai_env(settings) -> dict[str, str]:
         "OPENAI_MODEL": settings.OPENAI_MODEL,
         "OPENAI_TIMEOUT_SECONDS": str(settings.OPENAI_TIMEOUT_SECONDS),
     }
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[RedisServer]:
+    """A private redis-server as the broker (kept on disk across a restart), which a test stops
+    and starts to play a broker outage."""
+    require(None if shutil.which("redis-server") else "redis-server is not installed (apt-get install redis-server)")
+    workdir = tmp_path / "broker"
+    workdir.mkdir()
+    server = RedisServer(workdir, persistent=True)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture

@@ -4,34 +4,18 @@ job waits in its row, queued and unsent; once the broker is back `job_resend_uns
 and the worker runs it."""
 
 import json
-import shutil
 import time
 
 import pytest
 
-from bench.servers import RedisServer
 from jobs.models import Job, JobStatus
 from jobs.services import job_resend_unsent
 from tests.factories import ProjectFactory
 from tests.fake_openai import MODEL, chat_reply
 from tests.jobs.conftest import openai_env, wait_for_job
 from tests.projects.prototypes.test_generation import good_draft
-from tests.services import require
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def broker(tmp_path):
-    require(None if shutil.which("redis-server") else "redis-server is not installed (apt-get install redis-server)")
-    workdir = tmp_path / "broker"
-    workdir.mkdir()
-    server = RedisServer(workdir, persistent=True)
-    try:
-        server.start()
-        yield server
-    finally:
-        server.stop()
 
 
 def test_a_generation_sent_while_the_broker_is_down_runs_when_it_is_back(

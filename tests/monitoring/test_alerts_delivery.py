@@ -2,18 +2,15 @@
 deduplicated by the outcome (a rule is "sent" only once a delivery succeeded), posted once
 however often the task is delivered. Backoffs are scaled down to tenths of a second."""
 
-import shutil
 import socket
 import time
 
 import pytest
 
-from bench.servers import RedisServer
 from monitoring import alerts
 from monitoring.models import AlertDelivery
 from monitoring.tasks import alert_deliver
-from tests.jobs.conftest import use_broker  # noqa: F401 - a fixture shared with the job tests
-from tests.services import require
+from tests.jobs.conftest import broker, use_broker  # noqa: F401 - fixtures shared with the job tests
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -204,20 +201,6 @@ def test_the_event_worker_sends_stalled_deliveries_again(hook, settings, monkeyp
     worker.periodic()
     row = finished()
     assert row.delivered and row.attempts == 1 and len(hook.received) == 1
-
-
-@pytest.fixture
-def broker(tmp_path):
-    """A private redis-server as the broker, stopped and started by the test."""
-    require(None if shutil.which("redis-server") else "redis-server is not installed (apt-get install redis-server)")
-    workdir = tmp_path / "broker"
-    workdir.mkdir()
-    server = RedisServer(workdir, persistent=True)
-    try:
-        server.start()
-        yield server
-    finally:
-        server.stop()
 
 
 def test_a_retry_the_broker_refuses_is_delivered_on_by_the_worker(hook, settings, broker, use_broker):  # noqa: F811
