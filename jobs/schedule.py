@@ -21,7 +21,7 @@ Who sends them: with a broker, `celery beat` at the times of `CELERY_BEAT_SCHEDU
 (the embedded default) the event worker calls `tick()` on its loop, which sends each entry of
 that schedule once its period has begun and has no run yet: each runs at the first tick of its
 period (just after midnight UTC for a daily one, or when the worker starts if the run is
-missing), one after another on this process's background executor.
+missing), one after another on this process's in-process jobs pool.
 """
 
 import functools
@@ -222,9 +222,10 @@ def tick(now: datetime | None = None) -> list[str]:
     if sent:
         for key in sent:
             _sent[key] = clock
-        # One after another on one background thread, in the schedule's order (prunes before
-        # reports), as a single beat would: an embedded SQLite takes one writer at a time.
-        background.submit(_run_in_order, [(app.tasks[name], period) for name, period in sent])
+        # One after another on one thread of the in-process jobs pool, in the schedule's order
+        # (prunes before reports), as a single beat would: an embedded SQLite takes one writer
+        # at a time.
+        background.submit_job(_run_in_order, [(app.tasks[name], period) for name, period in sent])
     return [name for name, _ in sent]
 
 

@@ -211,14 +211,12 @@ def _apply_in_process(delivery_id: int, attempt: int) -> None:
 
 def deliver_in_process(*, delivery_id: int, attempt: int, after: float = 0.0) -> None:
     """Go on with a delivery in this process from attempt `attempt`, `after` seconds from now (a
-    timer waits, not an executor thread), on the background executor with the same retries:
+    timer waits, not a thread of the pool), on the in-process jobs pool with the same retries:
     for a delivery whose next try the broker would not take."""
     if after <= 0:
-        background.submit(_apply_in_process, delivery_id, attempt)
-        return
-    timer = threading.Timer(after, background.submit, args=(_apply_in_process, delivery_id, attempt))
-    timer.daemon = True
-    timer.start()
+        background.submit_job(_apply_in_process, delivery_id, attempt)
+    else:
+        background.submit_job_later(after, _apply_in_process, delivery_id, attempt)
 
 
 def _post(channel: str, payload: dict[str, Any]) -> tuple[bool, int | None, str]:
