@@ -56,7 +56,7 @@ WRK_THREADS = 2
 
 SETUP = """
 import json, secrets, time
-from projects.forms import form_token
+from projects.forms.public import form_token
 from projects.models.pages import LandingPage
 from projects.events.visit import VISITOR_COOKIE, signed_visitor_id
 from security.hashing import hash_identifier

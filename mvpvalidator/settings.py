@@ -76,10 +76,12 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",
+    "django_htmx",
     "security",
     "monitoring",
     "jobs",
     "projects",
+    "accounts",
 ]
 
 MIDDLEWARE = [
@@ -99,6 +101,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # `request.htmx`: the workspace answers an htmx request with the fragment it swaps in.
+    "django_htmx.middleware.HtmxMiddleware",
 ]
 
 ROOT_URLCONF = "mvpvalidator.urls"

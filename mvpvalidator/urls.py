@@ -1,9 +1,9 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from accounts import urls as accounts_urls
 from monitoring import urls as monitoring_urls
 from monitoring.api import urls as monitoring_api_urls
 from monitoring.api.performance import MetricsView
@@ -43,8 +43,7 @@ urlpatterns = [
     # Before the admin's own URLs: its login page answers a lockout with a 429, not a 500.
     path("admin/login/", security_views.admin_login),
     path("admin/", admin.site.urls),
-    path("accounts/login/", security_views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", include(accounts_urls)),
     path("api/", include(api_urlpatterns)),
     path("p/", include(public_urls)),
     path("projects/", include("projects.founder_urls")),

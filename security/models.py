@@ -49,6 +49,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     # deactivation, a logout. Tokens carry the version they were issued under, sessions hash it
     # (see `security.tokens` and `get_session_auth_hash`).
     token_version = models.PositiveIntegerField(default=0, editable=False)
+    # False only between a sign-up in the browser and the click on the emailed link: the
+    # workspace's sign-in waits for it. Accounts made by the API, the admin or a command are
+    # taken as confirmed (their address was given by the operator or is used only for tokens).
+    email_confirmed = models.BooleanField(default=True)
+    # The daily email of new signups; a founder can turn it off in their account.
+    signup_digest = models.BooleanField(default=True)
 
     objects = UserManager()
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-CODE = ("mvpvalidator", "monitoring", "security", "projects", "jobs")
+CODE = ("mvpvalidator", "monitoring", "security", "projects", "jobs", "accounts")
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ from projects.models.experiments import (
     ExperimentStatus,
     Variant,
 )
-from projects.models.pages import CtaKind, LandingPage, PageStatus
+from projects.models.pages import VARIANT_FIELDS, CtaKind, FontPairing, LandingPage, PageStatus, PageVariant
 from projects.models.projects import (
     IDEA_MAX_LENGTH,
     IDEA_MIN_LENGTH,
@@ -54,6 +54,7 @@ __all__ = [
     "MIN_VARIANTS",
     "PRICE_MAX",
     "PROJECT_TRANSITIONS",
+    "VARIANT_FIELDS",
     "VARIANT_KEY_MAX_LENGTH",
     "BusinessModel",
     "Campaign",
@@ -70,10 +71,12 @@ __all__ = [
     "Experiment",
     "ExperimentExposure",
     "ExperimentStatus",
+    "FontPairing",
     "HeldSignup",
     "HoldReason",
     "LandingPage",
     "PageStatus",
+    "PageVariant",
     "Project",
     "ProjectQuerySet",
     "ProjectStatus",

@@ -18,6 +18,26 @@ class CtaKind(models.TextChoices):
     PREORDER = "preorder", "Pre-order (fake door)"
 
 
+class FontPairing(models.TextChoices):
+    """A short list of heading/body pairs from the system font stacks: nothing is downloaded
+    from a font host (no third party sees the visitors, nothing for the CSP to allow)."""
+
+    SYSTEM = "system", "Clean (system sans)"
+    CLASSIC = "classic", "Classic (serif headings, sans body)"
+    EDITORIAL = "editorial", "Editorial (serif throughout)"
+    TECHNICAL = "technical", "Technical (monospace headings, sans body)"
+    ROUNDED = "rounded", "Friendly (rounded sans)"
+
+
+DEFAULT_ACCENT = "#2563eb"
+
+
+def upload_path(page: "LandingPage", filename: str) -> str:
+    """Uploaded images go under the page's folder with a name the upload service chose (never
+    the visitor-facing name the founder's file had)."""
+    return f"pages/{page.project_id}/{filename}"
+
+
 class LandingPage(models.Model):
     """The public page of a project, with the copy it shows and its call to action."""
 
@@ -40,6 +60,20 @@ class LandingPage(models.Model):
     preorder_price = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
     qualifying_question = models.CharField(max_length=200, blank=True)
     double_opt_in = models.BooleanField(default=True)
+    # The checkbox the visitor ticks to be emailed about the product (blank: the default wording).
+    consent_text = models.CharField(max_length=200, blank=True)
+    # Look: one accent colour ("#rrggbb"), a font pairing, and two optional images, stored
+    # through Django's storage API (local files, or S3-compatible storage in production).
+    accent_color = models.CharField(max_length=7, default=DEFAULT_ACCENT)
+    font_pairing = models.CharField(max_length=16, choices=FontPairing.choices, default=FontPairing.SYSTEM)
+    logo = models.ImageField(upload_to=upload_path, blank=True, width_field="logo_width", height_field="logo_height")
+    logo_width = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    logo_height = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    hero_image = models.ImageField(
+        upload_to=upload_path, blank=True, width_field="hero_width", height_field="hero_height"
+    )
+    hero_width = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    hero_height = models.PositiveIntegerField(null=True, blank=True, editable=False)
     # Bumped on every content change: cached renderings are keyed by it.
     content_version = models.PositiveIntegerField(default=1)
     published_at = models.DateTimeField(null=True, blank=True)
@@ -58,6 +92,12 @@ class LandingPage(models.Model):
             models.CheckConstraint(condition=models.Q(status__in=PageStatus.values), name="landingpage_status_valid"),
             models.CheckConstraint(condition=models.Q(cta_kind__in=CtaKind.values), name="landingpage_cta_kind_valid"),
             models.CheckConstraint(
+                condition=models.Q(font_pairing__in=FontPairing.values), name="landingpage_font_pairing_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(accent_color__regex=r"^#[0-9a-f]{6}$"), name="landingpage_accent_color_hex"
+            ),
+            models.CheckConstraint(
                 condition=~models.Q(cta_kind="preorder")
                 | models.Q(preorder_price__isnull=False, preorder_price__gte=0),
                 name="landingpage_preorder_has_price",
@@ -74,3 +114,29 @@ class LandingPage(models.Model):
     @property
     def is_public(self) -> bool:
         return self.status == self.Status.PUBLISHED
+
+
+# Fields a variant may change; everything else is the page's own.
+VARIANT_FIELDS = ("headline", "subheadline", "value_proposition", "features", "cta_text", "preorder_price")
+
+
+class PageVariant(models.Model):
+    """A copy of a landing page that differs where the founder edited it: `overrides` holds
+    only the changed fields (keys from VARIANT_FIELDS), so an edit to the page itself still
+    shows in every variant that did not change that field. Experiments are built from these."""
+
+    page = models.ForeignKey(LandingPage, on_delete=models.CASCADE, related_name="variants")
+    key = models.SlugField(max_length=40)
+    name = models.CharField(max_length=120)
+    overrides = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["page", "key"], name="pagevariant_page_key_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.page_id}:{self.key}"

@@ -117,6 +117,11 @@ class Project(models.Model):
     delivery = models.CharField(max_length=16, choices=Delivery.choices, default=Delivery.UNSPECIFIED)
     billing = models.CharField(max_length=16, choices=Billing.choices, default=Billing.UNSPECIFIED)
     status = models.CharField(max_length=16, choices=ProjectStatus.choices, default=ProjectStatus.DRAFT)
+    # Who runs the test, as the public pages' privacy notice names them (the data controller).
+    # Blank: the notice uses the owner's name and sign-in email.
+    contact_name = models.CharField(max_length=150, blank=True)
+    contact_email = models.EmailField(max_length=254, blank=True)
+    contact_address = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     completed_at = models.DateTimeField(null=True, blank=True)

@@ -17,7 +17,7 @@ from mvpvalidator.exceptions import ApplicationError, ConflictError
 from projects import emails
 from projects.analysis.channels import UTM_FIELDS
 from projects.cache import invalidate_on_commit
-from projects.forms import token_bind
+from projects.forms.public import token_bind
 from projects.models.events import Traffic
 from projects.models.pages import LandingPage, PageStatus
 from projects.models.signups import HeldSignup, Signup

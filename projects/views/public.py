@@ -5,7 +5,7 @@ request and the page (`projects.events.visit`: the visitor's cookies, traffic ki
 variant), the answer, the visit's event, and the visit's cookies written onto the answer.
 
 The forms here are anonymous: instead of Django's CSRF token they carry a form token bound to
-the visitor's cookie (`projects.forms`), which the signup and the fake door's "Buy" check.
+the visitor's cookie (`projects.forms.public`), which the signup and the fake door's "Buy" check.
 """
 
 from html import escape
@@ -24,7 +24,7 @@ from projects import cache as keys
 from projects import emails, signup_tokens
 from projects.analysis.channels import UTM_FIELDS
 from projects.events.visit import SignupTouch, Visit, visitor_cookie
-from projects.forms import SignupForm, TokenCheck, check_token, form_token, token_id
+from projects.forms.public import SignupForm, TokenCheck, check_token, form_token, token_id
 from projects.models import CtaKind, EventKind, HoldReason
 from projects.selectors.pages import (
     PUBLIC_PAGE_MAX_AGE_SECONDS,

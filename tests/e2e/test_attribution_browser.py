@@ -9,7 +9,7 @@ import time
 import pytest
 from django.core.management import call_command
 
-from projects.forms import MIN_FILL_SECONDS
+from projects.forms.public import MIN_FILL_SECONDS
 from projects.models import DailyRollup, Signup
 from projects.selectors.campaigns import campaign_summary
 from projects.selectors.reports import project_report

@@ -12,7 +12,7 @@ import pytest
 from django.core.management import call_command
 
 from projects.demo import DEMO_FOUNDER
-from projects.forms import MIN_FILL_SECONDS
+from projects.forms.public import MIN_FILL_SECONDS
 
 
 @pytest.mark.django_db(transaction=True)

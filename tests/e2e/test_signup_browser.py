@@ -53,7 +53,7 @@ def pages():
 def slow_form_rule(monkeypatch):
     """Without the script's mark, a form sent within 30 s counts as fast (instead of 2 s): a
     submission made at once stays "fast" however slow this shared machine is."""
-    monkeypatch.setattr("projects.forms.MIN_FILL_SECONDS", 30.0)
+    monkeypatch.setattr("projects.forms.public.MIN_FILL_SECONDS", 30.0)
 
 
 def _context(chromium_browser, **options):

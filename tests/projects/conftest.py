@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from projects.events import visit
-from projects.forms import form_token
+from projects.forms.public import form_token
 from projects.services.pages import landing_page_create, landing_page_publish
 from projects.services.prototypes import prototype_generate
 from projects.services.signups import signup_confirmations_send

@@ -21,7 +21,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from projects.forms import MIN_FILL_SECONDS, script_mark
+from projects.forms.public import MIN_FILL_SECONDS, script_mark
 from projects.models import HeldSignup, Signup
 from projects.services.pages import landing_page_create, landing_page_publish
 from tests.factories import UserFactory
