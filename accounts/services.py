@@ -11,7 +11,7 @@ from security import services as security_services
 from security.models import User, normalize_email
 from security.sanitize import sanitize_text
 
-WRONG_PASSWORD_MESSAGE = "Your password was entered incorrectly."
+WRONG_PASSWORD_MESSAGE = "Your password was entered incorrectly."  # noqa: S105 - a message, not a secret
 EMAIL_TAKEN_MESSAGE = "Another account uses this email address."
 
 

@@ -43,9 +43,7 @@ def _state(purpose: str, user: User, claims: dict[str, Any]) -> str:
 
 
 def _fingerprint(purpose: str, user: User, claims: dict[str, Any]) -> str:
-    return salted_hmac(f"accounts.tokens.{purpose}", _state(purpose, user, claims), algorithm="sha256").hexdigest()[
-        :32
-    ]
+    return salted_hmac(f"accounts.tokens.{purpose}", _state(purpose, user, claims), algorithm="sha256").hexdigest()[:32]
 
 
 def max_age_seconds() -> int:
@@ -66,9 +64,9 @@ def read_token(*, purpose: str, token: str) -> ReadLink:
         payload = signing.loads(token, salt=f"accounts.tokens.{purpose}", max_age=max_age_seconds())
     except signing.BadSignature as exc:  # SignatureExpired is one
         raise LinkInvalid() from exc
-    if not isinstance(payload, dict) or not isinstance(payload.get("c"), dict):
+    if not isinstance(payload, dict) or not isinstance(payload.get("c"), dict) or not isinstance(payload.get("u"), int):
         raise LinkInvalid()
-    user = User.objects.filter(pk=payload.get("u"), is_active=True).first()
+    user = User.objects.filter(pk=payload["u"], is_active=True).first()
     if user is None:
         raise LinkInvalid()
     claims: dict[str, Any] = payload["c"]

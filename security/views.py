@@ -45,7 +45,7 @@ class LoginForm(AuthenticationForm):
     }
     unconfirmed = False  # the page then offers to send the link again
 
-    def confirm_login_allowed(self, user: User) -> None:  # type: ignore[override]
+    def confirm_login_allowed(self, user: User) -> None:
         super().confirm_login_allowed(user)
         if not user.email_confirmed:
             self.unconfirmed = True
