@@ -1,3 +1,6 @@
+"""The account pages, under /accounts/: sign-in and sign-out, sign-up and its confirmation, the
+password reset (Django's URL names, which its views reverse), the settings and what they link to."""
+
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
