@@ -192,7 +192,8 @@ def email_confirm(request: HttpRequest, token: str) -> HttpResponse:
     except tokens.LinkInvalid as exc:
         return render(request, "accounts/link_invalid.html", {"message": exc.message}, status=400)
     messages.success(request, f"Your email address is now {user.email}.")
-    return redirect("account-settings" if request.user.is_authenticated else "login")
+    # The link may be opened in a browser signed in to another account, or to none.
+    return redirect("account-settings" if request.user.pk == user.pk else "login")
 
 
 @login_required

@@ -107,3 +107,14 @@ def test_the_form_is_rate_limited(client, founder, settings):
     for _ in range(2):
         ask(client, password="wrong")
     assert ask(client, password="wrong").status_code == 429
+
+
+def test_the_link_opened_in_another_accounts_browser_changes_only_its_own_account(client, founder):
+    ask(client)
+    someone = UserFactory()
+    elsewhere = Client()
+    elsewhere.force_login(someone)
+    response = elsewhere.get(link_path(mail.outbox[0], "/accounts/email/confirm/"))
+    assert response["Location"] == "/accounts/login/"
+    assert User.objects.get(pk=founder.pk).email == "new@example.com"
+    assert User.objects.get(pk=someone.pk).email == someone.email
