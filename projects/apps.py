@@ -8,7 +8,8 @@ class ProjectsConfig(AppConfig):
     def ready(self) -> None:
         # `checks` registers the deployment checks when imported. Monitoring knows nothing of
         # projects: the domain plugs its health checks and its dashboard panel in here.
-        from projects import checks, dashboard, health  # noqa: F401
+        from projects import checks, dashboard, exports, health  # noqa: F401
 
         health.register()
         dashboard.register()
+        exports.register()
