@@ -86,7 +86,9 @@ class PricingTierForm(DescribedErrorsMixin, forms.Form):
     """One row of the pricing table; a row left (or made) empty is no tier."""
 
     name = forms.CharField(label="Name", required=False, max_length=TIER_NAME_MAX)
-    price = forms.DecimalField(label="Price", required=False, min_value=Decimal(0), max_value=MAX_PRICE, decimal_places=2)
+    price = forms.DecimalField(
+        label="Price", required=False, min_value=Decimal(0), max_value=MAX_PRICE, decimal_places=2
+    )
     period = forms.ChoiceField(label="Period", required=False, choices=[("", "—"), *[(p, p) for p in PERIODS]])
     features = forms.CharField(
         label="What it includes",
@@ -122,7 +124,7 @@ class PricingTierForm(DescribedErrorsMixin, forms.Form):
 _TIERS_MAX = TIERS_COUNT[1]
 
 
-def pricing_tier_formset(prototype: Prototype, data: Any = None) -> forms.BaseFormSet:
+def pricing_tier_formset(prototype: Prototype, data: Any = None) -> "forms.BaseFormSet[PricingTierForm]":
     """The tiers as rows, with one empty row to add a tier while there is room."""
     initial = [
         {
@@ -142,7 +144,7 @@ def pricing_tier_formset(prototype: Prototype, data: Any = None) -> forms.BaseFo
     return formset_class(data=data, initial=initial, prefix="tiers")
 
 
-def prototype_edit_data(form: PrototypeEditForm, tiers: forms.BaseFormSet) -> dict[str, Any]:
+def prototype_edit_data(form: PrototypeEditForm, tiers: "forms.BaseFormSet[PricingTierForm]") -> dict[str, Any]:
     """What the service takes, from two valid forms."""
     return {
         **{key: form.cleaned_data[key] for key in ("headline", "subheadline", "value_proposition", "call_to_action")},

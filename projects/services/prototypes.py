@@ -85,7 +85,29 @@ def prototype_generate(*, project: Project) -> Prototype:
 
 # What the founder reads beside the field a draft rule is about (validate_draft names the
 # offending field first: "features: ...", "pricing_tiers[1].price: ...").
-_DRAFT_FIELD = re.compile(r"^(?P<field>[a-z_]+)(?:\[(?P<index>\d+)\](?:\.(?P<part>[a-z_]+))?(?:\[\d+\])?)?: (?P<rule>.*)$")
+_DRAFT_FIELD = re.compile(
+    r"^(?P<field>[a-z_]+)(?:\[(?P<index>\d+)\](?:\.(?P<part>[a-z_]+))?(?:\[\d+\])?)?: (?P<rule>.*)$"
+)
+
+
+_COUNT = re.compile(r"^expected (\d+)\.\.(\d+) (items|characters), got (\d+)$")
+
+
+def _in_words(rule: str) -> str:
+    """A draft rule as a founder reads it ("expected 3..8 items, got 2" → "Give 3 to 8 (there are 2).")."""
+    count = _COUNT.match(rule)
+    if count is None:
+        return rule[:1].upper() + rule[1:] + ("" if rule.endswith(".") else ".")
+    low, high, unit, got = count.groups()
+    if unit == "items":
+        return f"Give {low} to {high} (there are {got})."
+    if got == "0":
+        return "This cannot be empty (markup is removed)."
+    return (
+        f"Use at most {high} characters (there are {got})."
+        if int(got) > int(high)
+        else f"Use at least {low} characters."
+    )
 
 
 def _draft_error(exc: ValueError) -> ValidationError:
@@ -93,14 +115,14 @@ def _draft_error(exc: ValueError) -> ValidationError:
     match = _DRAFT_FIELD.match(str(exc))
     if match is None or match["field"] == "draft":
         return ValidationError(str(exc))
-    rule = match["rule"][:1].upper() + match["rule"][1:]
+    rule = _in_words(match["rule"])
     if match["field"] == "pricing_tiers" and match["index"] is not None:
         where = f"Pricing tier {int(match['index']) + 1}"
         if match["part"]:
             where += f", {match['part']}"
-        rule = f"{where}: {match['rule']}"
+        rule = f"{where}: {rule[:1].lower()}{rule[1:]}"
     elif match["field"] == "features" and match["index"] is not None:
-        rule = f"Feature {int(match['index']) + 1}: {match['rule']}"
+        rule = f"Feature {int(match['index']) + 1}: {rule[:1].lower()}{rule[1:]}"
     return ValidationError({match["field"]: [rule]})
 
 

@@ -43,9 +43,7 @@ def written_by(prototype: Prototype) -> str:
     if prototype.generator.startswith(MODEL_PREFIX):
         return f"Written by {prototype.generator.removeprefix(MODEL_PREFIX)}"
     if prototype.fallback_reason:
-        return (
-            f"The model was unavailable ({prototype.fallback_reason}), so the built-in generator wrote this"
-        )
+        return f"The model was unavailable ({prototype.fallback_reason}), so the built-in generator wrote this"
     return "Written by the built-in generator"
 
 
@@ -109,9 +107,7 @@ def prototype_generate_view(request: HttpRequest, pk: int) -> HttpResponse:
     project = _project(request, pk)
     refusal = _generation_refused(request)
     if refusal is not None:
-        messages.error(
-            request, f"You have generated a lot of copy lately. Try again in {_wait(refusal.retry_after)}."
-        )
+        messages.error(request, f"You have generated a lot of copy lately. Try again in {_wait(refusal.retry_after)}.")
         return redirect(_list_url(project))
     try:
         if provider_configured():

@@ -55,7 +55,7 @@ def test_the_current_version_is_shown_in_full_and_earlier_ones_listed(founder, p
         assert tier["name"] in html
     assert "Written by the built-in generator" in html
     assert [p.version for p, _ in response.context["earlier"]] == [1]
-    assert f'?a={first.version}&amp;b={second.version}' in html
+    assert f"?a={first.version}&amp;b={second.version}" in html
     assert reverse("prototype-pick", args=[project.pk, first.version]) in html
     assert "Generate your first copy" not in html
 
