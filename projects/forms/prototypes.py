@@ -45,10 +45,18 @@ class PrototypeCompareForm(DescribedErrorsMixin, forms.Form):
         self.fields["b"].choices = choices  # type: ignore[attr-defined]
 
 
-def _text_field(name: str, label: str, *, widget: forms.Widget | None = None, help_text: str = "") -> forms.CharField:
+def _text_field(
+    name: str, label: str, *, widget: forms.Widget | None = None, help_text: str = "", missing: str = ""
+) -> forms.CharField:
     low, high = TEXT_LIMITS[name]
     return forms.CharField(
-        label=label, required=low > 0, max_length=high, widget=widget, help_text=help_text, strip=True
+        label=label,
+        required=low > 0,
+        max_length=high,
+        widget=widget,
+        help_text=help_text,
+        strip=True,
+        error_messages={"required": missing or f"Write a {label.lower()}."},
     )
 
 
@@ -65,8 +73,11 @@ class PrototypeEditForm(DescribedErrorsMixin, forms.Form):
         label="Features",
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text=f"One per line, up to {FEATURE_MAX} characters each.",
+        error_messages={"required": "List the features, one per line."},
     )
-    call_to_action = _text_field("call_to_action", "Call to action", help_text="The button's words.")
+    call_to_action = _text_field(
+        "call_to_action", "Call to action", help_text="The button's words.", missing="Write the button's words."
+    )
 
     @classmethod
     def initial_for(cls, prototype: Prototype) -> dict[str, Any]:

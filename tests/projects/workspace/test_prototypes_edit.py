@@ -126,17 +126,17 @@ def test_markup_is_cleaned_as_every_copy_is(founder, prototype):
 
 # One test per bad input: the message sits beside its field, tied to the input, and nothing changes.
 BAD_INPUTS = [
-    ("headline", {"headline": ""}, "This field is required."),
+    ("headline", {"headline": ""}, "Write a headline."),
     ("headline", {"headline": "x" * 121}, "at most 120 characters"),
     ("headline", {"headline": "<script></script>"}, "This cannot be empty (markup is removed)."),
     ("subheadline", {"subheadline": "x" * 241}, "at most 240 characters"),
-    ("value_proposition", {"value_proposition": ""}, "This field is required."),
+    ("value_proposition", {"value_proposition": ""}, "Write a value proposition."),
     ("value_proposition", {"value_proposition": "x" * 1001}, "at most 1000 characters"),
-    ("features", {"features": ""}, "This field is required."),
+    ("features", {"features": " \n "}, "List the features, one per line."),
     ("features", {"features": "Only one\nand two"}, "Give 3 to 8 (there are 2)."),
     ("features", {"features": "\n".join(f"Feature {i}" for i in range(9))}, "Give 3 to 8 (there are 9)."),
     ("features", {"features": "ok\nfine\n" + "y" * 141}, "Feature 3: use at most 140 characters (there are 141)."),
-    ("call_to_action", {"call_to_action": ""}, "This field is required."),
+    ("call_to_action", {"call_to_action": ""}, "Write the button's words."),
     ("call_to_action", {"call_to_action": "x" * 61}, "at most 60 characters"),
 ]
 
