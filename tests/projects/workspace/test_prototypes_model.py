@@ -160,3 +160,12 @@ def test_with_a_model_the_throttle_is_a_message_before_any_job(founder, project,
 def test_with_a_model_the_list_says_who_writes_new_versions(founder, project, openai_server):
     html = founder.get(list_url(project)).content.decode()
     assert "New versions are written by the configured model" in html
+
+
+@pytest.mark.django_db
+def test_the_list_with_a_job_box_adds_one_query(founder, project, django_assert_num_queries):
+    job = a_job(project, JobStatus.RUNNING)
+    founder.get(list_url(project))
+    # Session, user, project, the versions, the job.
+    with django_assert_num_queries(5):
+        assert founder.get(f"{list_url(project)}?job={job.pk}").context["job"] == job
