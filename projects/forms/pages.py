@@ -73,9 +73,7 @@ class PageForm(CopyFields):
         required=False,
         help_text="Asked under the email field, answer optional. Leave empty for none.",
     )
-    double_opt_in = forms.BooleanField(
-        label="Double opt-in: confirm each email address by a link", required=False
-    )
+    double_opt_in = forms.BooleanField(label="Double opt-in: confirm each email address by a link", required=False)
     consent_text = forms.CharField(
         label="Consent checkbox text",
         max_length=200,

@@ -172,7 +172,8 @@ def page_preview(request: HttpRequest, pk: int, page_pk: int) -> HttpResponse:
 @login_required
 @require_GET
 @xframe_options_sameorigin
-@csp_replace({"frame-ancestors": [SELF], "form-action": [NONE]})
+# django-csp types its decorators for views of the request alone; URL arguments pass through.
+@csp_replace({"frame-ancestors": [SELF], "form-action": [NONE]})  # type: ignore[arg-type]
 def page_preview_frame(request: HttpRequest, pk: int, page_pk: int, key: str) -> HttpResponse:
     """The preview's HTML, to the page's owner only, framable by the editor (this origin) and
     nothing else; its forms go nowhere (a preview takes no signup)."""
@@ -189,7 +190,9 @@ def page_preview_frame(request: HttpRequest, pk: int, page_pk: int, key: str) ->
 # --- Publishing ------------------------------------------------------------------------------
 
 
-def _confirm(request: HttpRequest, page: LandingPage, *, action: str, title: str, body: str, button: str) -> HttpResponse:
+def _confirm(
+    request: HttpRequest, page: LandingPage, *, action: str, title: str, body: str, button: str
+) -> HttpResponse:
     """The question a destructive POST asks first (the confirming form posts `confirm=yes`)."""
     context = {"project": page.project, "page": page, "action": action, "title": title, "body": body, "button": button}
     return render(request, "projects/workspace/pages/confirm.html", context)

@@ -81,7 +81,9 @@ def variant_preview(request: HttpRequest, pk: int, page_pk: int, key: str) -> Ht
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            shown = variant_as_page(page=page, values=variant_values(page=page, variant=PageVariant(overrides=overrides)))
+            shown = variant_as_page(
+                page=page, values=variant_values(page=page, variant=PageVariant(overrides=overrides))
+            )
             preview_url = preview_store(shown)
     if request.htmx:  # type: ignore[attr-defined]
         return render(request, "projects/workspace/pages/_preview.html", {"form": form, "preview_url": preview_url})

@@ -1,6 +1,8 @@
 """The landing page editor over HTTP: create a page, edit every section, refuse each bad input
 beside its field without writing anything."""
 
+import re
+
 import pytest
 from django.conf import settings
 from django.db import connection
@@ -160,7 +162,9 @@ def test_editor_saves_every_section(owner, page):
     assert page.accent_color == "#aa3300"
     assert page.font_pairing == "editorial"
     assert page.slug == "invoice-chaser"
-    assert page.pricing_tiers == [{"name": "Solo", "price": "9.00", "period": "month", "features": ["1 user", "50 invoices"]}]
+    assert page.pricing_tiers == [
+        {"name": "Solo", "price": "9.00", "period": "month", "features": ["1 user", "50 invoices"]}
+    ]
 
 
 def test_typed_colour_wins_over_the_picker(owner, page):
@@ -192,7 +196,9 @@ BAD_INPUTS = [
 ]
 
 
-@pytest.mark.parametrize(("field", "changes", "message"), BAD_INPUTS, ids=[f"{f}-{i}" for i, (f, _, _) in enumerate(BAD_INPUTS)])
+@pytest.mark.parametrize(
+    ("field", "changes", "message"), BAD_INPUTS, ids=[f"{f}-{i}" for i, (f, _, _) in enumerate(BAD_INPUTS)]
+)
 def test_each_bad_input_is_shown_beside_its_field_and_nothing_is_written(owner, page, field, changes, message):
     before = LandingPage.objects.values().get(pk=page.pk)
     response = owner.post(edit_url(page), form_data(page, **changes))
@@ -202,7 +208,10 @@ def test_each_bad_input_is_shown_beside_its_field_and_nothing_is_written(owner, 
     assert error_id in html, html[html.find('class="errors"') - 200 : html.find('class="errors"') + 300]
     block = html[html.index(error_id) : html.index(error_id) + 400]
     assert message in block
-    assert f'aria-describedby="' in html and "aria-invalid" in html
+    # The input (or each choice) points at its error and says it is invalid.
+    assert re.search(rf'aria-invalid="true"[^>]*aria-describedby="[^"]*id_{field}_error', html) or re.search(
+        rf'aria-describedby="[^"]*id_{field}_error[^"]*"[^>]*aria-invalid="true"', html
+    )
     assert LandingPage.objects.values().get(pk=page.pk) == before
 
 
