@@ -39,11 +39,11 @@ PAGE_CONTENT_FIELDS = (
     "preorder_price",
     "qualifying_question",
     "double_opt_in",
-    "consent_text",
-    "accent_color",
-    "font_pairing",
     "slug",
 )
+# The consent wording and the look: editable as the copy is, through the editor (the admin's
+# form and the API's serializer list PAGE_CONTENT_FIELDS).
+PAGE_LOOK_FIELDS = ("consent_text", "accent_color", "font_pairing")
 
 # The page's lists, as every write path stores them (longer lists are cut, not refused).
 MAX_FEATURES = 8
@@ -178,7 +178,7 @@ def landing_page_clean_update(*, page: LandingPage, data: dict[str, Any]) -> dic
     require_open(page.project, "edit the page")
     if page.status == PageStatus.ARCHIVED:
         raise ConflictError("An archived page cannot be edited.", code="invalid_page_state")
-    unknown = set(data) - set(PAGE_CONTENT_FIELDS)
+    unknown = set(data) - {*PAGE_CONTENT_FIELDS, *PAGE_LOOK_FIELDS}
     if unknown:
         raise ValidationError({name: ["This field cannot be changed."] for name in sorted(unknown)})
     cleaned = _clean_page_fields(data)

@@ -10,7 +10,7 @@ import secrets
 from typing import Any, cast
 
 from csp.constants import NONE, SELF
-from csp.decorators import csp_replace
+from csp.decorators import csp_replace, csp_update
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -47,6 +47,9 @@ from projects.services.pages import (
 from security.models import User
 
 EDITOR_TEMPLATE = "projects/workspace/pages/edit.html"
+# The pages that show the preview frame may frame this site (the site-wide policy frames nothing).
+# django-csp types its decorators for views of the request alone: URL arguments pass through.
+PREVIEW_FRAME_CSP = {"frame-src": [SELF]}
 
 
 def owned_page(request: HttpRequest, pk: int, page_pk: int) -> LandingPage:
@@ -129,6 +132,7 @@ def page_create(request: HttpRequest, pk: int) -> HttpResponse:
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
+@csp_update(PREVIEW_FRAME_CSP)  # type: ignore[arg-type]
 def page_edit(request: HttpRequest, pk: int, page_pk: int) -> HttpResponse:
     page = owned_page(request, pk, page_pk)
     if request.method == "GET":
@@ -150,6 +154,7 @@ def page_edit(request: HttpRequest, pk: int, page_pk: int) -> HttpResponse:
 @never_cache
 @login_required
 @require_POST
+@csp_update(PREVIEW_FRAME_CSP)  # type: ignore[arg-type]
 def page_preview(request: HttpRequest, pk: int, page_pk: int) -> HttpResponse:
     """The unsaved form rendered as the public page: a fragment (the <iframe>) for htmx, or the
     whole editor with the preview for a browser without script (its "Preview" button)."""
@@ -172,7 +177,6 @@ def page_preview(request: HttpRequest, pk: int, page_pk: int) -> HttpResponse:
 @login_required
 @require_GET
 @xframe_options_sameorigin
-# django-csp types its decorators for views of the request alone; URL arguments pass through.
 @csp_replace({"frame-ancestors": [SELF], "form-action": [NONE]})  # type: ignore[arg-type]
 def page_preview_frame(request: HttpRequest, pk: int, page_pk: int, key: str) -> HttpResponse:
     """The preview's HTML, to the page's owner only, framable by the editor (this origin) and

@@ -2,6 +2,7 @@
 preview, delete it. The page comes from the owner-scoped selector first; another founder's page
 or variant is a 404."""
 
+from csp.decorators import csp_update
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -17,7 +18,7 @@ from projects.forms.pages import VariantForm
 from projects.models import LandingPage, PageVariant
 from projects.selectors.variants import variant_as_page, variant_get, variant_values
 from projects.services.variants import variant_create, variant_delete, variant_overrides, variant_update
-from projects.views.pages import owned_page, preview_store
+from projects.views.pages import PREVIEW_FRAME_CSP, owned_page, preview_store
 
 EDITOR_TEMPLATE = "projects/workspace/pages/variant_edit.html"
 
@@ -44,6 +45,7 @@ def variant_create_view(request: HttpRequest, pk: int, page_pk: int) -> HttpResp
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
+@csp_update(PREVIEW_FRAME_CSP)  # type: ignore[arg-type]
 def variant_edit(request: HttpRequest, pk: int, page_pk: int, key: str) -> HttpResponse:
     page = owned_page(request, pk, page_pk)
     variant = variant_get(page=page, key=key)
@@ -69,6 +71,7 @@ def variant_edit(request: HttpRequest, pk: int, page_pk: int, key: str) -> HttpR
 @never_cache
 @login_required
 @require_POST
+@csp_update(PREVIEW_FRAME_CSP)  # type: ignore[arg-type]
 def variant_preview(request: HttpRequest, pk: int, page_pk: int, key: str) -> HttpResponse:
     """The variant's unsaved form rendered as the public page (see `views.pages.page_preview`)."""
     page = owned_page(request, pk, page_pk)

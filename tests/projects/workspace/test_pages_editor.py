@@ -5,6 +5,7 @@ import re
 
 import pytest
 from django.conf import settings
+from django.contrib.messages import get_messages
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -70,6 +71,15 @@ def test_page_create_makes_a_draft_from_the_prototype_and_opens_the_editor(owner
     page = LandingPage.objects.get(project=project)
     assert response.status_code == 302 and response["Location"] == edit_url(page)
     assert page.status == "draft" and page.headline == prototype.headline
+
+
+def test_page_create_without_a_prototype_says_why_and_makes_nothing(owner, project):
+    response = owner.post(f"/projects/{project.pk}/pages/new")
+    assert response.status_code == 302  # back to the project, with the reason
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [
+        "Generate a prototype first: a page shows the current prototype."
+    ]
+    assert not LandingPage.objects.exists()
 
 
 def test_page_create_refuses_get_and_other_founders(client, project):
@@ -257,3 +267,24 @@ def test_editor_query_count_is_pinned(owner, page):
     assert response.status_code == 200
     # session, user, page (with its project), variants.
     assert len(queries) == 4, [q["sql"] for q in queries]
+
+
+def test_the_service_cleans_the_look_and_consent_fields_for_every_caller(page):
+    from django.core.exceptions import ValidationError
+
+    from projects.services.pages import landing_page_update
+
+    page = landing_page_update(
+        page=page, data={"accent_color": " #ABCDEF ", "font_pairing": "technical", "consent_text": "<i>Yes</i> please"}
+    )
+    assert (page.accent_color, page.font_pairing, page.consent_text) == ("#abcdef", "technical", "Yes please")
+    for data, field in (
+        ({"accent_color": "#abc"}, "accent_color"),
+        ({"accent_color": "red;}body{x"}, "accent_color"),
+        ({"font_pairing": "papyrus"}, "font_pairing"),
+    ):
+        with pytest.raises(ValidationError) as caught:
+            landing_page_update(page=page, data=data)
+        assert field in caught.value.message_dict
+    page.refresh_from_db()
+    assert (page.accent_color, page.font_pairing) == ("#abcdef", "technical")
