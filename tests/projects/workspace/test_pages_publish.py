@@ -59,6 +59,7 @@ def test_publish_unpublish_publish_archive_as_seen_at_the_public_address(owner, 
     html = owner.get(edit_url(page)).content.decode()
     assert "Archived pages are offline for good." in html
     assert f'action="{edit_url(page)}publish"' not in html
+    assert '<fieldset class="bare stack" disabled>' in html  # the editor is read-only
 
 
 def test_publish_panel_shows_the_public_link_the_preview_link_and_the_qr_place(owner, page):
