@@ -84,7 +84,9 @@ def _save_page(page: LandingPage) -> None:
         raise ValidationError({"slug": ["This address is already taken."]}) from exc
 
 
-def _clean_page_fields(data: dict[str, Any]) -> dict[str, Any]:
+def clean_page_fields(data: dict[str, Any]) -> dict[str, Any]:
+    """Each given field cleaned as every write of a page (or of a variant) stores it, or
+    ValidationError keyed by field."""
     cleaned = dict(data)
     for name, length in (
         ("headline", 120),
@@ -116,7 +118,8 @@ def _clean_page_fields(data: dict[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
-def _check_cta(page: LandingPage) -> None:
+def check_cta(page: LandingPage) -> None:
+    """A pre-order page (or a variant of one) names its price."""
     if page.cta_kind == CtaKind.PREORDER and page.preorder_price is None:
         raise ValidationError({"preorder_price": ["A pre-order page needs a price."]})
 
@@ -143,7 +146,7 @@ def landing_page_create(
             raise ValidationError({"slug": ["Enter a valid address (letters, numbers, hyphens)."]})
     # The prototype's copy is cleaned as any page content is: a prototype is stored cleaned,
     # but a page must not depend on every path that ever wrote one (`|safe` renders this HTML).
-    content = _clean_page_fields(
+    content = clean_page_fields(
         {
             "headline": prototype.headline,
             "subheadline": prototype.subheadline,
@@ -181,7 +184,7 @@ def landing_page_clean_update(*, page: LandingPage, data: dict[str, Any]) -> dic
     unknown = set(data) - {*PAGE_CONTENT_FIELDS, *PAGE_LOOK_FIELDS}
     if unknown:
         raise ValidationError({name: ["This field cannot be changed."] for name in sorted(unknown)})
-    cleaned = _clean_page_fields(data)
+    cleaned = clean_page_fields(data)
     if "slug" in cleaned:
         if not cleaned["slug"]:
             raise ValidationError({"slug": ["Enter a valid address (letters, numbers, hyphens)."]})
@@ -199,7 +202,7 @@ def landing_page_preview(*, page: LandingPage, data: dict[str, Any]) -> LandingP
         setattr(shown, name, value)
     if shown.cta_kind == CtaKind.EMAIL:
         shown.preorder_price = None
-    _check_cta(shown)
+    check_cta(shown)
     shown.full_clean(validate_unique=False, validate_constraints=False)
     return shown
 
@@ -213,7 +216,7 @@ def landing_page_update(*, page: LandingPage, data: dict[str, Any]) -> LandingPa
         setattr(page, name, value)
     if page.cta_kind == CtaKind.EMAIL:
         page.preorder_price = None
-    _check_cta(page)
+    check_cta(page)
     page.content_version += 1
     _save_page(page)
     invalidate_on_commit(owner_id=page.project.owner_id, project_id=page.project_id, slugs=(old_slug, page.slug))

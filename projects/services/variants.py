@@ -2,7 +2,7 @@
 
 A variant stores only what differs from its page (`PageVariant.overrides`, keys from
 `VARIANT_FIELDS`), so an edit of the page still shows in every variant that left the field
-alone. Its values are cleaned and checked by the page's own rules (`_clean_page_fields`, the
+alone. Its values are cleaned and checked by the page's own rules (`clean_page_fields`, the
 model's field validation, the call to action's price rule): a variant can hold nothing the page
 itself could not."""
 
@@ -18,7 +18,7 @@ from mvpvalidator.exceptions import ConflictError
 from projects.cache import invalidate_on_commit
 from projects.models.experiments import MAX_VARIANTS
 from projects.models.pages import VARIANT_FIELDS, CtaKind, LandingPage, PageStatus, PageVariant
-from projects.services.pages import _check_cta, _clean_page_fields
+from projects.services.pages import check_cta, clean_page_fields
 from projects.services.transitions import require_open
 
 # The page itself is the first arm ("a") of any experiment: variants take the next letters, and
@@ -52,7 +52,7 @@ def variant_overrides(*, page: LandingPage, values: dict[str, Any]) -> dict[str,
     if unknown:
         raise ValidationError({name: ["This field cannot be changed in a variant."] for name in sorted(unknown)})
     text = {name: value for name, value in values.items() if name != "preorder_price"}
-    cleaned = _clean_page_fields(text)
+    cleaned = clean_page_fields(text)
     if "preorder_price" in values:
         # A price is only the page's to offer on a pre-order page.
         cleaned["preorder_price"] = _price(values["preorder_price"]) if page.cta_kind == CtaKind.PREORDER else None
@@ -64,7 +64,7 @@ def variant_overrides(*, page: LandingPage, values: dict[str, Any]) -> dict[str,
         validate_unique=False,
         validate_constraints=False,
     )
-    _check_cta(shown)
+    check_cta(shown)
     overrides: dict[str, Any] = {}
     for name, value in cleaned.items():
         if value != getattr(page, name):
