@@ -33,6 +33,16 @@ def public_html_parts(slug: str, variant: str) -> tuple[str, str, str]:
     return ("public-html", slug.lower(), variant)
 
 
+# An editor's preview of unsaved page content: long enough to look at, short enough to be scratch.
+PAGE_PREVIEW_SECONDS = 600
+
+
+def page_preview_key(page_id: int, token: str) -> str:
+    """One rendering of a page's unsaved content for its owner's preview frame (`token` is
+    random per rendering; the frame's view checks the page's owner before reading it)."""
+    return f"page-preview:{page_id}:{token}"
+
+
 def experiment_ns(experiment_id: int) -> str:
     """An experiment's results (bumped by the worker when it rolls up the experiment's events)."""
     return f"experiment:{experiment_id}"

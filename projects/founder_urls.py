@@ -1,6 +1,8 @@
 from django.urls import path
 
 from projects.views import founder, prototypes
+from projects.views import pages as page_views
+from projects.views import variants as variant_views
 
 urlpatterns = [
     path("<int:pk>/report", founder.report_page, name="project-report-page"),
@@ -12,4 +14,24 @@ urlpatterns = [
     path("<int:pk>/prototype/<int:version>/pick", prototypes.prototype_pick_view, name="prototype-pick"),
     path("<int:pk>/prototype/<int:version>/edit", prototypes.prototype_edit_view, name="prototype-edit"),
     path("<int:pk>/prototype/jobs/<uuid:job_id>", prototypes.prototype_job_view, name="prototype-job"),
+    # Pages
+    path("<int:pk>/pages/new", page_views.page_create, name="page-create"),
+    path("<int:pk>/pages/<int:page_pk>/", page_views.page_edit, name="page-edit"),
+    path("<int:pk>/pages/<int:page_pk>/preview", page_views.page_preview, name="page-preview"),
+    path("<int:pk>/pages/<int:page_pk>/preview/<str:key>", page_views.page_preview_frame, name="page-preview-frame"),
+    path("<int:pk>/pages/<int:page_pk>/publish", page_views.page_publish, name="page-publish"),
+    path("<int:pk>/pages/<int:page_pk>/unpublish", page_views.page_unpublish, name="page-unpublish"),
+    path("<int:pk>/pages/<int:page_pk>/archive", page_views.page_archive, name="page-archive"),
+    path("<int:pk>/pages/<int:page_pk>/variants/new", variant_views.variant_create_view, name="variant-create"),
+    path("<int:pk>/pages/<int:page_pk>/variants/<slug:key>/", variant_views.variant_edit, name="variant-edit"),
+    path(
+        "<int:pk>/pages/<int:page_pk>/variants/<slug:key>/preview",
+        variant_views.variant_preview,
+        name="variant-preview",
+    ),
+    path(
+        "<int:pk>/pages/<int:page_pk>/variants/<slug:key>/delete",
+        variant_views.variant_delete_view,
+        name="variant-delete",
+    ),
 ]

@@ -1,7 +1,9 @@
-"""Writes of landing pages: create from the current prototype, edit, publish, archive.
+"""Writes of landing pages: create from the current prototype, edit, publish, unpublish, archive.
 
 Publishing a page makes its project `live` and writes the project's test card."""
 
+import copy
+import re
 import secrets
 from decimal import Decimal
 from typing import Any
@@ -15,11 +17,12 @@ from django.utils.text import slugify
 from monitoring.operations import timed_service
 from mvpvalidator.exceptions import ConflictError
 from projects.cache import invalidate_on_commit
-from projects.models.pages import CtaKind, LandingPage, PageStatus
+from projects.models.experiments import ExperimentStatus
+from projects.models.pages import CtaKind, FontPairing, LandingPage, PageStatus
 from projects.models.projects import Project, ProjectStatus
 from projects.selectors.prototypes import prototype_current
 from projects.services.content import clean_list, clean_tiers
-from projects.services.experiments import end_experiments
+from projects.services.experiments import end_experiments, experiment_move
 from projects.services.locks import lock_project
 from projects.services.reports import test_card_write
 from projects.services.transitions import require_open
@@ -38,6 +41,15 @@ PAGE_CONTENT_FIELDS = (
     "double_opt_in",
     "slug",
 )
+# The consent wording and the look: editable as the copy is, through the editor (the admin's
+# form and the API's serializer list PAGE_CONTENT_FIELDS).
+PAGE_LOOK_FIELDS = ("consent_text", "accent_color", "font_pairing")
+
+# The page's lists, as every write path stores them (longer lists are cut, not refused).
+MAX_FEATURES = 8
+FEATURE_MAX_LENGTH = 140
+MAX_PRICING_TIERS = 4  # as many as `clean_tiers` keeps
+ACCENT_COLOR_RE = re.compile(r"^#[0-9a-f]{6}$")
 
 
 def _unique_slug(base: str) -> str:
@@ -72,9 +84,17 @@ def _save_page(page: LandingPage) -> None:
         raise ValidationError({"slug": ["This address is already taken."]}) from exc
 
 
-def _clean_page_fields(data: dict[str, Any]) -> dict[str, Any]:
+def clean_page_fields(data: dict[str, Any]) -> dict[str, Any]:
+    """Each given field cleaned as every write of a page (or of a variant) stores it, or
+    ValidationError keyed by field."""
     cleaned = dict(data)
-    for name, length in (("headline", 120), ("subheadline", 240), ("cta_text", 60), ("qualifying_question", 200)):
+    for name, length in (
+        ("headline", 120),
+        ("subheadline", 240),
+        ("cta_text", 60),
+        ("qualifying_question", 200),
+        ("consent_text", 200),
+    ):
         if name in cleaned:
             cleaned[name] = sanitize_text(cleaned[name], max_length=length, field=name)
     if "value_proposition" in cleaned:
@@ -82,15 +102,24 @@ def _clean_page_fields(data: dict[str, Any]) -> dict[str, Any]:
             cleaned["value_proposition"], max_length=2000, field="value_proposition"
         )
     if "features" in cleaned:
-        cleaned["features"] = clean_list(cleaned["features"], max_items=8, max_length=140)
+        cleaned["features"] = clean_list(cleaned["features"], max_items=MAX_FEATURES, max_length=FEATURE_MAX_LENGTH)
     if "pricing_tiers" in cleaned:
         cleaned["pricing_tiers"] = clean_tiers(cleaned["pricing_tiers"])
     if "slug" in cleaned:
         cleaned["slug"] = slugify(cleaned["slug"])[:80]
+    if "accent_color" in cleaned:
+        # The public page puts it in a stylesheet: only "#rrggbb" ever gets there.
+        color = str(cleaned["accent_color"] or "").strip().lower()
+        if not ACCENT_COLOR_RE.match(color):
+            raise ValidationError({"accent_color": ["Enter a colour as # and six hex digits, e.g. #2563eb."]})
+        cleaned["accent_color"] = color
+    if "font_pairing" in cleaned and cleaned["font_pairing"] not in FontPairing.values:
+        raise ValidationError({"font_pairing": ["Choose one of the font pairings offered."]})
     return cleaned
 
 
-def _check_cta(page: LandingPage) -> None:
+def check_cta(page: LandingPage) -> None:
+    """A pre-order page (or a variant of one) names its price."""
     if page.cta_kind == CtaKind.PREORDER and page.preorder_price is None:
         raise ValidationError({"preorder_price": ["A pre-order page needs a price."]})
 
@@ -117,7 +146,7 @@ def landing_page_create(
             raise ValidationError({"slug": ["Enter a valid address (letters, numbers, hyphens)."]})
     # The prototype's copy is cleaned as any page content is: a prototype is stored cleaned,
     # but a page must not depend on every path that ever wrote one (`|safe` renders this HTML).
-    content = _clean_page_fields(
+    content = clean_page_fields(
         {
             "headline": prototype.headline,
             "subheadline": prototype.subheadline,
@@ -152,15 +181,30 @@ def landing_page_clean_update(*, page: LandingPage, data: dict[str, Any]) -> dic
     require_open(page.project, "edit the page")
     if page.status == PageStatus.ARCHIVED:
         raise ConflictError("An archived page cannot be edited.", code="invalid_page_state")
-    unknown = set(data) - set(PAGE_CONTENT_FIELDS)
+    unknown = set(data) - {*PAGE_CONTENT_FIELDS, *PAGE_LOOK_FIELDS}
     if unknown:
         raise ValidationError({name: ["This field cannot be changed."] for name in sorted(unknown)})
-    cleaned = _clean_page_fields(data)
+    cleaned = clean_page_fields(data)
     if "slug" in cleaned:
         if not cleaned["slug"]:
             raise ValidationError({"slug": ["Enter a valid address (letters, numbers, hyphens)."]})
         _check_slug_free(cleaned["slug"], owner_id=page.project.owner_id, page=page)
     return cleaned
+
+
+def landing_page_preview(*, page: LandingPage, data: dict[str, Any]) -> LandingPage:
+    """An unsaved copy of the page with `data` applied, checked by every rule an update would
+    apply (the field cleaning, the model's fields, the call to action's price), for the editor's
+    preview; ValidationError / ConflictError as `landing_page_update` would raise. Writes nothing."""
+    cleaned = landing_page_clean_update(page=page, data=data)
+    shown = copy.copy(page)
+    for name, value in cleaned.items():
+        setattr(shown, name, value)
+    if shown.cta_kind == CtaKind.EMAIL:
+        shown.preorder_price = None
+    check_cta(shown)
+    shown.full_clean(validate_unique=False, validate_constraints=False)
+    return shown
 
 
 @transaction.atomic
@@ -172,7 +216,7 @@ def landing_page_update(*, page: LandingPage, data: dict[str, Any]) -> LandingPa
         setattr(page, name, value)
     if page.cta_kind == CtaKind.EMAIL:
         page.preorder_price = None
-    _check_cta(page)
+    check_cta(page)
     page.content_version += 1
     _save_page(page)
     invalidate_on_commit(owner_id=page.project.owner_id, project_id=page.project_id, slugs=(old_slug, page.slug))
@@ -198,6 +242,25 @@ def landing_page_publish(*, page: LandingPage) -> LandingPage:
         project.save(update_fields=["status", "updated_at"])
     test_card_write(project=project)
     invalidate_on_commit(owner_id=project.owner_id, project_id=project.pk, listing=True, slugs=(page.slug,))
+    return page
+
+
+@transaction.atomic
+def landing_page_unpublish(*, page: LandingPage) -> LandingPage:
+    """Take a published page off the air: back to a draft, its public address answers 404 (the
+    slug stays the page's), and it can be edited and published again. A running experiment of
+    the page is paused, not ended: publishing again lets the founder resume it."""
+    page = LandingPage.objects.select_for_update().select_related("project").get(pk=page.pk)
+    if page.status == PageStatus.ARCHIVED:
+        raise ConflictError("An archived page is not published.", code="invalid_page_state")
+    if page.status == PageStatus.PUBLISHED:
+        page.status = PageStatus.DRAFT
+        page.save(update_fields=["status", "updated_at"])
+        for experiment in page.experiments.filter(status=ExperimentStatus.RUNNING):
+            experiment_move(experiment=experiment, to=ExperimentStatus.PAUSED)
+        invalidate_on_commit(
+            owner_id=page.project.owner_id, project_id=page.project_id, listing=True, slugs=(page.slug,)
+        )
     return page
 
 
