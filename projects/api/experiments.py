@@ -103,7 +103,7 @@ class ExperimentOutputSerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField()
 
     def get_results_url(self, experiment: Experiment) -> str:
-        return reverse("experiment-results", kwargs={"pk": experiment.pk})
+        return reverse("api-experiment-results", kwargs={"pk": experiment.pk})
 
 
 class ExperimentListCreateView(APIView):
