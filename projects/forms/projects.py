@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.db import models
 
 from projects.models.projects import (
     IDEA_MAX_LENGTH,
@@ -36,9 +37,11 @@ FIELDS = (
 
 
 def _max(name: str) -> int:
-    length = Project._meta.get_field(name).max_length
-    assert length is not None  # noqa: S101 - a CharField always has one
-    return length
+    """The model's own length limit of a text field: one definition for the form and the table."""
+    field = Project._meta.get_field(name)
+    if not isinstance(field, models.CharField) or field.max_length is None:
+        raise TypeError(f"Project.{name} is not a text field with a length limit")
+    return field.max_length
 
 
 class ProjectForm(forms.Form):

@@ -84,7 +84,11 @@ def test_list_shows_each_project_with_status_figures_and_verdict(founder, user):
     body = founder.get("/projects/").content.decode()
 
     assert "Plant Pal" in body and "Quiet Idea" in body and "Someone else" not in body
-    card = body[body.index("Plant Pal") - 400 : body.index("Quiet Idea") if body.index("Quiet Idea") > body.index("Plant Pal") else None]
+    card = body[
+        body.index("Plant Pal") - 400 : body.index("Quiet Idea")
+        if body.index("Quiet Idea") > body.index("Plant Pal")
+        else None
+    ]
     assert "<dd>42</dd>" in card and "<dd>5</dd>" in card and "<dd>1</dd>" in card
     assert "Inconclusive" in card and ">Live<" in card
     assert "Not enough data yet" in body
@@ -104,7 +108,9 @@ def test_list_hides_archived_projects_behind_a_filter(founder, user):
 
 
 def test_the_verdict_that_completed_a_project_wins_over_a_kept_report(founder, user):
-    project = ProjectFactory(owner=user, verdict="validated", status=ProjectStatus.COMPLETED, completed_at=timezone.now())
+    project = ProjectFactory(
+        owner=user, verdict="validated", status=ProjectStatus.COMPLETED, completed_at=timezone.now()
+    )
     ReportSnapshot.objects.create(project=project, verdict="inconclusive", data={})
     body = founder.get("/projects/").content.decode()
     assert "Validated" in body and "Inconclusive" not in body
@@ -312,7 +318,9 @@ def test_another_founders_project_cannot_be_archived_or_edited(founder):
     assert theirs.status == ProjectStatus.DRAFT and theirs.name == "Not yours"
 
 
-@pytest.mark.parametrize("path", ["/projects/", "/projects/new", "/projects/{pk}/", "/projects/{pk}/edit", "/projects/{pk}/archive"])
+@pytest.mark.parametrize(
+    "path", ["/projects/", "/projects/new", "/projects/{pk}/", "/projects/{pk}/edit", "/projects/{pk}/archive"]
+)
 def test_anonymous_visitors_are_sent_to_sign_in(path):
     project = ProjectFactory()
     url = path.format(pk=project.pk)

@@ -5,7 +5,8 @@ workspace defines and this checkout does not have yet, so the shared layout and 
 from django.http import HttpRequest, HttpResponse
 from django.urls import NoReverseMatch, path, reverse
 
-from mvpvalidator.urls import handler400, handler403, handler404, handler500, urlpatterns as real_urlpatterns
+from mvpvalidator.urls import handler400, handler403, handler404, handler500
+from mvpvalidator.urls import urlpatterns as real_urlpatterns
 
 # (name, route) of every URL the shell and the project pages link to.
 LINKED = (
@@ -37,6 +38,9 @@ def _missing(name: str, route: str) -> bool:
 
 # Django's reverse() takes the last pattern of a name, so the placeholders come after the real
 # ones (a placeholder's route never matches a real page: they are routes no part defines yet).
-urlpatterns = [*real_urlpatterns, *(path(route, placeholder, name=name) for name, route in LINKED if _missing(name, route))]
+urlpatterns = [
+    *real_urlpatterns,
+    *(path(route, placeholder, name=name) for name, route in LINKED if _missing(name, route)),
+]
 
 __all__ = ["handler400", "handler403", "handler404", "handler500", "urlpatterns"]
