@@ -78,3 +78,15 @@ def test_errors_under_the_api_stay_json():
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
     failed = Client(raise_request_exception=False).get("/api/fail/")
     assert failed.status_code == 500 and failed.json()["error"]["code"] == "server_error"
+
+
+def test_an_expired_form_is_a_styled_403_under_the_workspace_and_json_under_the_api(user):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    page = client.post("/projects/new", {"name": "x"})
+    assert page.status_code == 403
+    body = page.content.decode()
+    _styled(body)
+    assert "This form has expired" in body
+    refused = client.post("/api/projects/", {"name": "x"}, content_type="application/json")
+    assert refused.status_code == 403 and "CSRF" in refused.json()["error"]["message"]
