@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from projects.models import DailyRollup, LandingPage, PageStatus, Project, ProjectStatus, ReportSnapshot, Traffic
@@ -60,7 +61,7 @@ def test_home_sends_a_signed_in_founder_to_their_projects(founder):
 def test_list_says_what_to_do_first_when_there_is_no_project(founder):
     body = founder.get("/projects/").content.decode()
     assert "Create your first project" in body
-    assert 'href="/projects/new"' in body
+    assert body.count('href="/projects/new"') == 1  # one call to action, in the empty state
 
 
 def test_list_shows_each_project_with_status_figures_and_verdict(founder, user):
@@ -262,7 +263,7 @@ def test_hub_of_a_new_project_offers_to_generate_the_copy(founder, user):
     project = ProjectFactory(owner=user)
     body = founder.get(f"/projects/{project.pk}/").content.decode()
     assert "Generate your copy" in body
-    assert f'action="/projects/{project.pk}/prototype/generate"' in body or "prototype" in body
+    assert f'action="{reverse("prototype-generate", args=[project.pk])}"' in body
     assert "No landing page yet" in body
 
 
@@ -271,6 +272,7 @@ def test_hub_with_copy_but_no_page_offers_to_create_the_page(founder, user):
     prototype_generate(project=project)
     body = founder.get(f"/projects/{project.pk}/").content.decode()
     assert "Create the landing page" in body and "Generate your copy" not in body
+    assert f'action="{reverse("page-create", args=[project.pk])}"' in body
 
 
 def test_hub_with_a_draft_page_offers_edit_and_publish(founder, user):
@@ -279,7 +281,8 @@ def test_hub_with_a_draft_page_offers_edit_and_publish(founder, user):
     page = landing_page_create(project=project, slug="draft-one")
     body = founder.get(f"/projects/{project.pk}/").content.decode()
     assert "Edit the page" in body and ">Publish</button>" in body
-    assert f"/projects/{project.pk}/pages/{page.pk}/" in body
+    assert f'href="{reverse("page-edit", args=[project.pk, page.pk])}"' in body
+    assert f'action="{reverse("page-publish", args=[project.pk, page.pk])}"' in body
 
 
 def test_hub_with_a_live_page_shows_its_public_link(founder, user):
@@ -354,3 +357,13 @@ def test_top_bar_links_monitor_and_admin_for_staff_only(staff_user):
     client.force_login(staff_user)
     body = client.get("/projects/").content.decode()
     assert 'href="/performance-monitor/">Monitor' in body and 'href="/admin/">Admin' in body
+
+
+def test_hub_of_a_completed_project_offers_archive_but_not_edit(founder, user):
+    project = ProjectFactory(
+        owner=user, status=ProjectStatus.COMPLETED, completed_at=timezone.now(), verdict="validated"
+    )
+    body = founder.get(f"/projects/{project.pk}/").content.decode()
+    assert f'href="/projects/{project.pk}/archive"' in body
+    assert f'href="/projects/{project.pk}/edit"' not in body
+    assert "Verdict: Validated" in body and "Read the report" in body
