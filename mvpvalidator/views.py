@@ -4,7 +4,7 @@ import sys
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.template import loader
 from django.urls import Resolver404, resolve
 from django.utils.http import escape_leading_slashes
@@ -19,6 +19,10 @@ def _wants_json(request: HttpRequest) -> bool:
 
 
 def home(request: HttpRequest) -> HttpResponse:
+    """A signed-in founder's home is their list of projects; anyone else reads what the product
+    does and how to start."""
+    if request.user.is_authenticated:
+        return redirect("project-list")
     return render(request, "home.html")
 
 

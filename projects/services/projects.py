@@ -26,12 +26,16 @@ PROJECT_FIELDS = (
     "business_model",
     "delivery",
     "billing",
+    # Who the public privacy notice names as the controller (blank: the owner).
+    "contact_name",
+    "contact_email",
+    "contact_address",
 )
 
 
 def _clean_project_fields(data: dict[str, Any]) -> dict[str, Any]:
     cleaned = dict(data)
-    for name in ("name", "idea_description", "target_audience"):
+    for name in ("name", "idea_description", "target_audience", "contact_name", "contact_address"):
         if name in cleaned:
             cleaned[name] = sanitize_text(cleaned[name], field=name)
     return cleaned
@@ -49,6 +53,9 @@ def project_create(
     currency: str = "USD",
     delivery: str = Delivery.UNSPECIFIED,
     billing: str = Billing.UNSPECIFIED,
+    contact_name: str = "",
+    contact_email: str = "",
+    contact_address: str = "",
 ) -> Project:
     fields = _clean_project_fields(
         {
@@ -60,6 +67,9 @@ def project_create(
             "business_model": business_model,
             "delivery": delivery,
             "billing": billing,
+            "contact_name": contact_name,
+            "contact_email": contact_email,
+            "contact_address": contact_address,
         }
     )
     project = Project(owner=owner, **fields)
