@@ -72,7 +72,9 @@ class SignupFilterForm(forms.Form):
 
     def __init__(self, data: QueryDict, *, variant_keys: list[str], **kwargs: Any) -> None:
         super().__init__(data, **kwargs)
-        self.fields["variant"].choices = [("", "Any variant"), *((key, key) for key in variant_keys)]
+        variant = self.fields["variant"]
+        assert isinstance(variant, forms.ChoiceField)
+        variant.choices = [("", "Any variant"), *((key, key) for key in variant_keys)]
 
     def clean_older(self) -> SignupCursor | None:
         value = self.cleaned_data["older"]

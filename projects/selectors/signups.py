@@ -3,17 +3,17 @@ export's stream, and the counts of signup forms held for a confirm button.
 
 A signup row does not say whether its visitor pre-ordered: the "Buy" click of a pre-order page is
 an event (`EventKind.PREORDER`), and the visitor leaves an email on the next page. A signup is a
-pre-order when its visitor (`visitor_hash`) clicked "Buy" on the same page, read from the events
-(`preordered`): raw events are kept for EVENT_RETENTION_DAYS, so an older signup's click is no
-longer seen.
+pre-order when its visitor (`visitor_hash`) clicked "Buy" on one of the project's pages, read
+from the events (`preorder_visitors`): raw events are kept for EVENT_RETENTION_DAYS, so an older
+signup's click is no longer seen.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from projects.models import Event, EventKind, HeldSignup, HoldReason, LandingPage, Project, Signup, Variant
@@ -42,19 +42,37 @@ class SignupFilters:
     traffic: str = ""
 
 
-def preordered() -> Exists:
-    """Whether the signup's visitor clicked "Buy" on the signup's page (see the module docstring).
-    One probe of the events' (page, visitor) index per signup."""
-    return Exists(
-        Event.objects.filter(
-            page_id=OuterRef("landing_page_id"), visitor_hash=OuterRef("visitor_hash"), kind=EventKind.PREORDER
+def _page_ids(project: Project) -> list[int]:
+    return list(LandingPage.objects.filter(project=project).values_list("pk", flat=True))
+
+
+def preorder_visitors(*, page_ids: list[int]) -> QuerySet[Event, Any]:
+    """The visitors (`visitor_hash`) who clicked "Buy" on one of these pages (a project's), as a
+    subquery over the events' (page, visitor) index."""
+    return Event.objects.filter(page_id__in=page_ids, kind=EventKind.PREORDER).values("visitor_hash")
+
+
+def _mark_preorders(page_ids: list[int], rows: list[Signup]) -> list[Signup]:
+    """Set `preordered` on each of `rows`: one probe of the events' (page, visitor) index for
+    them all (a per-row subquery in the list's SELECT had the planner hash every pre-order of
+    every project first)."""
+    hashes = sorted({row.visitor_hash for row in rows if row.visitor_hash})
+    bought = set()
+    if hashes:
+        bought = set(
+            preorder_visitors(page_ids=page_ids).filter(visitor_hash__in=hashes).values_list("visitor_hash", flat=True)
         )
-    )
+    for row in rows:
+        row.preordered = row.visitor_hash in bought  # type: ignore[attr-defined]
+    return rows
 
 
-def _filtered(*, project: Project, filters: SignupFilters | None) -> QuerySet[Signup]:
+def _filtered(
+    *, project: Project, filters: SignupFilters | None, page_ids: list[int] | None = None
+) -> QuerySet[Signup]:
     """The project's signups that pass `filters`, unordered: each condition filters rows read
-    from the project's (project, created_at, id) index, never a scan of the table."""
+    from the project's (project, created_at, id) index. `page_ids`: the project's pages, when
+    the caller has read them (the pre-order filter needs them)."""
     qs = Signup.objects.filter(project=project)
     if filters is None:
         return qs
@@ -65,7 +83,9 @@ def _filtered(*, project: Project, filters: SignupFilters | None) -> QuerySet[Si
     if filters.confirmed is not None:
         qs = qs.filter(CONFIRMED) if filters.confirmed else qs.exclude(CONFIRMED)
     if filters.preorder is not None:
-        qs = qs.filter(preordered() if filters.preorder else ~preordered())
+        pages = _page_ids(project) if page_ids is None else page_ids
+        bought = Q(visitor_hash__in=preorder_visitors(page_ids=pages))
+        qs = qs.filter(bought) if filters.preorder else qs.exclude(bought)
     if filters.channel:
         qs = qs.filter(channel=filters.channel)
     if filters.variant:
@@ -75,18 +95,23 @@ def _filtered(*, project: Project, filters: SignupFilters | None) -> QuerySet[Si
     return qs
 
 
-def signup_list(*, project: Project, filters: SignupFilters | None = None) -> QuerySet[Signup]:
+def signup_list(
+    *, project: Project, filters: SignupFilters | None = None, page_ids: list[int] | None = None
+) -> QuerySet[Signup]:
     """Newest first, each with `landing_page_slug`: the one field of its page a list shows (a
     joined page would bring its whole content, copy and styles, once per row)."""
     return (
-        _filtered(project=project, filters=filters)
+        _filtered(project=project, filters=filters, page_ids=page_ids)
         .annotate(landing_page_slug=F("landing_page__slug"))
         .order_by("-created_at", "-id")
     )
 
 
+CSV_CHUNK = 2000
+
+
 def signup_export_rows(
-    *, project: Project, filters: SignupFilters | None = None, chunk_size: int = 2000
+    *, project: Project, filters: SignupFilters | None = None, chunk_size: int = CSV_CHUNK
 ) -> Iterator[Signup]:
     """All signups (that pass `filters`) for a CSV export, streamed from the database in chunks."""
     return signup_list(project=project, filters=filters).iterator(chunk_size=chunk_size)
@@ -121,30 +146,43 @@ def signup_csv_rows(*, project: Project, filters: SignupFilters | None = None) -
     """The CSV's rows as values, header first, streamed (the caller makes each cell safe and
     writes it)."""
     yield SIGNUP_CSV_COLUMNS
-    rows = signup_list(project=project, filters=filters).annotate(preordered=preordered())
-    for s in rows.iterator(chunk_size=2000):
-        yield (
-            s.email,
-            s.name,
-            s.landing_page_slug,  # type: ignore[attr-defined]  # annotated by signup_list
-            s.created_at,
-            s.confirmed_at,
-            s.unsubscribed_at,
-            s.consent,
-            s.qualifying_answer,
-            s.utm_source,
-            s.utm_medium,
-            s.utm_campaign,
-            s.utm_content,
-            s.utm_term,
-            s.referrer,
-            s.click_platform,
-            s.click_id,
-            s.channel,
-            s.variant,
-            s.traffic,
-            s.preordered,  # type: ignore[attr-defined]  # annotated above
-        )
+    page_ids = _page_ids(project)
+    rows = signup_list(project=project, filters=filters, page_ids=page_ids).iterator(chunk_size=CSV_CHUNK)
+    for chunk in _chunks(rows, CSV_CHUNK):
+        for s in _mark_preorders(page_ids, chunk):
+            yield (
+                s.email,
+                s.name,
+                s.landing_page_slug,  # type: ignore[attr-defined]  # annotated by signup_list
+                s.created_at,
+                s.confirmed_at,
+                s.unsubscribed_at,
+                s.consent,
+                s.qualifying_answer,
+                s.utm_source,
+                s.utm_medium,
+                s.utm_campaign,
+                s.utm_content,
+                s.utm_term,
+                s.referrer,
+                s.click_platform,
+                s.click_id,
+                s.channel,
+                s.variant,
+                s.traffic,
+                s.preordered,  # type: ignore[attr-defined]  # set by _mark_preorders
+            )
+
+
+def _chunks(rows: Iterable[Signup], size: int) -> Iterator[list[Signup]]:
+    chunk: list[Signup] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 @dataclass(frozen=True)
@@ -166,6 +204,8 @@ class SignupPage:
     newer: SignupCursor | None
     total: int
     capped: bool
+    # Whether one of the project's pages asks the qualifying question (the list shows the answers).
+    asks_question: bool
 
 
 def _cursor_of(signup: Signup) -> SignupCursor:
@@ -182,9 +222,13 @@ def signup_page(
 ) -> SignupPage:
     """A page of the list, newest first: the first page, the one after `older_than` (the
     "Older" link) or the one before `newer_than` ("Newer"). Each row carries `landing_page_slug`
-    and `preordered`. Two queries: the rows (one index range from the cursor, however deep) and
-    the capped total."""
-    base = signup_list(project=project, filters=filters).annotate(preordered=preordered())
+    and `preordered`. Four queries: the project's pages, the rows (one index range from the
+    cursor, however deep), their pre-orders and the capped total."""
+    pages = list(LandingPage.objects.filter(project=project).values_list("pk", "qualifying_question"))
+    page_ids = [pk for pk, _ in pages]
+    base = signup_list(project=project, filters=filters, page_ids=page_ids)
+    rows: list[Signup] = []
+    older = newer = None
     if newer_than is not None:
         c = newer_than
         # `created_at >= cursor` is implied by the OR, but the planner can only start an index
@@ -197,27 +241,36 @@ def signup_page(
         rows = list(ascending[: size + 1])
         if len(rows) > size:
             rows = rows[:size][::-1]
-            return SignupPage(rows, _cursor_of(rows[-1]), _cursor_of(rows[0]), *_capped_total(project, filters))
-        # Fewer than a page is newer (signups arrived meanwhile, or the list is short): the
-        # first page is shown instead, full.
-        older_than = None
-    page_qs = base
-    if older_than is not None:
-        c = older_than
-        page_qs = base.filter(created_at__lte=c.created_at).filter(
-            Q(created_at__lt=c.created_at) | Q(created_at=c.created_at, id__lt=c.pk)
-        )
-    rows = list(page_qs[: size + 1])
-    older = _cursor_of(rows[size - 1]) if len(rows) > size else None
-    rows = rows[:size]
-    # Past the oldest row (a cursor kept while rows were deleted): the way back is from the cursor.
-    newer = (_cursor_of(rows[0]) if rows else older_than) if older_than is not None else None
-    return SignupPage(rows, older, newer, *_capped_total(project, filters))
-
-
-def _capped_total(project: Project, filters: SignupFilters | None) -> tuple[int, bool]:
-    counted = _filtered(project=project, filters=filters).order_by().values("pk")[: SIGNUP_COUNT_CAP + 1].count()
-    return min(counted, SIGNUP_COUNT_CAP), counted > SIGNUP_COUNT_CAP
+            older, newer = _cursor_of(rows[-1]), _cursor_of(rows[0])
+        else:
+            # Fewer than a page is newer (signups arrived meanwhile, or the list is short): the
+            # first page is shown instead, full.
+            newer_than = None
+    if newer_than is None:
+        page_qs = base
+        if older_than is not None:
+            c = older_than
+            page_qs = base.filter(created_at__lte=c.created_at).filter(
+                Q(created_at__lt=c.created_at) | Q(created_at=c.created_at, id__lt=c.pk)
+            )
+        rows = list(page_qs[: size + 1])
+        older = _cursor_of(rows[size - 1]) if len(rows) > size else None
+        rows = rows[:size]
+        if older_than is not None:
+            # Past the oldest row (a cursor kept while rows were deleted): back from the cursor.
+            newer = _cursor_of(rows[0]) if rows else older_than
+    newest = _filtered(project=project, filters=filters, page_ids=page_ids).order_by("-created_at", "-id")
+    # In the list's order: the count reads the newest matching rows through the same index range
+    # as the first page, and stops past the cap.
+    counted = newest.values("pk")[: SIGNUP_COUNT_CAP + 1].count()
+    return SignupPage(
+        rows=_mark_preorders(page_ids, rows),
+        older=older,
+        newer=newer,
+        total=min(counted, SIGNUP_COUNT_CAP),
+        capped=counted > SIGNUP_COUNT_CAP,
+        asks_question=any(question for _, question in pages),
+    )
 
 
 def signup_variant_keys(*, project: Project) -> list[str]:
@@ -225,12 +278,6 @@ def signup_variant_keys(*, project: Project) -> list[str]:
     holds), for the list's filter."""
     keys = Variant.objects.filter(experiment__page__project=project).values_list("key", flat=True)
     return sorted(set(keys))
-
-
-def signup_asks_qualifying_question(*, project: Project) -> bool:
-    """Whether any of the project's pages asks the qualifying question (the list then shows the
-    answers)."""
-    return LandingPage.objects.filter(project=project).exclude(qualifying_question="").exists()
 
 
 def held_signup_counts(*, project: Project, now: datetime | None = None) -> dict[str, Any]:

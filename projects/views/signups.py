@@ -19,7 +19,6 @@ from projects.forms.signups import SignupFilterForm, cursor_param
 from projects.selectors.projects import project_get
 from projects.selectors.signups import (
     held_signup_counts,
-    signup_asks_qualifying_question,
     signup_csv_rows,
     signup_page,
     signup_variant_keys,
@@ -48,7 +47,6 @@ def signup_list(request: HttpRequest, pk: int) -> HttpResponse:
         "older": cursor_param(page.older),
         "newer": cursor_param(page.newer),
         "filter_query": form.filter_query(),
-        "asks_question": signup_asks_qualifying_question(project=project),
     }
     status = 200 if form.is_valid() else 400
     if request.htmx and not request.htmx.history_restore_request:  # type: ignore[attr-defined]

@@ -59,4 +59,3 @@ def test_a_founder_who_turned_the_digest_off_gets_nothing():
     signed_up(keen, "Keen idea")
     result = signup_digests_send(day=DAY)
     assert result.sent == 1 and [m.to for m in mail.outbox] == [[keen.email]]
-

@@ -74,10 +74,10 @@ def test_search_and_preorder_filters_apply_to_the_csv(owner, page):
 
 
 def test_no_cell_is_a_formula(owner, page):
-    signup(page, "evil@example.com", name="=HYPERLINK(\"http://x\")", qualifying_answer="Ann;@SUM(A1)", referrer="+1")
+    signup(page, "evil@example.com", name='=HYPERLINK("http://x")', qualifying_answer="Ann;@SUM(A1)", referrer="+1")
     _, rows = download(owner, page)
     row = dict(zip(rows[0], rows[1], strict=True))
-    assert row["name"] == "'=HYPERLINK(\"http://x\")"
+    assert row["name"] == '\'=HYPERLINK("http://x")'
     assert row["qualifying_answer"] == "Ann;'@SUM(A1)"
     assert row["referrer"] == "'+1"
 
