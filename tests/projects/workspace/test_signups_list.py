@@ -82,7 +82,7 @@ def test_list_shows_signups_newest_first_with_their_columns(owner, page):
     assert emails_in(response) == [s.email for s in Signup.objects.order_by("-created_at", "-id")]
     html = response.content.decode()
     assert "Ann Lee" in html and "Paid" in html and "Confirmed" in html and ">b<" in html
-    assert 'data-testid="total">3 signups.' in html
+    assert 'data-testid="total" role="status">3 signups.' in html
     assert f'href="/projects/{page.project_id}/signups.csv"' in html
     assert response["Cache-Control"].startswith("max-age=0") and "HX-Request" in response["Vary"]
 

@@ -224,7 +224,7 @@ def test_a_deep_page_costs_what_the_first_does(owner_client, workload, django_as
 def test_the_search_finds_the_one_match_among_100000(owner_client, workload):
     html = owner_client.get(list_url(workload, q="V99999@")).content.decode()
     assert re.findall(r"<td>([^<\s]+@example\.com)", html) == ["v99999@example.com"]
-    assert 'data-testid="total">1 signup match these filters.' in html
+    assert 'data-testid="total" role="status">1 signup match these filters.' in html
 
 
 def signup_queries(owner_client, url: str) -> list[str]:
