@@ -1,6 +1,6 @@
 from django.urls import path
 
-from projects.views import founder, prototypes
+from projects.views import founder, prototypes, signups
 from projects.views import pages as page_views
 from projects.views import projects as project_views
 from projects.views import variants as variant_views
@@ -42,4 +42,7 @@ urlpatterns = [
         variant_views.variant_delete_view,
         name="variant-delete",
     ),
+    # Signups
+    path("<int:pk>/signups/", signups.signup_list, name="signup-list"),
+    path("<int:pk>/signups.csv", signups.signup_export, name="signup-export"),
 ]

@@ -1,5 +1,6 @@
 """The founders' daily signup digest: one email per founder whose projects got signups the day
-before, sent once per founder per day.
+before, sent once per founder per day; a founder who turned it off (`User.signup_digest`, in
+their account settings) gets none.
 
 Each founder's email is claimed before it is sent (a `jobs.models.ScheduledRun` named after the
 founder, for the day), so running the digest again for a day, or twice at once, sends nobody a
