@@ -1,12 +1,12 @@
-from django.urls import path, re_path
+from django.urls import path
 
 from projects.views import public
 
 app_name = "public"
 
 urlpatterns = [
-    # Not a page's address: a slug never ends in ".css". Lowercase hex only, as pages store it.
-    re_path(r"^theme/(?P<accent>[0-9a-f]{6})\.css$", public.theme_css, name="theme"),
+    # Not a page's address (a slug never has a dot); the view takes six lowercase hex digits only.
+    path("theme/<slug:accent>.css", public.theme_css, name="theme"),
     path("<slug:slug>/", public.landing_page, name="landing"),
     path("<slug:slug>/signup", public.signup, name="signup"),
     path("<slug:slug>/signup/confirm", public.signup_held, name="signup_held"),

@@ -8,6 +8,7 @@ The forms here are anonymous: instead of Django's CSRF token they carry a form t
 the visitor's cookie (`projects.forms.public`), which the signup and the fake door's "Buy" check.
 """
 
+import re
 from html import escape
 from typing import Any
 
@@ -374,6 +375,7 @@ def privacy(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 # A theme's stylesheet depends on its colour alone: the same address is the same file for good.
+ACCENT_HEX = re.compile(r"[0-9a-f]{6}")
 THEME_CACHE_CONTROL = "public, max-age=31536000, immutable"
 
 
@@ -382,6 +384,8 @@ def theme_css(request: HttpRequest, accent: str) -> HttpResponse:
     """The accent colour of a page as CSS custom properties (the CSP allows no inline styles), at an
     address made of the colour (/p/theme/<rrggbb>.css): no page is looked up, any page or preview
     of that colour shares it, and a browser or CDN keeps it for good."""
+    if not ACCENT_HEX.fullmatch(accent):
+        raise Http404("No such theme.")
     theme = page_theme(f"#{accent}")
     css = (
         f":root {{ --accent: {theme.accent}; --accent-dark: {theme.accent_dark}; "
