@@ -332,3 +332,12 @@ def test_the_look_and_share_card_add_no_query_to_a_page_view(settings, django_as
     assert response.status_code == 200 and b"hero-image" in response.content
     with django_assert_num_queries(0):
         assert Client().get("/p/theme/9333ea.css").status_code == 200
+
+
+@pytest.mark.parametrize("value", ["#FF6600", "#ff66", "", "red", "#12 345"])
+def test_an_accent_that_is_no_colour_falls_back_to_the_default_look(value):
+    """An unsaved preview may carry anything: it renders with the default theme, never fails."""
+    from projects.templatetags.landing import theme_stylesheet
+
+    assert theme_stylesheet(value) == ""
+    assert theme_stylesheet("#ff6600") == "/p/theme/ff6600.css"
