@@ -8,6 +8,7 @@ Every variable is documented in `.env.example` and the README's configuration ta
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import environ
@@ -345,7 +346,7 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT: Path | None = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
@@ -355,6 +356,57 @@ STORAGES = {
         )
     },
 }
+
+# --- Media (uploads) ------------------------------------------------------------------------
+
+# The founders' logos and hero images, written through Django's storage API. By default local
+# files under MEDIA_ROOT, served by the platform itself at MEDIA_URL (`mvpvalidator.media`); with
+# STORAGE_BUCKET_NAME set, an S3-compatible bucket (AWS S3, Cloudflare R2, MinIO, Backblaze B2...)
+# serves them from its own address, which the CSP then allows for images.
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
+# An upload larger than this is refused before it is decoded.
+UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=2 * 1024 * 1024)
+# Django keeps request bodies up to this size in memory: the upload plus the form's other fields.
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(2_621_440, UPLOAD_MAX_BYTES + 262_144)
+STORAGE_BUCKET_NAME = env_str("STORAGE_BUCKET_NAME")
+# The public origin images are loaded from (None: this site's own, the CSP's 'self').
+MEDIA_ORIGIN: str | None = None
+if STORAGE_BUCKET_NAME:
+    _storage_endpoint = env_str("STORAGE_ENDPOINT_URL")  # unset: AWS S3 itself
+    _storage_region = env_str("STORAGE_REGION")
+    _storage_public = env_str("STORAGE_PUBLIC_URL").rstrip("/")  # a CDN or the bucket's public domain
+    _storage_options: dict[str, Any] = {
+        "bucket_name": STORAGE_BUCKET_NAME,
+        "access_key": env_str("STORAGE_ACCESS_KEY_ID") or None,  # None: boto3's own chain (IAM role...)
+        "secret_key": env_str("STORAGE_SECRET_ACCESS_KEY") or None,
+        "endpoint_url": _storage_endpoint or None,
+        "region_name": _storage_region or None,
+        # Public images: plain URLs that a cached landing page can keep (no expiring signatures),
+        # readable through the bucket's own policy rather than per-object ACLs.
+        "querystring_auth": False,
+        "default_acl": None,
+        # Names are random; never overwrite a file another page still shows.
+        "file_overwrite": False,
+        # Uploaded names are random and never reused: browsers and CDNs may keep them for good.
+        "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},
+    }
+    if _storage_public:
+        _public = urlsplit(_storage_public)
+        if _public.scheme not in ("http", "https") or not _public.netloc:
+            raise ImproperlyConfigured("STORAGE_PUBLIC_URL must be an http(s) URL such as https://cdn.example.com.")
+        _storage_options["custom_domain"] = f"{_public.netloc}{_public.path}"
+        _storage_options["url_protocol"] = f"{_public.scheme}:"
+        MEDIA_ORIGIN = f"{_public.scheme}://{_public.netloc}"
+    elif _storage_endpoint:
+        _endpoint = urlsplit(_storage_endpoint)
+        MEDIA_ORIGIN = f"{_endpoint.scheme}://{_endpoint.netloc}"
+    else:
+        MEDIA_ORIGIN = "https://*.amazonaws.com"
+    STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": _storage_options}
+    # The pages' images come from the bucket's address: the CSP allows images from there too.
+    _directives = cast(dict[str, list[str]], CONTENT_SECURITY_POLICY["DIRECTIVES"])
+    _directives["img-src"] = [*_directives["img-src"], MEDIA_ORIGIN]
 
 # --- Email ----------------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ from accounts import urls as accounts_urls
 from monitoring import urls as monitoring_urls
 from monitoring.api import urls as monitoring_api_urls
 from monitoring.api.performance import MetricsView
-from mvpvalidator import views
+from mvpvalidator import media, views
 from projects import urls as public_urls
 from projects.api import urls as projects_api_urls
 from security import views as security_views
@@ -49,6 +49,8 @@ urlpatterns = [
     path("projects/", include("projects.founder_urls")),
     path("metrics", MetricsView.as_view(), name="metrics"),
     path("performance-monitor/", include(monitoring_urls)),
+    # Uploads in local storage (a bucket serves its own; the view answers 404 then).
+    path("media/<path:path>", media.media, name="media"),
 ]
 
 handler400 = "mvpvalidator.views.bad_request"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from projects.views import founder, prototypes, signups
+from projects.views import founder, page_assets, prototypes, signups
 from projects.views import pages as page_views
 from projects.views import projects as project_views
 from projects.views import variants as variant_views
@@ -45,4 +45,7 @@ urlpatterns = [
     # Signups
     path("<int:pk>/signups/", signups.signup_list, name="signup-list"),
     path("<int:pk>/signups.csv", signups.signup_export, name="signup-export"),
+    # Page assets
+    path("<int:pk>/pages/<int:page_pk>/images", page_assets.page_images, name="page-images"),
+    path("<int:pk>/pages/<int:page_pk>/qr.svg", page_assets.page_qr, name="page-qr"),
 ]

@@ -5,14 +5,17 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
+from django.templatetags.static import static
 from django.urls import reverse
 
 from mvpvalidator import cache as app_cache
 from projects import cache as keys
 from projects.analysis.assignment import assign
+from projects.events import visit
 from projects.models import Campaign, Experiment, ExperimentStatus, LandingPage, PageStatus, Project, Traffic
 from security.models import User
 
@@ -163,3 +166,209 @@ def page_content(page: LandingPage, variant: LiveVariant | None) -> dict[str, An
             if value not in ("", None):
                 content[name] = value
     return content
+
+
+def landing_page_get_for_project(*, user: User, project_pk: int, pk: int) -> LandingPage:
+    """One page of one of the user's projects, from the workspace's URL (/projects/<pk>/pages/<pk>/):
+    a 404 for another founder's page, or a page of another project."""
+    return get_object_or_404(landing_page_qs_for_user(user=user), project_id=project_pk, pk=pk)
+
+
+# --- The public page's look and share card ----------------------------------------------------
+
+
+def _channels(color: str) -> tuple[int, int, int]:
+    return int(color[1:3], 16), int(color[3:5], 16), int(color[5:7], 16)
+
+
+def _hex(rgb: tuple[float, float, float]) -> str:
+    return "#" + "".join(f"{max(0, min(255, round(c))):02x}" for c in rgb)
+
+
+def _luminance(color: str) -> float:
+    """WCAG 2 relative luminance (https://www.w3.org/TR/WCAG21/#dfn-relative-luminance)."""
+
+    def linear(c: int) -> float:
+        s = c / 255
+        return s / 12.92 if s <= 0.04045 else ((s + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (linear(c) for c in _channels(color))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast_ratio(a: str, b: str) -> float:
+    """WCAG 2 contrast ratio of two "#rrggbb" colours (https://www.w3.org/TR/WCAG21/#dfn-contrast-ratio)."""
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def _darken(color: str, amount: float) -> str:
+    r, g, b = _channels(color)
+    return _hex((r * (1 - amount), g * (1 - amount), b * (1 - amount)))
+
+
+def _lighten(color: str, amount: float) -> str:
+    r, g, b = _channels(color)
+    return _hex((r + (255 - r) * amount, g + (255 - g) * amount, b + (255 - b) * amount))
+
+
+# The page's text and soft background (static/css/landing.css: --fg, --soft).
+PAGE_TEXT = "#172033"
+PAGE_SOFT = "#f3f5fb"
+# WCAG AA for normal text.
+MIN_CONTRAST = 4.5
+
+
+@dataclass(frozen=True)
+class PageTheme:
+    """The accent colour of a page and the colours derived from it, readable whatever the founder
+    picked: the button text is white or dark, whichever reads better on the accent, and links use
+    the accent darkened until they read on the page's soft background."""
+
+    accent: str
+    accent_dark: str  # a button's hover
+    on_accent: str  # text on an accent button
+    accent_text: str  # links and accent-coloured text
+
+
+def page_theme(accent: str) -> PageTheme:
+    on_accent = "#ffffff" if contrast_ratio(accent, "#ffffff") >= contrast_ratio(accent, PAGE_TEXT) else PAGE_TEXT
+    text = accent
+    for _ in range(20):
+        if contrast_ratio(text, PAGE_SOFT) >= MIN_CONTRAST:
+            break
+        text = _darken(text, 0.1)
+    # A hover darker than the accent, or lighter where the accent is nearly black already.
+    hover = _lighten(accent, 0.2) if _luminance(accent) < 0.02 else _darken(accent, 0.15)
+    return PageTheme(accent=accent, accent_dark=hover, on_accent=on_accent, accent_text=text)
+
+
+@dataclass(frozen=True)
+class ShareCard:
+    """What a link to the page shows where it is shared (Open Graph and Twitter tags)."""
+
+    title: str
+    description: str
+    url: str
+    image: str
+    image_width: int | None
+    image_height: int | None
+    image_alt: str
+    large: bool  # twitter:card summary_large_image (a wide picture) rather than summary (a square logo)
+
+
+DEFAULT_SHARE_IMAGE = "landing/share-default.png"
+DEFAULT_SHARE_IMAGE_SIZE = (1200, 630)
+
+
+def absolute_url(origin: str, url: str) -> str:
+    """`url` as an absolute address: a bucket's URLs are absolute already, local ones get `origin`."""
+    return url if url.startswith(("https://", "http://")) else f"{origin}{url}"
+
+
+def share_card(page: LandingPage, content: dict[str, Any], *, origin: str) -> ShareCard:
+    """The page's share card: its copy (the variant's headline when one is shown), and the hero
+    image, else the logo, else the platform's default picture, all as absolute addresses."""
+    if page.hero_image:
+        image, width, height, large = page.hero_image.url, page.hero_width, page.hero_height, True
+    elif page.logo:
+        image, width, height, large = page.logo.url, page.logo_width, page.logo_height, False
+    else:
+        image, (width, height), large = static(DEFAULT_SHARE_IMAGE), DEFAULT_SHARE_IMAGE_SIZE, True
+    return ShareCard(
+        title=content["headline"],
+        description=content["subheadline"] or page.project.name,
+        url=absolute_url(origin, reverse("public:landing", kwargs={"slug": page.slug})),
+        image=absolute_url(origin, image),
+        image_width=width,
+        image_height=height,
+        image_alt=page.project.name,
+        large=large,
+    )
+
+
+# --- The privacy notice -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cookie:
+    name: str
+    lifetime: str
+    purpose: str
+
+
+@dataclass(frozen=True)
+class PrivacyNotice:
+    """What /p/<slug>/privacy tells a visitor: who is responsible, what is kept and for how long,
+    and the cookies, named and timed from the constants that set them (they cannot drift apart)."""
+
+    controller_name: str
+    controller_email: str
+    controller_address: str
+    cookies: tuple[Cookie, ...]
+    event_retention_days: int
+    security_retention_days: int
+    double_opt_in: bool
+
+
+def _duration(seconds: int) -> str:
+    days = seconds // 86400
+    if days >= 365 and days % 365 == 0:
+        years = days // 365
+        return f"{years} year" + ("s" if years > 1 else "")
+    return f"{days} day" + ("s" if days != 1 else "")
+
+
+def page_cookies() -> tuple[Cookie, ...]:
+    """The cookies a public page may set, from the code that sets them (`projects.events.visit`)."""
+    return (
+        Cookie(
+            visit.VISITOR_COOKIE,
+            _duration(visit.VISITOR_COOKIE_MAX_AGE),
+            "A random identifier of this browser, so that several visits count as one visitor and each "
+            "visitor always sees the same version of the page. Only a one-way hash of it is stored.",
+        ),
+        Cookie(
+            visit.CHANNEL_COOKIE,
+            "until the browser is closed",
+            "Where this visit came from (an ad, a search, a link), so a signup is credited to it.",
+        ),
+        Cookie(
+            visit.FIRST_TOUCH_COOKIE,
+            f"until the browser is closed (honoured for at most {_duration(visit.FIRST_TOUCH_MAX_AGE_SECONDS)})",
+            "The campaign tags, referring page and ad click identifier this visit arrived with, "
+            "kept with a signup made during the visit.",
+        ),
+        Cookie(
+            visit.PREVIEW_COOKIE,
+            _duration(visit.PREVIEW_MAX_AGE),
+            "Set only in the page owner's browser when they open their preview link, so their own "
+            "visits are not counted as visitors'.",
+        ),
+        Cookie(
+            settings.CSRF_COOKIE_NAME,
+            _duration(settings.CSRF_COOKIE_AGE) if settings.CSRF_COOKIE_AGE else "until the browser is closed",
+            "Set by the confirm and unsubscribe pages of the emails, to protect their buttons against "
+            "forged requests from other sites.",
+        ),
+    )
+
+
+def privacy_notice(page: LandingPage) -> PrivacyNotice:
+    """The privacy notice of a page: the project's contact details, else its owner's name and
+    address (one query, for the owner, only when the project names no one)."""
+    project = page.project
+    name, email = project.contact_name, project.contact_email
+    if not (name and email):
+        owner_name, owner_email = User.objects.filter(pk=project.owner_id).values_list("name", "email").get()
+        name = name or owner_name or owner_email
+        email = email or owner_email
+    return PrivacyNotice(
+        controller_name=name,
+        controller_email=email,
+        controller_address=project.contact_address,
+        cookies=page_cookies(),
+        event_retention_days=settings.EVENT_RETENTION_DAYS,
+        security_retention_days=settings.SECURITY_EVENT_RETENTION_DAYS,
+        double_opt_in=page.double_opt_in,
+    )

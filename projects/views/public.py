@@ -8,9 +8,11 @@ The forms here are anonymous: instead of Django's CSRF token they carry a form t
 the visitor's cookie (`projects.forms.public`), which the signup and the fake door's "Buy" check.
 """
 
+import re
 from html import escape
 from typing import Any
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -32,7 +34,10 @@ from projects.selectors.pages import (
     PublicPage,
     landing_page_get_published,
     page_content,
+    page_theme,
+    privacy_notice,
     public_page,
+    share_card,
 )
 from projects.services.signups import (
     FormTokenUsed,
@@ -48,6 +53,19 @@ from security.limits import limit_view
 # Stand-ins for what differs per request in a cached landing page (filled in per visitor).
 SLOT_TOKEN = "mvp-slot-token-4f1c9a"  # noqa: S105 - a placeholder, not a secret
 SLOT_HIDDEN = "mvp-slot-hidden-4f1c9a"
+# The site's own origin in the share card's absolute addresses (`public_origin`): filled in per
+# request, since without PUBLIC_BASE_URL it is the address the request reached.
+SLOT_ORIGIN = "mvp-slot-origin-4f1c9a"
+
+
+def public_origin(request: HttpRequest) -> str:
+    """The scheme and host of the public pages' absolute addresses (share cards, QR codes):
+    PUBLIC_BASE_URL when it is set, else the address this request reached (its Host checked
+    against ALLOWED_HOSTS by `get_host`). Unlike an email's links, these go back to the requester
+    alone, in an answer no shared cache keeps, so a forged Host misleads nobody else."""
+    if settings.PUBLIC_BASE_URL_SET:
+        return str(settings.PUBLIC_BASE_URL)
+    return f"{request.scheme}://{request.get_host()}"
 
 
 def _page_html(public: PublicPage, variant: LiveVariant | None) -> str:
@@ -57,11 +75,13 @@ def _page_html(public: PublicPage, variant: LiveVariant | None) -> str:
     page = public.page
 
     def render_page() -> str:
+        content = page_content(page, variant)
         return render_to_string(
             "projects/landing.html",
             {
                 "page": page,
-                "content": page_content(page, variant),
+                "content": content,
+                "share": share_card(page, content, origin=SLOT_ORIGIN),
                 "form": SignupForm(),
                 "form_token": SLOT_TOKEN,
                 "hidden_inputs": mark_safe(SLOT_HIDDEN),  # noqa: S308 - a constant, replaced by escaped inputs
@@ -101,7 +121,9 @@ def _render_form_errors(request: HttpRequest, visit: Visit, form: SignupForm) ->
     page = visit.public.page
     token = form_token(visitor_hash=visit.visitor_hash)
     hidden = {"form_token": token, **{k: form.data.get(k, "") for k in ("ref", *UTM_FIELDS)}}
-    context = {"page": page, "content": page_content(page, visit.variant), "form": form, "form_token": token}
+    content = page_content(page, visit.variant)
+    share = share_card(page, content, origin=public_origin(visit.request))
+    context = {"page": page, "content": content, "share": share, "form": form, "form_token": token}
     context["hidden_inputs"] = mark_safe(_hidden_inputs(hidden))  # noqa: S308 - every value escaped
     return render(request, "projects/landing.html", context, status=400)
 
@@ -123,6 +145,7 @@ def landing_page(request: HttpRequest, slug: str) -> HttpResponse:
         _page_html(public, variant)
         .replace(SLOT_TOKEN, token)
         .replace(SLOT_HIDDEN, _hidden_inputs(_first_touch(request, token)))
+        .replace(SLOT_ORIGIN, public_origin(request))
     )
     response = HttpResponse(html)
     # Per visitor (its token, its cookies): no shared cache may keep it.
@@ -342,3 +365,33 @@ def confirm(request: HttpRequest, slug: str, token: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     return _signup_action(request, slug, token, signup_tokens.UNSUBSCRIBE)
+
+
+@require_GET
+def privacy(request: HttpRequest, slug: str) -> HttpResponse:
+    """The page's privacy notice: who is responsible, what is collected, the cookies and why."""
+    page = landing_page_get_published(slug=slug)
+    return render(request, "projects/privacy.html", {"page": page, "notice": privacy_notice(page)})
+
+
+# A theme's stylesheet depends on its colour alone: the same address is the same file for good.
+ACCENT_HEX = re.compile(r"[0-9a-f]{6}")
+THEME_CACHE_CONTROL = "public, max-age=31536000, immutable"
+
+
+@require_GET
+def theme_css(request: HttpRequest, accent: str) -> HttpResponse:
+    """The accent colour of a page as CSS custom properties (the CSP allows no inline styles), at an
+    address made of the colour (/p/theme/<rrggbb>.css): no page is looked up, any page or preview
+    of that colour shares it, and a browser or CDN keeps it for good."""
+    if not ACCENT_HEX.fullmatch(accent):
+        raise Http404("No such theme.")
+    theme = page_theme(f"#{accent}")
+    css = (
+        f":root {{ --accent: {theme.accent}; --accent-dark: {theme.accent_dark}; "
+        f"--on-accent: {theme.on_accent}; --accent-text: {theme.accent_text}; }}\n"
+    )
+    response = HttpResponse(css, content_type="text/css; charset=utf-8")
+    response["Cache-Control"] = THEME_CACHE_CONTROL
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

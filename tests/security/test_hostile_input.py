@@ -37,7 +37,7 @@ pytestmark = pytest.mark.django_db
 SKIPPED_PREFIXES = ("admin/", "static/")
 STAFF_PREFIXES = ("api/monitoring/", "metrics", "performance-monitor/")
 # The first path segment before an `<int:pk>` → which of the founder's objects it names.
-PK_OWNERS = {"projects": "project", "landing-pages": "page", "experiments": "experiment", "campaigns": "campaign"}
+PK_OWNERS = {"projects": "project", "pages": "page", "landing-pages": "page", "experiments": "experiment", "campaigns": "campaign"}
 JUNK = "x'\"<svg onload=alert(1)>%00..%2f"
 HUGE_ID = 10**30
 BODY_METHODS = ("post", "put", "patch", "delete")

@@ -22,7 +22,7 @@ from tests.factories import ProjectFactory, UserFactory
 from tests.projects.conftest import send_due_emails, signup_post_data, visitor_token
 
 SHOTS = Path("/tmp/copy-shots")
-ACCENT = "rgb(47, 91, 234)"  # --accent in static/css/landing.css
+ACCENT = "rgb(37, 99, 235)"  # the default accent (projects.models.pages.DEFAULT_ACCENT), in static/css/landing.css
 
 
 def _project(**fields):
