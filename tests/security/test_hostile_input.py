@@ -37,7 +37,15 @@ pytestmark = pytest.mark.django_db
 SKIPPED_PREFIXES = ("admin/", "static/")
 STAFF_PREFIXES = ("api/monitoring/", "metrics", "performance-monitor/")
 # The first path segment before an `<int:pk>` → which of the founder's objects it names.
-PK_OWNERS = {"projects": "project", "pages": "page", "landing-pages": "page", "experiments": "experiment", "campaigns": "campaign"}
+PK_OWNERS = {
+    "projects": "project",
+    "pages": "page",
+    "landing-pages": "page",
+    "experiments": "experiment",
+    "campaigns": "campaign",
+    # The workspace's /projects/<pk>/prototype/<version>/...: a version number of the project's copy.
+    "prototype": "version",
+}
 JUNK = "x'\"<svg onload=alert(1)>%00..%2f"
 HUGE_ID = 10**30
 BODY_METHODS = ("post", "put", "patch", "delete")
@@ -126,7 +134,13 @@ def world() -> World:
     return World(
         founder=founder,
         staff=UserFactory(is_staff=True),
-        ids={"project": project.pk, "page": page.pk, "experiment": experiment.pk, "campaign": campaign.pk},
+        ids={
+            "project": project.pk,
+            "page": page.pk,
+            "experiment": experiment.pk,
+            "campaign": campaign.pk,
+            "version": page.prototype.version,
+        },
         slug=page.slug,
     )
 

@@ -11,9 +11,6 @@ from projects.services.pages import landing_page_create
 from projects.services.prototypes import prototype_generate
 from tests.browser import browser_page_fixture, chromium_browser_fixture, watch  # noqa: F401 - the fixtures
 from tests.factories import DEFAULT_PASSWORD, ProjectFactory, UserFactory
-from tests.projects.workspace.test_page_images_views import urlpatterns  # noqa: F401 - this module's URLconf
-
-pytestmark = pytest.mark.urls(__name__)
 
 SHOTS = Path("/tmp/shots-d2")
 
