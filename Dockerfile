@@ -40,6 +40,9 @@ RUN DJANGO_DEBUG=false \
     DJANGO_SECRET_KEY=build-only-collectstatic-value-never-used-at-run-time \
     DJANGO_ALLOWED_HOSTS=build.invalid \
     python manage.py collectstatic --noinput -v 0
+# Where compose.yaml mounts the uploads volume: a new named volume takes this folder's owner, so
+# the unprivileged user can write uploads into it.
+RUN mkdir -p /data/media && chown mvp:mvp /data/media
 USER mvp
 EXPOSE 8000
 # The liveness probe, over plain HTTP on loopback (exempt from the HTTPS redirect). It sends the
