@@ -13,12 +13,12 @@ from hashlib import sha256
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.http import HttpRequest
-from django.http.request import split_domain_port
 from django.template.loader import render_to_string
 from django.urls import reverse
 
 from accounts import tokens
 from mvpvalidator.cache import ratelimit
+from mvpvalidator.links import email_base_url
 from security.models import User
 
 logger = logging.getLogger(__name__)
@@ -26,19 +26,11 @@ logger = logging.getLogger(__name__)
 # Account emails one address may be sent per hour, whoever asks (sign-up, resends, password resets):
 # a stranger cannot turn the forms into a way to flood someone's inbox from many addresses.
 EMAILS_PER_ADDRESS_PER_HOUR = 5
-_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
 
 
 def link_base_url(request: HttpRequest) -> str:
-    """Where the links of an account email point: `PUBLIC_BASE_URL`, or in development (DEBUG
-    and no PUBLIC_BASE_URL set) the loopback address the request came to, so a dev server on any
-    port gets working links. Production never takes the address from a request: a forged Host
-    header would go into the email, tokens and all."""
-    if settings.DEBUG and not settings.PUBLIC_BASE_URL_SET:
-        host = request.get_host()
-        if split_domain_port(host)[0] in _LOOPBACK_HOSTS:
-            return f"{request.scheme}://{host}"
-    return str(settings.PUBLIC_BASE_URL)
+    """Where the links of an account email point (`mvpvalidator.links.email_base_url`)."""
+    return email_base_url(request)
 
 
 def address_may_receive(email: str) -> bool:

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
 from django.http import HttpRequest
-from django.http.request import split_domain_port
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from mvpvalidator.links import development_base_url
 from projects.models.signups import Signup
 from projects.signup_tokens import CONFIRM, UNSUBSCRIBE, make_token
 
@@ -48,24 +48,13 @@ def retry_delay_seconds(attempts: int) -> int | None:
 
 
 # The names a development server is reached by on its own machine.
-LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
 
 
 def link_base_url(request: HttpRequest) -> str:
     """Where the links of a signup's email should point, captured while the signup's request is
-    at hand (the worker sends the email later, without one): in development (DEBUG, and no
-    PUBLIC_BASE_URL set) the scheme, host and port the request was served on, so a dev server on
-    any port gets working links; otherwise "", meaning PUBLIC_BASE_URL. Production never takes
-    the address from a request: a forged Host header would go into the email."""
-    if not settings.DEBUG or settings.PUBLIC_BASE_URL_SET:
-        return ""
-    # get_host() is checked against ALLOWED_HOSTS, which a development box may open wide ("*"):
-    # only this machine's own names are taken, so a Host header cannot point a stranger's
-    # confirmation email (and its tokens) at another site.
-    host = request.get_host()
-    if split_domain_port(host)[0] not in LOOPBACK_HOSTS:
-        return ""
-    return f"{request.scheme}://{host}"
+    at hand (the worker sends the email later, without one): a development server's own address,
+    or "", meaning PUBLIC_BASE_URL (`mvpvalidator.links`)."""
+    return development_base_url(request)
 
 
 def _base_url(signup: Signup) -> str:

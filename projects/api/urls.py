@@ -6,7 +6,11 @@ urlpatterns = [
     path("projects/", projects.ProjectListCreateView.as_view(), name="api-project-list"),
     path("projects/<int:pk>/", projects.ProjectDetailView.as_view(), name="api-project-detail"),
     path("projects/<int:pk>/archive", projects.ProjectArchiveView.as_view(), name="api-project-archive"),
-    path("projects/<int:pk>/generate-prototype", prototypes.PrototypeGenerateView.as_view(), name="api-prototype-generate"),
+    path(
+        "projects/<int:pk>/generate-prototype",
+        prototypes.PrototypeGenerateView.as_view(),
+        name="api-prototype-generate",
+    ),
     path("projects/<int:pk>/prototypes", prototypes.PrototypeListView.as_view(), name="api-prototype-list"),
     path("projects/<int:pk>/landing-pages", pages.LandingPageListCreateView.as_view(), name="api-landing-page-list"),
     path("projects/<int:pk>/signups", signups.SignupListView.as_view(), name="api-signup-list"),

@@ -11,7 +11,6 @@ from typing import Any, cast
 
 from csp.constants import NONE, SELF
 from csp.decorators import csp_replace, csp_update
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
@@ -27,8 +26,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from mvpvalidator import cache as app_cache
 from mvpvalidator.exceptions import ApplicationError
 from mvpvalidator.forms import add_service_errors
+from mvpvalidator.links import site_origin
 from projects import cache as keys
-from projects.emails import link_base_url
 from projects.events.visit import preview_token
 from projects.forms.pages import PageForm, formset_tiers, tier_formset
 from projects.forms.public import SignupForm
@@ -85,10 +84,10 @@ def preview_store(page: LandingPage) -> str | None:
 
 
 def public_links(request: HttpRequest, page: LandingPage) -> dict[str, str | None]:
-    """The page's public link (absolute: PUBLIC_BASE_URL, or this development server's own
-    address, as the signup emails' links are made) and the founder's preview link, which exists
-    only while the page is public."""
-    base = link_base_url(request) or settings.PUBLIC_BASE_URL
+    """The page's public link (absolute: `mvpvalidator.links.site_origin`, as the share card and
+    the QR code make it) and the founder's preview link, which exists only while the page is
+    public."""
+    base = site_origin(request)
     public_url = base + reverse("public:landing", kwargs={"slug": page.slug})
     preview_link = f"{public_url}?preview={preview_token(page.pk)}" if page.status == PageStatus.PUBLISHED else None
     return {"public_url": public_url, "preview_link": preview_link}

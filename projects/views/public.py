@@ -12,7 +12,6 @@ import re
 from html import escape
 from typing import Any
 
-from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -22,6 +21,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from mvpvalidator import cache as app_cache
+from mvpvalidator.links import site_origin
 from projects import cache as keys
 from projects import emails, signup_tokens
 from projects.analysis.channels import UTM_FIELDS
@@ -59,13 +59,8 @@ SLOT_ORIGIN = "mvp-slot-origin-4f1c9a"
 
 
 def public_origin(request: HttpRequest) -> str:
-    """The scheme and host of the public pages' absolute addresses (share cards, QR codes):
-    PUBLIC_BASE_URL when it is set, else the address this request reached (its Host checked
-    against ALLOWED_HOSTS by `get_host`). Unlike an email's links, these go back to the requester
-    alone, in an answer no shared cache keeps, so a forged Host misleads nobody else."""
-    if settings.PUBLIC_BASE_URL_SET:
-        return str(settings.PUBLIC_BASE_URL)
-    return f"{request.scheme}://{request.get_host()}"
+    """The scheme and host of the public pages' absolute addresses (share cards, QR codes)."""
+    return site_origin(request)
 
 
 def _page_html(public: PublicPage, variant: LiveVariant | None) -> str:
