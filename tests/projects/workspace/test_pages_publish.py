@@ -1,7 +1,6 @@
 """Publish, unpublish and archive from the editor, seen from the public address."""
 
 import pytest
-from django.conf import settings
 
 from projects.models import Experiment, ExperimentStatus, LandingPage
 from projects.services.experiments import experiment_create, experiment_move
@@ -62,21 +61,26 @@ def test_publish_unpublish_publish_archive_as_seen_at_the_public_address(owner, 
     assert '<fieldset class="bare stack" disabled>' in html  # the editor is read-only
 
 
+# Without PUBLIC_BASE_URL the links shown to the founder use the address the request reached
+# (`mvpvalidator.links.site_origin`): the test client's.
+ORIGIN = "http://testserver"
+
+
 def test_publish_panel_shows_the_public_link_the_preview_link_and_the_qr_place(owner, page):
     html = owner.get(edit_url(page)).content.decode()
-    assert f"The public link will be {settings.PUBLIC_BASE_URL}/p/chaser/ once published" in html
+    assert f"The public link will be {ORIGIN}/p/chaser/ once published" in html
     assert "?preview=" not in html
     landing_page_publish(page=page)
     html = owner.get(edit_url(page)).content.decode()
-    assert f'href="{settings.PUBLIC_BASE_URL}/p/chaser/"' in html
-    assert f"{settings.PUBLIC_BASE_URL}/p/chaser/?preview=" in html
+    assert f'href="{ORIGIN}/p/chaser/"' in html
+    assert f"{ORIGIN}/p/chaser/?preview=" in html
     assert "Open preview" in html
 
 
 def test_the_preview_link_marks_the_founders_browser(owner, page, client_factory):
     landing_page_publish(page=page)
     html = owner.get(edit_url(page)).content.decode()
-    link = html.split(f"{settings.PUBLIC_BASE_URL}/p/chaser/?preview=", 1)[1].split('"', 1)[0]
+    link = html.split(f"{ORIGIN}/p/chaser/?preview=", 1)[1].split('"', 1)[0]
     browser = client_factory()
     response = browser.get(f"/p/chaser/?preview={link}")
     assert response.status_code == 302 and "mvp_preview" in response.cookies
@@ -110,3 +114,12 @@ def test_another_founder_can_neither_publish_nor_archive(client, page):
 def test_publishing_is_post_only(owner, page):
     assert owner.get(f"{edit_url(page)}publish").status_code == 405
     assert LandingPage.objects.get(pk=page.pk).status == "draft"
+
+
+def test_with_a_public_base_url_the_links_use_it_whatever_the_host(owner, page, settings):
+    settings.PUBLIC_BASE_URL = "https://pages.example.com"
+    settings.PUBLIC_BASE_URL_SET = True
+    landing_page_publish(page=page)
+    html = owner.get(edit_url(page), HTTP_HOST="testserver").content.decode()
+    assert 'href="https://pages.example.com/p/chaser/"' in html
+    assert "http://testserver/p/chaser/" not in html
