@@ -39,7 +39,7 @@ from django.conf import settings
 from tests.services import require
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Dialog, Locator, Page, Route
+    from playwright.sync_api import Browser, Dialog, Frame, Locator, Page, Route
 
 CHROMIUM = "/usr/bin/chromium"
 LAUNCH_ARGS = (
@@ -337,17 +337,32 @@ def _inject_axe(page: "Page") -> None:
     no 'unsafe-inline', so `page.add_script_tag` (an inline script) is blocked and shows up as
     the CSP violation the page checks look for, while an evaluation is not subject to the page's
     policy. Each frame needs its own copy for axe to look inside it; a frame script cannot run
-    in (a sandboxed one) is left out and axe reports it as not tested."""
+    in (sandboxed without allow-scripts) is left out, and axe reports it as not tested."""
     from playwright.sync_api import Error as PlaywrightError
 
     source = axe_path().read_text()
     for frame in page.frames:
+        if frame is not page.main_frame and _scriptless(frame):
+            # An evaluation there still counts as script the sandbox blocked: Chromium logs a
+            # console error, which the page checks would then blame on the page.
+            continue
         try:
             if not frame.evaluate("typeof window.axe === 'object'"):
                 frame.evaluate(source)
-        except PlaywrightError:  # a frame script cannot run in, or one gone meanwhile
+        except PlaywrightError:  # a frame gone meanwhile
             if frame is page.main_frame:
                 raise
+
+
+def _scriptless(frame: "Frame") -> bool:
+    """A frame whose <iframe> is sandboxed without allow-scripts."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    try:
+        sandbox = frame.frame_element().get_attribute("sandbox")
+    except PlaywrightError:  # detached meanwhile
+        return True
+    return sandbox is not None and "allow-scripts" not in sandbox.split()
 
 
 def axe_violations(page: "Page", *, context: "str | dict[str, Any] | None" = None) -> list[dict[str, Any]]:
