@@ -445,8 +445,33 @@ _ACTIVE = """(props) => {
     tag: el.localName + (el.id ? '#' + el.id : '') + (el.name ? `[name=${el.name}]` : ''),
     name: name.slice(0, 40),
     visible: r.width > 0 && r.height > 0,
+    frame: el.localName === 'iframe',
     style: Object.fromEntries(props.map(p => [p, style.getPropertyValue(p)])),
   };
+}"""
+# The controls a person reaches with Tab inside `root`, in document order: visible, enabled, not
+# taken out of the order (tabindex -1), one per radio group (Tab enters a group once, at its
+# checked radio; the arrow keys move within it).
+_CONTROLS = """(root) => {
+  const scope = document.querySelector(root) || document.body;
+  const selector = 'a[href], button, input:not([type=hidden]), select, textarea, summary, [tabindex]';
+  const groups = new Set();
+  const found = [];
+  for (const el of scope.querySelectorAll(selector)) {
+    if (el.disabled || el.tabIndex < 0 || el.closest('[inert], [aria-hidden=true]')) continue;
+    // checkVisibility: not rendered (display: none, inside a closed <details>) or hidden.
+    if (!el.checkVisibility({visibilityProperty: true, checkVisibilityCSS: true})) continue;
+    if (el.type === 'radio' && el.name) {
+      if (groups.has(el.name)) continue;
+      const checked = scope.querySelector(`input[type=radio][name="${CSS.escape(el.name)}"]:checked`);
+      if (checked && checked !== el) continue;
+      groups.add(el.name);
+    }
+    found.push(el);
+  }
+  // Marked, so each can be named whatever the page (or the walk's own start) adds later.
+  found.forEach((el, n) => el.setAttribute('data-tab-control', String(n)));
+  return found.length;
 }"""
 
 
@@ -477,6 +502,13 @@ class TabStop:
         return f"{self.tag} {self.name!r}" + ("" if self.visible else " (invisible)")
 
 
+def _stop(active: dict[str, Any], resting: dict[str, str]) -> TabStop:
+    # Focus inside a frame (the editor's live preview) is drawn by the frame's own page: the
+    # <iframe> element the outer document sees as focused shows nothing of it.
+    indicator = active["frame"] or _focus_shows(active["style"], resting)
+    return TabStop(active["tag"], active["name"], active["visible"], indicator)
+
+
 def tab_through(
     page: "Page", targets: "Sequence[Locator]" = (), *, limit: int = 200
 ) -> tuple[list[TabStop], list[int | None]]:
@@ -496,9 +528,7 @@ def tab_through(
                 handle, active = previous
                 resting = handle.evaluate(_STYLE_OF, list(_FOCUS_PROPERTIES))
                 handle.dispose()
-                stops.append(
-                    TabStop(active["tag"], active["name"], active["visible"], _focus_shows(active["style"], resting))
-                )
+                stops.append(_stop(active, resting))
                 previous = None
             active = page.evaluate(_ACTIVE, list(_FOCUS_PROPERTIES))
             if active is None:  # past the last control: focus went back to the document
@@ -511,12 +541,25 @@ def tab_through(
             handle, active = previous
             page.evaluate("() => document.activeElement && document.activeElement.blur()")
             resting = handle.evaluate(_STYLE_OF, list(_FOCUS_PROPERTIES))
-            stops.append(
-                TabStop(active["tag"], active["name"], active["visible"], _focus_shows(active["style"], resting))
-            )
+            stops.append(_stop(active, resting))
     finally:
         page.evaluate("() => document.getElementById('__tab-start')?.remove()")
     return stops, reached
+
+
+def keyboard_controls(page: "Page", root: str = "main") -> "list[Locator]":
+    """The controls inside `root` (a CSS selector) that Tab should reach, in document order."""
+    count = page.evaluate(_CONTROLS, root)
+    return [page.locator(f'[data-tab-control="{n}"]') for n in range(count)]
+
+
+def _describe_control(control: "str | Locator") -> str:
+    if isinstance(control, str):
+        return control
+    try:
+        return control.evaluate("el => el.outerHTML.slice(0, 100)", timeout=1_000)
+    except Exception:  # noqa: BLE001 - only a description: the locator itself will do
+        return str(control)
 
 
 def assert_keyboard_reachable(page: "Page", controls: "Sequence[str | Locator]", *, limit: int = 200) -> list[TabStop]:
@@ -534,7 +577,7 @@ def assert_keyboard_reachable(page: "Page", controls: "Sequence[str | Locator]",
         f"{n}. {stop}{'' if stop.indicator else '  <- no visible focus indicator'}" for n, stop in enumerate(stops)
     )
     where = f"on {page.url}; the Tab order was:\n  {sequence}"
-    missing = [str(c) for c, at in zip(controls, reached, strict=True) if at is None]
+    missing = [_describe_control(c) for c, at in zip(controls, reached, strict=True) if at is None]
     assert not missing, f"Tab never reached {missing} {where}"
     order = [at for at in reached if at is not None]
     assert order == sorted(order), f"Tab reached the controls out of order ({order}) {where}"

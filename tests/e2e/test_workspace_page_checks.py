@@ -21,6 +21,7 @@ from tests.browser import (  # noqa: F401 - the fixtures
     axe_violations,
     browser_page_fixture,
     chromium_browser_fixture,
+    keyboard_controls,
     tab_through,
     watch,
 )
@@ -237,3 +238,19 @@ def test_axe_is_looked_for_where_the_makefile_pins_it(settings, tmp_path):
     axe_path().parent.mkdir(parents=True)
     axe_path().write_text("/* axe */")
     assert axe_missing() is None
+
+
+def test_keyboard_controls_are_the_ones_a_person_can_tab_to(live_server, browser_page):
+    page = browser_page
+    html = CLEAN.replace(
+        "</form>",
+        '<fieldset><legend>Plan</legend><input type="radio" name="plan" id="a" aria-label="A">'
+        '<input type="radio" name="plan" id="b" aria-label="B" checked></fieldset>'
+        '<input type="hidden" name="token"><button type="button" disabled>Off</button>'
+        '<details><summary>More</summary><a href="/inside">Hidden until opened</a></details></form>',
+    )
+    _serve(page, f"{live_server.url}/__checks__/controls", html, policy=None)
+    page.goto(f"{live_server.url}/__checks__/controls")
+    described = [c.evaluate("el => el.id || el.textContent") for c in keyboard_controls(page)]
+    assert described == ["email", "Join", "b", "More", "Read more"]
+    assert_keyboard_reachable(page, keyboard_controls(page))

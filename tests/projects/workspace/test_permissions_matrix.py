@@ -319,8 +319,8 @@ def _matrix_settings(settings):
     settings.ERROR_BURST_TO_BLOCK = 10**6
 
 
-@pytest.fixture
-def world() -> World:
+@pytest.fixture(name="world")
+def world_fixture() -> World:
     owner = UserFactory(email=SECRET_OWNER_EMAIL)
     project, page = _project_with_everything(owner, name=SECRET_PROJECT_NAME, idea=SECRET_IDEA, slug=SECRET_SLUG)
     signup_create(page=page, email=SECRET_SIGNUP_EMAIL)
@@ -352,7 +352,7 @@ def _client(user: User | None) -> Client:
     return client
 
 
-def _url(row: Row, world: World, *, missing: bool = False, values: dict[str, object] | None = None) -> str:
+def url_for(row: Row, world: World, *, missing: bool = False, values: dict[str, object] | None = None) -> str:
     route = _route(row)
 
     def substitute(match: re.Match) -> str:
@@ -416,7 +416,7 @@ def test_every_workspace_route_is_in_the_matrix():
 
 @pytest.mark.parametrize("row", CASES)
 def test_nobody_signed_in(row, world):
-    url = _url(row, world)
+    url = url_for(row, world)
     response = _send(_client(None), row, url)
     where = _describe(row, url, response)
     assert response.status_code < 500, f"server error: {where}"
@@ -435,7 +435,7 @@ def test_another_founder_and_staff_reach_nothing_of_the_owners(row, who, world):
     person = getattr(world, who)
     client = _client(person)
     before = world.snapshot()
-    url = _url(row, world)
+    url = url_for(row, world)
     response = _send(client, row, url)
     where = _describe(row, url, response)
     assert response.status_code < 500, f"server error: {where}"
@@ -443,7 +443,7 @@ def test_another_founder_and_staff_reach_nothing_of_the_owners(row, who, world):
     if row.kind is Kind.OBJECT:
         assert response.status_code != 403, f"403 confirms the id exists; another's object must be a 404: {where}"
         assert response.status_code == 404, f"expected 404 for the owner's object: {where}"
-        missing_url = _url(row, world, missing=True)
+        missing_url = url_for(row, world, missing=True)
         missing = _send(client, row, missing_url)
         assert missing.status_code == 404, f"an id that does not exist: {_describe(row, missing_url, missing)}"
     elif row.kind is Kind.HOME:
@@ -459,7 +459,7 @@ def test_another_founders_project_does_not_open_the_owners_objects(row, world):
     URL must belong to the project named before it."""
     client = _client(world.other)
     before = world.snapshot()
-    url = _url(row, world, values={"pk": world.other_project.pk})
+    url = url_for(row, world, values={"pk": world.other_project.pk})
     response = _send(client, row, url)
     where = _describe(row, url, response)
     assert response.status_code == 404, f"expected 404 for the owner's object under another project: {where}"
@@ -470,7 +470,7 @@ def test_another_founders_project_does_not_open_the_owners_objects(row, world):
 @pytest.mark.parametrize("row", CASES)
 def test_the_owner_reaches_every_url_the_matrix_uses(row, world):
     """The 404s above mean something only if the same URL answers its owner."""
-    url = _url(row, world)
+    url = url_for(row, world)
     response = _send(_client(world.owner), row, url)
     where = _describe(row, url, response)
     assert response.status_code < 500, f"server error: {where}"
@@ -494,5 +494,5 @@ def test_the_whole_matrix_in_one_go_leaves_the_owners_objects_untouched(world):
         if row.kind is not Kind.OBJECT or row.name not in ROUTES:
             continue
         for client in people:
-            _send(client, row, _url(row, world))
+            _send(client, row, url_for(row, world))
     assert world.snapshot() == before

@@ -1,0 +1,95 @@
+"""Every workspace page in headless Chromium, as the person it is for (the owner of the objects
+in its URL, or a visitor for the sign-in and sign-up pages), at a desktop's and a phone's width:
+no serious or critical axe-core violation, no console error or CSP violation, and, at the
+desktop's width, usable with the keyboard alone: Tab from the top of the page reaches every
+control of the main content in order, each with a visible focus indicator.
+
+The pages are the GET rows of the permission matrix (tests/projects/workspace/
+test_permissions_matrix.py), so a page added there is checked here too; its objects are the
+matrix's `world`. Downloads and fragments (CSV, SVG, htmx pieces) are not pages.
+"""
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from tests.browser import (  # noqa: F401 - the fixtures
+    assert_axe_clean,
+    assert_keyboard_reachable,
+    assert_no_errors,
+    chromium_browser_fixture,
+    keyboard_controls,
+    watch,
+)
+from tests.projects.workspace.test_permissions_matrix import (  # noqa: F401 - the fixture
+    MATRIX,
+    PENDING,
+    ROUTES,
+    Kind,
+    Row,
+    url_for,
+    world_fixture,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+# GET rows that answer with something other than a page of the workspace.
+NOT_PAGES = {
+    "account-export": "a download (JSON, or CSV files in a zip)",
+    "signup-export": "a CSV download",
+    "page-qr": "an SVG image",
+    "prototype-job": "an htmx fragment polled by the prototype page",
+    "page-preview-frame": "the public page's look inside the editor's preview (checked with the editor)",
+    "password_reset_confirm": "with a made-up token: the same page as account-confirm's bad link",
+}
+WIDTHS = {"desktop": 1280, "phone": 375}
+
+
+def _pages() -> list:
+    cases = []
+    for row in MATRIX:
+        if row.method != "get" or row.name in NOT_PAGES or "format=" in row.query:
+            continue
+        for device in WIDTHS:
+            marks = []
+            if row.name not in ROUTES and PENDING:
+                marks = [pytest.mark.skip(reason=f"{row.name} is not routed yet (PENDING)")]
+            cases.append(pytest.param(row, device, id=f"{row.id}-{device}", marks=marks))
+    return cases
+
+
+def _signed_in(context, base: str, user) -> None:
+    """The browser carries a session of `user`, as after signing in."""
+    client = Client()
+    client.force_login(user)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": base}])
+
+
+@pytest.fixture(autouse=True)
+def _many_pages_from_one_address(settings):
+    settings.ERROR_BURST_TO_BLOCK = 10**6
+
+
+@pytest.mark.parametrize(("row", "device"), _pages())
+def test_the_page_is_accessible_and_usable_from_the_keyboard(live_server, chromium_browser, world, row: Row, device):
+    base = live_server.url
+    width = WIDTHS[device]
+    context = chromium_browser.new_context(viewport={"width": width, "height": 800}, is_mobile=device == "phone")
+    context.set_default_timeout(10_000)
+    try:
+        if row.kind is not Kind.PUBLIC:
+            _signed_in(context, base, world.owner)
+        page = context.new_page()
+        watch(page)
+        response = page.goto(base + url_for(row, world), wait_until="load")
+        assert response is not None and response.ok or row.name in ("account-confirm", "account-email-confirm"), (
+            f"{page.url}: {response and response.status}"
+        )
+        assert_no_errors(page)
+        assert_axe_clean(page)
+        if device == "desktop":
+            assert_keyboard_reachable(page, keyboard_controls(page))
+        assert_no_errors(page)
+    finally:
+        context.close()
