@@ -83,13 +83,14 @@ def test_the_page_is_accessible_and_usable_from_the_keyboard(live_server, chromi
         page = context.new_page()
         watch(page)
         response = page.goto(base + url_for(row, world), wait_until="load")
-        assert response is not None and response.ok or row.name in ("account-confirm", "account-email-confirm"), (
-            f"{page.url}: {response and response.status}"
-        )
-        assert_no_errors(page)
+        assert response is not None, page.url
+        # A made-up emailed link answers "this link does not work" with its 400 on purpose.
+        expected = 400 if response.status == 400 and 400 in row.public and row.kind is Kind.PUBLIC else None
+        assert response.ok or expected, f"{page.url}: {response.status}"
+        assert_no_errors(page, expected_status=expected)
         assert_axe_clean(page)
         if device == "desktop":
             assert_keyboard_reachable(page, keyboard_controls(page))
-        assert_no_errors(page)
+        assert_no_errors(page, expected_status=expected)
     finally:
         context.close()
