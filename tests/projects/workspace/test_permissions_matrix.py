@@ -70,8 +70,6 @@ class Row:
     kind: Kind
     query: str = ""
     htmx: bool = False
-    # Statuses the owner may get (default: 200 for a page, an action's answer for a POST).
-    owner: frozenset[int] | None = None
     # The owner's answer carries the owner's distinctive data: proof the leak check would see it.
     shows_secret: bool = False
     # Statuses anyone may get from a PUBLIC row.
@@ -477,7 +475,7 @@ def test_the_owner_reaches_every_url_the_matrix_uses(row, world):
     if row.kind is Kind.HOME:
         _signed_in_home(row, url, response)
     elif row.kind is not Kind.PUBLIC:
-        expected = row.owner or (PAGE if row.method == "get" else ACTION)
+        expected = PAGE if row.method == "get" else ACTION
         assert response.status_code in expected, f"expected {sorted(expected)} for the owner: {where}"
     if row.shows_secret:
         # ...and the leak checks above would see the owner's data in it.
