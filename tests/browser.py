@@ -588,3 +588,14 @@ def assert_keyboard_reachable(page: "Page", controls: "Sequence[str | Locator]",
     unseen = [str(stop) for stop in stops if not stop.indicator or not stop.visible]
     assert not unseen, f"focus is not visible on {unseen} {where}"
     return stops
+
+
+def tab_to(page: "Page", control: "str | Locator", *, limit: int = 100) -> None:
+    """Press Tab (from wherever focus is) until `control` has focus, as a keyboard user moves to
+    it; fails if `limit` presses never get there."""
+    target = page.locator(control) if isinstance(control, str) else control
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if target.evaluate("el => el === document.activeElement"):
+            return
+    raise AssertionError(f"{limit} presses of Tab never reached {_describe_control(control)} on {page.url}")

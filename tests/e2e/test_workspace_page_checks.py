@@ -23,6 +23,7 @@ from tests.browser import (  # noqa: F401 - the fixtures
     chromium_browser_fixture,
     keyboard_controls,
     tab_through,
+    tab_to,
     watch,
 )
 from tests.factories import DEFAULT_PASSWORD, ProjectFactory, UserFactory, generate_and_publish
@@ -254,3 +255,14 @@ def test_keyboard_controls_are_the_ones_a_person_can_tab_to(live_server, browser
     described = [c.evaluate("el => el.id || el.textContent") for c in keyboard_controls(page)]
     assert described == ["email", "Join", "b", "More", "Read more"]
     assert_keyboard_reachable(page, keyboard_controls(page))
+
+
+def test_tab_to_moves_focus_to_a_control_or_says_it_cannot(live_server, browser_page):
+    page = browser_page
+    html = CLEAN.replace("</main>", '<span class="fake" role="button">Not focusable</span></main>')
+    _serve(page, f"{live_server.url}/__checks__/tab-to", html, policy=None)
+    page.goto(f"{live_server.url}/__checks__/tab-to")
+    tab_to(page, page.get_by_role("button", name="Join"))
+    assert page.evaluate("document.activeElement.textContent") == "Join"
+    with pytest.raises(AssertionError, match="never reached"):
+        tab_to(page, "span.fake", limit=10)

@@ -2,12 +2,15 @@
 in its URL, or a visitor for the sign-in and sign-up pages), at a desktop's and a phone's width:
 no serious or critical axe-core violation, no console error or CSP violation, and, at the
 desktop's width, usable with the keyboard alone: Tab from the top of the page reaches every
-control of the main content in order, each with a visible focus indicator.
+control of the main content in order, each with a visible focus indicator. And one stretch of
+the founder's work done with the keyboard only: a project created and its copy generated.
 
 The pages are the GET rows of the permission matrix (tests/projects/workspace/
 test_permissions_matrix.py), so a page added there is checked here too; its objects are the
 matrix's `world`. Downloads and fragments (CSV, SVG, htmx pieces) are not pages.
 """
+
+import re
 
 import pytest
 from django.conf import settings
@@ -19,6 +22,7 @@ from tests.browser import (  # noqa: F401 - the fixtures
     assert_no_errors,
     chromium_browser_fixture,
     keyboard_controls,
+    tab_to,
     watch,
 )
 from tests.projects.workspace.test_permissions_matrix import (  # noqa: F401 - the fixture
@@ -92,5 +96,45 @@ def test_the_page_is_accessible_and_usable_from_the_keyboard(live_server, chromi
         if device == "desktop":
             assert_keyboard_reachable(page, keyboard_controls(page))
         assert_no_errors(page, expected_status=expected)
+    finally:
+        context.close()
+
+
+@pytest.mark.skipif(
+    PENDING and not {"project-create", "project-detail", "prototype-list"} <= set(ROUTES),
+    reason="the projects and prototype pages are not routed yet (PENDING)",
+)
+def test_a_founder_creates_a_project_and_its_copy_with_the_keyboard_alone(live_server, chromium_browser, world):
+    """From the project list to the generated copy: Tab to move, type to fill, Enter to follow a
+    link or press a button, a letter to choose in a list; no pointer."""
+    base = live_server.url
+    context = chromium_browser.new_context(viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(10_000)
+    try:
+        _signed_in(context, base, world.other)
+        page = context.new_page()
+        watch(page)
+        page.goto(f"{base}/projects/")
+        tab_to(page, page.get_by_role("main").get_by_role("link", name=re.compile("(New|Create).*project")).first)
+        page.keyboard.press("Enter")
+        page.wait_for_url(f"{base}/projects/new")
+        tab_to(page, page.get_by_label("Name", exact=True))
+        page.keyboard.type("Keyboard Club")
+        page.keyboard.press("Tab")  # the idea
+        page.keyboard.type("A club where people who never touch a mouse swap shortcuts and tools every week.")
+        tab_to(page, page.get_by_label("Business model"))
+        page.keyboard.type("Course")  # a closed list selects the option its typed name starts
+        page.keyboard.press("Tab")  # the price
+        page.keyboard.type("15")
+        tab_to(page, page.get_by_role("button", name="Create the project"))
+        page.keyboard.press("Enter")
+        page.wait_for_url(re.compile(rf"^{re.escape(base)}/projects/\d+/$"))
+        project = world.other.projects.get(name="Keyboard Club")
+        assert (project.business_model, str(project.price_point)) == ("course", "15.00")
+        tab_to(page, page.get_by_role("button", name="Generate your copy"))
+        page.keyboard.press("Enter")
+        page.wait_for_url(re.compile(r"/prototype/"))
+        assert project.prototypes.count() == 1
+        assert_no_errors(page)
     finally:
         context.close()
