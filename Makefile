@@ -76,13 +76,43 @@ check: $(STAMP)
 ci:
 	bash .ci/run
 
+# axe-core, the accessibility checker the browser tests inject into pages (tests/browser.py,
+# assert_axe_clean), from the npm registry through npm: one pinned version whose tarball must match
+# the pinned sha512 (the registry's own `dist.integrity` for that version) before anything is
+# unpacked. Only axe.min.js is kept, under .cache/ (which ignores itself in git). npm comes from
+# Debian when it is missing and we are root; otherwise, or when the registry cannot be reached, it
+# says so and goes on (a test needing axe then skips locally and fails under CI=true); under
+# CI=true a fetch that fails fails the run. A tarball that does not match fails it anywhere. To
+# move the pin: `npm view axe-core@VERSION dist.integrity`, then set both lines.
+AXE_VERSION := 4.14.1
+AXE_INTEGRITY := sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ==
+AXE_DIR := .cache/axe-core
+AXE := $(AXE_DIR)/$(AXE_VERSION)/axe.min.js
+
 # Browser tests drive Debian's Chromium through Playwright (Playwright's own browser download
 # is not used). A no-op once chromium is installed; without root it says what is missing and
 # goes on (the browser tests then skip locally; under CI=true they fail).
-browser-deps:
+browser-deps: $(AXE)
 	@command -v chromium >/dev/null || { test "$$(id -u)" = 0 \
 	  && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } \
 	  || echo "browser-deps: chromium is not installed; run 'sudo make browser-deps'"
+
+$(AXE):
+	@command -v npm >/dev/null || { test "$$(id -u)" = 0 \
+	  && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm; } \
+	  || { echo "browser-deps: npm is not installed, so axe-core is not either; run 'sudo make browser-deps'"; exit 0; }; \
+	set -e; work="$$(mktemp -d)"; trap 'rm -rf "$$work"' EXIT; \
+	packed="$$(cd "$$work" && npm pack --silent --ignore-scripts axe-core@$(AXE_VERSION))" || { \
+	  echo "browser-deps: could not fetch axe-core $(AXE_VERSION) from the npm registry" >&2; \
+	  test "$$CI" != true; exit; }; \
+	tarball="$$(printf '%s\n' "$$packed" | tail -n 1)"; test -f "$$work/$$tarball"; \
+	actual="sha512-$$(openssl dgst -sha512 -binary "$$work/$$tarball" | base64 -w 0)"; \
+	if [ "$$actual" != "$(AXE_INTEGRITY)" ]; then \
+	  echo "browser-deps: axe-core $(AXE_VERSION) tarball has $$actual, expected $(AXE_INTEGRITY)" >&2; exit 1; fi; \
+	tar -xzf "$$work/$$tarball" -C "$$work" package/axe.min.js; \
+	mkdir -p $(AXE_DIR)/$(AXE_VERSION); printf '*\n' > .cache/.gitignore; \
+	touch "$$work/package/axe.min.js"; mv "$$work/package/axe.min.js" $(AXE).tmp; mv $(AXE).tmp $(AXE); \
+	echo "browser-deps: axe-core $(AXE_VERSION) in $(AXE)"
 
 # Benchmarks run a production-like stack (gunicorn, PostgreSQL, Redis) and load it with wrk.
 bench-deps:
@@ -119,4 +149,4 @@ bench-dashboard: $(STAMP)
 	$(PY) -m bench.dashboard
 
 clean:
-	rm -rf $(VENV) staticfiles db.sqlite3 db.sqlite3-wal db.sqlite3-shm .pytest_cache .ruff_cache
+	rm -rf $(VENV) .cache/axe-core staticfiles db.sqlite3 db.sqlite3-wal db.sqlite3-shm .pytest_cache .ruff_cache
