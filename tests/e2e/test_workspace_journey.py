@@ -7,9 +7,6 @@ signs up; the founder finds that signup in their list and in the next daily dige
 On every page, the founder's and the visitor's: no console error, no page error, no CSP
 violation, and no serious or critical axe-core violation. A screenshot of each page is kept in
 test-artifacts/workspace-journey/<device>/ (git-ignored), numbered in the journey's order.
-
-It runs once every part of the workspace is routed (see PENDING in
-tests/projects/workspace/test_permissions_matrix.py, which skips it until then).
 """
 
 import itertools
@@ -34,32 +31,8 @@ from tests.browser import (  # noqa: F401 - the fixtures
     chromium_browser_fixture,
     watch,
 )
-from tests.projects.workspace.test_permissions_matrix import PENDING, ROUTES
 
-# Every page the journey goes through, by URL name.
-JOURNEY_URLS = (
-    "home",
-    "account-signup",
-    "account-signup-sent",
-    "account-confirm",
-    "project-list",
-    "project-create",
-    "project-detail",
-    "prototype-generate",
-    "prototype-list",
-    "prototype-edit",
-    "page-create",
-    "page-edit",
-    "page-images",
-    "page-publish",
-    "signup-list",
-)
-NOT_ROUTED = [name for name in JOURNEY_URLS if name not in ROUTES]
-
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(bool(NOT_ROUTED) and PENDING, reason=f"not routed yet (PENDING): {', '.join(NOT_ROUTED)}"),
-]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 ARTIFACTS = Path(django_settings.BASE_DIR) / "test-artifacts" / "workspace-journey"
 DEVICES = {

@@ -27,7 +27,6 @@ from tests.browser import (  # noqa: F401 - the fixtures
 )
 from tests.projects.workspace.test_permissions_matrix import (  # noqa: F401 - the fixture
     MATRIX,
-    PENDING,
     ROUTES,
     Kind,
     Row,
@@ -55,10 +54,7 @@ def _pages() -> list:
         if row.method != "get" or row.name in NOT_PAGES or "format=" in row.query:
             continue
         for device in WIDTHS:
-            marks = []
-            if row.name not in ROUTES and PENDING:
-                marks = [pytest.mark.skip(reason=f"{row.name} is not routed yet (PENDING)")]
-            cases.append(pytest.param(row, device, id=f"{row.id}-{device}", marks=marks))
+            cases.append(pytest.param(row, device, id=f"{row.id}-{device}"))
     return cases
 
 
@@ -100,10 +96,6 @@ def test_the_page_is_accessible_and_usable_from_the_keyboard(live_server, chromi
         context.close()
 
 
-@pytest.mark.skipif(
-    PENDING and not {"project-create", "project-detail", "prototype-list"} <= set(ROUTES),
-    reason="the projects and prototype pages are not routed yet (PENDING)",
-)
 def test_a_founder_creates_a_project_and_its_copy_with_the_keyboard_alone(live_server, chromium_browser, world):
     """From the project list to the generated copy: Tab to move, type to fill, Enter to follow a
     link or press a button, a letter to choose in a list; no pointer."""

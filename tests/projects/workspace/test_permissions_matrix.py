@@ -22,8 +22,7 @@ Expectations, by the kind of URL (`Kind`):
 
 The URLs come from the URL resolver (`ROUTES`), and `test_every_workspace_route_is_in_the_matrix`
 fails for one the table (`MATRIX`) does not list, so a new page is covered as soon as it is
-routed. While PENDING is True, a row whose URL name is not routed yet is skipped (the workspace
-is built in parts); once every part is in, PENDING = False makes such a row fail instead.
+routed, and a row whose URL name no longer resolves fails.
 """
 
 import re
@@ -50,10 +49,6 @@ from security.models import User
 from tests.factories import ProjectFactory, UserFactory, generate_and_publish
 
 pytestmark = pytest.mark.django_db
-
-# True while parts of the workspace are still to be routed: a row whose URL name does not
-# resolve is skipped. False once they all are: such a row then fails.
-PENDING = True
 
 
 class Kind(Enum):
@@ -215,8 +210,6 @@ GLOBAL_IDS = ("page_pk", "job_id")
 
 
 def _case(row: Row):
-    if row.name not in ROUTES and PENDING:
-        return pytest.param(row, id=row.id, marks=pytest.mark.skip(reason=f"{row.name} is not routed yet (PENDING)"))
     return pytest.param(row, id=row.id)
 
 
@@ -237,8 +230,6 @@ def _route(row: Row) -> Route:
 
 def _signed_in_home(row: Row, url: str, response) -> None:
     """Signed in, the home page sends the founder on to their projects."""
-    if "project-list" not in ROUTES and PENDING:
-        pytest.skip("project-list is not routed yet (PENDING): the home page has nowhere to send a founder")
     where = _describe(row, url, response)
     assert response.status_code == 302, where
     assert urlsplit(response["Location"]).path == "/" + ROUTES["project-list"].route, where
