@@ -40,7 +40,7 @@ from security.models import User
 SIGNUP_EMAIL_SESSION_KEY = "accounts:signup_email"
 BACKEND = "security.backends.LockoutBackend"
 
-email_form_limited = limits.limit_view("account_email", rate_setting="signup", methods=("POST",))
+email_form_limited = limits.limit_view("account_email", rate_setting="account_email", methods=("POST",))
 password_form_limited = limits.limit_view("account_password", rate_setting="login_form", methods=("POST",))
 
 

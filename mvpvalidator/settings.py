@@ -667,7 +667,8 @@ except ValueError as exc:
 # Per-client limits on pages and forms (django-ratelimit; fail open when Redis is away).
 RATELIMIT_USE_CACHE = "ratelimit"
 RATELIMIT_FAIL_OPEN = True
-RATE_LIMITS = {"page_view": "120/m", "signup": "10/m", "login_form": "20/m"}
+# account_email: the forms that email an account link (confirmation resend, password reset).
+RATE_LIMITS = {"page_view": "120/m", "signup": "10/m", "login_form": "20/m", "account_email": "5/m"}
 # Per-endpoint API limits: rate, what is counted (client address or user) and the policy when
 # Redis is away (`open`, `closed`, or `local`: counted in the process).
 API_THROTTLES = {

@@ -89,7 +89,7 @@ def test_a_tampered_reset_link_is_refused(client, user):
 
 
 def test_reset_is_rate_limited(client, settings, user):
-    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "signup": "2/m"}
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "account_email": "2/m"}
     for _ in range(2):
         assert client.post("/accounts/password/reset/", {"email": user.email}).status_code == 302
     assert client.post("/accounts/password/reset/", {"email": user.email}).status_code == 429

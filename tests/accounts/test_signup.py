@@ -127,7 +127,7 @@ def test_resend_sends_a_fresh_link_and_tells_nothing_about_the_address(client):
 
 
 def test_resend_is_rate_limited(client, settings):
-    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "signup": "2/m"}
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "account_email": "2/m"}
     for _ in range(2):
         assert client.post("/accounts/confirm/resend/", {"email": "x@example.com"}).status_code == 302
     assert client.post("/accounts/confirm/resend/", {"email": "x@example.com"}).status_code == 429
