@@ -103,4 +103,9 @@ class Migration(migrations.Migration):
             model_name='pagevariant',
             constraint=models.UniqueConstraint(fields=('page', 'key'), name='pagevariant_page_key_unique'),
         ),
+        migrations.AddField(
+            model_name='prototype',
+            name='edited_at',
+            field=models.DateTimeField(blank=True, null=True),
+        ),
     ]

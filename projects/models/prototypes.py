@@ -21,6 +21,8 @@ class Prototype(models.Model):
     fallback_reason = models.CharField(max_length=200, blank=True)
     generation_ms = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When the founder last changed the generated copy by hand (null: as the generator wrote it).
+    edited_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-version"]

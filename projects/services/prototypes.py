@@ -9,6 +9,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
+from django.utils import timezone
 
 from monitoring.operations import timed_service
 from projects.cache import invalidate_on_commit
@@ -168,8 +169,9 @@ def prototype_update(*, prototype: Prototype, data: dict[str, Any]) -> Prototype
         prototype = Prototype.objects.select_for_update().get(pk=prototype.pk)
         for name, value in fields.items():
             setattr(prototype, name, value)
+        prototype.edited_at = timezone.now()
         prototype.full_clean()
-        prototype.save(update_fields=[*fields])
+        prototype.save(update_fields=[*fields, "edited_at"])
         project.save(update_fields=["updated_at"])
         invalidate_on_commit(owner_id=project.owner_id, project_id=project.pk, listing=True)
     return prototype

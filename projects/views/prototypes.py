@@ -39,12 +39,17 @@ MODEL_PREFIX = "openai:"
 
 
 def written_by(prototype: Prototype) -> str:
-    """Who wrote a version, as the founder reads it: the model only when its copy was used."""
+    """Who wrote a version, as the founder reads it: the model only when its copy was used, and
+    the founder's own hand once they edited it."""
     if prototype.generator.startswith(MODEL_PREFIX):
-        return f"Written by {prototype.generator.removeprefix(MODEL_PREFIX)}"
-    if prototype.fallback_reason:
-        return f"The model was unavailable ({prototype.fallback_reason}), so the built-in generator wrote this"
-    return "Written by the built-in generator"
+        author = f"Written by {prototype.generator.removeprefix(MODEL_PREFIX)}"
+    elif prototype.fallback_reason:
+        author = f"The model was unavailable ({prototype.fallback_reason}), so the built-in generator wrote this"
+    else:
+        author = "Written by the built-in generator"
+    if prototype.edited_at is not None:
+        return f"{author}; edited by you on {prototype.edited_at:%d %b %Y, %H:%M} UTC"
+    return author
 
 
 def _project(request: HttpRequest, pk: int) -> Project:

@@ -245,3 +245,15 @@ def test_prototype_update_refuses_a_bad_period_by_field(prototype):
     assert caught.value.message_dict == {
         "pricing_tiers": ["Pricing tier 1, period: expected one of month, year, one-time."]
     }
+
+
+def test_an_edited_version_says_the_founder_edited_it(founder, prototype):
+    list_url = reverse("prototype-list", args=[prototype.project_id])
+    assert "edited by you" not in founder.get(list_url).content.decode()
+    founder.post(edit_url(prototype), good_data())
+    prototype.refresh_from_db()
+    assert prototype.edited_at is not None
+    html = founder.get(list_url).content.decode()
+    assert "Written by the built-in generator; edited by you on" in html
+    earlier = Prototype.objects.get(project=prototype.project, version=1)
+    assert earlier.edited_at is None
