@@ -188,7 +188,7 @@ QUERIES = {
 def test_the_list_costs_the_same_queries_whatever_the_filter(owner_client, workload, query, django_assert_num_queries):
     with django_assert_num_queries(PAGE_QUERIES):
         response = owner_client.get(list_url(workload, **query))
-    assert response.status_code == 200 and "<td>" in response.content.decode()
+    assert response.status_code == 200 and "<td data-label=" in response.content.decode()
     with django_assert_num_queries(FRAGMENT_QUERIES):
         fragment = owner_client.get(list_url(workload, **query), HTTP_HX_REQUEST="true")
     assert fragment.status_code == 200
@@ -208,7 +208,7 @@ def test_a_deep_page_costs_what_the_first_does(owner_client, workload, django_as
 @pytest.mark.django_db
 def test_the_search_finds_the_one_match_among_100000(owner_client, workload):
     html = owner_client.get(list_url(workload, q="V99999@")).content.decode()
-    assert re.findall(r"<td>([^<\s]+@example\.com)", html) == ["v99999@example.com"]
+    assert re.findall(r"<td[^>]*>([^<\s]+@example\.com)", html) == ["v99999@example.com"]
     assert 'data-testid="total" role="status">1 signup match these filters.' in html
 
 
