@@ -4,7 +4,6 @@ beside its field without writing anything."""
 import re
 
 import pytest
-from django.conf import settings
 from django.contrib.messages import get_messages
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
