@@ -53,11 +53,11 @@ class DeleteForm(forms.Form):
 
 
 class PasswordResetForm(auth_forms.PasswordResetForm):
-    """Django's, with a cap on how many emails one address gets an hour (whoever asks)."""
+    """Django's, with a cap on how many reset emails one address gets an hour (whoever asks)."""
 
     def get_users(self, email: str) -> Any:
         for user in super().get_users(email):
-            if emails.address_may_receive(user.email):
+            if emails.address_may_receive(user.email, kind=emails.PASSWORD_RESET):
                 yield user
 
 

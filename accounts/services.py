@@ -77,18 +77,17 @@ def account_email_change_request(*, user: User, password: str, new_email: str, b
     if User.objects.filter(email=new_email).exists():
         raise ValidationError({"email": [EMAIL_TAKEN_MESSAGE]})
     old_email = user.email
-
-    def send() -> None:
-        emails.send_email_change_link(user=user, new_email=new_email, base_url=base_url)
-        emails.send_email_change_notice(user=user, old_email=old_email, new_email=new_email, base_url=base_url)
-
-    transaction.on_commit(send)
+    transaction.on_commit(
+        lambda: emails.send_email_change(user=user, old_email=old_email, new_email=new_email, base_url=base_url)
+    )
 
 
 @transaction.atomic
 def account_email_change_confirm(*, token: str) -> User:
     """Move the account to the address an email change link was sent to; the link dies with the
-    change (it was made for the previous address)."""
+    change (it was made for the previous address). Every session and token of the account ends
+    with it (whoever had them knew the account by its old address); the view keeps the clicking
+    browser signed in when it is the account's own."""
     link = tokens.read_token(purpose=tokens.EMAIL_CHANGE, token=token)
     user = User.objects.select_for_update().get(pk=link.user.pk)
     new_email = normalize_email(str(link.claims.get("new", "")))
@@ -96,9 +95,10 @@ def account_email_change_confirm(*, token: str) -> User:
         raise tokens.LinkInvalid()
     user.email = new_email
     user.email_confirmed = True  # the click proves the new address is theirs
+    user.end_sessions()
     try:
         with transaction.atomic():  # a savepoint: the address may have been taken since
-            user.save(update_fields=["email", "email_confirmed"])
+            user.save(update_fields=["email", "email_confirmed", "token_version"])
     except IntegrityError as exc:
         raise tokens.LinkInvalid("Another account has taken this email address since the link was sent.") from exc
     return user

@@ -3,8 +3,9 @@
 A token is the user's id and the link's claims (the new address of an email change), signed
 with the secret key under a salt of its own purpose and stamped with the time it was made. It
 also carries a fingerprint of the account state it was made for (the address, whether it is
-confirmed, the address asked for): once the link has been used, or the account has moved on,
-the state differs and the link is dead, without a table of used links.
+confirmed, the address asked for, the password hash and the token version): once the link has
+been used, or the account has moved on (a new password, a sign-out everywhere), the state
+differs and the link is dead, without a table of used links.
 """
 
 from dataclasses import dataclass
@@ -35,10 +36,13 @@ class ReadLink:
 
 
 def _state(purpose: str, user: User, claims: dict[str, Any]) -> str:
+    # The password hash and the token version: whoever secures the account (a new password,
+    # a sign-out everywhere) also kills the links sent before, as Django's reset links die.
+    secured = f"{user.password}:{user.token_version}"
     if purpose == SIGNUP_CONFIRM:
-        return f"{user.pk}:{user.email}:{int(user.email_confirmed)}"
+        return f"{user.pk}:{user.email}:{int(user.email_confirmed)}:{secured}"
     if purpose == EMAIL_CHANGE:
-        return f"{user.pk}:{user.email}:{claims.get('new', '')}"
+        return f"{user.pk}:{user.email}:{claims.get('new', '')}:{secured}"
     raise ValueError(f"unknown link purpose {purpose!r}")
 
 

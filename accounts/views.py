@@ -4,14 +4,19 @@ settings, email and password changes, the data export and the deletion.
 The forms that create accounts or send emails are behind the same limits as the API: sign-up
 shares the API registration's quota (`register` in `API_THROTTLES`, per client), the email
 forms a per-client form limit and a per-address cap (`accounts.emails`); the forms that check
-the password a per-client limit like the login's."""
+the password a per-client limit like the login's.
+
+The emailed links (the sign-up confirmation, the email change) act only on a POST from the page
+they open: a GET shows what the link will do and a button. A mail scanner that fetches links
+uses nothing up, and a stranger cannot sign a browser in to their account with a link (login
+CSRF): the POST needs the CSRF token of the page. Pages about the account are never cached."""
 
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, cast
 
 from django.contrib import messages
-from django.contrib.auth import login, logout
+from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -19,6 +24,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpRe
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 from rest_framework.request import Request
 
@@ -87,6 +93,7 @@ def signup(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/signup.html", {"form": form})
 
 
+@never_cache
 @require_GET
 def signup_sent(request: HttpRequest) -> HttpResponse:
     email = request.session.get(SIGNUP_EMAIL_SESSION_KEY, "")
@@ -105,9 +112,14 @@ def confirm_resend(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/confirm_resend.html", {"form": form})
 
 
-@require_GET
+@never_cache
+@require_http_methods(["GET", "POST"])
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
     try:
+        if request.method == "GET":
+            # Checked on the way in, so a dead link says so before a click.
+            tokens.read_token(purpose=tokens.SIGNUP_CONFIRM, token=token)
+            return render(request, "accounts/link_confirm.html", {"purpose": tokens.SIGNUP_CONFIRM})
         user = services.account_confirm(token=token)
     except tokens.LinkInvalid as exc:
         return render(request, "accounts/link_invalid.html", {"message": exc.message, "resend": True}, status=400)
@@ -135,6 +147,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "registration/password_reset_confirm.html"
 
 
+@method_decorator(never_cache, name="dispatch")
 @method_decorator(password_form_limited, name="dispatch")
 class PasswordChangeView(auth_views.PasswordChangeView):
     """Django's: the new password ends every other session and token of the account (the token
@@ -149,6 +162,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         return response
 
 
+@never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
 def settings_page(request: HttpRequest) -> HttpResponse:
@@ -165,6 +179,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/settings.html", {"form": form})
 
 
+@never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
 @password_form_limited
@@ -185,17 +200,30 @@ def email_change(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/email_change.html", {"form": form})
 
 
-@require_GET
+@never_cache
+@require_http_methods(["GET", "POST"])
 def email_confirm(request: HttpRequest, token: str) -> HttpResponse:
     try:
+        if request.method == "GET":
+            link = tokens.read_token(purpose=tokens.EMAIL_CHANGE, token=token)
+            context = {"purpose": tokens.EMAIL_CHANGE, "new_email": link.claims.get("new", "")}
+            return render(request, "accounts/link_confirm.html", context)
+        # Who this browser is signed in as, read before the change ends the account's sessions.
+        signed_in_pk = request.user.pk
         user = services.account_email_change_confirm(token=token)
     except tokens.LinkInvalid as exc:
         return render(request, "accounts/link_invalid.html", {"message": exc.message}, status=400)
     messages.success(request, f"Your email address is now {user.email}.")
-    # The link may be opened in a browser signed in to another account, or to none.
-    return redirect("account-settings" if request.user.pk == user.pk else "login")
+    # The change ended every session of the account; the browser that clicked stays signed in
+    # if it is the account's own. It may be signed in to another account, or to none.
+    if signed_in_pk == user.pk:
+        request.user = user
+        update_session_auth_hash(request, user)
+        return redirect("account-settings")
+    return redirect("login")
 
 
+@never_cache
 @login_required
 @require_GET
 def export(request: HttpRequest) -> HttpResponse:
@@ -225,6 +253,7 @@ def export(request: HttpRequest) -> HttpResponse:
     return cast(HttpResponse, response)
 
 
+@never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
 @password_form_limited

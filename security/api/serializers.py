@@ -3,6 +3,7 @@ from typing import Any
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
+from rest_framework_simplejwt.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 
 from security.tokens import VersionedRefreshToken
@@ -36,9 +37,23 @@ class LogoutInputSerializer(serializers.Serializer[Any]):
 
 
 class TokenObtainInputSerializer(TokenObtainPairSerializer):
-    """Email and password in, a token pair out, carrying the account's token version."""
+    """Email and password in, a token pair out, carrying the account's token version. An account
+    signed up in the browser gets none until its address is confirmed, as its browser sign-in
+    waits (`security.views.LoginForm`); told only once the password is right, so a wrong one
+    learns nothing about the address."""
 
     token_class = VersionedRefreshToken
+
+    @classmethod
+    def get_token(cls, user: Any) -> Any:
+        # Called once the password is right (a wrong one stops at `authenticate`), before any
+        # token is made or the sign-in recorded.
+        if not getattr(user, "email_confirmed", True):
+            raise AuthenticationFailed(
+                "Confirm your email address first: open the link we emailed you when you signed up.",
+                code="email_unconfirmed",
+            )
+        return super().get_token(user)
 
 
 class TokenRefreshInputSerializer(serializers.Serializer[Any]):

@@ -71,3 +71,13 @@ def test_staff_see_their_own_account_like_anyone(client, staff_user, user):
 def test_the_forms_need_the_csrf_token(url):
     client = Client(enforce_csrf_checks=True)
     assert client.post(url, {"email": "a@example.com"}).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "url", ["/accounts/", "/accounts/email/", "/accounts/password/", "/accounts/export/", "/accounts/delete/"]
+)
+def test_the_account_pages_are_never_cached(client, user, url):
+    client.force_login(user)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert {"no-store", "no-cache", "private"} <= {part.strip() for part in response["Cache-Control"].split(",")}

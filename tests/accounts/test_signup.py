@@ -1,4 +1,5 @@
-"""Sign-up in the browser: the account waits for the emailed link, which signs the founder in."""
+"""Sign-up in the browser: the account waits for the emailed link, whose page's button (a POST)
+confirms the address and signs the founder in."""
 
 import pytest
 from django.core import mail, signing
@@ -28,7 +29,13 @@ def test_signup_then_the_emailed_link_confirms_and_signs_in(client):
     assert b"ada@example.com" in sent.content and b'action="/accounts/confirm/resend/"' in sent.content
 
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["ada@example.com"]
-    confirmed = client.get(link_path(mail.outbox[0], "/accounts/confirm/"))
+    path = link_path(mail.outbox[0], "/accounts/confirm/")
+    opened = client.get(path)
+    assert opened.status_code == 200 and b"Confirm your email address" in opened.content
+    assert b"<button" in opened.content and b"csrfmiddlewaretoken" in opened.content
+    user.refresh_from_db()
+    assert user.email_confirmed is False and "_auth_user_id" not in client.session  # opening changes nothing
+    confirmed = client.post(path)
     assert confirmed.status_code == 302 and confirmed["Location"] == "/"
     user.refresh_from_db()
     assert user.email_confirmed is True
@@ -38,8 +45,10 @@ def test_signup_then_the_emailed_link_confirms_and_signs_in(client):
 def test_the_confirmation_link_works_once(client):
     sign_up(client)
     path = link_path(mail.outbox[0], "/accounts/confirm/")
-    assert client.get(path).status_code == 302
-    again = Client().get(path)
+    assert client.post(path).status_code == 302
+    opened = Client().get(path)  # a used link says so as it opens
+    assert opened.status_code == 400 and b"cannot be used" in opened.content
+    again = Client().post(path)
     assert again.status_code == 400 and b"cannot be used" in again.content
     assert "_auth_user_id" not in again.wsgi_request.session
 
@@ -49,6 +58,7 @@ def test_an_expired_confirmation_link_is_refused(client, settings):
     path = link_path(mail.outbox[0], "/accounts/confirm/")
     settings.PASSWORD_RESET_TIMEOUT = -1
     assert client.get(path).status_code == 400
+    assert client.post(path).status_code == 400
     assert User.objects.get(email="ada@example.com").email_confirmed is False
 
 
@@ -64,6 +74,7 @@ def test_a_tampered_or_forged_confirmation_link_is_refused(client):
     # Signed by us but for another account's state: the fingerprint does not match.
     forged = signing.dumps({"u": user.pk, "c": {}, "f": "0" * 32}, salt="accounts.tokens.signup-confirm")
     assert client.get(f"/accounts/confirm/{forged}/").status_code == 400
+    assert client.post(f"/accounts/confirm/{forged}/").status_code == 400
     user.refresh_from_db()
     assert user.email_confirmed is False
 
@@ -123,7 +134,7 @@ def test_resend_sends_a_fresh_link_and_tells_nothing_about_the_address(client):
     assert [m.to for m in mail.outbox] == [["ada@example.com"]]
     notice = b"If an account with this address is waiting for confirmation"
     assert notice in known.content and notice in unknown.content and notice in already.content
-    assert client.get(link_path(mail.outbox[0], "/accounts/confirm/")).status_code == 302
+    assert client.post(link_path(mail.outbox[0], "/accounts/confirm/")).status_code == 302
 
 
 def test_resend_is_rate_limited(client, settings):
@@ -178,7 +189,45 @@ def test_login_page_links_to_reset_and_signup(client):
 def test_a_confirmed_password_is_not_needed_twice(client):
     """The account made by sign-up signs in with its password once confirmed."""
     sign_up(client)
-    client.get(link_path(mail.outbox[0], "/accounts/confirm/"))
+    client.post(link_path(mail.outbox[0], "/accounts/confirm/"))
     other = Client()
     response = other.post("/accounts/login/", {"username": "ada@example.com", "password": GOOD["password"]})
     assert response.status_code == 302
+
+
+def test_opening_the_link_signs_nobody_in_and_the_button_needs_the_pages_csrf_token():
+    """A mail scanner that fetches the link uses nothing up; a stranger cannot sign a browser in
+    to their account by making it open their link (login CSRF): the POST needs the page's token."""
+    sign_up(Client())
+    path = link_path(mail.outbox[0], "/accounts/confirm/")
+    scanner = Client()
+    for _ in range(3):
+        assert scanner.get(path).status_code == 200
+    victim = Client(enforce_csrf_checks=True)
+    assert victim.post(path).status_code == 403
+    assert User.objects.get(email="ada@example.com").email_confirmed is False
+    assert "_auth_user_id" not in victim.session
+    # The founder's own browser: the page, then its button.
+    founder = Client(enforce_csrf_checks=True)
+    page = founder.get(path)
+    token = page.context["csrf_token"]
+    done = founder.post(path, {"csrfmiddlewaretoken": str(token)})
+    assert done.status_code == 302 and done["Location"] == "/"
+    assert founder.session["_auth_user_id"] == str(User.objects.get(email="ada@example.com").pk)
+
+
+def test_a_pending_confirmation_link_dies_with_a_new_password(client):
+    sign_up(client)
+    path = link_path(mail.outbox[0], "/accounts/confirm/")
+    user = User.objects.get(email="ada@example.com")
+    user.set_password("another-long-passphrase-7")
+    user.save()
+    assert client.get(path).status_code == 400
+    assert client.post(path).status_code == 400
+    assert User.objects.get(pk=user.pk).email_confirmed is False
+
+
+def test_the_signup_pages_are_not_cached(client):
+    sign_up(client)
+    for url in ("/accounts/signup/sent/", link_path(mail.outbox[0], "/accounts/confirm/")):
+        assert "no-store" in client.get(url)["Cache-Control"]

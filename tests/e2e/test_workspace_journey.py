@@ -138,11 +138,16 @@ def test_a_new_founder_gets_a_signup_from_a_page_they_built_in_the_browser(
         founder.check("signup-sent")
         assert not User.objects.get(email=FOUNDER_EMAIL).email_confirmed
 
-        # The emailed link, opened from the message: it confirms the address and signs in.
+        # The emailed link, opened from the message: its page's button confirms the address and
+        # signs in (opening the link alone changes nothing).
         message = _email_to(FOUNDER_EMAIL, containing="/accounts/confirm/")
         link = re.search(r"https?://\S+/accounts/confirm/\S+", message.body)[0]
         assert link.startswith(base), link
         page.goto(link)
+        page.get_by_role("heading", name="Confirm your email address").wait_for()
+        founder.check("confirm-email")
+        assert not User.objects.get(email=FOUNDER_EMAIL).email_confirmed
+        page.get_by_role("button", name="Confirm my email address").click()
         page.wait_for_url(f"{base}/projects/")
         assert User.objects.get(email=FOUNDER_EMAIL).email_confirmed
         founder.check("projects-empty")

@@ -90,10 +90,13 @@ MATRIX = (
     Row("account-signup", "get", Kind.PUBLIC),
     Row("account-signup", "post", Kind.PUBLIC),
     Row("account-signup-sent", "get", Kind.PUBLIC),
+    # An emailed link opens a page with a button; the button's POST acts (a made-up token: 400).
     Row("account-confirm", "get", Kind.PUBLIC, public=BAD_LINK),
+    Row("account-confirm", "post", Kind.PUBLIC, public=BAD_LINK),
     Row("account-confirm-resend", "get", Kind.PUBLIC),
     Row("account-confirm-resend", "post", Kind.PUBLIC),
     Row("account-email-confirm", "get", Kind.PUBLIC, public=BAD_LINK),
+    Row("account-email-confirm", "post", Kind.PUBLIC, public=BAD_LINK),
     Row("password_reset", "get", Kind.PUBLIC),
     Row("password_reset", "post", Kind.PUBLIC),
     Row("password_reset_done", "get", Kind.PUBLIC),
