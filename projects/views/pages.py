@@ -160,8 +160,8 @@ def page_edit(request: HttpRequest, pk: int, page_pk: int) -> HttpResponse:
 @never_cache
 @login_required
 @require_POST
+@csp_update(PREVIEW_FRAME_CSP)
 @limit_view("page_preview", rate_setting="page_view", methods=("POST",))
-@csp_update(PREVIEW_FRAME_CSP)  # type: ignore[arg-type]
 def page_preview(request: HttpRequest, pk: int, page_pk: int) -> HttpResponse:
     """The unsaved form rendered as the public page: a fragment (the <iframe>) for htmx, or the
     whole editor with the preview for a browser without script (its "Preview" button)."""

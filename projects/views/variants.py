@@ -73,8 +73,8 @@ def variant_edit(request: HttpRequest, pk: int, page_pk: int, key: str) -> HttpR
 @never_cache
 @login_required
 @require_POST
+@csp_update(PREVIEW_FRAME_CSP)
 @limit_view("page_preview", rate_setting="page_view", methods=("POST",))
-@csp_update(PREVIEW_FRAME_CSP)  # type: ignore[arg-type]
 def variant_preview(request: HttpRequest, pk: int, page_pk: int, key: str) -> HttpResponse:
     """The variant's unsaved form rendered as the public page (see `views.pages.page_preview`)."""
     page = owned_page(request, pk, page_pk)
