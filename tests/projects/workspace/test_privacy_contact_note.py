@@ -12,7 +12,7 @@ from tests.factories import ProjectFactory, generate_and_publish
 pytestmark = pytest.mark.django_db
 
 NOTE = re.compile(
-    r'Your privacy notice lists <strong>(?P<email>[^<]+)</strong> as the contact: '
+    r"Your privacy notice lists <strong>(?P<email>[^<]+)</strong> as the contact: "
     r'<a href="(?P<href>[^"]*)">set a contact email in the project</a> to show another address\.'
 )
 
