@@ -163,13 +163,21 @@ def _delete_file(field: ImageField, name: str) -> None:
         logger.exception("Could not delete the page image %s", name)
 
 
-def _lock_for_change(page: LandingPage, action: str) -> LandingPage:
-    """The page under its row lock, or ConflictError as every other page write refuses: the
-    project no longer takes changes (completed, archived), or the page is archived."""
-    locked = LandingPage.objects.select_for_update().select_related("project").get(pk=page.pk)
-    require_open(locked.project, action)
-    if locked.status == PageStatus.ARCHIVED:
+IMAGES_ACTION = "change the page's images"
+
+
+def _require_changeable(page: LandingPage) -> None:
+    """ConflictError as every other page write refuses: the project no longer takes changes
+    (completed, archived), or the page is archived."""
+    require_open(page.project, IMAGES_ACTION)
+    if page.status == PageStatus.ARCHIVED:
         raise ConflictError("An archived page cannot be edited.", code="invalid_page_state")
+
+
+def _lock_for_change(page: LandingPage) -> LandingPage:
+    """The page under its row lock, checked again there (it may have been archived meanwhile)."""
+    locked = LandingPage.objects.select_for_update().select_related("project").get(pk=page.pk)
+    _require_changeable(locked)
     return locked
 
 
@@ -209,10 +217,11 @@ def page_image_set(*, page: LandingPage, kind: ImageKindName, upload: File[bytes
     a ValidationError keyed by the field ("logo" / "hero_image"), or a ConflictError when the
     page or its project takes no changes, and writes nothing."""
     spec = _kind(kind)
-    # The state first: no decoding spent on an upload that will be refused anyway.
-    locked = _lock_for_change(page, "change the page's images")
+    # The state first, as the caller read it: no decoding spent on an upload refused anyway. The
+    # decoding then runs before the row lock, so the page's other writes do not wait on Pillow.
+    _require_changeable(page)
     image = image_encode(kind=kind, upload=upload)
-    return _store(locked, spec, image)
+    return _store(_lock_for_change(page), spec, image)
 
 
 @transaction.atomic
@@ -220,7 +229,7 @@ def page_image_clear(*, page: LandingPage, kind: ImageKindName) -> LandingPage:
     """Remove the page's logo or hero image (the file goes once this commits); ConflictError
     when the page or its project takes no changes."""
     spec = _kind(kind)
-    locked = _lock_for_change(page, "change the page's images")
+    locked = _lock_for_change(page)
     if not getattr(locked, spec.field):
         return locked
     return _store(locked, spec, None)

@@ -106,3 +106,12 @@ def test_the_image_form_still_needs_its_csrf_token(page):
     client.force_login(page.project.owner)
     response = client.post(images_url(page), {"kind": "logo", "action": "upload", "logo": png()})
     assert response.status_code == 403
+
+
+def test_a_page_archived_meanwhile_is_refused_under_the_row_lock(page, media_root):
+    """The caller's copy still says published; the row, read again under its lock, says archived."""
+    stale = LandingPage.objects.select_related("project").get(pk=page.pk)
+    landing_page_archive(page=page)
+    with pytest.raises(ConflictError):
+        page_image_set(page=stale, kind="logo", upload=png())
+    assert stored_files(media_root) == []
