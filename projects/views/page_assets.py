@@ -65,10 +65,8 @@ def _too_large(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
         form = FORMS[kind]()
         form.errors[form.field_name] = form.error_class([message])
         context[f"{kind}_form"] = form
-    response = render(request, IMAGES_TEMPLATE, context, status=413)
-    # The unread body cannot serve another request on this connection.
-    response["Connection"] = "close"
-    return response
+    # No Connection header (hop-by-hop: WSGI forbids it): the server deals with the unread body.
+    return render(request, IMAGES_TEMPLATE, context, status=413)
 
 
 @csrf_exempt  # checked by `csrf_protect` below, once the declared size has passed
