@@ -35,12 +35,17 @@ def public_html_parts(slug: str, variant: str) -> tuple[str, str, str]:
 
 # An editor's preview of unsaved page content: long enough to look at, short enough to be scratch.
 PAGE_PREVIEW_SECONDS = 600
+# The preview slot of the page's own content; a variant's is `PAGE_PREVIEW_VARIANT + key`.
+PAGE_PREVIEW_PAGE = "page"
+PAGE_PREVIEW_VARIANT = "variant-"
 
 
-def page_preview_key(page_id: int, token: str) -> str:
-    """One rendering of a page's unsaved content for its owner's preview frame (`token` is
-    random per rendering; the frame's view checks the page's owner before reading it)."""
-    return f"page-preview:{page_id}:{token}"
+def page_preview_key(page_id: int, slot: str) -> str:
+    """The latest rendering of a page's unsaved content (`slot`: PAGE_PREVIEW_PAGE, or a variant's
+    PAGE_PREVIEW_VARIANT + key) for its owner's preview frame. One slot, overwritten by each
+    rendering: a page has one owner, so however fast they type, a page holds one preview and a
+    variant one, never a key per keystroke. The frame's view checks the page's owner first."""
+    return f"page-preview:{page_id}:{slot}"
 
 
 def experiment_ns(experiment_id: int) -> str:

@@ -1,6 +1,7 @@
 """The founder's signup list: the filter form (a GET form: search, confirmed, pre-order, channel,
 variant, whose signups) and the keyset page cursors its "Older" and "Newer" links carry."""
 
+from datetime import UTC
 from typing import Any
 
 from django import forms
@@ -43,6 +44,12 @@ def _parse_cursor(value: str) -> SignupCursor:
     # A cursor this site made names an aware instant and a row id; anything else was edited.
     if created_at.tzinfo is None or not 0 < pk <= MAX_ROW_ID:
         raise forms.ValidationError(BAD_CURSOR, code="invalid")
+    try:
+        # In UTC, as the database compares it: an instant at the edge of the calendar with an
+        # offset (0001-01-01T00:00+05:00) falls outside it here, not as a 500 in the query.
+        created_at = created_at.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise forms.ValidationError(BAD_CURSOR, code="invalid") from None
     return SignupCursor(created_at=created_at, pk=pk)
 
 

@@ -25,11 +25,14 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile, File
 from django.db import transaction
-from django.db.models import ImageField
+from django.db.models import ImageField, QuerySet
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from projects.cache import invalidate_on_commit
-from projects.models.pages import LandingPage
+from mvpvalidator import cache as app_cache
+from mvpvalidator.exceptions import ConflictError
+from projects.cache import invalidate_on_commit, page_ns
+from projects.models.pages import LandingPage, PageStatus
+from projects.services.transitions import require_open
 
 logger = logging.getLogger(__name__)
 
@@ -157,13 +160,30 @@ def _delete_file(field: ImageField, name: str) -> None:
     except Exception:
         # After the commit nothing can be undone: a file left behind wastes space, nothing more,
         # so the change stands and the failure is logged for the operator.
-        logger.exception("Could not delete the replaced page image %s", name)
+        logger.exception("Could not delete the page image %s", name)
 
 
-def _store(page: LandingPage, spec: ImageKind, image: EncodedImage | None) -> LandingPage:
-    """Point the page at `image` (None: no image), under the page's row lock; the old file goes
-    once this commits, the new one at once if the row cannot be written."""
+IMAGES_ACTION = "change the page's images"
+
+
+def _require_changeable(page: LandingPage) -> None:
+    """ConflictError as every other page write refuses: the project no longer takes changes
+    (completed, archived), or the page is archived."""
+    require_open(page.project, IMAGES_ACTION)
+    if page.status == PageStatus.ARCHIVED:
+        raise ConflictError("An archived page cannot be edited.", code="invalid_page_state")
+
+
+def _lock_for_change(page: LandingPage) -> LandingPage:
+    """The page under its row lock, checked again there (it may have been archived meanwhile)."""
     locked = LandingPage.objects.select_for_update().select_related("project").get(pk=page.pk)
+    _require_changeable(locked)
+    return locked
+
+
+def _store(locked: LandingPage, spec: ImageKind, image: EncodedImage | None) -> LandingPage:
+    """Point the locked page at `image` (None: no image); the old file goes once this commits,
+    the new one at once if the row cannot be written."""
     field = locked._meta.get_field(spec.field)
     assert isinstance(field, ImageField)  # KINDS names ImageFields only
     old_name = getattr(locked, spec.field).name or ""
@@ -194,16 +214,48 @@ def _store(page: LandingPage, spec: ImageKind, image: EncodedImage | None) -> La
 @transaction.atomic
 def page_image_set(*, page: LandingPage, kind: ImageKindName, upload: File[bytes]) -> LandingPage:
     """Replace the page's logo or hero image with `upload`, checked and re-encoded; a refusal is
-    a ValidationError keyed by the field ("logo" / "hero_image") and writes nothing."""
+    a ValidationError keyed by the field ("logo" / "hero_image"), or a ConflictError when the
+    page or its project takes no changes, and writes nothing."""
     spec = _kind(kind)
+    # The state first, as the caller read it: no decoding spent on an upload refused anyway. The
+    # decoding then runs before the row lock, so the page's other writes do not wait on Pillow.
+    _require_changeable(page)
     image = image_encode(kind=kind, upload=upload)
-    return _store(page, spec, image)
+    return _store(_lock_for_change(page), spec, image)
 
 
 @transaction.atomic
 def page_image_clear(*, page: LandingPage, kind: ImageKindName) -> LandingPage:
-    """Remove the page's logo or hero image (the file goes once this commits)."""
+    """Remove the page's logo or hero image (the file goes once this commits); ConflictError
+    when the page or its project takes no changes."""
     spec = _kind(kind)
-    if not getattr(page, spec.field):
-        return page
-    return _store(page, spec, None)
+    locked = _lock_for_change(page)
+    if not getattr(locked, spec.field):
+        return locked
+    return _store(locked, spec, None)
+
+
+def pages_forget_on_commit(*, pages: QuerySet[LandingPage]) -> None:
+    """For pages about to be deleted (with their project or their owner's account): once the
+    deletion commits, their public pages leave the cache and their logo and hero files leave the
+    storage. The database cascade knows nothing of either: without this, a deleted page is still
+    served from the cache (and a signup sent to it fails on the missing row) until it expires,
+    and its pictures stay publicly reachable under /media/ for good.
+
+    Call it inside the deleting transaction, before the delete (the rows are read here)."""
+    slugs: set[str] = set()
+    files: list[str] = []
+    for slug, logo, hero in pages.values_list("slug", "logo", "hero_image"):
+        slugs.add(slug)
+        files.extend(name for name in (logo, hero) if name)
+    if not slugs:
+        return
+    field = LandingPage._meta.get_field("logo")
+    assert isinstance(field, ImageField)  # both image fields use the same storage
+
+    def forget() -> None:
+        app_cache.bump(*(page_ns(slug) for slug in sorted(slugs)))
+        for name in files:
+            _delete_file(field, name)
+
+    transaction.on_commit(forget)

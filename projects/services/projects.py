@@ -9,10 +9,11 @@ from django.utils import timezone
 
 from projects.cache import invalidate_on_commit
 from projects.models.experiments import Experiment
-from projects.models.pages import PageStatus
+from projects.models.pages import LandingPage, PageStatus
 from projects.models.projects import PROJECT_TRANSITIONS, Billing, Delivery, Project, ProjectStatus
 from projects.services.experiments import end_experiments
 from projects.services.locks import lock_project
+from projects.services.page_images import pages_forget_on_commit
 from projects.services.transitions import require_open, transition_check
 from security.models import User
 from security.sanitize import sanitize_text
@@ -90,7 +91,10 @@ def project_update(*, project: Project, data: dict[str, Any]) -> Project:
         setattr(project, name, value)
     project.full_clean()
     project.save()
-    invalidate_on_commit(owner_id=project.owner_id, project_id=project.pk, listing=True)
+    # The public pages show the project's name, and the privacy notice its contact: every page
+    # of the project is rendered again (archived ones are not public; their slugs cost nothing).
+    slugs = tuple(project.landing_pages.values_list("slug", flat=True))
+    invalidate_on_commit(owner_id=project.owner_id, project_id=project.pk, listing=True, slugs=slugs)
     return project
 
 
@@ -113,6 +117,15 @@ def project_archive(*, project: Project) -> Project:
 
 @transaction.atomic
 def project_delete(*, project: Project) -> None:
-    slugs = tuple(project.landing_pages.values_list("slug", flat=True))
-    invalidate_on_commit(owner_id=project.owner_id, project_id=project.pk, listing=True, slugs=slugs)
+    """Delete the project with its pages and signups (by cascade); once committed, its public
+    pages leave the cache and its pages' pictures leave the storage."""
+    pages_forget_on_commit(pages=project.landing_pages.all())
+    invalidate_on_commit(owner_id=project.owner_id, project_id=project.pk, listing=True)
     project.delete()
+
+
+def owner_data_forget(*, user: User) -> None:
+    """What the database cascade cannot do when a founder's account is deleted: their public
+    pages leave the cache and their pages' pictures leave the storage, once the deletion commits.
+    The account deletion calls it inside its transaction, before deleting the user."""
+    pages_forget_on_commit(pages=LandingPage.objects.filter(project__owner=user))

@@ -2,9 +2,12 @@
 a live preview beside the form, publish, unpublish and archive.
 
 The live preview renders the unsaved form into the public page's own template, keeps that HTML
-in the cache for a few minutes under a random key, and shows it in an <iframe> served to the
-page's owner only (`page_preview_frame`): the public page's stylesheet applies as it would on
-/p/<slug>/, and no view of the page is recorded (no tracking script, no `record_view`)."""
+in the cache for a few minutes in the page's one preview slot (a variant has its own), each
+rendering overwriting the last, and shows it in an <iframe> served to the page's owner only
+(`page_preview_frame`), whose address changes with each rendering (?v=) so the frame reloads: the
+public page's stylesheet applies as it would on /p/<slug>/, and no view of the page is recorded
+(no tracking script, no `record_view`). A preview is a render per keystroke: the POST is rate
+limited as page views are."""
 
 import secrets
 from typing import Any, cast
@@ -43,6 +46,7 @@ from projects.services.pages import (
     landing_page_unpublish,
     landing_page_update,
 )
+from security.limits import limit_view
 from security.models import User
 
 EDITOR_TEMPLATE = "projects/workspace/pages/edit.html"
@@ -62,9 +66,10 @@ def owned_page(request: HttpRequest, pk: int, page_pk: int) -> LandingPage:
 # --- The preview -----------------------------------------------------------------------------
 
 
-def preview_store(page: LandingPage) -> str | None:
-    """Render `page` (an unsaved copy) as the public page shows it, keep the HTML for the owner's
-    preview frame, and return the frame's URL (None when the cache is away: no preview then)."""
+def preview_store(page: LandingPage, *, variant_key: str = "") -> str | None:
+    """Render `page` (an unsaved copy, or a variant's content laid over it) as the public page
+    shows it, keep the HTML in the page's (or the variant's) preview slot for the owner's frame,
+    and return the frame's URL (None when the cache is away: no preview then)."""
     html = render_to_string(
         "projects/workspace/pages/preview_page.html",
         {
@@ -75,12 +80,14 @@ def preview_store(page: LandingPage) -> str | None:
             "hidden_inputs": "",
         },
     )
-    token = secrets.token_urlsafe(16)
+    slot = keys.PAGE_PREVIEW_VARIANT + variant_key if variant_key else keys.PAGE_PREVIEW_PAGE
     try:
-        app_cache.call(cache.set, keys.page_preview_key(page.pk, token), html, keys.PAGE_PREVIEW_SECONDS)
+        app_cache.call(cache.set, keys.page_preview_key(page.pk, slot), html, keys.PAGE_PREVIEW_SECONDS)
     except app_cache.CacheUnavailable:
         return None
-    return reverse("page-preview-frame", args=[page.project_id, page.pk, token])
+    # A new address per rendering: the frame (and any cache on the way) loads it afresh.
+    frame = reverse("page-preview-frame", args=[page.project_id, page.pk, slot])
+    return f"{frame}?v={secrets.token_urlsafe(6)}"
 
 
 def public_links(request: HttpRequest, page: LandingPage) -> dict[str, str | None]:
@@ -153,7 +160,8 @@ def page_edit(request: HttpRequest, pk: int, page_pk: int) -> HttpResponse:
 @never_cache
 @login_required
 @require_POST
-@csp_update(PREVIEW_FRAME_CSP)  # type: ignore[arg-type]
+@csp_update(PREVIEW_FRAME_CSP)
+@limit_view("page_preview", rate_setting="page_view", methods=("POST",))
 def page_preview(request: HttpRequest, pk: int, page_pk: int) -> HttpResponse:
     """The unsaved form rendered as the public page: a fragment (the <iframe>) for htmx, or the
     whole editor with the preview for a browser without script (its "Preview" button)."""

@@ -19,6 +19,7 @@ from projects.models import LandingPage, PageVariant
 from projects.selectors.variants import variant_as_page, variant_get, variant_values
 from projects.services.variants import variant_create, variant_delete, variant_overrides, variant_update
 from projects.views.pages import PREVIEW_FRAME_CSP, owned_page, preview_store
+from security.limits import limit_view
 
 EDITOR_TEMPLATE = "projects/workspace/pages/variant_edit.html"
 
@@ -52,7 +53,8 @@ def variant_edit(request: HttpRequest, pk: int, page_pk: int, key: str) -> HttpR
     initial = _initial(page, variant)
     if request.method == "GET":
         form = VariantForm(initial=initial, page=page)
-        preview_url = preview_store(variant_as_page(page=page, values=variant_values(page=page, variant=variant)))
+        shown = variant_as_page(page=page, values=variant_values(page=page, variant=variant))
+        preview_url = preview_store(shown, variant_key=variant.key)
         context = {"project": page.project, "page": page, "variant": variant, "form": form, "preview_url": preview_url}
         return render(request, EDITOR_TEMPLATE, context)
     form = VariantForm(request.POST, initial=initial, page=page)
@@ -71,7 +73,8 @@ def variant_edit(request: HttpRequest, pk: int, page_pk: int, key: str) -> HttpR
 @never_cache
 @login_required
 @require_POST
-@csp_update(PREVIEW_FRAME_CSP)  # type: ignore[arg-type]
+@csp_update(PREVIEW_FRAME_CSP)
+@limit_view("page_preview", rate_setting="page_view", methods=("POST",))
 def variant_preview(request: HttpRequest, pk: int, page_pk: int, key: str) -> HttpResponse:
     """The variant's unsaved form rendered as the public page (see `views.pages.page_preview`)."""
     page = owned_page(request, pk, page_pk)
@@ -87,7 +90,7 @@ def variant_preview(request: HttpRequest, pk: int, page_pk: int, key: str) -> Ht
             shown = variant_as_page(
                 page=page, values=variant_values(page=page, variant=PageVariant(overrides=overrides))
             )
-            preview_url = preview_store(shown)
+            preview_url = preview_store(shown, variant_key=variant.key)
     if request.htmx:  # type: ignore[attr-defined]
         return render(request, "projects/workspace/pages/_preview.html", {"form": form, "preview_url": preview_url})
     context = {

@@ -219,6 +219,9 @@ def test_a_bad_filter_is_a_400_with_its_message_beside_the_field_and_the_rest_ap
         "",
         encode_cursor(T0, 2**70),  # past any row id: an overflow in the database
         encode_cursor(T0.replace(tzinfo=None), 5),  # no time zone
+        # Aware, but outside the calendar once in UTC (an OverflowError in the database's terms).
+        encode_cursor(datetime.fromisoformat("0001-01-01T00:00:00+05:00"), 5),
+        encode_cursor(datetime.fromisoformat("9999-12-31T23:59:59-05:00"), 5),
         "MjAzMS0wMy0wM1QxMjowMDowMCswMDowMHw=",  # "...|" without an id
         "%00%ff",
     ],
