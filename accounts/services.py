@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
-from accounts import emails, tokens
+from accounts import deletion, emails, tokens
 from security import services as security_services
 from security.models import User, normalize_email
 from security.sanitize import sanitize_text
@@ -115,4 +115,5 @@ def account_delete(*, user: User, password: str, confirm_email: str) -> None:
         errors["confirm_email"] = ["Type your account's email address exactly to confirm."]
     if errors:
         raise ValidationError(errors)
+    deletion.before_delete(user)
     User.objects.filter(pk=user.pk).delete()

@@ -13,3 +13,8 @@ class ProjectsConfig(AppConfig):
         health.register()
         dashboard.register()
         exports.register()
+        # What an account's deletion must undo beyond the cascade: cached public pages and uploads.
+        from accounts import deletion
+        from projects.services.projects import owner_data_forget
+
+        deletion.register("projects", lambda user: owner_data_forget(user=user))

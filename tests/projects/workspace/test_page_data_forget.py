@@ -7,12 +7,13 @@ import io
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+from django.test import Client
 from PIL import Image
 
 from projects.services.page_images import page_image_set
 from projects.services.projects import owner_data_forget, project_delete
 from security.models import User
-from tests.factories import ProjectFactory, UserFactory, generate_and_publish
+from tests.factories import DEFAULT_PASSWORD, ProjectFactory, UserFactory, generate_and_publish
 from tests.projects.conftest import signup_post_data
 from tests.projects.workspace.test_page_images_service import stored_files
 
@@ -91,3 +92,20 @@ def test_forgetting_touches_only_the_owners_pages(commit, page, media_root):
     with commit():
         owner_data_forget(user=UserFactory())
     assert len(stored_files(media_root)) == 2
+
+
+def test_deleting_the_account_in_the_browser_takes_its_pages_and_pictures_with_it(client, commit, page, media_root):
+    """Through the account page: the registered deletion hook runs inside the deleting
+    transaction, so the page is a 404 at once and no picture stays behind."""
+    warm(client)
+    owner = page.project.owner
+    founder = Client()
+    founder.force_login(owner)
+    with commit():
+        response = founder.post("/accounts/delete/", {"password": DEFAULT_PASSWORD, "confirm_email": owner.email})
+    assert response.status_code == 302
+    assert not User.objects.filter(pk=owner.pk).exists()
+    assert client.get("/p/chaser/").status_code == 404
+    assert client.get("/p/chaser/privacy").status_code == 404
+    assert client.post("/p/chaser/signup", signup_post_data(client)).status_code == 404
+    assert stored_files(media_root) == []
