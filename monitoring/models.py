@@ -159,3 +159,35 @@ class AlertDelivery(models.Model):
         if self.delivered:
             return "delivered"
         return "failed" if self.finished_at else "pending"
+
+
+class CounterHour(models.Model):
+    """One hour of one KPI counter (`monitoring.kpis.count`), copied from the per-minute buckets
+    (Redis, or the process's memory) by the hourly roll-up: the KPIs' history, which outlives the
+    buckets' expiry and a restart, and what `monitoring_report` reads from another process."""
+
+    hour = models.DateTimeField()
+    name = models.CharField(max_length=120)
+    value = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-hour", "name"]
+        constraints = [models.UniqueConstraint(fields=["name", "hour"], name="counterhour_name_hour_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.hour:%Y-%m-%d %H}:00 {self.name}={self.value}"
+
+
+class HealthMinute(models.Model):
+    """A minute in which the health endpoint answered, with its worst answer that minute: uptime is
+    the share of minutes that answered ok or degraded. A minute nobody could ask, or that answered
+    unhealthy, counts against it; the rows survive restarts."""
+
+    minute = models.DateTimeField(unique=True)
+    status = models.CharField(max_length=10)
+
+    class Meta:
+        ordering = ["-minute"]
+
+    def __str__(self) -> str:
+        return f"{self.minute:%Y-%m-%d %H:%M} {self.status}"
