@@ -16,7 +16,7 @@ from mvpvalidator.spreadsheet import CSV_CONTENT_TYPE, safe_row
 from projects.api.negotiation import CsvExportNegotiation
 from projects.api.pagination import paginated
 from projects.selectors.projects import project_get
-from projects.selectors.signups import held_signup_counts, signup_export_rows, signup_list
+from projects.selectors.signups import held_signup_counts, signup_csv_rows, signup_list
 
 
 class SignupOutputSerializer(serializers.Serializer):
@@ -62,29 +62,6 @@ class SignupListView(APIView):
         return paginated(request, self, signups, SignupOutputSerializer)
 
 
-CSV_COLUMNS = (
-    "email",
-    "name",
-    "landing_page",
-    "created_at",
-    "confirmed_at",
-    "unsubscribed_at",
-    "consent",
-    "qualifying_answer",
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "utm_content",
-    "utm_term",
-    "referrer",
-    "click_platform",
-    "click_id",
-    "channel",
-    "variant",
-    "traffic",
-)
-
-
 class _Echo:
     def write(self, value: str) -> str:
         return value
@@ -99,33 +76,8 @@ class SignupExportView(APIView):
         writer = csv.writer(_Echo())
 
         def rows() -> Iterator[str]:
-            yield writer.writerow(CSV_COLUMNS)
-            for s in signup_export_rows(project=project):
-                yield writer.writerow(
-                    safe_row(
-                        (
-                            s.email,
-                            s.name,
-                            s.landing_page_slug,
-                            s.created_at,
-                            s.confirmed_at,
-                            s.unsubscribed_at,
-                            s.consent,
-                            s.qualifying_answer,
-                            s.utm_source,
-                            s.utm_medium,
-                            s.utm_campaign,
-                            s.utm_content,
-                            s.utm_term,
-                            s.referrer,
-                            s.click_platform,
-                            s.click_id,
-                            s.channel,
-                            s.variant,
-                            s.traffic,
-                        )
-                    )
-                )
+            for row in signup_csv_rows(project=project, preorders=False):
+                yield writer.writerow(safe_row(row))
 
         response = StreamingHttpResponse(rows(), content_type=CSV_CONTENT_TYPE)
         response["Content-Disposition"] = f'attachment; filename="project-{project.pk}-signups.csv"'

@@ -117,7 +117,9 @@ def signup_export_rows(
     return signup_list(project=project, filters=filters).iterator(chunk_size=chunk_size)
 
 
-# The signups CSV: the API's export and the workspace's download write the same file.
+# The signups CSV: the API's export and the workspace's download write the same columns; the
+# workspace's adds `preordered` (read from the pre-order events, which are kept for
+# EVENT_RETENTION_DAYS: a mark the API does not promise).
 SIGNUP_CSV_COLUMNS = (
     "email",
     "name",
@@ -138,19 +140,21 @@ SIGNUP_CSV_COLUMNS = (
     "channel",
     "variant",
     "traffic",
-    "preordered",
 )
+PREORDER_COLUMN = "preordered"
 
 
-def signup_csv_rows(*, project: Project, filters: SignupFilters | None = None) -> Iterator[tuple[object, ...]]:
+def signup_csv_rows(
+    *, project: Project, filters: SignupFilters | None = None, preorders: bool = True
+) -> Iterator[tuple[object, ...]]:
     """The CSV's rows as values, header first, streamed (the caller makes each cell safe and
-    writes it)."""
-    yield SIGNUP_CSV_COLUMNS
+    writes it); `preorders`: with the `preordered` column last."""
+    yield (*SIGNUP_CSV_COLUMNS, PREORDER_COLUMN) if preorders else SIGNUP_CSV_COLUMNS
     page_ids = _page_ids(project)
     rows = signup_list(project=project, filters=filters, page_ids=page_ids).iterator(chunk_size=CSV_CHUNK)
     for chunk in _chunks(rows, CSV_CHUNK):
-        for s in _mark_preorders(page_ids, chunk):
-            yield (
+        for s in _mark_preorders(page_ids, chunk) if preorders else chunk:
+            row = (
                 s.email,
                 s.name,
                 s.landing_page_slug,  # type: ignore[attr-defined]  # annotated by signup_list
@@ -170,8 +174,8 @@ def signup_csv_rows(*, project: Project, filters: SignupFilters | None = None) -
                 s.channel,
                 s.variant,
                 s.traffic,
-                s.preordered,  # type: ignore[attr-defined]  # set by _mark_preorders
             )
+            yield (*row, s.preordered) if preorders else row  # type: ignore[attr-defined]  # _mark_preorders
 
 
 def _chunks(rows: Iterable[Signup], size: int) -> Iterator[list[Signup]]:

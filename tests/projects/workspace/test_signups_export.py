@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from projects.models import Channel, Event, EventKind, Signup, Traffic
-from projects.selectors.signups import SIGNUP_CSV_COLUMNS, SIGNUP_PAGE_SIZE
+from projects.selectors.signups import PREORDER_COLUMN, SIGNUP_CSV_COLUMNS, SIGNUP_PAGE_SIZE
 from tests.factories import ProjectFactory, UserFactory, generate_and_publish
 
 pytestmark = pytest.mark.django_db
@@ -47,7 +47,7 @@ def test_the_csv_holds_every_signup_of_the_filter_in_the_apis_columns(owner, pag
     signup(page, "me@example.com", channel=Channel.SOCIAL, traffic=Traffic.FOUNDER)
     response, rows = download(owner, page, channel="social")
     assert response["Content-Type"] == "text/csv; charset=utf-8"
-    assert rows[0] == list(SIGNUP_CSV_COLUMNS)
+    assert rows[0] == [*SIGNUP_CSV_COLUMNS, PREORDER_COLUMN]
     body = [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
     assert len(body) == SIGNUP_PAGE_SIZE + 3  # people only, as on the list; every page
     assert {row["channel"] for row in body} == {"social"} and body[0]["landing_page"] == "chaser"
