@@ -412,7 +412,12 @@ def evaluate(now: float | None = None) -> list[str]:
     return fired
 
 
-KPI_CHANNELS = {"performance": "performance", "security": "security", "availability": "error", "database": "performance"}
+KPI_CHANNELS = {
+    "performance": "performance",
+    "security": "security",
+    "availability": "error",
+    "database": "performance",
+}
 # The window a KPI is judged over for alerting: recent enough that a recovery clears it.
 KPI_ALERT_HOURS = 1
 

@@ -184,7 +184,7 @@ def _per_key(
 ) -> None:
     def read(hours: int) -> kpis.Reading:
         rows = rows_of(hours)
-        detail = {
+        detail: dict[str, dict[str, Any]] = {
             key: {
                 what: sum(total),
                 "rate": round(sum(good) / sum(total), 4) if sum(total) else None,
@@ -192,7 +192,9 @@ def _per_key(
             }
             for key, (good, total) in sorted(rows.items())
         }
-        judged = {k: d["rate"] for k, d in detail.items() if d[what] >= max(minimum, 1) and d["rate"] is not None}
+        judged: dict[str, float] = {
+            k: d["rate"] for k, d in detail.items() if d[what] >= max(minimum, 1) and d["rate"] is not None
+        }
         if not judged:
             note = f"no {noun} with {minimum} {what} or more in the window" if rows and minimum > 1 else ""
             return kpis.Reading(None, {"per": detail} if rows else {}, note)

@@ -159,7 +159,7 @@ def persist_due() -> None:
 
     try:
         persist()
-    except Exception:  # noqa: BLE001 - the next pass tries again; the buckets still hold the counts
+    except Exception:
         logger.warning("could not persist the KPI counters", exc_info=True)
     finally:
         connection.close()  # the flusher thread's own connection
@@ -302,7 +302,10 @@ def ratio(num: str, den: str) -> tuple[ReadFn, HourlyFn]:
         return Reading(_share(n, d), {"numerator": n, "denominator": d, "counters": [num, den]})
 
     def hourly(hours: int) -> list[float | None]:
-        return [_share(n, d) for n, d in zip(counter_hourly(num, hours=hours), counter_hourly(den, hours=hours))]
+        return [
+            _share(n, d)
+            for n, d in zip(counter_hourly(num, hours=hours), counter_hourly(den, hours=hours), strict=True)
+        ]
 
     def daily(days: int) -> list[float | None]:
         nums, dens = counter_hourly(num, hours=days * 24), counter_hourly(den, hours=days * 24)
@@ -325,7 +328,7 @@ def _read(spec: KpiSpec, hours: int) -> Reading:
         return Reading(None, note="no data: nothing measures this KPI in this deployment")
     try:
         return fn(hours)
-    except Exception:  # noqa: BLE001 - one KPI's failure shows as no data, the others still read
+    except Exception:
         logger.warning("KPI %s could not be read", spec.id, exc_info=True)
         return Reading(None, note="no data: its reader failed (see the logs)")
 
@@ -341,7 +344,7 @@ def _spark(spec: KpiSpec) -> list[float | None]:
         if daily is not None:
             return list(daily(SPARK_DAYS))
         values = fn(SPARK_DAYS * 24)
-    except Exception:  # noqa: BLE001 - no trend rather than no page
+    except Exception:
         logger.warning("KPI %s history could not be read", spec.id, exc_info=True)
         return [None] * SPARK_DAYS
     out: list[float | None] = []
@@ -413,8 +416,7 @@ def evaluate(*, hours: int = 24, now: float | None = None, spark: bool = True) -
 def grouped(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The evaluation grouped as the guide groups it: [{group, title, kpis}]."""
     return [
-        {"group": group, "title": title, "kpis": [r for r in results if r["group"] == group]}
-        for group, title in GROUPS
+        {"group": group, "title": title, "kpis": [r for r in results if r["group"] == group]} for group, title in GROUPS
     ]
 
 

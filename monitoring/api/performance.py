@@ -15,8 +15,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from monitoring import kpis, prometheus, selectors
-from monitoring.kpi_catalog import GROUPS
 from monitoring.api.renderers import PrometheusTextRenderer
+from monitoring.kpi_catalog import GROUPS
 from mvpvalidator.pagination import LimitOffsetPagination
 from security import interface as security
 

@@ -22,7 +22,9 @@ URLS = [
     "/performance-monitor/panels/",
     "/performance-monitor/requests/0123456789abcdef/",
 ]
-PANELS = ("health", "performance", "kpis", "platform", "errors", "database", "cache", "security", "external", "requests")
+PANELS = (
+    "health", "performance", "kpis", "platform", "errors", "database", "cache", "security", "external", "requests",
+)  # fmt: skip
 
 
 @pytest.fixture

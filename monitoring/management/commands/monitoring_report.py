@@ -8,7 +8,6 @@ processes' buckets: shared through Redis, or in the server's own memory in the e
 which the report then says."""
 
 import json
-from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 from django.core.serializers.json import DjangoJSONEncoder
@@ -57,9 +56,9 @@ class Command(MonitoredCommand):
         out(self.style.MIGRATE_HEADING(f"Monitoring report, last {window} ({report['scope']} counters)"))
         out(f"\nKPIs of the production guide, last {hours} h")
         out(_scope_note())
-        for group in kpis.grouped(report["production_kpis"]):
-            out(f"\n  {group['title']}")
-            for kpi in group["kpis"]:
+        for kpi_group in kpis.grouped(report["production_kpis"]):
+            out(f"\n  {kpi_group['title']}")
+            for kpi in kpi_group["kpis"]:
                 mark = {True: self.style.SUCCESS("PASS"), False: self.style.ERROR("FAIL"), None: "  - "}[kpi["pass"]]
                 value = kpis.format_value(kpi["value"], kpi["unit"])
                 out(f"  {mark}  {kpi['name']:<40} {value:>16}   target {kpi['target']}")
