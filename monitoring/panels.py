@@ -211,8 +211,11 @@ KPI_HOURS = 24
 
 
 def _sparkline_of(kpi: dict[str, Any]) -> str:
+    if all(value is None for value in kpi["spark"]):
+        # An empty sparkline writes its label in the cell: keep it short (the row names the KPI).
+        return charts.sparkline(kpi["spark"], label="no data", width=80, height=22)
     label = f"{kpi['name']}, one value per day for the last {kpis.SPARK_DAYS} days"
-    return charts.sparkline(kpi["spark"], label=label, width=84, height=22)
+    return charts.sparkline(kpi["spark"], label=label, width=80, height=22)
 
 
 def kpi_panel(buckets: Buckets) -> dict[str, Any]:

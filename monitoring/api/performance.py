@@ -61,6 +61,10 @@ _Kpi = inline_serializer(
 )
 
 
+class KpiHoursSerializer(serializers.Serializer[Any]):
+    hours = serializers.IntegerField(min_value=1, max_value=720, default=24)
+
+
 class KpisView(APIView):
     """Every KPI of the production guide over the last `?hours=` (1 to 720, default 24): its
     figure, pass/fail against its bar, detail, 7 daily values and since when it fails. Staff only."""
@@ -68,7 +72,7 @@ class KpisView(APIView):
     permission_classes = [security.IsStaff]
 
     @extend_schema(
-        parameters=[OpenApiParameter("hours", int, default=24, description="1 to 720.")],
+        parameters=[KpiHoursSerializer],
         responses=inline_serializer(
             "Kpis",
             fields={"hours": serializers.IntegerField(), "kpis": serializers.ListField(child=_Kpi)},
@@ -79,10 +83,6 @@ class KpisView(APIView):
         serializer.is_valid(raise_exception=True)
         hours = serializer.validated_data["hours"]
         return Response({"hours": hours, "kpis": kpis.evaluate(hours=hours)})
-
-
-class KpiHoursSerializer(serializers.Serializer[Any]):
-    hours = serializers.IntegerField(min_value=1, max_value=720, default=24)
 
 
 class ErrorGroupsView(APIView):
