@@ -16,7 +16,9 @@ from tests.browser import browser_page_fixture, chromium_browser_fixture, watch 
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 
 ARTIFACTS = Path(django_settings.BASE_DIR) / "test-artifacts"
-PANELS = ("health", "performance", "kpis", "platform", "errors", "database", "cache", "security", "external", "requests")
+PANELS = (
+    "health", "performance", "kpis", "platform", "errors", "database", "cache", "security", "external", "requests",
+)  # fmt: skip
 
 
 def _sign_in(page, base: str, email: str) -> None:

@@ -132,3 +132,13 @@ def test_metrics_gauges_say_pass_when_the_kpi_passes(staff_api_client):
     text = staff_api_client.get("/metrics").content.decode()
     assert 'mvp_kpi_value{kpi="external_success"} 1.0' in text
     assert 'mvp_kpi_pass{kpi="external_success"} 1' in text
+
+
+def test_the_schema_documents_the_endpoint_as_it_answers(staff_api_client, client):
+    document = client.get("/api/schema/?format=json").json()
+    operation = document["paths"]["/api/monitoring/kpis"]["get"]
+    hours = next(p for p in operation["parameters"] if p["name"] == "hours")
+    assert hours["schema"]["minimum"] == 1 and hours["schema"]["maximum"] == 720
+    documented = set(document["components"]["schemas"]["Kpi"]["properties"])
+    answered = staff_api_client.get("/api/monitoring/kpis").json()["kpis"]
+    assert all(set(k) == documented for k in answered)
