@@ -14,8 +14,12 @@ pytestmark = pytest.mark.django_db
 
 
 def restart() -> None:
-    """What a process restart loses: every in-process bucket and what it remembered copying."""
-    metrics.reset()
+    """What a process restart loses: what it remembered copying, and its buckets when they live
+    in its memory (the embedded mode; Redis keeps the shared ones)."""
+    if metrics.shared():
+        metrics.forget_settled()
+    else:
+        metrics.reset()
     kpis.reset()
 
 
