@@ -18,7 +18,6 @@ from collections.abc import Callable
 from typing import Any
 
 from monitoring import histogram, kpis, metrics
-from mvpvalidator.cache import CacheUnavailable
 
 # Requests that are not the platform's own work (static files): left out of the KPIs.
 NOT_KPI_ROUTES = ("<static>",)
@@ -81,12 +80,7 @@ WINDOW_FIGURES: dict[str, Callable[[dict[str, int]], float | None]] = {
 
 
 def _hour_fields(hours: int) -> list[dict[str, int]]:
-    """The live hour buckets of the last `hours` hours, oldest first (empty while the store is away)."""
-    ids = kpis._hour_ids(hours)
-    try:
-        return [fields for _, fields in metrics.read_hours(ids, reuse_settled=True)]
-    except CacheUnavailable:
-        return [{} for _ in ids]
+    return kpis.hour_fields(hours)
 
 
 def _from_buckets(
@@ -135,16 +129,14 @@ def count_cache_event(family: str, event: str, n: int) -> None:
     if family.startswith("_"):
         return
     if event in ("hit", "local_hit", "stale"):
-        kpis.count(f"{CACHE_PREFIX}{family}.hits", n)
-        kpis.count(f"{CACHE_PREFIX}{family}.lookups", n)
+        kpis.count_many({f"{CACHE_PREFIX}{family}.hits": n, f"{CACHE_PREFIX}{family}.lookups": n})
     elif event == "miss":
         kpis.count(f"{CACHE_PREFIX}{family}.lookups", n)
 
 
 def count_external_call(service: str, *, failed: bool) -> None:
-    kpis.count(f"{EXTERNAL_PREFIX}{service}.calls")
-    if failed:
-        kpis.count(f"{EXTERNAL_PREFIX}{service}.failures")
+    """Called by `monitoring.external` for each outbound call."""
+    kpis.count_many({f"{EXTERNAL_PREFIX}{service}.calls": 1, f"{EXTERNAL_PREFIX}{service}.failures": int(failed)})
 
 
 def _keys(prefix: str, suffix: str, hours: int) -> list[str]:

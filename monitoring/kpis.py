@@ -74,6 +74,11 @@ def count(name: str, n: int = 1) -> None:
         metrics.record({_field(name): n})
 
 
+def count_many(counts: dict[str, int]) -> None:
+    """Several KPI counters at once (one call into the tally)."""
+    metrics.record({_field(name): n for name, n in counts.items() if n})
+
+
 def _hour_ids(hours: int, now: float | None = None) -> list[int]:
     current = int((now if now is not None else time.time()) // 3600)
     return list(range(current - hours + 1, current + 1))
@@ -93,15 +98,19 @@ _persist_lock = threading.Lock()
 _next_persist = time.monotonic() + PERSIST_EVERY_SECONDS
 
 
-def _live_hours(hour_ids: list[int]) -> dict[int, dict[str, int]]:
-    """The live hour buckets' KPI counters; empty when the store is away."""
+def _read_hours(hour_ids: list[int]) -> dict[int, dict[str, int]]:
+    """The live hour buckets (every series); empty when the store is away."""
     from mvpvalidator.cache import CacheUnavailable
 
     try:
-        read = metrics.read_hours(hour_ids, reuse_settled=True)
+        return dict(metrics.read_hours(hour_ids, reuse_settled=True))
     except CacheUnavailable:
         return {}
-    return {hour: _counters_of(fields) for hour, fields in read}
+
+
+def _live_hours(hour_ids: list[int]) -> dict[int, dict[str, int]]:
+    """The live hour buckets' KPI counters; empty when the store is away."""
+    return {hour: _counters_of(fields) for hour, fields in _read_hours(hour_ids).items()}
 
 
 def persist(*, hours: int = 2, now: float | None = None) -> int:
@@ -185,6 +194,7 @@ class _Snapshot:
     first_hour: int
     rows: dict[tuple[int, str], int]
     live: dict[int, dict[str, int]]
+    raw: dict[int, dict[str, int]]
 
 
 _snapshot: contextvars.ContextVar[_Snapshot | None] = contextvars.ContextVar("kpi_snapshot", default=None)
@@ -206,7 +216,8 @@ def _load(hour_ids: list[int]) -> _Snapshot:
         # The database is away (health says so): the live buckets still answer.
         logger.warning("KPI counter history unavailable; reading the live buckets only", exc_info=True)
         rows = {}
-    return _Snapshot(hour_ids[0], rows, _live_hours(hour_ids))
+    raw = _read_hours(hour_ids)
+    return _Snapshot(hour_ids[0], rows, {hour: _counters_of(fields) for hour, fields in raw.items()}, raw)
 
 
 @contextlib.contextmanager
@@ -232,6 +243,15 @@ def _snapshot_for(hour_ids: list[int]) -> _Snapshot:
     if current is not None and current.first_hour <= hour_ids[0]:
         return current
     return _load(hour_ids)
+
+
+def hour_fields(hours: int) -> list[dict[str, int]]:
+    """The live hour buckets of every series for the last `hours` hours, oldest first (read once
+    per evaluation; empty buckets while the store is away)."""
+    ids = _hour_ids(hours)
+    current = _snapshot.get()
+    raw = current.raw if current is not None and current.first_hour <= ids[0] else _read_hours(ids)
+    return [raw.get(hour, {}) for hour in ids]
 
 
 def counter_hourly(name: str, *, hours: int) -> list[int]:

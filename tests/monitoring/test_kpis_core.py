@@ -135,3 +135,11 @@ def test_failing_since_is_the_first_evaluation_that_saw_the_failure_and_clears_o
 def test_an_unknown_kpi_cannot_be_registered():
     with pytest.raises(ValueError, match="catalog"):
         kpis.reader("made_up")
+
+
+def test_security_reaches_the_kpi_api_through_the_interface():
+    from monitoring import interface
+
+    assert interface.count_kpi is kpis.count and interface.KpiReading is kpis.Reading
+    assert interface.register_kpi_reader is kpis.reader and interface.register_kpi_history is kpis.history
+    assert interface.kpi_ratio is kpis.ratio
