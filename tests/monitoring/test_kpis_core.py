@@ -143,3 +143,19 @@ def test_security_reaches_the_kpi_api_through_the_interface():
     assert interface.count_kpi is kpis.count and interface.KpiReading is kpis.Reading
     assert interface.register_kpi_reader is kpis.reader and interface.register_kpi_history is kpis.history
     assert interface.kpi_ratio is kpis.ratio
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_background_pass_persists_every_few_minutes(monkeypatch):
+    import threading
+
+    kpis.count("test.widgets", 2)
+    kpis.persist_due()  # just started: not yet due
+    assert not CounterHour.objects.exists()
+    monkeypatch.setattr(kpis, "_next_persist", 0.0)  # the interval has passed
+    # On its own thread, as the flusher runs it (it closes that thread's connection).
+    worker = threading.Thread(target=kpis.persist_due)
+    worker.start()
+    worker.join()
+    assert CounterHour.objects.get(name="test.widgets").value == 2
+    assert kpis._next_persist > time.monotonic() + kpis.PERSIST_EVERY_SECONDS - 60
