@@ -26,7 +26,10 @@ Rules:
   `ALERT_MIN_REQUESTS` requests), checked by each process's flusher about every 30 s;
 - `p95:<route>`: a route's p95 over the last five minutes above `ALERT_P95_MS`;
 - `new_error:<fingerprint>`: an error group seen for the first time;
-- `security:<rule>`: raised by the security layer (`security_event`).
+- `security:<rule>`: raised by the security layer (`security_event`);
+- `kpi:<id>`: a production guide KPI (`monitoring.kpis`) failing over the last hour for longer
+  than `KPI_ALERT_AFTER_MINUTES`, checked on the same pass as the traffic rules; security KPIs
+  alert the security channel, availability ones the error channel, the others performance.
 """
 
 import contextlib
@@ -409,10 +412,54 @@ def evaluate(now: float | None = None) -> list[str]:
     return fired
 
 
+KPI_CHANNELS = {
+    "performance": "performance",
+    "security": "security",
+    "availability": "error",
+    "database": "performance",
+}
+# The window a KPI is judged over for alerting: recent enough that a recovery clears it.
+KPI_ALERT_HOURS = 1
+
+
+def evaluate_kpis(now: float | None = None) -> list[str]:
+    """Alert each KPI that has been failing for longer than `KPI_ALERT_AFTER_MINUTES`; returns
+    the rules that fired (one per KPI per dedup window, as every rule)."""
+    from monitoring import kpis
+
+    now = now if now is not None else time.time()
+    fired: list[str] = []
+    for kpi in kpis.evaluate(hours=KPI_ALERT_HOURS, now=now, spark=False):
+        since = kpi["failing_since"]
+        if kpi["pass"] is not False or since is None:
+            continue
+        minutes = (now - since.timestamp()) / 60
+        if minutes <= settings.KPI_ALERT_AFTER_MINUTES:
+            continue
+        rule = f"kpi:{kpi['id']}"
+        value = kpis.format_value(kpi["value"], kpi["unit"])
+        if raise_alert(
+            KPI_CHANNELS[kpi["group"]],
+            rule,
+            title=f"KPI failing for {minutes:.0f} min: {kpi['name']} {value} (target {kpi['target']})",
+            details={
+                "kpi": kpi["id"],
+                "value": kpi["value"],
+                "target": kpi["target"],
+                "failing_since": since.isoformat(),
+                "window_hours": KPI_ALERT_HOURS,
+                "source": kpi["source"],
+                "detail": kpi["detail"],
+            },
+        ):
+            fired.append(rule)
+    return fired
+
+
 def maybe_evaluate() -> None:
     """Called by the background flusher about once a second: evaluates at most every `EVALUATE_EVERY_SECONDS`."""
     global _last_evaluation
-    if not (settings.ERROR_WEBHOOK_URL or settings.PERFORMANCE_WEBHOOK_URL):
+    if not (settings.ERROR_WEBHOOK_URL or settings.PERFORMANCE_WEBHOOK_URL or settings.SECURITY_WEBHOOK_URL):
         return
     now = time.monotonic()
     if now - _last_evaluation < EVALUATE_EVERY_SECONDS:
@@ -422,5 +469,9 @@ def maybe_evaluate() -> None:
         evaluate()
     except Exception:
         logger.warning("alert evaluation failed", exc_info=True)
+    try:
+        evaluate_kpis()
+    except Exception:
+        logger.warning("KPI alert evaluation failed", exc_info=True)
     finally:
         connection.close()

@@ -1,4 +1,10 @@
+import importlib
+import importlib.util
+
 from django.apps import AppConfig
+
+# The monitoring modules that read KPIs (security registers its own from SecurityConfig.ready).
+KPI_READER_MODULES = ("monitoring.kpi_readers", "monitoring.uptime", "monitoring.db_kpis")
 
 
 class MonitoringConfig(AppConfig):
@@ -10,7 +16,7 @@ class MonitoringConfig(AppConfig):
         from django.core.signals import got_request_exception
         from django.db.backends.signals import connection_created
 
-        from monitoring import health, queries, sentry, signals, task_signals, traces
+        from monitoring import health, panels, queries, sentry, signals, task_signals, traces
         from mvpvalidator import background
         from mvpvalidator.cache import stats as cache_stats
 
@@ -18,6 +24,17 @@ class MonitoringConfig(AppConfig):
 
         if traces.note_cache not in cache_stats.observers:
             cache_stats.observers.append(traces.note_cache)
+
+        # The KPI readers register themselves on import; a reader module not in this build
+        # leaves its KPIs as "no data".
+        for module in KPI_READER_MODULES:
+            if importlib.util.find_spec(module) is not None:
+                importlib.import_module(module)
+        from monitoring import kpi_readers
+
+        if kpi_readers.count_cache_event not in cache_stats.observers:
+            cache_stats.observers.append(kpi_readers.count_cache_event)
+        panels.register("kpis", "dashboard/panels/kpis.html", panels.kpi_panel)
 
         if settings.SENTRY_DSN and settings.ENABLE_SENTRY_MONITORING:
             # Here rather than in settings, which import no app code: still before the first

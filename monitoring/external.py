@@ -23,7 +23,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
-from monitoring import context, metrics, traces
+from monitoring import context, kpi_readers, metrics, traces
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +84,7 @@ class ExternalCall:
                 errors=1 if failed else 0,
                 extra={"to": 1} if self.outcome == "timeout" else None,
             )
+            kpi_readers.count_external_call(self.service, failed=failed)
             if failed:
                 self._remember_error(ms)
             if ms >= settings.SLOW_OPERATION_THRESHOLD_MS:

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from monitoring import charts, health, histogram, metrics, selectors, traces
+from monitoring import charts, health, histogram, kpis, metrics, selectors, traces
 from mvpvalidator import cache as app_cache
 from mvpvalidator.cache import stats as cache_stats
 from mvpvalidator.db import pool_stats
@@ -179,19 +179,12 @@ def performance_panel(window: str, buckets: Buckets) -> dict[str, Any]:
         unit="ms",
     )
     throughput = charts.sparkline([p["count"] for p in points], label="requests per bucket")
-    fields = chosen["fields"]
-    query_stats = metrics.group(fields, "q").get(("all",), {})
-    health_stats = metrics.group(fields, "h").get(("all",), {})
-    kpis = selectors.kpis(
-        requests=chosen["overall"], query_counts=metrics.histogram_of(query_stats), health=health_stats
-    )
     return {
         "window": window,
         "windows": list(selectors.WINDOWS),
         "scope": chosen["scope"],
         "summaries": summaries,
         "slowest": slowest,
-        "kpis": kpis,
         "latency_chart": latency,
         "throughput_sparkline": throughput,
         "histogram_chart": charts.bar_chart(
@@ -210,6 +203,35 @@ def _histogram_bars(counts: list[int]) -> list[tuple[str, float]]:
         bound = histogram.BOUNDS_MS[i] if i < len(histogram.BOUNDS_MS) else None
         bars.append((f"≤{charts.format_number(bound, 'ms')}" if bound is not None else "more", float(counts[i])))
     return bars
+
+
+# --- KPIs ------------------------------------------------------------------------------------
+
+KPI_HOURS = 24
+
+
+def _sparkline_of(kpi: dict[str, Any]) -> str:
+    if all(value is None for value in kpi["spark"]):
+        # An empty sparkline writes its label in the cell: keep it short (the row names the KPI).
+        return charts.sparkline(kpi["spark"], label="no data", width=80, height=22)
+    label = f"{kpi['name']}, one value per day for the last {kpis.SPARK_DAYS} days"
+    return charts.sparkline(kpi["spark"], label=label, width=80, height=22)
+
+
+def kpi_panel(buckets: Buckets) -> dict[str, Any]:
+    """Every KPI of the production guide over the last day, grouped as the guide groups them,
+    each with its bar, its figure, the guide's line and a 7-day sparkline."""
+    results = kpis.evaluate(hours=KPI_HOURS)
+    for kpi in results:
+        kpi["display"] = kpis.format_value(kpi["value"], kpi["unit"])
+        kpi["sparkline"] = _sparkline_of(kpi)
+    return {
+        "hours": KPI_HOURS,
+        "groups": kpis.grouped(results),
+        "failing": sum(1 for kpi in results if kpi["pass"] is False),
+        "passing": sum(1 for kpi in results if kpi["pass"] is True),
+        "alert_after_minutes": settings.KPI_ALERT_AFTER_MINUTES,
+    }
 
 
 # --- Database --------------------------------------------------------------------------------

@@ -1,10 +1,11 @@
 """The Prometheus text exposition (format 0.0.4) of the all-time counters: requests, queries,
-external calls and cache events, with latency histograms in seconds."""
+external calls and cache events, with latency histograms in seconds; and the production guide's
+KPIs as gauges."""
 
 from collections.abc import Iterable
 from typing import Any
 
-from monitoring import histogram, metrics
+from monitoring import histogram, kpis, metrics
 from mvpvalidator.cache import stats as cache_stats
 from mvpvalidator.db import pool_stats
 
@@ -32,6 +33,24 @@ def _histogram_lines(name: str, labels: dict[str, str], stats: dict[str, int]) -
     yield f"{name}_bucket{_labels(**labels, le='+Inf')} {running}"
     yield f"{name}_sum{_labels(**labels)} {stats.get('us', 0) / 1_000_000:.6f}"
     yield f"{name}_count{_labels(**labels)} {stats.get('n', 0)}"
+
+
+# The window the KPI gauges cover (Prometheus keeps the trend): the one alerts judge.
+KPI_HOURS = 1
+
+
+def _kpi_lines() -> list[str]:
+    """Each KPI with a figure as a gauge, and whether it passes its bar (tracked KPIs: no pass)."""
+    results = [kpi for kpi in kpis.evaluate(hours=KPI_HOURS, spark=False) if kpi["value"] is not None]
+    out = [
+        f"# HELP mvp_kpi_value The production guide's KPIs over the last {KPI_HOURS} h (ratios 0..1, times in ms).",
+        "# TYPE mvp_kpi_value gauge",
+        *(f"mvp_kpi_value{_labels(kpi=kpi['id'])} {float(kpi['value'])!r}" for kpi in results),
+        "# HELP mvp_kpi_pass 1 when the KPI meets the production guide's bar, 0 when it fails.",
+        "# TYPE mvp_kpi_pass gauge",
+        *(f"mvp_kpi_pass{_labels(kpi=kpi['id'])} {int(kpi['pass'])}" for kpi in results if kpi["pass"] is not None),
+    ]
+    return out
 
 
 def exposition() -> str:
@@ -93,6 +112,8 @@ def exposition() -> str:
         for event, n in sorted(counts.items()):
             if event != "hit_rate" and isinstance(n, int):
                 out.append(f"mvp_cache_events_total{_labels(family=family, event=event)} {n}")
+
+    out += _kpi_lines()
 
     pool = pool_stats()
     if pool:

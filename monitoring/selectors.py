@@ -8,14 +8,14 @@ from typing import Any
 from django.conf import settings
 from django.db.models import QuerySet
 
-from monitoring import external, histogram, metrics
+from monitoring import external, histogram, kpi_readers, metrics
+from monitoring.kpi_catalog import BY_ID
 from monitoring.models import AlertDelivery, ErrorGroup, SlowOperationGroup, SlowQueryGroup
-from mvpvalidator.cache import stats as cache_stats
 from mvpvalidator.db import pool_stats
 
 WINDOWS: dict[str, int] = {"5m": 5, "1h": 60, "24h": 24 * 60}
 # Requests that are not the platform's own work: left out of the KPIs (still listed per route).
-NOT_KPI_ROUTES = ("<static>",)
+NOT_KPI_ROUTES = kpi_readers.NOT_KPI_ROUTES
 
 
 def _merge(into: dict[str, int], stats: dict[str, int]) -> dict[str, int]:
@@ -119,35 +119,20 @@ def performance(window: str = "1h", *, now: float | None = None) -> dict[str, An
         "external": externals,
         "pool": pool_stats(),
         "health_checks": {"count": health_stats.get("n", 0), "ok": health_stats.get("ok", 0)},
-        "kpis": kpis(
-            requests=requests["overall"],
-            query_counts=metrics.histogram_of(query_stats),
-            health=health_stats,
-        ),
+        "kpis": kpis(fields),
     }
 
 
-def _kpi(name: str, target: str, value: float | None, passed: bool | None, unit: str = "") -> dict[str, Any]:
-    return {"name": name, "target": target, "value": value, "unit": unit, "pass": passed}
-
-
-def kpis(*, requests: dict[str, Any], query_counts: list[int], health: dict[str, int]) -> list[dict[str, Any]]:
-    """The production guide's KPIs as pass/fail (`pass` is None when there is no data yet)."""
-    p95 = requests.get("p95")
-    query_p95 = histogram.percentile(query_counts, 0.95)
-    error_rate = requests.get("error_rate") if requests.get("count") else None
-    hit_rate = cache_stats.snapshot().get("overall", {}).get("hit_rate")
-    checks = health.get("n", 0)
-    health_rate = round(health.get("ok", 0) / checks, 4) if checks else None
-    return [
-        _kpi("Response time p95", "< 200 ms", p95, None if p95 is None else p95 < 200, "ms"),
-        _kpi("Database query p95", "< 100 ms", query_p95, None if query_p95 is None else query_p95 < 100, "ms"),
-        _kpi("Error rate", "< 1%", error_rate, None if error_rate is None else error_rate < 0.01, "ratio"),
-        _kpi("Cache hit rate", "> 80%", hit_rate, None if hit_rate is None else hit_rate > 0.80, "ratio"),
-        _kpi(
-            "Health-check success", "> 99%", health_rate, None if health_rate is None else health_rate > 0.99, "ratio"
-        ),
-    ]
+def kpis(fields: dict[str, int]) -> list[dict[str, Any]]:
+    """The request, query, cache and health KPIs over a window's metric fields, as pass/fail
+    (`pass` is None when there is no data yet): the same figures and bars as the KPI panel."""
+    out = []
+    for kpi_id, figure in kpi_readers.WINDOW_FIGURES.items():
+        spec = BY_ID[kpi_id]
+        value = figure(fields)
+        out.append({"id": kpi_id, "name": spec.name, "target": spec.target, "value": value, "unit": spec.unit,
+                    "pass": spec.passes(value)})  # fmt: skip
+    return out
 
 
 def slow_query_groups() -> QuerySet[SlowQueryGroup]:

@@ -1,5 +1,5 @@
-"""Staff statistics: request, query, operation and external-call figures with the KPIs,
-error groups, and the Prometheus exposition for scrapers."""
+"""Staff statistics: request, query, operation and external-call figures with the KPIs, every
+KPI of the production guide, error groups, and the Prometheus exposition for scrapers."""
 
 import hmac
 from typing import Any, cast
@@ -14,8 +14,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from monitoring import prometheus, selectors
+from monitoring import kpis, prometheus, selectors
 from monitoring.api.renderers import PrometheusTextRenderer
+from monitoring.kpi_catalog import GROUPS
 from mvpvalidator.pagination import LimitOffsetPagination
 from security import interface as security
 
@@ -39,6 +40,49 @@ class PerformanceView(APIView):
     )
     def get(self, request: Request) -> Response:
         return Response(selectors.performance(_window(request)))
+
+
+_Kpi = inline_serializer(
+    "Kpi",
+    fields={
+        "id": serializers.CharField(),
+        "group": serializers.ChoiceField(choices=[group for group, _ in GROUPS]),
+        "name": serializers.CharField(),
+        "target": serializers.CharField(),
+        "unit": serializers.CharField(),
+        "source": serializers.CharField(help_text="The production guide's line this KPI comes from."),
+        "value": serializers.FloatField(allow_null=True),
+        "pass": serializers.BooleanField(allow_null=True, help_text="null: no figure yet, or tracked without a bar."),
+        "detail": serializers.DictField(),
+        "note": serializers.CharField(allow_blank=True),
+        "spark": serializers.ListField(child=serializers.FloatField(allow_null=True), help_text="7 daily values."),
+        "failing_since": serializers.DateTimeField(allow_null=True),
+    },
+)
+
+
+class KpiHoursSerializer(serializers.Serializer[Any]):
+    hours = serializers.IntegerField(min_value=1, max_value=720, default=24)
+
+
+class KpisView(APIView):
+    """Every KPI of the production guide over the last `?hours=` (1 to 720, default 24): its
+    figure, pass/fail against its bar, detail, 7 daily values and since when it fails. Staff only."""
+
+    permission_classes = [security.IsStaff]
+
+    @extend_schema(
+        parameters=[KpiHoursSerializer],
+        responses=inline_serializer(
+            "Kpis",
+            fields={"hours": serializers.IntegerField(), "kpis": serializers.ListField(child=_Kpi)},
+        ),
+    )
+    def get(self, request: Request) -> Response:
+        serializer = KpiHoursSerializer(data=request.query_params)
+        serializer.is_valid(raise_exception=True)
+        hours = serializer.validated_data["hours"]
+        return Response({"hours": hours, "kpis": kpis.evaluate(hours=hours)})
 
 
 class ErrorGroupsView(APIView):

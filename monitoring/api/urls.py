@@ -9,5 +9,6 @@ urlpatterns = [
     path("clear-cache", views.ClearCacheView.as_view(), name="monitoring-clear-cache"),
     path("optimize-db", views.OptimizeDbView.as_view(), name="monitoring-optimize-db"),
     path("performance", performance.PerformanceView.as_view(), name="monitoring-performance"),
+    path("kpis", performance.KpisView.as_view(), name="monitoring-kpis"),
     path("errors", performance.ErrorGroupsView.as_view(), name="monitoring-errors"),
 ]

@@ -9,13 +9,16 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 
+from monitoring.kpi_catalog import CATALOG, GROUPS
 from security.models import BlockedIP, BlockRule
 from security.services import ip_block
 from tests.browser import browser_page_fixture, chromium_browser_fixture, watch  # noqa: F401 - the fixtures
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 
 ARTIFACTS = Path(django_settings.BASE_DIR) / "test-artifacts"
-PANELS = ("health", "performance", "platform", "errors", "database", "cache", "security", "external", "requests")
+PANELS = (
+    "health", "performance", "kpis", "platform", "errors", "database", "cache", "security", "external", "requests",
+)  # fmt: skip
 
 
 def _sign_in(page, base: str, email: str) -> None:
@@ -41,6 +44,13 @@ def test_staff_watch_the_dashboard_refresh_and_unblock_an_address(live_server, b
     assert page.locator("section#performance svg[role=img]").count() >= 1
     assert page.locator("svg[role=img]").count() >= 3
     assert page.locator("#refresh-interval").is_visible()  # the controls appear with script on
+    # Every KPI of the production guide, each with its badge, figure and 7-day sparkline.
+    assert page.locator("section#kpis tr.kpi-row").count() == len(CATALOG)
+    for spec in CATALOG:
+        row = page.locator(f"[data-testid=kpi-{spec.id}]")
+        assert row.is_visible(), spec.id
+        assert row.locator(".badge").count() == 1 and row.locator("svg.sparkline").count() == 1, spec.id
+    assert page.locator("section#kpis h3").all_inner_texts() == [title for _, title in GROUPS]
 
     # The in-place refresh: the page's own requests raise the 5-minute request count.
     before = page.inner_text("[data-testid=requests-5m]")

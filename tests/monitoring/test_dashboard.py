@@ -22,7 +22,9 @@ URLS = [
     "/performance-monitor/panels/",
     "/performance-monitor/requests/0123456789abcdef/",
 ]
-PANELS = ("health", "performance", "platform", "errors", "database", "cache", "security", "external", "requests")
+PANELS = (
+    "health", "performance", "kpis", "platform", "errors", "database", "cache", "security", "external", "requests",
+)  # fmt: skip
 
 
 @pytest.fixture
@@ -122,7 +124,12 @@ def test_every_panel_shows_what_was_seeded(staff_client, staff_user):
     assert re.search(r"<td class=\"num\">\d+\.\d</td>", health)  # each check's time
     performance = _panel(html, "performance")
     assert "GET /p/&lt;slug:slug&gt;/" in performance and "<svg" in performance
-    assert "Response time p95" in performance and "Cache hit rate" in performance
+    assert 'href="#kpis"' in performance  # the KPIs are in their own panel
+    kpi_panel = _panel(html, "kpis")
+    assert "Response time p95" in kpi_panel and "Cache hit rate" in kpi_panel
+    # The failed call to openai: external API success fails, named by its service.
+    external_row = re.search(r'<tr class="kpi-row" data-testid="kpi-external_success".*?</tr>', kpi_panel, re.S)
+    assert external_row and "kpi-badge-fail" in external_row.group(0) and ">0.00%<" in external_row.group(0)
     platform = _panel(html, "platform")
     assert re.search(r'data-testid="live-pages">1<', platform)
     assert re.search(r'data-testid="views-today">3<', platform)
@@ -307,11 +314,11 @@ def test_the_page_costs_a_constant_number_of_queries_at_scale(staff_client, djan
     assert re.search(r'data-testid="unhealthy-experiments">2 unhealthy', platform)
 
 
-# Session + user (2), slow queries (1), errors (1), security: by kind and
+# Session + user (2), KPI counter hours (1), slow queries (1), errors (1), security: by kind and
 # severity, offenders, blocks, lockouts, per hour (5), platform: pages, signups today, top pages,
 # projects (4), running experiments, their variants (with the people counts), bot share (3),
 # request counters read from the store (0).
-QUERIES = 16
+QUERIES = 17
 
 
 @pytest.mark.django_db

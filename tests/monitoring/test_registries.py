@@ -63,9 +63,12 @@ def test_a_registered_panel_is_built_under_its_name_and_drawn_in_order():
 
     built = panels.build("1h")
 
+    # Monitoring's own KPI panel first (its app is loaded before projects), then the projects'.
     assert [p["template"] for p in built["registered"]] == [
+        "dashboard/panels/kpis.html",
         "dashboard/panels/platform.html",
         "dashboard/panels/platform.html",
     ]
-    assert built["extra"] == {"seen": True} and built["registered"][1]["data"] is built["extra"]
-    assert built["registered"][0]["data"] is built["platform"]
+    assert built["extra"] == {"seen": True} and built["registered"][2]["data"] is built["extra"]
+    assert built["registered"][0]["data"] is built["kpis"]
+    assert built["registered"][1]["data"] is built["platform"]

@@ -96,9 +96,9 @@ def test_performance_endpoint_reports_routes_percentiles_and_kpis(staff_api_clie
     assert row["count"] == 5 and row["statuses"] == {"2xx": 5}
     assert row["p50"] is not None and row["p50"] <= row["p95"] <= row["p99"]
     assert row["error_rate"] == 0.0
-    names = [k["name"] for k in body["kpis"]]
-    assert names == ["Response time p95", "Database query p95", "Error rate", "Cache hit rate", "Health-check success"]
-    error_kpi = next(k for k in body["kpis"] if k["name"] == "Error rate")
+    ids = [k["id"] for k in body["kpis"]]
+    assert ids == ["response_p95", "query_p95", "error_rate", "cache_hit_rate", "health_success"]
+    error_kpi = next(k for k in body["kpis"] if k["id"] == "error_rate")
     assert error_kpi["pass"] is True
     assert body["latency_histogram"]["counts"] and len(body["latency_histogram"]["bounds_ms"]) + 1 == len(
         body["latency_histogram"]["counts"]
@@ -109,10 +109,10 @@ def test_kpis_fail_when_the_figures_are_bad(staff_api_client):
     for _ in range(50):
         metrics.observe(("r", "GET", "/slow/", "5xx"), 900.0, errors=1)
     body = staff_api_client.get("/api/monitoring/performance?window=5m").json()
-    kpis = {k["name"]: k for k in body["kpis"]}
-    assert kpis["Response time p95"]["pass"] is False
-    assert kpis["Error rate"]["pass"] is False
-    assert kpis["Error rate"]["value"] > 0.5
+    kpis = {k["id"]: k for k in body["kpis"]}
+    assert kpis["response_p95"]["pass"] is False
+    assert kpis["error_rate"]["pass"] is False
+    assert kpis["error_rate"]["value"] > 0.5
 
 
 def test_metrics_needs_staff_or_the_token(settings, api_client, auth_api_client, staff_api_client):

@@ -1,13 +1,18 @@
 """The production guide's KPIs, the busiest and slowest routes, slow queries, external calls
-and recent errors, on the console (the figures of `GET /api/monitoring/performance`)."""
+and recent errors, on the console (the figures of `GET /api/monitoring/kpis` and
+`GET /api/monitoring/performance`).
+
+The KPIs' history is read from the database (`CounterHour`, `HealthMinute`), which every process
+writes; the current figures of the request, query and health series live in the counting
+processes' buckets: shared through Redis, or in the server's own memory in the embedded mode,
+which the report then says."""
 
 import json
-from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 from django.core.serializers.json import DjangoJSONEncoder
 
-from monitoring import selectors
+from monitoring import kpis, metrics, selectors
 from monitoring.operations import MonitoredCommand
 
 
@@ -15,11 +20,16 @@ def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f} ms"
 
 
-def _value(kpi: dict[str, Any]) -> str:
-    value = kpi["value"]
-    if value is None:
-        return "no data"
-    return f"{value:.2%}" if kpi["unit"] == "ratio" else f"{value:.1f} {kpi['unit']}"
+def _scope_note() -> str:
+    if metrics.shared():
+        return "Current figures: the live counters in Redis (every process); history: the database."
+    return (
+        "Current figures: this command's own process counts nothing. With the embedded default the\n"
+        "live counters (requests, queries, health checks, this hour's KPI counters) stay in the\n"
+        "server process's memory: see them on the staff monitor (/performance-monitor/#kpis) or\n"
+        "GET /api/monitoring/kpis on the server. Shown here: what the server persisted to the\n"
+        f"database (KPI counter hours, every {kpis.PERSIST_EVERY_SECONDS / 60:.0f} minutes; health minutes)."
+    )
 
 
 class Command(MonitoredCommand):
@@ -28,21 +38,33 @@ class Command(MonitoredCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--window", default="1h", help="5m, 1h or 24h (default 1h).")
         parser.add_argument("--json", action="store_true", help="Print the whole report as JSON.")
+        parser.add_argument("--hours", type=int, default=24, help="The KPIs' window in hours, 1 to 720 (default 24).")
 
     def handle(self, *args: object, **options: object) -> None:
         window = str(options["window"])
         if window not in selectors.WINDOWS:
             raise CommandError(f"--window must be one of {', '.join(selectors.WINDOWS)}.")
+        hours = int(str(options["hours"]))
+        if not 1 <= hours <= 720:
+            raise CommandError("--hours must be between 1 and 720.")
         report = selectors.performance(window)
+        report["production_kpis"] = kpis.evaluate(hours=hours)
         if options["json"]:
             self.stdout.write(json.dumps(report, indent=2, cls=DjangoJSONEncoder))
             return
         out = self.stdout.write
         out(self.style.MIGRATE_HEADING(f"Monitoring report, last {window} ({report['scope']} counters)"))
-        out("\nKPIs")
-        for kpi in report["kpis"]:
-            mark = {True: self.style.SUCCESS("PASS"), False: self.style.ERROR("FAIL"), None: "  - "}[kpi["pass"]]
-            out(f"  {mark}  {kpi['name']:<24} {_value(kpi):>12}   target {kpi['target']}")
+        out(f"\nKPIs of the production guide, last {hours} h")
+        out(_scope_note())
+        for kpi_group in kpis.grouped(report["production_kpis"]):
+            out(f"\n  {kpi_group['title']}")
+            for kpi in kpi_group["kpis"]:
+                mark = {True: self.style.SUCCESS("PASS"), False: self.style.ERROR("FAIL"), None: "  - "}[kpi["pass"]]
+                value = kpis.format_value(kpi["value"], kpi["unit"])
+                out(f"  {mark}  {kpi['name']:<40} {value:>16}   target {kpi['target']}")
+                out(f"         {kpi['source']}")
+                if kpi["note"]:
+                    out(f"         {kpi['note']}")
         overall = report["requests"]["overall"]
         out(
             f"\nRequests: {overall['count']} ({overall['throughput_per_s']}/s), errors {overall['errors']}, "

@@ -26,5 +26,6 @@ class Command(MonitoredCommand):
         self.stdout.write(
             f"{verb} {result.total} row(s) older than {options['older_than']}: "
             f"{result.metric_hours} hourly metrics, {result.error_groups} error groups, "
-            f"{result.slow_queries} slow queries, {result.slow_operations} slow operations, {result.alerts} alerts"
+            f"{result.slow_queries} slow queries, {result.slow_operations} slow operations, {result.alerts} alerts, "
+            f"{result.counter_hours} KPI counter hours, {result.health_minutes} health minutes"
         )

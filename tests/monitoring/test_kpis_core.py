@@ -1,0 +1,161 @@
+"""The KPI core: counters persisted into `CounterHour` and read back after a restart, readers
+registered per KPI (a KPI without one is "no data"), ratios, and the failing state."""
+
+import time
+from datetime import UTC, datetime
+
+import pytest
+
+from monitoring import kpis, metrics
+from monitoring.kpi_catalog import CATALOG
+from monitoring.models import CounterHour
+
+pytestmark = pytest.mark.django_db
+
+
+def restart() -> None:
+    """What a process restart loses: what it remembered copying, and its buckets when they live
+    in its memory (the embedded mode; Redis keeps the shared ones)."""
+    if metrics.shared():
+        metrics.forget_settled()
+    else:
+        metrics.reset()
+    kpis.reset()
+
+
+def test_a_counter_is_read_back_after_a_restart_once_persisted():
+    kpis.count("test.widgets", 3)
+    assert kpis.counter_total("test.widgets", hours=1) == 3
+    assert kpis.persist() == 1
+    row = CounterHour.objects.get(name="test.widgets")
+    assert row.value == 3 and row.hour == datetime.fromtimestamp(int(time.time() // 3600) * 3600, tz=UTC)
+    restart()
+    assert kpis.counter_total("test.widgets", hours=1) == 3
+    assert kpis.counter_hourly("test.widgets", hours=3) == [0, 0, 3]
+
+
+def test_persisting_again_adds_only_what_was_not_copied():
+    kpis.count("test.widgets", 3)
+    kpis.persist()
+    kpis.persist()  # nothing new: nothing added
+    kpis.count("test.widgets", 2)
+    assert kpis.counter_total("test.widgets", hours=1) == 5  # 3 stored + 2 live, not 3 + 5
+    kpis.persist()
+    assert CounterHour.objects.get(name="test.widgets").value == 5
+    restart()
+    kpis.count("test.widgets", 1)  # the new process counts on top of what the old one left
+    assert kpis.counter_total("test.widgets", hours=1) == 6
+    kpis.persist()
+    assert CounterHour.objects.get(name="test.widgets").value == 6
+
+
+def test_the_hourly_rollup_persists_the_counters(settings):
+    from monitoring import services
+
+    kpis.count("test.gadgets", 4)
+    services.rollup_hours(hours=2)
+    assert CounterHour.objects.get(name="test.gadgets").value == 4
+
+
+def test_old_counter_hours_are_pruned_with_the_other_monitoring_rows():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from monitoring import services
+    from monitoring.models import HealthMinute
+
+    now = timezone.now().replace(minute=0, second=0, microsecond=0)
+    CounterHour.objects.create(name="old", hour=now - timedelta(days=40), value=1)
+    CounterHour.objects.create(name="kept", hour=now - timedelta(days=20), value=1)
+    HealthMinute.objects.create(minute=now - timedelta(days=32), status="ok")
+    HealthMinute.objects.create(minute=now - timedelta(days=2), status="ok")
+    # Asked for 7 days, the KPI history still keeps 31 (uptime reads 30).
+    result = services.prune(older_than=timedelta(days=7))
+    assert result.counter_hours == 1 and result.health_minutes == 1
+    assert list(CounterHour.objects.values_list("name", flat=True)) == ["kept"]
+    assert HealthMinute.objects.count() == 1
+
+
+def test_a_ratio_reads_and_trends_two_counters():
+    read, hourly = kpis.ratio("test.good", "test.all")
+    assert read(24).value is None  # no denominator: no figure
+    kpis.count("test.all", 4)
+    kpis.count("test.good", 3)
+    reading = read(24)
+    assert reading.value == 0.75 and reading.detail["numerator"] == 3 and reading.detail["denominator"] == 4
+    assert hourly(2) == [None, 0.75]
+    assert hourly.daily(7) == [None] * 6 + [0.75]  # type: ignore[attr-defined]
+
+
+def test_every_kpi_of_the_catalog_is_evaluated_and_one_without_a_reader_is_no_data(monkeypatch):
+    monkeypatch.delitem(kpis._readers, "error_rate")
+    monkeypatch.delitem(kpis._histories, "error_rate")
+    results = kpis.evaluate()
+    assert [r["id"] for r in results] == [spec.id for spec in CATALOG]
+    row = next(r for r in results if r["id"] == "error_rate")
+    assert row["value"] is None and row["pass"] is None and row["note"].startswith("no data")
+    assert row["spark"] == [None] * 7
+    for r in results:
+        assert set(r) == {
+            "id", "group", "name", "target", "unit", "source", "value", "pass", "detail", "note", "spark",
+            "failing_since",
+        }  # fmt: skip
+        assert len(r["spark"]) == 7
+
+
+def test_a_reader_that_fails_is_no_data_and_the_others_still_read(monkeypatch):
+    def broken(hours: int) -> kpis.Reading:
+        raise RuntimeError("the statistics view is gone")
+
+    monkeypatch.setitem(kpis._readers, "uptime", broken)
+    kpis.count("cache.page.lookups", 30)
+    kpis.count("cache.page.hits", 30)
+    results = {r["id"]: r for r in kpis.evaluate()}
+    assert results["uptime"]["value"] is None and "failed" in results["uptime"]["note"]
+    assert results["cache_hit_rate"]["value"] == 1.0 and results["cache_hit_rate"]["pass"] is True
+
+
+def test_failing_since_is_the_first_evaluation_that_saw_the_failure_and_clears_on_a_pass():
+    for _ in range(10):
+        metrics.observe(("r", "GET", "/x/", "5xx"), 5.0, errors=1)
+    t0 = time.time()
+
+    def error_rate(now: float) -> dict:
+        return next(r for r in kpis.evaluate(hours=1, now=now, spark=False) if r["id"] == "error_rate")
+
+    first = error_rate(t0)
+    assert first["pass"] is False and first["failing_since"] == datetime.fromtimestamp(t0, tz=UTC)
+    assert error_rate(t0 + 600)["failing_since"] == first["failing_since"]  # the run goes on
+    for _ in range(2000):
+        metrics.observe(("r", "GET", "/x/", "2xx"), 5.0)
+    assert error_rate(t0 + 700)["pass"] is True and error_rate(t0 + 700)["failing_since"] is None
+
+
+def test_an_unknown_kpi_cannot_be_registered():
+    with pytest.raises(ValueError, match="catalog"):
+        kpis.reader("made_up")
+
+
+def test_security_reaches_the_kpi_api_through_the_interface():
+    from monitoring import interface
+
+    assert interface.count_kpi is kpis.count and interface.KpiReading is kpis.Reading
+    assert interface.register_kpi_reader is kpis.reader and interface.register_kpi_history is kpis.history
+    assert interface.kpi_ratio is kpis.ratio
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_background_pass_persists_every_few_minutes(monkeypatch):
+    import threading
+
+    kpis.count("test.widgets", 2)
+    kpis.persist_due()  # just started: not yet due
+    assert not CounterHour.objects.exists()
+    monkeypatch.setattr(kpis, "_next_persist", 0.0)  # the interval has passed
+    # On its own thread, as the flusher runs it (it closes that thread's connection).
+    worker = threading.Thread(target=kpis.persist_due)
+    worker.start()
+    worker.join()
+    assert CounterHour.objects.get(name="test.widgets").value == 2
+    assert kpis._next_persist > time.monotonic() + kpis.PERSIST_EVERY_SECONDS - 60
