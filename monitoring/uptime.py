@@ -18,11 +18,12 @@ RETENTION_DAYS are pruned with the other monitoring data.
 import logging
 import threading
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import DatabaseError, transaction
 from django.db.models import Count, Q
+from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 from monitoring import context, kpis
@@ -149,27 +150,28 @@ def shares(*, now: datetime | None = None, hours: int = 24) -> dict[str, Any] | 
 
 def hourly(hours: int, *, now: datetime | None = None) -> list[float | None]:
     """Uptime per hour over the last `hours` hours, oldest first; None for hours before the
-    first recorded minute."""
-    now = now if now is not None else clock()
+    first recorded minute. Counted per hour in the database (a week is 168 rows, not 10,080)."""
+    now = (now if now is not None else clock()).astimezone(UTC)
     first = _first_minute()
-    current_hour = now.replace(minute=0, second=0, microsecond=0)
-    starts = [current_hour - timedelta(hours=h) for h in range(hours - 1, -1, -1)]
     if first is None:
         return [None] * hours
-    statuses = dict(HealthMinute.objects.filter(minute__gte=starts[0], minute__lte=now).values_list("minute", "status"))
     current = _minute(now)
+    current_hour = current.replace(minute=0)
+    starts = [current_hour - timedelta(hours=h) for h in range(hours - 1, -1, -1)]
+    per_hour = (
+        HealthMinute.objects.filter(minute__gte=starts[0], minute__lte=current)
+        .annotate(hour=TruncHour("minute", tzinfo=UTC))
+        .values("hour")
+        .annotate(up=Count("id", filter=Q(status__in=UP_STATUSES)), now=Count("id", filter=Q(minute=current)))
+    )
+    up_in = {row["hour"]: row["up"] for row in per_hour}
+    answered_now = any(row["now"] for row in per_hour)
     values: list[float | None] = []
     for start in starts:
-        end = min(start + timedelta(hours=1), current + timedelta(minutes=1))
         begin = max(start, first)
-        if begin >= end:
-            values.append(None)
-            continue
-        minutes = [begin + timedelta(minutes=i) for i in range(int((end - begin).total_seconds() // 60))]
-        if minutes and minutes[-1] == current and current not in statuses:
-            minutes.pop()  # the current minute counts once answered
-        up = sum(1 for m in minutes if statuses.get(m) in UP_STATUSES)
-        values.append(up / len(minutes) if minutes else None)
+        end = min(start + timedelta(hours=1), current)
+        total = _minutes_between(begin, end) + int(answered_now and start == current_hour and current >= begin)
+        values.append(up_in.get(start, 0) / total if total else None)
     return values
 
 
