@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from jobs.api import JobOutputSerializer, job_accepted
-from monitoring import health
+from monitoring import health, uptime
 from monitoring.tasks import db_optimize_start
 from mvpvalidator.cache import FAMILIES, CacheUnavailable
 from mvpvalidator.cache import stats as cache_stats
@@ -37,6 +37,8 @@ class HealthView(APIView):
     @extend_schema(responses={200: _HealthSerializer, 503: OpenApiResponse(_HealthSerializer)})
     def get(self, request: Request) -> Response:
         report = health.report()
+        # The minute's answer is uptime's history; the write never fails the answer.
+        uptime.record(report["status"])
         if not (request.user.is_authenticated and request.user.is_staff):
             report = {"status": report["status"], "checked_at": report["checked_at"]}
         return Response(report, status=503 if report["status"] == "down" else 200)
