@@ -122,6 +122,10 @@ class _Keys:
     def locked(self) -> str:
         return f"login:locked:{self.account}:{self.client}"
 
+    @property
+    def kpi_check(self) -> str:
+        return f"login:kpicheck:{self.account}:{self.client}"
+
 
 def _keys(identifier: str, ip: str) -> _Keys:
     account = hashlib.sha256(identifier.strip().lower().encode()).hexdigest()[:32]
@@ -307,6 +311,14 @@ def succeeded(*, identifier: str, ip: str) -> None:
     if not _is_known(keys):
         _take_back(keys.ceiling)  # it was counted there: from a client not yet known
     _remember(keys)
+
+
+def kpi_check_allowed(*, identifier: str, ip: str) -> bool:
+    """Whether a refused attempt may still have its password checked for the authentication KPI:
+    the first `MAX_LOGIN_ATTEMPTS` refusals of an account and client per window (see
+    `security.backends`), so a flood of refused guesses never becomes a flood of hashing."""
+    count, _ = _hit(_keys(identifier, ip).kpi_check)
+    return count <= settings.MAX_LOGIN_ATTEMPTS
 
 
 def reset() -> None:
