@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotFound, JsonRes
 
 from monitoring.interface import bind_context
 from mvpvalidator.exception_handlers import error_body
-from security import audit, blocklist, limits, services
+from security import audit, blocklist, kpis, limits, services
 from security.ip import client_ip, client_key, in_networks
 
 # Paths no visitor of this platform asks for, and every vulnerability scanner does.
@@ -63,6 +63,8 @@ class SecurityMiddleware:
         # Read by the per-view limits and the API throttles, which the allow-list exempts too.
         request.allowlisted = _allowlisted(ip)  # type: ignore[attr-defined]
         bind_context(client_ip=ip)
+        if kpis.watched and key in kpis.watched:  # a client a rate limit refused lately
+            kpis.watched_request(key)
         response = self._guard(request, ip, key)
         if response is None:
             response = self.get_response(request)
