@@ -13,11 +13,11 @@
 The reverse direction is `security.interface`.
 """
 
+from monitoring import kpis
 from monitoring.alerts import security_event as raise_security_alert
 from monitoring.context import bind as bind_context
 from monitoring.context import current as current_context
 from monitoring.context import request_id as current_request_id
-from monitoring import kpis
 from monitoring.durations import add_older_than_argument, older_than_option, parse_duration
 from monitoring.operations import MonitoredCommand
 from monitoring.traces import note as note_trace

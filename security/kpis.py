@@ -23,6 +23,7 @@
   the global quota is shared, so every process refuses an abusive address within about a second.
 """
 
+import contextlib
 import statistics
 import threading
 import time
@@ -81,9 +82,7 @@ def _header_denominators() -> list[tuple[str, str]]:
 
 
 # (header, its share's reader and history), each a ratio of two counters.
-_HEADER_RATIOS = [
-    (h, *kpi_ratio(header_counter(h), den)) for h, den in _header_denominators()
-]
+_HEADER_RATIOS = [(h, *kpi_ratio(header_counter(h), den)) for h, den in _header_denominators()]
 
 
 @register_kpi_reader("header_coverage")
@@ -106,8 +105,8 @@ def header_coverage_hourly(hours: int) -> list[float | None]:
     series = [hourly(hours) for _, _, hourly in _HEADER_RATIOS]
     out: list[float | None] = []
     for i in range(hours):
-        shares = [values[i] for values in series if values[i] is not None]
-        out.append(min(1.0, min(shares)) if shares else None)  # type: ignore[type-var]
+        shares = [share for values in series if (share := values[i]) is not None]
+        out.append(min(1.0, *shares) if shares else None)
     return out
 
 
@@ -211,10 +210,8 @@ def watched_request(key: str) -> None:
     if watched.get(key, 0.0) <= time.monotonic():
         watched.pop(key, None)
         return
-    try:
+    with contextlib.suppress(app_cache.CacheUnavailable):
         _incr(_tally_keys(key)[1])
-    except app_cache.CacheUnavailable:
-        pass
 
 
 def abuse_evidence(key: str) -> dict[str, Any] | None:

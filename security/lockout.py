@@ -318,7 +318,7 @@ def kpi_check_allowed(*, identifier: str, ip: str) -> bool:
     the first `MAX_LOGIN_ATTEMPTS` refusals of an account and client per window (see
     `security.backends`), so a flood of refused guesses never becomes a flood of hashing."""
     count, _ = _hit(_keys(identifier, ip).kpi_check)
-    return count <= settings.MAX_LOGIN_ATTEMPTS
+    return bool(count <= settings.MAX_LOGIN_ATTEMPTS)
 
 
 def reset() -> None:

@@ -30,12 +30,18 @@ def token(email: str, password: str, ip: str = ADDRESS):
 def test_logins_with_the_right_password_on_every_path_keep_it_at_100_percent():
     staff = UserFactory(is_staff=True)
     assert token(staff.email, DEFAULT_PASSWORD).status_code == 200
-    assert Client(REMOTE_ADDR=ADDRESS).post(
-        "/accounts/login/", {"username": staff.email, "password": DEFAULT_PASSWORD}
-    ).status_code == 302
-    assert Client(REMOTE_ADDR=ADDRESS).post(
-        "/admin/login/", {"username": staff.email, "password": DEFAULT_PASSWORD}
-    ).status_code == 302
+    assert (
+        Client(REMOTE_ADDR=ADDRESS)
+        .post("/accounts/login/", {"username": staff.email, "password": DEFAULT_PASSWORD})
+        .status_code
+        == 302
+    )
+    assert (
+        Client(REMOTE_ADDR=ADDRESS)
+        .post("/admin/login/", {"username": staff.email, "password": DEFAULT_PASSWORD})
+        .status_code
+        == 302
+    )
     # Wrong passwords and unknown accounts are not attempts of a valid user.
     assert token(staff.email, WRONG).status_code == 401
     assert token("nobody@example.com", DEFAULT_PASSWORD).status_code == 401

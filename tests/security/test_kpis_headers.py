@@ -4,6 +4,7 @@ middleware, refusals, errors and static files included, per required header."""
 import pytest
 from django.test import Client
 
+from security import kpis as security_kpis
 from security.interface import HTTPS_RESPONSE_HEADERS, REQUIRED_RESPONSE_HEADERS
 from tests.security.kpi_read import kpi
 
@@ -41,6 +42,7 @@ def test_a_response_without_a_header_lowers_that_headers_coverage():
     assert figure["value"] == 0.75 and figure["pass"] is False
     assert figure["detail"]["headers"]["X-Frame-Options"] == 0.75
     assert figure["detail"]["headers"]["Content-Security-Policy"] == 1.0
+    assert security_kpis.header_coverage_hourly(24)[-1] == 0.75
 
 
 def test_hsts_is_required_of_https_responses_only(settings):
