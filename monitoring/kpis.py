@@ -66,11 +66,11 @@ def ratio(num: str, den: str) -> tuple[ReadFn, HistoryFn]:
 
     def read(hours: int) -> Reading:
         n, d = counter_total(num, hours=hours), counter_total(den, hours=hours)
-        return Reading(n / d if d else None, {num: n, den: d})
+        return Reading(round(n / d, 4) if d else None, {"numerator": n, "denominator": d, "counters": [num, den]})
 
     def hourly(hours: int) -> list[float | None]:
         nums, dens = counter_hourly(num, hours=hours), counter_hourly(den, hours=hours)
-        return [a / b if b else None for a, b in zip(nums, dens, strict=True)]
+        return [round(a / b, 4) if b else None for a, b in zip(nums, dens, strict=True)]
 
     return read, hourly
 

@@ -94,7 +94,7 @@ def header_coverage(hours: int) -> KpiReading:
         if reading.value is not None:
             shares[header] = min(1.0, reading.value)
         if header == REQUIRED_RESPONSE_HEADERS[0]:
-            responses = int(reading.detail.get(HEADERS_RESPONSES, 0))
+            responses = int(reading.detail.get("denominator", 0))
     value = min(shares.values()) if shares else None
     detail: dict[str, Any] = {"headers": shares, "responses": responses}
     return KpiReading(value, detail, "" if value is not None else "no responses counted")

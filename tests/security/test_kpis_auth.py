@@ -21,6 +21,11 @@ def _lockout_policy(settings):
     settings.LOCKOUTS_TO_BLOCK = 100
 
 
+def counts(figure):
+    """Successful logins (numerator) and valid attempts (denominator) behind the figure."""
+    return {k: figure["detail"][k] for k in ("numerator", "denominator")}
+
+
 def token(email: str, password: str, ip: str = ADDRESS):
     return Client(REMOTE_ADDR=ip).post(
         "/api/auth/token", {"email": email, "password": password}, content_type="application/json"
@@ -47,7 +52,7 @@ def test_logins_with_the_right_password_on_every_path_keep_it_at_100_percent():
     assert token("nobody@example.com", DEFAULT_PASSWORD).status_code == 401
     figure = kpi("auth_success")
     assert figure["value"] == 1.0 and figure["pass"] is True
-    assert figure["detail"] == {"auth.valid_successes": 3, "auth.valid_attempts": 3}
+    assert counts(figure) == {"numerator": 3, "denominator": 3}
 
 
 def test_an_inactive_accounts_right_password_is_not_a_valid_attempt():
@@ -67,7 +72,7 @@ def test_a_lockout_refusing_the_owner_drops_it_below_99_percent():
     assert owner_refused.status_code == wrong_refused.status_code == 429
     assert owner_refused.json() == wrong_refused.json()
     figure = kpi("auth_success")
-    assert figure["detail"] == {"auth.valid_successes": 1, "auth.valid_attempts": 2}
+    assert counts(figure) == {"numerator": 1, "denominator": 2}
     assert figure["value"] == 0.5 and figure["pass"] is False
 
 
@@ -78,7 +83,7 @@ def test_the_session_login_refusing_the_owner_counts_too():
         site.post("/accounts/login/", {"username": owner.email, "password": WRONG})
     refused = site.post("/accounts/login/", {"username": owner.email, "password": DEFAULT_PASSWORD})
     assert refused.status_code == 429
-    assert kpi("auth_success")["detail"] == {"auth.valid_successes": 0, "auth.valid_attempts": 1}
+    assert counts(kpi("auth_success")) == {"numerator": 0, "denominator": 1}
 
 
 def test_refused_attempts_have_their_password_checked_a_bounded_number_of_times():
@@ -87,4 +92,4 @@ def test_refused_attempts_have_their_password_checked_a_bounded_number_of_times(
         token(owner.email, WRONG)
     # A flood of refused attempts (right password or not) does not become a flood of hashing.
     assert {token(owner.email, DEFAULT_PASSWORD).status_code for _ in range(12)} == {429}
-    assert kpi("auth_success")["detail"]["auth.valid_attempts"] == 5
+    assert counts(kpi("auth_success"))["denominator"] == 5
