@@ -5,9 +5,10 @@ Queries are timed by a wrapper installed once on each database connection
 
 Every response, whatever answered it (a page, a refusal of the security layer, an error page, a
 static file), is also counted for the security-header coverage KPI: `headers.responses`, and
-`headers.<name>` for each of security's required headers it carries (`headers.https_responses`
-the denominator of the HTTPS-only ones). Measured here because this middleware is outermost:
-what it sees is what the client gets.
+`headers.missing.<name>` for each of security's required headers it lacks
+(`headers.https_responses` the denominator of the HTTPS-only ones). The missing ones rather than
+the present ones: a response with every header costs one count, not one per header. Measured
+here because this middleware is outermost: what it sees is what the client gets.
 
 Counting is in-memory and flushed to Redis in the background (see `monitoring.metrics`), so
 a request pays no round trip for being measured.
@@ -29,7 +30,7 @@ from security.interface import (
     HEADERS_RESPONSES,
     HTTPS_RESPONSE_HEADERS,
     REQUIRED_RESPONSE_HEADERS,
-    header_counter,
+    missing_header_counter,
 )
 
 logger = logging.getLogger("monitoring.requests")
@@ -72,9 +73,11 @@ class MonitoringMiddleware:
         self.enabled = settings.ENABLE_PERFORMANCE_MONITORING
         self.slow_ms = settings.SLOW_OPERATION_THRESHOLD_MS
         # (header, its counter), built once: the check per response is a lookup per header.
-        self.headers = tuple((h, header_counter(h)) for h in REQUIRED_RESPONSE_HEADERS)
+        self.headers = tuple((h, missing_header_counter(h)) for h in REQUIRED_RESPONSE_HEADERS)
         self.https_headers = (
-            tuple((h, header_counter(h)) for h in HTTPS_RESPONSE_HEADERS) if settings.SECURE_HSTS_SECONDS else ()
+            tuple((h, missing_header_counter(h)) for h in HTTPS_RESPONSE_HEADERS)
+            if settings.SECURE_HSTS_SECONDS
+            else ()
         )
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
@@ -101,12 +104,12 @@ class MonitoringMiddleware:
         count = kpis.count
         count(HEADERS_RESPONSES)
         for header, counter in self.headers:
-            if header in response:
+            if header not in response:
                 count(counter)
         if self.https_headers and request.is_secure():
             count(HEADERS_HTTPS_RESPONSES)
             for header, counter in self.https_headers:
-                if header in response:
+                if header not in response:
                     count(counter)
 
     def process_view(

@@ -10,7 +10,7 @@
 - the security headers every response must carry (`REQUIRED_RESPONSE_HEADERS`, and
   `HTTPS_RESPONSE_HEADERS` on a response to an HTTPS request when HSTS is on), which the
   monitoring middleware counts for the header-coverage KPI under the counters
-  `HEADERS_RESPONSES`, `HEADERS_HTTPS_RESPONSES` and `header_counter(name)`.
+  `HEADERS_RESPONSES`, `HEADERS_HTTPS_RESPONSES` and `missing_header_counter(name)`.
 
 The reverse direction is `monitoring.interface`.
 """
@@ -24,7 +24,7 @@ from security.kpis import (
     HEADERS_RESPONSES,
     HTTPS_RESPONSE_HEADERS,
     REQUIRED_RESPONSE_HEADERS,
-    header_counter,
+    missing_header_counter,
 )
 from security.models import EventKind, Severity
 from security.permissions import IsStaff
@@ -51,8 +51,8 @@ __all__ = [
     "IsStaff",
     "api_permission_denied",
     "events_per_hour",
-    "header_counter",
     "ip_unblock",
+    "missing_header_counter",
     "record_permission_denied",
     "request_events",
     "security_stats",

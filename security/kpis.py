@@ -2,9 +2,9 @@
 
 - **auth_success**: successful logins ÷ attempts with the right password for an active account,
   counted by the authentication backend (`security.backends`), refused attempts included.
-- **header_coverage**: per required header (`security.middleware.REQUIRED_RESPONSE_HEADERS`),
-  the share of responses carrying it, counted by the outermost middleware on every response; the
-  figure is the worst header's share.
+- **header_coverage**: per required header (`REQUIRED_RESPONSE_HEADERS`), the share of responses
+  carrying it, counted by the outermost middleware on every response (the responses, and those
+  lacking each header); the figure is the worst header's share.
 - **blocked_attacks**: security events by kind of attack, per hour (`ATTACK_KINDS`, the one
   mapping of event kinds to attack kinds).
 - **rate_limit_effectiveness**: of the requests an address sent from its first rate-limit refusal
@@ -70,9 +70,10 @@ HEADERS_RESPONSES = "headers.responses"
 HEADERS_HTTPS_RESPONSES = "headers.https_responses"
 
 
-def header_counter(name: str) -> str:
-    """The KPI counter of the responses carrying the header `name`."""
-    return f"headers.{name}"
+def missing_header_counter(name: str) -> str:
+    """The KPI counter of the responses lacking the header `name` (a header's coverage is one
+    minus their share: counting the few lacking it costs a complete response nothing more)."""
+    return f"headers.missing.{name}"
 
 
 def _header_denominators() -> list[tuple[str, str]]:
@@ -81,8 +82,8 @@ def _header_denominators() -> list[tuple[str, str]]:
     ]
 
 
-# (header, its share's reader and history), each a ratio of two counters.
-_HEADER_RATIOS = [(h, *kpi_ratio(header_counter(h), den)) for h, den in _header_denominators()]
+# (header, the reader and history of the share of responses lacking it), each a counter ratio.
+_HEADER_RATIOS = [(h, *kpi_ratio(missing_header_counter(h), den)) for h, den in _header_denominators()]
 
 
 @register_kpi_reader("header_coverage")
@@ -92,7 +93,7 @@ def header_coverage(hours: int) -> KpiReading:
     for header, read, _ in _HEADER_RATIOS:
         reading = read(hours)
         if reading.value is not None:
-            shares[header] = min(1.0, reading.value)
+            shares[header] = max(0.0, round(1.0 - reading.value, 4))
         if header == REQUIRED_RESPONSE_HEADERS[0]:
             responses = int(reading.detail.get("denominator", 0))
     value = min(shares.values()) if shares else None
@@ -105,8 +106,8 @@ def header_coverage_hourly(hours: int) -> list[float | None]:
     series = [hourly(hours) for _, _, hourly in _HEADER_RATIOS]
     out: list[float | None] = []
     for i in range(hours):
-        shares = [share for values in series if (share := values[i]) is not None]
-        out.append(min(1.0, *shares) if shares else None)
+        lacking = [share for values in series if (share := values[i]) is not None]
+        out.append(max(0.0, round(1.0 - max(lacking), 4)) if lacking else None)
     return out
 
 
