@@ -15,7 +15,8 @@
   so an address is *watched* from its first rate-limit refusal: this process remembers it
   (`watched`, bounded), and from then on each of its requests adds one to a tally in the cache
   (first refusal time, requests, refused requests; expiring after `WATCH_SECONDS`). An address
-  never refused costs the request path one lookup in an empty or small dict, nothing else. When
+  never refused costs the request path one lookup in an empty or small dict, nothing else; a
+  blocked one is answered before it (its block list lookup stays its only cost). When
   the address is blocked for rate-limit violations, its tally is written into the block's
   evidence (`BlockedIP.evidence["abuse"]`), and the reader sums the blocks of the window. With
   several processes, a process starts counting an address at the first refusal it sees itself,
@@ -190,9 +191,10 @@ def rate_limit_refused(key: str) -> None:
         return
     first, requests, refused = _tally_keys(key)
     try:
-        if key not in watched:
-            # Its request was not counted on the way in (the address was not watched yet).
-            app_cache.call(cache.add, first, time.time(), WATCH_SECONDS)
+        # The first refusal's time, unless one is kept already (`add`); every refusal tries, so
+        # a process still watching an address whose tally went with its last block starts anew.
+        app_cache.call(cache.add, first, time.time(), WATCH_SECONDS)
+        if key not in watched:  # its request was not counted on the way in
             _incr(requests)
         _incr(refused)
     except app_cache.CacheUnavailable:

@@ -63,8 +63,6 @@ class SecurityMiddleware:
         # Read by the per-view limits and the API throttles, which the allow-list exempts too.
         request.allowlisted = _allowlisted(ip)  # type: ignore[attr-defined]
         bind_context(client_ip=ip)
-        if kpis.watched and key in kpis.watched:  # a client a rate limit refused lately
-            kpis.watched_request(key)
         response = self._guard(request, ip, key)
         if response is None:
             response = self.get_response(request)
@@ -83,6 +81,8 @@ class SecurityMiddleware:
         if blocklist.blocked_until(ip, key=key) is not None:
             services.blocked_request(request=request)
             return blocked_response(request)
+        if kpis.watched and key in kpis.watched:  # a rate limit refused this client lately
+            kpis.watched_request(key)
         if self.limiting:
             refusal = limits.check_global(key)
             if refusal is not None:

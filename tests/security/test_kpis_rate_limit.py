@@ -6,6 +6,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
@@ -59,6 +60,17 @@ def test_hammering_until_blocked_gives_the_refused_share_and_the_time_to_block(m
     assert 42 <= detail["seconds_to_block_median"] == detail["seconds_to_block_max"] < 60
     assert figure["pass"] is None  # tracked, no bar
     assert security_kpis.rate_limit_effectiveness_hourly(24)[-1] == pytest.approx(3 / 5)
+
+
+def test_a_blocked_address_costs_no_tally_even_where_it_is_still_watched():
+    client = Client(REMOTE_ADDR=HAMMER)
+    login = {"username": "someone@example.com", "password": "guess-guess-1"}
+    assert [client.post("/accounts/login/", login).status_code for _ in range(4)] == [200, 429, 429, 429]
+    assert HAMMER not in security_kpis.watched  # its tally went into the block's evidence
+    # Another process that saw its refusals still watches it: the block answers first all the same.
+    security_kpis.watched[HAMMER] = time.monotonic() + 60
+    assert client.get("/").status_code == 403
+    assert cache.get(security_kpis._tally_keys(HAMMER)[1]) is None
 
 
 def test_an_address_never_refused_is_not_watched():
