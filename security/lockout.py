@@ -30,7 +30,9 @@ The policy, within a window of `LOGIN_LOCKOUT_MINUTES`:
   whoever is guessing; it lapses with its window.
 
 Attempts are counted *before* the password is checked, with atomic increments, so a burst of
-parallel guesses gets at most the limit of them checked. The counters and the known clients are
+parallel guesses gets at most the limit of them checked. (A refused attempt's password is checked after
+the refusal, for the authentication-success KPI only and at most `MAX_LOGIN_ATTEMPTS` times per
+account and client a window: `kpi_check_allowed`, `security.backends`.) The counters and the known clients are
 security state, not cache: in Redis they live outside the cache's key space (`state_key`), so
 clearing the cache cannot reset them; in the embedded mode, and when Redis is away, they are kept
 in this process, so guessing stays bounded during an outage.
