@@ -28,7 +28,7 @@ import contextlib
 import statistics
 import threading
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.core.cache import cache
@@ -157,7 +157,8 @@ def blocked_attacks(hours: int) -> KpiReading:
 def blocked_attacks_hourly(hours: int) -> list[float | None]:
     start = _hour_start(hours)
     per_hour = [0.0] * hours
-    rows = _attack_events(start).annotate(hour=TruncHour("created_at")).values("hour").annotate(n=Count("id"))
+    hours_of = _attack_events(start).annotate(hour=TruncHour("created_at", tzinfo=UTC))
+    rows = hours_of.values("hour").annotate(n=Count("id"))
     for row in rows:
         index = int((row["hour"] - start).total_seconds() // 3600)
         if 0 <= index < hours:
@@ -170,7 +171,7 @@ def blocked_attacks_hourly(hours: int) -> list[float | None]:
 WATCH_SECONDS = 3600  # longer than the rate-limit strike window, so a block finds its tally
 WATCHED_MAX = 10_000
 watched: dict[str, float] = {}  # client key -> until (monotonic), this process
-watched_lock = threading.Lock()
+_watched_lock = threading.Lock()
 
 
 def _tally_keys(key: str) -> tuple[str, str, str]:
@@ -199,7 +200,7 @@ def rate_limit_refused(key: str) -> None:
         _incr(refused)
     except app_cache.CacheUnavailable:
         return
-    with watched_lock:
+    with _watched_lock:
         if len(watched) >= WATCHED_MAX:
             now = time.monotonic()
             for stale in [k for k, until in watched.items() if until <= now] or list(watched)[: WATCHED_MAX // 10]:
