@@ -3,6 +3,13 @@
 Queries are timed by a wrapper installed once on each database connection
 (`monitoring.queries.install`); it records into the current request's context.
 
+Every response, whatever answered it (a page, a refusal of the security layer, an error page, a
+static file), is also counted for the security-header coverage KPI: `headers.responses`, and
+`headers.missing.<name>` for each of security's required headers it lacks
+(`headers.https_responses` the denominator of the HTTPS-only ones). The missing ones rather than
+the present ones: a response with every header costs one count, not one per header. Measured
+here because this middleware is outermost: what it sees is what the client gets.
+
 Counting is in-memory and flushed to Redis in the background (see `monitoring.metrics`), so
 a request pays no round trip for being measured.
 """
@@ -17,7 +24,14 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import ResolverMatch
 from django.utils.functional import SimpleLazyObject, empty
 
-from monitoring import context, metrics, operations, queries, traces
+from monitoring import context, kpis, metrics, operations, queries, traces
+from security.interface import (
+    HEADERS_HTTPS_RESPONSES,
+    HEADERS_RESPONSES,
+    HTTPS_RESPONSE_HEADERS,
+    REQUIRED_RESPONSE_HEADERS,
+    missing_header_counter,
+)
 
 logger = logging.getLogger("monitoring.requests")
 
@@ -58,6 +72,13 @@ class MonitoringMiddleware:
         self.get_response = get_response
         self.enabled = settings.ENABLE_PERFORMANCE_MONITORING
         self.slow_ms = settings.SLOW_OPERATION_THRESHOLD_MS
+        # (header, its counter), built once: the check per response is a lookup per header.
+        self.headers = tuple((h, missing_header_counter(h)) for h in REQUIRED_RESPONSE_HEADERS)
+        self.https_headers = (
+            tuple((h, missing_header_counter(h)) for h in HTTPS_RESPONSE_HEADERS)
+            if settings.SECURE_HSTS_SECONDS
+            else ()
+        )
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         # META directly: `request.headers` builds the whole header map, a cost on every request.
@@ -74,9 +95,22 @@ class MonitoringMiddleware:
                 elapsed_ms = (time.perf_counter() - started) * 1000
                 self._record(request, response, ctx, elapsed_ms)
             response["X-Request-ID"] = request_id
+            self._count_headers(request, response)
             return response
         finally:
             context.end(token)
+
+    def _count_headers(self, request: HttpRequest, response: HttpResponse) -> None:
+        count = kpis.count
+        count(HEADERS_RESPONSES)
+        for header, counter in self.headers:
+            if header not in response:
+                count(counter)
+        if self.https_headers and request.is_secure():
+            count(HEADERS_HTTPS_RESPONSES)
+            for header, counter in self.https_headers:
+                if header not in response:
+                    count(counter)
 
     def process_view(
         self,

@@ -6,7 +6,11 @@
 - the staff actions the dashboard offers: `ip_unblock`;
 - refusals: `IsStaff` (the staff-only API's permission, recording its refusals),
   `api_permission_denied` for another permission class that refuses, and
-  `record_permission_denied` for a refused staff page.
+  `record_permission_denied` for a refused staff page;
+- the security headers every response must carry (`REQUIRED_RESPONSE_HEADERS`, and
+  `HTTPS_RESPONSE_HEADERS` on a response to an HTTPS request when HSTS is on), which the
+  monitoring middleware counts for the header-coverage KPI under the counters
+  `HEADERS_RESPONSES`, `HEADERS_HTTPS_RESPONSES` and `missing_header_counter(name)`.
 
 The reverse direction is `monitoring.interface`.
 """
@@ -15,6 +19,13 @@ from django.http import HttpRequest
 from rest_framework.request import Request
 
 from security import audit
+from security.kpis import (
+    HEADERS_HTTPS_RESPONSES,
+    HEADERS_RESPONSES,
+    HTTPS_RESPONSE_HEADERS,
+    REQUIRED_RESPONSE_HEADERS,
+    missing_header_counter,
+)
 from security.models import EventKind, Severity
 from security.permissions import IsStaff
 from security.selectors import BLOCKS_LISTED, events_per_hour, request_events, security_stats
@@ -33,10 +44,15 @@ def api_permission_denied(request: Request) -> None:
 
 __all__ = [
     "BLOCKS_LISTED",
+    "HEADERS_HTTPS_RESPONSES",
+    "HEADERS_RESPONSES",
+    "HTTPS_RESPONSE_HEADERS",
+    "REQUIRED_RESPONSE_HEADERS",
     "IsStaff",
     "api_permission_denied",
     "events_per_hour",
     "ip_unblock",
+    "missing_header_counter",
     "record_permission_denied",
     "request_events",
     "security_stats",

@@ -30,7 +30,9 @@ The policy, within a window of `LOGIN_LOCKOUT_MINUTES`:
   whoever is guessing; it lapses with its window.
 
 Attempts are counted *before* the password is checked, with atomic increments, so a burst of
-parallel guesses gets at most the limit of them checked. The counters and the known clients are
+parallel guesses gets at most the limit of them checked. (A refused attempt's password is checked after
+the refusal, for the authentication-success KPI only and at most `MAX_LOGIN_ATTEMPTS` times per
+account and client a window: `kpi_check_allowed`, `security.backends`.) The counters and the known clients are
 security state, not cache: in Redis they live outside the cache's key space (`state_key`), so
 clearing the cache cannot reset them; in the embedded mode, and when Redis is away, they are kept
 in this process, so guessing stays bounded during an outage.
@@ -121,6 +123,10 @@ class _Keys:
     @property
     def locked(self) -> str:
         return f"login:locked:{self.account}:{self.client}"
+
+    @property
+    def kpi_check(self) -> str:
+        return f"login:kpicheck:{self.account}:{self.client}"
 
 
 def _keys(identifier: str, ip: str) -> _Keys:
@@ -307,6 +313,14 @@ def succeeded(*, identifier: str, ip: str) -> None:
     if not _is_known(keys):
         _take_back(keys.ceiling)  # it was counted there: from a client not yet known
     _remember(keys)
+
+
+def kpi_check_allowed(*, identifier: str, ip: str) -> bool:
+    """Whether a refused attempt may still have its password checked for the authentication KPI:
+    the first `MAX_LOGIN_ATTEMPTS` refusals of an account and client per window (see
+    `security.backends`), so a flood of refused guesses never becomes a flood of hashing."""
+    count, _ = _hit(_keys(identifier, ip).kpi_check)
+    return bool(count <= settings.MAX_LOGIN_ATTEMPTS)
 
 
 def reset() -> None:

@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotFound, JsonRes
 
 from monitoring.interface import bind_context
 from mvpvalidator.exception_handlers import error_body
-from security import audit, blocklist, limits, services
+from security import audit, blocklist, kpis, limits, services
 from security.ip import client_ip, client_key, in_networks
 
 # Paths no visitor of this platform asks for, and every vulnerability scanner does.
@@ -81,6 +81,8 @@ class SecurityMiddleware:
         if blocklist.blocked_until(ip, key=key) is not None:
             services.blocked_request(request=request)
             return blocked_response(request)
+        if kpis.watched and key in kpis.watched:  # a rate limit refused this client lately
+            kpis.watched_request(key)
         if self.limiting:
             refusal = limits.check_global(key)
             if refusal is not None:

@@ -345,11 +345,15 @@ def _count_towards_block(*, ip: str, rule: str, threshold: int, window_seconds: 
         f"strike:{rule}:{key}", limit=max(0, threshold - 1), window_seconds=window_seconds, fail_open=True
     )
     if not result.allowed and result.backend != "unavailable":
-        from security import blocklist
+        from security import blocklist, kpis
 
         if blocklist.blocked_until(ip, key=key) is None:
-            ip_block(ip=ip, rule=rule, reason=reason, evidence={"strikes": threshold, "window_seconds": window_seconds},
-                     request=request)  # fmt: skip
+            evidence: dict[str, Any] = {"strikes": threshold, "window_seconds": window_seconds}
+            # What the address sent from its first refusal to this block (rate-limit effectiveness).
+            abuse = kpis.abuse_evidence(key) if rule == BlockRule.RATE_LIMIT else None
+            if abuse is not None:
+                evidence["abuse"] = abuse
+            ip_block(ip=ip, rule=rule, reason=reason, evidence=evidence, request=request)
 
 
 def _client_key_of(request: Any) -> str:
@@ -359,7 +363,10 @@ def _client_key_of(request: Any) -> str:
 
 
 def rate_limit_violation(*, request: Any, scope: str) -> None:
+    from security import kpis
+
     ip = getattr(getattr(request, "_request", request), "client_ip", "")
+    kpis.rate_limit_refused(_client_key_of(request))
     if once_per(f"rl:{scope}:{_client_key_of(request)}", 60):
         security_event_record(kind=EventKind.RATE_LIMITED, severity=Severity.MEDIUM, request=request,
                               detail={"scope": scope})  # fmt: skip
