@@ -1,4 +1,4 @@
-"""The database KPIs, driven from outside and read through `kpis.evaluate()`: sequential scans
+"""The database KPIs, driven from outside and read from `GET /api/monitoring/kpis`: sequential scans
 of a table that matters lower index coverage on PostgreSQL, index lookups raise it; connections
 opened per request follow the connection settings."""
 
@@ -9,13 +9,14 @@ import pytest
 from django.db import close_old_connections, connection
 from django.db.backends.signals import connection_created
 
-from monitoring import db_kpis, kpis
+from monitoring import db_kpis
+from tests.kpi_api import kpi as read_kpi
 
 TABLE = "kpi_probe_scans"
 
 
 def kpi(kpi_id: str) -> dict:
-    return next(row for row in kpis.evaluate() if row["id"] == kpi_id)
+    return read_kpi(kpi_id)
 
 
 def flush_statistics() -> None:

@@ -1,5 +1,5 @@
 """Uptime from the health probe's own history, driven through GET /api/monitoring/health with a
-moved clock, and read through `kpis.evaluate()`."""
+moved clock, and read from `GET /api/monitoring/kpis`."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -7,9 +7,10 @@ import pytest
 from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 
-from monitoring import health, kpis, uptime
+from monitoring import health, uptime
 from monitoring.health import CheckResult
 from monitoring.models import HealthMinute
+from tests.kpi_api import kpi
 
 pytestmark = pytest.mark.django_db
 
@@ -49,7 +50,7 @@ def probe(client, clock, *, minutes: int) -> None:
 
 
 def uptime_kpi(hours: int = 24) -> dict:
-    return next(row for row in kpis.evaluate(hours=hours) if row["id"] == "uptime")
+    return kpi("uptime", hours=hours)
 
 
 def database_down(monkeypatch):
