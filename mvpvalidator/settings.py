@@ -92,9 +92,12 @@ MIDDLEWARE = [
     # so they sit above WhiteNoise (which answers static files itself). The block list and the
     # rate limits answer refusals themselves: they sit below the header middleware, so a 403,
     # a 429 or a scanner's 404 carries the same headers as any page.
-    "django.middleware.security.SecurityMiddleware",
+    # The header middleware first, Django's SecurityMiddleware last among them: its HTTPS redirect
+    # answers from above everything below it, so the headers above still go on that answer.
     "security.csp.CachedCSPMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "security.middleware.HeadersMiddleware",
+    "django.middleware.security.SecurityMiddleware",
     "security.middleware.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

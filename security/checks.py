@@ -13,6 +13,7 @@ HEADER_MIDDLEWARE = (
     "django.middleware.security.SecurityMiddleware",
     "security.csp.CachedCSPMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "security.middleware.HeadersMiddleware",
 )
 REQUIRED_MIDDLEWARE = ("monitoring.middleware.MonitoringMiddleware", *HEADER_MIDDLEWARE, REFUSING_MIDDLEWARE)
 # Email backends that deliver nothing: they print, keep or drop the message, and the console and

@@ -14,6 +14,6 @@ READER_ADDRESS = "192.0.2.250"
 def kpi(kpi_id: str, *, hours: int = 24) -> dict[str, Any]:
     client = APIClient(REMOTE_ADDR=READER_ADDRESS)
     client.credentials(HTTP_AUTHORIZATION=bearer(UserFactory(is_staff=True)))
-    response = client.get(f"/api/monitoring/kpis?hours={hours}")
+    response = client.get(f"/api/monitoring/kpis?hours={hours}", secure=True)
     assert response.status_code == 200, response.content
     return next(row for row in response.json()["kpis"] if row["id"] == kpi_id)

@@ -55,3 +55,16 @@ def test_hsts_is_required_of_https_responses_only(settings):
     figure = kpi("header_coverage")
     assert figure["value"] == 1.0
     assert figure["detail"]["headers"][HTTPS_RESPONSE_HEADERS[0]] == 1.0
+
+
+def test_the_https_redirect_carries_every_header_and_keeps_coverage_whole(settings):
+    """Django's SecurityMiddleware answers plain HTTP with its redirect before anything below it
+    runs: the header middleware sit above it, so the redirect is covered like any page."""
+    settings.SECURE_SSL_REDIRECT = True
+    client = Client(REMOTE_ADDR="203.0.113.93")
+    redirect = client.get("/accounts/login/")
+    assert redirect.status_code == 301 and redirect["Location"].startswith("https://")
+    for header in REQUIRED_RESPONSE_HEADERS:
+        assert header in redirect, header
+    assert client.get("/accounts/login/", secure=True).status_code == 200
+    assert kpi("header_coverage")["value"] == 1.0
