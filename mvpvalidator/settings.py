@@ -6,6 +6,7 @@ Redis. Production (`DJANGO_DEBUG=false`) refuses to start without a real secret 
 Every variable is documented in `.env.example` and the README's configuration table.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, cast
@@ -22,9 +23,13 @@ from mvpvalidator.networks import parse_networks
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-env = environ.Env()
 # A `.env` file in the project folder is read when present (variables already set win).
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+env = environ.Env()
+# An empty value means "unset", whatever the type (`.env.example` and `.env.production.example`
+# ship the optional variables empty): the settings read a view of the environment without them,
+# so `FOO=` gives FOO's default rather than failing to parse "" as a number.
+env.ENVIRON = {name: value for name, value in os.environ.items() if value.strip()}
 
 
 def env_str(name: str, default: str = "") -> str:

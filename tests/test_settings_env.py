@@ -97,6 +97,21 @@ def test_empty_values_from_env_example_mean_unset():
     assert json.loads(result.stdout) == "django.db.backends.sqlite3"
 
 
+def test_every_variable_of_env_example_left_empty_gives_its_default():
+    """A copy of `.env.example` as shipped (every variable empty) starts the platform on its
+    defaults, numbers and flags included."""
+    names = [
+        line.split("=", 1)[0]
+        for line in (ROOT / ".env.example").read_text().splitlines()
+        if "=" in line and not line.startswith("#")
+    ]
+    result = load_settings(
+        dict.fromkeys(names, ""), "[s.DATABASE_POOL_MIN_SIZE, s.UPLOAD_MAX_BYTES, s.KPI_ALERT_AFTER_MINUTES]"
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [2, 2 * 1024 * 1024, 15]
+
+
 def test_env_example_documents_every_variable_the_settings_read():
     settings_source = (ROOT / "mvpvalidator" / "settings.py").read_text()
     read = set(re.findall(r'env(?:_str|\.\w+)\(\s*"([A-Z0-9_]+)"', settings_source))
