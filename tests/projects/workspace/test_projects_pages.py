@@ -9,7 +9,16 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from projects.models import DailyRollup, LandingPage, PageStatus, Project, ProjectStatus, ReportSnapshot, Traffic
+from projects.models import (
+    DailyRollup,
+    LandingPage,
+    PageStatus,
+    Project,
+    ProjectStatus,
+    ReportSnapshot,
+    Signup,
+    Traffic,
+)
 from projects.services.pages import landing_page_create
 from projects.services.projects import project_archive
 from projects.services.prototypes import prototype_generate
@@ -78,6 +87,16 @@ def test_list_shows_each_project_with_status_figures_and_verdict(founder, user):
         DailyRollup.objects.create(
             page=page, day=day, channel="direct", traffic=traffic, views=visitors, visitors=visitors, signups=signups
         )
+    # Signups are counted from the signups themselves (what the list shows), people only, this week.
+    now = timezone.now()
+    for n, (age, traffic) in enumerate(
+        [(timedelta(0), Traffic.HUMAN)] * 4
+        + [(timedelta(days=6), Traffic.HUMAN)]
+        + [(timedelta(days=8), Traffic.HUMAN)] * 3  # last week: not counted
+        + [(timedelta(0), Traffic.FOUNDER), (timedelta(0), Traffic.BOT)]
+    ):
+        signup = Signup.objects.create(landing_page=page, project=live, email=f"s{n}@example.com", traffic=traffic)
+        Signup.objects.filter(pk=signup.pk).update(created_at=now - age)
     ReportSnapshot.objects.create(project=live, verdict="inconclusive", data={})
     ProjectFactory(owner=user, name="Quiet Idea")
     ProjectFactory(name="Someone else's")
