@@ -173,6 +173,8 @@ class CounterHour(models.Model):
     class Meta:
         ordering = ["-hour", "name"]
         constraints = [models.UniqueConstraint(fields=["name", "hour"], name="counterhour_name_hour_unique")]
+        # Every read (the panel, the alert pass, /metrics) and the prune take a range of hours.
+        indexes = [models.Index(fields=["hour"], name="counterhour_hour_idx")]
 
     def __str__(self) -> str:
         return f"{self.hour:%Y-%m-%d %H}:00 {self.name}={self.value}"

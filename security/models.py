@@ -211,7 +211,11 @@ class BlockedIP(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["ip", "-expires_at"], name="blockedip_ip_expires_idx")]
+        indexes = [
+            models.Index(fields=["ip", "-expires_at"], name="blockedip_ip_expires_idx"),
+            # The rate-limit KPI: the blocks of one rule in a window.
+            models.Index(fields=["rule", "-created_at"], name="blockedip_rule_created_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(expires_at__gt=models.F("created_at")), name="blockedip_expires_after"

@@ -34,4 +34,8 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('name', 'hour'), name='counterhour_name_hour_unique')],
             },
         ),
+        migrations.AddIndex(
+            model_name='counterhour',
+            index=models.Index(fields=['hour'], name='counterhour_hour_idx'),
+        ),
     ]

@@ -20,4 +20,8 @@ class Migration(migrations.Migration):
             name='signup_digest',
             field=models.BooleanField(default=True),
         ),
+        migrations.AddIndex(
+            model_name='blockedip',
+            index=models.Index(fields=['rule', '-created_at'], name='blockedip_rule_created_idx'),
+        ),
     ]
