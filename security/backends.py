@@ -65,9 +65,10 @@ class LockoutBackend(ModelBackend):
         Then it is a valid attempt that did not succeed. The answer is the same 429 either way.
 
         A password check per refused attempt would let a locked-out guesser make the server hash
-        at will, so only the first `MAX_LOGIN_ATTEMPTS` refusals of an account and client per
-        lockout window are checked (`lockout.kpi_check_allowed`): an owner retrying is counted, a
-        flood costs a counter increment. Hashing happens for a missing account too, as Django's
+        at will, so refusals are checked within small budgets a lockout window
+        (`lockout.kpi_check_allowed`: per client, and per account for clients the account does not
+        know): an owner retrying is counted, a flood from any number of addresses costs counter
+        increments. Hashing happens for a missing account too, as Django's
         backend does, so the refusal's time does not tell whether the account exists; the stored
         hash is never upgraded here (nothing is written for a refused attempt)."""
         if not lockout.kpi_check_allowed(identifier=identifier, ip=ip):

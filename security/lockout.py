@@ -32,7 +32,7 @@ The policy, within a window of `LOGIN_LOCKOUT_MINUTES`:
 Attempts are counted *before* the password is checked, with atomic increments, so a burst of
 parallel guesses gets at most the limit of them checked. (A refused attempt's password is checked after
 the refusal, for the authentication-success KPI only and at most `MAX_LOGIN_ATTEMPTS` times per
-account and client a window: `kpi_check_allowed`, `security.backends`.) The counters and the known clients are
+client and account a window: `kpi_check_allowed`, `security.backends`.) The counters and the known clients are
 security state, not cache: in Redis they live outside the cache's key space (`state_key`), so
 clearing the cache cannot reset them; in the embedded mode, and when Redis is away, they are kept
 in this process, so guessing stays bounded during an outage.
@@ -125,8 +125,12 @@ class _Keys:
         return f"login:locked:{self.account}:{self.client}"
 
     @property
-    def kpi_check(self) -> str:
-        return f"login:kpicheck:{self.account}:{self.client}"
+    def kpi_check_client(self) -> str:
+        return f"login:kpicheck:ip:{self.client}"
+
+    @property
+    def kpi_check_account(self) -> str:
+        return f"login:kpicheck:{self.account}"
 
 
 def _keys(identifier: str, ip: str) -> _Keys:
@@ -316,11 +320,20 @@ def succeeded(*, identifier: str, ip: str) -> None:
 
 
 def kpi_check_allowed(*, identifier: str, ip: str) -> bool:
-    """Whether a refused attempt may still have its password checked for the authentication KPI:
-    the first `MAX_LOGIN_ATTEMPTS` refusals of an account and client per window (see
-    `security.backends`), so a flood of refused guesses never becomes a flood of hashing."""
-    count, _ = _hit(_keys(identifier, ip).kpi_check)
-    return bool(count <= settings.MAX_LOGIN_ATTEMPTS)
+    """Whether a refused attempt may still have its password checked for the authentication KPI
+    (see `security.backends`), so a flood of refused guesses never becomes a flood of hashing:
+    each client gets `MAX_LOGIN_ATTEMPTS` checks a window, whatever accounts it tries; a client
+    the account knows (it signed in from there before: most likely the owner) needs no more;
+    others share `MAX_LOGIN_ATTEMPTS` checks per account a window, so thousands of addresses
+    guessing one account cost that many hashes, not thousands."""
+    keys = _keys(identifier, ip)
+    client_count, _ = _hit(keys.kpi_check_client)
+    if client_count > settings.MAX_LOGIN_ATTEMPTS:
+        return False
+    if _is_known(keys):
+        return True
+    account_count, _ = _hit(keys.kpi_check_account)
+    return bool(account_count <= settings.MAX_LOGIN_ATTEMPTS)
 
 
 def reset() -> None:

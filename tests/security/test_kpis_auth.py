@@ -93,3 +93,19 @@ def test_refused_attempts_have_their_password_checked_a_bounded_number_of_times(
     # A flood of refused attempts (right password or not) does not become a flood of hashing.
     assert {token(owner.email, DEFAULT_PASSWORD).status_code for _ in range(12)} == {429}
     assert counts(kpi("auth_success"))["denominator"] == 5
+
+
+def test_many_addresses_guessing_one_account_share_one_budget_of_checks(monkeypatch):
+    """Thousands of addresses past the account's ceiling cost `MAX_LOGIN_ATTEMPTS` hashes a window
+    in all for the KPI, not that many per address."""
+    from security import backends
+
+    owner = UserFactory()
+    hashes = []
+    real_check = backends.check_password
+    monkeypatch.setattr(backends, "check_password", lambda *a, **k: hashes.append(1) or real_check(*a, **k))
+    answers = [token(owner.email, WRONG, ip=f"203.0.113.{n + 1}").status_code for n in range(60)]
+    refused = answers.count(429)
+    assert refused > 30  # past the account's ceiling, whatever the address
+    # Each allowed guess is one check by the login itself; the refused ones share one budget.
+    assert len(hashes) - (len(answers) - refused) <= 5
