@@ -310,7 +310,9 @@ def history(kpi_id: str) -> Callable[[HourlyFn], HourlyFn]:
 
 
 def _share(num: int, den: int) -> float | None:
-    return round(num / den, 4) if den else None
+    # Exact: the bar judges the true figure (0.009951 is under 1%; 3 lacking in 100,000 is not
+    # 100%); only `format_value` rounds, for display.
+    return num / den if den else None
 
 
 def ratio(num: str, den: str) -> tuple[ReadFn, HourlyFn]:
@@ -370,7 +372,7 @@ def _spark(spec: KpiSpec) -> list[float | None]:
     out: list[float | None] = []
     for i in range(0, SPARK_DAYS * 24, 24):
         day = [v for v in values[i : i + 24] if v is not None]
-        out.append(round(sum(day) / len(day), 4) if day else None)
+        out.append(sum(day) / len(day) if day else None)
     return out
 
 
@@ -445,7 +447,9 @@ def format_value(value: float | None, unit: str) -> str:
     if value is None:
         return "no data"
     if unit == "ratio":
-        return f"{value * 100:.2f}%"
+        shown = f"{value * 100:.2f}%"
+        # 3 lacking in 100,000 fails "100%": never print the bar it missed.
+        return "99.99%" if shown == "100.00%" and value < 1.0 else shown
     if unit == "ms":
         return f"{value:.1f} ms"
     if unit == "per_request":

@@ -159,3 +159,24 @@ def test_the_background_pass_persists_every_few_minutes(monkeypatch):
     worker.join()
     assert CounterHour.objects.get(name="test.widgets").value == 2
     assert kpis._next_persist > time.monotonic() + kpis.PERSIST_EVERY_SECONDS - 60
+
+
+def test_a_ratio_is_exact_so_a_figure_just_under_its_bar_passes():
+    """0.9951% errors is under "< 1%": the figure is never rounded before the bar judges it."""
+    from monitoring import kpi_readers
+    from monitoring.kpi_catalog import BY_ID
+
+    fields = {
+        metrics.field("r", "GET", "/x/", "5xx", "n"): 9_951,
+        metrics.field("r", "GET", "/x/", "5xx", "err"): 9_951,
+        metrics.field("r", "GET", "/x/", "2xx", "n"): 1_000_000 - 9_951,
+    }
+    rate = kpi_readers.error_rate(fields)
+    assert rate == 0.009951 and BY_ID["error_rate"].passes(rate) is True
+    kpis.count("test.bad", 9_951)
+    kpis.count("test.all", 1_000_000)
+    read, hourly = kpis.ratio("test.bad", "test.all")
+    assert read(1).value == 0.009951 and hourly(1)[-1] == 0.009951
+    assert kpis.format_value(read(1).value, "ratio") == "1.00%"  # rounded for display only
+    assert kpis.format_value(0.99997, "ratio") == "99.99%"  # a miss never prints as the bar
+    assert kpis.format_value(1.0, "ratio") == "100.00%"
