@@ -27,7 +27,7 @@ Rules:
 - `p95:<route>`: a route's p95 over the last five minutes above `ALERT_P95_MS`;
 - `new_error:<fingerprint>`: an error group seen for the first time;
 - `security:<rule>`: raised by the security layer (`security_event`);
-- `kpi:<id>`: a production guide KPI (`monitoring.kpis`) failing over the last hour for longer
+- `kpi:<id>`: a production guide KPI (`monitoring.kpis`) failing over the last two hour buckets for longer
   than `KPI_ALERT_AFTER_MINUTES`, checked on the same pass as the traffic rules; security KPIs
   alert the security channel, availability ones the error channel, the others performance.
 """
@@ -418,8 +418,11 @@ KPI_CHANNELS = {
     "availability": "error",
     "database": "performance",
 }
-# The window a KPI is judged over for alerting: recent enough that a recovery clears it.
-KPI_ALERT_HOURS = 1
+# The window a KPI is judged over for alerting, in hour buckets: the previous full hour and the
+# current one (60 to 120 minutes back, not a true 60-minute lookback: the counters are kept per
+# clock hour). One bucket alone would hold only seconds just after each hour's turn, and a
+# failure would vanish there; two still see it, and stay recent enough that a recovery clears it.
+KPI_ALERT_HOURS = 2
 
 
 def evaluate_kpis(now: float | None = None) -> list[str]:

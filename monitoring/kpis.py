@@ -22,7 +22,12 @@ fails, is "no data"; it never breaks the others.
 
 `failing_since` is a small state, not derived from history: the first evaluation (of the same
 window) that saw the KPI fail, kept in the cache (shared by every process; this process's memory
-when the cache is away) and cleared by the first evaluation that sees it pass or without a figure.
+when the cache is away) and cleared by the first evaluation that sees it pass. An evaluation
+without a figure (the window holds no data yet, e.g. just after an hour's turn) neither starts nor
+ends a run: it keeps the start for the next figure to confirm or clear.
+
+Clock. `evaluate(now=...)` reads the hours around `now` (every counter and bucket read inside
+it), so an evaluation can be made for any moment the buckets still hold (the alert tests).
 """
 
 import contextlib
@@ -79,8 +84,17 @@ def count_many(counts: dict[str, int]) -> None:
     metrics.record({_field(name): n for name, n in counts.items() if n})
 
 
+# The moment an evaluation reads at (set by `evaluate`); the wall clock outside one.
+_clock: contextvars.ContextVar[float | None] = contextvars.ContextVar("kpi_clock", default=None)
+
+
+def _now() -> float:
+    at = _clock.get()
+    return at if at is not None else time.time()
+
+
 def _hour_ids(hours: int, now: float | None = None) -> list[int]:
-    current = int((now if now is not None else time.time()) // 3600)
+    current = int((now if now is not None else _now()) // 3600)
     return list(range(current - hours + 1, current + 1))
 
 
@@ -386,7 +400,9 @@ def _failing_key(kpi_id: str, hours: int) -> str:
 
 def _failing_since(kpi_id: str, hours: int, passed: bool | None, *, now: float) -> float | None:
     """When this KPI (over this window) was first seen failing in its current run; None when not
-    failing. Shared through the cache, this process's memory when it is away."""
+    failing. A pass ends the run; no figure (`passed` None) keeps it for the next figure, so a
+    window emptied by an hour's turn does not restart a failure's clock. Shared through the
+    cache, this process's memory when it is away."""
     from mvpvalidator.cache import CacheUnavailable, call
 
     key = _failing_key(kpi_id, hours)
@@ -395,13 +411,15 @@ def _failing_since(kpi_id: str, hours: int, passed: bool | None, *, now: float) 
             call(cache.add, key, now, FAILING_STATE_TTL_SECONDS)
             since = call(cache.get, key)
             return float(since) if since is not None else now
-        call(cache.delete, key)
+        if passed is True:
+            call(cache.delete, key)
         return None
     except CacheUnavailable:
         with _failing_lock:
             if passed is False:
                 return _local_failing.setdefault(key, now)
-            _local_failing.pop(key, None)
+            if passed is True:
+                _local_failing.pop(key, None)
             return None
 
 
@@ -410,28 +428,37 @@ def evaluate(*, hours: int = 24, now: float | None = None, spark: bool = True) -
     against its bar, its detail and note, 7 daily values (without `spark`: empty) and since when
     it has been failing."""
     now = now if now is not None else time.time()
-    out = []
-    with _reading(max(hours, SPARK_DAYS * 24) if spark else hours):
-        for spec in CATALOG:
-            reading = _read(spec, hours)
-            passed = spec.passes(reading.value)
-            since = _failing_since(spec.id, hours, passed, now=now)
-            out.append(
-                {
-                    "id": spec.id,
-                    "group": spec.group,
-                    "name": spec.name,
-                    "target": spec.target,
-                    "unit": spec.unit,
-                    "source": spec.source,
-                    "value": reading.value,
-                    "pass": passed,
-                    "detail": reading.detail,
-                    "note": reading.note,
-                    "spark": _spark(spec) if spark else [],
-                    "failing_since": datetime.fromtimestamp(since, tz=UTC) if since is not None else None,
-                }
-            )
+    clock = _clock.set(now)
+    try:
+        with _reading(max(hours, SPARK_DAYS * 24) if spark else hours):
+            out = _evaluate(hours, now=now, spark=spark)
+    finally:
+        _clock.reset(clock)
+    return out
+
+
+def _evaluate(hours: int, *, now: float, spark: bool) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for spec in CATALOG:
+        reading = _read(spec, hours)
+        passed = spec.passes(reading.value)
+        since = _failing_since(spec.id, hours, passed, now=now)
+        out.append(
+            {
+                "id": spec.id,
+                "group": spec.group,
+                "name": spec.name,
+                "target": spec.target,
+                "unit": spec.unit,
+                "source": spec.source,
+                "value": reading.value,
+                "pass": passed,
+                "detail": reading.detail,
+                "note": reading.note,
+                "spark": _spark(spec) if spark else [],
+                "failing_since": datetime.fromtimestamp(since, tz=UTC) if since is not None else None,
+            }
+        )
     return out
 
 

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from monitoring import alerts, external, metrics
+from monitoring import alerts, external, kpis, metrics
 from monitoring.models import AlertDelivery
 from mvpvalidator import background
 
@@ -71,3 +71,25 @@ def test_the_periodic_pass_evaluates_the_kpis(hooks, monkeypatch):
     monkeypatch.setattr(alerts, "_last_evaluation", 0.0)
     metrics._evaluate_alerts()
     assert seen == [True]
+
+
+def _fail_error_ratio(monkeypatch, at: float) -> None:
+    """The error-rate KPI read from two test counters, failing (half the requests) at `at`."""
+    read, hourly = kpis.ratio("test.errors", "test.requests")
+    monkeypatch.setitem(kpis._readers, "error_rate", read)
+    monkeypatch.setitem(kpis._histories, "error_rate", hourly)
+    metrics.record({kpis._field("test.errors"): 50, kpis._field("test.requests"): 100}, at=at)
+
+
+def test_a_failure_outlives_the_hours_turn_and_alerts(hooks, monkeypatch):
+    """Failing at 10:50, nothing new since: at 11:01 the current hour holds a minute of nothing,
+    but the judged window (the previous hour too) still fails, so at 11:06 it has failed for 16
+    minutes and alerts."""
+    ten = (int(time.time() // 3600) - 3) * 3600  # a past hour the buckets still hold
+    _fail_error_ratio(monkeypatch, ten + 50 * 60)
+    assert alerts.evaluate_kpis(now=ten + 50 * 60) == []
+    at_1101 = {r["id"]: r for r in kpis.evaluate(hours=alerts.KPI_ALERT_HOURS, now=ten + 61 * 60, spark=False)}
+    assert at_1101["error_rate"]["pass"] is False
+    assert at_1101["error_rate"]["failing_since"].timestamp() == ten + 50 * 60
+    assert "kpi:error_rate" in alerts.evaluate_kpis(now=ten + 66 * 60)
+    assert [row.rule for row in delivered()] == ["kpi:error_rate"]

@@ -122,7 +122,7 @@ def test_failing_since_is_the_first_evaluation_that_saw_the_failure_and_clears_o
     t0 = time.time()
 
     def error_rate(now: float) -> dict:
-        return next(r for r in kpis.evaluate(hours=1, now=now, spark=False) if r["id"] == "error_rate")
+        return next(r for r in kpis.evaluate(hours=2, now=now, spark=False) if r["id"] == "error_rate")
 
     first = error_rate(t0)
     assert first["pass"] is False and first["failing_since"] == datetime.fromtimestamp(t0, tz=UTC)
@@ -180,3 +180,14 @@ def test_a_ratio_is_exact_so_a_figure_just_under_its_bar_passes():
     assert kpis.format_value(read(1).value, "ratio") == "1.00%"  # rounded for display only
     assert kpis.format_value(0.99997, "ratio") == "99.99%"  # a miss never prints as the bar
     assert kpis.format_value(1.0, "ratio") == "100.00%"
+
+
+def test_a_window_without_a_figure_keeps_the_failing_run():
+    """No figure (an hour's turn emptied the window) neither ends nor restarts a failure."""
+    t0 = time.time()
+    since = kpis._failing_since("error_rate", 1, False, now=t0)
+    assert since == t0
+    assert kpis._failing_since("error_rate", 1, None, now=t0 + 60) is None  # no figure to show
+    assert kpis._failing_since("error_rate", 1, False, now=t0 + 120) == t0  # the same run
+    assert kpis._failing_since("error_rate", 1, True, now=t0 + 180) is None
+    assert kpis._failing_since("error_rate", 1, False, now=t0 + 240) == t0 + 240  # a new run
