@@ -458,10 +458,11 @@ def evaluate_kpis(now: float | None = None) -> list[str]:
         rule = f"{KPI_RULE_PREFIX}{kpi['id']}:{int(since.timestamp())}" + (f":{reminder}" if reminder else "")
         value = kpis.format_value(kpi["value"], kpi["unit"])
         lasted = f"{minutes:.0f} min" if minutes < 120 else f"{minutes / 60:.0f} h"
+        failing = "still failing" if reminder else "failing"
         if raise_alert(
             KPI_CHANNELS[kpi["group"]],
             rule,
-            title=f"KPI {'still ' if reminder else ''}failing for {lasted}: {kpi['name']} {value} (target {kpi['target']})",
+            title=f"KPI {failing} for {lasted}: {kpi['name']} {value} (target {kpi['target']})",
             details={
                 "kpi": kpi["id"],
                 "value": kpi["value"],

@@ -128,47 +128,59 @@ def _live_hours(hour_ids: list[int]) -> dict[int, dict[str, int]]:
 
 
 def persist(*, hours: int = 2, now: float | None = None) -> int:
-    """Copy the last `hours` hour buckets of every KPI counter into `CounterHour`; rows written."""
+    """Copy the last `hours` hour buckets of every KPI counter into `CounterHour`; rows written.
+
+    Each row is created at 0 if missing (ignoring a conflict: another process may create it at
+    the same moment, at a new hour), then raised in the database (`F`), never read, changed and
+    written back. Embedded, what this process copied is remembered only once the transaction has
+    committed, so a failed pass leaves nothing half-counted: the next one copies it all. Called
+    outside any transaction (the flusher, the roll-up), so its own block is the commit."""
     from django.db import transaction
     from django.db.models import F
+    from django.db.models.functions import Greatest
 
     from monitoring.models import CounterHour
 
     ids = _hour_ids(hours, now)
     live = _live_hours(ids)
-    written = 0
-    with _persist_lock, transaction.atomic():
-        if metrics.shared():
+    with _persist_lock:
+        shared = metrics.shared()
+        # {(hour, name): (the bucket's value, what to add or raise the row to)}
+        changes: dict[tuple[int, str], tuple[int, int]] = {}
+        if shared:
             existing = {
-                (int(row.hour.timestamp() // 3600), row.name): row.value
-                for row in CounterHour.objects.filter(hour__gte=_hour_dt(ids[0]))
+                (int(hour.timestamp() // 3600), name): value
+                for hour, name, value in CounterHour.objects.filter(hour__gte=_hour_dt(ids[0])).values_list(
+                    "hour", "name", "value"
+                )
             }
-            rows = [
-                CounterHour(hour=_hour_dt(hour), name=name[:120], value=max(value, existing.get((hour, name), 0)))
-                for hour, counters in live.items()
-                for name, value in counters.items()
-                if value > existing.get((hour, name), 0)
-            ]
-            CounterHour.objects.bulk_create(
-                rows, update_conflicts=True, unique_fields=["name", "hour"], update_fields=["value"]
-            )
-            return len(rows)
         for hour, counters in live.items():
             for name, value in counters.items():
-                delta = value - _persisted.get((hour, name), 0)
-                if delta <= 0:
-                    continue
-                updated = CounterHour.objects.filter(name=name[:120], hour=_hour_dt(hour)).update(
-                    value=F("value") + delta
-                )
-                if not updated:
-                    CounterHour.objects.create(name=name[:120], hour=_hour_dt(hour), value=delta)
-                _persisted[(hour, name)] = value
-                written += 1
-        oldest = ids[0] - 24 * 9  # beyond the live buckets' life
-        for key in [k for k in _persisted if k[0] < oldest]:
-            del _persisted[key]
-    return written
+                if shared:
+                    if value > existing.get((hour, name[:120]), 0):
+                        changes[(hour, name)] = (value, value)
+                elif (delta := value - _persisted.get((hour, name), 0)) > 0:
+                    changes[(hour, name)] = (value, delta)
+        if not changes:
+            return 0
+        with transaction.atomic():
+            CounterHour.objects.bulk_create(
+                [CounterHour(hour=_hour_dt(hour), name=name[:120], value=0) for hour, name in changes],
+                ignore_conflicts=True,
+            )
+            for (hour, name), (_, amount) in changes.items():
+                rows = CounterHour.objects.filter(name=name[:120], hour=_hour_dt(hour))
+                # Shared: a bucket holds the whole hour, so the row takes the larger (it never
+                # goes down, whoever copied last); embedded: add what this process counted since.
+                rows.update(value=Greatest(F("value"), amount) if shared else F("value") + amount)
+        # Committed: only now is it copied (a rolled-back pass is copied again next time).
+        if not shared:
+            for key, (value, _) in changes.items():
+                _persisted[key] = value
+            oldest = ids[0] - 24 * 9  # beyond the live buckets' life
+            for key in [k for k in _persisted if k[0] < oldest]:
+                del _persisted[key]
+    return len(changes)
 
 
 def persist_due() -> None:

@@ -191,3 +191,43 @@ def test_a_window_without_a_figure_keeps_the_failing_run():
     assert kpis._failing_since("error_rate", 1, False, now=t0 + 120) == t0  # the same run
     assert kpis._failing_since("error_rate", 1, True, now=t0 + 180) is None
     assert kpis._failing_since("error_rate", 1, False, now=t0 + 240) == t0 + 240  # a new run
+
+
+def test_a_failed_persist_loses_nothing_the_next_one_copies_it_all(monkeypatch):
+    """A pass whose transaction rolls back half-way remembers nothing as copied."""
+    from django.db import DatabaseError
+    from django.db.models.query import QuerySet
+
+    kpis.count("test.first", 3)
+    kpis.count("test.second", 4)
+    update = QuerySet.update
+    calls = []
+
+    def fails_once_midway(self, **kwargs):
+        calls.append(True)
+        if len(calls) == 2:  # the first row already raised, inside the transaction
+            raise DatabaseError("connection lost")
+        return update(self, **kwargs)
+
+    monkeypatch.setattr(QuerySet, "update", fails_once_midway)
+    with pytest.raises(DatabaseError):
+        kpis.persist()
+    assert not CounterHour.objects.filter(name__startswith="test.").exists()  # rolled back
+    assert kpis.persist() == 2
+    assert dict(CounterHour.objects.filter(name__startswith="test.").values_list("name", "value")) == {
+        "test.first": 3,
+        "test.second": 4,
+    }
+    kpis.count("test.first", 1)
+    kpis.persist()
+    assert CounterHour.objects.get(name="test.first").value == 4
+
+
+def test_a_row_written_by_another_process_is_added_to_or_kept_never_lowered():
+    """A row another process created for this hour first: embedded, this process adds its own
+    counts to it; shared, the row keeps the larger of it and the bucket."""
+    hour = datetime.fromtimestamp(int(time.time() // 3600) * 3600, tz=UTC)
+    CounterHour.objects.create(name="test.widgets", hour=hour, value=10)
+    kpis.count("test.widgets", 3)
+    kpis.persist()
+    assert CounterHour.objects.get(name="test.widgets").value == (10 if metrics.shared() else 13)
