@@ -27,9 +27,12 @@ Rules:
 - `p95:<route>`: a route's p95 over the last five minutes above `ALERT_P95_MS`;
 - `new_error:<fingerprint>`: an error group seen for the first time;
 - `security:<rule>`: raised by the security layer (`security_event`);
-- `kpi:<id>`: a production guide KPI (`monitoring.kpis`) failing over the last hour for longer
-  than `KPI_ALERT_AFTER_MINUTES`, checked on the same pass as the traffic rules; security KPIs
-  alert the security channel, availability ones the error channel, the others performance.
+- `kpi:<id>:<run start>[:<n>]`: a production guide KPI (`monitoring.kpis`) failing over the
+  last two hour buckets for longer than `KPI_ALERT_AFTER_MINUTES`, checked on the same pass as
+  the traffic rules; security KPIs alert the security channel, availability ones the error
+  channel, the others performance. The failing run's start is in the rule, so a lasting failure
+  (a cumulative KPI stays failing for days) alerts once, then reminder `n` every
+  `KPI_ALERT_REMIND_HOURS`; its slot stays "sent" that long, not `ALERT_DEDUP_MINUTES`.
 """
 
 import contextlib
@@ -59,6 +62,7 @@ CHANNEL_SETTINGS = {
 EVALUATE_EVERY_SECONDS = 30.0
 IN_FLIGHT = "in-flight"
 SENT = "sent"
+KPI_RULE_PREFIX = "kpi:"
 
 _lock = threading.Lock()
 _last_evaluation = 0.0
@@ -115,15 +119,24 @@ def _slot_take(channel: str, rule: str) -> bool:
             return True
 
 
+def _dedup_seconds(rule: str) -> int:
+    """How long a delivered rule stays quiet: a KPI rule names its failing run and reminder, so
+    it stays quiet until its next reminder; every other rule `ALERT_DEDUP_MINUTES`."""
+    if rule.startswith(KPI_RULE_PREFIX):
+        return int(max(1, settings.KPI_ALERT_REMIND_HOURS) * 3600)
+    return int(settings.ALERT_DEDUP_MINUTES * 60)
+
+
 def _slot_mark_sent(channel: str, rule: str) -> None:
     from mvpvalidator.cache import CacheUnavailable, call
 
     key = _slot_key(channel, rule)
+    seconds = _dedup_seconds(rule)
     with _lock:
-        _local_slots[key] = time.monotonic() + settings.ALERT_DEDUP_MINUTES * 60
+        _local_slots[key] = time.monotonic() + seconds
     # Unreachable: the slot lapses with its in-flight timeout; this process remembers meanwhile.
     with contextlib.suppress(CacheUnavailable):
-        call(cache.set, key, SENT, settings.ALERT_DEDUP_MINUTES * 60)
+        call(cache.set, key, SENT, seconds)
 
 
 def _slot_release(channel: str, rule: str) -> None:
@@ -418,13 +431,17 @@ KPI_CHANNELS = {
     "availability": "error",
     "database": "performance",
 }
-# The window a KPI is judged over for alerting: recent enough that a recovery clears it.
-KPI_ALERT_HOURS = 1
+# The window a KPI is judged over for alerting, in hour buckets: the previous full hour and the
+# current one (60 to 120 minutes back, not a true 60-minute lookback: the counters are kept per
+# clock hour). One bucket alone would hold only seconds just after each hour's turn, and a
+# failure would vanish there; two still see it, and stay recent enough that a recovery clears it.
+KPI_ALERT_HOURS = 2
 
 
 def evaluate_kpis(now: float | None = None) -> list[str]:
     """Alert each KPI that has been failing for longer than `KPI_ALERT_AFTER_MINUTES`; returns
-    the rules that fired (one per KPI per dedup window, as every rule)."""
+    the rules that fired: one per failing run, then one reminder per `KPI_ALERT_REMIND_HOURS`
+    while the run lasts (the rule names both, so the dedup slot never re-alerts the same run)."""
     from monitoring import kpis
 
     now = now if now is not None else time.time()
@@ -436,17 +453,22 @@ def evaluate_kpis(now: float | None = None) -> list[str]:
         minutes = (now - since.timestamp()) / 60
         if minutes <= settings.KPI_ALERT_AFTER_MINUTES:
             continue
-        rule = f"kpi:{kpi['id']}"
+        remind_minutes = max(1, settings.KPI_ALERT_REMIND_HOURS) * 60
+        reminder = int((minutes - settings.KPI_ALERT_AFTER_MINUTES) // remind_minutes)
+        rule = f"{KPI_RULE_PREFIX}{kpi['id']}:{int(since.timestamp())}" + (f":{reminder}" if reminder else "")
         value = kpis.format_value(kpi["value"], kpi["unit"])
+        lasted = f"{minutes:.0f} min" if minutes < 120 else f"{minutes / 60:.0f} h"
+        failing = "still failing" if reminder else "failing"
         if raise_alert(
             KPI_CHANNELS[kpi["group"]],
             rule,
-            title=f"KPI failing for {minutes:.0f} min: {kpi['name']} {value} (target {kpi['target']})",
+            title=f"KPI {failing} for {lasted}: {kpi['name']} {value} (target {kpi['target']})",
             details={
                 "kpi": kpi["id"],
                 "value": kpi["value"],
                 "target": kpi["target"],
                 "failing_since": since.isoformat(),
+                "reminder": reminder,
                 "window_hours": KPI_ALERT_HOURS,
                 "source": kpi["source"],
                 "detail": kpi["detail"],

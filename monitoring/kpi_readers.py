@@ -28,6 +28,8 @@ EXTERNAL_PREFIX = "external."
 
 # --- Figures of metric fields ----------------------------------------------------------------
 
+# Every figure is exact: the bar judges it as it is, and only the surfaces round it for display.
+
 
 def _requests(fields: dict[str, int]) -> dict[str, int]:
     overall: dict[str, int] = {}
@@ -49,13 +51,13 @@ def query_p95(fields: dict[str, int]) -> float | None:
 def error_rate(fields: dict[str, int]) -> float | None:
     overall = _requests(fields)
     n = overall.get("n", 0)
-    return round(min(overall.get("err", 0), n) / n, 4) if n else None
+    return min(overall.get("err", 0), n) / n if n else None
 
 
 def health_success(fields: dict[str, int]) -> float | None:
     stats = metrics.group(fields, "h").get(("all",), {})
     n = stats.get("n", 0)
-    return round(stats.get("ok", 0) / n, 4) if n else None
+    return stats.get("ok", 0) / n if n else None
 
 
 def cache_hit_rate(fields: dict[str, int]) -> float | None:
@@ -66,7 +68,7 @@ def cache_hit_rate(fields: dict[str, int]) -> float | None:
         for name, n in counters.items()
         if name.startswith(CACHE_PREFIX) and name.endswith(".lookups") and n >= BUSY_LOOKUPS
     ]
-    return round(min(rates), 4) if rates else None
+    return min(rates) if rates else None
 
 
 # The KPIs one window of metric fields answers (the performance panel's and API's windows).
@@ -168,7 +170,7 @@ def _worst(rows: dict[str, tuple[list[int], list[int]]], lo: int, hi: int, *, mi
     rates = [
         sum(good[lo:hi]) / sum(total[lo:hi]) for good, total in rows.values() if sum(total[lo:hi]) >= max(minimum, 1)
     ]
-    return round(min(rates), 4) if rates else None
+    return min(rates) if rates else None
 
 
 def _per_key(
@@ -179,7 +181,7 @@ def _per_key(
         detail: dict[str, dict[str, Any]] = {
             key: {
                 what: sum(total),
-                "rate": round(sum(good) / sum(total), 4) if sum(total) else None,
+                "rate": sum(good) / sum(total) if sum(total) else None,
                 **({"busy": sum(total) >= minimum} if minimum > 1 else {}),
             }
             for key, (good, total) in sorted(rows.items())

@@ -22,7 +22,12 @@ fails, is "no data"; it never breaks the others.
 
 `failing_since` is a small state, not derived from history: the first evaluation (of the same
 window) that saw the KPI fail, kept in the cache (shared by every process; this process's memory
-when the cache is away) and cleared by the first evaluation that sees it pass or without a figure.
+when the cache is away) and cleared by the first evaluation that sees it pass. An evaluation
+without a figure (the window holds no data yet, e.g. just after an hour's turn) neither starts nor
+ends a run: it keeps the start for the next figure to confirm or clear.
+
+Clock. `evaluate(now=...)` reads the hours around `now` (every counter and bucket read inside
+it), so an evaluation can be made for any moment the buckets still hold (the alert tests).
 """
 
 import contextlib
@@ -79,8 +84,17 @@ def count_many(counts: dict[str, int]) -> None:
     metrics.record({_field(name): n for name, n in counts.items() if n})
 
 
+# The moment an evaluation reads at (set by `evaluate`); the wall clock outside one.
+_clock: contextvars.ContextVar[float | None] = contextvars.ContextVar("kpi_clock", default=None)
+
+
+def _now() -> float:
+    at = _clock.get()
+    return at if at is not None else time.time()
+
+
 def _hour_ids(hours: int, now: float | None = None) -> list[int]:
-    current = int((now if now is not None else time.time()) // 3600)
+    current = int((now if now is not None else _now()) // 3600)
     return list(range(current - hours + 1, current + 1))
 
 
@@ -114,47 +128,59 @@ def _live_hours(hour_ids: list[int]) -> dict[int, dict[str, int]]:
 
 
 def persist(*, hours: int = 2, now: float | None = None) -> int:
-    """Copy the last `hours` hour buckets of every KPI counter into `CounterHour`; rows written."""
+    """Copy the last `hours` hour buckets of every KPI counter into `CounterHour`; rows written.
+
+    Each row is created at 0 if missing (ignoring a conflict: another process may create it at
+    the same moment, at a new hour), then raised in the database (`F`), never read, changed and
+    written back. Embedded, what this process copied is remembered only once the transaction has
+    committed, so a failed pass leaves nothing half-counted: the next one copies it all. Called
+    outside any transaction (the flusher, the roll-up), so its own block is the commit."""
     from django.db import transaction
     from django.db.models import F
+    from django.db.models.functions import Greatest
 
     from monitoring.models import CounterHour
 
     ids = _hour_ids(hours, now)
     live = _live_hours(ids)
-    written = 0
-    with _persist_lock, transaction.atomic():
-        if metrics.shared():
+    with _persist_lock:
+        shared = metrics.shared()
+        # {(hour, name): (the bucket's value, what to add or raise the row to)}
+        changes: dict[tuple[int, str], tuple[int, int]] = {}
+        if shared:
             existing = {
-                (int(row.hour.timestamp() // 3600), row.name): row.value
-                for row in CounterHour.objects.filter(hour__gte=_hour_dt(ids[0]))
+                (int(hour.timestamp() // 3600), name): value
+                for hour, name, value in CounterHour.objects.filter(hour__gte=_hour_dt(ids[0])).values_list(
+                    "hour", "name", "value"
+                )
             }
-            rows = [
-                CounterHour(hour=_hour_dt(hour), name=name[:120], value=max(value, existing.get((hour, name), 0)))
-                for hour, counters in live.items()
-                for name, value in counters.items()
-                if value > existing.get((hour, name), 0)
-            ]
-            CounterHour.objects.bulk_create(
-                rows, update_conflicts=True, unique_fields=["name", "hour"], update_fields=["value"]
-            )
-            return len(rows)
         for hour, counters in live.items():
             for name, value in counters.items():
-                delta = value - _persisted.get((hour, name), 0)
-                if delta <= 0:
-                    continue
-                updated = CounterHour.objects.filter(name=name[:120], hour=_hour_dt(hour)).update(
-                    value=F("value") + delta
-                )
-                if not updated:
-                    CounterHour.objects.create(name=name[:120], hour=_hour_dt(hour), value=delta)
-                _persisted[(hour, name)] = value
-                written += 1
-        oldest = ids[0] - 24 * 9  # beyond the live buckets' life
-        for key in [k for k in _persisted if k[0] < oldest]:
-            del _persisted[key]
-    return written
+                if shared:
+                    if value > existing.get((hour, name[:120]), 0):
+                        changes[(hour, name)] = (value, value)
+                elif (delta := value - _persisted.get((hour, name), 0)) > 0:
+                    changes[(hour, name)] = (value, delta)
+        if not changes:
+            return 0
+        with transaction.atomic():
+            CounterHour.objects.bulk_create(
+                [CounterHour(hour=_hour_dt(hour), name=name[:120], value=0) for hour, name in changes],
+                ignore_conflicts=True,
+            )
+            for (hour, name), (_, amount) in changes.items():
+                rows = CounterHour.objects.filter(name=name[:120], hour=_hour_dt(hour))
+                # Shared: a bucket holds the whole hour, so the row takes the larger (it never
+                # goes down, whoever copied last); embedded: add what this process counted since.
+                rows.update(value=Greatest(F("value"), amount) if shared else F("value") + amount)
+        # Committed: only now is it copied (a rolled-back pass is copied again next time).
+        if not shared:
+            for key, (value, _) in changes.items():
+                _persisted[key] = value
+            oldest = ids[0] - 24 * 9  # beyond the live buckets' life
+            for key in [k for k in _persisted if k[0] < oldest]:
+                del _persisted[key]
+    return len(changes)
 
 
 def persist_due() -> None:
@@ -310,7 +336,9 @@ def history(kpi_id: str) -> Callable[[HourlyFn], HourlyFn]:
 
 
 def _share(num: int, den: int) -> float | None:
-    return round(num / den, 4) if den else None
+    # Exact: the bar judges the true figure (0.009951 is under 1%; 3 lacking in 100,000 is not
+    # 100%); only `format_value` rounds, for display.
+    return num / den if den else None
 
 
 def ratio(num: str, den: str) -> tuple[ReadFn, HourlyFn]:
@@ -370,7 +398,7 @@ def _spark(spec: KpiSpec) -> list[float | None]:
     out: list[float | None] = []
     for i in range(0, SPARK_DAYS * 24, 24):
         day = [v for v in values[i : i + 24] if v is not None]
-        out.append(round(sum(day) / len(day), 4) if day else None)
+        out.append(sum(day) / len(day) if day else None)
     return out
 
 
@@ -384,7 +412,9 @@ def _failing_key(kpi_id: str, hours: int) -> str:
 
 def _failing_since(kpi_id: str, hours: int, passed: bool | None, *, now: float) -> float | None:
     """When this KPI (over this window) was first seen failing in its current run; None when not
-    failing. Shared through the cache, this process's memory when it is away."""
+    failing. A pass ends the run; no figure (`passed` None) keeps it for the next figure, so a
+    window emptied by an hour's turn does not restart a failure's clock. Shared through the
+    cache, this process's memory when it is away."""
     from mvpvalidator.cache import CacheUnavailable, call
 
     key = _failing_key(kpi_id, hours)
@@ -393,13 +423,15 @@ def _failing_since(kpi_id: str, hours: int, passed: bool | None, *, now: float) 
             call(cache.add, key, now, FAILING_STATE_TTL_SECONDS)
             since = call(cache.get, key)
             return float(since) if since is not None else now
-        call(cache.delete, key)
+        if passed is True:
+            call(cache.delete, key)
         return None
     except CacheUnavailable:
         with _failing_lock:
             if passed is False:
                 return _local_failing.setdefault(key, now)
-            _local_failing.pop(key, None)
+            if passed is True:
+                _local_failing.pop(key, None)
             return None
 
 
@@ -408,28 +440,37 @@ def evaluate(*, hours: int = 24, now: float | None = None, spark: bool = True) -
     against its bar, its detail and note, 7 daily values (without `spark`: empty) and since when
     it has been failing."""
     now = now if now is not None else time.time()
-    out = []
-    with _reading(max(hours, SPARK_DAYS * 24) if spark else hours):
-        for spec in CATALOG:
-            reading = _read(spec, hours)
-            passed = spec.passes(reading.value)
-            since = _failing_since(spec.id, hours, passed, now=now)
-            out.append(
-                {
-                    "id": spec.id,
-                    "group": spec.group,
-                    "name": spec.name,
-                    "target": spec.target,
-                    "unit": spec.unit,
-                    "source": spec.source,
-                    "value": reading.value,
-                    "pass": passed,
-                    "detail": reading.detail,
-                    "note": reading.note,
-                    "spark": _spark(spec) if spark else [],
-                    "failing_since": datetime.fromtimestamp(since, tz=UTC) if since is not None else None,
-                }
-            )
+    clock = _clock.set(now)
+    try:
+        with _reading(max(hours, SPARK_DAYS * 24) if spark else hours):
+            out = _evaluate(hours, now=now, spark=spark)
+    finally:
+        _clock.reset(clock)
+    return out
+
+
+def _evaluate(hours: int, *, now: float, spark: bool) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for spec in CATALOG:
+        reading = _read(spec, hours)
+        passed = spec.passes(reading.value)
+        since = _failing_since(spec.id, hours, passed, now=now)
+        out.append(
+            {
+                "id": spec.id,
+                "group": spec.group,
+                "name": spec.name,
+                "target": spec.target,
+                "unit": spec.unit,
+                "source": spec.source,
+                "value": reading.value,
+                "pass": passed,
+                "detail": reading.detail,
+                "note": reading.note,
+                "spark": _spark(spec) if spark else [],
+                "failing_since": datetime.fromtimestamp(since, tz=UTC) if since is not None else None,
+            }
+        )
     return out
 
 
@@ -445,7 +486,9 @@ def format_value(value: float | None, unit: str) -> str:
     if value is None:
         return "no data"
     if unit == "ratio":
-        return f"{value * 100:.2f}%"
+        shown = f"{value * 100:.2f}%"
+        # 3 lacking in 100,000 fails "100%": never print the bar it missed.
+        return "99.99%" if shown == "100.00%" and value < 1.0 else shown
     if unit == "ms":
         return f"{value:.1f} ms"
     if unit == "per_request":

@@ -621,8 +621,10 @@ ALERT_ERROR_RATE = env.float("ALERT_ERROR_RATE", default=0.01)
 ALERT_P95_MS = env.float("ALERT_P95_MS", default=200.0)
 ALERT_MIN_REQUESTS = env.int("ALERT_MIN_REQUESTS", default=20)
 ALERT_DEDUP_MINUTES = env.int("ALERT_DEDUP_MINUTES", default=5)
-# A production guide KPI failing (over the last hour) for longer than this alerts its channel.
+# A production guide KPI failing (over the last two hour buckets) for longer than this alerts its
+# channel, once per failing run, then reminds it every KPI_ALERT_REMIND_HOURS while it lasts.
 KPI_ALERT_AFTER_MINUTES = env.int("KPI_ALERT_AFTER_MINUTES", default=15)
+KPI_ALERT_REMIND_HOURS = env.int("KPI_ALERT_REMIND_HOURS", default=24)
 # Alert delivery (monitoring.alerts): tries per alert, and the wait after the first failed one,
 # doubled after each up to the cap. The defaults wait 2, 4, 8 ... 256, then 300 s between ten
 # tries (13.5 minutes in all), so a webhook down for several minutes still gets the alert.

@@ -94,7 +94,10 @@ def header_coverage(hours: int) -> KpiReading:
     for header, read, _ in _HEADER_RATIOS:
         reading = read(hours)
         if reading.value is not None:
-            shares[header] = max(0.0, round(1.0 - reading.value, 4))
+            # From the counts, not `1 - share`: exactly 1.0 only when no response lacked it, so
+            # three lacking in 100,000 fail the 100% bar.
+            lacking, den = int(reading.detail["numerator"]), int(reading.detail["denominator"])
+            shares[header] = (den - min(lacking, den)) / den
         if header == REQUIRED_RESPONSE_HEADERS[0]:
             responses = int(reading.detail.get("denominator", 0))
     value = min(shares.values()) if shares else None
@@ -108,7 +111,7 @@ def header_coverage_hourly(hours: int) -> list[float | None]:
     out: list[float | None] = []
     for i in range(hours):
         lacking = [share for values in series if (share := values[i]) is not None]
-        out.append(max(0.0, round(1.0 - max(lacking), 4)) if lacking else None)
+        out.append(max(0.0, 1.0 - max(lacking)) if lacking else None)
     return out
 
 

@@ -122,7 +122,7 @@ def test_failing_since_is_the_first_evaluation_that_saw_the_failure_and_clears_o
     t0 = time.time()
 
     def error_rate(now: float) -> dict:
-        return next(r for r in kpis.evaluate(hours=1, now=now, spark=False) if r["id"] == "error_rate")
+        return next(r for r in kpis.evaluate(hours=2, now=now, spark=False) if r["id"] == "error_rate")
 
     first = error_rate(t0)
     assert first["pass"] is False and first["failing_since"] == datetime.fromtimestamp(t0, tz=UTC)
@@ -159,3 +159,75 @@ def test_the_background_pass_persists_every_few_minutes(monkeypatch):
     worker.join()
     assert CounterHour.objects.get(name="test.widgets").value == 2
     assert kpis._next_persist > time.monotonic() + kpis.PERSIST_EVERY_SECONDS - 60
+
+
+def test_a_ratio_is_exact_so_a_figure_just_under_its_bar_passes():
+    """0.9951% errors is under "< 1%": the figure is never rounded before the bar judges it."""
+    from monitoring import kpi_readers
+    from monitoring.kpi_catalog import BY_ID
+
+    fields = {
+        metrics.field("r", "GET", "/x/", "5xx", "n"): 9_951,
+        metrics.field("r", "GET", "/x/", "5xx", "err"): 9_951,
+        metrics.field("r", "GET", "/x/", "2xx", "n"): 1_000_000 - 9_951,
+    }
+    rate = kpi_readers.error_rate(fields)
+    assert rate == 0.009951 and BY_ID["error_rate"].passes(rate) is True
+    kpis.count("test.bad", 9_951)
+    kpis.count("test.all", 1_000_000)
+    read, hourly = kpis.ratio("test.bad", "test.all")
+    assert read(1).value == 0.009951 and hourly(1)[-1] == 0.009951
+    assert kpis.format_value(read(1).value, "ratio") == "1.00%"  # rounded for display only
+    assert kpis.format_value(0.99997, "ratio") == "99.99%"  # a miss never prints as the bar
+    assert kpis.format_value(1.0, "ratio") == "100.00%"
+
+
+def test_a_window_without_a_figure_keeps_the_failing_run():
+    """No figure (an hour's turn emptied the window) neither ends nor restarts a failure."""
+    t0 = time.time()
+    since = kpis._failing_since("error_rate", 1, False, now=t0)
+    assert since == t0
+    assert kpis._failing_since("error_rate", 1, None, now=t0 + 60) is None  # no figure to show
+    assert kpis._failing_since("error_rate", 1, False, now=t0 + 120) == t0  # the same run
+    assert kpis._failing_since("error_rate", 1, True, now=t0 + 180) is None
+    assert kpis._failing_since("error_rate", 1, False, now=t0 + 240) == t0 + 240  # a new run
+
+
+def test_a_failed_persist_loses_nothing_the_next_one_copies_it_all(monkeypatch):
+    """A pass whose transaction rolls back half-way remembers nothing as copied."""
+    from django.db import DatabaseError
+    from django.db.models.query import QuerySet
+
+    kpis.count("test.first", 3)
+    kpis.count("test.second", 4)
+    update = QuerySet.update
+    calls = []
+
+    def fails_once_midway(self, **kwargs):
+        calls.append(True)
+        if len(calls) == 2:  # the first row already raised, inside the transaction
+            raise DatabaseError("connection lost")
+        return update(self, **kwargs)
+
+    monkeypatch.setattr(QuerySet, "update", fails_once_midway)
+    with pytest.raises(DatabaseError):
+        kpis.persist()
+    assert not CounterHour.objects.filter(name__startswith="test.").exists()  # rolled back
+    assert kpis.persist() == 2
+    assert dict(CounterHour.objects.filter(name__startswith="test.").values_list("name", "value")) == {
+        "test.first": 3,
+        "test.second": 4,
+    }
+    kpis.count("test.first", 1)
+    kpis.persist()
+    assert CounterHour.objects.get(name="test.first").value == 4
+
+
+def test_a_row_written_by_another_process_is_added_to_or_kept_never_lowered():
+    """A row another process created for this hour first: embedded, this process adds its own
+    counts to it; shared, the row keeps the larger of it and the bucket."""
+    hour = datetime.fromtimestamp(int(time.time() // 3600) * 3600, tz=UTC)
+    CounterHour.objects.create(name="test.widgets", hour=hour, value=10)
+    kpis.count("test.widgets", 3)
+    kpis.persist()
+    assert CounterHour.objects.get(name="test.widgets").value == (10 if metrics.shared() else 13)

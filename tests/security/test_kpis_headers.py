@@ -4,6 +4,7 @@ middleware, refusals, errors and static files included, per required header."""
 import pytest
 from django.test import Client
 
+from monitoring.interface import count_kpi
 from security import kpis as security_kpis
 from security.interface import HTTPS_RESPONSE_HEADERS, REQUIRED_RESPONSE_HEADERS
 from tests.security.kpi_read import kpi
@@ -68,3 +69,15 @@ def test_the_https_redirect_carries_every_header_and_keeps_coverage_whole(settin
         assert header in redirect, header
     assert client.get("/accounts/login/", secure=True).status_code == 200
     assert kpi("header_coverage")["value"] == 1.0
+
+
+def test_three_responses_missing_a_header_in_100000_fail_the_100_percent_bar():
+    """The bar is "every response": a handful lacking a header among very many is still a
+    failure, never rounded up to 100%."""
+    count_kpi(security_kpis.HEADERS_RESPONSES, 100_000)
+    count_kpi(security_kpis.missing_header_counter("X-Frame-Options"), 3)
+    figure = kpi("header_coverage")
+    assert figure["pass"] is False
+    assert figure["value"] == (100_000 - 3) / 100_000
+    assert figure["detail"]["headers"]["X-Frame-Options"] < 1.0
+    assert figure["detail"]["headers"]["Content-Security-Policy"] == 1.0
