@@ -14,6 +14,16 @@ from tests.services import postgres_missing, rabbitmq_missing, redis_missing, re
 from tests.transactions import committed
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that drives headless Chromium `browser` (it takes the browser fixture), so
+    a run can choose: CI runs them once, with the embedded suite, where the pages and scripts they
+    check are the same as on the services (a browser test that needs a service is marked for it
+    and runs with the services suite)."""
+    for item in items:
+        if "chromium_browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
+
+
 @pytest.fixture(autouse=True)
 def _clean_cache():
     """Every test starts with an empty cache (only this test run's keys on a shared Redis)."""
