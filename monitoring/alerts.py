@@ -60,12 +60,17 @@ CHANNEL_SETTINGS = {
     "security": "SECURITY_WEBHOOK_URL",
 }
 EVALUATE_EVERY_SECONDS = 30.0
+# The KPIs are judged over a window of minutes (KPI_ALERT_AFTER_MINUTES): once a minute is enough,
+# and the first pass waits that long after the process starts, so a starting server (or a test
+# that just set a webhook) does not read every KPI's tables at once beside its first requests.
+KPI_EVALUATE_EVERY_SECONDS = 60.0
 IN_FLIGHT = "in-flight"
 SENT = "sent"
 KPI_RULE_PREFIX = "kpi:"
 
 _lock = threading.Lock()
 _last_evaluation = 0.0
+_last_kpi_evaluation = time.monotonic()
 
 
 def drain(timeout: float = 10.0) -> None:
@@ -480,7 +485,7 @@ def evaluate_kpis(now: float | None = None) -> list[str]:
 
 def maybe_evaluate() -> None:
     """Called by the background flusher about once a second: evaluates at most every `EVALUATE_EVERY_SECONDS`."""
-    global _last_evaluation
+    global _last_evaluation, _last_kpi_evaluation
     if not (settings.ERROR_WEBHOOK_URL or settings.PERFORMANCE_WEBHOOK_URL or settings.SECURITY_WEBHOOK_URL):
         return
     now = time.monotonic()
@@ -491,6 +496,10 @@ def maybe_evaluate() -> None:
         evaluate()
     except Exception:
         logger.warning("alert evaluation failed", exc_info=True)
+    if now - _last_kpi_evaluation < KPI_EVALUATE_EVERY_SECONDS:
+        connection.close()
+        return
+    _last_kpi_evaluation = now
     try:
         evaluate_kpis()
     except Exception:

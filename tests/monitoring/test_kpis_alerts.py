@@ -70,6 +70,11 @@ def test_the_periodic_pass_evaluates_the_kpis(hooks, monkeypatch):
     seen = []
     monkeypatch.setattr(alerts, "evaluate_kpis", lambda: seen.append(True) or [])
     monkeypatch.setattr(alerts, "_last_evaluation", 0.0)
+    monkeypatch.setattr(alerts, "_last_kpi_evaluation", time.monotonic())
+    metrics._evaluate_alerts()
+    assert seen == []  # not in the first minute after the process started
+    monkeypatch.setattr(alerts, "_last_evaluation", 0.0)
+    monkeypatch.setattr(alerts, "_last_kpi_evaluation", time.monotonic() - alerts.KPI_EVALUATE_EVERY_SECONDS)
     metrics._evaluate_alerts()
     assert seen == [True]
 
