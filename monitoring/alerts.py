@@ -166,10 +166,13 @@ def slot_state(channel: str, rule: str) -> str | None:
 
 
 def reset() -> None:
-    """Forget this process's fallback slots (tests, with the rest of the per-process state)."""
+    """Forget this process's fallback slots (tests, with the rest of the per-process state), and
+    start the KPI pass's minute again, as at a process start."""
+    global _last_kpi_evaluation
     with _lock:
         _local_slots.clear()
         _seen.clear()
+    _last_kpi_evaluation = time.monotonic()
 
 
 background.register("monitoring.alerts", reset=reset)
