@@ -33,6 +33,27 @@ class Channel(models.TextChoices):
     REFERRAL = "referral", "Referral"
 
 
+class Device(models.TextChoices):
+    """The device class of a visit, from its user agent (`projects.analysis.devices`)."""
+
+    DESKTOP = "desktop", "Desktop"
+    PHONE = "phone", "Phone"
+    TABLET = "tablet", "Tablet"
+    OTHER = "other", "Other or unknown"
+
+
+class Dimension(models.TextChoices):
+    """What a `BreakdownRollup` row breaks a page's traffic down by."""
+
+    REFERRER = "referrer", "Referring site"
+    UTM_SOURCE = "utm_source", "UTM source"
+    UTM_MEDIUM = "utm_medium", "UTM medium"
+    UTM_CAMPAIGN = "utm_campaign", "UTM campaign"
+    UTM_CONTENT = "utm_content", "UTM content"
+    UTM_TERM = "utm_term", "UTM term"
+    DEVICE = "device", "Device class"
+
+
 class Event(models.Model):
     """One tracked event, moved here from the Redis buffer by the worker (or written directly
     when Redis is away). Raw rows are kept for EVENT_RETENTION_DAYS; `DailyRollup` and
@@ -58,6 +79,8 @@ class Event(models.Model):
     # with the tags, what ties a visitor to one of the project's campaigns.
     click_platform = models.CharField(max_length=16, blank=True)
     referrer_host = models.CharField(max_length=255, blank=True)
+    # The device class of the visit's user agent (blank for events tracked before it was kept).
+    device = models.CharField(max_length=8, choices=Device.choices, blank=True)
     occurred_at = models.DateTimeField()
     day = models.DateField()
     rolled_up = models.BooleanField(default=False)
@@ -126,6 +149,47 @@ class DailyRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.page_id} {self.day} {self.variant or '-'} {self.channel} {self.traffic}"
+
+
+class BreakdownRollup(models.Model):
+    """A day of one page's traffic broken down by one dimension (a referring site, a UTM field,
+    the device class) and kind of traffic: what the analytics page's sources, referrers, UTM and
+    device tables read, so that no page view scans raw events. The same figures as
+    `DailyRollup`; a visitor belongs to the value of their first view of the day."""
+
+    page = models.ForeignKey(LandingPage, on_delete=models.CASCADE, related_name="breakdowns")
+    day = models.DateField()
+    dimension = models.CharField(max_length=16, choices=Dimension.choices)
+    # Blank: the visit had none (no referrer, no tag).
+    value = models.CharField(max_length=255, blank=True)
+    traffic = models.CharField(max_length=8, choices=Traffic.choices)
+    views = models.PositiveIntegerField(default=0)
+    visitors = models.PositiveIntegerField(default=0)
+    cta_clicks = models.PositiveIntegerField(default=0)
+    signups = models.PositiveIntegerField(default=0)
+    preorders = models.PositiveIntegerField(default=0)
+    bounces = models.PositiveIntegerField(default=0)
+    clicked_visitors = models.PositiveIntegerField(default=0)
+    signed_up_visitors = models.PositiveIntegerField(default=0)
+    preordered_visitors = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["day", "id"]
+        indexes = [models.Index(fields=["page", "dimension", "day"], name="breakdown_page_dim_day_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["page", "day", "dimension", "value", "traffic"], name="breakdown_unique_row"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(dimension__in=Dimension.values), name="breakdown_dimension_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(bounces__lte=models.F("visitors")), name="breakdown_bounces_le_visitors"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.page_id} {self.day} {self.dimension}={self.value or '-'} {self.traffic}"
 
 
 class ExperimentExposure(models.Model):

@@ -110,6 +110,10 @@ class Variant(models.Model):
         blank=True,
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(PRICE_MAX)],
     )
+    # The page variant's changed fields (`PageVariant.overrides`, keys from VARIANT_FIELDS) as they
+    # stood when the experiment was built from it: the arm shows what was tested, whatever later
+    # edits the variant gets. Empty for an arm made through the API's four fields above.
+    overrides = models.JSONField(default=dict, blank=True)
     position = models.PositiveSmallIntegerField(default=0)
     # Kept by the worker in the transaction that writes the exposures (so always equal to
     # counting them): confirmed people shown this variant, and those of them who signed up. The
