@@ -105,15 +105,9 @@ class Event(models.Model):
         return f"{self.kind} {self.page_id} {self.occurred_at:%Y-%m-%d %H:%M:%S}"
 
 
-class DailyRollup(models.Model):
-    """A day of one page's traffic for one variant, channel and kind of traffic."""
+class RollupFigures(models.Model):
+    """The figures of a rollup row: events and the people behind them."""
 
-    page = models.ForeignKey(LandingPage, on_delete=models.CASCADE, related_name="rollups")
-    day = models.DateField()
-    experiment = models.ForeignKey(Experiment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    variant = models.CharField(max_length=VARIANT_KEY_MAX_LENGTH, blank=True)
-    channel = models.CharField(max_length=16, choices=Channel.choices)
-    traffic = models.CharField(max_length=8, choices=Traffic.choices)
     views = models.PositiveIntegerField(default=0)
     visitors = models.PositiveIntegerField(default=0)
     cta_clicks = models.PositiveIntegerField(default=0)
@@ -126,6 +120,20 @@ class DailyRollup(models.Model):
     clicked_visitors = models.PositiveIntegerField(default=0)
     signed_up_visitors = models.PositiveIntegerField(default=0)
     preordered_visitors = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class DailyRollup(RollupFigures):
+    """A day of one page's traffic for one variant, channel and kind of traffic."""
+
+    page = models.ForeignKey(LandingPage, on_delete=models.CASCADE, related_name="rollups")
+    day = models.DateField()
+    experiment = models.ForeignKey(Experiment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    variant = models.CharField(max_length=VARIANT_KEY_MAX_LENGTH, blank=True)
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    traffic = models.CharField(max_length=8, choices=Traffic.choices)
 
     class Meta:
         ordering = ["day", "id"]
@@ -151,7 +159,7 @@ class DailyRollup(models.Model):
         return f"{self.page_id} {self.day} {self.variant or '-'} {self.channel} {self.traffic}"
 
 
-class BreakdownRollup(models.Model):
+class BreakdownRollup(RollupFigures):
     """A day of one page's traffic broken down by one dimension (a referring site, a UTM field,
     the device class) and kind of traffic: what the analytics page's sources, referrers, UTM and
     device tables read, so that no page view scans raw events. The same figures as
@@ -163,15 +171,6 @@ class BreakdownRollup(models.Model):
     # Blank: the visit had none (no referrer, no tag).
     value = models.CharField(max_length=255, blank=True)
     traffic = models.CharField(max_length=8, choices=Traffic.choices)
-    views = models.PositiveIntegerField(default=0)
-    visitors = models.PositiveIntegerField(default=0)
-    cta_clicks = models.PositiveIntegerField(default=0)
-    signups = models.PositiveIntegerField(default=0)
-    preorders = models.PositiveIntegerField(default=0)
-    bounces = models.PositiveIntegerField(default=0)
-    clicked_visitors = models.PositiveIntegerField(default=0)
-    signed_up_visitors = models.PositiveIntegerField(default=0)
-    preordered_visitors = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["day", "id"]
