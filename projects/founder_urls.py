@@ -1,6 +1,6 @@
 from django.urls import path
 
-from projects.views import founder, page_assets, prototypes, signups
+from projects.views import founder, glossary, page_assets, prototypes, signups
 from projects.views import pages as page_views
 from projects.views import projects as project_views
 from projects.views import variants as variant_views
@@ -12,6 +12,8 @@ urlpatterns = [
     path("<int:pk>/", project_views.project_detail, name="project-detail"),
     path("<int:pk>/edit", project_views.project_edit, name="project-edit"),
     path("<int:pk>/archive", project_views.project_archive_view, name="project-archive"),
+    # Glossary (every statistic of the founder's screens links to its entry)
+    path("glossary", glossary.glossary_page, name="glossary"),
     # Report
     path("<int:pk>/report", founder.report_page, name="project-report-page"),
     path("<int:pk>/report/keep", founder.report_keep, name="project-report-keep"),

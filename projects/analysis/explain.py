@@ -31,6 +31,7 @@ __all__ = [
     "Row",
     "explain",
     "plain_reason",
+    "rule_texts",
     "variant_rows",
 ]
 
@@ -420,6 +421,11 @@ def _locked_by(value: Any) -> str:
     return str(value)
 
 
+def rule_texts() -> dict[str, str]:
+    """The verdict's rules by threshold key, as the glossary's sentences quote them ("100 visitors")."""
+    return {key: _threshold_row(key, {"value": entry.value}).cells[0] for key, entry in THRESHOLDS.items()}
+
+
 def explain(report: Mapping[str, Any], *, project_name: str) -> Explanation:
     """The founder's reading of a report (see the module docstring)."""
     verdict = str(report.get("verdict") or "")
@@ -516,7 +522,7 @@ def explain(report: Mapping[str, Any], *, project_name: str) -> Explanation:
         locked_by=_locked_by(card.get("locked_by")),
         criteria=tuple(plain_reason(str(line)) for line in card.get("criteria") or ()),
         bot_share=_pct(_num(inputs.get("bot_share")) or 0.0),
-        rules={key: _threshold_row(key, {"value": entry.value}).cells[0] for key, entry in THRESHOLDS.items()},
+        rules=rule_texts(),
         notes=tuple(plain_reason(r) for r in reasons),
     )
 
