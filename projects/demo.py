@@ -1,16 +1,32 @@
 """Demo data for a new user's first run (`manage.py seed_demo`): two accounts, two projects
-with prototypes, one published page with a few signups. Idempotent."""
+with prototypes, and one published pre-order page with a month of history: two page variants, a
+running experiment built from the page and one of them, a Google and a Meta campaign with their
+daily spend, visitors, signups (some confirmed, some pre-ordered), the rollups the event worker
+made of them, and a report kept a week ago. A newcomer sees a scored report, a running
+experiment and campaigns on first start. Idempotent."""
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 
+from projects.demo_traffic import (
+    campaigns_seed,
+    experiment_seed,
+    page_launch,
+    page_variants_seed,
+    spend_seed,
+    traffic_seed,
+)
+from projects.models import CtaKind, LandingPage, ReportSnapshot
 from projects.models.projects import Project
+from projects.selectors.reports import project_report
 from projects.services.pages import landing_page_create, landing_page_publish
 from projects.services.projects import project_create
 from projects.services.prototypes import prototype_generate
-from projects.services.signups import signup_confirm, signup_create
+from projects.services.reports import report_snapshot_create
 from security.models import User
 from security.services import user_create, user_reset_password
 
@@ -41,7 +57,7 @@ DEMO_PROJECTS = (
         "delivery": "web_app",
         "billing": "subscription",
         "slug": "invoice-chaser-demo",
-        "signups": ("ana@example.org", "ben@example.org", "chloe@example.org", "dev@example.org"),
+        "history": True,
     },
     {
         "name": "Sourdough in a Weekend",
@@ -55,7 +71,7 @@ DEMO_PROJECTS = (
         "delivery": "course",
         "billing": "one_time",
         "slug": "",
-        "signups": (),
+        "history": False,
     },
 )
 
@@ -93,6 +109,80 @@ def _account(account: DemoAccount, result: SeedResult) -> User:
     return user_reset_password(user=user, password=account.password)
 
 
+# The demo page's month of history.
+DEMO_DAYS = 30
+DEMO_VISITORS_PER_DAY = 120
+DEMO_EXPERIMENT_DAY = 9  # the experiment starts on this day of the month (so it has three weeks)
+DEMO_KEPT_DAYS_AGO = 7  # the kept report
+DEMO_SEED = 24
+# The page variants (their changes to the page) and the experiment built from the page and the first.
+DEMO_VARIANTS = (
+    (
+        "Get paid on time",
+        {
+            "headline": "Get paid on time, without the awkward emails",
+            "subheadline": "Polite reminders go out on schedule, so you never chase an invoice again.",
+        },
+    ),
+    ("Hours back", {"headline": "Win back four hours a month of invoice chasing"}),
+)
+DEMO_ARM_LIFT = {"b": 1.35}  # variant B pulls a little better: the results lean its way
+DEMO_CAMPAIGNS = (
+    {"name": "Google search: invoice reminders", "platform": "google", "budget": Decimal("900"),
+     "utm_campaign": "invoice-reminders-search"},
+    {"name": "Meta: freelancers feed", "platform": "meta", "budget": Decimal("500"),
+     "utm_campaign": "freelancers-feed"},
+)  # fmt: skip
+
+
+def _history(project: Project, page: LandingPage) -> None:
+    """A month of the page's life, in the order it would have happened: campaigns and variants,
+    launch, an experiment from the second week, traffic and spend, a report kept a week ago."""
+    today = timezone.now().astimezone(UTC).date()
+    first = today - timedelta(days=DEMO_DAYS)
+    campaigns = campaigns_seed(project=project, specs=DEMO_CAMPAIGNS, starts_on=first)
+    variants = page_variants_seed(page=page, specs=DEMO_VARIANTS)
+    launched = datetime.combine(first, time(7, 30), tzinfo=UTC)
+    page = page_launch(page=page, at=launched)
+    experiment_seed(
+        page=page,
+        name=f"The page against \u201c{variants[0].name}\u201d",
+        hypothesis="Leading with getting paid on time, not with chasing, makes more freelancers pre-order.",
+        variants=variants[:1],
+        started=launched + timedelta(days=DEMO_EXPERIMENT_DAY),
+        seed=DEMO_SEED,
+    )
+
+    def month_part(days: int, end_days_ago: int) -> None:
+        traffic = traffic_seed(
+            page=page,
+            days=days,
+            visitors_per_day=DEMO_VISITORS_PER_DAY,
+            end=today - timedelta(days=end_days_ago),
+            seed=DEMO_SEED,
+            arm_lift=DEMO_ARM_LIFT,
+        )
+        for campaign in campaigns:
+            spend_seed(campaign=campaign, people=traffic.paid_people[campaign.utm_campaign], seed=DEMO_SEED + days)
+
+    # Up to a week ago, then the report the founder kept then; then the last week.
+    month_part(DEMO_DAYS - DEMO_KEPT_DAYS_AGO, DEMO_KEPT_DAYS_AGO + 1)
+    _keep_report(project, page, launched=launched, days_ago=DEMO_KEPT_DAYS_AGO)
+    month_part(DEMO_KEPT_DAYS_AGO, 1)
+
+
+def _keep_report(project: Project, page: LandingPage, *, launched: datetime, days_ago: int) -> None:
+    """The report as it stood `days_ago` days ago (its traffic is all that was there then), kept
+    then: computed now with the page's age then, and dated then."""
+    LandingPage.objects.filter(pk=page.pk).update(published_at=launched + timedelta(days=days_ago))
+    report = project_report(project=project)
+    LandingPage.objects.filter(pk=page.pk).update(published_at=launched)
+    kept_at = timezone.now() - timedelta(days=days_ago)
+    report["computed_at"] = kept_at
+    snapshot = report_snapshot_create(project=project, report=report)
+    ReportSnapshot.objects.filter(pk=snapshot.pk).update(created_at=kept_at)
+
+
 def _project(owner: User, spec: dict) -> bool:
     if Project.objects.filter(owner=owner, name=spec["name"]).exists():
         return False
@@ -103,18 +193,16 @@ def _project(owner: User, spec: dict) -> bool:
     prototype_generate(project=project)
     if not spec["slug"]:
         return True
-    page = landing_page_create(project=project, slug=spec["slug"], qualifying_question="What do you use today?")
-    page = landing_page_publish(page=page)
-    for index, email in enumerate(spec["signups"]):
-        result = signup_create(
-            page=page,
-            email=email,
-            utm={"utm_source": "google" if index % 2 else "newsletter"},
-            consent=True,
-            send_confirmation=False,
-        )
-        if index % 2 == 0:
-            signup_confirm(signup=result.signup)
+    page = landing_page_create(
+        project=project,
+        slug=spec["slug"],
+        cta_kind=CtaKind.PREORDER,
+        qualifying_question="What do you use today?",
+    )
+    if spec["history"]:
+        _history(project, page)
+    else:
+        landing_page_publish(page=page)
     return True
 
 

@@ -1,0 +1,563 @@
+"""Believable history for a project, for demo data and for tests that need a busy project.
+
+`traffic_seed` writes the raw events a public page would have produced over past days (page
+views with their channels, referrers, campaign tags and click ids, beacons, call-to-action
+clicks, pre-orders, signups; known bots; the founder's own previews) through the page's event
+model (`events.buffer.TrackedEvent`, stored by the buffer's database path), the `Signup` rows of
+the signup events (through `services.signups.signup_create`, then dated in the past), and then
+runs the event worker's own step (`events.worker.flush`) until nothing waits: the daily rollups,
+the experiments' exposures and people counts and the test card's lock all come from the
+platform's code, never from here. `spend_seed` enters a campaign's daily spend through
+`services.campaigns.spend_import`, in line with the paid visitors the traffic sent it.
+
+Deterministic: the same seed, page and campaigns give the same events (the experiment's own seed
+decides the variants, as on the public page: give the experiment a fixed seed for fixed arms).
+Demo data and tests only: nothing in the product calls this module.
+"""
+
+import random
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.utils import timezone
+
+from projects.analysis import spend_csv
+from projects.analysis.assignment import assign
+from projects.analysis.channels import CLICK_IDS, UTM_FIELDS, FirstTouch, referrer_host
+from projects.events import worker
+from projects.events.buffer import TrackedEvent, insert_events
+from projects.events.visit import is_bot
+from projects.models import (
+    Campaign,
+    CampaignStatus,
+    CtaKind,
+    Device,
+    Event,
+    EventKind,
+    Experiment,
+    ExperimentStatus,
+    LandingPage,
+    PageVariant,
+    Project,
+    Signup,
+    Traffic,
+)
+from projects.services.campaigns import SpendImport, campaign_create, campaign_move, spend_import
+from projects.services.experiments import VARIANT_CONTENT_FIELDS, experiment_create, experiment_move
+from projects.services.pages import landing_page_publish
+from projects.services.signups import signup_create
+from projects.services.variants import variant_create, variant_update
+from security.hashing import hash_identifier
+
+# --- Who visits -------------------------------------------------------------------------------
+
+# Real browsers' user agents, each with the device class it is (Event.device).
+BROWSERS: tuple[tuple[str, str, int], ...] = (
+    # (user agent, device, weight)
+    (
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+        "Version/17.5 Mobile/15E148 Safari/604.1",
+        Device.PHONE,
+        26,
+    ),
+    (
+        "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 "
+        "Mobile Safari/537.36",
+        Device.PHONE,
+        18,
+    ),
+    (
+        "Mozilla/5.0 (iPad; CPU OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 "
+        "Mobile/15E148 Safari/604.1",
+        Device.TABLET,
+        6,
+    ),
+    (
+        "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+        "Version/17.5 Safari/605.1.15",
+        Device.DESKTOP,
+        20,
+    ),
+    (
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 "
+        "Safari/537.36",
+        Device.DESKTOP,
+        24,
+    ),
+    ("Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0", Device.DESKTOP, 6),
+)
+# A few known bots (the public page counts them apart: `events.visit.is_bot`). They keep no
+# cookie, so each fetch is a new visitor, and they run no script (no beacon).
+BOTS: tuple[tuple[str, str], ...] = (
+    ("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", ""),
+    ("Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)", ""),
+    ("facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)", "https://www.facebook.com/"),
+    ("Mozilla/5.0 (compatible; AhrefsBot/7.0; +http://ahrefs.com/robot/)", ""),
+    ("python-requests/2.32.3", ""),
+)
+FOUNDER_BROWSER = BROWSERS[3]
+
+# Organic first touches: (referrer, utm tags) by channel, as the page's address and Referer say.
+ORGANIC: dict[str, tuple[tuple[str, dict[str, str]], ...]] = {
+    "search": (
+        ("https://www.google.com/", {}),
+        ("https://www.google.co.uk/", {}),
+        ("https://www.bing.com/", {}),
+        ("https://duckduckgo.com/", {}),
+    ),
+    "social": (
+        ("https://news.ycombinator.com/", {}),
+        ("https://www.reddit.com/r/freelance/", {}),
+        ("https://t.co/", {}),
+        ("https://www.linkedin.com/", {}),
+    ),
+    "referral": (
+        ("https://www.indiehackers.com/post/late-invoices", {}),
+        ("https://www.producthunt.com/", {}),
+        ("", {"utm_source": "freelancers-union", "utm_medium": "partner"}),
+    ),
+    "email": (("", {"utm_source": "newsletter", "utm_medium": "email", "utm_campaign": "launch-note"}),),
+    "direct": (("", {}),),
+}
+# The share of a day's people by the channel they came by (paid: when campaigns run that day).
+CHANNEL_MIX: dict[str, float] = {
+    "paid": 40,
+    "search": 18,
+    "social": 13,
+    "direct": 16,
+    "referral": 7,
+    "email": 6,
+}
+# How likely each channel's people are to act, against the rates below (warm traffic acts more).
+CHANNEL_INTENT: dict[str, float] = {
+    "paid": 0.9,
+    "search": 1.1,
+    "social": 0.7,
+    "direct": 1.0,
+    "referral": 1.3,
+    "email": 1.8,
+}
+
+# What a paid click's address carries, by campaign platform: its tags and its click id parameter.
+PAID_TOUCH: dict[str, tuple[str, str, str, str]] = {
+    # platform: (utm_source, utm_medium, click id parameter, referrer)
+    "google": ("google", "cpc", "gclid", "https://www.google.com/"),
+    "meta": ("facebook", "paid_social", "fbclid", "https://m.facebook.com/"),
+    "reddit": ("reddit", "cpc", "rdt_cid", "https://www.reddit.com/"),
+    "linkedin": ("linkedin", "paid_social", "li_fat_id", "https://www.linkedin.com/"),
+    "other": ("bing", "cpc", "msclkid", "https://www.bing.com/"),
+}
+PAID_TERMS = ("invoice reminders", "late payment freelancer", "chase unpaid invoices", "")
+PAID_CONTENT = ("ad-a", "ad-b", "carousel", "")
+# Cost per click of each platform (a base the day's noise moves): search costs more than feeds.
+PLATFORM_CPC: dict[str, Decimal] = {
+    "google": Decimal("2.40"),
+    "meta": Decimal("1.10"),
+    "reddit": Decimal("0.90"),
+    "linkedin": Decimal("5.20"),
+    "other": Decimal("1.60"),
+}
+
+FIRST_NAMES = ("ana", "ben", "chloe", "dev", "emma", "farid", "grace", "hugo", "ines", "jonas", "kira", "liam")
+
+
+@dataclass(frozen=True)
+class Rates:
+    """What a person does on the page, as shares of the people of a day (channel 1.0)."""
+
+    script: float = 0.96  # runs the page's script (the beacon)
+    reload: float = 0.08  # views the page twice
+    click: float = 0.15  # clicks a call to action
+    preorder: float = 0.30  # of the clickers on a pre-order page: press "Buy"
+    signup: float = 0.42  # of the clickers: leave their email
+    preorder_signup: float = 0.5  # of those who pressed "Buy": leave their email on the next page
+    confirm: float = 0.65  # of the signups on a double opt-in page: confirm the address
+    returning: float = 0.08  # come back another day (direct)
+    bot_share: float = 0.06  # of the views: known bots
+    founder_days: float = 0.35  # of the days: the founder previews the page (1-3 views)
+
+
+@dataclass
+class TrafficResult:
+    events: int = 0
+    signups: int = 0
+    rolled_up: int = 0
+    # The paid people each campaign (its utm_campaign) brought each day: what its spend is set against.
+    paid_people: dict[str, dict[date, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
+
+
+@dataclass
+class _Person:
+    id: str
+    device: str
+    channel: str
+    touch: FirstTouch
+    intent: float
+    campaign: str = ""
+
+
+def _yesterday() -> date:
+    return timezone.now().astimezone(UTC).date() - timedelta(days=1)
+
+
+def _at(day: date, rng: random.Random) -> datetime:
+    """A time of `day` (UTC), busier in the day than at night."""
+    hour = min(23, max(0, int(rng.gauss(14, 4.5))))
+    return datetime.combine(day, time(hour, rng.randrange(60), rng.randrange(60)), tzinfo=UTC)
+
+
+def _campaigns(page: LandingPage) -> list[Campaign]:
+    return list(
+        Campaign.objects.filter(
+            project_id=page.project_id, status__in=(CampaignStatus.ACTIVE, CampaignStatus.PAUSED)
+        ).order_by("id")
+    )
+
+
+def _running(day: date, campaign: Campaign) -> bool:
+    return (campaign.starts_on is None or campaign.starts_on <= day) and (
+        campaign.ends_on is None or day <= campaign.ends_on
+    )
+
+
+def _pick(rng: random.Random, weights: Mapping[str, float]) -> str:
+    names = list(weights)
+    return rng.choices(names, weights=[weights[n] for n in names])[0]
+
+
+def _person(
+    rng: random.Random, *, day: date, serial: str, campaigns: list[Campaign], pairs: list[tuple[str, str]]
+) -> _Person:
+    ua, device, _ = rng.choices(BROWSERS, weights=[w for _, _, w in BROWSERS])[0]
+    running = [c for c in campaigns if _running(day, c)]
+    mix = {name: share for name, share in CHANNEL_MIX.items() if name != "paid" or running}
+    wanted = _pick(rng, mix)
+    campaign = ""
+    if wanted == "paid":
+        chosen = rng.choice(running)
+        source, medium, click_param, referrer = PAID_TOUCH[chosen.platform]
+        term = rng.choice(PAID_TERMS) if chosen.platform == "google" else ""
+        utm = (source, medium, chosen.utm_campaign, rng.choice(PAID_CONTENT), term)
+        click_id = f"{click_param[:2]}{rng.getrandbits(80):020x}"
+        platform = dict(CLICK_IDS)[click_param]
+        touch = FirstTouch(utm=utm, referrer=referrer, click_platform=platform, click_id=click_id)
+        campaign = chosen.utm_campaign
+    else:
+        referrer, tags = rng.choice(ORGANIC[wanted])
+        tag = [tags.get(name, "") for name in UTM_FIELDS]
+        touch = FirstTouch(utm=(tag[0], tag[1], tag[2], tag[3], tag[4]), referrer=referrer)
+    # The channel as the public page works it out (`Visit.record_view`), from the same touch.
+    channel = touch.channel(own_host="", campaigns=pairs)
+    return _Person(
+        id=f"demo{serial}",
+        device=device,
+        channel=channel,
+        touch=touch,
+        intent=CHANNEL_INTENT.get(channel, 1.0),
+        campaign=campaign,
+    )
+
+
+class _Writer:
+    """Collects a page's events and signups, then stores them oldest first."""
+
+    def __init__(self, page: LandingPage, rng: random.Random) -> None:
+        self.page = page
+        self.rng = rng
+        self.events: list[tuple[TrackedEvent, str]] = []
+        self.signups: list[tuple[_Person, datetime, str, bool]] = []
+
+    def event(
+        self,
+        *,
+        kind: str,
+        visitor_hash: str,
+        at: datetime,
+        device: str,
+        traffic: str = Traffic.HUMAN,
+        channel: str = "direct",
+        experiment: tuple[int | None, str] = (None, ""),
+        touch: FirstTouch | None = None,
+    ) -> None:
+        touch = touch or FirstTouch()
+        self.events.append(
+            (
+                TrackedEvent(
+                    id=f"d{self.page.pk:x}{self.rng.getrandbits(100):025x}",
+                    page_id=self.page.pk,
+                    kind=kind,
+                    visitor_hash=visitor_hash,
+                    traffic=traffic,
+                    channel=channel,
+                    experiment_id=experiment[0],
+                    variant=experiment[1],
+                    utm=touch.utm,
+                    referrer_host=referrer_host(touch.referrer),
+                    at=at.timestamp(),
+                    click_platform=touch.click_platform,
+                ),
+                device,
+            )
+        )
+
+    def store(self) -> int:
+        self.events.sort(key=lambda pair: pair[0].at)
+        rows = []
+        for tracked, device in self.events:
+            values: dict[str, Any] = tracked.model_fields()
+            values["device"] = device
+            rows.append(Event(key=tracked.id, **values))
+        return insert_events(rows)
+
+
+def _experiment(page: LandingPage) -> tuple[Experiment | None, list[tuple[str, int]]]:
+    experiment = (
+        Experiment.objects.filter(page=page, status=ExperimentStatus.RUNNING).prefetch_related("variants").first()
+    )
+    if experiment is None:
+        return None, []
+    return experiment, [(v.key, v.weight) for v in experiment.variants.all()]
+
+
+def traffic_seed(
+    *,
+    page: LandingPage,
+    days: int,
+    visitors_per_day: int,
+    end: date | None = None,
+    seed: int = 24,
+    rates: Rates | None = None,
+    arm_lift: Mapping[str, float] | None = None,
+) -> TrafficResult:
+    """`days` days of the page's history ending `end` (yesterday by default), about
+    `visitors_per_day` people a day (fewer at weekends), rolled up by the event worker's own code.
+
+    The page's campaigns (active or paused, on the days between their dates) bring the paid share
+    of the people, tagged as their ads are; the page's running experiment, from its start, shows
+    each person the variant the public page would (`analysis.assignment.assign` on their id), and
+    `arm_lift` (variant key -> factor on the click rate, 1 by default) makes some variants pull
+    more. Returns what was written and, per campaign, the paid people of each day (`spend_seed`)."""
+    rates = rates or Rates()
+    lifts = dict(arm_lift or {})
+    rng = random.Random(f"{seed}:{page.slug}:{end or ''}:{days}")  # noqa: S311 - demo data, not secrets
+    last = end or _yesterday()
+    first = last - timedelta(days=days - 1)
+    campaigns = _campaigns(page)
+    pairs = [(c.utm_campaign, c.platform) for c in campaigns]
+    experiment, arms = _experiment(page)
+    started = experiment.started_at if experiment and experiment.started_at else None
+    preorder_page = page.cta_kind == CtaKind.PREORDER
+    writer = _Writer(page, rng)
+    result = TrafficResult()
+
+    def arm(person_id: str, at: datetime) -> tuple[int | None, str]:
+        if experiment is None or started is None or at < started:
+            return None, ""
+        index = assign(
+            person_id, seed=experiment.seed, coverage=float(experiment.coverage), weights=[w for _, w in arms]
+        )
+        return (None, "") if index is None else (experiment.pk, arms[index][0])
+
+    def visit(person: _Person, day: date, *, first_visit: bool) -> None:
+        at = _at(day, rng)
+        visitor = hash_identifier(person.id)
+        shown = arm(person.id, at)
+        common = {"visitor_hash": visitor, "device": person.device, "channel": person.channel, "experiment": shown}
+        # The visit's first view carries its touch (tags, referrer, click id); the rest of the visit
+        # only its channel (`Visit.record`).
+        writer.event(kind=EventKind.VIEW, at=at, touch=person.touch if first_visit else None, **common)
+        if rng.random() > rates.script:
+            return  # no script: a view, nothing else (the no-JS rule)
+        at += timedelta(seconds=rng.randint(1, 4))
+        writer.event(kind=EventKind.BEACON, at=at, **common)
+        if rng.random() < rates.reload:
+            at += timedelta(seconds=rng.randint(20, 300))
+            writer.event(kind=EventKind.VIEW, at=at, **common)
+        lift = lifts.get(shown[1], 1.0)
+        if rng.random() >= min(0.95, rates.click * person.intent * lift):
+            return
+        at += timedelta(seconds=rng.randint(8, 120))
+        writer.event(kind=EventKind.CTA_CLICK, at=at, **common)
+        signs = rng.random() < rates.signup
+        if preorder_page and rng.random() < rates.preorder:
+            at += timedelta(seconds=rng.randint(1, 5))
+            writer.event(kind=EventKind.PREORDER, at=at, **common)
+            signs = rng.random() < rates.preorder_signup
+        if signs:
+            at += timedelta(seconds=rng.randint(15, 90))
+            # The signup's event and row keep the visit's first touch (`Visit.signup_touch`).
+            writer.event(kind=EventKind.SIGNUP, at=at, touch=person.touch if first_visit else None, **common)
+            writer.signups.append((person, at, shown[1], first_visit))
+
+    returning: dict[date, list[_Person]] = defaultdict(list)
+    for offset in range(days):
+        day = first + timedelta(days=offset)
+        weekend = 0.7 if day.weekday() >= 5 else 1.0
+        people = max(1, round(visitors_per_day * weekend * rng.uniform(0.85, 1.15)))
+        for n in range(people):
+            person = _person(
+                rng, day=day, serial=f"{seed:x}{page.pk:x}{day:%y%m%d}{n:05d}", campaigns=campaigns, pairs=pairs
+            )
+            if person.campaign:
+                result.paid_people[person.campaign][day] += 1
+            visit(person, day, first_visit=True)
+            if rng.random() < rates.returning:
+                back = day + timedelta(days=rng.randint(1, 4))
+                if back <= last:
+                    returning[back].append(person)
+        for person in returning.pop(day, []):
+            again = _Person(person.id, person.device, "direct", FirstTouch(), CHANNEL_INTENT["direct"] * 1.3)
+            visit(again, day, first_visit=False)
+        # Known bots: each fetch a new visitor, no script.
+        for _ in range(round(people * rates.bot_share / (1 - rates.bot_share))):
+            ua, ref = rng.choice(BOTS)
+            traffic = Traffic.BOT if is_bot(ua) else Traffic.HUMAN
+            touch = FirstTouch(referrer=ref)
+            bot = f"bot{rng.getrandbits(64):016x}"
+            at = _at(day, rng)
+            writer.event(
+                kind=EventKind.VIEW, visitor_hash=hash_identifier(bot), at=at, device=Device.OTHER,
+                traffic=traffic, channel=touch.channel(own_host="", campaigns=pairs), touch=touch,
+                experiment=arm(bot, at),
+            )  # fmt: skip
+        # The founder looking at the page (the preview link: counted apart).
+        if rng.random() < rates.founder_days:
+            founder = hash_identifier(f"founder{seed}{page.pk}")
+            for _ in range(rng.randint(1, 3)):
+                at = _at(day, rng)
+                writer.event(
+                    kind=EventKind.VIEW, visitor_hash=founder, at=at, device=FOUNDER_BROWSER[1],
+                    traffic=Traffic.FOUNDER, experiment=arm(f"founder{seed}{page.pk}", at),
+                )  # fmt: skip
+    result.events = writer.store()
+    result.signups = _signups(page, writer, rates)
+    result.rolled_up = roll_up()
+    return result
+
+
+def _signups(page: LandingPage, writer: _Writer, rates: Rates) -> int:
+    """The signup rows of the signup events, as the public page stores them, dated when they came."""
+    now = timezone.now()
+    stored: list[Signup] = []
+    for person, at, variant, first_visit in writer.signups:
+        touch = person.touch if first_visit else FirstTouch()
+        name = FIRST_NAMES[int(person.id[-3:]) % len(FIRST_NAMES)]
+        result = signup_create(
+            page=page,
+            email=f"{name}.{person.id[4:]}@example.org",
+            name=name.title(),
+            qualifying_answer=writer.rng.choice(("Spreadsheets", "Reminders by hand", "FreshBooks", "")),
+            utm=touch.utm_fields(),
+            referrer=touch.referrer,
+            click_platform=touch.click_platform,
+            click_id=touch.click_id,
+            channel=person.channel,
+            variant=variant,
+            consent=True,
+            visitor_id=person.id,
+            send_confirmation=False,
+        )
+        signup = result.signup
+        if not result.created:
+            continue
+        signup.created_at = signup.consent_at = at
+        if page.double_opt_in and writer.rng.random() < rates.confirm:
+            signup.confirmed_at = min(now, at + timedelta(minutes=writer.rng.randint(2, 600)))
+        stored.append(signup)
+    Signup.objects.bulk_update(stored, ["created_at", "consent_at", "confirmed_at"], batch_size=500)
+    return len(stored)
+
+
+# --- The project around the traffic ------------------------------------------------------------
+
+
+def campaigns_seed(*, project: Project, specs: Iterable[Mapping[str, Any]], starts_on: date) -> list[Campaign]:
+    """Active campaigns (`campaign_create` fields per spec: name, platform, budget, utm_campaign)
+    running since `starts_on`. Create them before the page's first visitor, as a founder would:
+    the test card takes its channel from them."""
+    campaigns = []
+    for spec in specs:
+        campaign = campaign_create(project=project, starts_on=starts_on, **spec)
+        campaigns.append(campaign_move(campaign=campaign, to=CampaignStatus.ACTIVE))
+    return campaigns
+
+
+def page_variants_seed(*, page: LandingPage, specs: Iterable[tuple[str, Mapping[str, Any]]]) -> list[PageVariant]:
+    """Page variants (name, changed fields) through the variants' services."""
+    variants = []
+    for name, values in specs:
+        variant = variant_create(page=page, name=name)
+        variants.append(variant_update(variant=variant, name=name, values=dict(values)))
+    return variants
+
+
+def page_launch(*, page: LandingPage, at: datetime) -> LandingPage:
+    """Publish the page (the test card is written then) and date its launch `at`, in the past."""
+    page = landing_page_publish(page=page)
+    LandingPage.objects.filter(pk=page.pk).update(published_at=at)
+    page.published_at = at
+    return page
+
+
+def experiment_seed(
+    *,
+    page: LandingPage,
+    name: str,
+    variants: Iterable[PageVariant],
+    started: datetime,
+    seed: int = 24,
+    hypothesis: str = "",
+) -> Experiment:
+    """A running experiment of the page (arm "a", the control) against page variants (arms "b"..,
+    each keeping a snapshot of its variant's changes, `Variant.overrides`), equal weights, started
+    `started`. Its assignment seed is fixed by `seed`, so the arms' people are the same on every run."""
+    arms: list[dict[str, Any]] = [{"key": "a", "name": "The page", "is_control": True, "weight": 1}]
+    for key, variant in zip("bcde", variants, strict=False):
+        arm: dict[str, Any] = {"key": key, "name": variant.name, "weight": 1}
+        arm.update({f: variant.overrides[f] for f in VARIANT_CONTENT_FIELDS if f in variant.overrides})
+        arms.append({**arm, "overrides": dict(variant.overrides)})
+    experiment = experiment_create(page=page, name=name, hypothesis=hypothesis, variants=arms)
+    for arm in arms[1:]:
+        experiment.variants.filter(key=arm["key"]).update(overrides=arm["overrides"])
+    Experiment.objects.filter(pk=experiment.pk).update(seed=f"demo{seed:04d}")
+    experiment.refresh_from_db()
+    experiment = experiment_move(experiment=experiment, to=ExperimentStatus.RUNNING)
+    Experiment.objects.filter(pk=experiment.pk).update(started_at=started)
+    experiment.started_at = started
+    return experiment
+
+
+# --- The worker --------------------------------------------------------------------------------
+
+
+def roll_up() -> int:
+    """The event worker's step, run until nothing waits (the buffer, if any, into rows; rows into
+    the rollups, exposures and people counts). Returns the events rolled up."""
+    total = 0
+    while True:
+        step = worker.flush()
+        total += step.rolled_up
+        if not step.ingested and not step.rolled_up:
+            return total
+
+
+def spend_seed(*, campaign: Campaign, people: Mapping[date, int], seed: int = 24) -> SpendImport:
+    """A campaign's daily spend (through `spend_import`) for the days it brought `people`
+    (`TrafficResult.paid_people[campaign.utm_campaign]`): a few more clicks than people who
+    loaded the page, many impressions per click, and the platform's cost per click with noise."""
+    rng = random.Random(f"{seed}:{campaign.utm_campaign}")  # noqa: S311 - demo data, not secrets
+    cpc = PLATFORM_CPC.get(campaign.platform, PLATFORM_CPC["other"])
+    rows = []
+    for line, day in enumerate(sorted(people), start=1):
+        clicks = round(people[day] * rng.uniform(1.05, 1.25))
+        spend = (cpc * Decimal(str(round(rng.uniform(0.8, 1.2), 3))) * clicks).quantize(Decimal("0.01"))
+        rows.append(
+            spend_csv.SpendRow(
+                line=line, date=day, spend=spend, impressions=clicks * rng.randint(35, 90), clicks=clicks
+            )
+        )
+    return spend_import(campaign=campaign, rows=rows)
