@@ -343,8 +343,8 @@ def traffic_seed(
     more. Returns what was written and, per campaign, the paid people of each day (`spend_seed`)."""
     rates = rates or Rates()
     lifts = dict(arm_lift or {})
-    rng = random.Random(f"{seed}:{page.slug}:{end or ''}:{days}")  # noqa: S311 - demo data, not secrets
     last = end or _yesterday()
+    rng = random.Random(f"{seed}:{last}:{days}")  # noqa: S311 - demo data, not secrets
     first = last - timedelta(days=days - 1)
     campaigns = _campaigns(page)
     pairs = [(c.utm_campaign, c.platform) for c in campaigns]
@@ -399,9 +399,7 @@ def traffic_seed(
         weekend = 0.7 if day.weekday() >= 5 else 1.0
         people = max(1, round(visitors_per_day * weekend * rng.uniform(0.85, 1.15)))
         for n in range(people):
-            person = _person(
-                rng, day=day, serial=f"{seed:x}{page.pk:x}{day:%y%m%d}{n:05d}", campaigns=campaigns, pairs=pairs
-            )
+            person = _person(rng, day=day, serial=f"{seed:x}{day:%y%m%d}{n:05d}", campaigns=campaigns, pairs=pairs)
             if person.campaign:
                 result.paid_people[person.campaign][day] += 1
             visit(person, day, first_visit=True)
@@ -426,12 +424,12 @@ def traffic_seed(
             )  # fmt: skip
         # The founder looking at the page (the preview link: counted apart).
         if rng.random() < rates.founder_days:
-            founder = hash_identifier(f"founder{seed}{page.pk}")
+            founder = hash_identifier(f"founder{seed}")
             for _ in range(rng.randint(1, 3)):
                 at = _at(day, rng)
                 writer.event(
                     kind=EventKind.VIEW, visitor_hash=founder, at=at, device=FOUNDER_BROWSER[1],
-                    traffic=Traffic.FOUNDER, experiment=arm(f"founder{seed}{page.pk}", at),
+                    traffic=Traffic.FOUNDER, experiment=arm(f"founder{seed}", at),
                 )  # fmt: skip
     result.events = writer.store()
     result.signups = _signups(page, writer, rates)

@@ -77,3 +77,12 @@ def send_due_emails() -> int:
     while (batch := signup_confirmations_send()).claimed:
         sent += batch.sent
     return sent
+
+
+@pytest.fixture
+def busy_project(user):
+    """The user's busy project (tests/projects/insights.py): 30 days of rollups, 4 page variants,
+    a running 5-arm experiment, 3 campaigns with spend, signups. A `BusyProject`."""
+    from tests.projects.insights import busy_project_build
+
+    return busy_project_build(owner=user)
