@@ -204,10 +204,15 @@ def _yesterday() -> date:
     return timezone.now().astimezone(UTC).date() - timedelta(days=1)
 
 
-def _at(day: date, rng: random.Random) -> datetime:
-    """A time of `day` (UTC), busier in the day than at night."""
+def _at(day: date, rng: random.Random, *, after: datetime | None = None) -> datetime:
+    """A time of `day` (UTC), busier in the day than at night, and later than `after` (the page's
+    launch, on its first day)."""
     hour = min(23, max(0, int(rng.gauss(14, 4.5))))
-    return datetime.combine(day, time(hour, rng.randrange(60), rng.randrange(60)), tzinfo=UTC)
+    at = datetime.combine(day, time(hour, rng.randrange(60), rng.randrange(60)), tzinfo=UTC)
+    if after is not None and at <= after:
+        end = datetime.combine(day, time(23, 59, 59), tzinfo=UTC)
+        at = after + (end - after) * rng.uniform(0.05, 1)
+    return at
 
 
 def _campaigns(page: LandingPage) -> list[Campaign]:
@@ -334,7 +339,8 @@ def traffic_seed(
     arm_lift: Mapping[str, float] | None = None,
 ) -> TrafficResult:
     """`days` days of the page's history ending `end` (yesterday by default), about
-    `visitors_per_day` people a day (fewer at weekends), rolled up by the event worker's own code.
+    `visitors_per_day` people a day (fewer at weekends; none before the page went live), rolled up
+    by the event worker's own code.
 
     The page's campaigns (active or paused, on the days between their dates) bring the paid share
     of the people, tagged as their ads are; the page's running experiment, from its start, shows
@@ -351,6 +357,7 @@ def traffic_seed(
     experiment, arms = _experiment(page)
     started = experiment.started_at if experiment and experiment.started_at else None
     preorder_page = page.cta_kind == CtaKind.PREORDER
+    opened = page.published_at  # no visitor before the page was live
     writer = _Writer(page, rng)
     result = TrafficResult()
 
@@ -363,7 +370,7 @@ def traffic_seed(
         return (None, "") if index is None else (experiment.pk, arms[index][0])
 
     def visit(person: _Person, day: date, *, first_visit: bool) -> None:
-        at = _at(day, rng)
+        at = _at(day, rng, after=opened)
         visitor = hash_identifier(person.id)
         shown = arm(person.id, at)
         common = {"visitor_hash": visitor, "device": person.device, "channel": person.channel, "experiment": shown}
@@ -396,6 +403,8 @@ def traffic_seed(
     returning: dict[date, list[_Person]] = defaultdict(list)
     for offset in range(days):
         day = first + timedelta(days=offset)
+        if opened is not None and day < opened.date():
+            continue
         weekend = 0.7 if day.weekday() >= 5 else 1.0
         people = max(1, round(visitors_per_day * weekend * rng.uniform(0.85, 1.15)))
         for n in range(people):
@@ -416,7 +425,7 @@ def traffic_seed(
             traffic = Traffic.BOT if is_bot(ua) else Traffic.HUMAN
             touch = FirstTouch(referrer=ref)
             bot = f"bot{rng.getrandbits(64):016x}"
-            at = _at(day, rng)
+            at = _at(day, rng, after=opened)
             writer.event(
                 kind=EventKind.VIEW, visitor_hash=hash_identifier(bot), at=at, device=Device.OTHER,
                 traffic=traffic, channel=touch.channel(own_host="", campaigns=pairs), touch=touch,
@@ -426,7 +435,7 @@ def traffic_seed(
         if rng.random() < rates.founder_days:
             founder = hash_identifier(f"founder{seed}")
             for _ in range(rng.randint(1, 3)):
-                at = _at(day, rng)
+                at = _at(day, rng, after=opened)
                 writer.event(
                     kind=EventKind.VIEW, visitor_hash=founder, at=at, device=FOUNDER_BROWSER[1],
                     traffic=Traffic.FOUNDER, experiment=arm(f"founder{seed}", at),

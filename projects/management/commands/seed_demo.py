@@ -5,7 +5,7 @@ logins printed by `make run` always work.
 """
 
 from monitoring.operations import MonitoredCommand
-from projects.demo import DEMO_FOUNDER, DEMO_PAGE_PATH, DEMO_STAFF, demo_seed
+from projects.demo import DEMO_DAYS, DEMO_FOUNDER, DEMO_PAGE_PATH, DEMO_PROJECTS, DEMO_STAFF, demo_seed
 
 
 class Command(MonitoredCommand):
@@ -19,3 +19,7 @@ class Command(MonitoredCommand):
             self.stdout.write(f"  {label} login: {account.email} / {account.password} ({state})")
         self.stdout.write(f"  Demo projects created this run: {result.projects_created}")
         self.stdout.write(f"  Demo landing page: {DEMO_PAGE_PATH}")
+        self.stdout.write(
+            f"  {DEMO_PROJECTS[0]['name']}: {DEMO_DAYS} days of traffic, a running experiment, two campaigns "
+            "with daily spend and a report kept a week ago"
+        )
