@@ -172,7 +172,7 @@ class Rates:
     script: float = 0.96  # runs the page's script (the beacon)
     reload: float = 0.08  # views the page twice
     click: float = 0.15  # clicks a call to action
-    preorder: float = 0.30  # of the clickers on a pre-order page: press "Buy"
+    preorder: float = 0.08  # of the clickers on a pre-order page: press "Buy"
     signup: float = 0.42  # of the clickers: leave their email
     preorder_signup: float = 0.5  # of those who pressed "Buy": leave their email on the next page
     confirm: float = 0.65  # of the signups on a double opt-in page: confirm the address
