@@ -8,6 +8,7 @@ experiment and campaigns on first start. Idempotent."""
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -183,7 +184,7 @@ def _keep_report(project: Project, page: LandingPage, *, launched: datetime, day
     ReportSnapshot.objects.filter(pk=snapshot.pk).update(created_at=kept_at)
 
 
-def _project(owner: User, spec: dict) -> bool:
+def _project(owner: User, spec: dict[str, Any]) -> bool:
     if Project.objects.filter(owner=owner, name=spec["name"]).exists():
         return False
     project = project_create(

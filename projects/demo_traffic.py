@@ -373,31 +373,37 @@ def traffic_seed(
         at = _at(day, rng, after=opened)
         visitor = hash_identifier(person.id)
         shown = arm(person.id, at)
-        common = {"visitor_hash": visitor, "device": person.device, "channel": person.channel, "experiment": shown}
+
+        def emit(kind: str, at: datetime, touch: FirstTouch | None = None) -> None:
+            writer.event(
+                kind=kind, visitor_hash=visitor, at=at, device=person.device, channel=person.channel,
+                experiment=shown, touch=touch,
+            )  # fmt: skip
+
         # The visit's first view carries its touch (tags, referrer, click id); the rest of the visit
         # only its channel (`Visit.record`).
-        writer.event(kind=EventKind.VIEW, at=at, touch=person.touch if first_visit else None, **common)
+        emit(EventKind.VIEW, at, person.touch if first_visit else None)
         if rng.random() > rates.script:
             return  # no script: a view, nothing else (the no-JS rule)
         at += timedelta(seconds=rng.randint(1, 4))
-        writer.event(kind=EventKind.BEACON, at=at, **common)
+        emit(EventKind.BEACON, at)
         if rng.random() < rates.reload:
             at += timedelta(seconds=rng.randint(20, 300))
-            writer.event(kind=EventKind.VIEW, at=at, **common)
+            emit(EventKind.VIEW, at)
         lift = lifts.get(shown[1], 1.0)
         if rng.random() >= min(0.95, rates.click * person.intent * lift):
             return
         at += timedelta(seconds=rng.randint(8, 120))
-        writer.event(kind=EventKind.CTA_CLICK, at=at, **common)
+        emit(EventKind.CTA_CLICK, at)
         signs = rng.random() < rates.signup
         if preorder_page and rng.random() < rates.preorder:
             at += timedelta(seconds=rng.randint(1, 5))
-            writer.event(kind=EventKind.PREORDER, at=at, **common)
+            emit(EventKind.PREORDER, at)
             signs = rng.random() < rates.preorder_signup
         if signs:
             at += timedelta(seconds=rng.randint(15, 90))
             # The signup's event and row keep the visit's first touch (`Visit.signup_touch`).
-            writer.event(kind=EventKind.SIGNUP, at=at, touch=person.touch if first_visit else None, **common)
+            emit(EventKind.SIGNUP, at, person.touch if first_visit else None)
             writer.signups.append((person, at, shown[1], first_visit))
 
     returning: dict[date, list[_Person]] = defaultdict(list)
