@@ -47,9 +47,11 @@
     var target = document.querySelector("[data-tag-target] input");
     if (!source || !target) { return; }
     var following = target.value === "" || target.value === slug(source.value);
-    source.addEventListener("input", function () {
+    function sync() {
       if (following) { target.value = slug(source.value); }
-    });
+    }
+    source.addEventListener("input", sync);
+    sync();  // a name typed before this script ran
     target.addEventListener("input", function () {
       following = target.value === "";
     });
