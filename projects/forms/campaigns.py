@@ -179,7 +179,9 @@ class LinkForm(forms.Form):
     def __init__(self, *args: Any, pages: list[LandingPage], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.pages = pages
-        cast(forms.TypedChoiceField, self.fields["page"]).choices = [(p.pk, f"{p.headline} (/p/{p.slug}/)") for p in pages]
+        cast(forms.TypedChoiceField, self.fields["page"]).choices = [
+            (p.pk, f"{p.headline} (/p/{p.slug}/)") for p in pages
+        ]
 
     def chosen(self) -> tuple[LandingPage | None, str]:
         """The page (the first when none or an unknown one is asked) and the ad's name."""
