@@ -47,7 +47,7 @@ def _check_amount(value: Decimal | None, currency: str) -> Decimal | None:
 
 
 class CampaignForm(forms.Form):
-    name = forms.CharField(max_length=120, help_text="For you: “Google search, autumn”.")
+    name = forms.CharField(max_length=120, help_text="A name for you, e.g. “Google search, autumn”.")
     platform = forms.ChoiceField(label="Ad platform", choices=CampaignPlatform.choices)
     budget = forms.DecimalField(
         label="Budget",

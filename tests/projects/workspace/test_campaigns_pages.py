@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from projects.models import Campaign
 from projects.services.campaigns import campaign_create, spend_today
+from projects.services.pages import landing_page_create, landing_page_publish
 from tests.factories import ProjectFactory, UserFactory, generate_and_publish
 
 pytestmark = pytest.mark.django_db
@@ -275,3 +276,22 @@ def test_the_campaign_screen_has_a_link_only_once_a_page_is_published(founder, p
     html = founder.get(url).content.decode()
     assert "/p/chaser/?utm_source=google&amp;utm_medium=cpc&amp;utm_campaign=autumn" in html
     assert "Google Ads adds gclid" in html and "keep it on" in html
+
+
+def test_with_several_published_pages_the_founder_chooses_the_page_and_names_the_ad(founder, project):
+    campaign = _campaign(project, platform="meta")
+    generate_and_publish(project, slug="first")
+    second = landing_page_publish(page=landing_page_create(project=project, slug="second"))
+    url = reverse("campaign-detail", args=[project.pk, campaign.pk])
+    html = founder.get(url).content.decode()
+    assert 'name="page"' in html and "/p/first/?utm_source=facebook&amp;utm_medium=paid_social" in html
+    html = founder.get(url, {"page": second.pk, "utm_content": "Carousel 2"}).content.decode()
+    assert (
+        "/p/second/?utm_source=facebook&amp;utm_medium=paid_social&amp;utm_campaign=autumn&amp;utm_content=Carousel%202"
+        in html
+    )
+    assert "Meta Ads adds fbclid" in html
+    # An unknown page falls back to the first; a page of another project is never offered.
+    other = generate_and_publish(ProjectFactory(owner=UserFactory()), slug="not-yours")
+    html = founder.get(url, {"page": other.pk}).content.decode()
+    assert "/p/first/?" in html and "not-yours" not in html
