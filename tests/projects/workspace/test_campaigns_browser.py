@@ -124,3 +124,47 @@ def test_a_founder_creates_a_campaign_builds_its_link_and_uploads_spend(live_ser
         _check(page, "list", device)
     finally:
         context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_link_can_be_copied_when_the_clipboard_is_refused_and_without_script(live_server, chromium_browser):
+    founder = UserFactory()
+    project = ProjectFactory(owner=founder)
+    generate_and_publish(project, slug="fallback")
+    campaign = Campaign.objects.create(project=project, name="Reddit", platform="reddit", budget=50, utm_campaign="rd")
+    url = f"{live_server.url}/projects/{project.pk}/campaigns/{campaign.pk}/"
+
+    # The browser refuses the clipboard: the link is selected for the founder to copy.
+    context = chromium_browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        context.add_init_script(
+            "Object.defineProperty(navigator, 'clipboard', "
+            "{value: {writeText: () => Promise.reject(new Error('refused'))}});"
+        )
+        page = context.new_page()
+        watch(page)
+        _sign_in(context, live_server, founder)
+        page.goto(url)
+        page.click("button.copy-button")
+        page.wait_for_selector("[data-copy-status=tagged-link]:has-text('press Ctrl+C')")
+        selected = page.evaluate(
+            "() => { const i = document.activeElement; "
+            "return [i.id, i.selectionStart, i.selectionEnd, i.value.length]; }"
+        )
+        assert selected[0] == "tagged-link" and selected[1] == 0 and selected[2] == selected[3] > 0
+        assert_no_errors(page)
+    finally:
+        context.close()
+
+    # Without script: no Copy button, the link in a readonly input anyone can select.
+    context = chromium_browser.new_context(viewport={"width": 390, "height": 844}, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        _sign_in(context, live_server, founder)
+        page.goto(url)
+        assert not page.is_visible("button.copy-button")
+        assert page.get_attribute("#tagged-link", "readonly") is not None
+        assert "utm_source=reddit&utm_medium=paid_social&utm_campaign=rd" in page.input_value("#tagged-link")
+        assert "Reddit Ads adds rdt_cid" in page.inner_text("[data-testid=click-note]")
+    finally:
+        context.close()
