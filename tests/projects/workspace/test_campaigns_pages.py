@@ -12,6 +12,7 @@ from django.urls import reverse
 from projects.models import Campaign
 from projects.services.campaigns import campaign_create, spend_today
 from projects.services.pages import landing_page_create, landing_page_publish
+from projects.services.projects import project_archive
 from tests.factories import ProjectFactory, UserFactory, generate_and_publish
 
 pytestmark = pytest.mark.django_db
@@ -295,3 +296,13 @@ def test_with_several_published_pages_the_founder_chooses_the_page_and_names_the
     other = generate_and_publish(ProjectFactory(owner=UserFactory()), slug="not-yours")
     html = founder.get(url, {"page": other.pk}).content.decode()
     assert "/p/first/?" in html and "not-yours" not in html
+
+
+def test_an_archived_project_takes_no_new_campaign_and_says_why(founder, project):
+    project_archive(project=project)
+    html = founder.get(reverse("campaign-list", args=[project.pk])).content.decode()
+    assert "No campaign yet" in html and reverse("campaign-create", args=[project.pk]) not in html
+    response = founder.post(reverse("campaign-create", args=[project.pk]), _form())
+    assert response.status_code == 400
+    assert "Cannot add a campaign: the project is archived." in response.content.decode()
+    assert Campaign.objects.count() == 0
