@@ -1,5 +1,6 @@
 from django.urls import path
 
+from projects.views import campaigns as campaign_views
 from projects.views import founder, glossary, page_assets, prototypes, signups
 from projects.views import pages as page_views
 from projects.views import projects as project_views
@@ -43,6 +44,20 @@ urlpatterns = [
         "<int:pk>/pages/<int:page_pk>/variants/<slug:key>/delete",
         variant_views.variant_delete_view,
         name="variant-delete",
+    ),
+    # Campaigns
+    path("<int:pk>/campaigns/", campaign_views.campaign_list_view, name="campaign-list"),
+    path("<int:pk>/campaigns/new", campaign_views.campaign_create_view, name="campaign-create"),
+    path("<int:pk>/campaigns/<int:campaign_pk>/", campaign_views.campaign_detail, name="campaign-detail"),
+    path("<int:pk>/campaigns/<int:campaign_pk>/edit", campaign_views.campaign_edit, name="campaign-edit"),
+    path("<int:pk>/campaigns/<int:campaign_pk>/start", campaign_views.campaign_start, name="campaign-start"),
+    path("<int:pk>/campaigns/<int:campaign_pk>/pause", campaign_views.campaign_pause, name="campaign-pause"),
+    path("<int:pk>/campaigns/<int:campaign_pk>/complete", campaign_views.campaign_complete, name="campaign-complete"),
+    path("<int:pk>/campaigns/<int:campaign_pk>/spend", campaign_views.campaign_spend, name="campaign-spend"),
+    path(
+        "<int:pk>/campaigns/<int:campaign_pk>/spend/upload",
+        campaign_views.campaign_spend_upload,
+        name="campaign-spend-upload",
     ),
     # Signups
     path("<int:pk>/signups/", signups.signup_list, name="signup-list"),

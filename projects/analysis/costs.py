@@ -16,10 +16,11 @@ per conversion (not infinity). Both are None.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TypeVar
 
-__all__ = ["cost_per"]
+__all__ = ["CostCheck", "cost_check", "cost_per", "most_per_result"]
 
 Amount = TypeVar("Amount", Decimal, float)
 
@@ -35,3 +36,53 @@ def cost_per(spend: Amount, results: int | None) -> Amount | None:
     if results is None or results <= 0 or not spend > 0:
         return None
     return spend / results
+
+
+# --- What the price can carry --------------------------------------------------------------------
+
+# The states of a cost set against the most the price can carry (`cost_check`).
+WITHIN, OVER, NO_SPEND, NO_RESULTS, NO_BAR = "within", "over", "no_spend", "no_results", "no_bar"
+
+
+@dataclass(frozen=True)
+class CostCheck:
+    """One cost (spend / results) beside the most it may be (None when it cannot be said), and which
+    of WITHIN, OVER, NO_SPEND, NO_RESULTS or NO_BAR holds."""
+
+    cost: Decimal | None
+    most: Decimal | None
+    state: str
+
+
+def most_per_result(
+    result: str, *, allowable_cost_per_lead: float, allowable_cac: float, signups: int, clicks: int
+) -> float | None:
+    """The most one `result` may cost for the price to carry it, from the test card's bars
+    (`analysis.test_card`: allowable CAC = LTV / 3, allowable cost per lead = that x the share of
+    signups who pay):
+
+    - a signup, and a confirmed signup, is a lead: the allowable cost per lead;
+    - a pre-order is a customer saying yes with a price on the table: the allowable CAC;
+    - a click may cost what a lead may, times the signups per click this campaign gets (a click
+      that costs more than that buys signups dearer than a lead may cost); unknown without clicks
+      or signups.
+    """
+    if result in ("signup", "confirmed_signup"):
+        return allowable_cost_per_lead
+    if result == "preorder":
+        return allowable_cac
+    if result == "click":
+        return allowable_cost_per_lead * signups / clicks if clicks > 0 and signups > 0 else None
+    raise ValueError(f"unknown result {result!r}")
+
+
+def cost_check(*, spend: Decimal, cost: Decimal | None, most: float | None, places: int) -> CostCheck:
+    """`cost` (already rounded to the currency's `places`) against `most` (rounded the same way)."""
+    bar = None if most is None else Decimal(repr(most)).quantize(Decimal(1).scaleb(-places))
+    if not spend > 0:
+        return CostCheck(None, bar, NO_SPEND)
+    if cost is None:
+        return CostCheck(None, bar, NO_RESULTS)
+    if bar is None:
+        return CostCheck(cost, None, NO_BAR)
+    return CostCheck(cost, bar, WITHIN if cost <= bar else OVER)

@@ -1,15 +1,28 @@
 """Reads of campaigns: the owner's, their spend, and the spend against what they brought."""
 
+from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
 from django.shortcuts import get_object_or_404
 
 from projects.analysis.channels import PAID, campaign_of, click_platforms_of
-from projects.analysis.costs import cost_per
-from projects.analysis.money import money_decimal
-from projects.models import Campaign, CampaignSpend, Event, EventKind, Project, Signup, Traffic
+from projects.analysis.costs import CostCheck, cost_check, cost_per, most_per_result
+from projects.analysis.money import minor_digits, money_decimal
+from projects.models import (
+    Campaign,
+    CampaignSpend,
+    Event,
+    EventKind,
+    LandingPage,
+    PageStatus,
+    Project,
+    Signup,
+    Traffic,
+)
 from security.models import User
 
 
@@ -46,9 +59,7 @@ def campaign_summary(*, campaign: Campaign) -> dict[str, Any]:
     clicks = totals["clicks"] or 0
     # Counted as paid, as the report counts them (signups stored before the channel was kept: by tag);
     # people's only, as the report's rollups are.
-    paid_signups = Signup.objects.filter(
-        Q(channel=PAID) | Q(channel=""), project_id=campaign.project_id, traffic=Traffic.HUMAN
-    )
+    paid_signups = _paid_signups(campaign.project_id)
     signups = _credited(campaign, paid_signups).count()
     paid_views = Event.objects.filter(page__project_id=campaign.project_id, kind=EventKind.VIEW, channel=PAID)
     tagged_visitors = _credited(campaign, paid_views).values("visitor_hash")
@@ -105,3 +116,157 @@ def _credited(campaign: Campaign, rows: QuerySet[Any]) -> QuerySet[Any]:
         if campaign_of(utm_campaign=tag, click_platform=click, campaigns=campaigns) == campaign.utm_campaign:
             credited |= Q(utm_campaign=tag, click_platform=click)
     return candidates.filter(credited) if credited else rows.none()
+
+
+def _paid_signups(project_id: int) -> QuerySet[Signup]:
+    return Signup.objects.filter(Q(channel=PAID) | Q(channel=""), project_id=project_id, traffic=Traffic.HUMAN)
+
+
+# --- The founder's screens ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CampaignRow:
+    """A line of the campaign list: the campaign, its spend so far and its cost per signup, both as
+    `campaign_summary` computes them (decimal strings in the project's currency; None: no cost yet)."""
+
+    campaign: Campaign
+    spend: str | None
+    signups: int
+    cost_per_signup: str | None
+    has_spend: bool
+
+
+def campaign_rows(*, project: Project) -> list[CampaignRow]:
+    """The project's campaigns, newest first, each with `campaign_summary`'s spend and cost per signup.
+    Three queries however many campaigns and days of spend: the campaigns, the spend per campaign,
+    and the paid signups per (tag, click platform) pair, each pair credited in Python by
+    `analysis.channels.campaign_of` (the rule `_credited` applies one campaign at a time)."""
+    campaigns = list(campaign_list(project=project))
+    if not campaigns:
+        return []
+    spent = dict(
+        CampaignSpend.objects.filter(campaign__project=project)
+        .values("campaign_id")
+        .annotate(total=Sum("spend"))
+        .order_by()
+        .values_list("campaign_id", "total")
+    )
+    tags = [(c.utm_campaign, c.platform) for c in campaigns]
+    by_tag: dict[str, int] = {}
+    pairs = (
+        _paid_signups(project.pk)
+        .values("utm_campaign", "click_platform")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("utm_campaign", "click_platform", "n")
+    )
+    for tag, click, n in pairs:
+        credited = campaign_of(utm_campaign=tag, click_platform=click, campaigns=tags)
+        if credited is not None:
+            by_tag[credited] = by_tag.get(credited, 0) + n
+    rows = []
+    for campaign in campaigns:
+        spend = spent.get(campaign.pk) or Decimal(0)
+        signups = by_tag.get(campaign.utm_campaign, 0)
+        rows.append(
+            CampaignRow(
+                campaign=campaign,
+                spend=money_decimal(spend, project.currency),
+                signups=signups,
+                cost_per_signup=money_decimal(cost_per(spend, signups), project.currency),
+                has_spend=spend > 0,
+            )
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class CampaignDay:
+    day: date
+    spend: Decimal  # 0 on a day with no spend entered
+    signups: int  # credited to the campaign (first touch), that day
+    cost_per_signup_so_far: Decimal | None  # spend to date / signups to date
+
+
+MAX_CHART_DAYS = 366
+
+
+def campaign_days(*, campaign: Campaign) -> list[CampaignDay]:
+    """Every day from the first with spend or a credited signup to the last, oldest first (at most
+    the last MAX_CHART_DAYS): the day's spend, its signups, and the cost per signup so far. Four
+    queries whatever the number of days."""
+    spend = dict(CampaignSpend.objects.filter(campaign=campaign).values_list("date", "spend"))
+    signups = dict(
+        _credited(campaign, _paid_signups(campaign.project_id))
+        .annotate(day=TruncDate("created_at"))
+        .values("day")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("day", "n")
+    )
+    known = [*spend, *signups]
+    if not known:
+        return []
+    first, last = min(known), max(known)
+    first = max(first, last - timedelta(days=MAX_CHART_DAYS - 1))
+    spent_before = sum((v for d, v in spend.items() if d < first), Decimal(0))
+    signed_before = sum(n for d, n in signups.items() if d < first)
+    days = []
+    total_spend, total_signups = spent_before, signed_before
+    for offset in range((last - first).days + 1):
+        day = first + timedelta(days=offset)
+        total_spend += spend.get(day, Decimal(0))
+        total_signups += signups.get(day, 0)
+        days.append(
+            CampaignDay(
+                day=day,
+                spend=spend.get(day, Decimal(0)),
+                signups=signups.get(day, 0),
+                cost_per_signup_so_far=cost_per(total_spend, total_signups),
+            )
+        )
+    return days
+
+
+def spend_newest_first(*, campaign: Campaign) -> QuerySet[CampaignSpend]:
+    return CampaignSpend.objects.filter(campaign=campaign).order_by("-date")
+
+
+def published_pages(*, project: Project) -> list[LandingPage]:
+    """The project's published pages (what a campaign's link can point at), oldest first."""
+    return list(
+        LandingPage.objects.filter(project=project, status=PageStatus.PUBLISHED)
+        .only("pk", "slug", "headline", "project_id", "status")
+        .order_by("published_at", "pk")
+    )
+
+
+# The results a campaign's costs are per, with the summary's field of each.
+COST_RESULTS = (
+    ("click", "cost_per_click"),
+    ("signup", "cost_per_signup"),
+    ("confirmed_signup", "cost_per_confirmed_signup"),
+    ("preorder", "cost_per_preorder"),
+)
+
+
+def campaign_cost_checks(*, summary: dict[str, Any], card: dict[str, Any] | None) -> dict[str, CostCheck]:
+    """Each cost of `summary` (`campaign_summary`) against the most the price can carry, from the
+    project's test card (`selectors.reports.project_test_card`; None when the project has no price)."""
+    places = minor_digits(summary["currency"])
+    spend = Decimal(summary["spend"])
+    checks = {}
+    for result, field in COST_RESULTS:
+        most = None
+        if card is not None:
+            most = most_per_result(
+                result,
+                allowable_cost_per_lead=float(card["allowable_cost_per_lead"]),
+                allowable_cac=float(card["allowable_cac"]),
+                signups=summary["signups"],
+                clicks=summary["clicks"],
+            )
+        cost = Decimal(summary[field]) if summary[field] is not None else None
+        checks[result] = cost_check(spend=spend, cost=cost, most=most, places=places)
+    return checks

@@ -42,7 +42,8 @@ from django.utils.http import urlsafe_base64_encode
 
 from jobs.models import Job, JobStatus
 from projects import cache as project_cache
-from projects.models import LandingPage, PageVariant, Project, Prototype, Signup
+from projects.models import Campaign, CampaignSpend, LandingPage, PageVariant, Project, Prototype, Signup
+from projects.services.campaigns import campaign_create
 from projects.services.prototypes import prototype_generate
 from projects.services.signups import signup_create
 from security.models import User
@@ -147,6 +148,18 @@ MATRIX = (
     # Page assets.
     Row("page-images", "post", Kind.OBJECT),  # no file: refused
     Row("page-qr", "get", Kind.OBJECT),
+    # Campaigns.
+    Row("campaign-list", "get", Kind.OBJECT, shows_secret=True),
+    Row("campaign-create", "get", Kind.OBJECT, shows_secret=True),
+    Row("campaign-create", "post", Kind.OBJECT),  # an empty form: its errors, nothing written
+    Row("campaign-detail", "get", Kind.OBJECT, shows_secret=True),
+    Row("campaign-edit", "get", Kind.OBJECT, shows_secret=True),
+    Row("campaign-edit", "post", Kind.OBJECT),
+    Row("campaign-start", "post", Kind.OBJECT),
+    Row("campaign-pause", "post", Kind.OBJECT),
+    Row("campaign-complete", "post", Kind.OBJECT),
+    Row("campaign-spend", "post", Kind.OBJECT),  # no day: refused
+    Row("campaign-spend-upload", "post", Kind.OBJECT),  # no file: refused
     # Signups.
     Row("signup-list", "get", Kind.OBJECT, shows_secret=True),
     Row("signup-export", "get", Kind.OBJECT, shows_secret=True),
@@ -209,7 +222,7 @@ def _discover() -> dict[str, Route]:
 
 ROUTES = _discover()
 # Path parameters that name an object by a global id (not one numbered within its project).
-GLOBAL_IDS = ("page_pk", "job_id")
+GLOBAL_IDS = ("page_pk", "job_id", "campaign_pk")
 
 
 def _case(row: Row):
@@ -250,6 +263,7 @@ class World:
     page: LandingPage
     job: Job
     other_project: Project
+    campaign: Campaign
 
     def value(self, param: str, *, route: str = "", missing: bool = False) -> object:
         """What a path parameter of `route` holds for the owner's objects (or for none at all)."""
@@ -261,6 +275,8 @@ class World:
             return 999 if missing else 1
         if param == "job_id":
             return uuid.uuid4() if missing else self.job.pk
+        if param == "campaign_pk":
+            return _unused_pk(Campaign) if missing else self.campaign.pk
         if param == "key" and "/preview/" in route:  # a rendering of the editor's preview
             return "no-such-preview" if missing else PREVIEW_TOKEN
         if param == "key":
@@ -280,6 +296,8 @@ class World:
             "variants": list(PageVariant.objects.filter(page__project__owner=self.owner).order_by("pk").values()),
             "signups": list(Signup.objects.filter(project__owner=self.owner).order_by("pk").values()),
             "jobs": list(Job.objects.filter(owner=self.owner).order_by("pk").values()),
+            "campaigns": list(Campaign.objects.filter(project__owner=self.owner).order_by("pk").values()),
+            "spend": list(CampaignSpend.objects.filter(campaign__project__owner=self.owner).order_by("pk").values()),
         }
 
 
@@ -333,6 +351,9 @@ def world_fixture() -> World:
         page=page,
         job=job,
         other_project=other_project,
+        campaign=campaign_create(
+            project=project, name=SECRET_PROJECT_NAME, platform="google", budget="100", utm_campaign="matrix"
+        ),
     )
 
 
