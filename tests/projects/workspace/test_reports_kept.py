@@ -10,6 +10,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from projects.analysis.money import format_money
 from projects.analysis.report_diff import report_diff
 from projects.models import Campaign, CampaignSpend, DailyRollup, LandingPage, ReportSnapshot, Traffic
 from tests.factories import UserFactory
@@ -87,6 +88,8 @@ def test_a_kept_report_reads_back_what_was_kept_not_todays_figures(user, project
     assert f'data-testid="verdict">{data["verdict"]}<' in html
     assert f'data-field="inputs.visitors">{data["inputs"]["visitors"]}<' in html
     assert f'data-field="inputs.signups">{data["inputs"]["signups"]}<' in html
+    cost = format_money(data["cost_per_signup"], data["test_card"]["currency"])
+    assert f'data-cost="cost-per-signup">{cost}<' in html
     assert "As kept on" in html and 'data-testid="kept-note"' in html
     # Every in-page glossary link of the kept report has its entry on the page.
     ids = set(re.findall(r'id="([^"]+)"', html))
@@ -159,8 +162,6 @@ COSTS = {
 
 
 def test_every_figure_of_the_report_page_equals_the_apis(user, project, live_page, auth_api_client):
-    from projects.analysis.money import format_money
-
     add_days(project, live_page, days=9, campaigns=2, visitors=50, signups=4)
     html = signed_in(user).get(f"/projects/{project.pk}/report").content.decode()
     api = auth_api_client.get(f"/api/projects/{project.pk}/report").json()
@@ -173,7 +174,8 @@ def test_every_figure_of_the_report_page_equals_the_apis(user, project, live_pag
         if api["inputs"].get(name) is not None:
             assert shown[name] == str(api["inputs"][name]), name
     assert shown["spend"] == format_money(api["inputs"]["spend"], currency)
-    costs = dict(re.findall(r'data-cost="([a-z-]+)">([^<]*)<', html))
+    funnel = re.search(r'id="funnel".*?</section>', html, re.S).group(0)
+    costs = dict(re.findall(r'href="#g-(cost-[a-z-]+)">[^<]*</a></dt><dd>([^<]*)</dd>', funnel))
     assert costs, "no costs shown"
     for entry, field in COSTS.items():
         if entry in costs:
