@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.dateparse import parse_datetime
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -125,7 +126,7 @@ def report_snapshot(request: HttpRequest, pk: int, snapshot_pk: int) -> HttpResp
     """A kept report read back as it was kept (`ReportSnapshot.data`): another project's is a 404."""
     project = project_get(user=cast(User, request.user), pk=pk)  # signed in: login_required
     snapshot = report_snapshot_get(project=project, pk=snapshot_pk)
-    report = snapshot.data
+    report = _kept_dates(snapshot.data)
     return render(
         request,
         "projects/workspace/reports/snapshot.html",
@@ -136,6 +137,15 @@ def report_snapshot(request: HttpRequest, pk: int, snapshot_pk: int) -> HttpResp
             "explained": explain(report, project_name=project.name),
         },
     )
+
+
+def _kept_dates(data: dict[str, Any]) -> dict[str, Any]:
+    """A kept report with its times as datetimes again (JSON keeps them as ISO text), as the live one has them."""
+    card = dict(data.get("test_card") or {})
+    for name in ("locked_at", "written_at"):
+        if isinstance(card.get(name), str):
+            card[name] = parse_datetime(card[name])
+    return {**data, "test_card": card}
 
 
 def _snapshot_id(value: str | None) -> int:

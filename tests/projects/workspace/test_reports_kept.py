@@ -209,3 +209,15 @@ def test_the_screens_read_a_fixed_number_of_queries_however_many_kept_reports_an
         client.get(path)  # the writes above emptied the caches: warm them again
         with django_assert_num_queries(pinned[name], info=name):
             assert client.get(path).status_code == 200
+
+
+def test_a_kept_report_says_when_its_card_locked_and_does_not_offer_changes_it_no_longer_allows(
+    user, project, live_page
+):
+    client, first, _second = two_kept(user, project, live_page)
+    html = client.get(f"/projects/{project.pk}/reports/{first.pk}/").content.decode()
+    assert "Not locked yet when this report was kept" in html and "you can still change it" not in html
+    data = {**first.data, "test_card": {**first.data["test_card"], "locked_at": "2026-03-04T09:15:00Z"}}
+    ReportSnapshot.objects.filter(pk=first.pk).update(data=data)
+    html = client.get(f"/projects/{project.pk}/reports/{first.pk}/").content.decode()
+    assert "This test card was locked 4 Mar 2026, 09:15 UTC" in html
