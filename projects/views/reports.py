@@ -160,13 +160,26 @@ def _snapshot_id(value: str | None) -> int:
 @require_GET
 def report_compare(request: HttpRequest, pk: int) -> HttpResponse:
     """Two kept reports side by side (`?a=&b=`, older first whatever the order): what changed in the inputs, the
-    test card, the verdict and the score. An id that is not one of the project's kept reports is a 404; the same
-    report twice is the form's error."""
+    test card, the verdict and the score. Without `a` and `b`, the form to pick them; an id that is not one of
+    the project's kept reports is a 404; the same report twice is the form's error."""
     project = project_get(user=cast(User, request.user), pk=pk)  # signed in: login_required
+    snapshots = report_snapshot_list(project=project)
+    if "a" not in request.GET and "b" not in request.GET:  # nothing picked yet: the form alone
+        return render(
+            request,
+            "projects/workspace/reports/compare.html",
+            {"project": project, "form": CompareForm(snapshots=snapshots), "snapshots": snapshots},
+        )
     a, b = _snapshot_id(request.GET.get("a")), _snapshot_id(request.GET.get("b"))
     first, second = report_snapshot_pair(project=project, a=a, b=b)
-    form = CompareForm(request.GET, snapshots=report_snapshot_list(project=project))
-    context: dict[str, Any] = {"project": project, "form": form, "first": first, "second": second}
+    form = CompareForm(request.GET, snapshots=snapshots)
+    context: dict[str, Any] = {
+        "project": project,
+        "form": form,
+        "first": first,
+        "second": second,
+        "snapshots": snapshots,
+    }
     if not form.is_valid():
         return render(request, "projects/workspace/reports/compare.html", context, status=400)
     context["diff"] = report_diff(first.data, second.data)

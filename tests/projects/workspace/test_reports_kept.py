@@ -221,3 +221,15 @@ def test_a_kept_report_says_when_its_card_locked_and_does_not_offer_changes_it_n
     ReportSnapshot.objects.filter(pk=first.pk).update(data=data)
     html = client.get(f"/projects/{project.pk}/reports/{first.pk}/").content.decode()
     assert "This test card was locked 4 Mar 2026, 09:15 UTC" in html
+
+
+def test_compare_without_a_pick_offers_the_form_or_says_to_keep_two_first(user, project, live_page):
+    client = signed_in(user)
+    add_days(project, live_page, days=3)
+    base = f"/projects/{project.pk}/reports/compare"
+    keep(client, project)
+    alone = client.get(base)
+    assert alone.status_code == 200 and 'data-testid="too-few"' in alone.content.decode()
+    keep(client, project)
+    picker = client.get(base).content.decode()
+    assert 'data-testid="compare-form"' in picker and 'data-testid="compare-summary"' not in picker
