@@ -138,8 +138,8 @@ class TestCardForm(forms.Form):
     channel = forms.ChoiceField(
         label="Where the cold visitors come from",
         required=False,
-        choices=[("", "Decide from the traffic (the channel most cold visitors come by)")] + list(CHANNELS.items()),
-        help_text="The sign-up rate to beat depends on it.",
+        choices=[("", "Automatic (from your traffic)")] + list(CHANNELS.items()),
+        help_text="The sign-up rate to beat depends on it. Automatic: the channel most cold visitors come by.",
     )
     expected_cpc = forms.DecimalField(
         label="Expected cost per click",

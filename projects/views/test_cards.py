@@ -19,6 +19,7 @@ from projects.analysis.thresholds import CHANNELS
 from projects.forms.reports import BARS, TestCardForm, bar_text
 from projects.models.events import Channel
 from projects.models.projects import Project
+from projects.models.reports import TestCard
 from projects.selectors.projects import project_get
 from projects.selectors.reports import project_test_card, test_card_stored
 from projects.services.reports import test_card_update
@@ -55,6 +56,8 @@ def _context(project: Project) -> dict[str, Any]:
         "problem": problem,
         "terms": terms,
         "channel_label": CHANNELS.get(str((card or {}).get("channel")), ""),
+        # No expected cost per click promised: the card uses what the campaigns pay (a fact of the run).
+        "cpc_observed": bool(card and card.get("expected_cpc") is not None and not _promised_cpc(stored)),
         "locked_channel_label": dict(Channel.choices).get(stored.locked_by_channel, "") if stored else "",
     }
 
@@ -70,6 +73,14 @@ def _locked(request: HttpRequest, context: dict[str, Any], *, refused: bool) -> 
     if refused:
         context = {**context, "refusal": REFUSAL}
     return render(request, TEMPLATE, {**context, "locked": True}, status=409 if refused else 200)
+
+
+def _promised_cpc(stored: TestCard | None) -> bool:
+    if stored is None:
+        return False
+    if stored.locked_terms:
+        return stored.locked_terms.get("expected_cpc") is not None
+    return stored.expected_cpc is not None
 
 
 @never_cache

@@ -171,3 +171,15 @@ def test_the_test_card_screen_reads_a_fixed_number_of_queries(user, project, liv
     add_days(project, live_page, days=30, campaigns=3)
     with django_assert_num_queries(9):
         assert client.get(url(project)).status_code == 200
+
+
+def test_a_cost_per_click_the_founder_did_not_promise_is_said_to_be_the_observed_one(user, project, live_page):
+    from tests.projects.workspace.test_reports_kept import add_days
+
+    add_days(project, live_page, days=2, campaigns=1)  # 7.50 a day for 30 clicks: 0.25 per click
+    client = signed_in(user)
+    term = re.search(r'data-term="expected_cpc">(.*?)</dd>', client.get(url(project)).content.decode()).group(1)
+    assert "0.25 USD" in term and "what your ads cost so far" in term
+    assert client.post(url(project), {"expected_cpc": "0.40"}).status_code == 302
+    term = re.search(r'data-term="expected_cpc">(.*?)</dd>', client.get(url(project)).content.decode()).group(1)
+    assert term == "0.40 USD"
