@@ -237,4 +237,5 @@ class CompareForm(forms.Form):
 
 def snapshot_label(snapshot: ReportSnapshot) -> str:
     score = f", score {snapshot.score}" if snapshot.score is not None else ""
-    return f"{snapshot.created_at:%d %b %Y, %H:%M} UTC: {snapshot.verdict}{score}"
+    when = f"{snapshot.created_at.day} {snapshot.created_at:%b %Y %H:%M}"  # short enough for a phone's select
+    return f"{when}: {snapshot.verdict}{score}"
