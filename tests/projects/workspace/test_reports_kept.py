@@ -233,3 +233,15 @@ def test_compare_without_a_pick_offers_the_form_or_says_to_keep_two_first(user, 
     keep(client, project)
     picker = client.get(base).content.decode()
     assert 'data-testid="compare-form"' in picker and 'data-testid="compare-summary"' not in picker
+
+
+def test_the_daily_csv_is_linked_visibly_and_downloads(user, project, live_page):
+    client = signed_in(user)
+    add_days(project, live_page, days=3)
+    html = client.get(f"/projects/{project.pk}/report").content.decode()
+    tools = re.search(r'<p class="report-tools no-print">(.*?)</p>', html, re.S).group(1)
+    link = f"/projects/{project.pk}/report?format=csv"
+    assert f'href="{link}"' in tools and 'data-testid="csv-link"' in html
+    exported = client.get(link)
+    assert exported.status_code == 200 and exported["Content-Type"].startswith("text/csv")
+    assert len(exported.content.decode().strip().splitlines()) >= 4  # the header and a line a day
