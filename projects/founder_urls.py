@@ -1,7 +1,7 @@
 from django.urls import path
 
 from projects.views import campaigns as campaign_views
-from projects.views import founder, glossary, page_assets, prototypes, signups
+from projects.views import glossary, page_assets, prototypes, reports, signups, test_cards
 from projects.views import pages as page_views
 from projects.views import projects as project_views
 from projects.views import variants as variant_views
@@ -16,8 +16,11 @@ urlpatterns = [
     # Glossary (every statistic of the founder's screens links to its entry)
     path("glossary", glossary.glossary_page, name="glossary"),
     # Report
-    path("<int:pk>/report", founder.report_page, name="project-report-page"),
-    path("<int:pk>/report/keep", founder.report_keep, name="project-report-keep"),
+    path("<int:pk>/report", reports.report_page, name="project-report-page"),
+    path("<int:pk>/report/keep", reports.report_keep, name="project-report-keep"),
+    path("<int:pk>/reports/<int:snapshot_pk>/", reports.report_snapshot, name="report-snapshot"),
+    path("<int:pk>/reports/compare", reports.report_compare, name="report-compare"),
+    path("<int:pk>/test-card", test_cards.test_card, name="test-card"),
     # --- Prototype ---
     path("<int:pk>/prototype/", prototypes.prototype_list_view, name="prototype-list"),
     path("<int:pk>/prototype/generate", prototypes.prototype_generate_view, name="prototype-generate"),

@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q, QuerySet, Sum
+from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from mvpvalidator.exceptions import ConflictError
@@ -212,3 +214,28 @@ def project_report(*, project: Project) -> dict[str, Any]:
 
 def report_snapshots(*, project: Project) -> QuerySet[ReportSnapshot]:
     return ReportSnapshot.objects.filter(project=project).order_by("-created_at", "-id")
+
+
+def report_snapshot_list(*, project: Project, limit: int = 50) -> list[ReportSnapshot]:
+    """The kept reports a page lists (date, verdict, score), newest first, without their data: one query."""
+    return list(report_snapshots(project=project).defer("data")[:limit])
+
+
+def report_snapshot_get(*, project: Project, pk: int) -> ReportSnapshot:
+    """One kept report of the project (the caller got the project through `project_get`): another
+    project's, or none, is a 404."""
+    return get_object_or_404(ReportSnapshot.objects.filter(project=project), pk=pk)
+
+
+def report_snapshot_pair(*, project: Project, a: int, b: int) -> tuple[ReportSnapshot, ReportSnapshot]:
+    """Two kept reports of the project, older first (one query); a 404 unless both are the project's."""
+    found = {s.pk: s for s in ReportSnapshot.objects.filter(project=project, pk__in=[a, b])}
+    if a not in found or b not in found:
+        raise Http404("No such kept report.")
+    first, second = found[a], found[b]
+    return (first, second) if (first.created_at, first.pk) <= (second.created_at, second.pk) else (second, first)
+
+
+def test_card_stored(*, project: Project) -> TestCard | None:
+    """The project's stored test card row (None until its first launch or the founder's first edit)."""
+    return TestCard.objects.filter(project=project).first()

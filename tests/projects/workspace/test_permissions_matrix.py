@@ -42,9 +42,20 @@ from django.utils.http import urlsafe_base64_encode
 
 from jobs.models import Job, JobStatus
 from projects import cache as project_cache
-from projects.models import Campaign, CampaignSpend, LandingPage, PageVariant, Project, Prototype, Signup
+from projects.models import (
+    Campaign,
+    CampaignSpend,
+    LandingPage,
+    PageVariant,
+    Project,
+    Prototype,
+    ReportSnapshot,
+    Signup,
+)
+from projects.selectors.reports import project_report
 from projects.services.campaigns import campaign_create
 from projects.services.prototypes import prototype_generate
+from projects.services.reports import report_snapshot_create
 from projects.services.signups import signup_create
 from security.models import User
 from tests.factories import ProjectFactory, UserFactory, generate_and_publish
@@ -167,6 +178,11 @@ MATRIX = (
     Row("project-report-page", "get", Kind.OBJECT, shows_secret=True),
     Row("project-report-page", "get", Kind.OBJECT, query="format=csv"),
     Row("project-report-keep", "post", Kind.OBJECT),
+    Row("report-snapshot", "get", Kind.OBJECT, shows_secret=True),
+    Row("report-compare", "get", Kind.OBJECT, shows_secret=True),
+    Row("test-card", "get", Kind.OBJECT, shows_secret=True),
+    Row("test-card", "post", Kind.OBJECT),
+    Row("glossary", "get", Kind.PUBLIC),
 )
 
 SECRET_OWNER_EMAIL = "secret-owner-4b2e@example.com"
@@ -222,7 +238,7 @@ def _discover() -> dict[str, Route]:
 
 ROUTES = _discover()
 # Path parameters that name an object by a global id (not one numbered within its project).
-GLOBAL_IDS = ("page_pk", "job_id", "campaign_pk")
+GLOBAL_IDS = ("page_pk", "job_id", "campaign_pk", "snapshot_pk")
 
 
 def _case(row: Row):
@@ -264,6 +280,7 @@ class World:
     job: Job
     other_project: Project
     campaign: Campaign
+    kept_report: ReportSnapshot
 
     def value(self, param: str, *, route: str = "", missing: bool = False) -> object:
         """What a path parameter of `route` holds for the owner's objects (or for none at all)."""
@@ -277,6 +294,8 @@ class World:
             return uuid.uuid4() if missing else self.job.pk
         if param == "campaign_pk":
             return _unused_pk(Campaign) if missing else self.campaign.pk
+        if param == "snapshot_pk":
+            return _unused_pk(ReportSnapshot) if missing else self.kept_report.pk
         if param == "key" and "/preview/" in route:  # a rendering of the editor's preview
             return "no-such-preview" if missing else PREVIEW_TOKEN
         if param == "key":
@@ -339,6 +358,7 @@ def world_fixture() -> World:
         result={"prototype": {"headline": SECRET_PROJECT_NAME, "value_proposition": SECRET_IDEA}},
     )  # fmt: skip
     _preview_rendered(page)
+    kept = report_snapshot_create(project=project, report=project_report(project=Project.objects.get(pk=project.pk)))
     other = UserFactory()
     other_project, _ = _project_with_everything(
         other, name="Another founder's idea", idea="Someone else's idea, entirely.", slug="another-founders-page"
@@ -354,6 +374,7 @@ def world_fixture() -> World:
         campaign=campaign_create(
             project=project, name=SECRET_PROJECT_NAME, platform="google", budget="100", utm_campaign="matrix"
         ),
+        kept_report=kept,
     )
 
 

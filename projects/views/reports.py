@@ -1,22 +1,31 @@
-"""The founder's own pages (signed in with a session): the demand report of a project."""
+"""The founder's report screens: the live demand report (and its daily table as CSV), keeping it, a kept
+report read back, and two kept reports compared side by side."""
 
 import csv
 from decimal import Decimal
 from typing import Any, cast
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.dateparse import parse_datetime
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from monitoring import charts
 from mvpvalidator.spreadsheet import CSV_CONTENT_TYPE, accepts_csv, safe_row
 from projects.analysis.explain import explain, variant_rows
+from projects.analysis.report_diff import report_diff
+from projects.forms.reports import CompareForm
 from projects.selectors.events import project_analytics, project_daily
 from projects.selectors.projects import project_get
-from projects.selectors.reports import project_report, report_snapshots
+from projects.selectors.reports import (
+    project_report,
+    report_snapshot_get,
+    report_snapshot_list,
+    report_snapshot_pair,
+)
 from projects.selectors.signups import held_signup_counts
 from projects.services.reports import report_snapshot_create
 from security.models import User
@@ -72,6 +81,7 @@ def report_page(request: HttpRequest, pk: int) -> HttpResponse:
             writer.writerow(safe_row(row[c] for c in CSV_COLUMNS))
         return response
     report = project_report(project=project)
+    snapshots = report_snapshot_list(project=project)
     today = daily[-1]["day"] if daily else None
     variants = project_analytics(
         project=project,
@@ -92,7 +102,8 @@ def report_page(request: HttpRequest, pk: int) -> HttpResponse:
             "baseline": rows["baseline"],
             "totals": variants["totals"],
             "charts": _charts(report, daily, rows["rows"]),
-            "snapshots": list(report_snapshots(project=project)[:10]),
+            "snapshots": snapshots,
+            "compare_form": CompareForm(snapshots=snapshots),
             "spend": sum((row["spend"] for row in daily), Decimal(0)),
             "held": held_signup_counts(project=project),
         },
@@ -106,3 +117,70 @@ def report_keep(request: HttpRequest, pk: int) -> HttpResponse:
     project = project_get(user=cast(User, request.user), pk=pk)  # signed in: login_required
     report_snapshot_create(project=project, report=project_report(project=project))
     return redirect(reverse("project-report-page", args=[project.pk]) + "#snapshots")
+
+
+@never_cache
+@login_required
+@require_GET
+def report_snapshot(request: HttpRequest, pk: int, snapshot_pk: int) -> HttpResponse:
+    """A kept report read back as it was kept (`ReportSnapshot.data`): another project's is a 404."""
+    project = project_get(user=cast(User, request.user), pk=pk)  # signed in: login_required
+    snapshot = report_snapshot_get(project=project, pk=snapshot_pk)
+    report = _kept_dates(snapshot.data)
+    return render(
+        request,
+        "projects/workspace/reports/snapshot.html",
+        {
+            "project": project,
+            "snapshot": snapshot,
+            "report": report,
+            "explained": explain(report, project_name=project.name),
+        },
+    )
+
+
+def _kept_dates(data: dict[str, Any]) -> dict[str, Any]:
+    """A kept report with its times as datetimes again (JSON keeps them as ISO text), as the live one has them."""
+    card = dict(data.get("test_card") or {})
+    for name in ("locked_at", "written_at"):
+        if isinstance(card.get(name), str):
+            card[name] = parse_datetime(card[name])
+    return {**data, "test_card": card}
+
+
+def _snapshot_id(value: str | None) -> int:
+    try:
+        return int(value or "")
+    except ValueError:
+        raise Http404("No such kept report.") from None
+
+
+@never_cache
+@login_required
+@require_GET
+def report_compare(request: HttpRequest, pk: int) -> HttpResponse:
+    """Two kept reports side by side (`?a=&b=`, older first whatever the order): what changed in the inputs, the
+    test card, the verdict and the score. Without `a` and `b`, the form to pick them; an id that is not one of
+    the project's kept reports is a 404; the same report twice is the form's error."""
+    project = project_get(user=cast(User, request.user), pk=pk)  # signed in: login_required
+    snapshots = report_snapshot_list(project=project)
+    if "a" not in request.GET and "b" not in request.GET:  # nothing picked yet: the form alone
+        return render(
+            request,
+            "projects/workspace/reports/compare.html",
+            {"project": project, "form": CompareForm(snapshots=snapshots), "snapshots": snapshots},
+        )
+    a, b = _snapshot_id(request.GET.get("a")), _snapshot_id(request.GET.get("b"))
+    first, second = report_snapshot_pair(project=project, a=a, b=b)
+    form = CompareForm(request.GET, snapshots=snapshots)
+    context: dict[str, Any] = {
+        "project": project,
+        "form": form,
+        "first": first,
+        "second": second,
+        "snapshots": snapshots,
+    }
+    if not form.is_valid():
+        return render(request, "projects/workspace/reports/compare.html", context, status=400)
+    context["diff"] = report_diff(first.data, second.data)
+    return render(request, "projects/workspace/reports/compare.html", context)
