@@ -153,3 +153,55 @@ def test_a_buffered_entry_keeps_the_device_and_an_older_one_without_it_ingests_b
     client.xadd(buffer.stream_key(live_page.pk), {k.decode(): v.decode() for k, v in older.items()} | {"i": "e" * 32})
     ingest(consumer="test")
     assert sorted(Event.objects.values_list("device", flat=True)) == ["", "tablet"]
+
+
+# --- The API's breakdowns, confirmed signups, cold and warm traffic -------------------------------
+
+
+def api_rows(api, project, group_by: str) -> dict:
+    response = api.get(f"/api/projects/{project.pk}/analytics", {"group_by": group_by})
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+@pytest.mark.parametrize("flushed", [False, True], ids=["live", "rolled-up"])
+def test_the_api_groups_by_each_dimension(auth_api_client, project, live_page, flushed):
+    drive()
+    if flushed:
+        call_command("flush_events")
+    for dimension, expected in EXPECTED.items():
+        body = api_rows(auth_api_client, project, dimension)
+        got = {
+            r[dimension]: (r["views"], r["visitors"], r["bounces"], r["cta_clicks"], r["signups"], r["confirmed"])
+            for r in body["rows"]
+        }
+        want = {(v or "(none)"): (f[0], f[1], f[2], f[3], f[5], None) for v, f in expected.items()}
+        assert got == want, dimension
+        assert body["totals"]["visitors"] == 5 and body["totals"]["views"] == 7
+        assert body["excluded"] == {"bot_views": 1, "founder_views": 0}
+        assert body["live"]["events_not_rolled_up"] == (0 if flushed else 11)
+
+
+def test_confirmed_signups_and_warm_and_cold_traffic(auth_api_client, project, live_page):
+    from projects.models import Signup
+    from projects.services.signups import signup_confirm
+
+    drive()  # the iPhone's signup came by a paid ad (cold)
+    newsletter = browser("visitor-newsletter-01", ua=WINDOWS_CHROME)
+    newsletter.get("/p/chaser/?utm_source=list&utm_medium=email")  # warm: the founder's own list
+    signup(newsletter, "chaser", "list@example.com")
+    call_command("flush_events")
+    body = api_rows(auth_api_client, project, "channel")
+    assert body["totals"]["signups"] == 2 and body["totals"]["confirmed"] == 0
+    signup_confirm(signup=Signup.objects.get(email="list@example.com"))
+    body = api_rows(auth_api_client, project, "channel")
+    assert body["totals"]["confirmed"] == 1
+    confirmed = {r["channel"]: r["confirmed"] for r in body["rows"]}
+    assert confirmed["email"] == 1 and sum(confirmed.values()) == 1
+    # Warm: the two from email (the iPad's newsletter, the founder's list); cold: the ad, the
+    # search, Hacker News (social) and the direct visit.
+    assert (body["traffic"]["warm"]["visitors"], body["traffic"]["warm"]["confirmed"]) == (2, 1)
+    assert body["traffic"]["cold"]["visitors"] == 4 and body["traffic"]["cold"]["confirmed"] == 0
+    assert body["traffic"]["cold"]["signups"] == 1
+    day = api_rows(auth_api_client, project, "day")
+    assert [r["confirmed"] for r in day["rows"]] == [1]
