@@ -1,6 +1,6 @@
 from django.urls import path
 
-from projects.views import founder, glossary, page_assets, prototypes, signups
+from projects.views import analytics, founder, glossary, page_assets, prototypes, signups
 from projects.views import pages as page_views
 from projects.views import projects as project_views
 from projects.views import variants as variant_views
@@ -44,6 +44,8 @@ urlpatterns = [
         variant_views.variant_delete_view,
         name="variant-delete",
     ),
+    # Analytics
+    path("<int:pk>/analytics", analytics.project_analytics_page, name="project-analytics"),
     # Signups
     path("<int:pk>/signups/", signups.signup_list, name="signup-list"),
     path("<int:pk>/signups.csv", signups.signup_export, name="signup-export"),

@@ -20,7 +20,9 @@ from projects.events.rollup import pending_breakdowns, pending_contribution
 from projects.models import (
     BreakdownRollup,
     CampaignSpend,
+    Channel,
     DailyRollup,
+    Device,
     Dimension,
     Event,
     EventWorkerState,
@@ -59,6 +61,8 @@ def _rates(row: dict[str, Any], confirmed: int | None) -> dict[str, Any]:
         "click_rate": rate(row["clicked_visitors"]),
         "signup_rate": rate(row["signed_up_visitors"]),
         "preorder_rate": rate(row["preordered_visitors"]),
+        # Of the signups, the share confirmed (None where `confirmed` is).
+        "confirmation_rate": round(confirmed / row["signups"], 6) if confirmed is not None and row["signups"] else None,
     }
 
 
@@ -292,12 +296,34 @@ def project_analytics_overview(*, project: Project, since: date, until: date) ->
     queries at most, whatever the rows."""
     page_ids = _page_ids(project)
     data = analytics_data(project=project, page_ids=page_ids, since=since, until=until, live=False, breakdowns=True)
+    groups = {group_by: grouped(data, group_by) for group_by in GROUP_BY}
+    experiments = dict(Experiment.objects.filter(page_id__in=page_ids).values_list("pk", "name"))
+    for group_by, answer in groups.items():
+        for row in answer["rows"]:
+            row["label"] = _label(group_by, row, experiments)
     return {
         "from": since,
         "to": until,
-        "groups": {group_by: grouped(data, group_by) for group_by in GROUP_BY},
+        "groups": groups,
         "as_of": EventWorkerState.objects.filter(pk=1).values_list("last_rollup_at", flat=True).first(),
     }
+
+
+_LABELS = {"channel": dict(Channel.choices), "device": dict(Device.choices)}
+
+
+def _label(group_by: str, row: dict[str, Any], experiments: dict[int, str]) -> str:
+    """What the page calls a group: a channel's or device's name, a variant with its experiment."""
+    value = row[group_by]
+    if group_by == "variant":
+        if row["experiment_id"] is None:
+            return "No experiment"
+        return f"{value} · {experiments.get(row['experiment_id'], 'experiment')}"
+    if group_by == "day":
+        return date.fromisoformat(value).strftime("%d %b")
+    if group_by in _LABELS:
+        return str(_LABELS[group_by].get(value, value))
+    return str(value)
 
 
 def project_daily(*, project: Project) -> list[dict[str, Any]]:

@@ -64,6 +64,7 @@ def figures(views, visitors, bounces, clicks=0, signups=0, preorders=0, confirme
         "bounces": bounces, "confirmed": confirmed,
         "bounce_rate": rate(bounces), "click_rate": rate(clicks), "signup_rate": rate(signups),
         "preorder_rate": rate(preorders),
+        "confirmation_rate": round(confirmed / signups, 6) if signups else None,
     }  # fmt: skip
 
 
