@@ -40,7 +40,7 @@ def page_tables(html: str) -> dict[str, list[dict[str, str]]]:
     for name, body in re.findall(r'<table[^>]*data-testid="table-([\w-]+)">(.*?)</table>', html, re.S):
         rows = []
         for row in re.findall(r"<tr data-group=[^>]*>(.*?)</tr>", body, re.S):
-            rows.append({f: _text(v) for f, v in re.findall(r'data-figure="(\w+)">(.*?)</td>', row, re.S)})
+            rows.append({f: _text(v) for f, v in re.findall(r'data-figure="(\w+)">(.*?)</span>', row, re.S)})
         tables[name] = rows
     return tables
 
@@ -51,10 +51,13 @@ def page_summary(html: str) -> dict[str, str]:
 
 
 def shown(row: dict) -> dict[str, str]:
-    """An API row as the page writes it."""
+    """An API row as the page writes it (the breakdowns, whose signups say no confirmation, without it)."""
     out = {f: str(row[f]) for f in COUNTS}
-    out["confirmed"] = "n/a" if row["confirmed"] is None else str(row["confirmed"])
     out |= {f: format_percent(row[f]) for f in RATES}
+    if row["confirmed"] is None:
+        del out["confirmation_rate"]
+    else:
+        out["confirmed"] = str(row["confirmed"])
     return out
 
 
@@ -186,7 +189,7 @@ def test_a_bad_range_is_an_error_beside_its_field(client, user, project, params,
     error = re.search(rf'id="id_{field}_error">(.*?)</div>', html, re.S)
     assert error and message in error.group(1)
     assert f'aria-describedby="id_{field}_error"' in html
-    assert 'id="results-live"' in html  # the last 30 days are shown meanwhile
+    assert 'id="results-live"' in html and 'data-testid="range-fallback"' in html  # the last 30 days meanwhile
 
 
 def test_the_live_fragment_is_the_figures_alone(client, user, project):
