@@ -1,7 +1,7 @@
 from django.urls import path
 
+from projects.views import analytics, glossary, page_assets, prototypes, reports, signups, test_cards
 from projects.views import campaigns as campaign_views
-from projects.views import glossary, page_assets, prototypes, reports, signups, test_cards
 from projects.views import pages as page_views
 from projects.views import projects as project_views
 from projects.views import variants as variant_views
@@ -62,6 +62,8 @@ urlpatterns = [
         campaign_views.campaign_spend_upload,
         name="campaign-spend-upload",
     ),
+    # Analytics
+    path("<int:pk>/analytics", analytics.project_analytics_page, name="project-analytics"),
     # Signups
     path("<int:pk>/signups/", signups.signup_list, name="signup-list"),
     path("<int:pk>/signups.csv", signups.signup_export, name="signup-export"),

@@ -1,4 +1,5 @@
-"""The analytics API: a project's funnel from the event rollups, grouped by day, variant or channel."""
+"""The analytics API: a project's funnel from the event rollups, grouped by day, variant or channel,
+or broken down by referrer, UTM field or device class."""
 
 from datetime import timedelta
 from typing import Any
@@ -12,15 +13,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from projects.selectors.events import project_analytics
+from projects.selectors.events import GROUP_BY, project_analytics
 from projects.selectors.projects import project_get
 
 
 class AnalyticsQuerySerializer(serializers.Serializer):
     to = serializers.DateField(required=False)
-    group_by = serializers.ChoiceField(
-        choices=[("day", "day"), ("variant", "variant"), ("channel", "channel")], default="day"
-    )
+    group_by = serializers.ChoiceField(choices=[(g, g) for g in GROUP_BY], default="day")
 
     MAX_DAYS = 366
 
@@ -46,9 +45,27 @@ class ProjectAnalyticsView(APIView):
         parameters=[
             OpenApiParameter("from", OpenApiTypes.DATE, description="First day (default: 29 days before 'to')."),
             OpenApiParameter("to", OpenApiTypes.DATE, description="Last day, inclusive (default: today, UTC)."),
-            OpenApiParameter("group_by", str, enum=["day", "variant", "channel"], description="Default: day."),
+            OpenApiParameter(
+                "group_by",
+                str,
+                enum=list(GROUP_BY),
+                description=(
+                    "Default: day. `day`, `variant`, `channel` read the daily rollups; `referrer` (the referring "
+                    "site), `utm_source`, `utm_medium`, `utm_campaign`, `utm_content`, `utm_term` and `device` "
+                    "(phone, tablet, desktop, other) read the breakdowns, where a visitor counts once a day in "
+                    "the values of their first view of the day. `(none)`: no referrer, tag or variant."
+                ),
+            ),
         ],
-        responses=OpenApiResponse(description="The funnel from the daily rollups plus the events still waiting."),
+        responses=OpenApiResponse(
+            description=(
+                "The funnel (views, visitors, clicks, signups, confirmed signups, pre-orders, with the rates "
+                "as shares of visitors) per group, the totals, cold and warm traffic apart (`traffic`), the "
+                "views of known bots and of the founder left out (`excluded`), from the rollups plus the "
+                "events still waiting (`live`). `confirmed` counts people's signups that were confirmed, by "
+                "the signup's day; it is null in the breakdowns (referrer, UTM, device)."
+            )
+        ),
     )
     def get(self, request: Request, pk: int) -> Response:
         project = project_get(user=request.user, pk=pk)

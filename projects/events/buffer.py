@@ -27,6 +27,7 @@ from mvpvalidator.cache import CacheUnavailable, state_key
 from mvpvalidator.cache.backend import events_call, events_guard, events_redis_client, events_shared
 from mvpvalidator.control_characters import CONTROL_CHARACTERS
 from projects.analysis.channels import CHANNELS, CLICK_PLATFORMS, UTM_FIELDS, channel_of, referrer_host
+from projects.analysis.devices import DEVICES
 from projects.models import Channel, EventKind, Traffic
 
 logger = logging.getLogger(__name__)
@@ -70,6 +71,7 @@ class TrackedEvent:
     referrer_host: str = ""
     at: float = 0.0
     click_platform: str = ""
+    device: str = ""  # the visit's device class (`projects.analysis.devices`)
 
     def fields(self) -> dict[str, str]:
         """The stream entry: short names, strings only."""
@@ -86,6 +88,7 @@ class TrackedEvent:
             "r": self.referrer_host,
             "a": f"{self.at:.6f}",
             "g": self.click_platform,
+            "d": self.device,
         }
 
     @classmethod
@@ -108,6 +111,7 @@ class TrackedEvent:
             referrer_host=get("r"),
             at=float(get("a")),
             click_platform=get("g"),  # absent from entries buffered before it existed: none
+            device=get("d"),  # likewise: blank
         )
 
     def check(self) -> None:
@@ -123,6 +127,7 @@ class TrackedEvent:
             and self.traffic in Traffic.values
             and self.channel in CHANNELS
             and (not self.click_platform or self.click_platform in CLICK_PLATFORMS)
+            and (not self.device or self.device in DEVICES)
         )
         if not known:
             raise ValueError(f"unknown kind, traffic or channel in {self!r}")
@@ -148,6 +153,7 @@ class TrackedEvent:
             **dict(zip(UTM_FIELDS, self.utm, strict=True)),
             "referrer_host": self.referrer_host,
             "click_platform": self.click_platform,
+            "device": self.device,
             "occurred_at": occurred,
             "day": occurred.date(),
         }
@@ -167,6 +173,7 @@ def make_event(
     channel: str | None = None,
     event_id: str | None = None,
     click_platform: str = "",
+    device: str = "",
 ) -> TrackedEvent:
     """The event of this request (its traffic kind is the visit's: `projects.events.visit`).
     UTM tags and the referrer come from the query string and the Referer header of a page view,
@@ -194,6 +201,7 @@ def make_event(
         referrer_host=host,
         at=time.time(),
         click_platform=click_platform,
+        device=device,
     )
 
 

@@ -1,5 +1,5 @@
-"""Step 2 of the event worker: `Event` rows into the daily rollups and the experiments'
-exposures (step 1, `projects.events.ingest`, made the rows).
+"""Step 2 of the event worker: `Event` rows into the daily rollups, the breakdowns (by referrer,
+UTM field and device class) and the experiments' exposures (step 1, `projects.events.ingest`, made the rows).
 
 One worker at a time, holding the row lock of `EventWorkerState` (others skip the step), takes
 the oldest rows not rolled up, adds them to the rollups and exposures, and marks them rolled up,
@@ -15,13 +15,15 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from mvpvalidator import cache as app_cache
 from projects.cache import analytics_ns, experiment_ns
 from projects.models import (
+    BreakdownRollup,
     DailyRollup,
+    Dimension,
     Event,
     EventKind,
     EventWorkerState,
@@ -83,29 +85,43 @@ def _visits(events: Iterable[Any]) -> dict[VisitKey, VisitorDay]:
     return visits
 
 
-def _priors(visits: dict[VisitKey, VisitorDay], *, exclude_keys: Iterable[str] = ()) -> dict[VisitKey, Prior]:
-    """The events already rolled up of the batch's visitors on the batch's days (one query)."""
-    if not visits:
-        return {}
-    pages = {k[0] for k in visits}
-    days = {k[1] for k in visits}
-    visitors = {k[6] for k in visits}
-    qs = Event.objects.filter(
-        rolled_up=True, page_id__in=pages, day__in=days, visitor_hash__in=visitors, kind__in=INTERACTIONS
+# The dimensions of `BreakdownRollup`, in the order `_dimension_values` gives an event's values.
+DIMENSIONS: tuple[str, ...] = tuple(Dimension.values)
+_DIMENSION_FIELDS = ("referrer_host", "utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term", "device")
+assert len(DIMENSIONS) == len(_DIMENSION_FIELDS)
+
+# The columns of a visitor's earlier events the two kinds of prior need, in this order.
+_PRIOR_COLUMNS = ("page_id", "day", "experiment_id", "variant", "channel", "traffic", "visitor_hash", "kind")
+
+
+def _prior_rows(events: list[Any]) -> list[tuple[Any, ...]]:
+    """The events already rolled up of the batch's visitors on the batch's days, in rollup order
+    (one query: both the daily rollups' and the breakdowns' priors are read from it)."""
+    if not events:
+        return []
+    return list(
+        Event.objects.filter(
+            rolled_up=True,
+            page_id__in={e.page_id for e in events},
+            day__in={e.day for e in events},
+            visitor_hash__in={e.visitor_hash for e in events},
+            kind__in=INTERACTIONS,
+        )
+        .order_by("id")
+        .values_list(*_PRIOR_COLUMNS, *_DIMENSION_FIELDS)
     )
-    excluded = list(exclude_keys)
-    if excluded:
-        qs = qs.exclude(key__in=excluded)
-    rows = qs.values("page_id", "day", "experiment_id", "variant", "channel", "traffic", "visitor_hash").annotate(
-        n=Count("id"),
-        views=Count("id", filter=Q(kind=EventKind.VIEW)),
-        **{name: Count("id", filter=Q(kind=kind)) for kind, name in PEOPLE.items()},
-    )
-    fields = ("page_id", "day", "experiment_id", "variant", "channel", "traffic", "visitor_hash")
-    return {
-        tuple(r[f] for f in fields): Prior(r["n"], r["views"], frozenset(k for k, name in PEOPLE.items() if r[name]))
-        for r in rows
-    }
+
+
+def _priors(rows: list[tuple[Any, ...]]) -> dict[VisitKey, Prior]:
+    """Each visit's (row key + visitor) events already rolled up."""
+    counts: dict[VisitKey, list[Any]] = defaultdict(lambda: [0, 0, set()])
+    for r in rows:
+        tally = counts[r[:7]]
+        tally[0] += 1
+        tally[1] += r[7] == EventKind.VIEW
+        if r[7] in PEOPLE:
+            tally[2].add(r[7])
+    return {key: Prior(n, views, frozenset(kinds)) for key, (n, views, kinds) in counts.items()}
 
 
 def contributions(events: list[Any], priors: dict[VisitKey, Prior]) -> Contribution:
@@ -145,9 +161,136 @@ def contributions(events: list[Any], priors: dict[VisitKey, Prior]) -> Contribut
     return Contribution(rows=dict(rows), exposures=exposures)
 
 
+# --- Breakdowns: the figures by referrer, UTM field and device class --------------------------
+
+DayKey = tuple[int, date, str, str]  # page, day, traffic, visitor
+BreakdownKey = tuple[int, date, str, str, str]  # page, day, dimension, value, traffic
+
+
+def _dimension_values(e: Any) -> tuple[str, ...]:
+    return tuple(getattr(e, name) or "" for name in _DIMENSION_FIELDS)
+
+
+@dataclass
+class DayPrior:
+    """A visitor's events of one day on one page already rolled up, and the values they are
+    attributed to (their first view's; their first event's if none was a view)."""
+
+    events: int = 0
+    views: int = 0
+    kinds: frozenset[str] = frozenset()
+    values: tuple[str, ...] | None = None
+
+
+def _attribution(events: list[Any]) -> tuple[str, ...]:
+    """The values of a visitor's day: its first view, else its first event (in rollup order)."""
+    first = next((e for e in events if e.kind == EventKind.VIEW), events[0])
+    return _dimension_values(first)
+
+
+def _day_priors(rows: list[tuple[Any, ...]]) -> dict[DayKey, DayPrior]:
+    """Each visitor's day (page, day, traffic, visitor) already rolled up, and its values: those
+    of the first view found (rows come in rollup order), else of the first event."""
+    out: dict[DayKey, DayPrior] = {}
+    n = len(_PRIOR_COLUMNS)
+    for r in rows:
+        key = (r[0], r[1], r[5], r[6])
+        prior = out.get(key)
+        if prior is None:
+            prior = out[key] = DayPrior(values=tuple(v or "" for v in r[n:]))
+        elif not prior.views and r[7] == EventKind.VIEW:
+            prior.values = tuple(v or "" for v in r[n:])  # the first view wins over an earlier other event
+        prior.events += 1
+        if r[7] == EventKind.VIEW:
+            prior.views += 1
+        elif r[7] in PEOPLE and r[7] not in prior.kinds:
+            prior.kinds = prior.kinds | {r[7]}
+    return out
+
+
+def breakdown_contributions(events: list[Any], priors: dict[DayKey, DayPrior]) -> dict[BreakdownKey, dict[str, int]]:
+    """What `events` add to the breakdown rows, given each visitor's day already rolled up
+    (`priors`). The figures of `contributions`, with a visitor counted once a day on a page, in
+    the values of their first view of the day; their clicks, signups and pre-orders of the day
+    go to the same values. Pure, like `contributions`."""
+    days: dict[DayKey, list[Any]] = defaultdict(list)
+    for e in events:
+        if e.kind in INTERACTIONS:
+            days[(e.page_id, e.day, e.traffic, e.visitor_hash)].append(e)
+    # First summed per whole set of values (visitors mostly share them), then spread per dimension.
+    width = len(FIGURES)
+    index = {name: i for i, name in enumerate(FIGURES)}
+    counted = [(kind, index[name]) for kind, name in COUNTED.items()]
+    people = [(kind, index[name]) for kind, name in PEOPLE.items()]
+    visitors_at, bounces_at = index["visitors"], index["bounces"]
+    by_values: dict[tuple[int, date, str, tuple[str, ...]], list[int]] = {}
+    for key, mine in days.items():
+        page_id, day, traffic, _visitor = key
+        prior = priors.get(key)
+        values = prior.values if prior is not None and prior.values is not None else _attribution(mine)
+        total = by_values.setdefault((page_id, day, traffic, values), [0] * width)
+        kinds: dict[str, int] = defaultdict(int)
+        for e in mine:
+            kinds[e.kind] += 1
+        for kind, i in counted:
+            total[i] += kinds.get(kind, 0)
+        done = prior.kinds if prior is not None else frozenset()
+        for kind, i in people:
+            total[i] += int(bool(kinds.get(kind)) and kind not in done)
+        events_before, views_before = (prior.events, prior.views) if prior is not None else (0, 0)
+        total[visitors_at] += int(not events_before)
+        was_bounce = events_before == 1 and views_before == 1
+        is_bounce = events_before + len(mine) == 1 and views_before + kinds.get(EventKind.VIEW, 0) == 1
+        total[bounces_at] += int(is_bounce) - int(was_bounce)
+    rows: dict[BreakdownKey, list[int]] = {}
+    for (page_id, day, traffic, values), total in by_values.items():
+        for dimension, value in zip(DIMENSIONS, values, strict=True):
+            row = rows.setdefault((page_id, day, dimension, value[:255], traffic), [0] * width)
+            for i in range(width):
+                row[i] += total[i]
+    return {key: dict(zip(FIGURES, row, strict=True)) for key, row in rows.items()}
+
+
+def pending_breakdowns(events: list[Any]) -> dict[BreakdownKey, dict[str, int]]:
+    """What events not rolled up yet will add to the breakdowns (analytics' live part)."""
+    return breakdown_contributions(events, _day_priors(_prior_rows(events)))
+
+
+def _apply_breakdowns(rows: dict[BreakdownKey, dict[str, int]]) -> None:
+    """The rows' new figures, written in bulk: one read of the rows the batch touches, then one
+    upsert (INSERT ... ON CONFLICT DO UPDATE) per 500 rows, every dimension at once. The rollup
+    lock makes the read-then-write exact."""
+    if not rows:
+        return
+    existing = {
+        (r.page_id, r.day, r.dimension, r.value, r.traffic): r
+        for r in BreakdownRollup.objects.filter(
+            page_id__in={k[0] for k in rows},
+            day__in={k[1] for k in rows},
+            value__in={k[3] for k in rows},
+        )
+    }
+    out: list[BreakdownRollup] = []
+    for key, adds in rows.items():
+        page_id, day, dimension, value, traffic = key
+        row = existing.get(key)
+        base = {name: getattr(row, name) for name in FIGURES} if row else dict.fromkeys(FIGURES, 0)
+        figures = {name: max(0, base[name] + adds[name]) for name in FIGURES}
+        out.append(
+            BreakdownRollup(page_id=page_id, day=day, dimension=dimension, value=value, traffic=traffic, **figures)
+        )
+    BreakdownRollup.objects.bulk_create(
+        out,
+        batch_size=500,
+        update_conflicts=True,
+        unique_fields=["page", "day", "dimension", "value", "traffic"],
+        update_fields=list(FIGURES),
+    )
+
+
 def pending_contribution(events: list[Any]) -> Contribution:
     """What events not rolled up yet will add (analytics' live part): as `rollup` computes it."""
-    return contributions(events, _priors(_visits(events)))
+    return contributions(events, _priors(_prior_rows(events)))
 
 
 def _apply(contribution: Contribution) -> None:
@@ -237,8 +380,9 @@ def rollup(*, batch: int | None = None) -> int:
         events = list(Event.objects.filter(rolled_up=False).order_by("id")[:batch])
         if not events:
             return 0
-        visits = _visits(events)
-        _apply(contributions(events, _priors(visits)))
+        prior = _prior_rows(events)
+        _apply(contributions(events, _priors(prior)))
+        _apply_breakdowns(breakdown_contributions(events, _day_priors(prior)))
         Event.objects.filter(pk__in=[e.pk for e in events]).update(rolled_up=True)
         test_cards_lock(events=events)
         state.last_rollup_at = timezone.now()

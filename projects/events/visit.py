@@ -36,6 +36,8 @@ from projects.analysis.channels import (
     FirstTouch,
     click_id_of,
 )
+from projects.analysis.devices import OTHER as OTHER_DEVICE
+from projects.analysis.devices import device_of
 from projects.events.buffer import TrackedEvent, make_event, record
 from projects.models import EventKind, Traffic
 from security.hashing import hash_identifier
@@ -352,6 +354,13 @@ class Visit:
         """A person, a known bot, or the page's founder (its preview link, or signed in)."""
         return traffic_of(self.request, self.public.page)
 
+    @functools.cached_property
+    def device(self) -> str:
+        """The device class of the user agent (a known bot's is "other")."""
+        if self.traffic == Traffic.BOT:
+            return OTHER_DEVICE
+        return device_of(self.request.META.get("HTTP_USER_AGENT", ""))
+
     def record_view(self) -> TrackedEvent:
         """The page view, with the UTM tags, click id and referrer of this request. The first view
         of a visit that says where it came from (`FirstTouch.says_anything`) is the visit's first
@@ -445,6 +454,7 @@ class Visit:
             channel=channel,
             event_id=event_id,
             click_platform=click_platform,
+            device=self.device,
         )
         record(event)
         return event

@@ -55,14 +55,16 @@ def analytics(api, project, **params):
     return response.json()
 
 
-def figures(views, visitors, bounces, clicks=0, signups=0, preorders=0) -> dict:
+def figures(views, visitors, bounces, clicks=0, signups=0, preorders=0, confirmed=0) -> dict:
     def rate(n):
         return round(n / visitors, 6) if visitors else None
 
     return {
         "views": views, "visitors": visitors, "cta_clicks": clicks, "signups": signups, "preorders": preorders,
-        "bounces": bounces, "bounce_rate": rate(bounces), "click_rate": rate(clicks), "signup_rate": rate(signups),
+        "bounces": bounces, "confirmed": confirmed,
+        "bounce_rate": rate(bounces), "click_rate": rate(clicks), "signup_rate": rate(signups),
         "preorder_rate": rate(preorders),
+        "confirmation_rate": round(confirmed / signups, 6) if signups else None,
     }  # fmt: skip
 
 
@@ -286,6 +288,7 @@ def test_only_the_projects_own_pages_count(auth_api_client, project, live_page):
         ({"to": "yesterday"}, "to"),
         ({"from": "2024-01-01", "to": "2025-01-01"}, "from"),  # 367 days
         ({"group_by": "week"}, "group_by"),
+        ({"group_by": "utm"}, "group_by"),
     ],
 )
 def test_bad_parameters_are_field_errors(auth_api_client, project, params, field):
@@ -317,9 +320,9 @@ def test_query_count_does_not_grow_with_the_events(auth_api_client, project, exp
     call_command("flush_events")
     _visits(experiment, n, n)  # waiting to be rolled up: the live part
     analytics(auth_api_client, project, group_by="channel")  # identity and rolled-up part now cached
-    # The project, its pages, the rows waiting (with those of the buffered entries, in one query),
-    # and the rolled-up events of the same visitors (priors); the identity and the rolled-up part
-    # come from the cache.
-    with django_assert_num_queries(4):
+    # The project, its pages, the confirmed signups, the rows waiting (with those of the buffered
+    # entries, in one query), and the rolled-up events of the same visitors (priors); the identity
+    # and the rolled-up part come from the cache.
+    with django_assert_num_queries(5):
         body = analytics(auth_api_client, project, group_by="channel")
     assert body["totals"]["views"] == 2 * n

@@ -174,6 +174,9 @@ MATRIX = (
     # Signups.
     Row("signup-list", "get", Kind.OBJECT, shows_secret=True),
     Row("signup-export", "get", Kind.OBJECT, shows_secret=True),
+    # Analytics.
+    Row("project-analytics", "get", Kind.OBJECT, shows_secret=True),
+    Row("project-analytics", "get", Kind.OBJECT, query="fragment=live", htmx=True),
     # The report.
     Row("project-report-page", "get", Kind.OBJECT, shows_secret=True),
     Row("project-report-page", "get", Kind.OBJECT, query="format=csv"),
