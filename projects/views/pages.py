@@ -31,7 +31,7 @@ from mvpvalidator.exceptions import ApplicationError
 from mvpvalidator.forms import add_service_errors
 from mvpvalidator.links import site_origin
 from projects import cache as keys
-from projects.events.visit import preview_token
+from projects.events.cookies import preview_token
 from projects.forms.pages import PageForm, formset_tiers, tier_formset
 from projects.forms.public import SignupForm
 from projects.models import LandingPage, PageStatus
