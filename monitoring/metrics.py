@@ -241,9 +241,9 @@ def flush() -> None:
 
 
 def _evaluate_alerts() -> None:
-    from monitoring import alerts
+    from monitoring import alert_rules
 
-    alerts.maybe_evaluate()
+    alert_rules.maybe_evaluate()
 
 
 def read_window(minutes: int, *, now: float | None = None) -> dict[str, int]:
@@ -334,7 +334,7 @@ def reset() -> None:
 
 
 background.register("monitoring.metrics", flush=flush, every=FLUSH_EVERY_SECONDS, reset=reset)
-# Checked about once a second; evaluates at most every `alerts.EVALUATE_EVERY_SECONDS`.
+# Checked about once a second; evaluates at most every `alert_rules.EVALUATE_EVERY_SECONDS`.
 background.register("monitoring.alerts", flush=_evaluate_alerts, every=FLUSH_EVERY_SECONDS, at_exit=False)
 
 
