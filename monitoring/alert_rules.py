@@ -21,6 +21,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection
 
+from monitoring import metrics
 from monitoring.alerts import KPI_RULE_PREFIX, raise_alert
 from mvpvalidator import background
 
@@ -41,9 +42,6 @@ def reset() -> None:
     per-process state)."""
     global _last_kpi_evaluation
     _last_kpi_evaluation = time.monotonic()
-
-
-background.register("monitoring.alert_rules", reset=reset)
 
 
 def error_recorded(group: Any) -> None:
@@ -174,3 +172,10 @@ def maybe_evaluate() -> None:
         logger.warning("KPI alert evaluation failed", exc_info=True)
     finally:
         connection.close()
+
+
+# The rules' pass: checked about once a second (`maybe_evaluate` evaluates at most every
+# EVALUATE_EVERY_SECONDS), never at exit (a pull, not a send).
+background.register(
+    "monitoring.alert_rules", flush=maybe_evaluate, every=metrics.FLUSH_EVERY_SECONDS, reset=reset, at_exit=False
+)

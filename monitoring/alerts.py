@@ -156,9 +156,7 @@ def reset() -> None:
         _seen.clear()
 
 
-# Its own name: "monitoring.alerts" is the rules' pass, registered by monitoring.metrics, and a
-# registration replaces another of the same name.
-background.register("monitoring.alerts.slots", reset=reset)
+background.register("monitoring.alerts", reset=reset)
 
 
 # --- Raising and delivering --------------------------------------------------------------------
