@@ -58,7 +58,7 @@ SETUP = """
 import json, secrets, time
 from projects.forms.public import form_token
 from projects.models.pages import LandingPage
-from projects.events.visit import VISITOR_COOKIE, signed_visitor_id
+from projects.events.cookies import VISITOR_COOKIE, signed_visitor_id
 from security.hashing import hash_identifier
 page = LandingPage.objects.get(slug=SLUG)
 start = time.time() - 60

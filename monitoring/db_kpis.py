@@ -33,7 +33,7 @@ from typing import Any
 from django.db import DatabaseError, connection
 from django.db.backends.signals import connection_created
 
-from monitoring import context, kpis, metrics, selectors
+from monitoring import context, kpi_counters, kpis, metrics, selectors
 from mvpvalidator.db import pool_stats
 
 BAR = 0.95
@@ -141,10 +141,10 @@ def connection_opened(sender: Any = None, connection: Any = None, **kwargs: Any)
     except TypeError:  # a driver connection without weak references: count it as new
         reused = False
     if reused:
-        kpis.count(REUSED)
+        kpi_counters.count(REUSED)
         return
     ctx = context.current()
-    kpis.count(OPENED if ctx is not None and ctx.method else OPENED_OUTSIDE)
+    kpi_counters.count(OPENED if ctx is not None and ctx.method else OPENED_OUTSIDE)
 
 
 connection_created.connect(connection_opened, dispatch_uid="monitoring.db_kpis.connection_opened")
@@ -179,12 +179,12 @@ def _pool_waits() -> dict[str, Any] | None:
 @kpis.reader("connection_efficiency")
 def read_connection_efficiency(hours: int) -> kpis.Reading:
     requests = sum(_requests_per_hour(hours))
-    opened = kpis.counter_total(OPENED, hours=hours)
+    opened = kpi_counters.counter_total(OPENED, hours=hours)
     detail: dict[str, Any] = {
         "requests": requests,
         "connections_opened": opened,
-        "connections_reused": kpis.counter_total(REUSED, hours=hours),
-        "connections_opened_outside_requests": kpis.counter_total(OPENED_OUTSIDE, hours=hours),
+        "connections_reused": kpi_counters.counter_total(REUSED, hours=hours),
+        "connections_opened_outside_requests": kpi_counters.counter_total(OPENED_OUTSIDE, hours=hours),
         "pool": _pool_waits(),
     }
     if not requests:
@@ -194,5 +194,5 @@ def read_connection_efficiency(hours: int) -> kpis.Reading:
 
 @kpis.history("connection_efficiency")
 def read_connection_efficiency_hourly(hours: int) -> list[float | None]:
-    opened = kpis.counter_hourly(OPENED, hours=hours)
+    opened = kpi_counters.counter_hourly(OPENED, hours=hours)
     return [o / r if r else None for o, r in zip(opened, _requests_per_hour(hours), strict=True)]

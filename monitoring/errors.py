@@ -109,7 +109,7 @@ def log_error(exc: BaseException, **context_values: Any) -> ErrorGroup | None:
                 scope.set_tag(name, value)
             sentry_sdk.capture_exception(exc)
     group = record_exception(exc, handled=True, **context_values)
-    from monitoring import alerts
+    from monitoring import alert_rules
 
-    alerts.error_recorded(group)
+    alert_rules.error_recorded(group)
     return group

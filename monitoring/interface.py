@@ -12,13 +12,13 @@
 The reverse direction is `security.interface`.
 """
 
-from monitoring.alerts import security_event as raise_security_alert
+from monitoring.alert_rules import security_event as raise_security_alert
 from monitoring.context import bind as bind_context
 from monitoring.context import current as current_context
 from monitoring.context import request_id as current_request_id
 from monitoring.durations import add_older_than_argument, older_than_option, parse_duration
+from monitoring.kpi_counters import count as count_kpi
 from monitoring.kpis import Reading as KpiReading
-from monitoring.kpis import count as count_kpi
 from monitoring.kpis import history as register_kpi_history
 from monitoring.kpis import ratio as kpi_ratio
 from monitoring.kpis import reader as register_kpi_reader

@@ -17,7 +17,7 @@ External: the KPI is the worst success rate among the services called in the win
 from collections.abc import Callable
 from typing import Any
 
-from monitoring import histogram, kpis, metrics
+from monitoring import histogram, kpi_counters, kpis, metrics
 
 # Requests that are not the platform's own work (static files): left out of the KPIs.
 NOT_KPI_ROUTES = ("<static>",)
@@ -62,7 +62,9 @@ def health_success(fields: dict[str, int]) -> float | None:
 
 def cache_hit_rate(fields: dict[str, int]) -> float | None:
     """The worst busy family's hit rate among the window's fields (the KPI counters ride in them)."""
-    counters = {labels[0]: stats.get("n", 0) for labels, stats in metrics.group(fields, kpis.SERIES).items() if labels}
+    counters = {
+        labels[0]: stats.get("n", 0) for labels, stats in metrics.group(fields, kpi_counters.SERIES).items() if labels
+    }
     rates = [
         counters.get(name[: -len(".lookups")] + ".hits", 0) / n
         for name, n in counters.items()
@@ -82,7 +84,7 @@ WINDOW_FIGURES: dict[str, Callable[[dict[str, int]], float | None]] = {
 
 
 def _hour_fields(hours: int) -> list[dict[str, int]]:
-    return kpis.hour_fields(hours)
+    return kpi_counters.hour_fields(hours)
 
 
 def _from_buckets(
@@ -131,26 +133,30 @@ def count_cache_event(family: str, event: str, n: int) -> None:
     if family.startswith("_"):
         return
     if event in ("hit", "local_hit", "stale"):
-        kpis.count_many({f"{CACHE_PREFIX}{family}.hits": n, f"{CACHE_PREFIX}{family}.lookups": n})
+        kpi_counters.count_many({f"{CACHE_PREFIX}{family}.hits": n, f"{CACHE_PREFIX}{family}.lookups": n})
     elif event == "miss":
-        kpis.count(f"{CACHE_PREFIX}{family}.lookups", n)
+        kpi_counters.count(f"{CACHE_PREFIX}{family}.lookups", n)
 
 
 def count_external_call(service: str, *, failed: bool) -> None:
     """Called by `monitoring.external` for each outbound call."""
-    kpis.count_many({f"{EXTERNAL_PREFIX}{service}.calls": 1, f"{EXTERNAL_PREFIX}{service}.failures": int(failed)})
+    kpi_counters.count_many(
+        {f"{EXTERNAL_PREFIX}{service}.calls": 1, f"{EXTERNAL_PREFIX}{service}.failures": int(failed)}
+    )
 
 
 def _keys(prefix: str, suffix: str, hours: int) -> list[str]:
-    return [n[len(prefix) : -len(suffix)] for n in kpis.counter_names(prefix, hours=hours) if n.endswith(suffix)]
+    return [
+        n[len(prefix) : -len(suffix)] for n in kpi_counters.counter_names(prefix, hours=hours) if n.endswith(suffix)
+    ]
 
 
 def _cache_rows(hours: int) -> dict[str, tuple[list[int], list[int]]]:
     """{family: (hits per hour, lookups per hour)}."""
     return {
         family: (
-            kpis.counter_hourly(f"{CACHE_PREFIX}{family}.hits", hours=hours),
-            kpis.counter_hourly(f"{CACHE_PREFIX}{family}.lookups", hours=hours),
+            kpi_counters.counter_hourly(f"{CACHE_PREFIX}{family}.hits", hours=hours),
+            kpi_counters.counter_hourly(f"{CACHE_PREFIX}{family}.lookups", hours=hours),
         )
         for family in _keys(CACHE_PREFIX, ".lookups", hours)
     }
@@ -160,8 +166,8 @@ def _external_rows(hours: int) -> dict[str, tuple[list[int], list[int]]]:
     """{service: (successes per hour, calls per hour)}."""
     rows = {}
     for service in _keys(EXTERNAL_PREFIX, ".calls", hours):
-        calls = kpis.counter_hourly(f"{EXTERNAL_PREFIX}{service}.calls", hours=hours)
-        failures = kpis.counter_hourly(f"{EXTERNAL_PREFIX}{service}.failures", hours=hours)
+        calls = kpi_counters.counter_hourly(f"{EXTERNAL_PREFIX}{service}.calls", hours=hours)
+        failures = kpi_counters.counter_hourly(f"{EXTERNAL_PREFIX}{service}.failures", hours=hours)
         rows[service] = ([c - min(f, c) for c, f in zip(calls, failures, strict=True)], calls)
     return rows
 

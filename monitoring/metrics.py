@@ -240,12 +240,6 @@ def flush() -> None:
         _tally.put_back(taken)
 
 
-def _evaluate_alerts() -> None:
-    from monitoring import alerts
-
-    alerts.maybe_evaluate()
-
-
 def read_window(minutes: int, *, now: float | None = None) -> dict[str, int]:
     """Sum of every field over the last `minutes` minutes (hour buckets beyond two hours)."""
     flush()
@@ -334,8 +328,6 @@ def reset() -> None:
 
 
 background.register("monitoring.metrics", flush=flush, every=FLUSH_EVERY_SECONDS, reset=reset)
-# Checked about once a second; evaluates at most every `alerts.EVALUATE_EVERY_SECONDS`.
-background.register("monitoring.alerts", flush=_evaluate_alerts, every=FLUSH_EVERY_SECONDS, at_exit=False)
 
 
 def scope() -> str:

@@ -24,7 +24,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import ResolverMatch
 from django.utils.functional import SimpleLazyObject, empty
 
-from monitoring import context, kpis, metrics, operations, queries, traces
+from monitoring import context, kpi_counters, metrics, operations, queries, traces
 from security.interface import (
     HEADERS_HTTPS_RESPONSES,
     HEADERS_RESPONSES,
@@ -101,7 +101,7 @@ class MonitoringMiddleware:
             context.end(token)
 
     def _count_headers(self, request: HttpRequest, response: HttpResponse) -> None:
-        count = kpis.count
+        count = kpi_counters.count
         count(HEADERS_RESPONSES)
         for header, counter in self.headers:
             if header not in response:

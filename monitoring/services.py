@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from monitoring import kpis, metrics
+from monitoring import kpi_counters, metrics
 from monitoring.models import (
     AlertDelivery,
     CounterHour,
@@ -26,7 +26,7 @@ KPI_HISTORY = timedelta(days=31)
 
 def rollup_hours(*, hours: int = 48, now: datetime | None = None) -> int:
     """Copy the last `hours` hourly buckets (the current one included) into `RequestMetricHour`,
-    and the KPI counters' buckets into `CounterHour` (`kpis.persist`).
+    and the KPI counters' buckets into `CounterHour` (`kpi_counters.persist`).
 
     Idempotent: a bucket holds the whole hour so far, so its row is overwritten, never added
     to; running it twice, or from two hosts at once, gives the same rows (the KPI counters of an
@@ -62,7 +62,7 @@ def rollup_hours(*, hours: int = 48, now: datetime | None = None) -> int:
             unique_fields=["hour", "route", "method", "status_class"],
             update_fields=["count", "errors", "total_ms", "histogram"],
         )
-    kpis.persist(hours=hours, now=now.timestamp())
+    kpi_counters.persist(hours=hours, now=now.timestamp())
     return len(rows)
 
 

@@ -4,7 +4,7 @@ import contextlib
 import sys
 from typing import Any
 
-from monitoring import alerts, context, errors
+from monitoring import alert_rules, context, errors
 from mvpvalidator.db import database_unreachable
 
 
@@ -25,4 +25,4 @@ def request_failed(sender: Any, request: Any = None, **kwargs: Any) -> None:
             if user is not None and user.is_authenticated:
                 ctx.user_id = user.pk
     group = errors.record_exception(exc, handled=False)
-    alerts.error_recorded(group)
+    alert_rules.error_recorded(group)

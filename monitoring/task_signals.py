@@ -10,7 +10,7 @@ in a `celery worker` process, and in-process (eager), where Celery fires the sam
 
 from typing import Any
 
-from monitoring import alerts, context, errors
+from monitoring import alert_rules, context, errors
 from monitoring.operations import timed
 
 # Per running task (by task id): its context token and its timer. Prerun and postrun of one run
@@ -44,7 +44,7 @@ def task_failed(sender: Any = None, task_id: str = "", exception: BaseException 
     if exception is None:
         return
     group = errors.record_exception(exception, handled=False, route=f"task:{getattr(sender, 'name', sender)}")
-    alerts.error_recorded(group)
+    alert_rules.error_recorded(group)
 
 
 def connect() -> None:

@@ -4,20 +4,9 @@ Pure standard-library Python, no Django: the caller (a service or the results AP
 database, builds an :class:`~projects.analysis.score_inputs.Inputs` and a
 :class:`~projects.analysis.test_card.TestCard`, and stores or renders the returned :class:`Verdict`.
 
-:func:`score` gives the demand score and verdict from counts. Every probability is a Beta posterior with a uniform
-Beta(1, 1) prior (:func:`projects.analysis.bayesian.posterior`) and P(rate > bar) is its survival function
-:func:`projects.analysis.distributions.beta_sf`. Components, weights 35/25/25/10/5 renormalised over those that have
-data:
-
-* ``signup_pull`` P(cold signup rate > signup bar);
-* ``purchase_intent`` P(pre-orders / signups > intent bar) - only when the page offers a pre-order;
-* ``unit_economics`` P(paid signup rate > break-even conversion at the *observed* cost per paid visitor) - only when
-  there is ad spend and paid visitors (the allowable cost per lead is the locked part of the card; what a visitor
-  cost is a fact of the run). Paid signups / paid visitors clears cost per visitor / allowable cost per lead exactly
-  when spend / paid signups, the cost per signup, is below the allowable cost per lead
-  (:mod:`projects.analysis.costs`);
-* ``signup_quality`` P(confirmed-or-qualified / signups > quality bar) - when confirmation is tracked;
-* ``organic_pull`` P(referred visitors / all human visitors > organic bar).
+:func:`score` gives the demand score and verdict from counts: the weighted components
+(:mod:`projects.analysis.score_components`: what each measures, its chance of clearing its bar and its reason)
+summed into a score of 0-100, then judged.
 
 The decision, in this order (the first rule that applies wins):
 
@@ -49,35 +38,18 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from projects.analysis.bayesian import posterior, prob_rate_above
+from projects.analysis.bayesian import posterior
 from projects.analysis.json_ready import json_object
 from projects.analysis.money import format_money
+from projects.analysis.plain_figures import plural
+from projects.analysis.score_components import Component, component_reason, components_of, total_score
 from projects.analysis.score_inputs import Inputs
 from projects.analysis.test_card import TestCard
 from projects.analysis.thresholds import COMPONENTS, LABELS, THRESHOLDS
 from projects.analysis.thresholds import value_of as _t
 from projects.analysis.traffic_quality import TOO_EARLY, UNHEALTHY, traffic_quality
 
-__all__ = ["Component", "Verdict", "score"]
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
-
-
-@dataclass(frozen=True)
-class Component:
-    """One term of the score. ``probability`` is None (and ``renormalised_weight`` 0) when it has no data."""
-
-    name: str
-    probability: float | None
-    weight: float
-    renormalised_weight: float
-    bar: float | None
-    observed: float | None
-    successes: int | None
-    trials: int | None
-    source_key: str  # the THRESHOLDS key of the bar, or "override"
+__all__ = ["Verdict", "score"]
 
 
 @dataclass(frozen=True)
@@ -111,78 +83,6 @@ class Verdict:
         return json_object(asdict(self))
 
 
-# --- Scoring -------------------------------------------------------------------------------------------------------
-
-
-_ECONOMICS_INPUTS = ("gross_margin", "ltv_periods", "ltv_cac_ratio", "signup_to_customer")
-
-
-def _components(card: TestCard, inputs: Inputs) -> tuple[Component, ...]:
-    raw: list[tuple[str, int | None, int | None, float | None, str]] = []
-    # (name, successes, trials, bar, source key); trials None or 0 -> no data.
-    raw.append(("signup_pull", inputs.signups, inputs.visitors, card.signup_bar, card.sources["signup_bar"]))
-    raw.append(
-        (
-            "purchase_intent",
-            inputs.preorders,
-            inputs.signups if inputs.preorders is not None else None,
-            card.intent_bar,
-            card.sources["intent_bar"],
-        )
-    )
-    cpv = inputs.cost_per_visitor
-    economics_bar = cpv / card.allowable_cost_per_lead if cpv is not None else None
-    raw.append(
-        (
-            "unit_economics",
-            inputs.attributed_signups,
-            inputs.attributed_visitors if economics_bar is not None else None,
-            economics_bar,
-            # The bar follows from the LTV >= 3 x CAC rule; "override" when the founder changed any input of it.
-            "override" if any(card.sources[k] == "override" for k in _ECONOMICS_INPUTS) else "ltv_cac_ratio",
-        )
-    )
-    raw.append(
-        (
-            "signup_quality",
-            inputs.confirmed,
-            inputs.signups if inputs.confirmed is not None else None,
-            card.quality_bar,
-            card.sources["quality_bar"],
-        )
-    )
-    human = inputs.visitors + inputs.warm_visitors
-    raw.append(("organic_pull", inputs.referred_visitors, human, card.organic_bar, card.sources["organic_bar"]))
-
-    present_weight = math.fsum(_t(f"weight.{name}") for name, _, trials, _, _ in raw if trials)
-    components = []
-    for name, successes, trials, bar, source in raw:
-        weight = _t(f"weight.{name}")
-        if trials and successes is not None and bar is not None:
-            probability = prob_rate_above(successes, trials, bar)
-            components.append(
-                Component(
-                    name,
-                    probability,
-                    weight,
-                    weight / present_weight,
-                    bar,
-                    successes / trials,
-                    successes,
-                    trials,
-                    source,
-                )
-            )
-        else:
-            components.append(Component(name, None, weight, 0.0, bar, None, successes, trials or None, source))
-    return tuple(components)
-
-
-def _score(components: tuple[Component, ...]) -> float:
-    total = math.fsum(c.renormalised_weight * c.probability for c in components if c.probability is not None)
-    return round(100.0 * total, 1)
-
-
 def _cite(keys: list[str]) -> dict[str, dict[str, Any]]:
     return {key: {"value": THRESHOLDS[key].value, "source": THRESHOLDS[key].source} for key in dict.fromkeys(keys)}
 
@@ -213,31 +113,6 @@ def _needs(inputs: Inputs, cost_per_visitor: float | None) -> tuple[int, int, in
             days_needed = None
     budget = visitors_needed * cost_per_visitor if cost_per_visitor is not None else None
     return visitors_needed, signups_needed, days_needed, budget
-
-
-def _component_reason(c: Component) -> str:
-    label = LABELS[c.name].capitalize()
-    if c.probability is None:
-        why = {
-            "purchase_intent": "no pre-order offered (or no signups yet)",
-            "unit_economics": "no ad spend (or no paid visitors yet), so nothing to pay back",
-            "signup_quality": "confirmations not tracked (or no signups yet)",
-            "organic_pull": "no human visitors",
-            "signup_pull": "no cold visitors",
-        }[c.name]
-        return f"{label}: not scored - {why}; the other weights are renormalised."
-    what = {
-        "signup_pull": "cold visitors signed up",
-        "purchase_intent": "signups pre-ordered",
-        "unit_economics": "cold visitors signed up",
-        "signup_quality": "signups confirmed or qualified",
-        "organic_pull": "human visitors came by referral",
-    }[c.name]
-    return (
-        f"{label}: {c.successes:,} of {c.trials:,} {what} ({c.observed:.1%}); "
-        f"P(rate > {'break-even ' if c.name == 'unit_economics' else ''}{c.bar:.1%}) = "
-        f"{c.probability:.2f}, weight {c.renormalised_weight * 100:.1f} [{c.source_key}]."
-    )
 
 
 def score(card: TestCard, inputs: Inputs) -> Verdict:
@@ -287,17 +162,17 @@ def score(card: TestCard, inputs: Inputs) -> Verdict:
         reasons = ["Not enough data yet: " + "; ".join(missing) + "."]
         pieces = []
         if visitors_needed:
-            piece = _plural(visitors_needed, "more cold visitor")
+            piece = plural(visitors_needed, "more cold visitor")
             if visitors_needed > max(0, int(_t("min_visitors")) - inputs.visitors):
                 piece += " (what the missing signups take at the current signup rate)"
             pieces.append(piece)
         if signups_needed:
-            pieces.append(_plural(signups_needed, "more signup"))
+            pieces.append(plural(signups_needed, "more signup"))
         if days_needed is None:
             days_left = math.ceil(max(0.0, _t("min_days") - inputs.days) - 1e-9)
-            pieces.append(f"at least {_plural(days_left, 'more day')} (no cold traffic yet to extrapolate from)")
+            pieces.append(f"at least {plural(days_left, 'more day')} (no cold traffic yet to extrapolate from)")
         elif days_needed:
-            pieces.append(_plural(days_needed, "more day") + (" at the current traffic" if visitors_needed else ""))
+            pieces.append(plural(days_needed, "more day") + (" at the current traffic" if visitors_needed else ""))
         plan = "Still needed: " + ", ".join(pieces)
         if budget is not None and budget_cost is not None and visitors_needed:
             unit = "observed" if inputs.cost_per_visitor is not None else "expected"
@@ -336,7 +211,7 @@ def score(card: TestCard, inputs: Inputs) -> Verdict:
     if missing:
         return not_enough(missing)
 
-    components = _components(card, inputs)
+    components = components_of(card, inputs)
     by_name = {c.name: c for c in components}
     pull = by_name["signup_pull"].probability or 0.0  # never None here: visitors >= min_visitors > 0
     economics = by_name["unit_economics"]
@@ -364,13 +239,13 @@ def score(card: TestCard, inputs: Inputs) -> Verdict:
     ]
 
     def scored(verdict: str, headline: list[str], weakest: str | None = None) -> Verdict:
-        reasons = headline + [_component_reason(c) for c in components]
+        reasons = headline + [component_reason(c) for c in components]
         if ratio is not None and cost_per_signup is not None and inputs.cost_per_visitor is not None:
             reasons.append(
                 f"Acquisition: {format_money(inputs.spend, card.currency)} of ads brought "
-                f"{_plural(inputs.attributed_visitors, 'paid visitor')} "
+                f"{plural(inputs.attributed_visitors, 'paid visitor')} "
                 f"({format_money(inputs.cost_per_visitor, card.currency)} each) and "
-                f"{_plural(inputs.attributed_signups, 'signup')}, so a signup costs "
+                f"{plural(inputs.attributed_signups, 'signup')}, so a signup costs "
                 f"{format_money(cost_per_signup, card.currency)}; the price carries "
                 f"{format_money(card.allowable_cost_per_lead, card.currency)} per signup "
                 f"(LTV {format_money(card.ltv, card.currency)} / {card.ltv_cac_ratio:g} x "
@@ -379,7 +254,7 @@ def score(card: TestCard, inputs: Inputs) -> Verdict:
             )
         return Verdict(
             verdict,
-            _score(components),
+            total_score(components),
             components,
             weakest,
             tuple(reasons + warm_reason),
@@ -409,7 +284,7 @@ def score(card: TestCard, inputs: Inputs) -> Verdict:
     if inputs.signups < _t("min_signups"):
         return not_enough([f"{inputs.signups:,} of {_t('min_signups'):g} cold signups [min_signups]"])
 
-    total = _score(components)
+    total = total_score(components)
     unmet = []
     if total < _t("validated_score"):
         unmet.append(f"score {total:.1f} < {_t('validated_score'):g} [validated_score]")

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from mvpvalidator.pagination import LimitOffsetPagination
 from projects.api.pagination import paginated
 from projects.api.partial import AtLeastOneFieldMixin
-from projects.events.visit import preview_token
+from projects.events.cookies import preview_token
 from projects.models import PRICE_MAX, CtaKind, LandingPage, PageStatus
 from projects.selectors.pages import landing_page_get, landing_page_list
 from projects.selectors.projects import project_get

@@ -15,7 +15,7 @@ from django.urls import reverse
 from mvpvalidator import cache as app_cache
 from projects import cache as keys
 from projects.analysis.assignment import assign
-from projects.events import visit
+from projects.events import cookies, touch
 from projects.models import Campaign, Experiment, ExperimentStatus, LandingPage, PageStatus, Project, Traffic
 from security.models import User
 
@@ -320,28 +320,28 @@ def _duration(seconds: int) -> str:
 
 
 def page_cookies() -> tuple[Cookie, ...]:
-    """The cookies a public page may set, from the code that sets them (`projects.events.visit`)."""
+    """The cookies a public page may set, from the code that sets them (`projects.events.cookies`, `.touch`)."""
     return (
         Cookie(
-            visit.VISITOR_COOKIE,
-            _duration(visit.VISITOR_COOKIE_MAX_AGE),
+            cookies.VISITOR_COOKIE,
+            _duration(cookies.VISITOR_COOKIE_MAX_AGE),
             "A random identifier of this browser, so that several visits count as one visitor and each "
             "visitor always sees the same version of the page. Only a one-way hash of it is stored.",
         ),
         Cookie(
-            visit.CHANNEL_COOKIE,
+            cookies.CHANNEL_COOKIE,
             "until the browser is closed",
             "Where this visit came from (an ad, a search, a link), so a signup is credited to it.",
         ),
         Cookie(
-            visit.FIRST_TOUCH_COOKIE,
-            f"until the browser is closed (honoured for at most {_duration(visit.FIRST_TOUCH_MAX_AGE_SECONDS)})",
+            touch.FIRST_TOUCH_COOKIE,
+            f"until the browser is closed (honoured for at most {_duration(touch.FIRST_TOUCH_MAX_AGE_SECONDS)})",
             "The campaign tags, referring page and ad click identifier this visit arrived with, "
             "kept with a signup made during the visit.",
         ),
         Cookie(
-            visit.PREVIEW_COOKIE,
-            _duration(visit.PREVIEW_MAX_AGE),
+            cookies.PREVIEW_COOKIE,
+            _duration(cookies.PREVIEW_MAX_AGE),
             "Set only in the page owner's browser when they open their preview link, so their own "
             "visits are not counted as visitors'.",
         ),

@@ -5,7 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from projects.analysis.explain import rule_texts
+from projects.analysis.report_rows import rule_texts
 
 
 @require_GET

@@ -10,6 +10,8 @@ public page's stylesheet applies as it would on /p/<slug>/, and no view of the p
 limited as page views are."""
 
 import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, cast
 
 from csp.constants import NONE, SELF
@@ -31,7 +33,7 @@ from mvpvalidator.exceptions import ApplicationError
 from mvpvalidator.forms import add_service_errors
 from mvpvalidator.links import site_origin
 from projects import cache as keys
-from projects.events.visit import preview_token
+from projects.events.cookies import preview_token
 from projects.forms.pages import PageForm, formset_tiers, tier_formset
 from projects.forms.public import SignupForm
 from projects.models import LandingPage, PageStatus
@@ -209,62 +211,78 @@ def _confirm(
     return render(request, "projects/workspace/pages/confirm.html", context)
 
 
+@dataclass(frozen=True)
+class _Question:
+    """What a status move asks before it is made: the URL name it posts to, and the dialog's words."""
+
+    url_name: str
+    title: str
+    body: str
+    button: str
+
+
+def _status_move(
+    request: HttpRequest,
+    pk: int,
+    page_pk: int,
+    write: Callable[..., object],
+    *,
+    done: str,
+    ask: _Question | None = None,
+) -> HttpResponse:
+    """Publish, unpublish or archive: `ask` first (unless the POST confirms it), then `write` the
+    move and say on the editor how it went (a refusal in the service's words)."""
+    page = owned_page(request, pk, page_pk)
+    if ask is not None and request.POST.get("confirm") != "yes":
+        action = reverse(ask.url_name, args=[pk, page.pk])
+        return _confirm(request, page, action=action, title=ask.title, body=ask.body, button=ask.button)
+    try:
+        write(page=page)
+    except (ValidationError, ApplicationError) as exc:
+        messages.error(request, _message(exc))
+    else:
+        messages.success(request, done)
+    return redirect("page-edit", pk=pk, page_pk=page.pk)
+
+
 @never_cache
 @login_required
 @require_POST
 def page_publish(request: HttpRequest, pk: int, page_pk: int) -> HttpResponse:
-    page = owned_page(request, pk, page_pk)
-    try:
-        landing_page_publish(page=page)
-    except (ValidationError, ApplicationError) as exc:
-        messages.error(request, _message(exc))
-    else:
-        messages.success(request, "Published: the page is live at its public link.")
-    return redirect("page-edit", pk=pk, page_pk=page.pk)
+    return _status_move(
+        request, pk, page_pk, landing_page_publish, done="Published: the page is live at its public link."
+    )
+
+
+_UNPUBLISH = _Question(
+    "page-unpublish",
+    title="Unpublish this page?",
+    body="Its public link will answer “not found” until you publish it again. "
+    "A running experiment on it is paused. Signups so far are kept.",
+    button="Unpublish",
+)
+_ARCHIVE = _Question(
+    "page-archive",
+    title="Archive this page?",
+    body="It goes offline for good and cannot be edited or published again; its experiments end. "
+    "Its signups are kept, and its address stays reserved to you.",
+    button="Archive",
+)
 
 
 @never_cache
 @login_required
 @require_POST
 def page_unpublish(request: HttpRequest, pk: int, page_pk: int) -> HttpResponse:
-    page = owned_page(request, pk, page_pk)
-    if request.POST.get("confirm") != "yes":
-        return _confirm(
-            request,
-            page,
-            action=reverse("page-unpublish", args=[pk, page.pk]),
-            title="Unpublish this page?",
-            body="Its public link will answer “not found” until you publish it again. "
-            "A running experiment on it is paused. Signups so far are kept.",
-            button="Unpublish",
-        )
-    try:
-        landing_page_unpublish(page=page)
-    except (ValidationError, ApplicationError) as exc:
-        messages.error(request, _message(exc))
-    else:
-        messages.success(request, "Unpublished: the page is a draft again.")
-    return redirect("page-edit", pk=pk, page_pk=page.pk)
+    done = "Unpublished: the page is a draft again."
+    return _status_move(request, pk, page_pk, landing_page_unpublish, done=done, ask=_UNPUBLISH)
 
 
 @never_cache
 @login_required
 @require_POST
 def page_archive(request: HttpRequest, pk: int, page_pk: int) -> HttpResponse:
-    page = owned_page(request, pk, page_pk)
-    if request.POST.get("confirm") != "yes":
-        return _confirm(
-            request,
-            page,
-            action=reverse("page-archive", args=[pk, page.pk]),
-            title="Archive this page?",
-            body="It goes offline for good and cannot be edited or published again; its experiments end. "
-            "Its signups are kept, and its address stays reserved to you.",
-            button="Archive",
-        )
-    landing_page_archive(page=page)
-    messages.success(request, "Archived.")
-    return redirect("page-edit", pk=pk, page_pk=page.pk)
+    return _status_move(request, pk, page_pk, landing_page_archive, done="Archived.", ask=_ARCHIVE)
 
 
 def _message(exc: ValidationError | ApplicationError) -> str:

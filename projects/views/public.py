@@ -25,7 +25,8 @@ from mvpvalidator.links import site_origin
 from projects import cache as keys
 from projects import emails, signup_tokens
 from projects.analysis.channels import UTM_FIELDS
-from projects.events.visit import SignupTouch, Visit, visitor_cookie
+from projects.events.cookies import visitor_cookie
+from projects.events.visit import SignupTouch, Visit
 from projects.forms.public import SignupForm, TokenCheck, check_token, form_token, token_id
 from projects.models import CtaKind, EventKind, HoldReason
 from projects.selectors.pages import (

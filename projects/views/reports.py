@@ -15,8 +15,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from monitoring import charts
 from mvpvalidator.spreadsheet import CSV_CONTENT_TYPE, accepts_csv, safe_row
-from projects.analysis.explain import explain, variant_rows
+from projects.analysis.explain import explain
 from projects.analysis.report_diff import report_diff
+from projects.analysis.variant_table import variant_rows
 from projects.forms.reports import CompareForm
 from projects.selectors.events import project_analytics, project_daily
 from projects.selectors.projects import project_get

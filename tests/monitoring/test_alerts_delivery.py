@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from monitoring import alerts
+from monitoring import alert_rules, alerts
 from monitoring.models import AlertDelivery
 from monitoring.tasks import alert_deliver
 from tests.jobs.conftest import broker, use_broker  # noqa: F401 - fixtures shared with the job tests
@@ -51,7 +51,7 @@ def finished(timeout: float = 20.0) -> AlertDelivery:
 
 
 def raise_security() -> object:
-    return alerts.security_event(RULE, title="IP blocked", details={"ip": "203.0.113.9"})
+    return alert_rules.security_event(RULE, title="IP blocked", details={"ip": "203.0.113.9"})
 
 
 def test_an_alert_is_delivered_after_its_webhook_comes_back_with_the_attempts_counted(hook):

@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 from django.urls import path
 
-from monitoring import alerts, external, metrics
+from monitoring import alert_rules, external, metrics
 from monitoring.models import AlertDelivery
 from mvpvalidator.urls import urlpatterns as project_urls
 from tests.factories import ProjectFactory, UserFactory
@@ -123,11 +123,11 @@ def test_error_rate_and_p95_rules_fire_once_per_window(settings, webhook):
     settings.PERFORMANCE_WEBHOOK_URL = webhook.url
     for _ in range(30):
         metrics.observe(("r", "GET", "/api/slow/", "5xx"), 800.0, errors=1)
-    fired = alerts.evaluate()
+    fired = alert_rules.evaluate()
     assert set(fired) == {"error_rate", "p95:GET /api/slow/"}
     received = webhook.wait_for(2)
     assert {r["json"]["channel"] for r in received} == {"error", "performance"}
-    assert alerts.evaluate() == []  # deduplicated
+    assert alert_rules.evaluate() == []  # deduplicated
     time.sleep(0.2)
     assert len(webhook.received) == 2
 
@@ -140,7 +140,7 @@ def test_quiet_traffic_does_not_alert(settings, webhook):
     metrics.observe(("r", "GET", "/api/fast/", "5xx"), 3.0, errors=1)
     for _ in range(200):  # one error in 206 requests: under 1%
         metrics.observe(("r", "GET", "/api/fast/", "2xx"), 3.0)
-    assert alerts.evaluate() == []
+    assert alert_rules.evaluate() == []
 
 
 def free_port() -> int:
@@ -179,8 +179,8 @@ def test_a_slow_webhook_is_abandoned_off_the_request_path(settings, webhook):
 @pytest.mark.django_db(transaction=True)
 def test_security_events_go_to_the_security_channel(settings, webhook):
     settings.SECURITY_WEBHOOK_URL = webhook.url
-    alerts.security_event("ip_blocked:203.0.113.9", title="IP blocked", details={"ip": "203.0.113.9"})
-    alerts.security_event("ip_blocked:203.0.113.9", title="IP blocked", details={"ip": "203.0.113.9"})
+    alert_rules.security_event("ip_blocked:203.0.113.9", title="IP blocked", details={"ip": "203.0.113.9"})
+    alert_rules.security_event("ip_blocked:203.0.113.9", title="IP blocked", details={"ip": "203.0.113.9"})
     received = webhook.wait_for(1)
     time.sleep(0.2)
     assert len(webhook.received) == 1 and received[0]["json"]["channel"] == "security"
@@ -188,4 +188,4 @@ def test_security_events_go_to_the_security_channel(settings, webhook):
 
 def test_unconfigured_channel_sends_nothing(settings):
     settings.SECURITY_WEBHOOK_URL = ""
-    assert alerts.security_event("x", title="x") is None
+    assert alert_rules.security_event("x", title="x") is None

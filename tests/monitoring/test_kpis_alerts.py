@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from monitoring import alerts, external, kpis, metrics
+from monitoring import alert_rules, external, kpi_counters, kpis, metrics
 from monitoring.models import AlertDelivery
 from mvpvalidator import background
 
@@ -38,9 +38,9 @@ def test_a_kpi_failing_past_the_window_alerts_once(hooks):
     fail_external()
     t0 = time.time()
     rule = f"kpi:external_success:{int(t0)}"  # the KPI and the start of its failing run
-    assert rule not in alerts.evaluate_kpis(now=t0)  # failing from now on
-    assert rule not in alerts.evaluate_kpis(now=t0 + 14 * 60)  # not yet 15 minutes
-    assert rule in alerts.evaluate_kpis(now=t0 + 16 * 60)
+    assert rule not in alert_rules.evaluate_kpis(now=t0)  # failing from now on
+    assert rule not in alert_rules.evaluate_kpis(now=t0 + 14 * 60)  # not yet 15 minutes
+    assert rule in alert_rules.evaluate_kpis(now=t0 + 16 * 60)
     post = next(p["json"] for p in hooks.wait_for(1) if p["json"]["rule"] == rule)
     assert [row.rule for row in delivered()] == [rule]
     assert post["channel"] == "error"  # an availability KPI
@@ -48,7 +48,7 @@ def test_a_kpi_failing_past_the_window_alerts_once(hooks):
     assert post["details"]["kpi"] == "external_success" and post["details"]["detail"]["worst"] == "openai"
     assert post["details"]["source"].startswith("Availability KPIs: External API Success")
     # Still failing: deduplicated like every rule, no second alert.
-    assert alerts.evaluate_kpis(now=t0 + 17 * 60) == []
+    assert alert_rules.evaluate_kpis(now=t0 + 17 * 60) == []
     assert [row.rule for row in delivered()] == [rule]
     assert len(hooks.received) == 1
 
@@ -56,29 +56,30 @@ def test_a_kpi_failing_past_the_window_alerts_once(hooks):
 def test_a_kpi_that_recovers_starts_its_window_again(hooks):
     fail_external()
     t0 = time.time()
-    alerts.evaluate_kpis(now=t0)
+    alert_rules.evaluate_kpis(now=t0)
     for _ in range(200):
         with external.track("openai") as call:
             call.status_code = 200
-    assert alerts.evaluate_kpis(now=t0 + 10 * 60) == []  # passing: the failing run ends
+    assert alert_rules.evaluate_kpis(now=t0 + 10 * 60) == []  # passing: the failing run ends
     for _ in range(200):
         with external.track("openai") as call:
             call.status_code = 503
-    assert alerts.evaluate_kpis(now=t0 + 11 * 60) == []  # failing again, from now
-    assert alerts.evaluate_kpis(now=t0 + 20 * 60) == []  # 9 minutes: not yet
-    assert alerts.evaluate_kpis(now=t0 + 27 * 60) == [f"kpi:external_success:{int(t0 + 11 * 60)}"]
+    assert alert_rules.evaluate_kpis(now=t0 + 11 * 60) == []  # failing again, from now
+    assert alert_rules.evaluate_kpis(now=t0 + 20 * 60) == []  # 9 minutes: not yet
+    assert alert_rules.evaluate_kpis(now=t0 + 27 * 60) == [f"kpi:external_success:{int(t0 + 11 * 60)}"]
 
 
 def test_the_periodic_pass_evaluates_the_kpis(hooks, monkeypatch):
     seen = []
-    monkeypatch.setattr(alerts, "evaluate_kpis", lambda: seen.append(True) or [])
-    monkeypatch.setattr(alerts, "_last_evaluation", 0.0)
-    monkeypatch.setattr(alerts, "_last_kpi_evaluation", time.monotonic())
-    metrics._evaluate_alerts()
+    monkeypatch.setattr(alert_rules, "evaluate_kpis", lambda: seen.append(True) or [])
+    monkeypatch.setattr(alert_rules, "_last_evaluation", 0.0)
+    monkeypatch.setattr(alert_rules, "_last_kpi_evaluation", time.monotonic())
+    the_pass = next(task for task in background.tasks() if task.name == "monitoring.alert_rules")
+    the_pass.flush()
     assert seen == []  # not in the first minute after the process started
-    monkeypatch.setattr(alerts, "_last_evaluation", 0.0)
-    monkeypatch.setattr(alerts, "_last_kpi_evaluation", time.monotonic() - alerts.KPI_EVALUATE_EVERY_SECONDS)
-    metrics._evaluate_alerts()
+    monkeypatch.setattr(alert_rules, "_last_evaluation", 0.0)
+    monkeypatch.setattr(alert_rules, "_last_kpi_evaluation", time.monotonic() - alert_rules.KPI_EVALUATE_EVERY_SECONDS)
+    the_pass.flush()
     assert seen == [True]
 
 
@@ -87,7 +88,7 @@ def _fail_error_ratio(monkeypatch, at: float) -> None:
     read, hourly = kpis.ratio("test.errors", "test.requests")
     monkeypatch.setitem(kpis._readers, "error_rate", read)
     monkeypatch.setitem(kpis._histories, "error_rate", hourly)
-    metrics.record({kpis._field("test.errors"): 50, kpis._field("test.requests"): 100}, at=at)
+    metrics.record({kpi_counters._field("test.errors"): 50, kpi_counters._field("test.requests"): 100}, at=at)
 
 
 def test_a_failure_outlives_the_hours_turn_and_alerts(hooks, monkeypatch):
@@ -96,11 +97,11 @@ def test_a_failure_outlives_the_hours_turn_and_alerts(hooks, monkeypatch):
     minutes and alerts."""
     ten = (int(time.time() // 3600) - 3) * 3600  # a past hour the buckets still hold
     _fail_error_ratio(monkeypatch, ten + 50 * 60)
-    assert alerts.evaluate_kpis(now=ten + 50 * 60) == []
-    at_1101 = {r["id"]: r for r in kpis.evaluate(hours=alerts.KPI_ALERT_HOURS, now=ten + 61 * 60, spark=False)}
+    assert alert_rules.evaluate_kpis(now=ten + 50 * 60) == []
+    at_1101 = {r["id"]: r for r in kpis.evaluate(hours=alert_rules.KPI_ALERT_HOURS, now=ten + 61 * 60, spark=False)}
     assert at_1101["error_rate"]["pass"] is False
     assert at_1101["error_rate"]["failing_since"].timestamp() == ten + 50 * 60
-    assert alerts.evaluate_kpis(now=ten + 66 * 60) == [f"kpi:error_rate:{ten + 50 * 60}"]
+    assert alert_rules.evaluate_kpis(now=ten + 66 * 60) == [f"kpi:error_rate:{ten + 50 * 60}"]
     assert len(delivered()) == 1
 
 
@@ -116,14 +117,14 @@ def test_a_lasting_failure_alerts_once_per_run_then_reminds(hooks, monkeypatch, 
     fired = []
     for minute in range(0, 2 * 60 + 1, 5):  # every 5 minutes for two hours, the data kept fresh
         at = start + minute * 60
-        metrics.record({kpis._field("test.errors"): 50, kpis._field("test.requests"): 100}, at=at)
-        fired += alerts.evaluate_kpis(now=at)
+        metrics.record({kpi_counters._field("test.errors"): 50, kpi_counters._field("test.requests"): 100}, at=at)
+        fired += alert_rules.evaluate_kpis(now=at)
     assert fired == [f"kpi:error_rate:{start}"]
     assert len(delivered()) == 1
     for minute in range(2 * 60 + 5, 3 * 60 + 20, 5):  # past 15 min + 3 h: the reminder, once
         at = start + minute * 60
-        metrics.record({kpis._field("test.errors"): 50, kpis._field("test.requests"): 100}, at=at)
-        fired += alerts.evaluate_kpis(now=at)
+        metrics.record({kpi_counters._field("test.errors"): 50, kpi_counters._field("test.requests"): 100}, at=at)
+        fired += alert_rules.evaluate_kpis(now=at)
     assert fired == [f"kpi:error_rate:{start}", f"kpi:error_rate:{start}:1"]
     rows = delivered()
     assert len(rows) == 2

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from monitoring import kpis, metrics
+from monitoring import kpi_counters, kpis, metrics
 from monitoring.kpi_catalog import CATALOG
 from monitoring.models import CounterHour
 
@@ -20,39 +20,40 @@ def restart() -> None:
         metrics.forget_settled()
     else:
         metrics.reset()
+    kpi_counters.reset()
     kpis.reset()
 
 
 def test_a_counter_is_read_back_after_a_restart_once_persisted():
-    kpis.count("test.widgets", 3)
-    assert kpis.counter_total("test.widgets", hours=1) == 3
-    assert kpis.persist() == 1
+    kpi_counters.count("test.widgets", 3)
+    assert kpi_counters.counter_total("test.widgets", hours=1) == 3
+    assert kpi_counters.persist() == 1
     row = CounterHour.objects.get(name="test.widgets")
     assert row.value == 3 and row.hour == datetime.fromtimestamp(int(time.time() // 3600) * 3600, tz=UTC)
     restart()
-    assert kpis.counter_total("test.widgets", hours=1) == 3
-    assert kpis.counter_hourly("test.widgets", hours=3) == [0, 0, 3]
+    assert kpi_counters.counter_total("test.widgets", hours=1) == 3
+    assert kpi_counters.counter_hourly("test.widgets", hours=3) == [0, 0, 3]
 
 
 def test_persisting_again_adds_only_what_was_not_copied():
-    kpis.count("test.widgets", 3)
-    kpis.persist()
-    kpis.persist()  # nothing new: nothing added
-    kpis.count("test.widgets", 2)
-    assert kpis.counter_total("test.widgets", hours=1) == 5  # 3 stored + 2 live, not 3 + 5
-    kpis.persist()
+    kpi_counters.count("test.widgets", 3)
+    kpi_counters.persist()
+    kpi_counters.persist()  # nothing new: nothing added
+    kpi_counters.count("test.widgets", 2)
+    assert kpi_counters.counter_total("test.widgets", hours=1) == 5  # 3 stored + 2 live, not 3 + 5
+    kpi_counters.persist()
     assert CounterHour.objects.get(name="test.widgets").value == 5
     restart()
-    kpis.count("test.widgets", 1)  # the new process counts on top of what the old one left
-    assert kpis.counter_total("test.widgets", hours=1) == 6
-    kpis.persist()
+    kpi_counters.count("test.widgets", 1)  # the new process counts on top of what the old one left
+    assert kpi_counters.counter_total("test.widgets", hours=1) == 6
+    kpi_counters.persist()
     assert CounterHour.objects.get(name="test.widgets").value == 6
 
 
 def test_the_hourly_rollup_persists_the_counters(settings):
     from monitoring import services
 
-    kpis.count("test.gadgets", 4)
+    kpi_counters.count("test.gadgets", 4)
     services.rollup_hours(hours=2)
     assert CounterHour.objects.get(name="test.gadgets").value == 4
 
@@ -80,8 +81,8 @@ def test_old_counter_hours_are_pruned_with_the_other_monitoring_rows():
 def test_a_ratio_reads_and_trends_two_counters():
     read, hourly = kpis.ratio("test.good", "test.all")
     assert read(24).value is None  # no denominator: no figure
-    kpis.count("test.all", 4)
-    kpis.count("test.good", 3)
+    kpi_counters.count("test.all", 4)
+    kpi_counters.count("test.good", 3)
     reading = read(24)
     assert reading.value == 0.75 and reading.detail["numerator"] == 3 and reading.detail["denominator"] == 4
     assert hourly(2) == [None, 0.75]
@@ -109,8 +110,8 @@ def test_a_reader_that_fails_is_no_data_and_the_others_still_read(monkeypatch):
         raise RuntimeError("the statistics view is gone")
 
     monkeypatch.setitem(kpis._readers, "uptime", broken)
-    kpis.count("cache.page.lookups", 30)
-    kpis.count("cache.page.hits", 30)
+    kpi_counters.count("cache.page.lookups", 30)
+    kpi_counters.count("cache.page.hits", 30)
     results = {r["id"]: r for r in kpis.evaluate()}
     assert results["uptime"]["value"] is None and "failed" in results["uptime"]["note"]
     assert results["cache_hit_rate"]["value"] == 1.0 and results["cache_hit_rate"]["pass"] is True
@@ -140,7 +141,7 @@ def test_an_unknown_kpi_cannot_be_registered():
 def test_security_reaches_the_kpi_api_through_the_interface():
     from monitoring import interface
 
-    assert interface.count_kpi is kpis.count and interface.KpiReading is kpis.Reading
+    assert interface.count_kpi is kpi_counters.count and interface.KpiReading is kpis.Reading
     assert interface.register_kpi_reader is kpis.reader and interface.register_kpi_history is kpis.history
     assert interface.kpi_ratio is kpis.ratio
 
@@ -149,16 +150,16 @@ def test_security_reaches_the_kpi_api_through_the_interface():
 def test_the_background_pass_persists_every_few_minutes(monkeypatch):
     import threading
 
-    kpis.count("test.widgets", 2)
-    kpis.persist_due()  # just started: not yet due
+    kpi_counters.count("test.widgets", 2)
+    kpi_counters.persist_due()  # just started: not yet due
     assert not CounterHour.objects.exists()
-    monkeypatch.setattr(kpis, "_next_persist", 0.0)  # the interval has passed
+    monkeypatch.setattr(kpi_counters, "_next_persist", 0.0)  # the interval has passed
     # On its own thread, as the flusher runs it (it closes that thread's connection).
-    worker = threading.Thread(target=kpis.persist_due)
+    worker = threading.Thread(target=kpi_counters.persist_due)
     worker.start()
     worker.join()
     assert CounterHour.objects.get(name="test.widgets").value == 2
-    assert kpis._next_persist > time.monotonic() + kpis.PERSIST_EVERY_SECONDS - 60
+    assert kpi_counters._next_persist > time.monotonic() + kpi_counters.PERSIST_EVERY_SECONDS - 60
 
 
 def test_a_ratio_is_exact_so_a_figure_just_under_its_bar_passes():
@@ -173,8 +174,8 @@ def test_a_ratio_is_exact_so_a_figure_just_under_its_bar_passes():
     }
     rate = kpi_readers.error_rate(fields)
     assert rate == 0.009951 and BY_ID["error_rate"].passes(rate) is True
-    kpis.count("test.bad", 9_951)
-    kpis.count("test.all", 1_000_000)
+    kpi_counters.count("test.bad", 9_951)
+    kpi_counters.count("test.all", 1_000_000)
     read, hourly = kpis.ratio("test.bad", "test.all")
     assert read(1).value == 0.009951 and hourly(1)[-1] == 0.009951
     assert kpis.format_value(read(1).value, "ratio") == "1.00%"  # rounded for display only
@@ -198,8 +199,8 @@ def test_a_failed_persist_loses_nothing_the_next_one_copies_it_all(monkeypatch):
     from django.db import DatabaseError
     from django.db.models.query import QuerySet
 
-    kpis.count("test.first", 3)
-    kpis.count("test.second", 4)
+    kpi_counters.count("test.first", 3)
+    kpi_counters.count("test.second", 4)
     update = QuerySet.update
     calls = []
 
@@ -211,15 +212,15 @@ def test_a_failed_persist_loses_nothing_the_next_one_copies_it_all(monkeypatch):
 
     monkeypatch.setattr(QuerySet, "update", fails_once_midway)
     with pytest.raises(DatabaseError):
-        kpis.persist()
+        kpi_counters.persist()
     assert not CounterHour.objects.filter(name__startswith="test.").exists()  # rolled back
-    assert kpis.persist() == 2
+    assert kpi_counters.persist() == 2
     assert dict(CounterHour.objects.filter(name__startswith="test.").values_list("name", "value")) == {
         "test.first": 3,
         "test.second": 4,
     }
-    kpis.count("test.first", 1)
-    kpis.persist()
+    kpi_counters.count("test.first", 1)
+    kpi_counters.persist()
     assert CounterHour.objects.get(name="test.first").value == 4
 
 
@@ -228,6 +229,6 @@ def test_a_row_written_by_another_process_is_added_to_or_kept_never_lowered():
     counts to it; shared, the row keeps the larger of it and the bucket."""
     hour = datetime.fromtimestamp(int(time.time() // 3600) * 3600, tz=UTC)
     CounterHour.objects.create(name="test.widgets", hour=hour, value=10)
-    kpis.count("test.widgets", 3)
-    kpis.persist()
+    kpi_counters.count("test.widgets", 3)
+    kpi_counters.persist()
     assert CounterHour.objects.get(name="test.widgets").value == (10 if metrics.shared() else 13)

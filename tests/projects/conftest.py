@@ -5,7 +5,7 @@ import time
 import pytest
 from django.test import Client
 
-from projects.events import visit
+from projects.events import cookies
 from projects.forms.public import form_token
 from projects.services.pages import landing_page_create, landing_page_publish
 from projects.services.prototypes import prototype_generate
@@ -45,10 +45,10 @@ _rendered = itertools.count()
 def visitor_token(client: Client, *, issued_at: float | None = None) -> str:
     """The form token a page rendered for this browser (given a visitor cookie if it has none),
     some seconds ago by default."""
-    cookie = client.cookies.get(visit.VISITOR_COOKIE)
+    cookie = client.cookies.get(cookies.VISITOR_COOKIE)
     if cookie is None:
         value = secrets.token_urlsafe(16)
-        client.cookies[visit.VISITOR_COOKIE] = visit.signed_visitor_id(value)
+        client.cookies[cookies.VISITOR_COOKIE] = cookies.signed_visitor_id(value)
     else:
         value = cookie.value.partition(".")[0]
     # Each a different token, as pages rendered at different seconds are (a token serves one signup).

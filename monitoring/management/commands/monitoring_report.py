@@ -12,7 +12,7 @@ import json
 from django.core.management.base import CommandError, CommandParser
 from django.core.serializers.json import DjangoJSONEncoder
 
-from monitoring import kpis, metrics, selectors
+from monitoring import kpi_counters, kpis, metrics, selectors
 from monitoring.operations import MonitoredCommand
 
 
@@ -28,7 +28,7 @@ def _scope_note() -> str:
         "live counters (requests, queries, health checks, this hour's KPI counters) stay in the\n"
         "server process's memory: see them on the staff monitor (/performance-monitor/#kpis) or\n"
         "GET /api/monitoring/kpis on the server. Shown here: what the server persisted to the\n"
-        f"database (KPI counter hours, every {kpis.PERSIST_EVERY_SECONDS / 60:.0f} minutes; health minutes)."
+        f"database (KPI counter hours, every {kpi_counters.PERSIST_EVERY_SECONDS / 60:.0f} minutes; health minutes)."
     )
 
 

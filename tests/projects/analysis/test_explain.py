@@ -6,11 +6,13 @@ import re
 
 import pytest
 
-from projects.analysis.explain import explain, plain_reason, variant_rows
+from projects.analysis.explain import explain
+from projects.analysis.plain_reasons import plain_reason
 from projects.analysis.score import score
 from projects.analysis.score_inputs import Inputs
 from projects.analysis.test_card import build_test_card
 from projects.analysis.thresholds import LABELS, THRESHOLDS
+from projects.analysis.variant_table import variant_rows
 
 CARD = build_test_card(
     idea="Plant Pal", channel="paid_search", price=29.0, currency="USD", business_model="saas", expected_cpc=1.2

@@ -11,7 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from projects.analysis.assignment import assign
-from projects.events import visit
+from projects.events import cookies
 from projects.models import DailyRollup, Event, Experiment
 from projects.selectors import events as event_selectors
 from projects.services.pages import landing_page_update
@@ -39,7 +39,7 @@ def visitor_in(experiment: Experiment, index: int, *, skip: int = 0) -> str:
 
 def browser(vid: str, *, ua: str = BROWSER) -> Client:
     client = Client(HTTP_USER_AGENT=ua)
-    client.cookies[visit.VISITOR_COOKIE] = visit.signed_visitor_id(vid)
+    client.cookies[cookies.VISITOR_COOKIE] = cookies.signed_visitor_id(vid)
     return client
 
 

@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 
-from projects.events import visit as visit_module
+from projects.events import touch
 from projects.models import Event, EventKind, Signup
 from projects.services.pages import landing_page_create, landing_page_publish
 from projects.services.prototypes import prototype_generate
@@ -257,13 +257,13 @@ def test_a_visit_without_a_first_touch_cookie_still_uses_the_forms_fields(live_p
     assert visitor.post("/p/chaser/signup", data).status_code == 302
     signup = Signup.objects.get()
     assert (signup.utm_source, signup.referrer, signup.channel) == ("google", "https://www.google.com/", "paid")
-    assert visit_module.FIRST_TOUCH_COOKIE not in visitor.cookies
+    assert touch.FIRST_TOUCH_COOKIE not in visitor.cookies
 
 
 def test_a_forged_first_touch_cookie_is_ignored(live_page):
     visitor = browser()
     visitor.get("/p/chaser/")
-    visitor.cookies[visit_module.FIRST_TOUCH_COOKIE] = "W1siZ29vZ2xlIl1d:forged:signature"
+    visitor.cookies[touch.FIRST_TOUCH_COOKIE] = "W1siZ29vZ2xlIl1d:forged:signature"
     data = {"email": "f@example.com", "consent": "on", "website": "", "form_token": visitor_token(visitor)}
     assert visitor.post("/p/chaser/signup", data).status_code == 302
     signup = Signup.objects.get()
@@ -277,7 +277,7 @@ def test_the_longest_first_touch_fits_in_a_cookie_and_is_kept_cut_to_its_columns
         f"{name}={long}" for name in ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
     )
     visitor.get(f"/p/chaser/?{tags}&gclid={long}", HTTP_REFERER=f"https://example.org/{long}")
-    cookie = visitor.cookies[visit_module.FIRST_TOUCH_COOKIE]
+    cookie = visitor.cookies[touch.FIRST_TOUCH_COOKIE]
     assert len(cookie.output()) < 4000  # browsers keep cookies up to 4096 bytes
     data = {"email": "l@example.com", "consent": "on", "website": "", "form_token": visitor_token(visitor)}
     assert visitor.post("/p/chaser/signup", data).status_code == 302

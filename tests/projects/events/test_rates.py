@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from projects.events import visit
+from projects.events import cookies
 from tests.projects.experiments.helpers import BROWSER
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_rate_limits")]
@@ -14,7 +14,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_rate_limits")]
 
 def browser(vid: str) -> Client:
     client = Client(HTTP_USER_AGENT=BROWSER)
-    client.cookies[visit.VISITOR_COOKIE] = visit.signed_visitor_id(vid)
+    client.cookies[cookies.VISITOR_COOKIE] = cookies.signed_visitor_id(vid)
     return client
 
 

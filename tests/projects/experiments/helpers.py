@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from projects.analysis.assignment import assign
 from projects.analysis.experiments import Arm, analyse
-from projects.events import visit
+from projects.events import cookies
 from projects.models import (
     DailyRollup,
     Experiment,
@@ -76,7 +76,7 @@ def visitor_in(experiment: Experiment, index: int | None, *, start: int = 0) -> 
 def browser(vid: str | None = None, *, ua: str = BROWSER) -> Client:
     client = Client(HTTP_USER_AGENT=ua)
     if vid is not None:
-        client.cookies[visit.VISITOR_COOKIE] = visit.signed_visitor_id(vid)
+        client.cookies[cookies.VISITOR_COOKIE] = cookies.signed_visitor_id(vid)
     return client
 
 

@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from projects.analysis.assignment import assign
-from projects.events import visit
+from projects.events import cookies
 from projects.models import Event, EventKind, Experiment, Signup, Traffic
 from projects.services.pages import landing_page_archive, landing_page_create, landing_page_publish
 from projects.services.prototypes import prototype_generate
@@ -33,7 +33,7 @@ def door(project):
 def browser(vid: str | None = None, **kwargs) -> Client:
     client = Client(HTTP_USER_AGENT=BROWSER, **kwargs)
     if vid:
-        client.cookies[visit.VISITOR_COOKIE] = visit.signed_visitor_id(vid)
+        client.cookies[cookies.VISITOR_COOKIE] = cookies.signed_visitor_id(vid)
     return client
 
 
@@ -155,8 +155,8 @@ def test_preview_link_marks_the_founders_browser(auth_api_client, door):
     response = founder.get(preview_url)
     assert response.status_code == 302
     assert response["Location"] == "/p/buy/"
-    assert visit.PREVIEW_COOKIE in response.cookies
-    assert response.cookies[visit.PREVIEW_COOKIE]["httponly"]
+    assert cookies.PREVIEW_COOKIE in response.cookies
+    assert response.cookies[cookies.PREVIEW_COOKIE]["httponly"]
 
     assert founder.get("/p/buy/").status_code == 200
     buy(founder)
@@ -171,7 +171,7 @@ def test_preview_link_marks_the_founders_browser(auth_api_client, door):
 def test_a_page_not_public_has_no_preview_link(auth_api_client, project, door):
     draft = landing_page_create(project=project, slug="later")
     assert auth_api_client.get(f"/api/landing-pages/{draft.pk}/").json()["preview_url"] is None
-    assert browser().get(f"/p/later/?preview={visit.preview_token(draft.pk)}").status_code == 404
+    assert browser().get(f"/p/later/?preview={cookies.preview_token(draft.pk)}").status_code == 404
     landing_page_publish(page=draft)
     preview_url = auth_api_client.get(f"/api/landing-pages/{draft.pk}/").json()["preview_url"]
     assert browser().get(preview_url).status_code == 302
@@ -193,30 +193,30 @@ def test_the_preview_of_one_page_does_not_mark_another(auth_api_client, project,
 
 
 def _expired_token(page_id: int, monkeypatch) -> str:
-    issued = time.time() - visit.PREVIEW_MAX_AGE - 60
+    issued = time.time() - cookies.PREVIEW_MAX_AGE - 60
     with monkeypatch.context() as m:
         m.setattr(signing.time, "time", lambda: issued)
-        return visit.preview_token(page_id)
+        return cookies.preview_token(page_id)
 
 
 @pytest.mark.parametrize("kind", ["forged", "tampered", "expired", "not-a-page-id"])
 def test_a_forged_or_expired_preview_token_is_404_and_marks_nothing(door, monkeypatch, kind):
     token = {
         "forged": lambda: signing.dumps(door.pk, salt="another.salt"),
-        "tampered": lambda: visit.preview_token(door.pk)[:-2] + "xx",
+        "tampered": lambda: cookies.preview_token(door.pk)[:-2] + "xx",
         "expired": lambda: _expired_token(door.pk, monkeypatch),
-        "not-a-page-id": lambda: signing.dumps(str(door.pk), salt=visit.PREVIEW_SALT),
+        "not-a-page-id": lambda: signing.dumps(str(door.pk), salt=cookies.PREVIEW_SALT),
     }[kind]()
     visitor = browser("someone-with-a-link-1")
     response = visitor.get(f"/p/buy/?preview={token}")
     assert response.status_code == 404
-    assert visit.PREVIEW_COOKIE not in response.cookies
+    assert cookies.PREVIEW_COOKIE not in response.cookies
     visitor.get("/p/buy/")
     assert events() == [("view", Traffic.HUMAN, "")]
 
 
 def test_a_forged_preview_cookie_counts_as_a_visitor(door):
     visitor = browser("someone-with-a-cookie")
-    visitor.cookies[visit.PREVIEW_COOKIE] = signing.dumps([door.pk], salt="not.the.preview.salt")
+    visitor.cookies[cookies.PREVIEW_COOKIE] = signing.dumps([door.pk], salt="not.the.preview.salt")
     visitor.get("/p/buy/")
     assert events() == [("view", Traffic.HUMAN, "")]

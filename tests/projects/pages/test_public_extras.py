@@ -16,7 +16,7 @@ from django.db import connection
 from django.test import Client
 from PIL import Image
 
-from projects.events import visit
+from projects.events import cookies, touch
 from projects.models import LandingPage
 from projects.models.pages import DEFAULT_ACCENT
 from projects.selectors.pages import contrast_ratio, page_theme
@@ -261,7 +261,7 @@ def test_the_privacy_notice_lists_the_cookies_the_code_sets(settings):
     published(make_page())
     html, _ = get("/p/leafwise/privacy")
     text = " ".join(re.sub(r"<[^>]+>", " ", html).split())
-    for name in (visit.VISITOR_COOKIE, visit.CHANNEL_COOKIE, visit.FIRST_TOUCH_COOKIE, visit.PREVIEW_COOKIE):
+    for name in (cookies.VISITOR_COOKIE, cookies.CHANNEL_COOKIE, touch.FIRST_TOUCH_COOKIE, cookies.PREVIEW_COOKIE):
         assert f"<code>{name}</code>" in html, name
     assert f"<code>{settings.CSRF_COOKIE_NAME}</code>" in html
     assert "1 year" in text and "30 days" in text  # the visitor and preview cookies' lifetimes

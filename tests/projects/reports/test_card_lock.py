@@ -5,7 +5,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from projects.events import visit as visits
+from projects.events import cookies
 from projects.models import Event, EventKind
 from security.hashing import hash_identifier
 from tests.factories import UserFactory
@@ -30,7 +30,7 @@ def test_the_founders_own_looks_bots_and_warm_visitors_lock_nothing(user, auth_a
     # (the issue: this first look locked the card 15 s after publishing); a staff member looks
     # too; a link preview and a screenshot tool fetch it; a friend comes from the founder's list.
     previewer = browser()
-    assert previewer.get(f"{path}?preview={visits.preview_token(live_page.pk)}").status_code == 302
+    assert previewer.get(f"{path}?preview={cookies.preview_token(live_page.pk)}").status_code == 302
     assert previewer.get(path).status_code == 200
     owner = browser()
     owner.force_login(user)
@@ -57,7 +57,7 @@ def test_the_founders_own_looks_bots_and_warm_visitors_lock_nothing(user, auth_a
     card = card_of(auth_api_client, project)
     assert card["locked_at"] is not None
     assert card["locked_by"] == {"event": view.key, "visitor": view.visitor_hash, "channel": "social"}
-    cookie_id = stranger.cookies[visits.VISITOR_COOKIE].value.partition(".")[0]
+    cookie_id = stranger.cookies[cookies.VISITOR_COOKIE].value.partition(".")[0]
     assert view.visitor_hash == hash_identifier(cookie_id) != cookie_id  # the HMAC, not the cookie
     report = auth_api_client.get(f"/api/projects/{project.pk}/report").json()
     assert report["test_card"]["locked_at"] == card["locked_at"]

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from projects.events import visit
+from projects.events import cookies
 from projects.models import Event, EventKind, Signup
 from security.hashing import hash_identifier
 from tests.projects.conftest import signup_post_data, visitor_token
@@ -126,12 +126,12 @@ def _clicks() -> list[str]:
     [
         "made-up-visitor-0000000001",  # the old unsigned format, never seen by a page view
         "made-up-visitor-0000000001.00000000000000000000000000000000",  # a signature that does not verify
-        "made-up-visitor-0000000001." + visit.signed_visitor_id("another-visitor-000001").partition(".")[2],
+        "made-up-visitor-0000000001." + cookies.signed_visitor_id("another-visitor-000001").partition(".")[2],
     ],
 )
 def test_clicks_from_a_visitor_id_this_platform_did_not_issue_are_not_counted(live_page, cookie):
     forger = Client(HTTP_USER_AGENT=BROWSER)
-    forger.cookies[visit.VISITOR_COOKIE] = cookie
+    forger.cookies[cookies.VISITOR_COOKIE] = cookie
     for _ in range(5):
         response = forger.post("/p/chaser/e", {"k": "cta_click"})
         assert response.status_code == 204  # answered like a counted one: a beacon reads no answer
@@ -142,7 +142,7 @@ def test_clicks_from_a_visitor_id_this_platform_did_not_issue_are_not_counted(li
 
 def test_a_visitor_the_page_issued_an_id_to_has_its_clicks_counted(live_page):
     visitor = _visitor()
-    visitor_id, dot, mac = visitor.cookies[visit.VISITOR_COOKIE].value.partition(".")
+    visitor_id, dot, mac = visitor.cookies[cookies.VISITOR_COOKIE].value.partition(".")
     assert dot and mac
     assert visitor.post("/p/chaser/e", {"k": "cta_click"}).status_code == 204
     assert _clicks() == [hash_identifier(visitor_id)]
@@ -150,9 +150,9 @@ def test_a_visitor_the_page_issued_an_id_to_has_its_clicks_counted(live_page):
 
 def test_an_unsigned_cookie_from_before_keeps_its_id_and_is_signed_by_the_next_page_view(live_page):
     returning = Client(HTTP_USER_AGENT=BROWSER)
-    returning.cookies[visit.VISITOR_COOKIE] = "returning-visitor-000001"
+    returning.cookies[cookies.VISITOR_COOKIE] = "returning-visitor-000001"
     assert returning.get("/p/chaser/").status_code == 200
-    assert returning.cookies[visit.VISITOR_COOKIE].value == visit.signed_visitor_id("returning-visitor-000001")
+    assert returning.cookies[cookies.VISITOR_COOKIE].value == cookies.signed_visitor_id("returning-visitor-000001")
     assert returning.post("/p/chaser/e", {"k": "cta_click"}).status_code == 204
     assert _clicks() == [hash_identifier("returning-visitor-000001")]
 

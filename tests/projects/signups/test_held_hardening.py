@@ -15,7 +15,7 @@ from django.test import Client
 from django.utils import timezone
 
 from projects.events import worker
-from projects.events.visit import FIRST_TOUCH_COOKIE, FIRST_TOUCH_MAX_BYTES
+from projects.events.touch import FIRST_TOUCH_COOKIE, FIRST_TOUCH_MAX_BYTES
 from projects.models import HeldSignup, HoldReason, Signup, Traffic
 from projects.services.signups import held_signup_create
 from tests.projects.conftest import send_due_emails, signup_post_data
