@@ -1,6 +1,6 @@
 from django.urls import path
 
-from projects.views import founder, glossary, page_assets, prototypes, signups
+from projects.views import experiments, founder, glossary, page_assets, prototypes, signups
 from projects.views import pages as page_views
 from projects.views import projects as project_views
 from projects.views import variants as variant_views
@@ -44,6 +44,14 @@ urlpatterns = [
         variant_views.variant_delete_view,
         name="variant-delete",
     ),
+    # Experiments
+    path("<int:pk>/experiments/", experiments.experiment_list_view, name="experiment-list"),
+    path("<int:pk>/experiments/new", experiments.experiment_create, name="experiment-create"),
+    path("<int:pk>/experiments/plan", experiments.experiment_plan, name="experiment-plan"),
+    path("<int:pk>/experiments/<int:exp_pk>/", experiments.experiment_detail, name="experiment-detail"),
+    path("<int:pk>/experiments/<int:exp_pk>/start", experiments.experiment_start, name="experiment-start"),
+    path("<int:pk>/experiments/<int:exp_pk>/pause", experiments.experiment_pause, name="experiment-pause"),
+    path("<int:pk>/experiments/<int:exp_pk>/complete", experiments.experiment_complete, name="experiment-complete"),
     # Signups
     path("<int:pk>/signups/", signups.signup_list, name="signup-list"),
     path("<int:pk>/signups.csv", signups.signup_export, name="signup-export"),
