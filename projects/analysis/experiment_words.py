@@ -36,8 +36,8 @@ def about(n: float) -> str:
     value = max(0, math.ceil(n))
     if value < 100:
         return f"{value:,}"
-    digits = len(str(value)) - 2
-    return f"{round(value, -digits):,}"
+    unit = 10 ** (len(str(value)) - 2)
+    return f"{(value + unit // 2) // unit * unit:,}"  # half up: Python's round() would give 1,250 -> 1,200
 
 
 def percent(share: float) -> str:
