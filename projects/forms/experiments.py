@@ -34,7 +34,7 @@ class ExperimentForm(forms.Form):
     )
     arms = forms.MultipleChoiceField(
         label="Variants taking part",
-        required=False,
+        error_messages={"required": "Choose at least one variant to test against the page."},
         widget=forms.CheckboxSelectMultiple,
         help_text="The page itself (A) is always in, as the control the variants are compared with.",
     )
@@ -72,19 +72,10 @@ class ExperimentForm(forms.Form):
                 min_value=1,
                 max_value=WEIGHT_MAX,
                 initial=DEFAULT_WEIGHT,
-                required=key == CONTROL_KEY,
             )
 
     def weight_fields(self) -> list[forms.BoundField]:
         return [self[weight_field_name(key)] for key in (CONTROL_KEY, *(v.key for v in self.variants))]
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        for key in cleaned.get("arms") or []:
-            name = weight_field_name(key)
-            if name not in self.errors and cleaned.get(name) is None:
-                self.add_error(name, "Give this arm a weight.")
-        return cleaned
 
     def service_arguments(self) -> dict[str, Any]:
         data = self.cleaned_data

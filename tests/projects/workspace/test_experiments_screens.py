@@ -283,3 +283,28 @@ def test_planner_fragment_follows_the_form(owner, page):
     assert figure(three, "total") == 3 * figure(three, "per-arm")
     assert figure(big, "per-arm") < figure(two, "per-arm")
     assert "<html" not in two.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("arms", "coverage", "mde", "key"),
+    [
+        ({"a": 1}, "1", "0.2", "arms"),
+        ({"b": 1, "c": 1}, "1", "0.2", "arms"),
+        ({"a": 1, "b": 0}, "1", "0.2", "weight_b"),
+        ({"a": 1001, "b": 1}, "1", "0.2", "weight_a"),
+        ({"a": 1, "b": 1}, "0", "0.2", "coverage"),
+        ({"a": 1, "b": 1}, "1.5", "0.2", "coverage"),
+        ({"a": 1, "b": 1}, "1", "0", "minimum_detectable_effect"),
+    ],
+)
+def test_the_service_refuses_bad_arms_and_ranges_keyed_by_field(page, arms, coverage, mde, key):
+    from django.core.exceptions import ValidationError
+
+    add_variant(page)
+    add_variant(page)
+    with pytest.raises(ValidationError) as caught:
+        experiment_create_from_page(
+            page=page, name="x", arms=arms, coverage=Decimal(coverage), minimum_detectable_effect=Decimal(mde)
+        )
+    assert key in caught.value.message_dict
+    assert Experiment.objects.count() == 0 and Variant.objects.count() == 0
