@@ -53,8 +53,15 @@ def _experiment(request: HttpRequest, pk: int, exp_pk: int) -> Experiment:
 
 
 def _page(project: Project, request: HttpRequest) -> LandingPage:
+    """The page of ?page=<pk>; without one, the project's newest page that has variants."""
+    raw = request.GET.get("page")
+    if raw is None:
+        newest = experiment_pages(project=project).filter(variant_count__gt=0).values_list("pk", flat=True).first()
+        if newest is None:
+            raise Http404("No page of this project has a variant to test yet.")
+        return experiment_page_get(project=project, pk=newest)
     try:
-        page_pk = int(request.GET.get("page", ""))
+        page_pk = int(raw)
     except ValueError:
         raise Http404("Choose a page to experiment on.") from None
     return experiment_page_get(project=project, pk=page_pk)

@@ -42,7 +42,8 @@ from django.utils.http import urlsafe_base64_encode
 
 from jobs.models import Job, JobStatus
 from projects import cache as project_cache
-from projects.models import LandingPage, PageVariant, Project, Prototype, Signup
+from projects.models import Experiment, LandingPage, PageVariant, Project, Prototype, Signup
+from projects.services.experiments import experiment_create_from_page
 from projects.services.prototypes import prototype_generate
 from projects.services.signups import signup_create
 from security.models import User
@@ -147,6 +148,16 @@ MATRIX = (
     # Page assets.
     Row("page-images", "post", Kind.OBJECT),  # no file: refused
     Row("page-qr", "get", Kind.OBJECT),
+    # Experiments (a page with a variant: the newest such page when no ?page= is given).
+    Row("experiment-list", "get", Kind.OBJECT, shows_secret=True),
+    Row("experiment-create", "get", Kind.OBJECT, shows_secret=True),
+    Row("experiment-create", "post", Kind.OBJECT),  # an empty form: its errors, nothing written
+    Row("experiment-plan", "get", Kind.OBJECT, htmx=True),
+    Row("experiment-detail", "get", Kind.OBJECT, shows_secret=True),
+    Row("experiment-detail", "get", Kind.OBJECT, query="fragment=live", htmx=True),
+    Row("experiment-start", "post", Kind.OBJECT),
+    Row("experiment-pause", "post", Kind.OBJECT),
+    Row("experiment-complete", "post", Kind.OBJECT),
     # Signups.
     Row("signup-list", "get", Kind.OBJECT, shows_secret=True),
     Row("signup-export", "get", Kind.OBJECT, shows_secret=True),
@@ -209,7 +220,7 @@ def _discover() -> dict[str, Route]:
 
 ROUTES = _discover()
 # Path parameters that name an object by a global id (not one numbered within its project).
-GLOBAL_IDS = ("page_pk", "job_id")
+GLOBAL_IDS = ("page_pk", "job_id", "exp_pk")
 
 
 def _case(row: Row):
@@ -250,6 +261,7 @@ class World:
     page: LandingPage
     job: Job
     other_project: Project
+    experiment: Experiment
 
     def value(self, param: str, *, route: str = "", missing: bool = False) -> object:
         """What a path parameter of `route` holds for the owner's objects (or for none at all)."""
@@ -257,6 +269,8 @@ class World:
             return _unused_pk(Project) if missing else self.project.pk
         if param == "page_pk":
             return _unused_pk(LandingPage) if missing else self.page.pk
+        if param == "exp_pk":
+            return _unused_pk(Experiment) if missing else self.experiment.pk
         if param == "version":
             return 999 if missing else 1
         if param == "job_id":
@@ -333,6 +347,9 @@ def world_fixture() -> World:
         page=page,
         job=job,
         other_project=other_project,
+        experiment=experiment_create_from_page(
+            page=page, name=SECRET_PROJECT_NAME, arms={"a": 1, VARIANT_KEY: 1}, coverage=1, minimum_detectable_effect=1
+        ),
     )
 
 
