@@ -147,3 +147,59 @@ def test_create_start_and_watch_the_results_change_in_place(live_server, chromiu
         checked(tab, device, "7-list")
     finally:
         context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("device", list(DEVICES))
+def test_a_five_arm_experiment_with_traffic_reads_well(live_server, chromium_browser, device, settings):
+    """Five arms and thousands of people (seeded as the worker writes them): the lead says who is
+    ahead, the bars and the health read on a phone too; a page without variants says how to add one."""
+    from decimal import Decimal
+
+    from projects.models import Traffic
+    from projects.services.experiments import experiment_create_from_page
+    from projects.services.pages import landing_page_create
+    from tests.projects.experiments.helpers import add_rollup, expose
+
+    settings.SLOW_OPERATION_THRESHOLD_MS = 60_000  # five arms' Monte Carlo, on a test machine
+    founder = UserFactory()
+    project = ProjectFactory(owner=founder, name="Invoice Chaser")
+    page = generate_and_publish(project, slug=f"five-{device}")
+    landing_page_create(project=project, slug=f"bare-{device}")  # a page with no variant yet
+    for name in ("Pain", "Speed", "Price", "Proof"):
+        variant = variant_create(page=page, name=name)
+        values = {**variant_values(page=page, variant=variant), "headline": f"{name} headline"}
+        variant_update(variant=variant, name=name, values=values)
+    experiment = experiment_create_from_page(
+        page=page,
+        name="Five headlines",
+        hypothesis="Naming the pain wins",
+        arms={"a": 1, "b": 1, "c": 1, "d": 1, "e": 1},
+        coverage=Decimal("1"),
+        minimum_detectable_effect=Decimal("0.2"),
+        start=True,
+    )
+    for key, (people, signups) in zip("abcde", [(900, 45), (910, 63), (880, 40), (905, 50), (890, 44)], strict=True):
+        expose(experiment, key, people, signed_up=signups)
+        add_rollup(experiment, key, Traffic.HUMAN, people)
+        add_rollup(experiment, key, Traffic.BOT, 20)
+
+    context = chromium_browser.new_context(**DEVICES[device])
+    context.set_default_timeout(15_000)
+    try:
+        tab = context.new_page()
+        watch(tab)
+        url = f"{live_server.url}/projects/{project.pk}/experiments/{experiment.pk}/"
+        tab.goto(url)
+        tab.fill("#id_username", founder.email)
+        tab.fill("#id_password", DEFAULT_PASSWORD)
+        tab.click("button[type=submit]")
+        tab.wait_for_url(url)
+        assert tab.inner_text("[data-testid=lead]").startswith("Pain is ahead: ")
+        assert tab.locator("svg.interval").count() == 5
+        checked(tab, device, "8-five-arms")
+        tab.goto(f"{live_server.url}/projects/{project.pk}/experiments/")
+        assert tab.get_by_role("link", name=re.compile("^Add a variant in the page editor")).count() == 1
+        checked(tab, device, "9-list-with-pages")
+    finally:
+        context.close()

@@ -308,3 +308,45 @@ def test_the_service_refuses_bad_arms_and_ranges_keyed_by_field(page, arms, cove
         )
     assert key in caught.value.message_dict
     assert Experiment.objects.count() == 0 and Variant.objects.count() == 0
+
+
+def test_planner_reads_the_last_fourteen_days_of_rollups(owner, page):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from projects.analysis.planning import sample_size_per_variant
+    from projects.models import DailyRollup, Traffic
+
+    add_variant(page)
+    today = timezone.localdate()
+    for offset in range(20):  # 14 days count; the 6 before them do not
+        for traffic, visitors in ((Traffic.HUMAN, 100), (Traffic.BOT, 1000)):
+            DailyRollup.objects.create(
+                page=page, day=today - timedelta(days=offset), channel="direct", traffic=traffic,
+                visitors=visitors, signed_up_visitors=5 if offset < 14 else 50,
+            )  # fmt: skip
+    html = owner.get(create_url(page) + "&").content.decode()
+    per_arm = sample_size_per_variant(0.05, 0.2)
+    assert "Over the last 14 days the page had 1,400 visitors (100 a day)" in html
+    assert "sign-up rate</a> of 5.0%" in html
+    assert f'data-testid="plan-per-arm">{per_arm:,}<' in html
+    assert f'data-testid="plan-total">{2 * per_arm:,}<' in html
+    days = -(-2 * per_arm // 100)  # all visitors in (100% coverage), rounded up
+    assert f'data-testid="plan-days">{days:,}<' in html
+    # Half the visitors in the experiment: twice the days.
+    url = reverse("experiment-plan", kwargs={"pk": page.project_id})
+    half = owner.get(url, {"page": page.pk, "arms": ["b"], "minimum_detectable_effect": "20", "coverage": "50"})
+    assert f'data-testid="plan-days">{-(-2 * per_arm // 50):,}<' in half.content.decode()
+
+
+def test_planner_without_signups_uses_the_test_cards_bar_and_says_so(owner, page):
+    from projects.analysis.planning import sample_size_per_variant
+    from projects.models import TestCard
+
+    add_variant(page)
+    TestCard.objects.update_or_create(project=page.project, defaults={"overrides": {"signup_bar": 0.1}})
+    html = owner.get(create_url(page)).content.decode()
+    assert "No traffic yet" in html and "(your test card's bar)" in html
+    assert f'data-testid="plan-per-arm">{sample_size_per_variant(0.1, 0.2):,}<' in html
+    assert 'data-testid="plan-days">—<' in html
