@@ -37,3 +37,11 @@ def whole_days(value: float | None) -> str:
 def points(value: float | None) -> str:
     """A difference of rates in percentage points, to two decimals ("0.12 pts"); "—" for none."""
     return "—" if value is None else f"{float(value) * 100:.2f} pts"
+
+
+@register.filter
+def p_value(value: float | None) -> str:
+    """A p-value to three decimals, "<0.001" below that; "—" for none."""
+    if value is None:
+        return "—"
+    return "<0.001" if float(value) < 0.001 else f"{float(value):.3f}"

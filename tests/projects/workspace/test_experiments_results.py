@@ -212,3 +212,21 @@ def test_draft_results_screen_with_its_planner(owner, user, django_assert_num_qu
     with django_assert_num_queries(DRAFT_RESULTS_QUERIES):
         html = owner.get(detail_url(experiment)).content.decode()
     assert "How long it will take" in html and "No traffic yet" in html
+
+
+def test_health_problems_lead_the_screen(owner, user):
+    experiment = make_experiment(user)
+    expose(experiment, "a", 1000, signed_up=50)
+    expose(experiment, "b", 600, signed_up=40)
+    html = owner.get(detail_url(experiment)).content.decode()
+    assert re.search(r'data-testid="lead"><strong>The split is off</strong>', html)
+    assert '<span class="badge bad">Problem</span>' in html and "&lt;0.001</data>" in html
+    add_rollup(experiment, "a", Traffic.HUMAN, 100)
+    add_rollup(experiment, "a", Traffic.BOT, 400)
+    from mvpvalidator import cache as app_cache
+    from projects.cache import experiment_ns
+
+    app_cache.bump(experiment_ns(experiment.pk))
+    html = owner.get(detail_url(experiment)).content.decode()
+    assert re.search(r'data-testid="lead"><strong>Too many bots</strong>: 80% of the views are known bots', html)
+    assert '<span class="badge bad">Too many bots</span>' in html
