@@ -201,4 +201,9 @@ def experiment_pause(request: HttpRequest, pk: int, exp_pk: int) -> HttpResponse
 @login_required
 @require_POST
 def experiment_complete(request: HttpRequest, pk: int, exp_pk: int) -> HttpResponse:
+    """Asks first (a completed experiment cannot run again), then completes on `confirm=yes`."""
+    if request.POST.get("confirm") != "yes":
+        experiment = _experiment(request, pk, exp_pk)
+        context = {"project": experiment.page.project, "experiment": experiment}
+        return render(request, "projects/workspace/experiments/confirm_complete.html", context)
     return _move(request, pk, exp_pk, ExperimentStatus.COMPLETED, "is complete: its results are kept")

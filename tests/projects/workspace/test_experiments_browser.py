@@ -142,7 +142,15 @@ def test_create_start_and_watch_the_results_change_in_place(live_server, chromiu
         assert tab.inner_text("[data-testid=lead]").startswith("Too early: 30 visitors so far.")
         checked(tab, device, "6-running-figures")
 
-        tab.get_by_role("link", name="Experiments").first.click()
+        tab.click("button:has-text('Complete')")
+        tab.locator("h1", has_text="Complete “Pain or speed”?").wait_for()
+        checked(tab, device, "7-confirm-complete")
+        tab.click("button:has-text('Complete the experiment')")
+        tab.locator(".messages", has_text="is complete").wait_for()
+        experiment.refresh_from_db()
+        assert experiment.status == ExperimentStatus.COMPLETED
+
+        tab.get_by_role("navigation", name="Project").get_by_role("link", name="Experiments").click()
         tab.wait_for_url(f"{hub}experiments/")
         checked(tab, device, "7-list")
     finally:

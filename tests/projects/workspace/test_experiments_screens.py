@@ -184,7 +184,11 @@ def test_start_pause_resume_complete_through_the_buttons(owner, page):
     owner.post(move_url(experiment, "start"))
     experiment.refresh_from_db()
     assert experiment.status == ExperimentStatus.RUNNING
-    owner.post(move_url(experiment, "complete"))
+    asked = owner.post(move_url(experiment, "complete")).content.decode()  # asks first
+    assert "cannot be started again" in asked and 'name="confirm" value="yes"' in asked
+    experiment.refresh_from_db()
+    assert experiment.status == ExperimentStatus.RUNNING
+    owner.post(move_url(experiment, "complete"), {"confirm": "yes"})
     experiment.refresh_from_db()
     assert experiment.status == ExperimentStatus.COMPLETED and experiment.completed_at is not None
     html = owner.get(list_url(page)).content.decode()
