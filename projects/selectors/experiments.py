@@ -234,6 +234,14 @@ def experiment_pages(*, project: Project) -> QuerySet[LandingPage]:
     )
 
 
+def experiment_newest_page_pk(*, project: Project) -> int | None:
+    """The newest page of the project an experiment can run on that has page variants."""
+    pages = LandingPage.objects.filter(
+        project=project, status__in=(PageStatus.DRAFT, PageStatus.PUBLISHED), variants__isnull=False
+    )
+    return pages.order_by("-created_at", "-id").values_list("pk", flat=True).first()
+
+
 def experiment_page_get(*, project: Project, pk: int) -> LandingPage:
     """One of the project's pages an experiment can run on, with its page variants prefetched;
     404 for any other page (another project's, an archived one)."""

@@ -26,6 +26,7 @@ from projects.selectors.experiments import (
     PLANNER_DAYS,
     experiment_get,
     experiment_list,
+    experiment_newest_page_pk,
     experiment_page_get,
     experiment_pages,
     experiment_planner,
@@ -56,7 +57,7 @@ def _page(project: Project, request: HttpRequest) -> LandingPage:
     """The page of ?page=<pk>; without one, the project's newest page that has variants."""
     raw = request.GET.get("page")
     if raw is None:
-        newest = experiment_pages(project=project).filter(variant_count__gt=0).values_list("pk", flat=True).first()
+        newest = experiment_newest_page_pk(project=project)
         if newest is None:
             raise Http404("No page of this project has a variant to test yet.")
         return experiment_page_get(project=project, pk=newest)
@@ -140,6 +141,7 @@ def _results_context(experiment: Experiment) -> dict[str, Any]:
     ]
     return {
         "results": results,
+        "has_visitors": any(arm["visitors"] for arm in results["arms"]),
         "lead": lead_sentence(results, names),
         "rows": rows,
         "scale_top": top,
@@ -154,18 +156,23 @@ def _results_context(experiment: Experiment) -> dict[str, Any]:
 def experiment_detail(request: HttpRequest, pk: int, exp_pk: int) -> HttpResponse:
     """The results screen; `?fragment=live` from htmx: the results region alone (refreshed in place)."""
     experiment = _experiment(request, pk, exp_pk)
-    context = {"project": experiment.page.project, "experiment": experiment, **_results_context(experiment)}
-    if request.htmx and request.GET.get("fragment") == "live":  # type: ignore[attr-defined]
-        return render(request, RESULTS_TEMPLATE, context)
+    context: dict[str, Any] = {"project": experiment.page.project, "experiment": experiment}
     if experiment.status == ExperimentStatus.DRAFT:
-        arms = len(context["rows"])
+        # Nobody has seen it yet: its arms and the planner, rather than a table of zeros.
+        arms = list(experiment.variants.all())
+        total = sum(v.weight for v in arms)
+        context["arms"] = [{"variant": v, "share": v.weight / total, "changes": len(v.overrides)} for v in arms]
         context["planner"] = experiment_planner(
             page=experiment.page,
             mde_relative=float(experiment.minimum_detectable_effect),
             coverage=float(experiment.coverage),
-            arms=arms,
+            arms=len(arms),
         )
         context["days"] = PLANNER_DAYS
+    else:
+        context.update(_results_context(experiment))
+        if request.htmx and request.GET.get("fragment") == "live":  # type: ignore[attr-defined]
+            return render(request, RESULTS_TEMPLATE, context)
     return render(request, "projects/workspace/experiments/detail.html", context)
 
 
