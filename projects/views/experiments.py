@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -122,9 +123,12 @@ def _create_context(project: Project, page: LandingPage, form: ExperimentForm) -
 @login_required
 @require_GET
 def experiment_plan(request: HttpRequest, pk: int) -> HttpResponse:
-    """The planner alone (htmx, as the create form changes): the form's values where valid."""
+    """The planner alone (htmx, as the create form changes): the form's values where valid. A
+    plain request (no htmx) is sent to the whole create screen, with the same values."""
     project = _project(request, pk)
     page = _page(project, request)
+    if not request.htmx:  # type: ignore[attr-defined]
+        return redirect(f"{reverse('experiment-create', kwargs={'pk': project.pk})}?page={page.pk}")
     form = ExperimentForm(request.GET, page=page)
     form.is_valid()
     return render(request, PLANNER_TEMPLATE, {"project": project, "page": page, **_planner(page, form)})

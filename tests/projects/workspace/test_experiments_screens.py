@@ -275,9 +275,14 @@ def test_planner_fragment_follows_the_form(owner, page):
     add_variant(page)
     add_variant(page)
     url = reverse("experiment-plan", kwargs={"pk": page.project_id})
-    two = owner.get(url, {"page": page.pk, "arms": ["b"], "minimum_detectable_effect": "20", "coverage": "100"})
-    three = owner.get(url, {"page": page.pk, "arms": ["b", "c"], "minimum_detectable_effect": "20", "coverage": "100"})
-    big = owner.get(url, {"page": page.pk, "arms": ["b"], "minimum_detectable_effect": "50", "coverage": "100"})
+    htmx = {"HTTP_HX_REQUEST": "true"}
+    two = owner.get(url, {"page": page.pk, "arms": ["b"], "minimum_detectable_effect": "20", "coverage": "100"}, **htmx)
+    three = owner.get(
+        url, {"page": page.pk, "arms": ["b", "c"], "minimum_detectable_effect": "20", "coverage": "100"}, **htmx
+    )
+    big = owner.get(url, {"page": page.pk, "arms": ["b"], "minimum_detectable_effect": "50", "coverage": "100"}, **htmx)
+    plain = owner.get(url, {"page": page.pk})  # no script: the whole create screen
+    assert plain.status_code == 302 and plain["Location"] == create_url(page)
 
     def figure(response, name):
         html = response.content.decode()
@@ -340,7 +345,8 @@ def test_planner_reads_the_last_fourteen_days_of_rollups(owner, page):
     assert f'data-testid="plan-days">{days:,}<' in html
     # Half the visitors in the experiment: twice the days.
     url = reverse("experiment-plan", kwargs={"pk": page.project_id})
-    half = owner.get(url, {"page": page.pk, "arms": ["b"], "minimum_detectable_effect": "20", "coverage": "50"})
+    query = {"page": page.pk, "arms": ["b"], "minimum_detectable_effect": "20", "coverage": "50"}
+    half = owner.get(url, query, HTTP_HX_REQUEST="true")
     assert f'data-testid="plan-days">{-(-2 * per_arm // 50):,}<' in half.content.decode()
 
 
