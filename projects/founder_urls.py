@@ -1,6 +1,6 @@
 from django.urls import path
 
-from projects.views import analytics, glossary, page_assets, prototypes, reports, signups, test_cards
+from projects.views import analytics, experiments, glossary, page_assets, prototypes, reports, signups, test_cards
 from projects.views import campaigns as campaign_views
 from projects.views import pages as page_views
 from projects.views import projects as project_views
@@ -64,6 +64,14 @@ urlpatterns = [
     ),
     # Analytics
     path("<int:pk>/analytics", analytics.project_analytics_page, name="project-analytics"),
+    # Experiments
+    path("<int:pk>/experiments/", experiments.experiment_list_view, name="experiment-list"),
+    path("<int:pk>/experiments/new", experiments.experiment_create, name="experiment-create"),
+    path("<int:pk>/experiments/plan", experiments.experiment_plan, name="experiment-plan"),
+    path("<int:pk>/experiments/<int:exp_pk>/", experiments.experiment_detail, name="experiment-detail"),
+    path("<int:pk>/experiments/<int:exp_pk>/start", experiments.experiment_start, name="experiment-start"),
+    path("<int:pk>/experiments/<int:exp_pk>/pause", experiments.experiment_pause, name="experiment-pause"),
+    path("<int:pk>/experiments/<int:exp_pk>/complete", experiments.experiment_complete, name="experiment-complete"),
     # Signups
     path("<int:pk>/signups/", signups.signup_list, name="signup-list"),
     path("<int:pk>/signups.csv", signups.signup_export, name="signup-export"),

@@ -5,10 +5,11 @@ per variant for a minimum detectable effect, and the days left until every arm h
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from projects.analysis.distributions import chi2_sf, norm_cdf, norm_ppf
 
-__all__ = ["days_to_decision", "sample_size_per_variant", "srm_test"]
+__all__ = ["Plan", "days_to_decision", "plan_experiment", "sample_size_per_variant", "srm_test"]
 
 
 def srm_test(observed: list[int], weights: list[float]) -> tuple[float, float]:
@@ -111,3 +112,51 @@ def days_to_decision(
             return None
         days = max(days, missing / (visitors_per_day * share))
     return max(days, min_days_left)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What an experiment needs before it starts, at the page's current traffic."""
+
+    baseline_rate: float
+    mde_relative: float
+    arms: int
+    coverage: float
+    # None when the lift would take the rate past 100 % (no sample can show it).
+    per_arm: int | None
+    total: int | None
+    # Visitors of the page per day, and the share of them the experiment sees.
+    visitors_per_day: float
+    in_experiment_per_day: float
+    # None without traffic (or without a sample size): no estimate.
+    days: float | None
+
+
+def plan_experiment(
+    *, baseline_rate: float, mde_relative: float, arms: int, coverage: float, visitors_per_day: float
+) -> Plan:
+    """Visitors needed per arm (:func:`sample_size_per_variant`) and in all, and the days they take
+    when ``coverage`` of the page's ``visitors_per_day`` are split evenly between ``arms`` arms."""
+    if arms < 2:
+        raise ValueError("an experiment has at least two arms")
+    if not 0.0 < coverage <= 1.0:
+        raise ValueError("coverage must be in (0, 1]")
+    per_arm: int | None
+    try:
+        per_arm = sample_size_per_variant(baseline_rate, mde_relative)
+    except ValueError:
+        per_arm = None
+    total = per_arm * arms if per_arm is not None else None
+    daily = max(visitors_per_day, 0.0) * coverage
+    days = total / daily if total is not None and daily > 0.0 else None
+    return Plan(
+        baseline_rate=baseline_rate,
+        mde_relative=mde_relative,
+        arms=arms,
+        coverage=coverage,
+        per_arm=per_arm,
+        total=total,
+        visitors_per_day=visitors_per_day,
+        in_experiment_per_day=daily,
+        days=days,
+    )

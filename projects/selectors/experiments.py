@@ -1,20 +1,32 @@
 """Reads of experiments: the owner's, their results with the statistics, and the running ones
 with their health (sample ratio, bot share)."""
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Min, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from mvpvalidator import cache as app_cache
 from projects import cache as keys
 from projects.analysis.experiments import Arm, analyse
-from projects.analysis.planning import srm_test
-from projects.analysis.thresholds import BOT_SHARE_LIMIT, SRM_ALPHA
+from projects.analysis.planning import Plan, plan_experiment, srm_test
+from projects.analysis.thresholds import BOT_SHARE_LIMIT, CHANNELS, SRM_ALPHA, value_of
 from projects.analysis.traffic_quality import UNHEALTHY, traffic_quality
-from projects.models import DailyRollup, Experiment, ExperimentExposure, ExperimentStatus, Project, Traffic, Variant
+from projects.models import (
+    DailyRollup,
+    Experiment,
+    ExperimentExposure,
+    ExperimentStatus,
+    LandingPage,
+    PageStatus,
+    Project,
+    TestCard,
+    Traffic,
+    Variant,
+)
 from security.models import User
 
 # Monte Carlo draws for "chance to be best" with more than two variants: a standard error under
@@ -204,3 +216,118 @@ def running_experiments(*, limit: int = 20, project: Project | None = None) -> l
             }
         )
     return out
+
+
+# --- The founder's experiment screens ------------------------------------------------------------
+
+# The days of rollups the planner reads for a page's current traffic and sign-up rate.
+PLANNER_DAYS = 14
+
+
+def experiment_pages(*, project: Project) -> QuerySet[LandingPage]:
+    """The project's pages an experiment can run on (drafts and published ones), each with its
+    number of page variants (`variant_count`): one query."""
+    return (
+        LandingPage.objects.filter(project=project, status__in=(PageStatus.DRAFT, PageStatus.PUBLISHED))
+        .annotate(variant_count=Count("variants"))
+        .order_by("-created_at", "-id")
+    )
+
+
+def experiment_newest_page_pk(*, project: Project) -> int | None:
+    """The newest page of the project an experiment can run on that has page variants."""
+    pages = LandingPage.objects.filter(
+        project=project, status__in=(PageStatus.DRAFT, PageStatus.PUBLISHED), variants__isnull=False
+    )
+    return pages.order_by("-created_at", "-id").values_list("pk", flat=True).first()
+
+
+def experiment_page_get(*, project: Project, pk: int) -> LandingPage:
+    """One of the project's pages an experiment can run on, with its page variants prefetched;
+    404 for any other page (another project's, an archived one)."""
+    pages = LandingPage.objects.filter(project=project, status__in=(PageStatus.DRAFT, PageStatus.PUBLISHED))
+    page = get_object_or_404(pages.prefetch_related("variants"), pk=pk)
+    page.project = project  # the caller's (owner-checked) copy
+    return page
+
+
+@dataclass(frozen=True)
+class PageTraffic:
+    """A page's people over the last days of rollups (bots and the founder's own visits left out)."""
+
+    visitors: int
+    signups: int
+    days: int  # the days the figures cover: PLANNER_DAYS, or fewer for a page live since less long
+
+    @property
+    def rate(self) -> float | None:
+        return self.signups / self.visitors if self.visitors and self.signups else None
+
+    @property
+    def per_day(self) -> float:
+        return self.visitors / self.days if self.days else 0.0
+
+
+def page_traffic(*, page: LandingPage, today: date | None = None) -> PageTraffic:
+    """Visitors and sign-ups of the page's people over the last PLANNER_DAYS days (one query)."""
+    today = today or timezone.localdate()
+    since = today - timedelta(days=PLANNER_DAYS - 1)
+    row = DailyRollup.objects.filter(page=page, day__gte=since, day__lte=today, traffic=Traffic.HUMAN).aggregate(
+        visitors=Sum("visitors"), signups=Sum("signed_up_visitors"), first=Min("day")
+    )
+    first = row["first"]
+    days = (today - first).days + 1 if first else 0
+    return PageTraffic(visitors=row["visitors"] or 0, signups=row["signups"] or 0, days=days)
+
+
+# The sign-up rate the planner assumes for a page with no test card and no sign-ups yet.
+DEFAULT_BAR_KEY = "signup_bar.direct"
+
+
+@dataclass(frozen=True)
+class PlannerFigures:
+    plan: Plan | None  # None: no rate can be planned (a lift past 100 %)
+    traffic: PageTraffic
+    rate: float
+    # Where the rate comes from: "traffic" (the page's own), "test_card" or "default".
+    rate_source: str
+    error: str = ""
+
+
+def _bar_rate(project: Project) -> tuple[float, str]:
+    """The test card's sign-up bar (its override, or the benchmark of its channel), else the
+    benchmark for direct visitors."""
+    card = TestCard.objects.filter(project=project).only("channel", "overrides").first()
+    if card is not None:
+        override = (card.overrides or {}).get("signup_bar")
+        if isinstance(override, int | float) and 0 < override < 1:
+            return float(override), "test_card"
+        if card.channel in CHANNELS:
+            return value_of(f"signup_bar.{card.channel}"), "test_card"
+    return value_of(DEFAULT_BAR_KEY), "default"
+
+
+def experiment_planner(
+    *, page: LandingPage, mde_relative: float, coverage: float, arms: int, today: date | None = None
+) -> PlannerFigures:
+    """The planner shown before an experiment starts: the visitors it needs for the lift the
+    founder hopes to detect, and the days at the page's current traffic (two queries at most)."""
+    traffic = page_traffic(page=page, today=today)
+    if traffic.rate is not None:
+        rate, source = traffic.rate, "traffic"
+    else:
+        rate, source = _bar_rate(page.project)
+    try:
+        plan = plan_experiment(
+            baseline_rate=rate,
+            mde_relative=mde_relative,
+            arms=arms,
+            coverage=coverage,
+            visitors_per_day=traffic.per_day,
+        )
+    except ValueError as exc:
+        return PlannerFigures(plan=None, traffic=traffic, rate=rate, rate_source=source, error=str(exc))
+    if plan.per_arm is None:
+        error = f"A lift of {mde_relative:.0%} on a {rate:.1%} sign-up rate would pass 100%: choose a smaller lift."
+        return PlannerFigures(plan=None, traffic=traffic, rate=rate, rate_source=source, error=error)
+    return PlannerFigures(plan=plan, traffic=traffic, rate=rate, rate_source=source)

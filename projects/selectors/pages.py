@@ -1,7 +1,8 @@
 """Reads of landing pages: the founder's (owner-scoped) and the public page at /p/<slug>/ (one
 cache entry per page: the page and its running experiment; `projects.views.public` renders it)."""
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -17,6 +18,7 @@ from projects import cache as keys
 from projects.analysis.assignment import assign
 from projects.events import cookies, touch
 from projects.models import Campaign, Experiment, ExperimentStatus, LandingPage, PageStatus, Project, Traffic
+from projects.models.pages import VARIANT_FIELDS
 from security.models import User
 
 
@@ -62,6 +64,8 @@ class LiveVariant:
     subheadline: str
     cta_text: str
     preorder_price: Decimal | None
+    # An arm built from a page variant: that variant's changed fields (keys from VARIANT_FIELDS).
+    overrides: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -89,7 +93,9 @@ def _live_experiment(page: LandingPage) -> LiveExperiment | None:
         seed=experiment.seed,
         coverage=float(experiment.coverage),
         variants=tuple(
-            LiveVariant(v.key, v.weight, v.is_control, v.headline, v.subheadline, v.cta_text, v.preorder_price)
+            LiveVariant(
+                v.key, v.weight, v.is_control, v.headline, v.subheadline, v.cta_text, v.preorder_price, v.overrides
+            )
             for v in experiment.variants.all()
         ),
     )
@@ -153,18 +159,18 @@ def landing_page_get_published(*, slug: str) -> LandingPage:
 
 
 def page_content(page: LandingPage, variant: LiveVariant | None) -> dict[str, Any]:
-    """The copy a visitor sees: the page's, with the variant's overrides."""
-    content = {
-        "headline": page.headline,
-        "subheadline": page.subheadline,
-        "cta_text": page.cta_text,
-        "preorder_price": page.preorder_price,
-    }
+    """The copy a visitor sees (every field a variant may change, `VARIANT_FIELDS`): the page's,
+    with the arm's own fields (an arm made through the API) and the overrides of the page
+    variant it was built from, as the variant's preview shows them (`selectors.variants`)."""
+    content = {name: getattr(page, name) for name in VARIANT_FIELDS}
     if variant is not None:
-        for name in content:
+        for name in ("headline", "subheadline", "cta_text", "preorder_price"):
             value = getattr(variant, name)
             if value not in ("", None):
                 content[name] = value
+        for name, value in variant.overrides.items():
+            if name in content:
+                content[name] = Decimal(value) if name == "preorder_price" and value is not None else value
     return content
 
 

@@ -2,9 +2,10 @@
 `EXPERIMENT_TRANSITIONS` (start, pause, resume, complete)."""
 
 import secrets
+from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -23,7 +24,7 @@ from projects.models.experiments import (
     ExperimentStatus,
     Variant,
 )
-from projects.models.pages import LandingPage, PageStatus
+from projects.models.pages import VARIANT_FIELDS, LandingPage, PageStatus, PageVariant
 from projects.services.transitions import require_open, transition_check
 from security.sanitize import sanitize_text
 
@@ -31,6 +32,15 @@ VARIANT_CONTENT_FIELDS = ("headline", "subheadline", "cta_text", "preorder_price
 # What decides a visitor's variant: frozen once the experiment has started, or assignment would
 # move visitors between variants mid-test (and the results would mix them).
 ASSIGNMENT_FIELDS = ("variants", "coverage")
+# The largest weight of an arm (`Variant.weight`).
+WEIGHT_MAX = 1000
+
+
+def _overrides(value: Any) -> dict[str, Any]:
+    """A page variant's overrides as an arm keeps them: only the fields a variant may change."""
+    if not isinstance(value, dict):
+        return {}
+    return {name: value[name] for name in VARIANT_FIELDS if name in value}
 
 
 def _clean_variants(variants: Any) -> list[Variant]:
@@ -50,6 +60,7 @@ def _clean_variants(variants: Any) -> list[Variant]:
             subheadline=sanitize_text(str(raw.get("subheadline", "") or ""), max_length=240),
             cta_text=sanitize_text(str(raw.get("cta_text", "") or ""), max_length=60),
             preorder_price=raw.get("preorder_price"),
+            overrides=_overrides(raw.get("overrides")),
             position=position,
         )
         try:
@@ -190,4 +201,72 @@ def experiment_move(*, experiment: Experiment, to: str) -> Experiment:
     except IntegrityError as exc:  # a concurrent start on the same page
         raise ConflictError("Another experiment is running on this page.", code="experiment_already_running") from exc
     _experiment_changed(experiment)
+    return experiment
+
+
+# The page itself is the control arm of an experiment built from its variants.
+CONTROL_KEY = "a"
+CONTROL_NAME = "The page"
+
+
+@transaction.atomic
+def experiment_create_from_page(
+    *,
+    page: LandingPage,
+    name: str,
+    hypothesis: str = "",
+    arms: dict[str, int],
+    coverage: Decimal,
+    minimum_detectable_effect: Decimal,
+    start: bool = False,
+) -> Experiment:
+    """A draft experiment on `page` from its page variants: `arms` maps each arm's key to its
+    weight, the page itself ("a", the control) and the keys of the `PageVariant`s taking part.
+    Each variant's arm keeps a snapshot of its overrides and its name. With `start`, the new
+    experiment is started in the same transaction: a refusal to start (another experiment running
+    on the page, a draft page) leaves nothing written.
+
+    Errors are keyed by what they are about: "arms" (which arms), "weight_<key>" (an arm's
+    weight), "name", "coverage", "minimum_detectable_effect", "start"."""
+    errors: dict[str, list[str]] = {}
+    if CONTROL_KEY not in arms:
+        errors["arms"] = ["The page itself (A) is always the control arm."]
+    chosen = [key for key in arms if key != CONTROL_KEY]
+    variants = {v.key: v for v in PageVariant.objects.filter(page=page, key__in=chosen)}
+    unknown = [key for key in chosen if key not in variants]
+    if unknown:
+        errors["arms"] = [f"No variant {', '.join(k.upper() for k in unknown)} on this page."]
+    elif len(arms) < MIN_VARIANTS:
+        errors["arms"] = ["Choose at least one variant to test against the page."]
+    elif len(arms) > MAX_VARIANTS:
+        errors["arms"] = [f"An experiment has at most {MAX_VARIANTS} arms (the page and {MAX_VARIANTS - 1} variants)."]
+    for key, weight in arms.items():
+        if not isinstance(weight, int) or isinstance(weight, bool) or not 1 <= weight <= WEIGHT_MAX:
+            errors[f"weight_{key}"] = [f"Give a whole number from 1 to {WEIGHT_MAX}."]
+    if errors:
+        raise ValidationError(errors)
+    specs: list[dict[str, Any]] = [
+        {"key": CONTROL_KEY, "name": CONTROL_NAME, "is_control": True, "weight": arms[CONTROL_KEY]}
+    ]
+    for key in sorted(chosen):
+        # A snapshot: the arm shows what was tested, whatever later edits the variant gets.
+        specs.append(
+            {"key": key, "name": variants[key].name, "weight": arms[key], "overrides": dict(variants[key].overrides)}
+        )
+    try:
+        experiment = experiment_create(
+            page=page,
+            name=name,
+            variants=specs,
+            hypothesis=hypothesis,
+            coverage=coverage,
+            minimum_detectable_effect=minimum_detectable_effect,
+        )
+    except ConflictError as exc:
+        raise ValidationError({NON_FIELD_ERRORS: [exc.message]}) from exc
+    if start:
+        try:
+            experiment = experiment_move(experiment=experiment, to=ExperimentStatus.RUNNING)
+        except ConflictError as exc:
+            raise ValidationError({"start": [exc.message]}) from exc
     return experiment

@@ -28,7 +28,7 @@ from projects.analysis.channels import UTM_FIELDS
 from projects.events.cookies import visitor_cookie
 from projects.events.visit import SignupTouch, Visit
 from projects.forms.public import SignupForm, TokenCheck, check_token, form_token, token_id
-from projects.models import CtaKind, EventKind, HoldReason
+from projects.models import CtaKind, EventKind, HoldReason, LandingPage
 from projects.selectors.pages import (
     PUBLIC_PAGE_MAX_AGE_SECONDS,
     LiveVariant,
@@ -40,6 +40,7 @@ from projects.selectors.pages import (
     public_page,
     share_card,
 )
+from projects.selectors.variants import variant_as_page
 from projects.services.signups import (
     FormTokenUsed,
     SignupResult,
@@ -75,7 +76,7 @@ def _page_html(public: PublicPage, variant: LiveVariant | None) -> str:
         return render_to_string(
             "projects/landing.html",
             {
-                "page": page,
+                "page": _shown(page, variant, content),
                 "content": content,
                 "share": share_card(page, content, origin=SLOT_ORIGIN),
                 "form": SignupForm(),
@@ -91,6 +92,12 @@ def _page_html(public: PublicPage, variant: LiveVariant | None) -> str:
         namespaces=[keys.page_ns(page.slug)],
         max_age=PUBLIC_PAGE_MAX_AGE_SECONDS,
     )
+
+
+def _shown(page: LandingPage, variant: LiveVariant | None, content: dict[str, Any]) -> LandingPage:
+    """The page as the variant's visitor sees it: the template reads the body and the benefits
+    from the page, so an arm's copy of them is laid over an unsaved copy (as a variant's preview)."""
+    return page if variant is None else variant_as_page(page=page, values=content)
 
 
 def _hidden_inputs(values: dict[str, str]) -> str:
@@ -119,7 +126,13 @@ def _render_form_errors(request: HttpRequest, visit: Visit, form: SignupForm) ->
     hidden = {"form_token": token, **{k: form.data.get(k, "") for k in ("ref", *UTM_FIELDS)}}
     content = page_content(page, visit.variant)
     share = share_card(page, content, origin=public_origin(visit.request))
-    context = {"page": page, "content": content, "share": share, "form": form, "form_token": token}
+    context = {
+        "page": _shown(page, visit.variant, content),
+        "content": content,
+        "share": share,
+        "form": form,
+        "form_token": token,
+    }
     context["hidden_inputs"] = mark_safe(_hidden_inputs(hidden))  # noqa: S308 - every value escaped
     return render(request, "projects/landing.html", context, status=400)
 

@@ -45,6 +45,7 @@ from projects import cache as project_cache
 from projects.models import (
     Campaign,
     CampaignSpend,
+    Experiment,
     LandingPage,
     PageVariant,
     Project,
@@ -54,6 +55,7 @@ from projects.models import (
 )
 from projects.selectors.reports import project_report
 from projects.services.campaigns import campaign_create
+from projects.services.experiments import experiment_create_from_page
 from projects.services.prototypes import prototype_generate
 from projects.services.reports import report_snapshot_create
 from projects.services.signups import signup_create
@@ -171,6 +173,16 @@ MATRIX = (
     Row("campaign-complete", "post", Kind.OBJECT),
     Row("campaign-spend", "post", Kind.OBJECT),  # no day: refused
     Row("campaign-spend-upload", "post", Kind.OBJECT),  # no file: refused
+    # Experiments (a page with a variant: the newest such page when no ?page= is given).
+    Row("experiment-list", "get", Kind.OBJECT, shows_secret=True),
+    Row("experiment-create", "get", Kind.OBJECT, shows_secret=True),
+    Row("experiment-create", "post", Kind.OBJECT),  # an empty form: its errors, nothing written
+    Row("experiment-plan", "get", Kind.OBJECT, htmx=True),
+    Row("experiment-detail", "get", Kind.OBJECT, shows_secret=True),
+    Row("experiment-detail", "get", Kind.OBJECT, query="fragment=live", htmx=True),
+    Row("experiment-start", "post", Kind.OBJECT),
+    Row("experiment-pause", "post", Kind.OBJECT),
+    Row("experiment-complete", "post", Kind.OBJECT),
     # Signups.
     Row("signup-list", "get", Kind.OBJECT, shows_secret=True),
     Row("signup-export", "get", Kind.OBJECT, shows_secret=True),
@@ -241,7 +253,7 @@ def _discover() -> dict[str, Route]:
 
 ROUTES = _discover()
 # Path parameters that name an object by a global id (not one numbered within its project).
-GLOBAL_IDS = ("page_pk", "job_id", "campaign_pk", "snapshot_pk")
+GLOBAL_IDS = ("page_pk", "job_id", "campaign_pk", "snapshot_pk", "exp_pk")
 
 
 def _case(row: Row):
@@ -284,6 +296,7 @@ class World:
     other_project: Project
     campaign: Campaign
     kept_report: ReportSnapshot
+    experiment: Experiment
 
     def value(self, param: str, *, route: str = "", missing: bool = False) -> object:
         """What a path parameter of `route` holds for the owner's objects (or for none at all)."""
@@ -291,6 +304,8 @@ class World:
             return _unused_pk(Project) if missing else self.project.pk
         if param == "page_pk":
             return _unused_pk(LandingPage) if missing else self.page.pk
+        if param == "exp_pk":
+            return _unused_pk(Experiment) if missing else self.experiment.pk
         if param == "version":
             return 999 if missing else 1
         if param == "job_id":
@@ -378,6 +393,9 @@ def world_fixture() -> World:
             project=project, name=SECRET_PROJECT_NAME, platform="google", budget="100", utm_campaign="matrix"
         ),
         kept_report=kept,
+        experiment=experiment_create_from_page(
+            page=page, name=SECRET_PROJECT_NAME, arms={"a": 1, VARIANT_KEY: 1}, coverage=1, minimum_detectable_effect=1
+        ),
     )
 
 
