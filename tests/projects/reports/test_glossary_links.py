@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from projects.analysis import explain, report_diff
+from projects.analysis import plain_reasons, report_diff, report_rows
 from projects.forms.reports import BARS
 
 ROOT = Path(settings.BASE_DIR)
@@ -61,9 +61,9 @@ def scanned_links() -> dict[str, set[str]]:
 
 def table_slugs() -> set[str]:
     """The glossary entries the explanation tables give templates to link to (`#g-{{ row.glossary }}`)."""
-    slugs = {glossary for _label, glossary in explain.COMPONENT_TERMS.values()}
-    slugs |= {glossary for _label, glossary in explain._THRESHOLD_TERMS.values()}
-    slugs |= {row[2] for row in explain._COSTS} | {row[2] for row in explain._CARD}
+    slugs = {glossary for _label, glossary in plain_reasons.COMPONENT_TERMS.values()}
+    slugs |= {glossary for _label, glossary in report_rows.THRESHOLD_TERMS.values()}
+    slugs |= {row[2] for row in report_rows._COSTS} | {row[2] for row in report_rows._CARD}
     slugs |= {row[3] for row in BARS}
     for rows in (report_diff._VERDICT, report_diff._INPUTS, report_diff._COSTS, report_diff._CARD):
         slugs |= {row[4] for row in rows}
