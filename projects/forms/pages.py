@@ -11,7 +11,7 @@ from typing import Any
 from django import forms
 
 from projects.models import PRICE_MAX, CtaKind, FontPairing, LandingPage
-from projects.services.pages import FEATURE_MAX_LENGTH, MAX_FEATURES, MAX_PRICING_TIERS
+from projects.services.content import FEATURE_MAX_LENGTH, MAX_FEATURES, MAX_PRICING_TIERS
 
 TIER_PERIODS = (("month", "per month"), ("year", "per year"), ("one-time", "one-time"))
 

@@ -25,6 +25,8 @@ from projects.models.experiments import (
     Variant,
 )
 from projects.models.pages import VARIANT_FIELDS, LandingPage, PageStatus, PageVariant
+from projects.models.projects import PRICE_MAX
+from projects.services.content import clean_page_fields
 from projects.services.transitions import require_open, transition_check
 from security.sanitize import sanitize_text
 
@@ -37,10 +39,21 @@ WEIGHT_MAX = 1000
 
 
 def _overrides(value: Any) -> dict[str, Any]:
-    """A page variant's overrides as an arm keeps them: only the fields a variant may change."""
+    """A page variant's overrides as an arm keeps them: only the fields a variant may change, cleaned
+    again whoever passes them (the public page renders the value proposition as HTML)."""
     if not isinstance(value, dict):
         return {}
-    return {name: value[name] for name in VARIANT_FIELDS if name in value}
+    kept = {name: value[name] for name in VARIANT_FIELDS if name in value}
+    cleaned = clean_page_fields({name: v for name, v in kept.items() if name != "preorder_price"})
+    if "preorder_price" in kept:
+        try:
+            price = None if kept["preorder_price"] is None else Decimal(str(kept["preorder_price"]))
+        except ArithmeticError as exc:
+            raise ValidationError({"preorder_price": ["Enter a number."]}) from exc
+        if price is not None and not (price.is_finite() and Decimal(0) <= price <= PRICE_MAX):
+            raise ValidationError({"preorder_price": ["Enter a price between 0 and the page's maximum."]})
+        cleaned["preorder_price"] = None if price is None else str(price)
+    return cleaned
 
 
 def _clean_variants(variants: Any) -> list[Variant]:

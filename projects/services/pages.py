@@ -3,7 +3,6 @@
 Publishing a page makes its project `live` and writes the project's test card."""
 
 import copy
-import re
 import secrets
 from decimal import Decimal
 from typing import Any
@@ -18,15 +17,17 @@ from monitoring.operations import timed_service
 from mvpvalidator.exceptions import ConflictError
 from projects.cache import invalidate_on_commit
 from projects.models.experiments import ExperimentStatus
-from projects.models.pages import CtaKind, FontPairing, LandingPage, PageStatus
+from projects.models.pages import CtaKind, LandingPage, PageStatus
 from projects.models.projects import Project, ProjectStatus
 from projects.selectors.prototypes import prototype_current
-from projects.services.content import clean_list, clean_tiers
+from projects.services.content import (
+    clean_page_fields,
+)
 from projects.services.experiments import end_experiments, experiment_move
 from projects.services.locks import lock_project
 from projects.services.reports import test_card_write
 from projects.services.transitions import require_open
-from security.sanitize import sanitize_html, sanitize_text
+from security.sanitize import sanitize_text
 
 PAGE_CONTENT_FIELDS = (
     "headline",
@@ -44,12 +45,6 @@ PAGE_CONTENT_FIELDS = (
 # The consent wording and the look: editable as the copy is, through the editor (the admin's
 # form and the API's serializer list PAGE_CONTENT_FIELDS).
 PAGE_LOOK_FIELDS = ("consent_text", "accent_color", "font_pairing")
-
-# The page's lists, as every write path stores them (longer lists are cut, not refused).
-MAX_FEATURES = 8
-FEATURE_MAX_LENGTH = 140
-MAX_PRICING_TIERS = 4  # as many as `clean_tiers` keeps
-ACCENT_COLOR_RE = re.compile(r"^#[0-9a-f]{6}$")
 
 
 def _unique_slug(base: str) -> str:
@@ -82,40 +77,6 @@ def _save_page(page: LandingPage) -> None:
             page.save()
     except IntegrityError as exc:  # a concurrent writer took the slug between check and save
         raise ValidationError({"slug": ["This address is already taken."]}) from exc
-
-
-def clean_page_fields(data: dict[str, Any]) -> dict[str, Any]:
-    """Each given field cleaned as every write of a page (or of a variant) stores it, or
-    ValidationError keyed by field."""
-    cleaned = dict(data)
-    for name, length in (
-        ("headline", 120),
-        ("subheadline", 240),
-        ("cta_text", 60),
-        ("qualifying_question", 200),
-        ("consent_text", 200),
-    ):
-        if name in cleaned:
-            cleaned[name] = sanitize_text(cleaned[name], max_length=length, field=name)
-    if "value_proposition" in cleaned:
-        cleaned["value_proposition"] = sanitize_html(
-            cleaned["value_proposition"], max_length=2000, field="value_proposition"
-        )
-    if "features" in cleaned:
-        cleaned["features"] = clean_list(cleaned["features"], max_items=MAX_FEATURES, max_length=FEATURE_MAX_LENGTH)
-    if "pricing_tiers" in cleaned:
-        cleaned["pricing_tiers"] = clean_tiers(cleaned["pricing_tiers"])
-    if "slug" in cleaned:
-        cleaned["slug"] = slugify(cleaned["slug"])[:80]
-    if "accent_color" in cleaned:
-        # The public page puts it in a stylesheet: only "#rrggbb" ever gets there.
-        color = str(cleaned["accent_color"] or "").strip().lower()
-        if not ACCENT_COLOR_RE.match(color):
-            raise ValidationError({"accent_color": ["Enter a colour as # and six hex digits, e.g. #2563eb."]})
-        cleaned["accent_color"] = color
-    if "font_pairing" in cleaned and cleaned["font_pairing"] not in FontPairing.values:
-        raise ValidationError({"font_pairing": ["Choose one of the font pairings offered."]})
-    return cleaned
 
 
 def check_cta(page: LandingPage) -> None:

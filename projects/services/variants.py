@@ -18,7 +18,8 @@ from mvpvalidator.exceptions import ConflictError
 from projects.cache import invalidate_on_commit
 from projects.models.experiments import MAX_VARIANTS
 from projects.models.pages import VARIANT_FIELDS, CtaKind, LandingPage, PageStatus, PageVariant
-from projects.services.pages import check_cta, clean_page_fields
+from projects.services.content import clean_page_fields
+from projects.services.pages import check_cta
 from projects.services.transitions import require_open
 
 # The page itself is the first arm ("a") of any experiment: variants take the next letters, and

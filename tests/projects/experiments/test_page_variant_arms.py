@@ -9,7 +9,7 @@ import pytest
 
 from projects.models import CtaKind, ExperimentStatus
 from projects.selectors.variants import variant_values
-from projects.services.experiments import experiment_create_from_page
+from projects.services.experiments import experiment_create, experiment_create_from_page
 from projects.services.pages import landing_page_update
 from projects.services.variants import variant_create, variant_update
 from tests.factories import ProjectFactory, generate_and_publish
@@ -80,3 +80,26 @@ def test_the_form_error_path_shows_the_arms_copy_too(experiment):
     html = response.content.decode()
     assert features(html) == ["Polite nudges", "One-click payment links"]
     assert "<h1>Stop chasing invoices by hand</h1>" in html
+
+
+def test_an_arm_s_changes_are_cleaned_whoever_passes_them_so_no_script_reaches_the_public_page(user):
+    """The service cleans an arm's overrides itself: a caller passing raw values (not a saved page
+    variant) cannot put markup the page's own rules refuse onto the public page."""
+    page = generate_and_publish(ProjectFactory(owner=user), slug="raw-arm")
+    raw = {
+        "value_proposition": '<p onclick="steal()">Hi<script>alert(1)</script></p>',
+        "headline": "<b>Bold</b> claim",
+        "theme": "not a variant field",
+    }
+    experiment = experiment_create(
+        page=page,
+        name="Raw",
+        variants=[
+            {"key": "a", "weight": 1, "is_control": True},
+            {"key": "b", "weight": 1, "overrides": raw},
+        ],
+    )
+    kept = experiment.variants.get(key="b").overrides
+    assert "script" not in kept["value_proposition"] and "onclick" not in kept["value_proposition"]
+    assert "<b>" not in kept["headline"]
+    assert "theme" not in kept
