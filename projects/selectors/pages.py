@@ -168,7 +168,8 @@ def page_content(page: LandingPage, variant: LiveVariant | None) -> dict[str, An
             value = getattr(variant, name)
             if value not in ("", None):
                 content[name] = value
-        for name, value in variant.overrides.items():
+        # getattr: a page cached by a process from before arms kept overrides unpickles without them.
+        for name, value in getattr(variant, "overrides", {}).items():
             if name in content:
                 content[name] = Decimal(value) if name == "preorder_price" and value is not None else value
     return content

@@ -176,7 +176,7 @@ def experiment_detail(request: HttpRequest, pk: int, exp_pk: int) -> HttpRespons
     else:
         context.update(_results_context(experiment))
         if request.htmx and request.GET.get("fragment") == "live":  # type: ignore[attr-defined]
-            return render(request, RESULTS_TEMPLATE, context)
+            return render(request, RESULTS_TEMPLATE, {**context, "live_fragment": True})
     return render(request, "projects/workspace/experiments/detail.html", context)
 
 

@@ -19,6 +19,7 @@ from projects.analysis.explain import explain
 from projects.analysis.report_diff import report_diff
 from projects.analysis.variant_table import variant_rows
 from projects.forms.reports import CompareForm
+from projects.models.projects import ProjectStatus
 from projects.selectors.events import project_analytics, project_daily
 from projects.selectors.projects import project_get
 from projects.selectors.reports import (
@@ -28,7 +29,7 @@ from projects.selectors.reports import (
     report_snapshot_pair,
 )
 from projects.selectors.signups import held_signup_counts
-from projects.services.reports import report_snapshot_create
+from projects.services.reports import FINAL_VERDICTS, report_snapshot_create
 from security.models import User
 
 CSV_COLUMNS = ("day", "views", "visitors", "signups", "preorders", "spend", "clicks")
@@ -105,6 +106,8 @@ def report_page(request: HttpRequest, pk: int) -> HttpResponse:
             "charts": _charts(report, daily, rows["rows"]),
             "snapshots": snapshots,
             "compare_form": CompareForm(snapshots=snapshots),
+            # Keeping a final verdict closes the project: the button says so before it is pressed.
+            "keeping_closes": report["verdict"] in FINAL_VERDICTS and project.status != ProjectStatus.COMPLETED,
             "spend": sum((row["spend"] for row in daily), Decimal(0)),
             "held": held_signup_counts(project=project),
         },
@@ -149,11 +152,18 @@ def _kept_dates(data: dict[str, Any]) -> dict[str, Any]:
     return {**data, "test_card": card}
 
 
+# The largest id a database column holds (a bigger number is no kept report, not a server error).
+_MAX_ID = 2**63 - 1
+
+
 def _snapshot_id(value: str | None) -> int:
     try:
-        return int(value or "")
+        number = int(value or "")
     except ValueError:
         raise Http404("No such kept report.") from None
+    if not 0 < number <= _MAX_ID:
+        raise Http404("No such kept report.")
+    return number
 
 
 @never_cache

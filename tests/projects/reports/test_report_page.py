@@ -299,3 +299,20 @@ def test_the_report_page_reads_a_fixed_number_of_queries_however_many_days_and_c
         campaign_with_spend(n, days=8)
     with django_assert_max_num_queries(len(small.captured_queries)):
         assert client.get(f"/projects/{project.pk}/report").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("rows", "closes"),
+    [
+        ([{"views": 450, "visitors": 400, "signups": 60}], True),  # validated
+        ([{"views": 450, "visitors": 400, "signups": 1}], True),  # not validated
+        ([{"views": 30, "visitors": 25, "signups": 2}], False),  # not enough data
+    ],
+)
+def test_the_keep_button_says_when_keeping_closes_the_project(user, project, live_page, rows, closes):
+    """Keeping a final verdict completes the project: the button says so before it is pressed,
+    however many reports were kept before."""
+    seed(live_page, rows=rows)
+    html = report_html(user, project)
+    assert ('data-testid="keep-closes"' in html) is closes
+    assert ("Keep this report and close the project" in html) is closes

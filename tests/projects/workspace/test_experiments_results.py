@@ -231,3 +231,17 @@ def test_health_problems_lead_the_screen(owner, user):
     html = owner.get(detail_url(experiment)).content.decode()
     assert re.search(r'data-testid="lead"><strong>Too many bots</strong>: 80% of the views are known bots', html)
     assert '<span class="badge bad">Too many bots</span>' in html
+
+
+def test_a_refresh_is_announced_through_the_page_s_one_lasting_live_region(owner, user):
+    """A live region swapped in anew is not announced reliably: the page keeps one empty status
+    region outside the refreshed results, and each refresh fills it out of band."""
+    experiment = make_experiment(user)
+    page = owner.get(detail_url(experiment)).content.decode()
+    assert page.count('role="status"') == 1
+    assert re.search(r'<p id="results-announce" class="visually-hidden" role="status"></p>', page)
+    results = page[page.index('<div id="results-live"') : page.index('<p id="results-announce"')]
+    assert 'role="status"' not in results and 'role="alert"' not in results
+    fragment = owner.get(detail_url(experiment) + "?fragment=live", HTTP_HX_REQUEST="true").content.decode()
+    announce = re.search(r'<span id="results-announce" hx-swap-oob="innerHTML">(.*?)</span>', fragment, re.S)
+    assert announce and announce.group(1).startswith("Figures updated at ")

@@ -135,6 +135,9 @@ def test_compare_refuses_bad_ids_foreign_reports_and_the_same_report_twice(user,
     assert client.get(f"{base}?a={first.pk}").status_code == 404
     assert client.get(f"{base}?a=x&b={second.pk}").status_code == 404
     assert client.get(f"{base}?a={first.pk}&b=999999").status_code == 404
+    # Beyond what a database integer holds, zero and negative: no such report, never a server error.
+    for huge in ("99999999999999999999", str(2**63), "0", "-3"):
+        assert client.get(f"{base}?a={huge}&b={huge}").status_code == 404, huge
     same = client.get(f"{base}?a={first.pk}&b={first.pk}")
     assert same.status_code == 400
     assert "Pick two different reports to compare." in same.content.decode()
