@@ -231,7 +231,8 @@ class CompareForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         if cleaned.get("a") is not None and cleaned.get("a") == cleaned.get("b"):
-            raise ValidationError("Pick two different reports to compare.", code="same")
+            # Beside the second choice (tied to its select), not above the form.
+            self.add_error("b", ValidationError("Pick two different reports to compare.", code="same"))
         return cleaned
 
 
