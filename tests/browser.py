@@ -520,7 +520,7 @@ def tab_through(
     in order, and for each target the index of the first stop that was it (None: never reached).
 
     A stop's focus indicator is judged against the same element's look once focus has moved on
-    from it."""
+    from it; Tab presses that stay inside one element (the parts of a date field) make one stop."""
     page.evaluate(_TAB_FROM_TOP)
     stops: list[TabStop] = []
     reached: list[int | None] = [None] * len(targets)
@@ -530,6 +530,10 @@ def tab_through(
             page.keyboard.press("Tab")
             if previous is not None:
                 handle, active = previous
+                if handle.evaluate("el => el === document.activeElement"):
+                    # Still inside the same control: a date field's day, month and year parts are
+                    # stops of one element, judged once, when focus leaves it.
+                    continue
                 resting = handle.evaluate(_STYLE_OF, list(_FOCUS_PROPERTIES))
                 handle.dispose()
                 stops.append(_stop(active, resting))
