@@ -181,6 +181,12 @@ def _link(request: HttpRequest, campaign: Campaign, form: LinkForm) -> TaggedLin
     return tagged_link(public_url, platform=campaign.platform, utm_campaign=campaign.utm_campaign, utm_content=content)
 
 
+def _day_form(campaign: Campaign, **kwargs: Any) -> SpendDayForm:
+    return SpendDayForm(
+        currency=campaign.project.currency, starts_on=campaign.starts_on, ends_on=campaign.ends_on, **kwargs
+    )
+
+
 def _screen(
     request: HttpRequest,
     campaign: Campaign,
@@ -207,7 +213,7 @@ def _screen(
         "spend_rows": list(spend_newest_first(campaign=campaign)),
         "link_form": link_form,
         "link": _link(request, campaign, link_form),
-        "day_form": day_form or SpendDayForm(currency=project.currency, initial={"date": today}),
+        "day_form": day_form or _day_form(campaign, initial={"date": min(today, campaign.ends_on or today)}),
         "file_form": file_form or SpendFileForm(),
         "file_errors": file_errors,
         "example_csv": EXAMPLE_CSV,
@@ -233,7 +239,7 @@ def campaign_detail(request: HttpRequest, pk: int, campaign_pk: int) -> HttpResp
 def campaign_spend(request: HttpRequest, pk: int, campaign_pk: int) -> HttpResponse:
     """One day's spend: added, or the day replaced when it is there."""
     campaign = owned_campaign(request, pk, campaign_pk)
-    form = SpendDayForm(request.POST, currency=campaign.project.currency)
+    form = _day_form(campaign, data=request.POST)
     if form.is_valid():
         try:
             result = spend_import(campaign=campaign, rows=[form.row()])
