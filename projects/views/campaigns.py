@@ -143,6 +143,13 @@ def campaign_pause(request: HttpRequest, pk: int, campaign_pk: int) -> HttpRespo
 @login_required
 @require_POST
 def campaign_complete(request: HttpRequest, pk: int, campaign_pk: int) -> HttpResponse:
+    """Asks first (a completed campaign cannot be started again nor take spend), then completes on
+    `confirm=yes`. A campaign that cannot be completed is not asked about: the move says why not."""
+    if request.POST.get("confirm") != "yes":
+        campaign = owned_campaign(request, pk, campaign_pk)
+        if campaign.status in (CampaignStatus.ACTIVE, CampaignStatus.PAUSED):
+            context = {"project": campaign.project, "campaign": campaign}
+            return render(request, "projects/workspace/campaigns/confirm_complete.html", context)
     done = "The campaign is complete: its figures are kept, it takes no more spend."
     return _move(request, pk, campaign_pk, to=CampaignStatus.COMPLETED, done=done)
 
