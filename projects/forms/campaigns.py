@@ -63,8 +63,8 @@ class CampaignForm(forms.Form):
         label="Campaign tag (utm_campaign)",
         max_length=100,
         required=False,
-        help_text="What your ads' links carry to tell this campaign's visitors apart: letters, numbers and "
-        "hyphens. Left empty, it is made from the name.",
+        help_text="What your ads' links carry to tell this campaign's visitors apart: letters, numbers, "
+        "hyphens and underscores. Left empty, it is made from the name.",
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
 
