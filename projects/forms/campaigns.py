@@ -63,8 +63,8 @@ class CampaignForm(forms.Form):
         label="Campaign tag (utm_campaign)",
         max_length=100,
         required=False,
-        help_text="What your ads' links carry to tell this campaign's visitors apart: letters, numbers and "
-        "hyphens. Left empty, it is made from the name.",
+        help_text="What your ads' links carry to tell this campaign's visitors apart: letters, numbers, "
+        "hyphens and underscores. Left empty, it is made from the name.",
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
 
@@ -111,20 +111,24 @@ class SpendDayForm(forms.Form):
 
     prefix = "day"
 
-    def __init__(self, *args: Any, currency: str, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        currency: str,
+        starts_on: dt.date | None = None,
+        ends_on: dt.date | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.currency = currency
         self.fields["spend"].widget.attrs["step"] = str(Decimal(1).scaleb(-_places(currency)))
         self.fields["spend"].help_text = f"In {currency}, as the ad platform reports it."
+        # The date picker's bounds only: the rules themselves (`spend_csv.day_error`) are the
+        # service's, `spend_import`, whose refusal the view puts beside this field.
         today, _ = spend_today()
-        self.fields["date"].widget.attrs["max"] = today.isoformat()
-
-    def clean_date(self) -> dt.date:
-        day: dt.date = self.cleaned_data["date"]
-        today, zone = spend_today()
-        if error := spend_csv.future_day_error(day, today=today, zone=zone, line=0):
-            raise forms.ValidationError(error.message)
-        return day
+        oldest = today - dt.timedelta(days=spend_csv.OLDEST_SPEND_DAYS)
+        self.fields["date"].widget.attrs["min"] = max(oldest, starts_on or oldest).isoformat()
+        self.fields["date"].widget.attrs["max"] = min(today, ends_on or today).isoformat()
 
     def clean_spend(self) -> Decimal | None:
         return _check_amount(self.cleaned_data.get("spend"), self.currency)

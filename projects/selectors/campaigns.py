@@ -209,7 +209,10 @@ def campaign_days(*, campaign: Campaign) -> list[CampaignDay]:
     if not known:
         return []
     first, last = min(known), max(known)
-    first = max(first, last - timedelta(days=MAX_CHART_DAYS - 1))
+    # Whatever is stored (a far-past day from before the spend-date rules, `spend_csv.day_error`),
+    # the window is at most MAX_CHART_DAYS and never reaches before date.min (no OverflowError).
+    if (last - first).days >= MAX_CHART_DAYS:
+        first = last - timedelta(days=MAX_CHART_DAYS - 1)
     spent_before = sum((v for d, v in spend.items() if d < first), Decimal(0))
     signed_before = sum(n for d, n in signups.items() if d < first)
     days = []

@@ -135,15 +135,26 @@ def spend_today() -> tuple[date, str]:
 @transaction.atomic
 def spend_import(*, campaign: Campaign, rows: list[spend_csv.SpendRow]) -> SpendImport:
     """Store a day's figures per row, overwriting the day if it is there: importing the same rows
-    twice leaves the same rows. All or nothing (one transaction). A day after today (`spend_today`)
-    refuses the whole import, naming its line."""
-    today, zone = spend_today()
-    future = [e for r in rows if (e := spend_csv.future_day_error(r.date, today=today, zone=zone, line=r.line))]
-    if future:
-        raise SpendFileError(future)
+    twice leaves the same rows. All or nothing (one transaction). Every way spend comes in (the
+    screen's day and file, the API's rows and file, the command) passes here, and here the spend-date
+    rules are enforced (`spend_csv.day_error`: inside the campaign's dates, not after today
+    (`spend_today`), not older than `spend_csv.OLDEST_SPEND_DAYS`): a bad day refuses the whole
+    import with a `SpendFileError` naming its line and the field "date"."""
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
     if campaign.status == CampaignStatus.COMPLETED:
         raise ConflictError("A completed campaign takes no more spend.", code="invalid_campaign_state")
+    today, zone = spend_today()
+    bad_days = [
+        error
+        for r in rows
+        if (
+            error := spend_csv.day_error(
+                r.date, today=today, zone=zone, line=r.line, starts_on=campaign.starts_on, ends_on=campaign.ends_on
+            )
+        )
+    ]
+    if bad_days:
+        raise SpendFileError(bad_days)
     existing = {s.date: s for s in CampaignSpend.objects.filter(campaign=campaign, date__in=[r.date for r in rows])}
     created, updated = [], []
     for row in rows:

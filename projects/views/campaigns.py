@@ -143,6 +143,13 @@ def campaign_pause(request: HttpRequest, pk: int, campaign_pk: int) -> HttpRespo
 @login_required
 @require_POST
 def campaign_complete(request: HttpRequest, pk: int, campaign_pk: int) -> HttpResponse:
+    """Asks first (a completed campaign cannot be started again nor take spend), then completes on
+    `confirm=yes`. A campaign that cannot be completed is not asked about: the move says why not."""
+    if request.POST.get("confirm") != "yes":
+        campaign = owned_campaign(request, pk, campaign_pk)
+        if campaign.status in (CampaignStatus.ACTIVE, CampaignStatus.PAUSED):
+            context = {"project": campaign.project, "campaign": campaign}
+            return render(request, "projects/workspace/campaigns/confirm_complete.html", context)
     done = "The campaign is complete: its figures are kept, it takes no more spend."
     return _move(request, pk, campaign_pk, to=CampaignStatus.COMPLETED, done=done)
 
@@ -181,6 +188,12 @@ def _link(request: HttpRequest, campaign: Campaign, form: LinkForm) -> TaggedLin
     return tagged_link(public_url, platform=campaign.platform, utm_campaign=campaign.utm_campaign, utm_content=content)
 
 
+def _day_form(campaign: Campaign, **kwargs: Any) -> SpendDayForm:
+    return SpendDayForm(
+        currency=campaign.project.currency, starts_on=campaign.starts_on, ends_on=campaign.ends_on, **kwargs
+    )
+
+
 def _screen(
     request: HttpRequest,
     campaign: Campaign,
@@ -207,7 +220,7 @@ def _screen(
         "spend_rows": list(spend_newest_first(campaign=campaign)),
         "link_form": link_form,
         "link": _link(request, campaign, link_form),
-        "day_form": day_form or SpendDayForm(currency=project.currency, initial={"date": today}),
+        "day_form": day_form or _day_form(campaign, initial={"date": min(today, campaign.ends_on or today)}),
         "file_form": file_form or SpendFileForm(),
         "file_errors": file_errors,
         "example_csv": EXAMPLE_CSV,
@@ -233,7 +246,7 @@ def campaign_detail(request: HttpRequest, pk: int, campaign_pk: int) -> HttpResp
 def campaign_spend(request: HttpRequest, pk: int, campaign_pk: int) -> HttpResponse:
     """One day's spend: added, or the day replaced when it is there."""
     campaign = owned_campaign(request, pk, campaign_pk)
-    form = SpendDayForm(request.POST, currency=campaign.project.currency)
+    form = _day_form(campaign, data=request.POST)
     if form.is_valid():
         try:
             result = spend_import(campaign=campaign, rows=[form.row()])

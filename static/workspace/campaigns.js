@@ -37,9 +37,14 @@
     }
   }
 
+  // Django's slugify (django.utils.text), then the first 100 characters, as the server makes the
+  // tag: NFKD, anything not ASCII dropped, lower case, what is not a letter, digit, "_", "-" or
+  // space dropped, runs of "-" and spaces made one "-", "-" and "_" stripped from both ends.
+  // "_" inside is kept. Python's \s also takes \x1c-\x1f on ASCII, JavaScript's does not.
   function slug(text) {
-    return text.normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase()
-      .replace(/[^\w\s-]/g, "").replace(/[\s_-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 100);
+    return text.normalize("NFKD").replace(/[^\x00-\x7f]/g, "").toLowerCase()
+      .replace(/[^\w\s\x1c-\x1f-]/g, "").replace(/[-\s\x1c-\x1f]+/g, "-").replace(/^[-_]+|[-_]+$/g, "")
+      .slice(0, 100);
   }
 
   function followName() {

@@ -80,3 +80,39 @@ def test_the_parser_refuses_a_day_after_the_given_today():
     assert rows == [] and [(e.line, e.field) for e in errors] == [(4, "date")]
     rows, errors = spend_csv.parse("date,spend\n2026-12-02,3.00\n")  # no today given: no judgement of the date
     assert errors == [] and len(rows) == 1
+
+
+def test_a_day_older_than_the_floor_is_refused_by_the_json_rows_and_the_csv(auth_api_client, campaign):
+    # A mistyped year (0001) would be stored and stretch the campaign's chart: both spend endpoints refuse it,
+    # naming the row / line and the field, and nothing is written.
+    from projects.analysis import spend_csv
+
+    today = timezone.localdate()
+    oldest = today - timedelta(days=spend_csv.OLDEST_SPEND_DAYS)
+    rows = [{"date": str(today), "spend": "1.00"}, {"date": "0001-01-01", "spend": "1.00"}]
+    url = f"/api/campaigns/{campaign['id']}/spend"
+    response = auth_api_client.post(url, {"rows": rows}, format="json")
+    assert response.status_code == 400
+    (line,) = response.json()["error"]["lines"]
+    assert (line["line"], line["field"]) == (2, "date")
+    assert f"0001-01-01 is more than two years ago (the oldest day taken is {oldest})" in line["message"]
+    csv = f"date,spend\n{oldest - timedelta(days=1)},1.00\n{oldest},2.00\n"
+    response = auth_api_client.post(f"{url}.csv", csv, content_type="text/csv")
+    assert response.status_code == 400
+    assert [(e["line"], e["field"]) for e in response.json()["error"]["lines"]] == [(2, "date")]
+    assert CampaignSpend.objects.count() == 0
+    ok = auth_api_client.post(url, {"rows": [{"date": str(oldest), "spend": "2.00"}]}, format="json")
+    assert ok.status_code == 200 and ok.json() == {"created": 1, "updated": 0}
+
+
+def test_the_json_rows_refuse_a_day_outside_the_campaign_as_the_csv_does(auth_api_client, campaign):
+    url = f"/api/campaigns/{campaign['id']}"
+    dates = {"starts_on": "2026-11-01", "ends_on": "2026-11-05"}
+    assert auth_api_client.patch(f"{url}/", dates, format="json").status_code == 200
+    response = auth_api_client.post(f"{url}/spend", {"rows": [{"date": "2020-01-01", "spend": "1"}]}, format="json")
+    assert response.status_code == 400
+    (line,) = response.json()["error"]["lines"]
+    assert (
+        line["field"] == "date" and "2020-01-01 is outside the campaign (2026-11-01 to 2026-11-05)." in line["message"]
+    )
+    assert CampaignSpend.objects.count() == 0

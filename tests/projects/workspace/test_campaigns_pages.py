@@ -169,7 +169,7 @@ def test_a_bad_edit_changes_nothing(founder, project):
 def test_a_completed_campaign_cannot_be_edited_and_says_so(founder, project):
     campaign = _campaign(project)
     founder.post(reverse("campaign-start", args=[project.pk, campaign.pk]))
-    founder.post(reverse("campaign-complete", args=[project.pk, campaign.pk]))
+    founder.post(reverse("campaign-complete", args=[project.pk, campaign.pk]), {"confirm": "yes"})
     response = founder.post(reverse("campaign-edit", args=[project.pk, campaign.pk]), _form(name="Later"))
     assert response.status_code == 400
     assert "A completed campaign cannot be edited." in response.content.decode()
@@ -189,12 +189,61 @@ def test_start_pause_resume_and_complete(founder, project):
         ("campaign-start", "active", "The campaign is active."),
         ("campaign-complete", "completed", "The campaign is complete"),
     ]:
-        response = founder.post(reverse(action, args=[project.pk, campaign.pk]), follow=True)
+        data = {"confirm": "yes"} if action == "campaign-complete" else {}
+        response = founder.post(reverse(action, args=[project.pk, campaign.pk]), data, follow=True)
         assert response.redirect_chain[-1][0] == detail
         assert text in response.content.decode()
         campaign.refresh_from_db()
         assert campaign.status == status
     assert campaign.starts_on == spend_today()[0]
+
+
+def test_complete_asks_first_and_completes_only_once_confirmed(founder, project):
+    campaign = _campaign(project)
+    founder.post(reverse("campaign-start", args=[project.pk, campaign.pk]))
+    complete = reverse("campaign-complete", args=[project.pk, campaign.pk])
+    detail = reverse("campaign-detail", args=[project.pk, campaign.pk])
+    # The screen's Complete button posts no confirmation: it brings the question, a plain page (no script needed).
+    button = re.search(
+        rf'<form method="post" action="{complete}"[^>]*>(.*?)</form>', founder.get(detail).content.decode()
+    )
+    assert button and 'name="confirm"' not in button[1]
+    asked = founder.post(complete)
+    html = asked.content.decode()
+    assert asked.status_code == 200 and f"Complete “{campaign.name}”?" in html
+    assert "cannot be started again and takes no more spend" in html
+    confirm = re.search(rf'<form method="post" action="{complete}"[^>]*>(.*?)</form>', html, re.S)
+    assert confirm and '<input type="hidden" name="confirm" value="yes">' in confirm[1]
+    assert f'<a class="button secondary" href="{detail}">Cancel</a>' in confirm[1]
+    campaign.refresh_from_db()
+    assert campaign.status == "active"  # asking changed nothing
+    assert founder.post(complete, {"confirm": "no"}).status_code == 200
+    campaign.refresh_from_db()
+    assert campaign.status == "active"
+    response = founder.post(complete, {"confirm": "yes"}, follow=True)
+    assert response.redirect_chain[-1][0] == detail and "The campaign is complete" in response.content.decode()
+    campaign.refresh_from_db()
+    assert campaign.status == "completed"
+
+
+def test_complete_on_a_campaign_that_cannot_complete_says_why_without_asking(founder, project):
+    campaign = _campaign(project)  # a draft
+    response = founder.post(reverse("campaign-complete", args=[project.pk, campaign.pk]), follow=True)
+    assert "A draft campaign cannot become completed." in response.content.decode()
+    campaign.refresh_from_db()
+    assert campaign.status == "draft"
+
+
+def test_the_confirmed_complete_needs_the_csrf_token(user, project):
+    campaign = _campaign(project)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    campaign.status = "active"
+    campaign.save()
+    url = reverse("campaign-complete", args=[project.pk, campaign.pk])
+    assert client.post(url, {"confirm": "yes"}).status_code == 403
+    campaign.refresh_from_db()
+    assert campaign.status == "active"
 
 
 def test_a_move_the_state_machine_refuses_is_a_message_and_changes_nothing(founder, project):

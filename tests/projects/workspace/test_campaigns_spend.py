@@ -102,11 +102,14 @@ def test_a_day_in_the_future_is_refused(founder, campaign):
     assert founder.post(_url("campaign-spend", campaign), _day(date=today.isoformat())).status_code == 302
 
 
-def test_a_day_outside_the_campaign_is_still_a_day_the_api_takes(founder, campaign):
-    # The API's JSON rows have no campaign-dates rule (only the file's has): the form agrees with the API.
+def test_a_day_before_the_campaign_is_refused_as_the_api_refuses_it(founder, campaign):
+    # One set of spend-date rules (`spend_import`): the form, the file and the API's rows agree.
     campaign.starts_on = spend_today()[0]
     campaign.save()
-    assert founder.post(_url("campaign-spend", campaign), _day(date="2026-01-01")).status_code == 302
+    response = founder.post(_url("campaign-spend", campaign), _day(date="2026-01-01"))
+    assert response.status_code == 400
+    assert "2026-01-01 is outside the campaign" in _field_error(response.content.decode(), "day-date")
+    assert CampaignSpend.objects.count() == 0
 
 
 def test_a_completed_campaign_takes_no_spend_and_says_so(founder, campaign):
