@@ -34,7 +34,7 @@ from projects.models import (
 )
 
 GROUPINGS = ("day", "variant", "channel")
-# The breakdowns (`BreakdownRollup`): a visitor in the values of their first view of the day.
+# The breakdowns (`BreakdownRollup`): a visitor in the values of their first event of the day.
 DIMENSIONS: tuple[str, ...] = tuple(Dimension.values)
 GROUP_BY = (*GROUPINGS, *DIMENSIONS)
 ANALYTICS_FIGURES = ("views", "visitors", "cta_clicks", "signups", "preorders", "bounces")
