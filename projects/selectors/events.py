@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Min, Q, Sum
 from django.db.models.functions import TruncDate
 
 from mvpvalidator import cache as app_cache
@@ -117,7 +117,7 @@ def _rollup_rows(page_ids: list[int], project: Project, since: date, until: date
         return list(
             BreakdownRollup.objects.filter(page_id__in=page_ids, day__gte=since, day__lte=until)
             .values("dimension", "value", "traffic")
-            .annotate(**{name: Sum(name) for name in SUMMED})
+            .annotate(**{name: Sum(name) for name in SUMMED}, first_day=Min("day"))
             .order_by()
         )
 
@@ -126,7 +126,9 @@ def _rollup_rows(page_ids: list[int], project: Project, since: date, until: date
     rows = list(app_cache.get_or_set(app_cache.ANALYTICS, ("funnel", *parts), daily, namespaces=namespaces))
     if not breakdowns:
         return rows, []
-    more = list(app_cache.get_or_set(app_cache.ANALYTICS, ("breakdowns", *parts), by_dimension, namespaces=namespaces))
+    more = list(
+        app_cache.get_or_set(app_cache.ANALYTICS, ("breakdown-days", *parts), by_dimension, namespaces=namespaces)
+    )
     return rows, more
 
 
@@ -305,8 +307,21 @@ def project_analytics_overview(*, project: Project, since: date, until: date) ->
         "from": since,
         "to": until,
         "groups": groups,
+        "breakdowns_gap": _breakdowns_gap(data),
         "as_of": EventWorkerState.objects.filter(pk=1).values_list("last_rollup_at", flat=True).first(),
     }
+
+
+def _breakdowns_gap(data: AnalyticsData) -> dict[str, date | None] | None:
+    """When the daily rollups have traffic before the range's first breakdown row (days rolled up
+    before the breakdowns existed, whose raw events were pruned or not rebuilt yet with
+    `rebuild_breakdowns`): {"first_day": that first row's day, None if there is none}. None when
+    the breakdowns cover the range's traffic."""
+    first_traffic = min((row["day"] for row in data.daily), default=None)
+    first_breakdown = min((row["first_day"] for row in data.breakdowns if row.get("first_day")), default=None)
+    if first_traffic is None or (first_breakdown is not None and first_breakdown <= first_traffic):
+        return None
+    return {"first_day": first_breakdown}
 
 
 _LABELS = {"channel": dict(Channel.choices), "device": dict(Device.choices)}
