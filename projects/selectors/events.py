@@ -8,8 +8,8 @@ from datetime import date
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Min, Q, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import Count, Min, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce, TruncDate
 
 from mvpvalidator import cache as app_cache
 from projects import cache as keys
@@ -32,6 +32,7 @@ from projects.models import (
     Signup,
     Traffic,
 )
+from projects.selectors.signups import CONFIRMED
 
 GROUPINGS = ("day", "variant", "channel")
 # The breakdowns (`BreakdownRollup`): a visitor in the values of their first event of the day.
@@ -132,39 +133,41 @@ def _rollup_rows(page_ids: list[int], project: Project, since: date, until: date
     return rows, more
 
 
+def _experiment_at(moment: str) -> Coalesce:
+    """The experiment of the signup's page its variant belonged to at `moment` (a field of the
+    signup): the one running then (started at or before it, not completed before it); failing
+    that (a variant kept past its experiment's end), the latest started before it."""
+    started = Experiment.objects.filter(page_id=OuterRef("landing_page_id"), started_at__lte=OuterRef(moment))
+    running = started.filter(Q(completed_at__isnull=True) | Q(completed_at__gt=OuterRef(moment)))
+    return Coalesce(
+        Subquery(running.order_by("-started_at", "-pk").values("pk")[:1]),
+        Subquery(started.order_by("-started_at", "-pk").values("pk")[:1]),
+    )
+
+
 def _confirmed_rows(project: Project, page_ids: list[int], since: date, until: date) -> list[dict[str, Any]]:
-    """People's confirmed signups per day (of the signup), page, channel and variant, each with
-    the experiment its variant belonged to: the one of its page running that day (the latest
-    started by then). Two queries; never cached (a confirmation does not pass the worker)."""
+    """People's confirmed signups (confirmed and not unsubscribed since: the report's and the
+    campaign summary's count, `selectors.signups.CONFIRMED`) per day (of the signup), page,
+    channel and variant, each with the experiment its variant belonged to when the person signed
+    up (`_experiment_at`, to the second: on the day one experiment replaces another, the signups
+    before the switch are the first's). One query; never cached (a confirmation does not pass
+    the worker)."""
     counts = list(
         Signup.objects.filter(
+            CONFIRMED,
             project=project,
             traffic=Traffic.HUMAN,
-            confirmed_at__isnull=False,
             created_at__date__gte=since,
             created_at__date__lte=until,
         )
-        .annotate(day=TruncDate("created_at"))
-        .values("day", "landing_page_id", "channel", "variant")
+        .annotate(day=TruncDate("created_at"), experiment_id=_experiment_at("created_at"))
+        .values("day", "landing_page_id", "channel", "variant", "experiment_id")
         .annotate(n=Count("id"))
         .order_by()
     )
-    if not counts:
-        return []
-    started: dict[int, list[tuple[date, int]]] = {}
-    for pk, page_id, started_at in (
-        Experiment.objects.filter(page_id__in=page_ids, started_at__isnull=False)
-        .order_by("started_at")
-        .values_list("pk", "page_id", "started_at")
-    ):
-        if started_at is not None:  # filtered on it: for the type checker
-            started.setdefault(page_id, []).append((started_at.date(), pk))
     for row in counts:
-        row["experiment_id"] = None
-        if row["variant"]:
-            for day, pk in started.get(row["landing_page_id"], []):
-                if day <= row["day"]:
-                    row["experiment_id"] = pk
+        if not row["variant"]:
+            row["experiment_id"] = None
     return counts
 
 
