@@ -68,5 +68,5 @@ def project_analytics_page(request: HttpRequest, pk: int) -> HttpResponse:
     }
     status = 400 if form.is_bound and not form.is_valid() else 200
     if request.htmx and request.GET.get("fragment") == "live":  # type: ignore[attr-defined]
-        return render(request, LIVE_TEMPLATE, context, status=status)
+        return render(request, LIVE_TEMPLATE, {**context, "fragment": True}, status=status)
     return render(request, "projects/workspace/analytics/page.html", context, status=status)
