@@ -53,7 +53,7 @@ class ProjectAnalyticsView(APIView):
                     "Default: day. `day`, `variant`, `channel` read the daily rollups; `referrer` (the referring "
                     "site), `utm_source`, `utm_medium`, `utm_campaign`, `utm_content`, `utm_term` and `device` "
                     "(phone, tablet, desktop, other) read the breakdowns, where a visitor counts once a day in "
-                    "the values of their first view of the day. `(none)`: no referrer, tag or variant."
+                    "the values of their first event of the day. `(none)`: no referrer, tag or variant."
                 ),
             ),
         ],

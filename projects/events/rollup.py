@@ -85,10 +85,19 @@ def _visits(events: Iterable[Any]) -> dict[VisitKey, VisitorDay]:
     return visits
 
 
-# The dimensions of `BreakdownRollup`, in the order `_dimension_values` gives an event's values.
-DIMENSIONS: tuple[str, ...] = tuple(Dimension.values)
-_DIMENSION_FIELDS = ("referrer_host", "utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term", "device")
-assert len(DIMENSIONS) == len(_DIMENSION_FIELDS)
+# Each dimension of `BreakdownRollup` and the `Event` field its value comes from.
+DIMENSION_FIELDS: dict[str, str] = {
+    Dimension.REFERRER: "referrer_host",
+    Dimension.UTM_SOURCE: "utm_source",
+    Dimension.UTM_MEDIUM: "utm_medium",
+    Dimension.UTM_CAMPAIGN: "utm_campaign",
+    Dimension.UTM_CONTENT: "utm_content",
+    Dimension.UTM_TERM: "utm_term",
+    Dimension.DEVICE: "device",
+}
+# The dimensions, in the order `_dimension_values` gives an event's values.
+DIMENSIONS: tuple[str, ...] = tuple(str(d) for d in DIMENSION_FIELDS)
+_DIMENSION_FIELDS: tuple[str, ...] = tuple(DIMENSION_FIELDS.values())
 
 # The columns of a visitor's earlier events the two kinds of prior need, in this order.
 _PRIOR_COLUMNS = ("page_id", "day", "experiment_id", "variant", "channel", "traffic", "visitor_hash", "kind")
@@ -174,7 +183,7 @@ def _dimension_values(e: Any) -> tuple[str, ...]:
 @dataclass
 class DayPrior:
     """A visitor's events of one day on one page already rolled up, and the values they are
-    attributed to (their first view's; their first event's if none was a view)."""
+    attributed to (those of their first event of the day, in rollup order)."""
 
     events: int = 0
     views: int = 0
@@ -183,14 +192,14 @@ class DayPrior:
 
 
 def _attribution(events: list[Any]) -> tuple[str, ...]:
-    """The values of a visitor's day: its first view, else its first event (in rollup order)."""
-    first = next((e for e in events if e.kind == EventKind.VIEW), events[0])
-    return _dimension_values(first)
+    """The values of a visitor's day: those of its first event in rollup (id) order, whatever its
+    kind. One rule for every batch split: a later batch never moves a visitor (see `_day_priors`)."""
+    return _dimension_values(events[0])
 
 
 def _day_priors(rows: list[tuple[Any, ...]]) -> dict[DayKey, DayPrior]:
     """Each visitor's day (page, day, traffic, visitor) already rolled up, and its values: those
-    of the first view found (rows come in rollup order), else of the first event."""
+    of its first event (rows come in rollup order), which later events never change."""
     out: dict[DayKey, DayPrior] = {}
     n = len(_PRIOR_COLUMNS)
     for r in rows:
@@ -198,8 +207,6 @@ def _day_priors(rows: list[tuple[Any, ...]]) -> dict[DayKey, DayPrior]:
         prior = out.get(key)
         if prior is None:
             prior = out[key] = DayPrior(values=tuple(v or "" for v in r[n:]))
-        elif not prior.views and r[7] == EventKind.VIEW:
-            prior.values = tuple(v or "" for v in r[n:])  # the first view wins over an earlier other event
         prior.events += 1
         if r[7] == EventKind.VIEW:
             prior.views += 1
@@ -211,8 +218,9 @@ def _day_priors(rows: list[tuple[Any, ...]]) -> dict[DayKey, DayPrior]:
 def breakdown_contributions(events: list[Any], priors: dict[DayKey, DayPrior]) -> dict[BreakdownKey, dict[str, int]]:
     """What `events` add to the breakdown rows, given each visitor's day already rolled up
     (`priors`). The figures of `contributions`, with a visitor counted once a day on a page, in
-    the values of their first view of the day; their clicks, signups and pre-orders of the day
-    go to the same values. Pure, like `contributions`."""
+    the values of their first event of the day (in rollup order, whatever its kind); all their
+    events of the day go to the same values, however the day's events were split into batches.
+    `events` come in rollup (id) order. Pure, like `contributions`."""
     days: dict[DayKey, list[Any]] = defaultdict(list)
     for e in events:
         if e.kind in INTERACTIONS:

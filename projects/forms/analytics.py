@@ -15,6 +15,7 @@ class AnalyticsRangeForm(forms.Form):
         label="Period",
         choices=[(LAST_7, "Last 7 days"), (LAST_30, "Last 30 days"), (CUSTOM, "From … to …")],
         required=False,
+        error_messages={"invalid_choice": "Choose a period from the list."},
     )
     # "from" is a Python keyword: the fields are `since` and `until`, sent as `from` and `to`
     # (the API's names) through their prefixes-free names below.
@@ -24,6 +25,12 @@ class AnalyticsRangeForm(forms.Form):
     def __init__(self, data: object = None, *, today: date) -> None:
         super().__init__(data)  # type: ignore[arg-type]
         self.today = today
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        # The period is rendered by its widget: point it at its error as the date fields are.
+        if self.is_bound and "period" in self.errors:
+            self.fields["period"].widget.attrs.update({"aria-invalid": "true", "aria-describedby": "id_period_error"})
 
     def add_prefix(self, field_name: str) -> str:
         return {"since": "from", "until": "to"}.get(field_name, field_name)

@@ -163,7 +163,8 @@ class BreakdownRollup(RollupFigures):
     """A day of one page's traffic broken down by one dimension (a referring site, a UTM field,
     the device class) and kind of traffic: what the analytics page's sources, referrers, UTM and
     device tables read, so that no page view scans raw events. The same figures as
-    `DailyRollup`; a visitor belongs to the value of their first view of the day."""
+    `DailyRollup`; a visitor belongs to the value of their first event of the day (in rollup order,
+    whatever its kind), however the worker split the day into batches."""
 
     page = models.ForeignKey(LandingPage, on_delete=models.CASCADE, related_name="breakdowns")
     day = models.DateField()

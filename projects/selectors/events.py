@@ -8,8 +8,8 @@ from datetime import date
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Q, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import Count, Min, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce, TruncDate
 
 from mvpvalidator import cache as app_cache
 from projects import cache as keys
@@ -32,9 +32,10 @@ from projects.models import (
     Signup,
     Traffic,
 )
+from projects.selectors.signups import CONFIRMED
 
 GROUPINGS = ("day", "variant", "channel")
-# The breakdowns (`BreakdownRollup`): a visitor in the values of their first view of the day.
+# The breakdowns (`BreakdownRollup`): a visitor in the values of their first event of the day.
 DIMENSIONS: tuple[str, ...] = tuple(Dimension.values)
 GROUP_BY = (*GROUPINGS, *DIMENSIONS)
 ANALYTICS_FIGURES = ("views", "visitors", "cta_clicks", "signups", "preorders", "bounces")
@@ -117,7 +118,7 @@ def _rollup_rows(page_ids: list[int], project: Project, since: date, until: date
         return list(
             BreakdownRollup.objects.filter(page_id__in=page_ids, day__gte=since, day__lte=until)
             .values("dimension", "value", "traffic")
-            .annotate(**{name: Sum(name) for name in SUMMED})
+            .annotate(**{name: Sum(name) for name in SUMMED}, first_day=Min("day"))
             .order_by()
         )
 
@@ -126,43 +127,47 @@ def _rollup_rows(page_ids: list[int], project: Project, since: date, until: date
     rows = list(app_cache.get_or_set(app_cache.ANALYTICS, ("funnel", *parts), daily, namespaces=namespaces))
     if not breakdowns:
         return rows, []
-    more = list(app_cache.get_or_set(app_cache.ANALYTICS, ("breakdowns", *parts), by_dimension, namespaces=namespaces))
+    more = list(
+        app_cache.get_or_set(app_cache.ANALYTICS, ("breakdown-days", *parts), by_dimension, namespaces=namespaces)
+    )
     return rows, more
 
 
+def _experiment_at(moment: str) -> Coalesce:
+    """The experiment of the signup's page its variant belonged to at `moment` (a field of the
+    signup): the one running then (started at or before it, not completed before it); failing
+    that (a variant kept past its experiment's end), the latest started before it."""
+    started = Experiment.objects.filter(page_id=OuterRef("landing_page_id"), started_at__lte=OuterRef(moment))
+    running = started.filter(Q(completed_at__isnull=True) | Q(completed_at__gt=OuterRef(moment)))
+    return Coalesce(
+        Subquery(running.order_by("-started_at", "-pk").values("pk")[:1]),
+        Subquery(started.order_by("-started_at", "-pk").values("pk")[:1]),
+    )
+
+
 def _confirmed_rows(project: Project, page_ids: list[int], since: date, until: date) -> list[dict[str, Any]]:
-    """People's confirmed signups per day (of the signup), page, channel and variant, each with
-    the experiment its variant belonged to: the one of its page running that day (the latest
-    started by then). Two queries; never cached (a confirmation does not pass the worker)."""
+    """People's confirmed signups (confirmed and not unsubscribed since: the report's and the
+    campaign summary's count, `selectors.signups.CONFIRMED`) per day (of the signup), page,
+    channel and variant, each with the experiment its variant belonged to when the person signed
+    up (`_experiment_at`, to the second: on the day one experiment replaces another, the signups
+    before the switch are the first's). One query; never cached (a confirmation does not pass
+    the worker)."""
     counts = list(
         Signup.objects.filter(
+            CONFIRMED,
             project=project,
             traffic=Traffic.HUMAN,
-            confirmed_at__isnull=False,
             created_at__date__gte=since,
             created_at__date__lte=until,
         )
-        .annotate(day=TruncDate("created_at"))
-        .values("day", "landing_page_id", "channel", "variant")
+        .annotate(day=TruncDate("created_at"), experiment_id=_experiment_at("created_at"))
+        .values("day", "landing_page_id", "channel", "variant", "experiment_id")
         .annotate(n=Count("id"))
         .order_by()
     )
-    if not counts:
-        return []
-    started: dict[int, list[tuple[date, int]]] = {}
-    for pk, page_id, started_at in (
-        Experiment.objects.filter(page_id__in=page_ids, started_at__isnull=False)
-        .order_by("started_at")
-        .values_list("pk", "page_id", "started_at")
-    ):
-        if started_at is not None:  # filtered on it: for the type checker
-            started.setdefault(page_id, []).append((started_at.date(), pk))
     for row in counts:
-        row["experiment_id"] = None
-        if row["variant"]:
-            for day, pk in started.get(row["landing_page_id"], []):
-                if day <= row["day"]:
-                    row["experiment_id"] = pk
+        if not row["variant"]:
+            row["experiment_id"] = None
     return counts
 
 
@@ -305,8 +310,21 @@ def project_analytics_overview(*, project: Project, since: date, until: date) ->
         "from": since,
         "to": until,
         "groups": groups,
+        "breakdowns_gap": _breakdowns_gap(data),
         "as_of": EventWorkerState.objects.filter(pk=1).values_list("last_rollup_at", flat=True).first(),
     }
+
+
+def _breakdowns_gap(data: AnalyticsData) -> dict[str, date | None] | None:
+    """When the daily rollups have traffic before the range's first breakdown row (days rolled up
+    before the breakdowns existed, whose raw events were pruned or not rebuilt yet with
+    `rebuild_breakdowns`): {"first_day": that first row's day, None if there is none}. None when
+    the breakdowns cover the range's traffic."""
+    first_traffic = min((row["day"] for row in data.daily), default=None)
+    first_breakdown = min((row["first_day"] for row in data.breakdowns if row.get("first_day")), default=None)
+    if first_traffic is None or (first_breakdown is not None and first_breakdown <= first_traffic):
+        return None
+    return {"first_day": first_breakdown}
 
 
 _LABELS = {"channel": dict(Channel.choices), "device": dict(Device.choices)}

@@ -4,6 +4,7 @@ rollups and the signups only (never the raw events), its figures refreshed in pl
 from datetime import date, timedelta
 from typing import Any, cast
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -63,8 +64,9 @@ def project_analytics_page(request: HttpRequest, pk: int) -> HttpResponse:
         "live_query": query.urlencode(),
         "refresh_url": reverse("project-analytics", args=[project.pk]) + (f"?{refresh}" if refresh else ""),
         "live_seconds": LIVE_SECONDS,
+        "retention_days": settings.EVENT_RETENTION_DAYS,
     }
     status = 400 if form.is_bound and not form.is_valid() else 200
     if request.htmx and request.GET.get("fragment") == "live":  # type: ignore[attr-defined]
-        return render(request, LIVE_TEMPLATE, context, status=status)
+        return render(request, LIVE_TEMPLATE, {**context, "fragment": True}, status=status)
     return render(request, "projects/workspace/analytics/page.html", context, status=status)

@@ -94,6 +94,11 @@ def test_founder_reads_last_weeks_analytics_and_sees_new_traffic_in_place(
         assert "period=7" in live_url and live_url.endswith("fragment=live")
         assert "news" in page.inner_text("[data-testid=table-utm_source]")
         assert page.locator("[data-testid=as-of]").count() == 1
+        # One live region, outside the replaced figures, its text swapped in out of band.
+        assert page.locator("[role=status]").count() == 1
+        assert page.locator("#results-live [role=status], #results-live #analytics-status").count() == 0
+        status = page.inner_text("#analytics-status").strip()
+        assert status.startswith("Figures as of ") and page.inner_text("[data-testid=as-of]") in status
         assert_no_errors(page)
         assert_axe_clean(page)
 
@@ -105,6 +110,14 @@ def test_founder_reads_last_weeks_analytics_and_sees_new_traffic_in_place(
         page.wait_for_selector("#id_from_error")
         assert "on or before the last day" in page.inner_text("#id_from_error")
         page.screenshot(path=str(SHOTS / f"h3-analytics-error-{device}.png"), full_page=True)
+        assert_no_errors(page, expected_status=400)
+        assert_axe_clean(page)
+
+        # A period the form does not offer (an edited address): its message beside the period.
+        page.goto(f"{live_server.url}/projects/{project.pk}/analytics?period=90")
+        assert "Choose a period from the list." in page.inner_text("#id_period_error")
+        assert page.get_attribute("#id_period", "aria-describedby") == "id_period_error"
+        page.screenshot(path=str(SHOTS / f"f2-analytics-period-error-{device}.png"), full_page=True)
         assert_no_errors(page, expected_status=400)
         assert_axe_clean(page)
     finally:
