@@ -4,6 +4,7 @@ ANALYTICS_MAX_DAYS, the API's limit too)."""
 from datetime import date, timedelta
 
 from django import forms
+from django.http import QueryDict
 
 MAX_DAYS = 366
 LAST_7, LAST_30, CUSTOM = "7", "30", "custom"
@@ -22,8 +23,12 @@ class AnalyticsRangeForm(forms.Form):
     since = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
-    def __init__(self, data: object = None, *, today: date) -> None:
-        super().__init__(data)  # type: ignore[arg-type]
+    def __init__(self, data: QueryDict | None = None, *, today: date) -> None:
+        if data is not None and not data.get("period"):
+            # The period shown is the one used: the last 30 days, or "From … to …" when dates came.
+            data = data.copy()
+            data["period"] = CUSTOM if data.get("from") or data.get("to") else DEFAULT_PERIOD
+        super().__init__(data, initial={"period": DEFAULT_PERIOD})
         self.today = today
 
     def full_clean(self) -> None:

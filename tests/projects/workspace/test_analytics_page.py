@@ -214,3 +214,29 @@ def test_anonymous_is_sent_to_login(client, project):
 def test_post_is_refused(client, user, project):
     client.force_login(user)
     assert client.post(url(project)).status_code == 405
+
+
+@pytest.mark.parametrize(
+    ("params", "selected"),
+    [
+        ({}, "30"),  # the default range is the last 30 days: the choice shows it
+        ({"period": "7"}, "7"),
+        ({"from": "2026-11-01", "to": "2026-11-20"}, "custom"),  # dates without a period: "From … to …"
+    ],
+)
+def test_the_period_shown_is_the_period_used(client, user, project, params, selected):
+    client.force_login(user)
+    html = client.get(url(project, **params)).content.decode()
+    select = re.search(r'<select name="period".*?</select>', html, re.S).group(0)
+    assert re.findall(r'<option value="([^"]*)" selected', select) == [selected]
+
+
+def test_the_breakdown_tables_keep_one_line_a_value_on_a_phone(client, seeded):
+    """The version and channel tables stack into cards on a phone; the referrer, UTM and device
+    tables, which can list dozens of values, keep one line a value and scroll sideways."""
+    html = client.get(url(seeded)).content.decode()
+    tables = re.findall(r'<table class="([^"]*)" data-testid="table-([a-z_]+)"', html)
+    classes = {testid: cls.split() for cls, testid in tables}
+    assert "stacked" in classes["variant"] and "stacked" in classes["channel"]
+    for testid in ("referrer", "utm_source", "device"):
+        assert "stacked" not in classes[testid] and "breakdown" in classes[testid], testid
