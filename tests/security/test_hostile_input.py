@@ -24,8 +24,11 @@ from django.db import connection
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from rest_framework.test import APIClient
 
+from projects.models import Project
+from projects.selectors.reports import project_report
 from projects.services.campaigns import campaign_create
 from projects.services.experiments import experiment_create
+from projects.services.reports import report_snapshot_create
 from security.models import User
 from security.sanitize import ALLOWED_TAGS
 from tests.conftest import bearer
@@ -43,6 +46,8 @@ PK_OWNERS = {
     "landing-pages": "page",
     "experiments": "experiment",
     "campaigns": "campaign",
+    # The workspace's /projects/<pk>/reports/<snapshot_pk>/: a kept report.
+    "reports": "snapshot",
     # The workspace's /projects/<pk>/prototype/<version>/...: a version number of the project's copy.
     "prototype": "version",
 }
@@ -131,6 +136,8 @@ def world() -> World:
     page = generate_and_publish(project, slug="hostile-page")
     experiment = experiment_create(page=page, name="Headline", variants=[{"key": "control"}, {"key": "b"}])
     campaign = campaign_create(project=project, name="Launch", platform="google", budget="100", utm_campaign="launch")
+    project = Project.objects.get(pk=project.pk)  # the factory leaves the price as the string it was given
+    kept = report_snapshot_create(project=project, report=project_report(project=project))
     return World(
         founder=founder,
         staff=UserFactory(is_staff=True),
@@ -139,6 +146,7 @@ def world() -> World:
             "page": page.pk,
             "experiment": experiment.pk,
             "campaign": campaign.pk,
+            "snapshot": kept.pk,
             "version": page.prototype.version,
         },
         slug=page.slug,
