@@ -13,14 +13,14 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from projects.demo_traffic import (
+from projects.demo_setup import (
     campaigns_seed,
     experiment_seed,
     page_launch,
     page_variants_seed,
     spend_seed,
-    traffic_seed,
 )
+from projects.demo_traffic import traffic_seed
 from projects.models import CtaKind, LandingPage, ReportSnapshot
 from projects.models.projects import Project
 from projects.selectors.reports import project_report

@@ -7,8 +7,9 @@ model (`events.buffer.TrackedEvent`, stored by the buffer's database path), the 
 the signup events (through `services.signups.signup_create`, then dated in the past), and then
 runs the event worker's own step (`events.worker.flush`) until nothing waits: the daily rollups,
 the experiments' exposures and people counts and the test card's lock all come from the
-platform's code, never from here. `spend_seed` enters a campaign's daily spend through
-`services.campaigns.spend_import`, in line with the paid visitors the traffic sent it.
+platform's code, never from here. Who visits is `projects.demo_audience`; the project around the
+traffic (campaigns, page variants, the launch, the experiment, each campaign's daily spend) is set
+up by `projects.demo_setup`.
 
 Deterministic: the same seed, page and campaigns give the same events (the experiment's own seed
 decides the variants, as on the public page: give the experiment a fixed seed for fixed arms).
@@ -17,17 +18,27 @@ Demo data and tests only: nothing in the product calls this module.
 
 import random
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
 
-from projects.analysis import spend_csv
 from projects.analysis.assignment import assign
 from projects.analysis.channels import CLICK_IDS, UTM_FIELDS, FirstTouch, referrer_host
+from projects.demo_audience import (
+    BOTS,
+    BROWSERS,
+    CHANNEL_INTENT,
+    CHANNEL_MIX,
+    FIRST_NAMES,
+    FOUNDER_BROWSER,
+    ORGANIC,
+    PAID_CONTENT,
+    PAID_TERMS,
+    PAID_TOUCH,
+)
 from projects.events import worker
 from projects.events.buffer import TrackedEvent, insert_events
 from projects.events.visit import is_bot
@@ -41,128 +52,11 @@ from projects.models import (
     Experiment,
     ExperimentStatus,
     LandingPage,
-    PageVariant,
-    Project,
     Signup,
     Traffic,
 )
-from projects.services.campaigns import SpendImport, campaign_create, campaign_move, spend_import
-from projects.services.experiments import VARIANT_CONTENT_FIELDS, experiment_create, experiment_move
-from projects.services.pages import landing_page_publish
 from projects.services.signups import signup_create
-from projects.services.variants import variant_create, variant_update
 from security.hashing import hash_identifier
-
-# --- Who visits -------------------------------------------------------------------------------
-
-# Real browsers' user agents, each with the device class it is (Event.device).
-BROWSERS: tuple[tuple[str, str, int], ...] = (
-    # (user agent, device, weight)
-    (
-        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
-        "Version/17.5 Mobile/15E148 Safari/604.1",
-        Device.PHONE,
-        26,
-    ),
-    (
-        "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 "
-        "Mobile Safari/537.36",
-        Device.PHONE,
-        18,
-    ),
-    (
-        "Mozilla/5.0 (iPad; CPU OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 "
-        "Mobile/15E148 Safari/604.1",
-        Device.TABLET,
-        6,
-    ),
-    (
-        "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) "
-        "Version/17.5 Safari/605.1.15",
-        Device.DESKTOP,
-        20,
-    ),
-    (
-        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 "
-        "Safari/537.36",
-        Device.DESKTOP,
-        24,
-    ),
-    ("Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0", Device.DESKTOP, 6),
-)
-# A few known bots (the public page counts them apart: `events.visit.is_bot`). They keep no
-# cookie, so each fetch is a new visitor, and they run no script (no beacon).
-BOTS: tuple[tuple[str, str], ...] = (
-    ("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", ""),
-    ("Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)", ""),
-    ("facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)", "https://www.facebook.com/"),
-    ("Mozilla/5.0 (compatible; AhrefsBot/7.0; +http://ahrefs.com/robot/)", ""),
-    ("python-requests/2.32.3", ""),
-)
-FOUNDER_BROWSER = BROWSERS[3]
-
-# Organic first touches: (referrer, utm tags) by channel, as the page's address and Referer say.
-ORGANIC: dict[str, tuple[tuple[str, dict[str, str]], ...]] = {
-    "search": (
-        ("https://www.google.com/", {}),
-        ("https://www.google.co.uk/", {}),
-        ("https://www.bing.com/", {}),
-        ("https://duckduckgo.com/", {}),
-    ),
-    "social": (
-        ("https://news.ycombinator.com/", {}),
-        ("https://www.reddit.com/r/freelance/", {}),
-        ("https://t.co/", {}),
-        ("https://www.linkedin.com/", {}),
-    ),
-    "referral": (
-        ("https://www.indiehackers.com/post/late-invoices", {}),
-        ("https://www.producthunt.com/", {}),
-        ("", {"utm_source": "freelancers-union", "utm_medium": "partner"}),
-    ),
-    "email": (("", {"utm_source": "newsletter", "utm_medium": "email", "utm_campaign": "launch-note"}),),
-    "direct": (("", {}),),
-}
-# The share of a day's people by the channel they came by (paid: when campaigns run that day).
-CHANNEL_MIX: dict[str, float] = {
-    "paid": 40,
-    "search": 18,
-    "social": 13,
-    "direct": 16,
-    "referral": 7,
-    "email": 6,
-}
-# How likely each channel's people are to act, against the rates below (warm traffic acts more).
-CHANNEL_INTENT: dict[str, float] = {
-    "paid": 0.9,
-    "search": 1.1,
-    "social": 0.7,
-    "direct": 1.0,
-    "referral": 1.3,
-    "email": 1.8,
-}
-
-# What a paid click's address carries, by campaign platform: its tags and its click id parameter.
-PAID_TOUCH: dict[str, tuple[str, str, str, str]] = {
-    # platform: (utm_source, utm_medium, click id parameter, referrer)
-    "google": ("google", "cpc", "gclid", "https://www.google.com/"),
-    "meta": ("facebook", "paid_social", "fbclid", "https://m.facebook.com/"),
-    "reddit": ("reddit", "cpc", "rdt_cid", "https://www.reddit.com/"),
-    "linkedin": ("linkedin", "paid_social", "li_fat_id", "https://www.linkedin.com/"),
-    "other": ("bing", "cpc", "msclkid", "https://www.bing.com/"),
-}
-PAID_TERMS = ("invoice reminders", "late payment freelancer", "chase unpaid invoices", "")
-PAID_CONTENT = ("ad-a", "ad-b", "carousel", "")
-# Cost per click of each platform (a base the day's noise moves): search costs more than feeds.
-PLATFORM_CPC: dict[str, Decimal] = {
-    "google": Decimal("2.40"),
-    "meta": Decimal("1.10"),
-    "reddit": Decimal("0.90"),
-    "linkedin": Decimal("5.20"),
-    "other": Decimal("1.60"),
-}
-
-FIRST_NAMES = ("ana", "ben", "chloe", "dev", "emma", "farid", "grace", "hugo", "ines", "jonas", "kira", "liam")
 
 
 @dataclass(frozen=True)
@@ -485,68 +379,6 @@ def _signups(page: LandingPage, writer: _Writer, rates: Rates) -> int:
     return len(stored)
 
 
-# --- The project around the traffic ------------------------------------------------------------
-
-
-def campaigns_seed(*, project: Project, specs: Iterable[Mapping[str, Any]], starts_on: date) -> list[Campaign]:
-    """Active campaigns (`campaign_create` fields per spec: name, platform, budget, utm_campaign)
-    running since `starts_on`. Create them before the page's first visitor, as a founder would:
-    the test card takes its channel from them."""
-    campaigns = []
-    for spec in specs:
-        campaign = campaign_create(project=project, starts_on=starts_on, **spec)
-        campaigns.append(campaign_move(campaign=campaign, to=CampaignStatus.ACTIVE))
-    return campaigns
-
-
-def page_variants_seed(*, page: LandingPage, specs: Iterable[tuple[str, Mapping[str, Any]]]) -> list[PageVariant]:
-    """Page variants (name, changed fields) through the variants' services."""
-    variants = []
-    for name, values in specs:
-        variant = variant_create(page=page, name=name)
-        variants.append(variant_update(variant=variant, name=name, values=dict(values)))
-    return variants
-
-
-def page_launch(*, page: LandingPage, at: datetime) -> LandingPage:
-    """Publish the page (the test card is written then) and date its launch `at`, in the past."""
-    page = landing_page_publish(page=page)
-    LandingPage.objects.filter(pk=page.pk).update(published_at=at)
-    page.published_at = at
-    return page
-
-
-def experiment_seed(
-    *,
-    page: LandingPage,
-    name: str,
-    variants: Iterable[PageVariant],
-    started: datetime,
-    seed: int = 24,
-    hypothesis: str = "",
-) -> Experiment:
-    """A running experiment of the page (arm "a", the control) against page variants (arms "b"..,
-    each keeping a snapshot of its variant's changes, `Variant.overrides`), equal weights, started
-    `started`. Its assignment seed is fixed by `seed`, so the arms' people are the same on every run."""
-    arms: list[dict[str, Any]] = [{"key": "a", "name": "The page", "is_control": True, "weight": 1}]
-    for key, variant in zip("bcde", variants, strict=False):
-        arm: dict[str, Any] = {"key": key, "name": variant.name, "weight": 1}
-        arm.update({f: variant.overrides[f] for f in VARIANT_CONTENT_FIELDS if f in variant.overrides})
-        arms.append({**arm, "overrides": dict(variant.overrides)})
-    experiment = experiment_create(page=page, name=name, hypothesis=hypothesis, variants=arms)
-    for arm in arms[1:]:
-        experiment.variants.filter(key=arm["key"]).update(overrides=arm["overrides"])
-    Experiment.objects.filter(pk=experiment.pk).update(seed=f"demo{seed:04d}")
-    experiment.refresh_from_db()
-    experiment = experiment_move(experiment=experiment, to=ExperimentStatus.RUNNING)
-    Experiment.objects.filter(pk=experiment.pk).update(started_at=started)
-    experiment.started_at = started
-    return experiment
-
-
-# --- The worker --------------------------------------------------------------------------------
-
-
 def roll_up() -> int:
     """The event worker's step, run until nothing waits (the buffer, if any, into rows; rows into
     the rollups, exposures and people counts). Returns the events rolled up."""
@@ -556,21 +388,3 @@ def roll_up() -> int:
         total += step.rolled_up
         if not step.ingested and not step.rolled_up:
             return total
-
-
-def spend_seed(*, campaign: Campaign, people: Mapping[date, int], seed: int = 24) -> SpendImport:
-    """A campaign's daily spend (through `spend_import`) for the days it brought `people`
-    (`TrafficResult.paid_people[campaign.utm_campaign]`): a few more clicks than people who
-    loaded the page, many impressions per click, and the platform's cost per click with noise."""
-    rng = random.Random(f"{seed}:{campaign.utm_campaign}")  # noqa: S311 - demo data, not secrets
-    cpc = PLATFORM_CPC.get(campaign.platform, PLATFORM_CPC["other"])
-    rows = []
-    for line, day in enumerate(sorted(people), start=1):
-        clicks = round(people[day] * rng.uniform(1.05, 1.25))
-        spend = (cpc * Decimal(str(round(rng.uniform(0.8, 1.2), 3))) * clicks).quantize(Decimal("0.01"))
-        rows.append(
-            spend_csv.SpendRow(
-                line=line, date=day, spend=spend, impressions=clicks * rng.randint(35, 90), clicks=clicks
-            )
-        )
-    return spend_import(campaign=campaign, rows=rows)

@@ -12,15 +12,14 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from projects.demo_traffic import (
-    TrafficResult,
+from projects.demo_setup import (
     campaigns_seed,
     experiment_seed,
     page_launch,
     page_variants_seed,
     spend_seed,
-    traffic_seed,
 )
+from projects.demo_traffic import TrafficResult, traffic_seed
 from projects.models import Campaign, CtaKind, Experiment, LandingPage, PageVariant, Project
 from projects.services.pages import landing_page_create
 from projects.services.prototypes import prototype_generate
