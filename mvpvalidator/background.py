@@ -180,12 +180,23 @@ class _Executor:
         self._pid: int | None = None
         self._lock = threading.Lock()
 
+    def _current(self) -> ThreadPoolExecutor:
+        # Called with the lock held.
+        if self._pool is None or self._pid != os.getpid():
+            self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix=self.name)
+            self._pid = os.getpid()
+        return self._pool
+
     def get(self) -> ThreadPoolExecutor:
         with self._lock:
-            if self._pool is None or self._pid != os.getpid():
-                self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix=self.name)
-                self._pid = os.getpid()
-            return self._pool
+            return self._current()
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        # Under the lock that drain() swaps the pool under: a submit from a pool thread (a job
+        # sending itself again) lands either in the pool being drained, before its shutdown, or
+        # in the fresh one, never in a pool already shut down.
+        with self._lock:
+            return self._current().submit(fn, *args, **kwargs)
 
     def started(self) -> bool:
         """Whether a pool was made since the last drain (something was submitted)."""
@@ -215,7 +226,7 @@ def executor() -> ThreadPoolExecutor:
 
 
 def submit(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-    return _executor.get().submit(fn, *args, **kwargs)
+    return _executor.submit(fn, *args, **kwargs)
 
 
 def job_executor() -> ThreadPoolExecutor:
@@ -225,7 +236,7 @@ def job_executor() -> ThreadPoolExecutor:
 
 def submit_job(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
     """Run an in-process job on the jobs pool (bounded, apart from the one-offs)."""
-    return _jobs.get().submit(fn, *args, **kwargs)
+    return _jobs.submit(fn, *args, **kwargs)
 
 
 def submit_job_later(delay: float, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:

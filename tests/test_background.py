@@ -1,5 +1,6 @@
 """The per-process background flusher and executor (`mvpvalidator.background`)."""
 
+import collections
 import os
 import subprocess
 import sys
@@ -228,3 +229,27 @@ def test_drain_waits_for_work_that_schedules_more_work():
     background.submit_job(step, 1)
     background.drain()
     assert ran == [1, 2, 3] and background.pending_timers() == 0
+
+
+def test_a_job_sending_itself_again_while_the_pools_drain_lands_in_a_live_pool():
+    # A job that sends itself again (a requeue after a database outage) submits from a pool
+    # thread while drain() may be swapping that pool out and shutting it down; the submit must
+    # land in a pool that runs it, never raise "cannot schedule new futures after shutdown".
+    errors: list[BaseException] = []
+    runs = collections.Counter()
+
+    def chain(name: str, left: int) -> None:
+        runs[name] += 1
+        if left:
+            try:
+                background.submit_job(chain, name, left - 1)
+            except RuntimeError as exc:  # pragma: no cover - the failure this test looks for
+                errors.append(exc)
+
+    for name in range(background.JOB_WORKERS):
+        background.submit_job(chain, name, 2000)
+    deadline = time.monotonic() + 30
+    while sum(runs.values()) < background.JOB_WORKERS * 2001 and not errors and time.monotonic() < deadline:
+        background.drain()
+    assert errors == []
+    assert runs == {name: 2001 for name in range(background.JOB_WORKERS)}
