@@ -30,7 +30,7 @@ from projects.models import (
 from security.models import User
 
 # Monte Carlo draws for "chance to be best" with more than two variants: a standard error under
-# 0.003, for about 0.1 s of CPU per variant (the results are cached until new events roll up).
+# 0.003, for a few milliseconds of CPU per variant (the results are cached until new events roll up).
 RESULTS_MC_DRAWS = 50_000
 
 
