@@ -5,6 +5,10 @@ and `project:<id>` (one project's detail and what is derived from it) → `page:
 public page). A write bumps the namespaces it touches, after its transaction commits.
 """
 
+import contextlib
+from collections.abc import Mapping
+
+from django.core.cache import cache
 from django.db import transaction
 
 from mvpvalidator import cache as app_cache
@@ -49,8 +53,47 @@ def page_preview_key(page_id: int, slot: str) -> str:
 
 
 def experiment_ns(experiment_id: int) -> str:
-    """An experiment's results (bumped by the worker when it rolls up the experiment's events)."""
+    """An experiment's results, as far as the experiment itself goes (bumped by its edits and moves)."""
     return f"experiment:{experiment_id}"
+
+
+def experiment_data_ns(experiment_id: int) -> str:
+    """An experiment's results, as far as its traffic goes: bumped by the worker when a rollup
+    changed what they are computed from (`results_inputs_changed`), not on every rollup of its
+    events (the founder's previews, a beacon of someone already counted change nothing)."""
+    return f"experiment-data:{experiment_id}"
+
+
+# How long the worker remembers the inputs of an experiment's results it last saw. Past it, the
+# next rollup of the experiment's events bumps its results once more: a recomputation, no harm.
+RESULTS_INPUTS_SECONDS = 86_400
+
+
+def results_inputs_key(experiment_id: int) -> str:
+    """The fingerprint of an experiment's results' inputs the worker last saw (a plain key)."""
+    return f"results-inputs:{experiment_id}"
+
+
+def results_inputs_changed(inputs: Mapping[int, str]) -> list[int]:
+    """Bump `experiment_data_ns` of each experiment whose inputs' fingerprint (experiment id ->
+    fingerprint) differs from the one last seen, then remember the new ones; returns those bumped.
+
+    Bumped before remembered: a process stopped between the two leaves the old fingerprint, so
+    the next rollup bumps again, where the other order could leave new figures unbumped; two
+    workers racing bump twice at worst. Without the shared cache every one is bumped (and `bump`
+    replays it once the cache answers)."""
+    keys = {results_inputs_key(experiment_id): experiment_id for experiment_id in inputs}
+    try:
+        seen = app_cache.call(cache.get_many, list(keys))
+    except app_cache.CacheUnavailable:
+        seen = {}
+    changed = [experiment_id for key, experiment_id in keys.items() if seen.get(key) != inputs[experiment_id]]
+    if changed:
+        app_cache.bump(*(experiment_data_ns(experiment_id) for experiment_id in changed))
+        fresh = {results_inputs_key(experiment_id): inputs[experiment_id] for experiment_id in changed}
+        with contextlib.suppress(app_cache.CacheUnavailable):
+            app_cache.call(cache.set_many, fresh, RESULTS_INPUTS_SECONDS)
+    return changed
 
 
 def analytics_ns(page_id: int) -> str:

@@ -16,7 +16,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from projects.analysis.bayesian import MC_DRAWS, MC_SEED, expected_loss, monte_carlo, prob_beat_control
+from projects.analysis.bayesian import best_arms, expected_loss, prob_beat_control
 from projects.analysis.counts import check_counts
 from projects.analysis.frequentist import holm, relative_lift, two_proportion_ztest, wilson_interval
 from projects.analysis.json_ready import json_object
@@ -50,9 +50,9 @@ class ArmResult:
     wilson_high: float
     # Pairwise exact P(rate_arm > rate_control); for every arm count this is a two-arm comparison, so it is exact.
     prob_beat_control: float | None
-    # P(this arm has the highest rate of all): exact for two arms, Monte Carlo for more.
+    # P(this arm has the highest rate of all): exact for two arms, numerical integration (within 1e-5) for more.
     prob_best: float
-    # E[max over arms of rate - rate of this arm]: exact for two arms, Monte Carlo for more.
+    # E[max over arms of rate - rate of this arm]: exact for two arms, numerical integration for more.
     expected_loss: float
     lift: float | None = None
     lift_low: float | None = None
@@ -129,14 +129,12 @@ def analyse(
     visitors_per_day: float | None = None,
     mde_relative: float = 0.2,
     previous_always_valid_p: dict[str, float] | None = None,
-    draws: int = MC_DRAWS,
 ) -> Analysis:
     """Every figure of the results page and a verdict.
 
     ``visitors_per_day`` is the page's total traffic; when omitted it is estimated as visitors so far / days running.
     ``previous_always_valid_p`` maps variant key -> always-valid p of the previous look (the value returned in
-    ``arms[i].always_valid_p``) so the p-value never goes back up. ``draws`` sets the Monte Carlo size for 3+ arms
-    (about 0.4 s of CPU per arm at the default).
+    ``arms[i].always_valid_p``) so the p-value never goes back up.
 
     Decision, in order (sequential p-values are Holm-adjusted across variants when there are 2+ variants):
 
@@ -161,7 +159,7 @@ def analyse(
     variants = [arm for arm in arms if not arm.is_control]
     weight_sum = math.fsum(arm.weight for arm in arms)
 
-    # Bayesian "best arm" figures: exact for two arms, one seeded simulation for more.
+    # Bayesian "best arm" figures: exact for two arms, one numerical integration for more.
     counts = [(arm.conversions, arm.visitors) for arm in arms]
     if len(arms) == 2:
         first, second = counts
@@ -169,7 +167,7 @@ def analyse(
         best_probs = [1.0 - p_second, p_second]
         losses = [expected_loss(second[0], second[1], first[0], first[1]), expected_loss(*first, *second)]
     else:
-        best_probs, losses = monte_carlo(counts, draws, MC_SEED)
+        best_probs, losses = best_arms(counts)
 
     # Pairwise comparisons with control, then Holm across variants for both kinds of p-value.
     pairwise: dict[str, dict[str, float | None]] = {}

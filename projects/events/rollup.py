@@ -19,7 +19,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from mvpvalidator import cache as app_cache
-from projects.cache import analytics_ns, experiment_ns
+from projects.cache import analytics_ns
 from projects.models import (
     BreakdownRollup,
     DailyRollup,
@@ -31,6 +31,7 @@ from projects.models import (
     Traffic,
     Variant,
 )
+from projects.services.experiments import experiment_results_rolled_up
 from projects.services.reports import test_cards_lock
 
 # What a visit counts (the beacon only says the page's script ran).
@@ -403,4 +404,8 @@ def rollup(*, batch: int | None = None) -> int:
 
 
 def _invalidate(experiments: set[int], pages: set[int]) -> None:
-    app_cache.bump(*(experiment_ns(e) for e in experiments), *(analytics_ns(p) for p in pages))
+    # An experiment's results only when the rollup changed what they are computed from (the
+    # founder's previews, a beacon of someone already counted change none of it); the pages'
+    # analytics after every rollup of their events.
+    experiment_results_rolled_up(experiment_ids=experiments)
+    app_cache.bump(*(analytics_ns(p) for p in pages))

@@ -1,12 +1,14 @@
 """Writes of experiments: create, edit in draft, delete in draft, and the moves of
 `EXPERIMENT_TRANSITIONS` (start, pause, resume, complete)."""
 
+import logging
 import secrets
+from collections.abc import Collection
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.text import slugify
@@ -14,7 +16,7 @@ from django.utils.text import slugify
 from monitoring.operations import timed_service
 from mvpvalidator import cache as app_cache
 from mvpvalidator.exceptions import ConflictError
-from projects.cache import experiment_ns, page_ns, project_ns
+from projects.cache import experiment_data_ns, experiment_ns, page_ns, project_ns, results_inputs_changed
 from projects.models.experiments import (
     EXPERIMENT_TRANSITIONS,
     MAX_VARIANTS,
@@ -26,9 +28,12 @@ from projects.models.experiments import (
 )
 from projects.models.pages import VARIANT_FIELDS, LandingPage, PageStatus, PageVariant
 from projects.models.projects import PRICE_MAX
+from projects.selectors.experiments import experiment_results_inputs
 from projects.services.content import clean_page_fields
 from projects.services.transitions import require_open, transition_check
 from security.sanitize import sanitize_text
+
+logger = logging.getLogger(__name__)
 
 VARIANT_CONTENT_FIELDS = ("headline", "subheadline", "cta_text", "preorder_price")
 # What decides a visitor's variant: frozen once the experiment has started, or assignment would
@@ -118,6 +123,22 @@ def end_experiments(*, experiments: QuerySet[Experiment]) -> None:
     ending.update(status=ExperimentStatus.COMPLETED, completed_at=now, updated_at=now)
     if ids:
         transaction.on_commit(lambda: app_cache.bump(*(experiment_ns(i) for i in ids)))
+
+
+def experiment_results_rolled_up(*, experiment_ids: Collection[int]) -> list[int]:
+    """After a rollup of events of these experiments has committed (the worker): invalidate the
+    results of those whose inputs it changed (`experiment_results_inputs`), and only those.
+    Returns the experiments whose results were invalidated."""
+    if not experiment_ids:
+        return []
+    try:
+        inputs = experiment_results_inputs(experiment_ids=experiment_ids)
+    except DatabaseError:
+        # Without the inputs nobody can tell what changed: every one is invalidated, as before.
+        logger.warning("experiment results: inputs unreadable after a rollup; invalidating all", exc_info=True)
+        app_cache.bump(*(experiment_data_ns(i) for i in experiment_ids))
+        return sorted(experiment_ids)
+    return results_inputs_changed(inputs)
 
 
 def _experiment_changed(experiment: Experiment) -> None:

@@ -11,7 +11,7 @@ from scipy import integrate
 from scipy import stats as sps
 
 EXACT = 1e-6  # tolerance for every closed-form figure
-MC = 1e-2  # tolerance for Monte Carlo probabilities
+INTEGRATION = 1e-5  # tolerance for the numerically integrated ones (P(best) and losses of 3+ arms)
 
 # (c_control, n_control, c_variant, n_variant): the edge cases the results page must survive.
 PAIRS = {
@@ -90,6 +90,12 @@ def numpy_reference(arms, draws=REF_DRAWS, seed=2024):
     return winners, regret.mean(axis=0), regret.std(axis=0)
 
 
-def loss_tolerance(loss_sd, draws):
-    """Five standard errors of the difference of two independent Monte Carlo means, capped at the MC tolerance."""
-    return np.minimum(MC, 5 * loss_sd * math.sqrt(1 / draws + 1 / REF_DRAWS) + 1e-12)
+def reference_tolerances(ref_probs, loss_sd):
+    """How far a figure known to INTEGRATION may be from `numpy_reference`'s: five of the reference's standard
+    errors (a binomial one for P(best), never below that of one draw in REF_DRAWS; the per-draw loss's for the
+    losses) plus INTEGRATION. Returns (for each P(best), for each loss)."""
+    p = np.maximum(ref_probs, 1 / REF_DRAWS)
+    return (
+        5 * np.sqrt(p * (1 - p) / REF_DRAWS) + INTEGRATION,
+        5 * loss_sd / math.sqrt(REF_DRAWS) + INTEGRATION,
+    )

@@ -19,7 +19,6 @@ from projects.models import (
     LandingPage,
     Variant,
 )
-from projects.selectors.experiments import RESULTS_MC_DRAWS
 from projects.services.pages import landing_page_create, landing_page_publish
 from projects.services.prototypes import prototype_generate
 
@@ -138,7 +137,6 @@ def reference(experiment: Experiment, arms: list[tuple[str, int, int]], days: fl
         days_running=days,
         visitors_per_day=total / days if days >= 1 else None,
         mde_relative=float(experiment.minimum_detectable_effect),
-        draws=RESULTS_MC_DRAWS,
     ).to_dict()
 
 

@@ -17,7 +17,6 @@ def results(arms, *, days=10.0, per_day=None, mde=0.2, status="running", bots=No
         days_running=days,
         visitors_per_day=per_day,
         mde_relative=mde,
-        draws=20_000,
     ).to_dict()
     too_many = bots is not None and bots > limit
     return {

@@ -73,9 +73,8 @@ def _counts(client, busy: BusyProject) -> dict[str, tuple[int, list[str]]]:
 
 @pytest.fixture(autouse=True)
 def _no_slow_request_records(settings):
-    # A five-arm experiment's results take about a second of CPU cold; on a busy machine a screen
-    # can pass the slow-operation threshold and the monitoring's record of it would add writes
-    # that are not the screen's own reads.
+    # On a busy machine a screen can pass the slow-operation threshold, and the monitoring's record
+    # of it would add writes that are not the screen's own reads.
     settings.SLOW_OPERATION_THRESHOLD_MS = 60_000
 
 
