@@ -254,6 +254,8 @@ def traffic_seed(
     opened = page.published_at  # no visitor before the page was live
     writer = _Writer(page, rng)
     result = TrafficResult()
+    signed_up: set[str] = set()  # the people who left their email
+    buyers_signed_up: list[str] = []  # those of them who pressed "Buy" first
 
     def arm(person_id: str, at: datetime) -> tuple[int | None, str]:
         if experiment is None or started is None or at < started:
@@ -293,8 +295,15 @@ def traffic_seed(
         if preorder_page and rng.random() < rates.preorder:
             at += timedelta(seconds=rng.randint(1, 5))
             emit(EventKind.PREORDER, at)
-            signs = rng.random() < rates.preorder_signup
-        if signs:
+            # The page's first buyer always leaves their email: the demo shows a pre-order with
+            # its signup whatever the dates drew (the draw is made anyway, keeping the sequence).
+            signs = rng.random() < rates.preorder_signup or not buyers_signed_up
+            if signs:
+                buyers_signed_up.append(person.id)
+        if signs and person.id not in signed_up:
+            # Once: the public form takes an address once, so a returning visitor who signed up
+            # before makes no second signup event or row.
+            signed_up.add(person.id)
             at += timedelta(seconds=rng.randint(15, 90))
             # The signup's event and row keep the visit's first touch (`Visit.signup_touch`).
             emit(EventKind.SIGNUP, at, person.touch if first_visit else None)
