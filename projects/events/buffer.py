@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, DataError, IntegrityError, transaction
+from django.db import DatabaseError, DataError, IntegrityError, OperationalError, transaction
 from django.http import HttpRequest
 
 from mvpvalidator import background
@@ -333,11 +333,26 @@ def insert_events(rows: list[Any]) -> int:
         return stored
 
 
+# SQLite (the embedded default) answers a write that meets another's lock with "database is
+# locked" (or "database table is locked" for a shared in-memory database) instead of waiting: a
+# few short waits let the other transaction finish rather than lose the events.
+LOCKED_RETRIES = (0.05, 0.1, 0.2, 0.4)
+
+
+def _locked(exc: DatabaseError) -> bool:
+    return isinstance(exc, OperationalError) and "locked" in str(exc)
+
+
 def write_direct(events: list[TrackedEvent]) -> bool:
     from projects.models import Event
 
-    try:
-        return insert_events([Event(key=e.id, **e.model_fields()) for e in events]) > 0
-    except DatabaseError:
-        logger.exception("event lost: neither Redis nor the database took it (%d events)", len(events))
-        return False
+    rows = [Event(key=e.id, **e.model_fields()) for e in events]
+    for pause in (*LOCKED_RETRIES, None):
+        try:
+            return insert_events(rows) > 0
+        except DatabaseError as exc:
+            if pause is None or not _locked(exc):
+                logger.exception("event lost: neither Redis nor the database took it (%d events)", len(events))
+                return False
+            time.sleep(pause)
+    return False  # not reached: the last pause is None

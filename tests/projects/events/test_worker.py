@@ -208,3 +208,29 @@ def test_one_pass_reads_at_most_a_batch_whatever_the_number_of_pages(auth_api_cl
     assert ingest.ingest(consumer="one", batch=50) <= 50
     call_command("flush_events")
     assert Event.objects.count() == 200
+
+
+@pytest.mark.django_db
+def test_a_direct_write_that_meets_a_lock_waits_for_it_instead_of_losing_the_event(live_page, monkeypatch, caplog):
+    # SQLite answers a write meeting another transaction's lock at once ("database table is
+    # locked"); the direct write waits a little and tries again. Any other error loses the event.
+    from django.db import OperationalError
+
+    real = buffer.insert_events
+    refusals = iter([OperationalError("database table is locked"), OperationalError("database is locked")])
+
+    def insert(rows):
+        error = next(refusals, None)
+        if error is not None:
+            raise error
+        return real(rows)
+
+    monkeypatch.setattr(buffer, "insert_events", insert)
+    event = buffer.TrackedEvent(id="c" * 32, page_id=live_page.pk, kind="view", visitor_hash="a" * 64, at=1700000000.5)
+    assert buffer.write_direct([event])
+    assert Event.objects.filter(key="c" * 32).count() == 1
+    assert "event lost" not in caplog.text
+
+    monkeypatch.setattr(buffer, "insert_events", lambda rows: (_ for _ in ()).throw(OperationalError("disk I/O error")))
+    assert not buffer.write_direct([buffer.TrackedEvent(**{**event.__dict__, "id": "d" * 32})])
+    assert "event lost" in caplog.text
