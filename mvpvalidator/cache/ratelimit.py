@@ -1,7 +1,8 @@
 """Rate-limit counters for the security layer, atomic on Redis and shared by every process.
 
 Two algorithms:
-- a fixed window (INCR + EXPIRE in one pipeline): cheap, for coarse per-hour quotas;
+- a fixed window (INCR + EXPIRE NX in one pipelined round trip): cheap, for coarse quotas and
+  the forms' limits; other commands of the same request may ride in its round trip (`also`);
 - GCRA, the generic cell rate algorithm (one Lua script): a smooth sliding limit with a burst,
   storing a single timestamp per key. https://brandur.org/rate-limiting
 
@@ -13,8 +14,9 @@ import contextlib
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from django.core.cache import cache
 
@@ -37,24 +39,52 @@ def _unavailable(limit: int, fail_open: bool) -> RateLimitResult:
     return RateLimitResult(fail_open, limit, limit if fail_open else 0, 0 if fail_open else 1, 0, "unavailable")
 
 
+# Commands that ride in another call's pipelined round trip: called with the pipeline, it adds
+# its own (their replies follow the caller's, in order).
+Piggyback = Callable[[Any], None]
+
+
+@dataclass(frozen=True)
+class Counted:
+    result: RateLimitResult
+    # The replies of the `also` commands; None when they were not sent (the local-memory mode,
+    # or Redis away): the caller then runs them on its own, under its own policy.
+    replies: list[Any] | None
+
+
 def fixed_window(key: str, *, limit: int, window_seconds: int, fail_open: bool = True) -> RateLimitResult:
     """Count one hit in the current window of `window_seconds`."""
+    return fixed_window_with(key, limit=limit, window_seconds=window_seconds, fail_open=fail_open).result
+
+
+def fixed_window_with(
+    key: str, *, limit: int, window_seconds: int, fail_open: bool = True, also: Piggyback | None = None
+) -> Counted:
+    """`fixed_window`, with `also`'s commands sent in the same pipelined round trip: INCR, then
+    EXPIRE NX (the window's key gets its expiry once, when the INCR created it), then theirs.
+    Not a transaction: each command is atomic on its own, and nothing here needs them together."""
     now = time.time()
     window = int(now // window_seconds)
     reset_after = max(1, math.ceil((window + 1) * window_seconds - now))
     name = f"rl:fw:{key}:{window}"
+    replies: list[Any] | None = None
     if is_shared():
+        redis_key = state_key(name)
 
-        def hit() -> int:
-            pipe = redis_client().pipeline(transaction=True)
-            pipe.incr(state_key(name))
-            pipe.expire(state_key(name), window_seconds + 1)
-            return int(pipe.execute()[0])
+        def hit() -> list[Any]:
+            pipe = redis_client().pipeline(transaction=False)
+            pipe.incr(redis_key)
+            pipe.expire(redis_key, window_seconds + 1, nx=True)
+            if also is not None:
+                also(pipe)
+            return list(pipe.execute())
 
         try:
-            count = call(hit)
+            answers = call(hit)
         except CacheUnavailable:
-            return _unavailable(limit, fail_open)
+            return Counted(_unavailable(limit, fail_open), None)
+        count = int(answers[0])
+        replies = answers[2:] if also is not None else None
         backend: Backend = "redis"
     else:
         # Counters are security state: kept under the state version, out of the cache's reach.
@@ -62,7 +92,8 @@ def fixed_window(key: str, *, limit: int, window_seconds: int, fail_open: bool =
         count = cache.incr(name, version=STATE_VERSION)
         backend = "local"
     allowed = count <= limit
-    return RateLimitResult(allowed, limit, max(0, limit - count), 0 if allowed else reset_after, reset_after, backend)
+    result = RateLimitResult(allowed, limit, max(0, limit - count), 0 if allowed else reset_after, reset_after, backend)
+    return Counted(result, replies)
 
 
 # GCRA: the key holds the "theoretical arrival time" (TAT) in ms. A request is allowed when
