@@ -267,9 +267,6 @@ else:
         }
     }
 
-# django-ratelimit counts in the default cache through the circuit breaker (fails fast).
-CACHES["ratelimit"] = {"BACKEND": "security.ratelimit_cache.BreakerCache", "LOCATION": "default"}
-
 # --- Identity and sessions ------------------------------------------------------------------
 
 AUTH_USER_MODEL = "security.User"
@@ -676,8 +673,8 @@ try:
 except ValueError as exc:
     raise ImproperlyConfigured(f"TRUSTED_PROXIES and SECURITY_ALLOWLIST take IP addresses or networks: {exc}") from exc
 
-# Per-client limits on pages and forms (django-ratelimit; fail open when Redis is away).
-RATELIMIT_USE_CACHE = "ratelimit"
+# Per-client limits on pages and forms (`security.limits`); the forms' shared counters let a
+# request through when Redis is away (False: refuse it).
 RATELIMIT_FAIL_OPEN = True
 # account_email: the forms that email an account link (confirmation resend, password reset).
 RATE_LIMITS = {"page_view": "120/m", "signup": "10/m", "login_form": "20/m", "account_email": "5/m"}

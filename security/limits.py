@@ -8,8 +8,10 @@ Three kinds of limit, each with an explicit policy when Redis is away:
   counted in this process's memory and synced with Redis once a second (HINCRBY of the deltas,
   which returns the shared totals), so it costs a request no round trip; exact within a process,
   within about a second of the other processes' traffic. Redis away: per-process counting.
-- forms (`limit_view`, django-ratelimit's counters in the `ratelimit` cache, which goes through
-  the circuit breaker): fail open — a visitor must not lose a signup because Redis restarted;
+- forms (`limit_view`, `form_limit`): a shared fixed-window counter per client and form, one
+  pipelined round trip (INCR + EXPIRE NX, through the circuit breaker), in which the view's own
+  commands may ride (the signup form binds its token in it); fail open (`RATELIMIT_FAIL_OPEN`) —
+  a visitor must not lose a signup because Redis restarted;
 - landing page views (`limit_view(..., hot=True)`): counted like the global quota, in process
   memory synced once a second (no round trip on the busiest path), so they hold during an outage.
 - API endpoints (`EndpointThrottle`, DRF): atomic shared counters; per scope `open`, `closed` or
@@ -34,7 +36,6 @@ from typing import TYPE_CHECKING, Any, cast
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
-from django_ratelimit.core import get_usage
 from rest_framework.throttling import BaseThrottle
 
 from mvpvalidator import background
@@ -229,7 +230,7 @@ def check_global(key: str, *, now: float | None = None) -> Refusal | None:
     return Refusal(limit=limit, remaining=0, retry_after=reset_after, reset_after=reset_after, scope="global")
 
 
-# --- Page views and forms (django-ratelimit) --------------------------------------------------
+# --- Page views and forms --------------------------------------------------------------------
 
 
 def client_key_of(request: HttpRequest) -> str:
@@ -247,47 +248,80 @@ def allowlisted(request: HttpRequest) -> bool:
     return bool(getattr(request, "allowlisted", False))
 
 
-def _client_ip_key(group: str, request: HttpRequest) -> str:
-    return client_key_of(request)
-
-
 def _hot_refusal(request: HttpRequest, group: str, rate: str) -> Refusal | None:
     limit, seconds = parse_rate(rate)
     now = time.time()
     window = int(now // seconds)
-    if _hot_counter(group, seconds).hit(_client_ip_key(group, request), window) <= limit:
+    if _hot_counter(group, seconds).hit(client_key_of(request), window) <= limit:
         return None
     reset_after = max(1, math.ceil((window + 1) * seconds - now))
     return Refusal(limit=limit, remaining=0, retry_after=reset_after, reset_after=reset_after, scope=group)
 
 
-def _ratelimit_refusal(request: HttpRequest, group: str, rate: str, methods: tuple[str, ...]) -> Refusal | None:
-    usage = get_usage(request, group=group, key=_client_ip_key, rate=rate, method=list(methods), increment=True)
-    if usage is None or not usage["should_limit"]:
-        return None
-    left = max(1, int(usage["time_left"]))
-    return Refusal(limit=usage["limit"], remaining=0, retry_after=left, reset_after=left, scope=group)
+@dataclass(frozen=True)
+class FormLimit:
+    """A form's count: the 429 answer when it is over its limit (else None), and the replies of
+    the commands that rode in the counter's round trip (None when they were not sent: the limit
+    is off for this request, the local-memory mode, or Redis away)."""
+
+    refusal: HttpResponse | None
+    replies: list[Any] | None
+
+
+def form_limit(
+    request: HttpRequest,
+    group: str,
+    *,
+    rate_setting: str,
+    methods: tuple[str, ...] = ("POST",),
+    also: counters.Piggyback | None = None,
+) -> FormLimit:
+    """Count this request against the form's limit per client address (`RATE_LIMITS[rate_setting]`,
+    a fixed window shared by every process), with `also`'s commands in the same round trip; fail
+    open per `RATELIMIT_FAIL_OPEN` when Redis is away. A refusal is recorded (a security event, a
+    step towards a block) and answered with the 429."""
+    if not settings.ENABLE_RATE_LIMITING or request.method not in methods or allowlisted(request):
+        return FormLimit(None, None)
+    limit, seconds = parse_rate(settings.RATE_LIMITS[rate_setting])
+    counted = counters.fixed_window_with(
+        f"form:{group}:{client_key_of(request)}",
+        limit=limit,
+        window_seconds=seconds,
+        fail_open=settings.RATELIMIT_FAIL_OPEN,
+        also=also,
+    )
+    result = counted.result
+    if result.allowed:
+        return FormLimit(None, counted.replies)
+    # Redis away and failing closed: the window's end is not known, ask again in a second.
+    left = max(1, result.retry_after)
+    reset_after = max(left, result.reset_after)
+    refusal = Refusal(limit=limit, remaining=0, retry_after=left, reset_after=reset_after, scope=group)
+    refused(request, refusal)
+    return FormLimit(too_many_requests(request, refusal), counted.replies)
 
 
 def limit_view(
     group: str, *, rate_setting: str, methods: tuple[str, ...] = ("GET", "POST"), hot: bool = False
 ) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
-    """Limit a Django view per client address (fail open). Forms count with django-ratelimit
-    (two round trips to Redis, exact across processes); `hot` views (the landing page) as the
-    global quota does, in process memory synced with Redis about once a second: no round trip,
-    exact within a process and about a second behind the others' traffic."""
+    """Limit a Django view per client address (fail open). Forms count with `form_limit` (one
+    round trip to Redis, exact across processes); `hot` views (the landing page) as the global
+    quota does, in process memory synced with Redis about once a second: no round trip, exact
+    within a process and about a second behind the others' traffic."""
 
     def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if settings.ENABLE_RATE_LIMITING and request.method in methods and not allowlisted(request):
-                rate = settings.RATE_LIMITS[rate_setting]
-                refusal = (
-                    _hot_refusal(request, group, rate) if hot else _ratelimit_refusal(request, group, rate, methods)
-                )
-                if refusal is not None:
-                    refused(request, refusal)
-                    return too_many_requests(request, refusal)
+            if hot:
+                if settings.ENABLE_RATE_LIMITING and request.method in methods and not allowlisted(request):
+                    refusal = _hot_refusal(request, group, settings.RATE_LIMITS[rate_setting])
+                    if refusal is not None:
+                        refused(request, refusal)
+                        return too_many_requests(request, refusal)
+            else:
+                limited = form_limit(request, group, rate_setting=rate_setting, methods=methods).refusal
+                if limited is not None:
+                    return limited
             return view(request, *args, **kwargs)
 
         return wrapper

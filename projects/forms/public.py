@@ -19,7 +19,9 @@ import hmac
 import threading
 import time
 from collections import OrderedDict
+from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -90,6 +92,28 @@ def _bind_local(token_id: str, sent: str, now: float) -> str | None:
         return None
 
 
+@dataclass(frozen=True)
+class TokenBinding:
+    """What `token_bind` stores for a token's first use, for a caller that sends it in a round
+    trip of its own (the signup form: in its rate limit's): `send` adds the command to a Redis
+    pipeline, `holds` reads its reply."""
+
+    token_id: str
+    sent: str  # a keyed digest of the page and address, not the address
+
+    def send(self, pipe: Any) -> None:
+        pipe.set(_binding_key(self.token_id), self.sent, nx=True, ex=MAX_FORM_AGE_SECONDS, get=True)
+
+    def holds(self, reply: Any) -> bool:
+        """Whether the token may serve this submission: its first use, or the same page and address."""
+        bound = reply.decode() if isinstance(reply, bytes) else reply
+        return bound is None or hmac.compare_digest(bound, self.sent)
+
+
+def token_binding(*, token_id: str, page_id: int, email: str) -> TokenBinding:
+    return TokenBinding(token_id, hash_identifier(f"{page_id}:{email}", purpose="form-token")[:32])
+
+
 def token_bind(*, token_id: str, page_id: int, email: str) -> bool:
     """Bind a form token at its first use to the page and address it was sent with, whether or not
     that address is on the list already; False when it is bound to another page or address.
@@ -106,19 +130,20 @@ def token_bind(*, token_id: str, page_id: int, email: str) -> bool:
     With Redis away the answer is True: the database's unique token column still lets a token store
     one signup row at most, but a token first sent with a listed address is not bound then.
     """
-    sent = hash_identifier(f"{page_id}:{email}", purpose="form-token")[:32]
+    binding = token_binding(token_id=token_id, page_id=page_id, email=email)
     if not is_shared():
-        bound = _bind_local(token_id, sent, time.time())
-    else:
-        try:
-            bound = call(
-                lambda: redis_client().set(_binding_key(token_id), sent, nx=True, ex=MAX_FORM_AGE_SECONDS, get=True)
-            )
-        except CacheUnavailable:
-            return True
-        if isinstance(bound, bytes):
-            bound = bound.decode()
-    return bound is None or hmac.compare_digest(bound, sent)
+        bound = _bind_local(token_id, binding.sent, time.time())
+        return bound is None or hmac.compare_digest(bound, binding.sent)
+
+    def send() -> Any:
+        pipe = redis_client().pipeline(transaction=False)
+        binding.send(pipe)
+        return pipe.execute()[0]
+
+    try:
+        return binding.holds(call(send))
+    except CacheUnavailable:
+        return True
 
 
 def forget_bindings() -> None:

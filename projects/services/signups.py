@@ -50,6 +50,7 @@ def signup_create(
     consent: bool = False,
     visitor_id: str = "",
     form_token_id: str = "",
+    form_token_bound: bool | None = None,
     send_confirmation: bool = True,
     link_base_url: str = "",
 ) -> SignupResult:
@@ -67,6 +68,9 @@ def signup_create(
     address (a double click), it is that signup again; with another address, `FormTokenUsed` and
     nothing is written, the same answer whatever the first address was. The row's unique token
     column is the durable backstop: a token stores one signup row at most, even with Redis away.
+    `form_token_bound` is the binding's answer when the caller sent it already (the signup form
+    sends it in its rate limit's round trip: `forms.token_binding`): False refuses as above; None
+    (the default) binds it here.
 
     `link_base_url` (`emails.link_base_url`, development only) is where the email's links point
     instead of PUBLIC_BASE_URL.
@@ -105,8 +109,11 @@ def signup_create(
     # The page and its project are at hand: validating the two keys would ask the database
     # again for rows just read (two round trips of a signup's three).
     signup.full_clean(exclude=["landing_page", "project"], validate_unique=False, validate_constraints=False)
-    if form_token_id and not token_bind(token_id=form_token_id, page_id=page.pk, email=email):
-        raise FormTokenUsed()
+    if form_token_id:
+        if form_token_bound is None:
+            form_token_bound = token_bind(token_id=form_token_id, page_id=page.pk, email=email)
+        if not form_token_bound:
+            raise FormTokenUsed()
     # One INSERT is atomic by itself: outside a transaction it needs no BEGIN and COMMIT round
     # trips (the on_commit hooks then run at once, after it). Inside a caller's transaction a
     # savepoint keeps a duplicate address from breaking it.

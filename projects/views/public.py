@@ -27,7 +27,7 @@ from projects import emails, signup_tokens
 from projects.analysis.channels import UTM_FIELDS
 from projects.events.cookies import visitor_cookie
 from projects.events.visit import SignupTouch, Visit
-from projects.forms.public import SignupForm, TokenCheck, check_token, form_token, token_id
+from projects.forms.public import SignupForm, TokenCheck, check_token, form_token, token_binding, token_id
 from projects.models import CtaKind, EventKind, HoldReason, LandingPage
 from projects.selectors.pages import (
     PUBLIC_PAGE_MAX_AGE_SECONDS,
@@ -50,7 +50,7 @@ from projects.services.signups import (
     signup_create,
     signup_unsubscribe,
 )
-from security.limits import limit_view
+from security.limits import form_limit, limit_view
 
 # Stand-ins for what differs per request in a cached landing page (filled in per visitor).
 SLOT_TOKEN = "mvp-slot-token-4f1c9a"  # noqa: S105 - a placeholder, not a secret
@@ -229,22 +229,42 @@ def preorder_done(request: HttpRequest, slug: str) -> HttpResponse:
 
 @csrf_exempt  # checked with the visitor-bound form token instead (see the module docstring)
 @require_POST
-@limit_view("signup", rate_setting="signup", methods=("POST",))
 def signup(request: HttpRequest, slug: str) -> HttpResponse:
     """A signup form: stored, or, when it may be a bot's, held for a confirm button (never a
-    thank-you for a signup that was not stored)."""
-    public = public_page(slug=slug)
+    thank-you for a signup that was not stored).
+
+    Limited per client address like the other forms ("signup"), but counted here rather than by
+    `limit_view`: once the form is judged (no query, no write), so that a form to store sends its
+    token's binding in the counter's round trip (one round trip to Redis before the INSERT)."""
+    try:
+        public = public_page(slug=slug)
+    except Http404:
+        refusal = form_limit(request, "signup", rate_setting="signup").refusal
+        if refusal is not None:
+            return refusal
+        raise
     form = SignupForm(request.POST)
     visit = Visit(request, public)
     token = form.data.get("form_token") or ""
     # Any age: a genuine token of another browser is refused however fast it came back.
-    if check_token(token, visitor_hash=visit.visitor_hash, min_age=0) == TokenCheck.OTHER_VISITOR:
+    other_browser = check_token(token, visitor_hash=visit.visitor_hash, min_age=0) == TokenCheck.OTHER_VISITOR
+    valid = not other_browser and form.is_valid()
+    reason = form.doubt(visitor_hash=visit.visitor_hash) if valid else None
+    # Only a form about to be stored binds its token (the confirm step binds it when pressed).
+    binding = (
+        token_binding(token_id=token_id(token), page_id=public.page.pk, email=form.cleaned_data["email"])
+        if valid and reason is None
+        else None
+    )
+    limited = form_limit(request, "signup", rate_setting="signup", also=binding.send if binding else None)
+    if limited.refusal is not None:
+        return limited.refusal
+    if other_browser:
         return _refused(request, public)
     # A doubted submission may be a person's: what was wrong with what they typed is shown
     # first, as to anyone (it tells a bot nothing about the list).
-    if not form.is_valid():
+    if not valid:
         return _render_form_errors(request, visit, form)
-    reason = form.doubt(visitor_hash=visit.visitor_hash)
     if reason is not None:
         if not visit.issued:
             # No visitor cookie of ours came back: this client never loaded a page (a plain
@@ -256,8 +276,11 @@ def signup(request: HttpRequest, slug: str) -> HttpResponse:
     # The visit's first touch, not the form's fields (the pre-order step sends them blank): read
     # once, for the row and for its event.
     touch = visit.signup_touch(form.cleaned_data)
+    arguments = _signup_arguments(visit, form, touch, form_token_id=token_id(token))
+    if binding is not None and limited.replies is not None:
+        arguments["form_token_bound"] = binding.holds(limited.replies[0])
     try:
-        result = signup_create(**_signup_arguments(visit, form, touch, form_token_id=token_id(token)))
+        result = signup_create(**arguments)
     except FormTokenUsed as exc:
         form.add_error(None, exc.message)
         return _render_form_errors(request, visit, form)
