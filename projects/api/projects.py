@@ -2,23 +2,25 @@
 the output. Every object is reached through an owner-scoped selector (another user's id is a
 404); the other subjects' endpoints are in the modules beside this one."""
 
-import json
 from decimal import Decimal
 from typing import Any
 
-from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from mvpvalidator import cache as app_cache
 from mvpvalidator.pagination import LimitOffsetPagination
+from projects import cache as keys
 from projects.api.pages import LandingPageOutputSerializer
 from projects.api.prototypes import PrototypeOutputSerializer
 from projects.models import IDEA_MAX_LENGTH, IDEA_MIN_LENGTH, PRICE_MAX, BusinessModel, Currency, Project, ProjectStatus
 from projects.models.projects import Billing, Delivery
-from projects.selectors.projects import project_detail_data, project_get, project_list_page
+from projects.selectors.projects import project_detail_json, project_get, project_list_page
 from projects.services.projects import project_archive, project_create, project_delete, project_update
 
 
@@ -77,11 +79,13 @@ class ProjectDetailOutputSerializer(ProjectOutputSerializer):
         return sum(page.signup_count for page in project.pages_with_counts)
 
 
-def project_detail_representation(project: Project) -> dict[str, Any]:
-    """The detail as plain JSON data: plain dicts and lists rather than DRF's ReturnDict (which
-    holds its serializer), so the cached copy pickles small and requests served from the
-    in-process tier share nothing mutable with a serializer."""
-    return json.loads(json.dumps(ProjectDetailOutputSerializer(project).data, cls=DjangoJSONEncoder))
+def project_detail_body(project: Project) -> bytes:
+    """The detail's JSON body, as the API's renderer writes it for a `Response` of its data."""
+    return JSONRenderer().render(ProjectDetailOutputSerializer(project).data)
+
+
+def _detail_response(body: bytes) -> HttpResponse:
+    return HttpResponse(body, content_type=JSONRenderer.media_type)
 
 
 class ProjectListCreateView(APIView):
@@ -111,9 +115,16 @@ class ProjectListCreateView(APIView):
 
 
 class ProjectDetailView(APIView):
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        # The owner's identity (read by the authentication) and the cached detail depend on
+        # the generations of the account's, the family's and the project's namespaces: one round
+        # trip reads them all, and on a hit both values come from the in-process tier.
+        with app_cache.read_together(keys.detail_read_with_identity(project_id=kwargs["pk"])):
+            return super().dispatch(request, *args, **kwargs)
+
     @extend_schema(responses=ProjectDetailOutputSerializer)
-    def get(self, request: Request, pk: int) -> Response:
-        return Response(project_detail_data(user=request.user, pk=pk, represent=project_detail_representation))
+    def get(self, request: Request, pk: int) -> HttpResponse:
+        return _detail_response(project_detail_json(user=request.user, pk=pk, render=project_detail_body))
 
     @extend_schema(request=ProjectUpdateSerializer, responses=ProjectDetailOutputSerializer)
     def patch(self, request: Request, pk: int) -> Response:
@@ -121,7 +132,7 @@ class ProjectDetailView(APIView):
         data = ProjectUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         project_update(project=project, data=data.validated_data)
-        return Response(project_detail_data(user=request.user, pk=pk, represent=project_detail_representation))
+        return _detail_response(project_detail_json(user=request.user, pk=pk, render=project_detail_body))
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, pk: int) -> Response:
