@@ -269,10 +269,16 @@ def versioned_key(family: Family, parts: Iterable[Any], namespaces: Iterable[str
 # --- Reads and writes -------------------------------------------------------------------------
 
 
-def _store(family: Family, key: str, value: Any, ttl: int) -> None:
+def _store(family: Family, key: str, value: Any, ttl: int, *, unlock: bool = False) -> None:
+    """Store a fresh value (served stale for a grace period past its TTL); with `unlock`, release
+    the recompute lock in the same round trip."""
     fresh_until = time.time() + ttl
+    timeout = ttl + max(STALE_GRACE_SECONDS, ttl)
     try:
-        call(cache.set, key, (value, fresh_until), ttl + max(STALE_GRACE_SECONDS, ttl))
+        if is_shared() and unlock:
+            call(_store_and_unlock, key, (value, fresh_until), timeout)
+        else:
+            call(cache.set, key, (value, fresh_until), timeout)
     except CacheUnavailable:
         return
     stats.record(family.name, "set")
@@ -280,14 +286,25 @@ def _store(family: Family, key: str, value: Any, ttl: int) -> None:
         local_tier.set(key, value, ttl=ttl)
 
 
+def _store_and_unlock(key: str, entry: Any, timeout: int) -> None:
+    # django-redis writes into the pipeline given as its client (its own encoding of the value).
+    pipe = redis_client().pipeline(transaction=False)
+    cache.client.set(key, entry, timeout, client=pipe)  # type: ignore[attr-defined]
+    cache.client.delete(key + ":lock", client=pipe)  # type: ignore[attr-defined]
+    pipe.execute()
+
+
 def _refresh(family: Family, key: str, compute: Callable[[], T], ttl: int) -> T:
     try:
         value = compute()
-        _store(family, key, value, ttl)
-        return value
-    finally:
+    except BaseException:
         with contextlib.suppress(CacheUnavailable):
             call(cache.delete, key + ":lock")
+        raise
+    _store(family, key, value, ttl, unlock=True)
+    if not is_shared():
+        cache.delete(key + ":lock")
+    return value
 
 
 def _try_lock(key: str) -> bool:
