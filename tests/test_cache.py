@@ -14,7 +14,7 @@ from django.core.cache import cache
 from django.test import override_settings
 
 from mvpvalidator import cache as app_cache
-from mvpvalidator.cache import ratelimit, stats
+from mvpvalidator.cache import namespaces, ratelimit, stats
 from mvpvalidator.cache.operators import clear_all, clear_family, count_pattern
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,6 +78,22 @@ def test_bump_is_one_increment_without_any_scan(monkeypatch):
     app_cache.generations(["project:1"])
     app_cache.bump("project:1")
     assert calls == []
+
+
+def test_read_together_reads_each_generation_once_and_sees_its_own_bumps(monkeypatch):
+    reads: list[list[str]] = []
+    read = namespaces._read_generations
+    monkeypatch.setattr(namespaces, "_read_generations", lambda keys: reads.append(list(keys)) or read(keys))
+    with app_cache.read_together(["family:project", "project:5"]):
+        app_cache.generations(["user:2"])
+        before = app_cache.generations(["family:project", "user:2", "project:5"])
+        assert reads == [["gen:user:2", "gen:family:project", "gen:project:5"]]  # one read, announced ones too
+        app_cache.bump("project:5")
+        after = app_cache.generations(["family:project", "user:2", "project:5"])
+    assert reads[1:] == [["gen:project:5"]] and after[2] > before[2] and after[:2] == before[:2]
+    # Outside the block every call reads again.
+    app_cache.generations(["user:2"])
+    assert reads[2:] == [["gen:user:2"]]
 
 
 def test_clearing_a_family_invalidates_only_that_family():

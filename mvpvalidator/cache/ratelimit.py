@@ -21,6 +21,7 @@ from typing import Any, Literal
 from django.core.cache import cache
 
 from mvpvalidator.cache.backend import STATE_VERSION, CacheUnavailable, call, is_shared, redis_client, state_key
+from mvpvalidator.cache.namespaces import bumps_not_sent, send_bumps, take_deferred_bumps
 
 Backend = Literal["redis", "local", "unavailable"]
 
@@ -70,11 +71,15 @@ def fixed_window_with(
     replies: list[Any] | None = None
     if is_shared():
         redis_key = state_key(name)
+        # The cache bumps this process deferred (`bump_soon`) ride along: a signup's bump goes
+        # with the next form's count rather than in a round trip of its own.
+        bumps = take_deferred_bumps()
 
         def hit() -> list[Any]:
             pipe = redis_client().pipeline(transaction=False)
             pipe.incr(redis_key)
             pipe.expire(redis_key, window_seconds + 1, nx=True)
+            send_bumps(pipe, bumps)
             if also is not None:
                 also(pipe)
             return list(pipe.execute())
@@ -82,9 +87,10 @@ def fixed_window_with(
         try:
             answers = call(hit)
         except CacheUnavailable:
+            bumps_not_sent(bumps)
             return Counted(_unavailable(limit, fail_open), None)
         count = int(answers[0])
-        replies = answers[2:] if also is not None else None
+        replies = answers[2 + 2 * len(bumps) :] if also is not None else None
         backend: Backend = "redis"
     else:
         # Counters are security state: kept under the state version, out of the cache's reach.

@@ -250,7 +250,9 @@ def signup(request: HttpRequest, slug: str) -> HttpResponse:
     other_browser = check_token(token, visitor_hash=visit.visitor_hash, min_age=0) == TokenCheck.OTHER_VISITOR
     valid = not other_browser and form.is_valid()
     reason = form.doubt(visitor_hash=visit.visitor_hash) if valid else None
-    # Only a form about to be stored binds its token (the confirm step binds it when pressed).
+    # Only a form about to be stored binds its token (the confirm step binds it when pressed). The
+    # binding rides with the count, so a form refused for its rate binds its token all the same:
+    # sent again later, it still serves this address and refuses another, as a used token does.
     binding = (
         token_binding(token_id=token_id(token), page_id=public.page.pk, email=form.cleaned_data["email"])
         if valid and reason is None
