@@ -33,7 +33,7 @@ from typing import Any
 from django.db import DatabaseError, connection
 from django.db.backends.signals import connection_created
 
-from monitoring import context, kpi_counters, kpis, metrics, selectors
+from monitoring import context, kpi_counters, kpi_readers, kpis
 from mvpvalidator.db import pool_stats
 
 BAR = 0.95
@@ -152,12 +152,8 @@ connection_created.connect(connection_opened, dispatch_uid="monitoring.db_kpis.c
 
 def _requests_per_hour(hours: int) -> list[int]:
     """Requests the request metrics counted per hour (static files left out, as in the other
-    request KPIs), oldest first."""
-    import time
-
-    current = int(time.time() // 3600)
-    buckets = metrics.read_hours(range(current - hours + 1, current + 1))
-    return [selectors.requests_in(fields, minutes=60, per_route=False)["overall"]["count"] for _, fields in buckets]
+    request KPIs), oldest first: the hour buckets an evaluation has read once for every KPI."""
+    return [kpi_readers.request_count(fields) for fields in kpi_counters.hour_fields(hours)]
 
 
 def _pool_waits() -> dict[str, Any] | None:

@@ -16,6 +16,7 @@ an evaluation (`monitoring.kpis.evaluate`) reads them all at one moment (`readin
 
 import contextlib
 import contextvars
+import functools
 import logging
 import threading
 import time
@@ -23,7 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from monitoring import metrics
+from monitoring import kpi_buckets, metrics
 from mvpvalidator import background
 
 logger = logging.getLogger(__name__)
@@ -34,19 +35,22 @@ SERIES = "k"
 PERSIST_EVERY_SECONDS = 300.0
 
 
-def _field(name: str) -> str:
+@functools.lru_cache(maxsize=1024)
+def counter_field(name: str) -> str:
+    """The metrics field a KPI counter is kept under (for a caller that records it together with
+    other counts, in one `metrics.record`)."""
     return metrics.field(SERIES, name, "n")
 
 
 def count(name: str, n: int = 1) -> None:
     """Add `n` to a KPI counter (in memory; flushed and persisted in the background)."""
     if n:
-        metrics.record({_field(name): n})
+        metrics.record({counter_field(name): n})
 
 
 def count_many(counts: dict[str, int]) -> None:
     """Several KPI counters at once (one call into the tally)."""
-    metrics.record({_field(name): n for name, n in counts.items() if n})
+    metrics.record({counter_field(name): n for name, n in counts.items() if n})
 
 
 # The moment an evaluation reads at (set by `reading`); the wall clock outside one.
@@ -78,11 +82,12 @@ _next_persist = time.monotonic() + PERSIST_EVERY_SECONDS
 
 
 def _read_hours(hour_ids: list[int]) -> dict[int, dict[str, int]]:
-    """The live hour buckets (every series); empty when the store is away."""
+    """The live hour buckets as the KPIs read them (`kpi_buckets`: the KPI requests, the query
+    and health totals, the counters); empty when the store is away."""
     from mvpvalidator.cache import CacheUnavailable
 
     try:
-        return dict(metrics.read_hours(hour_ids, reuse_settled=True))
+        return kpi_buckets.hours(hour_ids, now=_now())
     except CacheUnavailable:
         return {}
 
@@ -240,8 +245,9 @@ def _snapshot_for(hour_ids: list[int]) -> _Snapshot:
 
 
 def hour_fields(hours: int) -> list[dict[str, int]]:
-    """The live hour buckets of every series for the last `hours` hours, oldest first (read once
-    per evaluation; empty buckets while the store is away)."""
+    """The live hour buckets for the last `hours` hours as the KPIs read them (`kpi_buckets`),
+    oldest first (read once per evaluation; empty buckets while the store is away). Shared
+    dicts: read them, never change them."""
     ids = _hour_ids(hours)
     current = _snapshot.get()
     raw = current.raw if current is not None and current.first_hour <= ids[0] else _read_hours(ids)

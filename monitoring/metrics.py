@@ -195,8 +195,9 @@ def store() -> _LocalStore | _RedisStore:
 
 
 def record(counts: dict[str, int], *, at: float | None = None) -> None:
-    """Add counts to the current minute's bucket (no I/O; flushed in the background)."""
-    _tally.add(minute_of(at if at is not None else time.time()), counts)
+    """Add counts to the current minute's bucket (no I/O; flushed in the background). The dict
+    is read, never kept: a caller may pass the same one again."""
+    _tally.add(int((at if at is not None else time.time()) // 60), counts)
     background.ensure_started()
 
 
@@ -212,8 +213,11 @@ def _names(prefix: tuple[str, ...]) -> tuple[str, str, str, tuple[str, ...]]:
     )
 
 
-def observe(prefix: tuple[str, ...], ms: float, *, errors: int = 0, extra: dict[str, int] | None = None) -> None:
-    """Count one timed event under `prefix`: n, errors, total time (µs) and its histogram bucket."""
+def observation(
+    prefix: tuple[str, ...], ms: float, *, errors: int = 0, extra: dict[str, int] | None = None
+) -> dict[str, int]:
+    """The counts of one timed event under `prefix` (n, errors, total time in µs and its histogram
+    bucket), for `record`, which a caller may give other counts of the same moment at once."""
     n_name, us_name, err_name, buckets = _names(prefix)
     counts = {n_name: 1, us_name: int(ms * 1000), buckets[histogram.bucket_of(ms)]: 1}
     if errors:
@@ -222,7 +226,12 @@ def observe(prefix: tuple[str, ...], ms: float, *, errors: int = 0, extra: dict[
         base = n_name[:-2]
         for stat, n in extra.items():
             counts[base + SEP + stat] = n
-    record(counts)
+    return counts
+
+
+def observe(prefix: tuple[str, ...], ms: float, *, errors: int = 0, extra: dict[str, int] | None = None) -> None:
+    """Count one timed event under `prefix`: n, errors, total time (µs) and its histogram bucket."""
+    record(observation(prefix, ms, errors=errors, extra=extra))
 
 
 def flush() -> None:
@@ -337,10 +346,14 @@ def scope() -> str:
 def group(fields: dict[str, int], series: str) -> dict[tuple[str, ...], dict[str, int]]:
     """{labels: {stat: n}} for the fields of one series (e.g. "r" for requests)."""
     out: dict[tuple[str, ...], dict[str, int]] = defaultdict(dict)
+    # The series' own fields are found by their prefix before any is split: a bucket holds every
+    # series (a day of hours of 50 routes is thousands of request fields) and most callers want
+    # one of the small ones.
+    prefix = series + SEP
     for name, n in fields.items():
-        parts = split(name)
-        if parts[0] != series:
+        if not name.startswith(prefix) and name != series:
             continue
+        parts = split(name)
         out[tuple(parts[1:-1])][parts[-1]] = n
     return dict(out)
 

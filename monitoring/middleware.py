@@ -11,7 +11,9 @@ the present ones: a response with every header costs one count, not one per head
 here because this middleware is outermost: what it sees is what the client gets.
 
 Counting is in-memory and flushed to Redis in the background (see `monitoring.metrics`), so
-a request pays no round trip for being measured.
+a request pays no round trip for being measured. Every count of a request (its timing and its
+header coverage) goes into the tally at once, and what can be built ahead is built in `__init__`
+(field names, the coverage counts of each set of missing headers): every request pays this.
 """
 
 import logging
@@ -31,6 +33,8 @@ from security.interface import (
     HTTPS_RESPONSE_HEADERS,
     REQUIRED_RESPONSE_HEADERS,
     missing_header_counter,
+    response_header_names,
+    response_header_store,
 )
 
 logger = logging.getLogger("monitoring.requests")
@@ -72,13 +76,20 @@ class MonitoringMiddleware:
         self.get_response = get_response
         self.enabled = settings.ENABLE_PERFORMANCE_MONITORING
         self.slow_ms = settings.SLOW_OPERATION_THRESHOLD_MS
-        # (header, its counter), built once: the check per response is a lookup per header.
-        self.headers = tuple((h, missing_header_counter(h)) for h in REQUIRED_RESPONSE_HEADERS)
-        self.https_headers = (
-            tuple((h, missing_header_counter(h)) for h in HTTPS_RESPONSE_HEADERS)
+        # Header coverage: each required header by its lowercased name (how a response's header
+        # store keys it) with the field of its `missing` counter; the HTTPS-only ones join them
+        # on a response to an HTTPS request when HSTS is on.
+        field = kpi_counters.counter_field
+        self.required = {h.lower(): field(missing_header_counter(h)) for h in REQUIRED_RESPONSE_HEADERS}
+        self.required_https = (
+            {**self.required, **{h.lower(): field(missing_header_counter(h)) for h in HTTPS_RESPONSE_HEADERS}}
             if settings.SECURE_HSTS_SECONDS
-            else ()
+            else None
         )
+        self.responses = {field(HEADERS_RESPONSES): 1}
+        self.https_responses = {**self.responses, field(HEADERS_HTTPS_RESPONSES): 1}
+        # The coverage counts of a response by (HTTPS, the names it lacks): at most a few dozen.
+        self.coverage_counts: dict[tuple[bool, frozenset[str]], dict[str, int]] = {}
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         # META directly: `request.headers` builds the whole header map, a cost on every request.
@@ -89,28 +100,34 @@ class MonitoringMiddleware:
         try:
             if not self.enabled:
                 response = self.get_response(request)
+                metrics.record(self._coverage(request, response))
             else:
                 started = ctx.started = time.perf_counter()
                 response = self.get_response(request)
                 elapsed_ms = (time.perf_counter() - started) * 1000
                 self._record(request, response, ctx, elapsed_ms)
-            response["X-Request-ID"] = request_id
-            self._count_headers(request, response)
+            # Straight into the header store: the id is either ours (hex) or one that matched
+            # `context.valid_request_id` (ASCII, no line break), so Django's checks have nothing to do.
+            response_header_store(response)["x-request-id"] = ("X-Request-ID", request_id)
             return response
         finally:
             context.end(token)
 
-    def _count_headers(self, request: HttpRequest, response: HttpResponse) -> None:
-        count = kpi_counters.count
-        count(HEADERS_RESPONSES)
-        for header, counter in self.headers:
-            if header not in response:
-                count(counter)
-        if self.https_headers and request.is_secure():
-            count(HEADERS_HTTPS_RESPONSES)
-            for header, counter in self.https_headers:
-                if header not in response:
-                    count(counter)
+    def _coverage(self, request: HttpRequest, response: HttpResponse) -> dict[str, int]:
+        """The header-coverage counts of this response (a shared dict: `metrics.record` only reads it)."""
+        present = response_header_names(response)
+        if self.required_https is not None and request.is_secure():
+            secure, required, complete = True, self.required_https, self.https_responses
+        else:
+            secure, required, complete = False, self.required, self.responses
+        if present >= required.keys():
+            return complete
+        missing = frozenset(required.keys() - present)
+        counts = self.coverage_counts.get((secure, missing))
+        if counts is None:
+            counts = {**complete, **{required[name]: 1 for name in missing}}
+            self.coverage_counts[(secure, missing)] = counts
+        return counts
 
     def process_view(
         self,
@@ -120,23 +137,28 @@ class MonitoringMiddleware:
         view_kwargs: dict[str, Any],
     ) -> None:
         # Known before the view runs, so an error raised by the view is filed under its route.
-        route = route_of(request)
+        ctx = context.current()
+        if ctx is None:
+            return
+        route = ctx.route = route_of(request)
         project_id = view_kwargs.get("project_id")
         if project_id is None and "/projects/<int:pk>" in route:
             project_id = view_kwargs.get("pk")
-        context.bind(route=route, project_id=project_id)
+        ctx.project_id = project_id
 
     def _record(self, request: HttpRequest, response: HttpResponse, ctx: context.RequestContext, ms: float) -> None:
         route = ctx.route = ctx.route or route_of(request)
         status = response.status_code
         if ctx.user_id is None:
             ctx.user_id = _user_id(request)
-        metrics.observe(
+        counts = metrics.observation(
             ("r", ctx.method, route, f"{status // 100}xx"),
             ms,
             errors=1 if status >= 500 else 0,
             extra={"qn": ctx.query_count, "qus": int(ctx.query_ms * 1000)} if ctx.query_count else None,
         )
+        counts.update(self._coverage(request, response))
+        metrics.record(counts)
         # Before the slow queries are filed into their groups (which takes them off the context).
         traces.finish(ctx, path=request.path, status=status, ms=ms)
         if ctx.query_count:

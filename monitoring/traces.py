@@ -15,9 +15,11 @@ import random
 import threading
 import time
 from collections import OrderedDict
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 from monitoring import context, metrics
 from mvpvalidator import background
@@ -57,17 +59,41 @@ def note_cache(family: str, event: str, n: int = 1) -> None:
     ctx.cache_counts[name] = ctx.cache_counts.get(name, 0) + n
 
 
+class _Rules(NamedTuple):
+    slow_ms: float
+    sample_rate: float
+
+
+# The two settings every request's verdict reads, read once (and again after a change: tests).
+_rules: _Rules | None = None
+_RULE_SETTINGS = frozenset({"SLOW_OPERATION_THRESHOLD_MS", "TRACE_SAMPLE_RATE"})
+
+
+def _current_rules() -> _Rules:
+    global _rules
+    if _rules is None:
+        _rules = _Rules(slow_ms=settings.SLOW_OPERATION_THRESHOLD_MS, sample_rate=settings.TRACE_SAMPLE_RATE)
+    return _rules
+
+
+@receiver(setting_changed)
+def _forget_rules(*, setting: str, **kwargs: Any) -> None:
+    global _rules
+    if setting in _RULE_SETTINGS:
+        _rules = None
+
+
 def reason_to_keep(ctx: context.RequestContext, *, status: int, ms: float) -> str:
     """Why this request's trace is kept ("" when it is not)."""
     if ctx.keep:
         return ctx.keep
     if status >= 500:
         return "server_error"
-    if ms >= settings.SLOW_OPERATION_THRESHOLD_MS:
+    slow_ms, rate = _rules or _current_rules()
+    if ms >= slow_ms:
         return "slow"
     if ctx.slow_queries:
         return "slow_query"
-    rate = settings.TRACE_SAMPLE_RATE
     if rate > 0 and random.random() < rate:  # noqa: S311 - sampling, not a secret
         return "sampled"
     return ""

@@ -5,7 +5,9 @@ more than the rest of the security layer together). A response that used no nonc
 no per-view override (`@csp_update`, `@csp_exempt`...) gets exactly the configured policy, so
 that string is built once per configuration (rebuilt when a setting changes); everything else
 goes through django-csp unchanged. A plain middleware rather than django-csp's
-`MiddlewareMixin` one: the anonymous landing page is the hot path and every layer counts.
+`MiddlewareMixin` one: the anonymous landing page is the hot path and every layer counts. For the
+same reason the header goes into the response's store as a prepared entry (`security.headers`),
+and the lazy nonce is made without `LazyObject`'s attribute detours.
 """
 
 import base64
@@ -22,6 +24,10 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
+from django.utils.functional import empty
+
+from security import headers
+from security.headers import Entry
 
 _OVERRIDES = frozenset({
     "_csp_config", "_csp_update", "_csp_replace", "_csp_exempt",
@@ -31,8 +37,8 @@ _SETTINGS = frozenset({"CONTENT_SECURITY_POLICY", "CONTENT_SECURITY_POLICY_REPOR
 
 
 class _Policy(NamedTuple):
-    header: str
-    header_ro: str
+    header: Entry | None  # the header as a store entry, None when no policy is configured
+    header_ro: Entry | None
     excluded: tuple[str, ...]
     excluded_ro: tuple[str, ...]
     debug: bool
@@ -45,14 +51,18 @@ def _prefixes(setting: str) -> tuple[str, ...]:
     return tuple((getattr(settings, setting, None) or {}).get("EXCLUDE_URL_PREFIXES") or ())
 
 
+def _entry(name: str, value: str) -> Entry | None:
+    return headers.prepare({name: value})[0] if value else None
+
+
 def _current() -> _Policy:
     global _policy
     if _policy is None:
+        enforced = getattr(settings, "CONTENT_SECURITY_POLICY", None)
+        report_only = getattr(settings, "CONTENT_SECURITY_POLICY_REPORT_ONLY", None)
         _policy = _Policy(
-            header=build_policy() if getattr(settings, "CONTENT_SECURITY_POLICY", None) else "",
-            header_ro=build_policy(report_only=True)
-            if getattr(settings, "CONTENT_SECURITY_POLICY_REPORT_ONLY", None)
-            else "",
+            header=_entry(HEADER, build_policy() if enforced else ""),
+            header_ro=_entry(HEADER_REPORT_ONLY, build_policy(report_only=True) if report_only else ""),
             excluded=_prefixes("CONTENT_SECURITY_POLICY"),
             excluded_ro=_prefixes("CONTENT_SECURITY_POLICY_REPORT_ONLY"),
             debug=settings.DEBUG,
@@ -77,26 +87,42 @@ def _make_nonce(request: HttpRequest) -> str:
     return nonce
 
 
+class _LazyNonce(CheckableLazyObject):
+    """django-csp's lazy nonce, made without `LazyObject.__init__` and its `__setattr__` (two
+    Python calls on every request); it behaves as django-csp's in every other way."""
+
+    def __init__(self, func: Callable[[], str]) -> None:
+        object.__setattr__(self, "_setupfunc", func)
+        object.__setattr__(self, "_wrapped", empty)
+
+
+# As django-csp does: a nonce asked for after the header went out is an error, not a no-op. One
+# object serves every request: its set-up raises, so it never holds a value of its own.
+_NONCE_AFTER_RESPONSE = CheckableLazyObject(CSPMiddleware._csp_nonce_post_response)
+
+
 class CachedCSPMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
         self.full = CSPMiddleware(get_response)  # nonces and per-view overrides
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        request.csp_nonce = CheckableLazyObject(partial(_make_nonce, request))  # type: ignore[attr-defined]
+        request.csp_nonce = _LazyNonce(partial(_make_nonce, request))  # type: ignore[attr-defined]
         response = self.get_response(request)
         policy = _current()
         if "_csp_nonce" in request.__dict__ or not _OVERRIDES.isdisjoint(response.__dict__) or policy.debug:
             return self.full.process_response(request, response)
         path = request.path_info
-        if policy.header and HEADER not in response and not (policy.excluded and path.startswith(policy.excluded)):
-            response[HEADER] = policy.header
+        store = headers.store(response)
+        entry = policy.header
+        if entry is not None and entry[0] not in store and not (policy.excluded and path.startswith(policy.excluded)):
+            store[entry[0]] = entry[1]
+        entry = policy.header_ro
         if (
-            policy.header_ro
-            and HEADER_REPORT_ONLY not in response
+            entry is not None
+            and entry[0] not in store
             and not (policy.excluded_ro and path.startswith(policy.excluded_ro))
         ):
-            response[HEADER_REPORT_ONLY] = policy.header_ro
-        # As django-csp does: a nonce asked for after the header went out is an error, not a no-op.
-        request.csp_nonce = CheckableLazyObject(CSPMiddleware._csp_nonce_post_response)  # type: ignore[attr-defined]
+            store[entry[0]] = entry[1]
+        request.csp_nonce = _NONCE_AFTER_RESPONSE  # type: ignore[attr-defined]
         return response

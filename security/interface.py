@@ -10,7 +10,9 @@
 - the security headers every response must carry (`REQUIRED_RESPONSE_HEADERS`, and
   `HTTPS_RESPONSE_HEADERS` on a response to an HTTPS request when HSTS is on), which the
   monitoring middleware counts for the header-coverage KPI under the counters
-  `HEADERS_RESPONSES`, `HEADERS_HTTPS_RESPONSES` and `missing_header_counter(name)`.
+  `HEADERS_RESPONSES`, `HEADERS_HTTPS_RESPONSES` and `missing_header_counter(name)`, reading a
+  response's headers as the security layer writes them (`response_header_names`,
+  `response_header_store`: see `security.headers`).
 
 The reverse direction is `monitoring.interface`.
 """
@@ -19,6 +21,8 @@ from django.http import HttpRequest
 from rest_framework.request import Request
 
 from security import audit
+from security.headers import names as response_header_names
+from security.headers import store as response_header_store
 from security.kpis import (
     HEADERS_HTTPS_RESPONSES,
     HEADERS_RESPONSES,
@@ -55,5 +59,7 @@ __all__ = [
     "missing_header_counter",
     "record_permission_denied",
     "request_events",
+    "response_header_names",
+    "response_header_store",
     "security_stats",
 ]

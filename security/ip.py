@@ -9,8 +9,8 @@ owns a whole /64 and could otherwise take a fresh address for every request. A b
 client or a network staff chose (`block_target`)."""
 
 import ipaddress
-from collections.abc import Mapping
-from functools import lru_cache
+from collections.abc import Callable, Mapping
+from functools import lru_cache, partial
 
 from mvpvalidator.networks import Network, parse_networks
 
@@ -38,16 +38,34 @@ def _normalised(value: str) -> str:
     return str(address) if address is not None else ""
 
 
+# `in_networks(address, trusted)` remembered per address, for the one tuple of trusted networks
+# in use (the settings'). Asked of the peer and of the nearest forwarded hops on every request
+# behind a proxy, and the proxies' own addresses are few. Keyed by the tuple's identity, not its
+# value: hashing a tuple of networks costs more than the check it would save.
+_trusted_memo: tuple[tuple[Network, ...], Callable[[str], bool]] | None = None
+
+
+def _trusted_check(trusted: tuple[Network, ...]) -> Callable[[str], bool]:
+    global _trusted_memo
+    memo = _trusted_memo
+    if memo is None or memo[0] is not trusted:
+        memo = _trusted_memo = (trusted, lru_cache(maxsize=4096)(partial(in_networks, networks=trusted)))
+    return memo[1]
+
+
 def client_ip(meta: Mapping[str, str], trusted: tuple[Network, ...]) -> str:
     remote = _normalised(meta.get("REMOTE_ADDR", ""))
-    if not trusted or not in_networks(remote, trusted):
+    if not trusted:
+        return remote
+    is_trusted = _trusted_check(trusted)
+    if not is_trusted(remote):
         return remote
     hops = [h.strip() for h in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
     for hop in reversed(hops):
         address = _normalised(hop)
         if not address:  # a malformed hop: trust nothing further left of it
             return remote
-        if not in_networks(address, trusted):
+        if not is_trusted(address):
             return address
     return _normalised(hops[0]) if hops else remote
 

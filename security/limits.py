@@ -29,9 +29,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django_ratelimit.core import get_usage
@@ -132,11 +134,13 @@ class _WindowCounter:
 
     def hit(self, ip: str, window: int) -> int:
         with self.lock:
-            self._roll(window)
-            if len(self.unsynced) > self.MAX_ADDRESSES:
-                self.unsynced.clear()
-            self.unsynced[ip] = self.unsynced.get(ip, 0) + 1
-            seen = self.shared.get(ip, 0) + self.in_flight.get(ip, 0) + self.unsynced[ip]
+            if window != self.window:
+                self._roll(window)
+            unsynced = self.unsynced
+            if len(unsynced) > self.MAX_ADDRESSES:
+                unsynced.clear()
+            mine = unsynced[ip] = unsynced.get(ip, 0) + 1
+            seen = self.shared.get(ip, 0) + self.in_flight.get(ip, 0) + mine
         background.ensure_started()
         return seen
 
@@ -216,13 +220,37 @@ def window_seconds() -> int:
     return cast(int, max(1, settings.RATE_LIMIT_WINDOW_MINUTES * 60))
 
 
+class _Quota(NamedTuple):
+    limit: int
+    seconds: int
+
+
+# The global quota's settings, read once (every request is counted against them) and read again
+# after a change of either (tests).
+_quota: _Quota | None = None
+_QUOTA_SETTINGS = frozenset({"MAX_REQUESTS_PER_HOUR", "RATE_LIMIT_WINDOW_MINUTES"})
+
+
+def _global_quota() -> _Quota:
+    global _quota
+    if _quota is None:
+        _quota = _Quota(limit=settings.MAX_REQUESTS_PER_HOUR, seconds=window_seconds())
+    return _quota
+
+
+@receiver(setting_changed)
+def _forget_quota(*, setting: str, **kwargs: Any) -> None:
+    global _quota
+    if setting in _QUOTA_SETTINGS:
+        _quota = None
+
+
 def check_global(key: str, *, now: float | None = None) -> Refusal | None:
     """Count one request from the client `key` against the global quota; a Refusal once it is spent."""
     now = now if now is not None else time.time()
-    seconds = window_seconds()
+    limit, seconds = _quota or _global_quota()
     window = int(now // seconds)
     count = global_counter.hit(key, window)
-    limit = settings.MAX_REQUESTS_PER_HOUR
     if count <= limit:
         return None
     reset_after = max(1, math.ceil((window + 1) * seconds - now))

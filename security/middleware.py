@@ -12,9 +12,9 @@ from functools import lru_cache
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseNotFound, JsonResponse
 
-from monitoring.interface import bind_context
+from monitoring.interface import current_context
 from mvpvalidator.exception_handlers import error_body
-from security import audit, blocklist, kpis, limits, services
+from security import audit, blocklist, headers, kpis, limits, services
 from security.ip import client_ip, client_key, in_networks
 
 # Paths no visitor of this platform asks for, and every vulnerability scanner does.
@@ -55,11 +55,14 @@ class HeadersMiddleware:
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
+        # Built once; a response that already carries one of them keeps its own.
+        self.headers = headers.prepare(
+            {"Cross-Origin-Resource-Policy": "same-origin", "Permissions-Policy": PERMISSIONS_POLICY}
+        )
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        response.setdefault("Cross-Origin-Resource-Policy", "same-origin")
-        response.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        headers.set_default(response, self.headers)
         return response
 
 
@@ -76,21 +79,23 @@ class SecurityMiddleware:
         # What limits, strikes and blocks count this client by (an IPv6 client is its /64).
         key = request.client_key = client_key(ip, ipv6_prefix=self.ipv6_prefix)  # type: ignore[attr-defined]
         # Read by the per-view limits and the API throttles, which the allow-list exempts too.
-        request.allowlisted = _allowlisted(ip)  # type: ignore[attr-defined]
-        bind_context(client_ip=ip)
-        response = self._guard(request, ip, key)
+        allowlisted = request.allowlisted = _allowlisted(ip)  # type: ignore[attr-defined]
+        ctx = current_context()
+        if ctx is not None:  # the address on the request's log lines, errors and trace
+            ctx.client_ip = ip
+        # The allow-list wins over a block of the network around it (an IPv6 neighbour's /64).
+        response = None if allowlisted else self._guard(request, ip, key)
         if response is None:
             response = self.get_response(request)
-            audit.refusal_headers(request, response)
             status = response.status_code
-            if 400 <= status < 500 and status != 429 and not _allowlisted(ip):
-                services.client_error(request=request)
+            if status >= 400:
+                if status == 429:
+                    audit.refusal_headers(request, response)
+                elif status < 500 and not allowlisted:
+                    services.client_error(request=request)
         return response
 
     def _guard(self, request: HttpRequest, ip: str, key: str) -> HttpResponse | None:
-        # The allow-list wins over a block of the network around it (an IPv6 neighbour's /64).
-        if _allowlisted(ip):
-            return None
         if blocklist.blocked_until(ip, key=key) is not None:
             services.blocked_request(request=request)
             return blocked_response(request)

@@ -255,3 +255,15 @@ def test_settled_buckets_are_reused_until_they_are_read_again_and_open_ones_alwa
     assert not metrics.settled("h", current, now=now)
     assert not metrics.settled("m", 10, now=11 * 60 + metrics.SETTLE_SECONDS - 1)
     assert metrics.settled("m", 10, now=11 * 60 + metrics.SETTLE_SECONDS)
+
+
+def test_a_changed_trace_sample_rate_holds_from_the_next_request(settings):
+    from monitoring import traces
+
+    settings.TRACE_SAMPLE_RATE = 0
+    client = Client()
+    skipped = client.get("/api/monitoring/live")["X-Request-ID"]
+    settings.TRACE_SAMPLE_RATE = 1.0
+    kept = client.get("/api/monitoring/live")["X-Request-ID"]
+    assert traces.get(skipped) is None
+    assert traces.get(kept)["reason"] == "sampled"

@@ -47,6 +47,17 @@ def test_a_response_without_a_header_lowers_that_headers_coverage():
     assert security_kpis.header_coverage_hourly(24)[-1] == 0.8
 
 
+def test_responses_lacking_different_headers_are_each_counted_under_their_own():
+    client = Client(REMOTE_ADDR="203.0.113.94")
+    responses = [client.get(path) for path in ("/", "/kpi-test/framed", "/kpi-test/framed", "/kpi-test/no-policy")]
+    assert "X-Frame-Options" not in responses[1] and "Content-Security-Policy" not in responses[3]
+    figure = kpi("header_coverage")
+    assert figure["detail"]["responses"] == 4
+    assert figure["detail"]["headers"]["X-Frame-Options"] == 0.5
+    assert figure["detail"]["headers"]["Content-Security-Policy"] == 0.75
+    assert figure["detail"]["headers"]["Permissions-Policy"] == 1.0
+
+
 def test_hsts_is_required_of_https_responses_only(settings):
     settings.SECURE_HSTS_SECONDS = 31_536_000
     settings.SECURE_SSL_REDIRECT = False
