@@ -94,7 +94,9 @@ def test_an_autofilled_form_sent_within_a_second_is_stored(
         page.keyboard.press("Enter")
     sent_after = time.monotonic() - loaded
     page.wait_for_url(re.compile(r".*/p/chaser/thanks(#.*)?$"))
-    assert sent_after < 1.0, sent_after
+    # Sent well inside the 30 s the rule counts as fast (about a second here; more on a busy
+    # machine): only the script's mark can have vouched for it.
+    assert sent_after < 10.0, sent_after
     assert "Thank you" in page.content()
     signup = Signup.objects.get()
     assert (signup.email, signup.name, signup.utm_campaign, signup.consent) == (
