@@ -225,19 +225,26 @@ def observe(prefix: tuple[str, ...], ms: float, *, errors: int = 0, extra: dict[
     record(counts)
 
 
+# Held from taking the tally until the store has it: a reader's flush (`read_window`) waits for
+# the background flusher's send in flight, or it would read the store without counts that this
+# process recorded before the read (taken by the flusher, not yet applied).
+_flush_lock = threading.Lock()
+
+
 def flush() -> None:
     """Move this process's tally to the store; kept for the next try if Redis is away."""
     from mvpvalidator.cache import CacheUnavailable
 
-    taken = _tally.take()
-    if not taken:
-        return
-    try:
-        store().apply(taken)
-    except CacheUnavailable:
-        _tally.put_back(taken)
-    except Exception:  # noqa: BLE001 - never let monitoring break the process; keep the counts
-        _tally.put_back(taken)
+    with _flush_lock:
+        taken = _tally.take()
+        if not taken:
+            return
+        try:
+            store().apply(taken)
+        except CacheUnavailable:
+            _tally.put_back(taken)
+        except Exception:  # noqa: BLE001 - never let monitoring break the process; keep the counts
+            _tally.put_back(taken)
 
 
 def read_window(minutes: int, *, now: float | None = None) -> dict[str, int]:

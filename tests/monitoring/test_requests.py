@@ -255,3 +255,37 @@ def test_settled_buckets_are_reused_until_they_are_read_again_and_open_ones_alwa
     assert not metrics.settled("h", current, now=now)
     assert not metrics.settled("m", 10, now=11 * 60 + metrics.SETTLE_SECONDS - 1)
     assert metrics.settled("m", 10, now=11 * 60 + metrics.SETTLE_SECONDS)
+
+
+def test_a_read_waits_for_the_flush_in_flight_and_sees_every_count_recorded_before_it(monkeypatch):
+    """The background flusher takes this process's tally, then writes it to the store: a read in
+    between must not miss those counts (an alert rule judged 30 slow requests from their count
+    alone, without their durations, and did not fire)."""
+    import threading
+
+    store = metrics.store()
+    applying, release = threading.Event(), threading.Event()
+    real_apply = store.apply
+
+    def slow_apply(taken):
+        applying.set()
+        release.wait(5)
+        real_apply(taken)
+
+    for _ in range(30):
+        metrics.observe(("r", "GET", "/api/slow/", "5xx"), 800.0, errors=1)
+    with monkeypatch.context() as patched:
+        patched.setattr(store, "apply", slow_apply)
+        flusher = threading.Thread(target=metrics.flush)
+        flusher.start()
+        assert applying.wait(5)
+    read: dict[str, int] = {}
+    reader = threading.Thread(target=lambda: read.update(metrics.read_window(5)))
+    reader.start()
+    reader.join(0.3)
+    assert reader.is_alive()  # waiting for the flush in flight, not reading the store without it
+    release.set()
+    flusher.join(5)
+    reader.join(5)
+    assert read["r|GET|/api/slow/|5xx|n"] == 30
+    assert read["r|GET|/api/slow/|5xx|err"] == 30

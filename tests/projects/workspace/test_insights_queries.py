@@ -71,13 +71,6 @@ def _counts(client, busy: BusyProject) -> dict[str, tuple[int, list[str]]]:
     return counts
 
 
-@pytest.fixture(autouse=True)
-def _no_slow_request_records(settings):
-    # On a busy machine a screen can pass the slow-operation threshold, and the monitoring's record
-    # of it would add writes that are not the screen's own reads.
-    settings.SLOW_OPERATION_THRESHOLD_MS = 60_000
-
-
 def test_every_insight_screen_reads_a_fixed_number_of_queries_however_busy_the_project(client):
     small_owner, big_owner = UserFactory(), UserFactory()
     small = _build(small_owner)
