@@ -91,7 +91,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # Outermost: the request id and timing cover everything below, errors and static files too.
+    # Outermost: sends the public pages' requests down PUBLIC_MIDDLEWARE instead (below).
+    "mvpvalidator.public_stack.PublicStackMiddleware",
+    # The request id and timing cover everything below, errors and static files too.
     "monitoring.middleware.MonitoringMiddleware",
     # The headers, the block list and the rate limits apply to every response, static included,
     # so they sit above WhiteNoise (which answers static files itself). The block list and the
@@ -113,6 +115,25 @@ MIDDLEWARE = [
     # `request.htmx`: the workspace answers an htmx request with the fragment it swaps in.
     "django_htmx.middleware.HtmxMiddleware",
 ]
+
+# The public pages' stack (`mvpvalidator.public_stack`): what a visitor's browser asks for under
+# PUBLIC_PATH_PREFIX (the routes the public URLconf marks) goes through this list instead of
+# MIDDLEWARE. A visitor needs the request id and timing, the security headers and CSP, the block
+# list and the per-address limits, in MIDDLEWARE's order; not what only the workspace needs:
+# sessions, Django's CSRF check (the visitors' forms carry a token bound to the visitor instead),
+# the signed-in user (looked up only for a request that brings a session cookie: the founder's
+# own views), flash messages, htmx, nor static files (never under the prefix).
+PUBLIC_PATH_PREFIX = "/p/"
+PUBLIC_MIDDLEWARE_OMITS = (
+    "mvpvalidator.public_stack.PublicStackMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+)
+PUBLIC_MIDDLEWARE = [m for m in MIDDLEWARE if m not in PUBLIC_MIDDLEWARE_OMITS]
 
 ROOT_URLCONF = "mvpvalidator.urls"
 WSGI_APPLICATION = "mvpvalidator.wsgi.application"

@@ -56,6 +56,33 @@ def csp_problems(directives: dict[str, list[str]]) -> list[str]:
     return problems
 
 
+def _middleware_problems(setting: str, middleware: list[str]) -> list[Error]:
+    missing = [m for m in REQUIRED_MIDDLEWARE if m not in middleware]
+    if missing:
+        return [Error(f"Middleware missing from {setting}: {', '.join(missing)}.", id="mvp_security.E005")]
+    if "whitenoise.middleware.WhiteNoiseMiddleware" in middleware and any(
+        middleware.index(m) > middleware.index("whitenoise.middleware.WhiteNoiseMiddleware")
+        for m in REQUIRED_MIDDLEWARE
+    ):
+        return [
+            Error(
+                f"Security middleware must sit above WhiteNoise in {setting}, or static files go out without "
+                "the headers.",
+                id="mvp_security.E006",
+            )
+        ]
+    if any(middleware.index(m) > middleware.index(REFUSING_MIDDLEWARE) for m in HEADER_MIDDLEWARE):
+        # A response short-circuits the middleware below the one that returns it.
+        return [
+            Error(
+                f"{REFUSING_MIDDLEWARE} must sit below {', '.join(HEADER_MIDDLEWARE)} in {setting}, or its "
+                "refusals (blocked addresses, rate limits, scanner paths) go out without the security headers.",
+                id="mvp_security.E007",
+            )
+        ]
+    return []
+
+
 @register(Tags.security, deploy=True)
 def check_security_configuration(app_configs: Any = None, **kwargs: Any) -> list[Error | Warning]:
     messages: list[Error | Warning] = []
@@ -95,29 +122,9 @@ def check_security_configuration(app_configs: Any = None, **kwargs: Any) -> list
         header_problems.append("SECURE_CROSS_ORIGIN_OPENER_POLICY=same-origin")
     if header_problems:
         messages.append(Error(f"Headers would be weakened: {', '.join(header_problems)}.", id="mvp_security.E004"))
-    middleware = list(settings.MIDDLEWARE)
-    missing = [m for m in REQUIRED_MIDDLEWARE if m not in middleware]
-    if missing:
-        messages.append(Error(f"Middleware missing: {', '.join(missing)}.", id="mvp_security.E005"))
-    elif "whitenoise.middleware.WhiteNoiseMiddleware" in middleware and any(
-        middleware.index(m) > middleware.index("whitenoise.middleware.WhiteNoiseMiddleware")
-        for m in REQUIRED_MIDDLEWARE
-    ):
-        messages.append(
-            Error(
-                "Security middleware must sit above WhiteNoise, or static files go out without the headers.",
-                id="mvp_security.E006",
-            )
-        )
-    elif any(middleware.index(m) > middleware.index(REFUSING_MIDDLEWARE) for m in HEADER_MIDDLEWARE):
-        # A response short-circuits the middleware below the one that returns it.
-        messages.append(
-            Error(
-                f"{REFUSING_MIDDLEWARE} must sit below {', '.join(HEADER_MIDDLEWARE)}, or its refusals "
-                "(blocked addresses, rate limits, scanner paths) go out without the security headers.",
-                id="mvp_security.E007",
-            )
-        )
+    # The public pages' stack (PUBLIC_MIDDLEWARE, mvpvalidator.public_stack) must hold as much.
+    for setting in ("MIDDLEWARE", "PUBLIC_MIDDLEWARE"):
+        messages.extend(_middleware_problems(setting, list(getattr(settings, setting, None) or [])))
     if not settings.ENABLE_RATE_LIMITING:
         messages.append(Warning("Rate limiting is off (ENABLE_RATE_LIMITING=false).", id="mvp_security.W001"))
     return messages
