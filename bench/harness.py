@@ -99,6 +99,7 @@ def load_arguments(doc: str | None, *, seconds: int = 5, rounds: int = 3) -> arg
 class Gunicorn:
     env: dict[str, str]
     workers: int = 2
+    app: str = "mvpvalidator.wsgi"  # the WSGI application gunicorn serves
     port: int = 0
     proc: subprocess.Popen | None = None
     log: Path | None = None
@@ -111,7 +112,7 @@ class Gunicorn:
         with self.log.open("w") as out:
             self.proc = subprocess.Popen(
                 [
-                    PYTHON, "-m", "gunicorn", "mvpvalidator.wsgi",
+                    PYTHON, "-m", "gunicorn", self.app,
                     "--config", str(ROOT / "gunicorn.conf.py"),
                     "--bind", f"127.0.0.1:{self.port}",
                     "--workers", str(self.workers),
