@@ -94,6 +94,35 @@ def _page_html(public: PublicPage, variant: LiveVariant | None) -> str:
     )
 
 
+_SLOTS = re.compile(f"({SLOT_TOKEN}|{SLOT_HIDDEN}|{SLOT_ORIGIN})")
+# This process's cut pages: (slug, variant key) -> (the `PublicPage` it was cut for, the cut).
+# `public_page` hands out the same object for as long as that version of the page is current,
+# so a cut made for that very object is that version's, and a page view costs no second cache
+# lookup; any other object (a change of the page, or read back from the shared cache) is looked
+# up and cut again. A few entries per page: cleared whole when it grows past this.
+_cuts: dict[tuple[str, str], tuple[PublicPage, tuple[str, ...]]] = {}
+_MAX_CUTS = 4096
+
+
+def _page_cut(public: PublicPage, variant: LiveVariant | None) -> tuple[str, ...]:
+    """`_page_html` cut at its slots: literal text at even indexes, a slot at odd ones."""
+    key = (public.page.slug, variant.key if variant else "")
+    kept = _cuts.get(key)
+    if kept is not None and kept[0] is public:
+        return kept[1]
+    cut = tuple(_SLOTS.split(_page_html(public, variant)))
+    if len(_cuts) >= _MAX_CUTS:
+        _cuts.clear()
+    _cuts[key] = (public, cut)
+    return cut
+
+
+def _filled(cut: tuple[str, ...], values: dict[str, str]) -> str:
+    parts = list(cut)
+    parts[1::2] = [values[slot] for slot in cut[1::2]]
+    return "".join(parts)
+
+
 def _shown(page: LandingPage, variant: LiveVariant | None, content: dict[str, Any]) -> LandingPage:
     """The page as the variant's visitor sees it: the template reads the body and the benefits
     from the page, so an arm's copy of them is laid over an unsaved copy (as a variant's preview)."""
@@ -112,6 +141,18 @@ def _first_touch(request: HttpRequest, token: str) -> dict[str, str]:
         "ref": request.META.get("HTTP_REFERER", "")[:500],
         **{name: request.GET.get(name, "")[:200] for name in UTM_FIELDS},
     }
+
+
+# The first-touch fields of a visit that says nothing of where it came from (no query string, no
+# Referer: a typed address, a bookmark, most apps' in-app browsers), after the token's own input.
+_NOTHING_TOUCHED = _hidden_inputs({"ref": "", **dict.fromkeys(UTM_FIELDS, "")})
+
+
+def _first_touch_inputs(request: HttpRequest, token: str) -> str:
+    """The hidden inputs of `_first_touch`, as HTML."""
+    if not request.META.get("QUERY_STRING") and not request.META.get("HTTP_REFERER"):
+        return _hidden_inputs({"form_token": token}) + _NOTHING_TOUCHED
+    return _hidden_inputs(_first_touch(request, token))
 
 
 def _refused(request: HttpRequest, public: PublicPage) -> HttpResponse:
@@ -149,12 +190,13 @@ def landing_page(request: HttpRequest, slug: str) -> HttpResponse:
             raise Http404("This preview link is invalid or has expired.")
         return visit.respond(redirect(public.path))
     token = form_token(visitor_hash=visit.visitor_hash)
-    variant = visit.variant
-    html = (
-        _page_html(public, variant)
-        .replace(SLOT_TOKEN, token)
-        .replace(SLOT_HIDDEN, _hidden_inputs(_first_touch(request, token)))
-        .replace(SLOT_ORIGIN, public_origin(request))
+    html = _filled(
+        _page_cut(public, visit.variant),
+        {
+            SLOT_TOKEN: token,
+            SLOT_HIDDEN: _first_touch_inputs(request, token),
+            SLOT_ORIGIN: public_origin(request),
+        },
     )
     response = HttpResponse(html)
     # Per visitor (its token, its cookies): no shared cache may keep it.
