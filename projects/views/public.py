@@ -10,7 +10,7 @@ the visitor's cookie (`projects.forms.public`), which the signup and the fake do
 
 import re
 from html import escape
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -95,32 +95,44 @@ def _page_html(public: PublicPage, variant: LiveVariant | None) -> str:
 
 
 _SLOTS = re.compile(f"({SLOT_TOKEN}|{SLOT_HIDDEN}|{SLOT_ORIGIN})")
+
+
+class PageCut(NamedTuple):
+    """`_page_html` cut at its slots, its text encoded once: `parts` holds the page's own text at
+    even indexes (the odd ones are filled per visitor), `slots` the slot each odd index takes."""
+
+    parts: tuple[bytes, ...]
+    slots: tuple[str, ...]
+
+
 # This process's cut pages: (slug, variant key) -> (the `PublicPage` it was cut for, the cut).
 # `public_page` hands out the same object for as long as that version of the page is current,
 # so a cut made for that very object is that version's, and a page view costs no second cache
 # lookup; any other object (a change of the page, or read back from the shared cache) is looked
 # up and cut again. A few entries per page: cleared whole when it grows past this.
-_cuts: dict[tuple[str, str], tuple[PublicPage, tuple[str, ...]]] = {}
+_cuts: dict[tuple[str, str], tuple[PublicPage, PageCut]] = {}
 _MAX_CUTS = 4096
 
 
-def _page_cut(public: PublicPage, variant: LiveVariant | None) -> tuple[str, ...]:
-    """`_page_html` cut at its slots: literal text at even indexes, a slot at odd ones."""
+def _page_cut(public: PublicPage, variant: LiveVariant | None) -> PageCut:
     key = (public.page.slug, variant.key if variant else "")
     kept = _cuts.get(key)
     if kept is not None and kept[0] is public:
         return kept[1]
-    cut = tuple(_SLOTS.split(_page_html(public, variant)))
+    pieces = _SLOTS.split(_page_html(public, variant))
+    cut = PageCut(parts=tuple(piece.encode() for piece in pieces), slots=tuple(pieces[1::2]))
     if len(_cuts) >= _MAX_CUTS:
         _cuts.clear()
     _cuts[key] = (public, cut)
     return cut
 
 
-def _filled(cut: tuple[str, ...], values: dict[str, str]) -> str:
-    parts = list(cut)
-    parts[1::2] = [values[slot] for slot in cut[1::2]]
-    return "".join(parts)
+def _filled(cut: PageCut, values: dict[str, str]) -> bytes:
+    """The page's bytes with each slot filled in (`values`: slot -> text)."""
+    encoded = {slot: value.encode() for slot, value in values.items()}
+    parts = list(cut.parts)
+    parts[1::2] = [encoded[slot] for slot in cut.slots]
+    return b"".join(parts)
 
 
 def _shown(page: LandingPage, variant: LiveVariant | None, content: dict[str, Any]) -> LandingPage:
@@ -183,14 +195,15 @@ def _render_form_errors(request: HttpRequest, visit: Visit, form: SignupForm) ->
 def landing_page(request: HttpRequest, slug: str) -> HttpResponse:
     public = public_page(slug=slug)
     visit = Visit(request, public)
-    preview = request.GET.get("preview")
+    # Most views come with no query string: not parsed for nothing.
+    preview = request.GET.get("preview") if request.META.get("QUERY_STRING") else None
     if preview is not None:
         # The founder's preview link: this browser's views of the page are counted apart from then on.
         if not visit.start_preview(preview):
             raise Http404("This preview link is invalid or has expired.")
         return visit.respond(redirect(public.path))
     token = form_token(visitor_hash=visit.visitor_hash)
-    html = _filled(
+    page = _filled(
         _page_cut(public, visit.variant),
         {
             SLOT_TOKEN: token,
@@ -198,7 +211,7 @@ def landing_page(request: HttpRequest, slug: str) -> HttpResponse:
             SLOT_ORIGIN: public_origin(request),
         },
     )
-    response = HttpResponse(html)
+    response = HttpResponse(page)
     # Per visitor (its token, its cookies): no shared cache may keep it.
     response["Cache-Control"] = "private, no-store"
     visit.record_view()
