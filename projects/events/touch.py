@@ -45,8 +45,14 @@ def _touch(utm: Iterable[object], referrer: object, click_platform: object, clic
     )
 
 
+# Where most page views say they came from: nowhere (no query string, no Referer header).
+NO_TOUCH = FirstTouch()
+
+
 def request_touch(request: HttpRequest) -> FirstTouch:
     """What a page view's address (UTM tags, click id) and Referer header say of where it came from."""
+    if not request.META.get("QUERY_STRING") and not request.META.get("HTTP_REFERER"):
+        return NO_TOUCH  # nothing to parse or clean
     platform, click_id = click_id_of(request.GET)
     return _touch(
         (request.GET.get(name, "") for name in UTM_FIELDS), request.META.get("HTTP_REFERER", ""), platform, click_id
