@@ -17,6 +17,9 @@ from mvpvalidator.networks import Network, parse_networks
 __all__ = ["Network", "block_target", "client_ip", "client_key", "in_networks", "parse_networks", "target_network"]
 
 
+# Cached: a request reads its client's address several times (is the peer a proxy, which hop is
+# the client, its key, the allow-list), and a visitor from an address never seen costs one parse.
+@lru_cache(maxsize=4096)
 def _address(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
         address = ipaddress.ip_address(value.strip())
