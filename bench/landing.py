@@ -125,7 +125,8 @@ def main() -> int:
 
     # Loopback is the trusted proxy: the distinct-address workloads say who the visitor is in
     # X-Forwarded-For, as a load balancer does; the others send none and are loopback itself.
-    env = fresh_stack(DB_NAME, static=True, demo=True, TRUSTED_PROXIES="127.0.0.1")
+    # PUBLIC_BASE_URL as production sets it (the deployment checklist: the emails' links).
+    env = fresh_stack(DB_NAME, static=True, demo=True, TRUSTED_PROXIES="127.0.0.1", PUBLIC_BASE_URL="http://127.0.0.1")
     experiment = manage(env, "shell", "-c", START_EXPERIMENT).strip().splitlines()[-1]
     print(f"experiment running on {PAGE}: {experiment}")
     # The demo's own history is rows and rollups already (and maybe a buffer): flushed and
