@@ -10,28 +10,23 @@ the visitor's cookie (`projects.forms.public`), which the signup and the fake do
 
 import re
 from html import escape
-from typing import Any, NamedTuple
+from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from mvpvalidator import cache as app_cache
 from mvpvalidator.links import site_origin
-from projects import cache as keys
 from projects import emails, signup_tokens
 from projects.analysis.channels import UTM_FIELDS
 from projects.events.cookies import visitor_cookie
 from projects.events.visit import SignupTouch, Visit
 from projects.forms.public import SignupForm, TokenCheck, check_token, form_token, token_id
-from projects.models import CtaKind, EventKind, HoldReason, LandingPage
+from projects.models import CtaKind, EventKind, HoldReason
 from projects.selectors.pages import (
-    PUBLIC_PAGE_MAX_AGE_SECONDS,
-    LiveVariant,
     PublicPage,
     landing_page_get_published,
     page_content,
@@ -40,7 +35,6 @@ from projects.selectors.pages import (
     public_page,
     share_card,
 )
-from projects.selectors.variants import variant_as_page
 from projects.services.signups import (
     FormTokenUsed,
     SignupResult,
@@ -50,95 +44,13 @@ from projects.services.signups import (
     signup_create,
     signup_unsubscribe,
 )
+from projects.views.landing_html import SLOT_HIDDEN, SLOT_ORIGIN, SLOT_TOKEN, filled, page_cut, shown_page
 from security.limits import limit_view
-
-# Stand-ins for what differs per request in a cached landing page (filled in per visitor).
-SLOT_TOKEN = "mvp-slot-token-4f1c9a"  # noqa: S105 - a placeholder, not a secret
-SLOT_HIDDEN = "mvp-slot-hidden-4f1c9a"
-# The site's own origin in the share card's absolute addresses (`public_origin`): filled in per
-# request, since without PUBLIC_BASE_URL it is the address the request reached.
-SLOT_ORIGIN = "mvp-slot-origin-4f1c9a"
 
 
 def public_origin(request: HttpRequest) -> str:
     """The scheme and host of the public pages' absolute addresses (share cards, QR codes)."""
     return site_origin(request)
-
-
-def _page_html(public: PublicPage, variant: LiveVariant | None) -> str:
-    """The page as a visitor of `variant` sees it, with slots for the visitor's form token and
-    first-touch fields: rendered once per page version and variant, then served from the cache
-    under the page's namespace (so no template is rendered on a page view)."""
-    page = public.page
-
-    def render_page() -> str:
-        content = page_content(page, variant)
-        return render_to_string(
-            "projects/landing.html",
-            {
-                "page": _shown(page, variant, content),
-                "content": content,
-                "share": share_card(page, content, origin=SLOT_ORIGIN),
-                "form": SignupForm(),
-                "form_token": SLOT_TOKEN,
-                "hidden_inputs": mark_safe(SLOT_HIDDEN),  # noqa: S308 - a constant, replaced by escaped inputs
-            },
-        )
-
-    return app_cache.get_or_set(
-        app_cache.PAGE,
-        keys.public_html_parts(page.slug, variant.key if variant else ""),
-        render_page,
-        namespaces=[keys.page_ns(page.slug)],
-        max_age=PUBLIC_PAGE_MAX_AGE_SECONDS,
-    )
-
-
-_SLOTS = re.compile(f"({SLOT_TOKEN}|{SLOT_HIDDEN}|{SLOT_ORIGIN})")
-
-
-class PageCut(NamedTuple):
-    """`_page_html` cut at its slots, its text encoded once: `parts` holds the page's own text at
-    even indexes (the odd ones are filled per visitor), `slots` the slot each odd index takes."""
-
-    parts: tuple[bytes, ...]
-    slots: tuple[str, ...]
-
-
-# This process's cut pages: (slug, variant key) -> (the `PublicPage` it was cut for, the cut).
-# `public_page` hands out the same object for as long as that version of the page is current,
-# so a cut made for that very object is that version's, and a page view costs no second cache
-# lookup; any other object (a change of the page, or read back from the shared cache) is looked
-# up and cut again. A few entries per page: cleared whole when it grows past this.
-_cuts: dict[tuple[str, str], tuple[PublicPage, PageCut]] = {}
-_MAX_CUTS = 4096
-
-
-def _page_cut(public: PublicPage, variant: LiveVariant | None) -> PageCut:
-    key = (public.page.slug, variant.key if variant else "")
-    kept = _cuts.get(key)
-    if kept is not None and kept[0] is public:
-        return kept[1]
-    pieces = _SLOTS.split(_page_html(public, variant))
-    cut = PageCut(parts=tuple(piece.encode() for piece in pieces), slots=tuple(pieces[1::2]))
-    if len(_cuts) >= _MAX_CUTS:
-        _cuts.clear()
-    _cuts[key] = (public, cut)
-    return cut
-
-
-def _filled(cut: PageCut, values: dict[str, str]) -> bytes:
-    """The page's bytes with each slot filled in (`values`: slot -> text)."""
-    encoded = {slot: value.encode() for slot, value in values.items()}
-    parts = list(cut.parts)
-    parts[1::2] = [encoded[slot] for slot in cut.slots]
-    return b"".join(parts)
-
-
-def _shown(page: LandingPage, variant: LiveVariant | None, content: dict[str, Any]) -> LandingPage:
-    """The page as the variant's visitor sees it: the template reads the body and the benefits
-    from the page, so an arm's copy of them is laid over an unsaved copy (as a variant's preview)."""
-    return page if variant is None else variant_as_page(page=page, values=content)
 
 
 def _hidden_inputs(values: dict[str, str]) -> str:
@@ -180,7 +92,7 @@ def _render_form_errors(request: HttpRequest, visit: Visit, form: SignupForm) ->
     content = page_content(page, visit.variant)
     share = share_card(page, content, origin=public_origin(visit.request))
     context = {
-        "page": _shown(page, visit.variant, content),
+        "page": shown_page(page, visit.variant, content),
         "content": content,
         "share": share,
         "form": form,
@@ -203,8 +115,8 @@ def landing_page(request: HttpRequest, slug: str) -> HttpResponse:
             raise Http404("This preview link is invalid or has expired.")
         return visit.respond(redirect(public.path))
     token = form_token(visitor_hash=visit.visitor_hash)
-    page = _filled(
-        _page_cut(public, visit.variant),
+    page = filled(
+        page_cut(public, visit.variant),
         {
             SLOT_TOKEN: token,
             SLOT_HIDDEN: _first_touch_inputs(request, token),
