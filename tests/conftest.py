@@ -52,6 +52,27 @@ def _clean_cache():
 
 
 @pytest.fixture(autouse=True)
+def _no_background_writes_beside_a_live_server(request):
+    """In the embedded run a live server is served from the test's in-memory SQLite connection,
+    which every thread then shares: the background flusher writing the page's events on it while a
+    request's transaction is open there loses one or the other ("cannot start a transaction within
+    a transaction", "database table is locked"; a test artefact: each server thread has its own
+    connection in production, and a file database makes writers wait). So the flusher waits while
+    such a test runs; a test that reads events sends them itself (`flush_events` sends the outbox
+    first). With PostgreSQL every thread has its own connection and nothing waits."""
+    from django.db import connection
+
+    from mvpvalidator import background
+
+    shared = "live_server" in request.fixturenames and connection.vendor == "sqlite" and connection.is_in_memory_db()
+    if not shared:
+        yield
+        return
+    with background.paused():
+        yield
+
+
+@pytest.fixture(autouse=True)
 def _timing_records_off(settings):
     """No query or operation is filed as slow unless a test asks for it.
 

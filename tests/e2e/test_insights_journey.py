@@ -29,7 +29,6 @@ from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.utils import timezone
 
-from mvpvalidator import background
 from projects.demo import DEMO_FOUNDER, DEMO_PAGE_PATH, demo_seed
 from projects.forms.public import MIN_FILL_SECONDS
 from projects.models import Campaign, CampaignSpend, Experiment, ExperimentStatus, ReportSnapshot, Signup
@@ -145,17 +144,6 @@ def _served_here(settings, live_server):
     # Every request of the journey comes from 127.0.0.1, the visitors' included.
     settings.ERROR_BURST_TO_BLOCK = 10**6
     settings.ENABLE_RATE_LIMITING = False
-
-
-@pytest.fixture(autouse=True)
-def _no_background_writes():
-    """The embedded run serves the live server from the test's in-memory SQLite connection, shared
-    by every thread: the background flusher writing the visitors' events while a request writes on
-    that one connection could lose a write ("database table is locked"; a test artefact, each
-    server thread has its own connection in production). The journey flushes the events itself
-    (`flush_events` sends the outbox first), so the flusher waits until the test ends."""
-    with background.paused():
-        yield
 
 
 @pytest.mark.parametrize("device", list(DEVICES))

@@ -16,7 +16,6 @@ from html import unescape
 import httpx
 import pytest
 
-from mvpvalidator import background
 from projects.models import HeldSignup, Signup
 from projects.services.pages import landing_page_create, landing_page_publish
 from projects.services.prototypes import prototype_generate
@@ -33,17 +32,6 @@ AUTOFILL = """(selector) => {
   form.elements.name.value = 'Auto Fill';
 }"""
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 3}
-
-
-@pytest.fixture(autouse=True)
-def _no_background_writes():
-    """The embedded run serves the live server from the test's in-memory SQLite connection, shared
-    by every thread: a flush of the page's events from the background thread, interleaved with the
-    signup's own transaction on that one connection, could undo the signup under load (a test
-    artefact: each server thread has its own connection in production). These tests assert what the
-    requests store, never the events, so the flusher waits until each test ends."""
-    with background.paused():
-        yield
 
 
 @pytest.fixture(autouse=True)
