@@ -49,9 +49,15 @@ def _touch(utm: Iterable[object], referrer: object, click_platform: object, clic
 NO_TOUCH = FirstTouch()
 
 
+def says_nothing(request: HttpRequest) -> bool:
+    """Whether the request came with no query string and no Referer: nothing says where it came
+    from (a typed address, a bookmark, most apps' in-app browsers), and nothing needs parsing."""
+    return not request.META.get("QUERY_STRING") and not request.META.get("HTTP_REFERER")
+
+
 def request_touch(request: HttpRequest) -> FirstTouch:
     """What a page view's address (UTM tags, click id) and Referer header say of where it came from."""
-    if not request.META.get("QUERY_STRING") and not request.META.get("HTTP_REFERER"):
+    if says_nothing(request):
         return NO_TOUCH  # nothing to parse or clean
     platform, click_id = click_id_of(request.GET)
     return _touch(

@@ -23,6 +23,7 @@ from mvpvalidator.links import site_origin
 from projects import emails, signup_tokens
 from projects.analysis.channels import UTM_FIELDS
 from projects.events.cookies import visitor_cookie
+from projects.events.touch import says_nothing
 from projects.events.visit import SignupTouch, Visit
 from projects.forms.public import SignupForm, TokenCheck, check_token, form_token, token_id
 from projects.models import CtaKind, EventKind, HoldReason
@@ -74,7 +75,7 @@ _NOTHING_TOUCHED = _hidden_inputs({"ref": "", **dict.fromkeys(UTM_FIELDS, "")})
 
 def _first_touch_inputs(request: HttpRequest, token: str) -> str:
     """The hidden inputs of `_first_touch`, as HTML."""
-    if not request.META.get("QUERY_STRING") and not request.META.get("HTTP_REFERER"):
+    if says_nothing(request):
         return _hidden_inputs({"form_token": token}) + _NOTHING_TOUCHED
     return _hidden_inputs(_first_touch(request, token))
 
