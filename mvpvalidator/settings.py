@@ -241,13 +241,23 @@ EVENT_CLAIM_IDLE_SECONDS = env.float("EVENT_CLAIM_IDLE_SECONDS", default=30.0)
 EVENT_BUFFER_MAXLEN = env.int("EVENT_BUFFER_MAXLEN", default=1_000_000)
 # Raw events are kept this long; the daily rollups and experiment exposures for good.
 EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=30)
+# On PostgreSQL the events table has a partition per UTC day, made this many days ahead by the
+# daily `events_partitions_ensure` (projects.events.partitions): a week of runs may fail before a
+# day's events land in the catch-all DEFAULT partition.
+EVENT_PARTITION_DAYS_AHEAD = env.int("EVENT_PARTITION_DAYS_AHEAD", default=7)
 # Health turns `degraded` when more events than this wait, or the oldest waits longer than this.
 EVENT_BACKLOG_WARN = env.int("EVENT_BACKLOG_WARN", default=50_000)
 EVENT_BACKLOG_WARN_SECONDS = env.int("EVENT_BACKLOG_WARN_SECONDS", default=300)
 # Analytics adds at most this many buffered events per page to its live figures.
 EVENT_LIVE_MAX = env.int("EVENT_LIVE_MAX", default=50_000)
 
-for _name in ("EVENT_FLUSH_BATCH", "EVENT_BUFFER_MAXLEN", "EVENT_LIVE_MAX", "EVENT_BACKLOG_WARN"):
+for _name in (
+    "EVENT_FLUSH_BATCH",
+    "EVENT_BUFFER_MAXLEN",
+    "EVENT_LIVE_MAX",
+    "EVENT_BACKLOG_WARN",
+    "EVENT_PARTITION_DAYS_AHEAD",
+):
     if globals()[_name] < 1:
         raise ImproperlyConfigured(f"{_name} must be at least 1.")
 if EVENT_RETENTION_DAYS < 2:
@@ -588,6 +598,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Daily: rollups and prunes first, then the reports.
     "monitoring-prune": {"task": "monitoring.tasks.monitoring_prune", "schedule": crontab(hour="3-23", minute=0)},
     "events-prune": {"task": "projects.tasks.events_prune", "schedule": crontab(hour="3-23", minute=10)},
+    # From midnight: the partitions of the days ahead (PostgreSQL), before that day's prune.
+    "events-partitions": {
+        "task": "projects.tasks.events_partitions_ensure",
+        "schedule": crontab(hour="0-23", minute=5),
+    },
     "security-data-clear": {"task": "security.tasks.security_data_clear", "schedule": crontab(hour="3-23", minute=20)},
     "cache-health-report": {
         "task": "monitoring.tasks.cache_health_report",

@@ -5,9 +5,10 @@ Prototype generation with a model: the provider may take up to about 2 × OPENAI
 longer than a web request should wait, so with a model configured the API starts a job and
 answers 202; the worker runs the same service the built-in generator answers with at once.
 
-Scheduled (CELERY_BEAT_SCHEDULE, sent every hour from their time): the events prune, once per day
-through jobs.schedule; the signup digest, on every send, which claims each founder's email for the
-day itself, so a later send retries the founders an earlier one failed to reach.
+Scheduled (CELERY_BEAT_SCHEDULE, sent every hour from their time): the events table's partitions
+ahead and the events prune, once per day each through jobs.schedule; the signup digest, on every
+send, which claims each founder's email for the day itself, so a later send retries the founders an
+earlier one failed to reach.
 """
 
 import time
@@ -68,6 +69,17 @@ def events_prune(period: str) -> dict[str, Any]:
     from projects.events.worker import prune
 
     return {"deleted": prune()}
+
+
+@shared_task  # type: ignore[untyped-decorator]  # celery ships no types
+@schedule.once_per(schedule.DAILY)
+def events_partitions_ensure(period: str) -> dict[str, Any]:
+    """On PostgreSQL, make the events table's partitions of today and the days ahead
+    (EVENT_PARTITION_DAYS_AHEAD) and move into them any rows DEFAULT holds for them; nothing on a
+    plain table. Once a day is enough: the days ahead leave that many failed runs of slack."""
+    from projects.events.partitions import ensure
+
+    return {"made": ensure()}
 
 
 # The digest stops this long before the task's soft time limit, so the email in hand can end (at

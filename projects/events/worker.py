@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from jobs import schedule
 from jobs import services as job_services
+from projects.events import partitions
 from projects.events.ingest import ingest, oldest_buffered
 from projects.events.rollup import rollup
 from projects.models import Event, EventWorkerState, HeldSignup
@@ -49,16 +50,30 @@ def flush(*, consumer: str | None = None, batch: int | None = None) -> FlushResu
 
 
 def prune(*, now: datetime | None = None, batch: int = 10_000) -> int:
-    """Delete raw events older than EVENT_RETENTION_DAYS that are rolled up (a batch at a time),
-    and the signup forms held for a confirm button as long ago (their counts cover the same
-    window as the raw events; a hold's button expires after a day, so none is still open)."""
+    """Delete raw events older than EVENT_RETENTION_DAYS that are rolled up, and the signup forms
+    held for a confirm button as long ago (their counts cover the same window as the raw events; a
+    hold's button expires after a day, so none is still open). Returns the events and forms gone.
+
+    On PostgreSQL the events go a whole day at a time: each day's partition once the day is wholly
+    past the retention and every event of it is rolled up (`partitions.drop_expired`; a day with
+    events still to roll up is dropped at a later prune), then, a batch at a time, the expired
+    events the DEFAULT partition holds. On a plain table (the embedded SQLite), a batch at a time."""
     cutoff = (now or timezone.now()) - timedelta(days=settings.EVENT_RETENTION_DAYS)
     deleted = HeldSignup.objects.filter(created_at__lt=cutoff).delete()[0]
+    old = Event.objects.filter(occurred_at__lt=cutoff, rolled_up=True)
+    if partitions.is_partitioned():
+        deleted += partitions.drop_expired(cutoff=cutoff).rows
+        # The expired days still in a partition wait for it to go whole; a batch delete reaches
+        # only the rows no partition can hold (in DEFAULT), so it never scans a kept day.
+        outside = partitions.outside_partitions(cutoff)
+        if outside is None:
+            return deleted
+        old = old.filter(outside)
     while True:
-        ids = list(Event.objects.filter(occurred_at__lt=cutoff, rolled_up=True).values_list("pk", flat=True)[:batch])
+        ids = list(old.values_list("pk", flat=True)[:batch])
         if not ids:
             return deleted
-        deleted += Event.objects.filter(pk__in=ids).delete()[0]
+        deleted += old.filter(pk__in=ids).delete()[0]
 
 
 @dataclass(frozen=True)
