@@ -10,6 +10,10 @@ partition that takes any event whose day has none (the migration `event_partitio
   rolled up (`projects.events.worker.prune`): a day goes in one statement, not a DELETE per batch.
 - `partitions` lists them with their bounds.
 
+Each partition carries the unique index on the event's own `key` (a partitioned table can have no
+unique key without `occurred_at`; the migration says why it is kept per partition): a new one is
+made like DEFAULT, its indexes included.
+
 On any other database (the embedded SQLite) the table is a plain one: `is_partitioned()` is False,
 `ensure` and `drop_expired` do nothing and the prune deletes rows by batch.
 
@@ -29,7 +33,7 @@ from django.db.backends.utils import CursorWrapper
 from django.db.models import Q
 from django.utils import timezone
 
-from projects.models import Event
+from projects.models import Event, EventWorkerState
 
 logger = logging.getLogger(__name__)
 
@@ -211,6 +215,7 @@ def _make(day: date) -> bool:
         )
         default = _default(existing)
         if default is not None:
+            _hold_rollups()
             # DEFAULT locked before the move, so no event of the day lands there between the move
             # and the attach (which refuses when DEFAULT holds one); the events table first, in the
             # order an insert locks them.
@@ -229,6 +234,15 @@ def _make(day: date) -> bool:
         )
         cursor.execute(f"ALTER TABLE {_quote(name)} DROP CONSTRAINT {check}")
     return True
+
+
+def _hold_rollups() -> None:
+    """Wait for the rollup batch in progress and hold off the next, until this transaction ends:
+    rows about to move out of DEFAULT must not be between a batch's read and its marking them
+    rolled up (the mark would miss the moved copies, and the next batch count them again). The
+    rollup's own lock (`projects.events.rollup`), the state row."""
+    EventWorkerState.objects.get_or_create(pk=1)
+    EventWorkerState.objects.select_for_update().filter(pk=1).first()
 
 
 # --- Dropping them past the retention ----------------------------------------------------------
