@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from mvpvalidator import cache as app_cache
 from projects.cache import analytics_ns
+from projects.events.partitions import day_bounds
 from projects.models import (
     BreakdownRollup,
     DailyRollup,
@@ -109,11 +110,16 @@ def _prior_rows(events: list[Any]) -> list[tuple[Any, ...]]:
     (one query: both the daily rollups' and the breakdowns' priors are read from it)."""
     if not events:
         return []
+    days = {e.day for e in events}
     return list(
         Event.objects.filter(
             rolled_up=True,
             page_id__in={e.page_id for e in events},
-            day__in={e.day for e in events},
+            day__in=days,
+            # `day` is the UTC date of `occurred_at`: the same days as instants let PostgreSQL read
+            # only those days' partitions (projects.events.partitions), not every day kept.
+            occurred_at__gte=day_bounds(min(days))[0],
+            occurred_at__lt=day_bounds(max(days))[1],
             visitor_hash__in={e.visitor_hash for e in events},
             kind__in=INTERACTIONS,
         )
@@ -392,7 +398,12 @@ def rollup(*, batch: int | None = None) -> int:
         prior = _prior_rows(events)
         _apply(contributions(events, _priors(prior)))
         _apply_breakdowns(breakdown_contributions(events, _day_priors(prior)))
-        Event.objects.filter(pk__in=[e.pk for e in events]).update(rolled_up=True)
+        # Their instants too: PostgreSQL then updates in the partitions of those days only.
+        Event.objects.filter(
+            pk__in=[e.pk for e in events],
+            occurred_at__gte=min(e.occurred_at for e in events),
+            occurred_at__lte=max(e.occurred_at for e in events),
+        ).update(rolled_up=True)
         test_cards_lock(events=events)
         state.last_rollup_at = timezone.now()
         state.events_rolled_up += len(events)
