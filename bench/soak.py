@@ -1159,7 +1159,8 @@ def _wait_drained(stack: Stack, timeout: float = 60.0) -> None:
         manage(stack.env, "flush_events")
         with psycopg.connect(stack.database_url) as conn:
             waiting = conn.execute(
-                "SELECT (SELECT COUNT(*) FROM projects_event WHERE NOT rolled_up)"
+                "SELECT (SELECT COUNT(*) FROM projects_event e LEFT JOIN projects_eventworkerstate s"
+                " ON s.shard = e.shard WHERE e.seq > COALESCE(s.rolled_up_to, 0))"
                 " + (SELECT COUNT(*) FROM projects_signup WHERE confirmation_due_at <= now())"
             ).fetchone()[0]
         if waiting == 0:

@@ -250,6 +250,10 @@ EVENT_BACKLOG_WARN = env.int("EVENT_BACKLOG_WARN", default=50_000)
 EVENT_BACKLOG_WARN_SECONDS = env.int("EVENT_BACKLOG_WARN_SECONDS", default=300)
 # Analytics adds at most this many buffered events per page to its live figures.
 EVENT_LIVE_MAX = env.int("EVENT_LIVE_MAX", default=50_000)
+# The rollup's shards: a page's events are rolled up by shard page_id % EVENT_SHARDS, each shard
+# under a lock of its own, so up to this many workers roll up at once. Every worker must run with
+# the same value; see docs/OPERATIONS.md before changing it.
+EVENT_SHARDS = env.int("EVENT_SHARDS", default=8)
 
 for _name in (
     "EVENT_FLUSH_BATCH",
@@ -257,9 +261,12 @@ for _name in (
     "EVENT_LIVE_MAX",
     "EVENT_BACKLOG_WARN",
     "EVENT_PARTITION_DAYS_AHEAD",
+    "EVENT_SHARDS",
 ):
     if globals()[_name] < 1:
         raise ImproperlyConfigured(f"{_name} must be at least 1.")
+if EVENT_SHARDS > 1024:
+    raise ImproperlyConfigured("EVENT_SHARDS must be at most 1024 (a shard is a row lock, not a server).")
 if EVENT_RETENTION_DAYS < 2:
     # A visitor's earlier events of the day are read from the raw rows (unique visitors, bounces).
     raise ImproperlyConfigured("EVENT_RETENTION_DAYS must be at least 2.")

@@ -2,7 +2,7 @@
 upgrade that added them (migration 0020 created the table empty, so the days rolled up before
 have no referrer, UTM or device rows), or whenever they are in doubt.
 
-A day is rebuilt under the rollup lock the worker takes (`EventWorkerState`'s row), one (page,
+A day is rebuilt under the rollup lock of the page's shard (`projects.events.shards`), one (page,
 day) per transaction: its rows are deleted and written again from its events already rolled up,
 with the worker's own pure `breakdown_contributions`, so the result is what the worker would
 have written had the breakdowns existed then. Events not rolled up yet are left to the worker,
@@ -14,27 +14,17 @@ from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import F
+from django.db import transaction
 from django.utils import timezone
 
 from mvpvalidator import cache as app_cache
 from projects.cache import analytics_ns
+from projects.events import shards
 from projects.events.rollup import DIMENSION_FIELDS, FIGURES, INTERACTIONS, breakdown_contributions
-from projects.models import BreakdownRollup, Event, EventWorkerState
+from projects.models import BreakdownRollup, Event
 
 # What `breakdown_contributions` reads of an event.
 _COLUMNS = ("id", "page_id", "day", "kind", "traffic", "visitor_hash", *DIMENSION_FIELDS.values())
-
-
-def _wait_for_rollup_lock() -> None:
-    """The worker's rollup lock, waited for (not skipped as a worker does) until the transaction ends."""
-    EventWorkerState.objects.get_or_create(pk=1)
-    if connection.features.has_select_for_update:
-        EventWorkerState.objects.select_for_update().get(pk=1)
-    else:
-        # SQLite has no row locks: a write takes the database's write lock until the commit.
-        EventWorkerState.objects.filter(pk=1).update(events_rolled_up=F("events_rolled_up"))
 
 
 def rebuildable_days(*, days: int | None = None) -> Iterator[tuple[int, date]]:
@@ -45,7 +35,7 @@ def rebuildable_days(*, days: int | None = None) -> Iterator[tuple[int, date]]:
     if days is not None:
         first = max(first, today - timedelta(days=days - 1))
     pairs = (
-        Event.objects.filter(rolled_up=True, day__gte=first, kind__in=INTERACTIONS)
+        Event.objects.filter(shards.rolled_up(), day__gte=first, kind__in=INTERACTIONS)
         .values_list("page_id", "day")
         .distinct()
         .order_by("day", "page_id")
@@ -56,10 +46,10 @@ def rebuildable_days(*, days: int | None = None) -> Iterator[tuple[int, date]]:
 def _rebuild_day(page_id: int, day: date) -> int:
     """One page's day: its rows deleted and written again from its events rolled up. Returns the rows written."""
     with transaction.atomic():
-        _wait_for_rollup_lock()
+        shards.wait_for(shards.shard_of(page_id))
         events = list(
-            Event.objects.filter(page_id=page_id, day=day, rolled_up=True, kind__in=INTERACTIONS)
-            .order_by("id")
+            Event.objects.filter(shards.rolled_up(), page_id=page_id, day=day, kind__in=INTERACTIONS)
+            .order_by("shard", "seq")
             .only(*_COLUMNS)
         )
         BreakdownRollup.objects.filter(page_id=page_id, day=day).delete()

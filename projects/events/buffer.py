@@ -28,6 +28,7 @@ from mvpvalidator.cache.backend import events_call, events_guard, events_redis_c
 from mvpvalidator.control_characters import CONTROL_CHARACTERS
 from projects.analysis.channels import CHANNELS, CLICK_PLATFORMS, UTM_FIELDS, channel_of, referrer_host
 from projects.analysis.devices import DEVICES
+from projects.events import shards
 from projects.models import Channel, EventKind, Traffic
 
 logger = logging.getLogger(__name__)
@@ -311,14 +312,16 @@ background.register(
 
 
 def insert_events(rows: list[Any]) -> int:
-    """Insert `Event` rows (a row already stored, by its key, is skipped). A row the database
-    refuses (its page deleted meanwhile, a value it will not take) must not lose the others: the
-    batch is then stored row by row and only the refused rows are dropped, with a warning.
-    Returns the rows kept; a database that is away raises DatabaseError."""
+    """Insert `Event` rows (a row already stored, by its key, is skipped), numbered in their
+    shards' sequences in the same transaction (`shards.number`: the rollup's order). A row the
+    database refuses (its page deleted meanwhile, a value it will not take) must not lose the
+    others: the batch is then stored row by row and only the refused rows are dropped, with a
+    warning. Returns the rows kept; a database that is away raises DatabaseError."""
     from projects.models import Event
 
     try:
         with transaction.atomic():
+            shards.number(rows)
             Event.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
         return len(rows)
     except (IntegrityError, DataError):
@@ -326,6 +329,7 @@ def insert_events(rows: list[Any]) -> int:
         for row in rows:
             try:
                 with transaction.atomic():
+                    shards.number([row])
                     Event.objects.bulk_create([row], ignore_conflicts=True)
                 stored += 1
             except (IntegrityError, DataError):

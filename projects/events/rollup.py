@@ -1,10 +1,12 @@
 """Step 2 of the event worker: `Event` rows into the daily rollups, the breakdowns (by referrer,
 UTM field and device class) and the experiments' exposures (step 1, `projects.events.ingest`, made the rows).
 
-One worker at a time, holding the row lock of `EventWorkerState` (others skip the step), takes
-the oldest rows not rolled up, adds them to the rollups and exposures, and marks them rolled up,
-in one transaction. Unique visitors and bounces need a visitor's earlier events of the day: they
-are read from the rows already rolled up, which one rollup at a time keeps exact.
+The rows are sharded by page (`projects.events.shards`). A pass takes each shard with rows
+waiting whose lock is free (another worker holds the others), and in one transaction adds the
+shard's next rows above its high-water mark, in sequence order, to the rollups and exposures, and
+moves the mark past them: no row is written again. A page's rows are rolled up by its shard
+alone, so unique visitors and bounces, which need a visitor's earlier events of the day, are read
+exactly from the rows already rolled up.
 """
 
 from collections import defaultdict
@@ -14,12 +16,13 @@ from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from mvpvalidator import cache as app_cache
 from projects.cache import analytics_ns
+from projects.events import shards
 from projects.events.partitions import day_bounds
 from projects.models import (
     BreakdownRollup,
@@ -27,7 +30,6 @@ from projects.models import (
     Dimension,
     Event,
     EventKind,
-    EventWorkerState,
     ExperimentExposure,
     Traffic,
     Variant,
@@ -113,7 +115,7 @@ def _prior_rows(events: list[Any]) -> list[tuple[Any, ...]]:
     days = {e.day for e in events}
     return list(
         Event.objects.filter(
-            rolled_up=True,
+            shards.rolled_up(),
             page_id__in={e.page_id for e in events},
             day__in=days,
             # `day` is the UTC date of `occurred_at`: the same days as instants let PostgreSQL read
@@ -123,7 +125,7 @@ def _prior_rows(events: list[Any]) -> list[tuple[Any, ...]]:
             visitor_hash__in={e.visitor_hash for e in events},
             kind__in=INTERACTIONS,
         )
-        .order_by("id")
+        .order_by("shard", "seq")
         .values_list(*_PRIOR_COLUMNS, *_DIMENSION_FIELDS)
     )
 
@@ -266,11 +268,6 @@ def breakdown_contributions(events: list[Any], priors: dict[DayKey, DayPrior]) -
     return {key: dict(zip(FIGURES, row, strict=True)) for key, row in rows.items()}
 
 
-def pending_breakdowns(events: list[Any]) -> dict[BreakdownKey, dict[str, int]]:
-    """What events not rolled up yet will add to the breakdowns (analytics' live part)."""
-    return breakdown_contributions(events, _day_priors(_prior_rows(events)))
-
-
 def _apply_breakdowns(rows: dict[BreakdownKey, dict[str, int]]) -> None:
     """The rows' new figures, written in bulk: one read of the rows the batch touches, then one
     upsert (INSERT ... ON CONFLICT DO UPDATE) per 500 rows, every dimension at once. The rollup
@@ -303,9 +300,12 @@ def _apply_breakdowns(rows: dict[BreakdownKey, dict[str, int]]) -> None:
     )
 
 
-def pending_contribution(events: list[Any]) -> Contribution:
-    """What events not rolled up yet will add (analytics' live part): as `rollup` computes it."""
-    return contributions(events, _priors(_prior_rows(events)))
+def pending(events: list[Any], *, breakdowns: bool) -> tuple[Contribution, dict[BreakdownKey, dict[str, int]]]:
+    """What events not rolled up yet will add to the rollups and, when asked, the breakdowns
+    (analytics' live part), as `rollup` computes it: one read of the visitors' earlier events."""
+    prior = _prior_rows(events)
+    rows = breakdown_contributions(events, _day_priors(prior)) if breakdowns else {}
+    return contributions(events, _priors(prior)), rows
 
 
 def _apply(contribution: Contribution) -> None:
@@ -373,41 +373,45 @@ def _apply(contribution: Contribution) -> None:
                 )
 
 
-def _lock_state() -> EventWorkerState | None:
-    """The rollup lock: the state row, locked for this transaction; None if another worker holds it."""
-    EventWorkerState.objects.get_or_create(pk=1)
-    if connection.features.has_select_for_update_skip_locked:
-        return EventWorkerState.objects.select_for_update(skip_locked=True).filter(pk=1).first()
-    # SQLite has no row locks: a write takes the database's write lock until the commit, so the
-    # rollups of two processes run one after the other (the second waits, then sees the first's).
-    EventWorkerState.objects.filter(pk=1).update(last_rollup_at=timezone.now())
-    return EventWorkerState.objects.get(pk=1)
-
-
 def rollup(*, batch: int | None = None) -> int:
-    """Roll up to `batch` of the oldest rows not rolled up yet. Returns how many (0 when another
-    worker holds the lock or nothing is waiting)."""
+    """One pass: up to `batch` rows of every shard with rows waiting whose lock is free, each
+    shard in a transaction of its own. Returns how many rows (0 when nothing waits or other
+    workers hold the shards that have some)."""
     batch = batch or settings.EVENT_FLUSH_BATCH
+    return sum(_rollup_shard(shard, committed, batch) for shard, committed in shards.with_work())
+
+
+def _rollup_shard(shard: int, committed: int, batch: int) -> int:
+    """The shard's next rows above its mark, rolled up, and the mark moved past them.
+    `committed`: the last number of the shard's sequence committed before this transaction began
+    (every row numbered up to it is visible here), so a pass that reads fewer than `batch` rows
+    moves the mark over the numbers of rows never stored (a duplicate skipped by its key)."""
     with transaction.atomic():
-        state = _lock_state()
+        state = shards.lock(shard)
         if state is None:
             return 0
-        events = list(Event.objects.filter(rolled_up=False).order_by("id")[:batch])
+        events = list(Event.objects.filter(shard=shard, seq__gt=state.rolled_up_to).order_by("seq")[:batch])
+        mark = events[-1].seq if events else state.rolled_up_to
+        if len(events) < batch:
+            mark = max(mark, committed)
         if not events:
+            if mark > state.rolled_up_to:
+                state.rolled_up_to = mark
+                state.save(update_fields=["rolled_up_to"])
+            return 0
+        # Rows stored before EVENT_SHARDS changed: their pages' new shard is held too, or the
+        # batch waits for a pass that can take it.
+        moved = {shards.shard_of(e.page_id) for e in events} - {shard}
+        if moved and not shards.lock_also(moved):
             return 0
         prior = _prior_rows(events)
         _apply(contributions(events, _priors(prior)))
         _apply_breakdowns(breakdown_contributions(events, _day_priors(prior)))
-        # Their instants too: PostgreSQL then updates in the partitions of those days only.
-        Event.objects.filter(
-            pk__in=[e.pk for e in events],
-            occurred_at__gte=min(e.occurred_at for e in events),
-            occurred_at__lte=max(e.occurred_at for e in events),
-        ).update(rolled_up=True)
         test_cards_lock(events=events)
+        state.rolled_up_to = mark
         state.last_rollup_at = timezone.now()
         state.events_rolled_up += len(events)
-        state.save(update_fields=["last_rollup_at", "events_rolled_up"])
+        state.save(update_fields=["rolled_up_to", "last_rollup_at", "events_rolled_up"])
         touched = {e.experiment_id for e in events if e.experiment_id}
         pages = {e.page_id for e in events}
         transaction.on_commit(lambda: _invalidate(touched, pages))

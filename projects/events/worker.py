@@ -1,11 +1,11 @@
 """The event worker's loop (`manage.py run_worker`; `manage.py flush_events` runs `flush` until
 the buffer is empty): each pass moves a batch from the buffer into rows (`projects.events.ingest`)
-and a batch of rows into the rollups (`projects.events.rollup`), each step safe with several
-workers at once; beside the loop a thread sends the confirmation emails that are due. Every
-`schedule_every` seconds the loop runs the periodic work (`periodic`): without a broker, the
-beat schedule's due entries (jobs.schedule.tick), old raw rows' pruning among them
-(`projects.tasks.events_prune`, daily). `backlog` tells what waits (the health check, the
-dashboard).
+and a batch of each shard's rows into the rollups (`projects.events.rollup`), each step safe with
+several workers at once (they roll up different shards in parallel); beside the loop a thread
+sends the confirmation emails that are due. Every `schedule_every` seconds the loop runs the
+periodic work (`periodic`): without a broker, the beat schedule's due entries
+(jobs.schedule.tick), old raw rows' pruning among them (`projects.tasks.events_prune`, daily).
+`backlog` tells what waits (the health check, the dashboard).
 """
 
 import logging
@@ -19,11 +19,12 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connection
+from django.db.models import Count, Min
 from django.utils import timezone
 
 from jobs import schedule
 from jobs import services as job_services
-from projects.events import partitions
+from projects.events import partitions, shards
 from projects.events.ingest import ingest, oldest_buffered
 from projects.events.rollup import rollup
 from projects.models import Event, EventWorkerState, HeldSignup
@@ -60,7 +61,7 @@ def prune(*, now: datetime | None = None, batch: int = 10_000) -> int:
     events the DEFAULT partition holds. On a plain table (the embedded SQLite), a batch at a time."""
     cutoff = (now or timezone.now()) - timedelta(days=settings.EVENT_RETENTION_DAYS)
     deleted = HeldSignup.objects.filter(created_at__lt=cutoff).delete()[0]
-    old = Event.objects.filter(occurred_at__lt=cutoff, rolled_up=True)
+    old = Event.objects.filter(shards.rolled_up(), occurred_at__lt=cutoff)
     if partitions.is_partitioned():
         deleted += partitions.drop_expired(cutoff=cutoff).rows
         # The expired days still in a partition wait for it to go whole; a batch delete reaches
@@ -85,18 +86,19 @@ class Backlog:
 
 
 def backlog() -> Backlog:
-    """What waits for the worker (the health check and the dashboard): four queries at most."""
+    """What waits for the worker (the health check and the dashboard): two queries (the shards'
+    marks, then the rows above them) and the buffer's two round trips."""
     buffered, buffered_age = oldest_buffered()
-    oldest = Event.objects.filter(rolled_up=False).order_by("id").values_list("occurred_at", flat=True).first()
-    unrolled = Event.objects.filter(rolled_up=False).count() if oldest else 0
-    unrolled_age = (timezone.now() - oldest).total_seconds() if oldest else None
+    states = list(EventWorkerState.objects.values_list("shard", "rolled_up_to", "last_rollup_at"))
+    waiting = Event.objects.filter(shards.waiting_above({s: mark for s, mark, _ in states}))
+    rows = waiting.aggregate(n=Count("pk"), oldest=Min("occurred_at")) if states else {"n": 0, "oldest": None}
+    unrolled_age = (timezone.now() - rows["oldest"]).total_seconds() if rows["oldest"] else None
     ages = [a for a in (buffered_age, unrolled_age) if a is not None]
-    state = EventWorkerState.objects.filter(pk=1).values_list("last_rollup_at", flat=True).first()
     return Backlog(
         buffered=buffered,
-        unrolled=unrolled,
+        unrolled=rows["n"],
         oldest_waiting_seconds=max(ages) if ages else None,
-        last_rollup_at=state,
+        last_rollup_at=max((at for _, _, at in states if at is not None), default=None),
     )
 
 

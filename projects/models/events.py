@@ -57,7 +57,8 @@ class Dimension(models.TextChoices):
 class Event(models.Model):
     """One tracked event, moved here from the Redis buffer by the worker (or written directly
     when Redis is away). Raw rows are kept for EVENT_RETENTION_DAYS; `DailyRollup` and
-    `ExperimentExposure` keep the figures for good."""
+    `ExperimentExposure` keep the figures for good. Written once: whether a row is rolled up is
+    its shard's high-water mark (`EventWorkerState.rolled_up_to`), never a flag on the row."""
 
     # The event's own id, made when it happened (`TrackedEvent.id`): a batch delivered twice
     # after a worker died between its commit and its acknowledgement, or an event both buffered
@@ -83,15 +84,20 @@ class Event(models.Model):
     device = models.CharField(max_length=8, choices=Device.choices, blank=True)
     occurred_at = models.DateTimeField()
     day = models.DateField()
-    rolled_up = models.BooleanField(default=False)
+    # The page's shard when the row was stored (`projects.events.shards`) and the row's place in
+    # that shard's sequence, handed out in commit order: the rollup of a shard takes its rows
+    # above the shard's mark in `seq` order.
+    shard = models.PositiveSmallIntegerField()
+    seq = models.BigIntegerField()
 
     class Meta:
         ordering = ["id"]
         indexes = [
             # The rollup's look-up of a visitor's earlier events that day (unique visitors, bounces).
             models.Index(fields=["page", "visitor_hash", "day"], name="event_page_visitor_day_idx"),
-            # The worker's queue: the rows not rolled up yet, oldest first.
-            models.Index(fields=["id"], condition=models.Q(rolled_up=False), name="event_unrolled_idx"),
+            # Each shard's queue: its rows above the mark, in sequence order. Not unique (a shard's
+            # sequence hands each number out once), so it needs no partition key.
+            models.Index(fields=["shard", "seq"], name="event_shard_seq_idx"),
             # Pruning by age.
             models.Index(fields=["occurred_at"], name="event_occurred_idx"),
         ]
@@ -216,12 +222,28 @@ class ExperimentExposure(models.Model):
         return f"{self.experiment_id} {self.variant} {self.visitor_hash[:12]}"
 
 
-class EventWorkerState(models.Model):
-    """The single row the rollup step locks: one worker rolls up at a time (so no visitor is
-    counted twice by two workers at once), and its last run is the worker's heartbeat."""
+class EventSequence(models.Model):
+    """A shard's counter of event sequence numbers. An insert takes its numbers here
+    (`UPDATE ... RETURNING`) inside its own transaction, so the row's lock makes the next insert
+    of the shard wait until this one commits: a higher number is never committed earlier. Apart
+    from `EventWorkerState`, so that inserts never wait for a rollup, nor a rollup for inserts."""
 
+    shard = models.PositiveSmallIntegerField(primary_key=True)
+    next_seq = models.BigIntegerField(default=1)
+
+    def __str__(self) -> str:
+        return f"shard {self.shard}: next {self.next_seq}"
+
+
+class EventWorkerState(models.Model):
+    """A shard's rollup: the row one worker locks while it rolls the shard up (others skip the
+    shard, so no visitor is counted twice by two workers at once), the high-water mark (every
+    row of the shard with `seq` at or below it is in the rollups) and the heartbeat."""
+
+    shard = models.PositiveSmallIntegerField(unique=True)
+    rolled_up_to = models.BigIntegerField(default=0)
     last_rollup_at = models.DateTimeField(null=True, blank=True)
     events_rolled_up = models.BigIntegerField(default=0)
 
     def __str__(self) -> str:
-        return f"rolled up {self.events_rolled_up} events, last at {self.last_rollup_at}"
+        return f"shard {self.shard}: rolled up to {self.rolled_up_to}, last at {self.last_rollup_at}"

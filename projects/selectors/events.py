@@ -8,15 +8,16 @@ from datetime import date
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Min, OuterRef, Q, Subquery, Sum
+from django.db.models import BooleanField, Count, ExpressionWrapper, Max, Min, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce, TruncDate
 
 from mvpvalidator import cache as app_cache
 from projects import cache as keys
 from projects.analysis.channels import COLD_CHANNELS
 from projects.analysis.money import round_money
+from projects.events import shards
 from projects.events.ingest import buffered_events
-from projects.events.rollup import pending_breakdowns, pending_contribution
+from projects.events.rollup import pending
 from projects.models import (
     BreakdownRollup,
     CampaignSpend,
@@ -178,17 +179,21 @@ def _live(page_ids: list[int], since: date, until: date, data: AnalyticsData, *,
     # query with the rows of the buffered events: an event the worker moves into a row in between
     # is found once (as a row), never missed; the query count does not depend on the buffer.
     buffered = buffered_events(page_ids)
-    in_db = Q(page_id__in=page_ids, rolled_up=False, day__gte=since, day__lte=until)
+    # The rows above the marks of the pages' shards (read by the same statement, after the
+    # rollups above: a rollup committed in between leaves its rows out of both, never in both).
+    not_rolled_up = shards.waiting_in(shards.shard_of(p) for p in page_ids)
+    in_db = Q(not_rolled_up, page_id__in=page_ids, day__gte=since, day__lte=until)
     if buffered:
         in_db |= Q(key__in=[e.id for e in buffered])
     # Bounded: with a backlog beyond EVENT_LIVE_MAX the live part is that many rows, a lower
     # bound (said in the answer), and the buffer is left out rather than risk counting twice.
-    rows_in_db = list(Event.objects.filter(in_db).order_by("id")[: settings.EVENT_LIVE_MAX + 1])
+    found = Event.objects.filter(in_db).annotate(waits=ExpressionWrapper(not_rolled_up, output_field=BooleanField()))
+    rows_in_db = list(found.order_by("shard", "seq")[: settings.EVENT_LIVE_MAX + 1])
     data.partial = len(rows_in_db) > settings.EVENT_LIVE_MAX
     if data.partial:
         rows_in_db, buffered = rows_in_db[: settings.EVENT_LIVE_MAX], []
     in_rows = {e.key for e in rows_in_db}
-    waiting = [e for e in rows_in_db if not e.rolled_up and since <= e.day <= until]
+    waiting: list[Event] = [e for e in rows_in_db if e.waits and since <= e.day <= until]
     for event in buffered:
         fields = event.model_fields()
         if event.id not in in_rows and since <= fields["day"] <= until:
@@ -196,15 +201,14 @@ def _live(page_ids: list[int], since: date, until: date, data: AnalyticsData, *,
     data.waiting = len(waiting)
     if not waiting:
         return
-    contribution = pending_contribution(waiting)
+    contribution, by_dimension = pending(waiting, breakdowns=breakdowns)
     for (_page, day, experiment_id, variant, channel, traffic), adds in contribution.rows.items():
         data.daily.append(
             {"day": day, "experiment_id": experiment_id, "variant": variant, "channel": channel, "traffic": traffic,
              **adds}
         )  # fmt: skip
-    if breakdowns:
-        for (_page, _day, dimension, value, traffic), adds in pending_breakdowns(waiting).items():
-            data.breakdowns.append({"dimension": dimension, "value": value, "traffic": traffic, **adds})
+    for (_page, _day, dimension, value, traffic), adds in by_dimension.items():
+        data.breakdowns.append({"dimension": dimension, "value": value, "traffic": traffic, **adds})
 
 
 def analytics_data(
@@ -297,8 +301,8 @@ def project_analytics(
 
 def project_analytics_overview(*, project: Project, since: date, until: date) -> dict[str, Any]:
     """Every grouping of the range at once, from the rollups and the signups only (the analytics
-    page: no read of raw events), and the time of the figures (the worker's last rollup). Six
-    queries at most, whatever the rows."""
+    page: no read of raw events), and the time of the figures (the last rollup of the shards
+    of its pages). Six queries at most, whatever the rows."""
     page_ids = _page_ids(project)
     data = analytics_data(project=project, page_ids=page_ids, since=since, until=until, live=False, breakdowns=True)
     groups = {group_by: grouped(data, group_by) for group_by in GROUP_BY}
@@ -311,7 +315,10 @@ def project_analytics_overview(*, project: Project, since: date, until: date) ->
         "to": until,
         "groups": groups,
         "breakdowns_gap": _breakdowns_gap(data),
-        "as_of": EventWorkerState.objects.filter(pk=1).values_list("last_rollup_at", flat=True).first(),
+        # The last rollup of the shards that roll up the project's pages.
+        "as_of": EventWorkerState.objects.filter(shard__in={shards.shard_of(p) for p in page_ids}).aggregate(
+            at=Max("last_rollup_at")
+        )["at"],
     }
 
 

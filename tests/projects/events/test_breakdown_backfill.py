@@ -9,7 +9,8 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from projects.events.backfill import breakdowns_rebuild
-from projects.models import BreakdownRollup, Event, Traffic
+from projects.models import BreakdownRollup, Traffic
+from tests.projects.events.helpers import store_rolled_up_event
 from tests.projects.events.test_analytics import browser
 from tests.projects.events.test_breakdowns import EXPECTED, breakdown, drive
 
@@ -69,10 +70,10 @@ def test_days_without_raw_events_keep_their_rows(live_page, settings):
     worker_rows = snapshot()
     # The cutoff's own day may have lost part of its events to pruning: it is left as it is too.
     boundary = (timezone.now() - timedelta(days=settings.EVENT_RETENTION_DAYS)).date()
-    Event.objects.create(
+    store_rolled_up_event(
         key="old-" + "0" * 28, page=live_page, kind="view", visitor_hash="e" * 64, device="phone",
         occurred_at=timezone.now() - timedelta(days=settings.EVENT_RETENTION_DAYS), day=boundary,
-        traffic=Traffic.HUMAN, rolled_up=True,
+        traffic=Traffic.HUMAN,
     )  # fmt: skip
     kept = [
         BreakdownRollup.objects.create(
@@ -92,9 +93,9 @@ def test_the_days_option_limits_the_range(live_page):
     drive()
     call_command("flush_events")
     yesterday = timezone.now() - timedelta(days=1)
-    Event.objects.create(
+    store_rolled_up_event(
         key="yesterday-" + "0" * 22, page=live_page, kind="view", visitor_hash="y" * 64, device="phone",
-        occurred_at=yesterday, day=yesterday.date(), traffic=Traffic.HUMAN, rolled_up=True,
+        occurred_at=yesterday, day=yesterday.date(), traffic=Traffic.HUMAN,
     )  # fmt: skip
     assert "of 1 page-day(s)" in rebuild("--days", "1")
     assert not BreakdownRollup.objects.filter(day=yesterday.date()).exists()

@@ -9,6 +9,7 @@ from django.core.management import call_command
 
 from projects.analysis.experiments import Arm, analyse
 from projects.analysis.thresholds import SRM_ALPHA
+from projects.events import worker
 from projects.models import Event, EventKind, Experiment, ExperimentExposure, Traffic
 from tests.projects.conftest import visitor_token
 from tests.projects.experiments.helpers import BROWSER, make_running_experiment
@@ -83,7 +84,7 @@ def test_two_thousand_visitors_sticky_split_counted_and_analysed(auth_api_client
 
     call_command("flush_events")
 
-    assert Event.objects.filter(rolled_up=False).count() == 0
+    assert worker.backlog().unrolled == 0
     views = Event.objects.filter(page=page, kind=EventKind.VIEW)
     assert views.filter(traffic=Traffic.HUMAN).count() == 2 * VISITORS  # every view served was counted
     assert views.filter(traffic=Traffic.BOT).count() == 50

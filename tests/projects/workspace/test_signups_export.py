@@ -9,9 +9,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from projects.models import Channel, Event, EventKind, Signup, Traffic
+from projects.models import Channel, EventKind, Signup, Traffic
 from projects.selectors.signups import PREORDER_COLUMN, SIGNUP_CSV_COLUMNS, SIGNUP_PAGE_SIZE
 from tests.factories import ProjectFactory, UserFactory, generate_and_publish
+from tests.projects.events.helpers import store_event
 
 pytestmark = pytest.mark.django_db
 
@@ -66,7 +67,7 @@ def test_the_filename_names_the_project_and_the_day(owner, page):
 def test_search_and_preorder_filters_apply_to_the_csv(owner, page):
     buyer = signup(page, "buyer@example.com", visitor_hash="h1", name="Buyer")
     signup(page, "other@example.com", visitor_hash="h2", name="Other")
-    Event.objects.create(key="p1", page=page, kind=EventKind.PREORDER, visitor_hash="h1", occurred_at=T0, day=T0.date())
+    store_event(key="p1", page=page, kind=EventKind.PREORDER, visitor_hash="h1", occurred_at=T0, day=T0.date())
     _, rows = download(owner, page, preorder="yes")
     assert [row[0] for row in rows[1:]] == [buyer.email] and rows[1][-1] == "yes"
     _, rows = download(owner, page, q="OTH")

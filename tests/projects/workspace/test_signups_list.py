@@ -9,9 +9,10 @@ from django.urls import NoReverseMatch, reverse
 
 from mvpvalidator.pagination import encode_cursor
 from projects.forms.signups import BAD_CURSOR
-from projects.models import Channel, Event, EventKind, Experiment, Signup, Traffic, Variant
+from projects.models import Channel, EventKind, Experiment, Signup, Traffic, Variant
 from projects.selectors.signups import SIGNUP_PAGE_SIZE
 from tests.factories import ProjectFactory, UserFactory, generate_and_publish
+from tests.projects.events.helpers import store_event
 
 pytestmark = pytest.mark.django_db
 
@@ -107,10 +108,8 @@ def test_preorder_filter_is_the_visitors_buy_click_on_that_page(owner, page):
     buyer, browser = add_signups(page, 2, visitor_hash="")
     Signup.objects.filter(pk=buyer.pk).update(visitor_hash="h-buyer")
     Signup.objects.filter(pk=browser.pk).update(visitor_hash="h-browser")
-    Event.objects.create(
-        key="e1", page=page, kind=EventKind.PREORDER, visitor_hash="h-buyer", occurred_at=T0, day=T0.date()
-    )
-    Event.objects.create(  # a click, not a pre-order
+    store_event(key="e1", page=page, kind=EventKind.PREORDER, visitor_hash="h-buyer", occurred_at=T0, day=T0.date())
+    store_event(  # a click, not a pre-order
         key="e2", page=page, kind=EventKind.CTA_CLICK, visitor_hash="h-browser", occurred_at=T0, day=T0.date()
     )
     yes = owner.get(url(page, preorder="yes"))

@@ -8,11 +8,23 @@ from datetime import UTC, datetime
 
 import pytest
 from django.db import connection
+from django.db.models import Max
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from mvpvalidator.pagination import encode_cursor
-from projects.models import Channel, Event, EventKind, LandingPage, PageStatus, Project, Signup
+from projects.events import shards
+from projects.models import (
+    Channel,
+    Event,
+    EventKind,
+    EventSequence,
+    EventWorkerState,
+    LandingPage,
+    PageStatus,
+    Project,
+    Signup,
+)
 from projects.selectors.signups import SIGNUP_PAGE_SIZE
 from tests.factories import UserFactory
 
@@ -142,9 +154,14 @@ def insert_events(page: LandingPage, count: int, *, kind: str, every: int = 1) -
         "visitor_hash": (f"'h' || (n * {every})", []),
         "occurred_at": when,
         "day": ("%s", [T0.date()]),
-        "rolled_up": ("%s", [True]),
     }
+    # Numbered in the page's shard after what it holds, and rolled up, as a month's raw events are.
+    shard = shards.shard_of(page.pk)
+    last = Event.objects.filter(shard=shard).aggregate(last=Max("seq"))["last"] or 0
+    chosen.update(shard=("%s", [shard]), seq=(f"n + {last + 1}", []))
     insert_series(Event, 0, count, chosen)
+    EventSequence.objects.update_or_create(shard=shard, defaults={"next_seq": last + count + 1})
+    EventWorkerState.objects.update_or_create(shard=shard, defaults={"rolled_up_to": last + count})
 
 
 @pytest.fixture
