@@ -5,9 +5,9 @@ pipelined round trip from its background flusher).
 The buffer is one Redis stream per page (`XADD`, capped), and a set naming the pages that have
 one; `manage.py run_worker` moves the entries into `Event` rows through a consumer group (see
 `projects.events.ingest`); a process adds a page to the set about once a minute, in the same
-pipeline as the event. When Redis is away (the breaker is open or the call fails), or in the
-embedded mode without Redis, the event is written straight to the database instead: nothing is
-lost, the page still answers.
+pipeline as the event, and a worker removes a page that has gone quiet. When Redis is away (the
+breaker is open or the call fails), or in the embedded mode without Redis, the event is written
+straight to the database instead: nothing is lost, the page still answers.
 """
 
 import logging
@@ -239,10 +239,13 @@ def _buffer_many(events: list[TrackedEvent]) -> None:
     announce = {
         e.page_id for e in events if now - _announced.get(e.page_id, -ANNOUNCE_EVERY_SECONDS) >= ANNOUNCE_EVERY_SECONDS
     }
-    if announce:
-        pipe.sadd(active_pages_key(), *announce)
     for event in events:
         pipe.xadd(stream_key(event.page_id), event.fields(), maxlen=maxlen, approximate=True)
+    if announce:
+        # After the entries: a worker that forgets a quiet page (`ingest.forget_quiet_pages`)
+        # between the two finds the new entry and keeps it, or forgets it just before the set
+        # has it again.
+        pipe.sadd(active_pages_key(), *announce)
     pipe.execute()
     for page_id in announce:
         _announced[page_id] = now

@@ -6,8 +6,9 @@ Each worker reads the page streams through one Redis consumer group, so every en
 delivered to one worker (`XREADGROUP`); it inserts the batch (the entry id is the row's unique
 `key`, so a batch delivered again is inserted once) and only then acknowledges and deletes the
 entries. Entries a dead worker had claimed are taken over after EVENT_CLAIM_IDLE_SECONDS
-(`XAUTOCLAIM`). The buffer is also read as it is: how much waits, and the events of some pages
-(the live part of analytics).
+(`XAUTOCLAIM`). A page whose stream has gone quiet leaves the set of pages read
+(`forget_quiet_pages`). The buffer is also read as it is: how much waits, and the events of
+some pages (the live part of analytics).
 """
 
 import contextlib
@@ -20,14 +21,71 @@ from django.conf import settings
 
 from mvpvalidator.cache import CacheUnavailable
 from mvpvalidator.cache.backend import events_call, events_redis_client, events_shared
-from projects.events.buffer import GROUP, TrackedEvent, active_pages_key, flush_outbox, insert_events, stream_key
+from projects.events.buffer import (
+    ANNOUNCE_EVERY_SECONDS,
+    GROUP,
+    TrackedEvent,
+    active_pages_key,
+    flush_outbox,
+    insert_events,
+    stream_key,
+)
 from projects.models import Event, LandingPage
 
 logger = logging.getLogger(__name__)
 
 _groups_made: set[str] = set()
 _last_claim = 0.0
+_last_forget = 0.0
 _next_start = 0
+
+# A page leaves the set of pages the worker reads when its stream is empty (every entry stored
+# and acknowledged) and its last entry is older than this by Redis's clock: twice the interval at
+# which a process announces a page it sends events to, and a margin. A process announces a page
+# with an entry, so one that sends the page an event after its removal announced it more than an
+# interval before, and announces it again with that event (after the entry,
+# `buffer._buffer_many`): the page is read again, and no entry waits outside the set.
+QUIET_MS = int((2 * ANNOUNCE_EVERY_SECONDS + 30) * 1000)
+FORGET_EVERY_SECONDS = ANNOUNCE_EVERY_SECONDS / 2
+# Atomic in Redis: no entry can arrive between the check and the removal. KEYS: the set, the
+# page's stream; ARGV: the page, QUIET_MS. The stream goes too (empty; its group is made again
+# with the next entry).
+_FORGET_IF_QUIET = """
+if redis.call('XLEN', KEYS[2]) > 0 then return 0 end
+local last = 0
+local ok, info = pcall(redis.call, 'XINFO', 'STREAM', KEYS[2])
+if ok then
+    for i = 1, #info, 2 do
+        if info[i] == 'last-generated-id' then last = tonumber(string.match(info[i + 1], '^(%d+)')) end
+    end
+end
+local now = redis.call('TIME')
+if tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - last < tonumber(ARGV[2]) then return 0 end
+redis.call('SREM', KEYS[1], ARGV[1])
+redis.call('DEL', KEYS[2])
+return 1
+"""
+
+
+def forget_quiet_pages() -> list[int]:
+    """Take the pages gone quiet (see QUIET_MS) out of the set of pages with a stream, so the
+    worker's passes read the pages with traffic, not every page ever viewed. Returns them."""
+
+    def run() -> list[int]:
+        client = events_redis_client()
+        pages = sorted(int(p) for p in client.smembers(active_pages_key()))
+        if not pages:
+            return []
+        script = client.register_script(_FORGET_IF_QUIET)
+        pipe = client.pipeline(transaction=False)
+        for page in pages:
+            script(keys=[active_pages_key(), stream_key(page)], args=[page, QUIET_MS], client=pipe)
+        return [page for page, gone in zip(pages, pipe.execute(), strict=True) if gone]
+
+    gone = events_call(run)
+    for page in gone:
+        _groups_made.discard(stream_key(page))
+    return gone
 
 
 def _ensure_groups(client: Any, keys: list[str]) -> None:
@@ -51,6 +109,17 @@ def ingest(*, consumer: str, batch: int | None = None) -> int:
         return 0
     flush_outbox()
     batch = batch or settings.EVENT_FLUSH_BATCH
+    global _last_forget
+    if time.monotonic() - _last_forget > FORGET_EVERY_SECONDS:
+        _last_forget = time.monotonic()
+        from redis.exceptions import ResponseError
+
+        try:
+            forget_quiet_pages()
+        except CacheUnavailable:
+            pass  # Redis away: the read below says so
+        except ResponseError:
+            logger.warning("could not forget the quiet pages (scripts refused?); the set keeps them", exc_info=True)
 
     def read() -> list[tuple[str, list[tuple[bytes, dict[bytes, bytes]]]]]:
         client = events_redis_client()
