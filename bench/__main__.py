@@ -19,7 +19,7 @@ from pathlib import Path
 
 from bench.harness import KPI_ERROR_RATE, KPI_P95_MS, PYTHON, ROOT, SUMMARY_ENV, Verdict
 
-BENCHMARKS = ("landing", "signups", "cache", "overhead", "signup_list", "dashboard", "results")
+BENCHMARKS = ("landing", "signups", "cache", "overhead", "signup_list", "dashboard", "results", "rollup")
 # Shorter runs for a first look (noisier: the figures of record come from the full form).
 QUICK = {
     "landing": ["--seconds", "2", "--rounds", "2"],
@@ -29,6 +29,7 @@ QUICK = {
     "signup_list": ["--seconds", "2", "--rounds", "2", "--signups", "30000", "--depth", "29000"],
     "dashboard": ["--rounds", "3", "--renders", "7"],
     "results": ["--rounds", "3", "--requests", "5", "--visitors", "100", "--cycles", "8"],
+    "rollup": ["--events", "30000", "--pages", "32", "--days", "4", "--rounds", "1"],
 }
 
 

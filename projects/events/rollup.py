@@ -17,23 +17,14 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from mvpvalidator import cache as app_cache
 from projects.cache import analytics_ns
-from projects.events import shards
+from projects.events import rollup_writes, shards
 from projects.events.partitions import day_bounds
-from projects.models import (
-    BreakdownRollup,
-    DailyRollup,
-    Dimension,
-    Event,
-    EventKind,
-    ExperimentExposure,
-    Traffic,
-    Variant,
-)
+from projects.events.rollup_writes import BreakdownKey, RowKey
+from projects.models import Dimension, Event, EventKind, Traffic
 from projects.services.experiments import experiment_results_rolled_up
 from projects.services.reports import test_cards_lock
 
@@ -53,7 +44,6 @@ PEOPLE = {
 }
 FIGURES = ("views", "visitors", "cta_clicks", "signups", "preorders", "bounces", *PEOPLE.values())
 
-RowKey = tuple[int, date, int | None, str, str, str]  # page, day, experiment, variant, channel, traffic
 VisitKey = tuple[int, date, int | None, str, str, str, str]  # the row's key + visitor
 
 
@@ -182,7 +172,6 @@ def contributions(events: list[Any], priors: dict[VisitKey, Prior]) -> Contribut
 # --- Breakdowns: the figures by referrer, UTM field and device class --------------------------
 
 DayKey = tuple[int, date, str, str]  # page, day, traffic, visitor
-BreakdownKey = tuple[int, date, str, str, str]  # page, day, dimension, value, traffic
 
 
 def _dimension_values(e: Any) -> tuple[str, ...]:
@@ -268,109 +257,12 @@ def breakdown_contributions(events: list[Any], priors: dict[DayKey, DayPrior]) -
     return {key: dict(zip(FIGURES, row, strict=True)) for key, row in rows.items()}
 
 
-def _apply_breakdowns(rows: dict[BreakdownKey, dict[str, int]]) -> None:
-    """The rows' new figures, written in bulk: one read of the rows the batch touches, then one
-    upsert (INSERT ... ON CONFLICT DO UPDATE) per 500 rows, every dimension at once. The rollup
-    lock makes the read-then-write exact."""
-    if not rows:
-        return
-    existing = {
-        (r.page_id, r.day, r.dimension, r.value, r.traffic): r
-        for r in BreakdownRollup.objects.filter(
-            page_id__in={k[0] for k in rows},
-            day__in={k[1] for k in rows},
-            value__in={k[3] for k in rows},
-        )
-    }
-    out: list[BreakdownRollup] = []
-    for key, adds in rows.items():
-        page_id, day, dimension, value, traffic = key
-        row = existing.get(key)
-        base = {name: getattr(row, name) for name in FIGURES} if row else dict.fromkeys(FIGURES, 0)
-        figures = {name: max(0, base[name] + adds[name]) for name in FIGURES}
-        out.append(
-            BreakdownRollup(page_id=page_id, day=day, dimension=dimension, value=value, traffic=traffic, **figures)
-        )
-    BreakdownRollup.objects.bulk_create(
-        out,
-        batch_size=500,
-        update_conflicts=True,
-        unique_fields=["page", "day", "dimension", "value", "traffic"],
-        update_fields=list(FIGURES),
-    )
-
-
 def pending(events: list[Any], *, breakdowns: bool) -> tuple[Contribution, dict[BreakdownKey, dict[str, int]]]:
     """What events not rolled up yet will add to the rollups and, when asked, the breakdowns
     (analytics' live part), as `rollup` computes it: one read of the visitors' earlier events."""
     prior = _prior_rows(events)
     rows = breakdown_contributions(events, _day_priors(prior)) if breakdowns else {}
     return contributions(events, _priors(prior)), rows
-
-
-def _apply(contribution: Contribution) -> None:
-    rows = contribution.rows
-    if rows:
-        existing: dict[RowKey, DailyRollup] = {}
-        for r in DailyRollup.objects.filter(page_id__in={k[0] for k in rows}, day__in={k[1] for k in rows}):
-            existing[(r.page_id, r.day, r.experiment_id, r.variant, r.channel, r.traffic)] = r
-        changed: list[DailyRollup] = []
-        created: list[DailyRollup] = []
-        for key, adds in rows.items():
-            row = existing.get(key)
-            if row is None:
-                page_id, day, experiment_id, variant, channel, traffic = key
-                created.append(
-                    DailyRollup(
-                        page_id=page_id, day=day, experiment_id=experiment_id, variant=variant,
-                        channel=channel, traffic=traffic, **adds,
-                    )
-                )  # fmt: skip
-            else:
-                for name, n in adds.items():
-                    setattr(row, name, getattr(row, name) + n)
-                changed.append(row)
-        DailyRollup.objects.bulk_create(created)
-        DailyRollup.objects.bulk_update(changed, list(FIGURES), batch_size=500)
-    exposures = contribution.exposures
-    if exposures:
-        known = {
-            (x.experiment_id, x.visitor_hash): x
-            for x in ExperimentExposure.objects.filter(
-                experiment_id__in={k[0] for k in exposures}, visitor_hash__in={k[1] for k in exposures}
-            )
-        }
-        changed_x: list[ExperimentExposure] = []
-        created_x: list[ExperimentExposure] = []
-        # What the exposures add to their variant's people and converted counts (see Variant).
-        counts: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0])
-        for (experiment_id, visitor), seen in exposures.items():
-            x = known.get((experiment_id, visitor))
-            if x is None:
-                x = ExperimentExposure(experiment_id=experiment_id, visitor_hash=visitor, **seen)
-                created_x.append(x)
-                before = (False, False)
-            else:
-                flags = ("confirmed", "clicked", "signed_up", "preordered")
-                if not any(seen[f] and not getattr(x, f) for f in flags):
-                    continue
-                before = (x.confirmed, x.confirmed and x.signed_up)
-                for f in flags:
-                    setattr(x, f, getattr(x, f) or seen[f])
-                changed_x.append(x)
-            after = (x.confirmed, x.confirmed and x.signed_up)
-            tally = counts[(experiment_id, x.variant)]
-            tally[0] += int(after[0]) - int(before[0])
-            tally[1] += int(after[1]) - int(before[1])
-        ExperimentExposure.objects.bulk_create(created_x, batch_size=1000)
-        ExperimentExposure.objects.bulk_update(
-            changed_x, ["confirmed", "clicked", "signed_up", "preordered"], batch_size=500
-        )
-        for (experiment_id, variant_key), (people, converted) in counts.items():
-            if people or converted:
-                Variant.objects.filter(experiment_id=experiment_id, key=variant_key).update(
-                    people=F("people") + people, converted=F("converted") + converted
-                )
 
 
 def rollup(*, batch: int | None = None) -> int:
@@ -405,8 +297,10 @@ def _rollup_shard(shard: int, committed: int, batch: int) -> int:
         if moved and not shards.lock_also(moved):
             return 0
         prior = _prior_rows(events)
-        _apply(contributions(events, _priors(prior)))
-        _apply_breakdowns(breakdown_contributions(events, _day_priors(prior)))
+        adds = contributions(events, _priors(prior))
+        rollup_writes.add_daily(adds.rows, FIGURES)
+        rollup_writes.add_exposures(adds.exposures)
+        rollup_writes.add_breakdowns(breakdown_contributions(events, _day_priors(prior)), FIGURES)
         test_cards_lock(events=events)
         state.rolled_up_to = mark
         state.last_rollup_at = timezone.now()
