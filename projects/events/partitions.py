@@ -215,8 +215,9 @@ def _make(day: date) -> bool:
         )
         default = _default(existing)
         if default is not None:
-            _hold_rollups()
-            # DEFAULT locked before the move, so no event of the day lands there between the move
+            # A row moved keeps its shard and number, so whether it is rolled up (its shard's
+            # mark, `projects.events.shards`) moves with it: a rollup reads it in one place or the
+            # other, once. DEFAULT locked before the move, so no event of the day lands there between the move
             # and the attach (which refuses when DEFAULT holds one); the events table first, in the
             # order an insert locks them.
             cursor.execute(f"LOCK TABLE ONLY {_quote(table)} IN SHARE UPDATE EXCLUSIVE MODE")
@@ -236,15 +237,6 @@ def _make(day: date) -> bool:
     return True
 
 
-def _hold_rollups() -> None:
-    """Wait for the rollup batch in progress and hold off the next, until this transaction ends:
-    rows about to move out of DEFAULT must not be between a batch's read and its marking them
-    rolled up (the mark would miss the moved copies, and the next batch count them again). The
-    rollup's own lock (`projects.events.rollup`), the state row."""
-    EventWorkerState.objects.get_or_create(pk=1)
-    EventWorkerState.objects.select_for_update().filter(pk=1).first()
-
-
 # --- Dropping them past the retention ----------------------------------------------------------
 
 
@@ -252,7 +244,13 @@ def _partition_has_pending(name: str) -> bool:
     """Whether partition `name` holds an event the rollup has not counted yet: the one place that
     says when a whole partition is rolled up (then it may go)."""
     with connection.cursor() as cursor:
-        return _count(cursor, f"SELECT count(*) FROM (SELECT 1 FROM {_quote(name)} WHERE NOT rolled_up LIMIT 1) p") > 0  # noqa: S608
+        # Above its shard's mark: not rolled up (a shard with no state row has rolled up nothing).
+        state = _quote(EventWorkerState._meta.db_table)
+        sql = (
+            f"SELECT count(*) FROM (SELECT 1 FROM {_quote(name)} e WHERE e.seq > COALESCE("  # noqa: S608
+            f"(SELECT s.rolled_up_to FROM {state} s WHERE s.shard = e.shard), 0) LIMIT 1) p"
+        )
+        return _count(cursor, sql) > 0
 
 
 def expired(cutoff: datetime) -> list[Partition]:

@@ -12,13 +12,14 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.db.models import Sum
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from jobs import schedule
 from projects import tasks as projects_tasks
 from projects.events import buffer, partitions, rollup, worker
-from projects.models import Event, EventWorkerState
+from projects.models import DailyRollup, Event, EventWorkerState
 
 postgres = pytest.mark.postgres
 
@@ -32,13 +33,18 @@ def tracked(page, at: datetime, *, key: str | None = None) -> buffer.TrackedEven
 def store(page, at: datetime, *, rolled_up: bool = False, key: str | None = None) -> str:
     """One event through the worker's write path (`insert_events`); returns its key."""
     event = tracked(page, at, key=key)
-    assert buffer.insert_events([Event(key=event.id, **event.model_fields())]) == 1
-    if rolled_up:
-        Event.objects.filter(key=event.id).update(rolled_up=True)
+    row = Event(key=event.id, **event.model_fields())
+    assert buffer.insert_events([row]) == 1
+    if rolled_up:  # its shard's mark moved up to it: every row stored before it is rolled up too
+        roll_up_to(row)
     # Its deferred foreign-key checks now, as its commit would: PostgreSQL drops no table with
     # checks pending in the transaction (the test's), and the worker's rows are long committed.
     connection.check_constraints()
     return event.id
+
+
+def roll_up_to(row: Event) -> None:
+    EventWorkerState.objects.filter(shard=row.shard).update(rolled_up_to=row.seq)
 
 
 def partition_of(key: str) -> str:
@@ -81,9 +87,9 @@ def test_prune_deletes_expired_rolled_up_events_and_keeps_the_others(live_page, 
     by batch too."""
     assert partitions.is_partitioned() is (connection.vendor == "postgresql")
     old = timezone.now() - timedelta(days=settings.EVENT_RETENTION_DAYS + 5)
-    gone = [store(live_page, old + timedelta(minutes=i), rolled_up=True) for i in range(3)]
-    pending = store(live_page, old, rolled_up=False)  # not counted yet: kept until it is
+    gone = [store(live_page, old + timedelta(minutes=i)) for i in range(3)]
     recent = store(live_page, timezone.now() - timedelta(days=1), rolled_up=True)
+    pending = store(live_page, old, rolled_up=False)  # not counted yet: kept until it is
     assert worker.prune(batch=2) == 3  # two batches
     assert set(Event.objects.values_list("key", flat=True)) == {pending, recent}
     assert not Event.objects.filter(key__in=gone).exists()
@@ -207,10 +213,10 @@ def test_prune_drops_an_expired_rolled_up_day_and_keeps_one_with_pending_rows(li
     done_day, pending_day = day(-retention - 3), day(-retention - 2)
     for at in (done_day, pending_day):
         assert partitions.ensure(now=at, days_ahead=0) == [partitions.partition_name(at.date())]
-    done = [store(live_page, done_day + timedelta(minutes=i), rolled_up=True) for i in range(3)]
+    done = [store(live_page, done_day + timedelta(minutes=i)) for i in range(3)]
+    in_default = store(live_page, day(-retention - 10))  # no partition: deleted by batch
+    recent = store(live_page, timezone.now())
     waiting = [store(live_page, pending_day, rolled_up=True), store(live_page, pending_day + timedelta(minutes=1))]
-    in_default = store(live_page, day(-retention - 10), rolled_up=True)  # no partition: deleted by batch
-    recent = store(live_page, timezone.now(), rolled_up=True)
 
     assert worker.prune() == 4
 
@@ -219,7 +225,7 @@ def test_prune_drops_an_expired_rolled_up_day_and_keeps_one_with_pending_rows(li
     kept = set(Event.objects.values_list("key", flat=True))
     assert kept == {*waiting, recent} and not kept & {*done, in_default}
 
-    Event.objects.filter(key__in=waiting).update(rolled_up=True)  # the rollup caught up
+    roll_up_to(Event.objects.get(key=waiting[-1]))  # the rollup caught up
     connection.check_constraints()
     assert worker.prune() == 2
     assert partitions.partition_name(pending_day.date()) not in names()
@@ -272,9 +278,10 @@ def test_a_key_made_from_a_form_token_is_stored_once_a_day(live_page):
 
 @postgres
 @pytest.mark.django_db
-def test_the_rollup_reads_and_marks_only_the_partitions_of_its_batch(live_page):
-    """The look-up of the visitors' earlier events and the marking of the batch name the batch's
-    days as instants too, so PostgreSQL reads one day's partition, not every day kept."""
+def test_the_rollup_reads_only_the_partitions_of_its_batch_and_writes_no_event(live_page):
+    """The look-up of the visitors' earlier events names the batch's days as instants too, so
+    PostgreSQL reads one day's partition, not every day kept; and an event is written once: the
+    rollup moves its shard's mark, it updates no event row."""
     for n in range(1, 4):
         partitions.ensure(now=day(-n), days_ahead=0)
         store(live_page, day(-n), rolled_up=True)
@@ -283,41 +290,31 @@ def test_the_rollup_reads_and_marks_only_the_partitions_of_its_batch(live_page):
         assert rollup.rollup() == 1
     statements = [q["sql"] for q in queries.captured_queries if "projects_event" in q["sql"].split(" WHERE ")[0]]
     looked_up = [sql for sql in statements if sql.startswith('SELECT "projects_event"."page_id"')]
-    marked = [sql for sql in statements if sql.startswith('UPDATE "projects_event"')]
-    assert len(looked_up) == len(marked) == 1
+    assert len(looked_up) == 1
+    assert not [sql for sql in statements if sql.startswith(('UPDATE "projects_event"', 'DELETE FROM "projects_event"'))]
     today = partitions.partition_name(timezone.now().astimezone(UTC).date())
-    for sql in (*looked_up, *marked):
-        with connection.cursor() as cursor:
-            cursor.execute(f"EXPLAIN {sql}")
-            plan = "\n".join(row[0] for row in cursor.fetchall())
-        assert set(re.findall(r"projects_event_(?:p\d{8}|default)\b", plan)) == {today}, plan
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {looked_up[0]}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert set(re.findall(r"projects_event_(?:p\d{8}|default)\b", plan)) == {today}, plan
 
 
-# Committed: another connection holds the rollup's lock (the suite's flush empties the tables after).
 @postgres
-@pytest.mark.django_db(transaction=True)
-def test_rows_wait_in_default_while_a_rollup_batch_runs_and_move_at_the_next_run(live_page):
-    """Moving rows out of DEFAULT waits for the rollup's lock (a batch between reading rows and
-    marking them would miss the moved copies); a wait past LOCK_TIMEOUT leaves it to the next run."""
+@pytest.mark.django_db
+def test_events_moved_out_of_default_are_rolled_up_once_whether_before_or_after_the_move(live_page):
+    """A row moved keeps its shard and number, so the mark that says it is rolled up moves with
+    it: one rolled up in DEFAULT is not counted again in its day, one waiting is counted there."""
     later = day(50)
-    key = store(live_page, later)
-    EventWorkerState.objects.get_or_create(pk=1)
-    rollup_worker = connection.copy()  # another worker, in the middle of a rollup batch
-    try:
-        rollup_worker.set_autocommit(False)
-        with rollup_worker.cursor() as cursor:
-            cursor.execute("SELECT id FROM projects_eventworkerstate WHERE id = 1 FOR UPDATE")
-        assert partitions.ensure(now=later, days_ahead=0) == []  # waited LOCK_TIMEOUT, then gave up
-        assert partitions.partition_name(later.date()) not in names()
-        assert partition_of(key) == partitions.partitions()[-1].name
-        rollup_worker.rollback()  # the batch committed
-        assert partitions.ensure(now=later, days_ahead=0) == [partitions.partition_name(later.date())]
-        assert partition_of(key) == partitions.partition_name(later.date())
-    finally:
-        rollup_worker.rollback()
-        rollup_worker.close()
-        with connection.cursor() as cursor:  # the suite's database as migrate made it
-            cursor.execute(f"DROP TABLE IF EXISTS {partitions.partition_name(later.date())}")
+    counted = store(live_page, later)
+    assert rollup.rollup() == 1
+    waiting = store(live_page, later + timedelta(minutes=1))
+    assert partitions.default_rows() == 2
+    assert partitions.ensure(now=later, days_ahead=0) == [partitions.partition_name(later.date())]
+    assert {partition_of(counted), partition_of(waiting)} == {partitions.partition_name(later.date())}
+    assert rollup.rollup() == 1  # only the waiting one
+    assert rollup.rollup() == 0
+    views = DailyRollup.objects.filter(page=live_page, day=later.date()).aggregate(n=Sum("views"))["n"]
+    assert views == 2
 
 
 @postgres

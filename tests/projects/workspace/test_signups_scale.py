@@ -253,6 +253,15 @@ PLANNED = {**QUERIES, "deep page": None, "newer page": None}
 IN_INDEX_ORDER = ("first page", "everyone", "deep page", "newer page")
 
 
+def event_scans(nodes: list[dict]) -> list[dict]:
+    """The plan's reads of the events: of the table, or on PostgreSQL of the day partitions that
+    hold rows (an empty partition may be read whole, at no cost)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT DISTINCT tableoid::regclass::text FROM projects_event")
+        holding = {row[0] for row in cursor.fetchall()}
+    return [n for n in nodes if n.get("Relation Name") in holding]
+
+
 def planned_query(workload, name: str) -> dict[str, str]:
     if name == "deep page":
         return {"older": deep_cursor(workload)}
@@ -287,8 +296,11 @@ def test_the_pages_preorders_are_probed_by_the_event_index(owner_client, workloa
     [sql] = [q["sql"] for q in captured.captured_queries if 'FROM "projects_event"' in q["sql"]]
     nodes, _ = plan_nodes(sql)
     summary = [(n["Node Type"], n.get("Relation Name"), n.get("Index Name")) for n in nodes]
-    events = [n for n in nodes if n.get("Relation Name") == "projects_event"]
-    assert [n.get("Index Name") for n in events] == ["event_page_visitor_day_idx"], summary
+    events = event_scans(nodes)
+    assert events, summary
+    for node in events:
+        index = node.get("Index Name") or ""
+        assert index == "event_page_visitor_day_idx" or "page_id_visitor_hash_day" in index, summary
 
 
 @pytest.mark.postgres
@@ -302,5 +314,5 @@ def test_the_preorder_filter_reads_the_projects_events_never_the_whole_table(own
     for sql in sqls:
         nodes, _ = plan_nodes(sql)
         summary = [(n["Node Type"], n.get("Relation Name"), n.get("Index Name")) for n in nodes]
-        events = [n for n in nodes if n.get("Relation Name") == "projects_event"]
+        events = event_scans(nodes)
         assert events and all(n["Node Type"] != "Seq Scan" for n in events), summary
