@@ -249,13 +249,18 @@ def run_round(env: dict[str, str], workers: int) -> dict[str, Any]:
 
 
 def sizes(env: dict[str, str]) -> dict[str, float]:
-    """Bytes per row of each table (table, indexes and TOAST together), compacted first: a day's
+    """Bytes per row of each table (table, indexes and TOAST together, over its partitions), compacted first: a day's
     rollup rows are rewritten while the day lasts, then never again."""
     tables = ("projects_event", "projects_dailyrollup", "projects_breakdownrollup")
     psql(env, f"VACUUM FULL ANALYZE {', '.join(tables)}")
     out: dict[str, float] = {}
     for table in tables:
-        size, rows = psql(env, f"SELECT pg_total_relation_size('{table}'), COUNT(*) FROM {table}")[0]  # noqa: S608
+        # The partitions' sizes (a partitioned table has none of its own; a plain one no tree).
+        size, rows = psql(
+            env,
+            f"SELECT COALESCE((SELECT SUM(pg_total_relation_size(relid)) FROM pg_partition_tree('{table}')), "  # noqa: S608
+            f"pg_total_relation_size('{table}')), COUNT(*) FROM {table}",
+        )[0]
         out[table] = int(size) / max(int(rows), 1)
     return out
 
