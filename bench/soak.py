@@ -17,13 +17,18 @@ scanner probes paths no visitor asks for, and a credential-stuffer sprays the to
 Faults, one after another while the load runs: the alert webhook refusing (503) for a while (the
 scanner's block raises its alert then); Redis stopped and restarted; PostgreSQL stopped and
 restarted; one event worker killed with SIGKILL (the other runs on) and started again. The
-provider is slow throughout.
+provider is slow throughout. The visitors come to two pages whose events belong to different
+rollup shards, so the two event workers roll up side by side. And a partition boundary is crossed
+mid-run: today's events partition is taken away before the load (today's events then land in the
+DEFAULT partition, as when the daily task has fallen behind) and made mid-run by
+`manage.py event_partitions --ensure`, which moves them into it while the workers roll up.
 
 Checked at the end (`Report.problems()`): no 5xx outside the database outage, and during it only
 fast 503s with a clear message; health `degraded` while Redis is away and `ok` at the end on
 each instance; the scanner and the stuffer blocked, with their audit rows, and refused by both
 instances once blocked; every accepted signup in the database and none of the refused; views
-counted equal views served, each once, rolled up once; prototype generation answered 202 within
+counted equal views served, each once, rolled up once, by both event workers, with nothing left
+in DEFAULT after the partition was made; prototype generation answered 202 within
 a second, its job succeeded with a fallback saying why, and pages stayed fast meanwhile; the
 alert raised while the webhook refused was delivered after; each beat entry ran once for its
 period although both beats sent it; the resident memory of every process flat.
@@ -52,7 +57,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -60,7 +65,7 @@ from typing import Any
 import httpx
 import psycopg
 
-from bench.harness import PYTHON, ROOT, manage
+from bench.harness import PYTHON, ROOT, manage, shell_json
 from bench.servers import (
     Host,
     PostgresServer,
@@ -130,6 +135,8 @@ class Plan:
     postgres_down_for: float
     worker_kill_at: float
     worker_down_for: float
+    partition_take_at: float
+    partition_at: float
     visitors: int = 3
     signup_threads: int = 3
 
@@ -142,7 +149,8 @@ class Plan:
     def short(cls) -> "Plan":
         return cls(
             seconds=50, webhook_down_at=3, webhook_down_for=15, redis_stop_at=10, redis_down_for=4,
-            postgres_stop_at=22, postgres_down_for=3, worker_kill_at=32, worker_down_for=3,
+            postgres_stop_at=22, postgres_down_for=3, worker_kill_at=32, worker_down_for=3, partition_take_at=5,
+            partition_at=37,
         )  # fmt: skip
 
     @classmethod
@@ -151,7 +159,7 @@ class Plan:
         return cls(
             seconds=seconds, webhook_down_at=seconds * 0.05, webhook_down_for=60, redis_stop_at=seconds * 0.2,
             redis_down_for=10, postgres_stop_at=seconds * 0.45, postgres_down_for=5, worker_kill_at=seconds * 0.7,
-            worker_down_for=5,
+            worker_down_for=5, partition_take_at=seconds * 0.1, partition_at=seconds * 0.8,
         )  # fmt: skip
 
 
@@ -322,6 +330,59 @@ def children(pid: int) -> list[int]:
 # Run by `manage.py shell` before the beats start: each beat's schedule file says every entry
 # last ran 40 days ago, so each beat sends every entry (daily, weekly, monthly) as soon as it
 # starts, within the soak's minutes. Prints the schedule: entry name -> task name.
+# A second published page of the demo project, in another rollup shard than the demo page (page
+# ids in a row: consecutive shards), for the visitors to share with it.
+_SECOND_PAGE = """
+import json
+from projects.demo import DEMO_PROJECTS
+from projects.events.shards import shard_of
+from projects.models import LandingPage
+from projects.services.pages import landing_page_create, landing_page_publish
+demo = LandingPage.objects.get(slug=DEMO_PROJECTS[0]["slug"])
+page = landing_page_publish(page=landing_page_create(project=demo.project, slug="invoice-chaser-soak"))
+print(json.dumps({"paths": [f"/p/{p.slug}/" for p in (demo, page)], "shards": [shard_of(demo.pk), shard_of(page.pk)]}))
+"""
+
+EVENT_DEFAULT_PARTITION = "projects_event_default"
+
+
+def _todays_partition() -> str:
+    from projects.events.partitions import partition_name
+
+    return partition_name(datetime.now(UTC).date())
+
+
+def _take_todays_partition(conn: psycopg.Connection, timeout: float = 30.0) -> str:
+    """Take today's events partition away, its rows into DEFAULT, as if the daily task had fallen
+    behind: today's events land in DEFAULT until the soak makes the partition again. First waits
+    for the day's run of that task, which the beats send as they start (their schedules are
+    backdated) and which would make it again. Returns its name."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        done = conn.execute(
+            "SELECT COUNT(*) FROM jobs_scheduledrun WHERE name LIKE %s AND finished_at IS NOT NULL", ("%partitions%",)
+        ).fetchone()[0]
+        if done:
+            break
+        time.sleep(0.5)
+    else:
+        raise RuntimeError("the daily run of events_partitions_ensure did not end")
+    name = _todays_partition()
+    with conn.transaction():
+        conn.execute(f"ALTER TABLE projects_event DETACH PARTITION {name}")
+        conn.execute(f"INSERT INTO projects_event SELECT * FROM {name}")  # noqa: S608 - a table name
+        conn.execute(f"DROP TABLE {name}")
+    return name
+
+
+def _partition_exists(conn: psycopg.Connection, name: str) -> bool:
+    return conn.execute("SELECT to_regclass(%s) IS NOT NULL", (name,)).fetchone()[0]
+
+
+def _default_rows(conn: psycopg.Connection) -> int:
+    return conn.execute(f"SELECT COUNT(*) FROM {EVENT_DEFAULT_PARTITION}").fetchone()[0]  # noqa: S608
+
+
 _BACKDATE_BEAT_SCHEDULES = """
 import datetime, json
 from celery.beat import PersistentScheduler
@@ -362,6 +423,7 @@ class Stack:
     beats: list[subprocess.Popen | None] = field(default_factory=list)
     beat_schedule: dict[str, str] = field(default_factory=dict)  # entry -> task
     beat_unclaimed: set[str] = field(default_factory=set)  # entries whose task claims no period
+    page_paths: list[str] = field(default_factory=list)  # the visitors' pages, in two rollup shards
 
     @property
     def base_urls(self) -> list[str]:
@@ -416,6 +478,11 @@ class Stack:
         # on top of it.
         with psycopg.connect(self.database_url) as conn:
             self.history_views = _human_views(conn)
+        second = shell_json(self.env, _SECOND_PAGE)
+        assert isinstance(second, dict)
+        if len(set(second["shards"])) != 2:
+            raise RuntimeError(f"the soak's two pages share a rollup shard: {second}")
+        self.page_paths = second["paths"]
         schedules = [str(self.workdir / f"celerybeat-schedule-{i}") for i in range(len(self.hosts))]
         out = manage(self.env, "shell", "-c", _BACKDATE_BEAT_SCHEDULES % {"paths": schedules})
         entries = json.loads(out.strip().splitlines()[-1])
@@ -501,6 +568,17 @@ class Stack:
 
     def kill_event_worker(self, host: int) -> None:
         kill_group(self.event_workers[host], sig=signal.SIGKILL)
+
+    def stop_event_workers(self) -> dict[int, int]:
+        """SIGTERM (each ends its batch in hand); what each rolled up since it last started, from
+        the line it writes when it stops."""
+        kill_groups(self.event_workers, wait=30)
+        rolled: dict[int, int] = {}
+        for host in range(len(self.event_workers)):
+            log = (self.workdir / f"event-worker-{host}.log").read_text(errors="replace")
+            found = re.findall(r"event worker \S+ stopped: \d+ moved, (\d+) rolled up", log)
+            rolled[host] = int(found[-1]) if found else -1
+        return rolled
 
     def stop_web(self) -> None:
         """SIGTERM: gunicorn's workers finish their request and send their event outbox on exit."""
@@ -847,6 +925,12 @@ class Report:
     emails_owed: int = 0
     emails_lost: int = 0
     rss_lost: set[str] = field(default_factory=set)  # sampled after warm-up, gone at the end
+    # What each event worker rolled up since it last started (-1: it never said); the rows that
+    # waited in DEFAULT when today's partition was made, whether it was, and DEFAULT at the end.
+    rolled_up_by_worker: dict[int, int] = field(default_factory=dict)
+    partition_moved: int = 0
+    partition_made: bool = False
+    default_rows_end: int = 0
     log_tail: str = ""
 
     def window(self, start: str, end: str, grace: float = 0.0) -> Callable[[Sample], bool]:
@@ -892,6 +976,7 @@ class Report:
         if not_signed_in:
             found.append(f"{len(not_signed_in)} staff requests were not served the monitor, e.g. {not_signed_in[:3]}")
         found += self._signups_and_views()
+        found += self._rollup_and_partitions()
         found += self._generation(in_db_outage)
         found += self._alert()
         found += self._schedule()
@@ -942,6 +1027,23 @@ class Report:
                 f"views served {self.views_served}, stored {self.views_stored} ({self.views_distinct} distinct), "
                 f"rolled up {self.views_rolled_up}"
             )
+        return found
+
+    def _rollup_and_partitions(self) -> list[str]:
+        """Both event workers rolled up (their pages' shards side by side), and the events that
+        waited in DEFAULT moved into today's partition, counted once all the same."""
+        found: list[str] = []
+        if len(self.rolled_up_by_worker) != len(self.hosts):
+            found.append(f"not every event worker said what it rolled up: {self.rolled_up_by_worker}")
+        idle = {host: n for host, n in self.rolled_up_by_worker.items() if n <= 0}
+        if idle:
+            found.append(f"event workers that rolled up nothing: {idle} (of {self.rolled_up_by_worker})")
+        if self.partition_moved <= 0:
+            found.append("no event waited in the DEFAULT partition: the partition boundary was not crossed")
+        if not self.partition_made:
+            found.append("today's events partition was not made during the run")
+        if self.default_rows_end:
+            found.append(f"{self.default_rows_end} events left in the DEFAULT partition after today's was made")
         return found
 
     def _generation(self, in_db_outage: Callable[[Sample], bool]) -> list[str]:
@@ -1067,6 +1169,11 @@ class Report:
             f"stored {len(self.stored_emails)}; views served {self.views_served}, stored {self.views_stored} "
             f"({self.views_distinct} distinct), rolled up {self.views_rolled_up}; confirmation emails sent "
             f"{self.emails_sent}, owed {self.emails_owed}, lost {self.emails_lost}"
+        )
+        lines.append(
+            f"rolled up per event worker (since its last start): {self.rolled_up_by_worker}; today's partition made "
+            f"mid-run: {'yes' if self.partition_made else 'NO'}, moving {self.partition_moved} events out of DEFAULT "
+            f"({self.default_rows_end} there at the end)"
         )
         refusals = {
             name: {i: sum(1 for s in self.samples if s.actor == name and s.instance == i and s.status == 403)
@@ -1223,7 +1330,9 @@ def run(
         rec = Recorder(st.base_urls)
         clock_origin[0] = rec.t0
         log(f"[{rec.now():5.1f} s] stack up on {', '.join(f'{h.name} {h.address}' for h in st.hosts)}")
-        actors = [threading.Thread(target=visitors, args=(rec, DEMO_PAGE_PATH, i)) for i in range(plan.visitors)]
+        # The visitors share the two pages (two rollup shards); the signups go to the demo page.
+        paths = st.page_paths
+        actors = [threading.Thread(target=visitors, args=(rec, paths[i % len(paths)], i)) for i in range(plan.visitors)]
         actors += [
             threading.Thread(target=signups, args=(rec, DEMO_PAGE_PATH, 100 + i)) for i in range(plan.signup_threads)
         ]
@@ -1291,6 +1400,26 @@ def run(
             st.start_event_worker(0)
             mark("worker_start", "event worker 0 started")
 
+        partition: dict[str, Any] = {"name": "", "moved": 0, "made": False}
+
+        def partition_take() -> None:
+            with psycopg.connect(st.database_url, autocommit=True) as conn:
+                partition["name"] = _take_todays_partition(conn)
+            mark("partition_taken", f"today's events partition {partition['name']} taken away: events go to DEFAULT")
+
+        def partition_make() -> None:
+            # As the hourly task would, again if its lock wait timed out under the load.
+            with psycopg.connect(st.database_url) as conn:
+                partition["moved"] = _default_rows(conn)
+            for _ in range(3):
+                manage(st.env, "event_partitions", "--ensure", "--days-ahead", "0")
+                with psycopg.connect(st.database_url) as conn:
+                    if _partition_exists(conn, partition["name"]):
+                        partition["made"] = True
+                        break
+            made = "made" if partition["made"] else "NOT made (its lock wait timed out three times)"
+            mark("partition", f"today's events partition {made}: {partition['moved']} events were in DEFAULT")
+
         events = sorted(
             [
                 (plan.webhook_down_at, webhook_down),
@@ -1301,6 +1430,8 @@ def run(
                 (plan.postgres_stop_at + plan.postgres_down_for, postgres_start),
                 (plan.worker_kill_at, worker_kill),
                 (plan.worker_kill_at + plan.worker_down_for, worker_start),
+                (plan.partition_take_at, partition_take),
+                (plan.partition_at, partition_make),
             ],
             key=lambda e: e[0],
         )
@@ -1338,6 +1469,7 @@ def run(
         st.stop_web()
         _wait_drained(st)
         _wait_scheduled_runs(st)
+        rolled_up_by_worker = st.stop_event_workers()
         served = sum(
             1 for s in rec.samples if s.actor in ("visitor", "signup-view") and s.method == "GET" and s.status == 200
         )
@@ -1358,6 +1490,7 @@ def run(
             views_stored, views_distinct, views_rolled_up = (
                 now - before for now, before in zip(_human_views(conn), st.history_views, strict=True)
             )
+            default_rows_end = _default_rows(conn)
             blocked = dict(
                 conn.execute("SELECT ip::text, rule FROM security_blockedip WHERE unblocked_at IS NULL").fetchall()
             )
@@ -1405,6 +1538,10 @@ def run(
             emails_lost=emails_lost,
             # Event worker 0 is killed on purpose (and started again under another pid).
             rss_lost={name for name in rss_before if name not in rss_after and name != "event worker 0"},
+            rolled_up_by_worker=rolled_up_by_worker,
+            partition_moved=partition["moved"],
+            partition_made=partition["made"],
+            default_rows_end=default_rows_end,
             log_tail=st.log_tail(),
         )
 

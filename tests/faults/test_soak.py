@@ -1,7 +1,8 @@
 """The soak's short form (bench/soak.py; the full form is `make soak`): the whole stack on two
-hosts (two web instances, two event workers, two beats, a Celery worker on RabbitMQ) under mixed
-traffic while the alert webhook, Redis, PostgreSQL and an event worker fail in turn and the
-provider is slow. Its own PostgreSQL cluster, redis-server and RabbitMQ virtual host: the shared
+hosts (two web instances, two event workers rolling up side by side, two beats, a Celery worker on
+RabbitMQ) under mixed traffic while the alert webhook, Redis, PostgreSQL and an event worker fail
+in turn, the provider is slow, and today's events cross from the DEFAULT partition into their
+day's. Its own PostgreSQL cluster, redis-server and RabbitMQ virtual host: the shared
 services are untouched. Below it, the soak's own checks on made-up reports: each catches what it
 is there to catch."""
 
@@ -73,6 +74,7 @@ def sound_report(**changes: object) -> Report:
         beat_schedule={"maintenance-daily": "jobs.tasks.maintenance_daily"},
         beat_sends={"maintenance-daily": 2},
         scheduled_runs={"maintenance-daily": {"2026-12-06": (1, 1, "")}},
+        rolled_up_by_worker={0: 40, 1: 55}, partition_moved=120, partition_made=True,
     )  # fmt: skip
     fields.update(changes)
     return Report(**fields)  # type: ignore[arg-type]
@@ -140,4 +142,20 @@ def test_maintenance_run_twice_or_sent_by_one_beat_only_is_caught():
     assert sound_report(scheduled_runs=by_task).problems() == []
     assert sound_report(beat_schedule={}).problems() == [
         "the beat schedule is empty (CELERY_BEAT_SCHEDULE): no maintenance was scheduled"
+    ]
+
+
+def test_a_worker_that_rolled_up_nothing_or_a_partition_boundary_not_crossed_is_caught():
+    assert sound_report(rolled_up_by_worker={0: 0, 1: 95}).problems() == [
+        "event workers that rolled up nothing: {0: 0} (of {0: 0, 1: 95})"
+    ]
+    assert sound_report(rolled_up_by_worker={1: 95}).problems() == [
+        "not every event worker said what it rolled up: {1: 95}"
+    ]
+    assert sound_report(partition_moved=0).problems() == [
+        "no event waited in the DEFAULT partition: the partition boundary was not crossed"
+    ]
+    assert sound_report(partition_made=False).problems() == ["today's events partition was not made during the run"]
+    assert sound_report(default_rows_end=3).problems() == [
+        "3 events left in the DEFAULT partition after today's was made"
     ]
