@@ -148,5 +148,10 @@ bench-overhead: $(STAMP) bench-deps
 bench-dashboard: $(STAMP)
 	$(PY) -m bench.dashboard
 
+# Worker processes against PostgreSQL only: wrk is not needed either.
+.PHONY: bench-rollup
+bench-rollup: $(STAMP)
+	$(PY) -m bench.rollup
+
 clean:
 	rm -rf $(VENV) .cache/axe-core staticfiles db.sqlite3 db.sqlite3-wal db.sqlite3-shm .pytest_cache .ruff_cache
