@@ -19,9 +19,10 @@ import contextvars
 import logging
 import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from monitoring import metrics
 from mvpvalidator import background
@@ -184,6 +185,9 @@ class _Snapshot:
     rows: dict[tuple[int, str], int]
     live: dict[int, dict[str, int]]
     raw: dict[int, dict[str, int]]
+    shared: bool = False  # the metrics store (`metrics.shared()`), once, not per counter and hour
+    # Figures the evaluation's KPIs share (`memo`): several read the same sums of the same hours.
+    memo: dict[tuple[str, tuple[int, ...]], tuple[list[dict[str, int]], Any]] = field(default_factory=dict)
 
 
 _snapshot: contextvars.ContextVar[_Snapshot | None] = contextvars.ContextVar("kpi_snapshot", default=None)
@@ -206,7 +210,8 @@ def _load(hour_ids: list[int]) -> _Snapshot:
         logger.warning("KPI counter history unavailable; reading the live buckets only", exc_info=True)
         rows = {}
     raw = _read_hours(hour_ids)
-    return _Snapshot(hour_ids[0], rows, {hour: _counters_of(fields) for hour, fields in raw.items()}, raw)
+    live = {hour: _counters_of(fields) for hour, fields in raw.items()}
+    return _Snapshot(hour_ids[0], rows, live, raw, shared=metrics.shared())
 
 
 @contextlib.contextmanager
@@ -226,8 +231,8 @@ def reading(hours: int, *, now: float) -> Iterator[None]:
 
 def _merged(snapshot: _Snapshot, hour: int, name: str) -> int:
     stored = snapshot.rows.get((hour, name), 0)
-    live = snapshot.live.get(hour, {}).get(name, 0)
-    if metrics.shared():
+    live = snapshot.live.get(hour, _NO_FIELDS).get(name, 0)
+    if snapshot.shared:
         return max(stored, live)
     return stored + max(0, live - _persisted.get((hour, name), 0))
 
@@ -245,7 +250,28 @@ def hour_fields(hours: int) -> list[dict[str, int]]:
     ids = _hour_ids(hours)
     current = _snapshot.get()
     raw = current.raw if current is not None and current.first_hour <= ids[0] else _read_hours(ids)
-    return [raw.get(hour, {}) for hour in ids]
+    return [raw.get(hour, _NO_FIELDS) for hour in ids]
+
+
+T = TypeVar("T")
+
+# An hour with no bucket: one dict for all (never changed), so `memo` keys stay exact.
+_NO_FIELDS: dict[str, int] = {}
+
+
+def memo(name: str, buckets: Sequence[dict[str, int]], compute: Callable[[], T]) -> T:
+    """`compute()` of these very bucket dicts (`name` says what it computes), made once per
+    evaluation (`reading`); outside one, every time. The entry keeps the dicts it was made from,
+    so an id found again is the same dict."""
+    current = _snapshot.get()
+    if current is None:
+        return compute()
+    key = (name, tuple(map(id, buckets)))
+    kept = current.memo.get(key)
+    if kept is None or not all(a is b for a, b in zip(kept[0], buckets, strict=True)):
+        kept = current.memo[key] = (list(buckets), compute())
+    found: T = kept[1]
+    return found
 
 
 def counter_hourly(name: str, *, hours: int) -> list[int]:

@@ -87,13 +87,19 @@ def _hour_fields(hours: int) -> list[dict[str, int]]:
     return kpi_counters.hour_fields(hours)
 
 
+def _summed(buckets: list[dict[str, int]]) -> dict[str, int]:
+    """The buckets' fields summed, once per evaluation: each KPI of the buckets sums the same
+    hours (read it, never change it)."""
+    return kpi_counters.memo("sum", buckets, lambda: metrics.sum_buckets(buckets))
+
+
 def _from_buckets(
     kpi_id: str, figure: Callable[[dict[str, int]], float | None], detail: Callable[[dict[str, int]], dict[str, Any]]
 ) -> None:
     """Register reader and history of a KPI computed from the request / query / health buckets."""
 
     def read(hours: int) -> kpis.Reading:
-        fields = metrics.sum_buckets(_hour_fields(hours))
+        fields = _summed(_hour_fields(hours))
         return kpis.Reading(figure(fields), detail(fields))
 
     def hourly(hours: int) -> list[float | None]:
@@ -101,7 +107,7 @@ def _from_buckets(
 
     def daily(days: int) -> list[float | None]:
         buckets = _hour_fields(days * 24)
-        return [figure(metrics.sum_buckets(buckets[i : i + 24])) for i in range(0, days * 24, 24)]
+        return [figure(_summed(buckets[i : i + 24])) for i in range(0, days * 24, 24)]
 
     hourly.daily = daily  # type: ignore[attr-defined]
     kpis.reader(kpi_id)(read)

@@ -182,6 +182,23 @@ _local = _LocalStore()
 _redis = _RedisStore()
 # Settled buckets already read: {((scope, key), bucket): (read at, fields)}, oldest read first.
 _settled: dict[tuple[tuple[str, str], int], tuple[float, dict[str, int]]] = {}
+# The groupings of those buckets' fields (`group`), made once per series: {id(fields): (fields,
+# {series: grouping})}. Only the settled buckets' dicts are here, which nobody changes; the entry
+# holds the dict itself, so its id cannot be reused while it is kept. The dashboard's KPIs group
+# each of 168 hour buckets once per figure they read, which grew with the routes in them.
+_grouped: dict[int, tuple[dict[str, int], dict[str, dict[tuple[str, ...], dict[str, int]]]]] = {}
+
+
+def _keep_settled(key: tuple[tuple[str, str], int], read_at: float, fields: dict[str, int]) -> None:
+    _drop_settled(key)  # re-read: it moves to the end
+    _settled[key] = (read_at, fields)
+    _grouped[id(fields)] = (fields, {})
+
+
+def _drop_settled(key: tuple[tuple[str, str], int]) -> None:
+    kept = _settled.pop(key, None)
+    if kept is not None:
+        _grouped.pop(id(kept[1]), None)
 
 
 def shared() -> bool:
@@ -310,10 +327,9 @@ def _read(kind: str, bucket_ids: Iterable[int], *, reuse_settled: bool, now: flo
         for bucket, fields in zip(missing, store().read(kind, missing), strict=True):
             found[bucket] = fields
             if settled(kind, bucket, now=now):
-                _settled.pop((where, bucket), None)  # re-read: it moves to the end
-                _settled[(where, bucket)] = (now, fields)
+                _keep_settled((where, bucket), now, fields)
         while len(_settled) > SETTLED_KEPT:
-            _settled.pop(next(iter(_settled)))  # the oldest read
+            _drop_settled(next(iter(_settled)))  # the oldest read
     return [(bucket, found[bucket]) for bucket in ids]
 
 
@@ -325,6 +341,7 @@ def read_totals() -> dict[str, int]:
 def forget_settled() -> None:
     """Drop the settled buckets this process keeps: the next read fetches them again."""
     _settled.clear()
+    _grouped.clear()
 
 
 def reset() -> None:
@@ -342,7 +359,18 @@ def scope() -> str:
 
 
 def group(fields: dict[str, int], series: str) -> dict[tuple[str, ...], dict[str, int]]:
-    """{labels: {stat: n}} for the fields of one series (e.g. "r" for requests)."""
+    """{labels: {stat: n}} for the fields of one series (e.g. "r" for requests). For a settled
+    bucket read with `reuse_settled`, made once and shared: read it, never change it."""
+    memo = _grouped.get(id(fields))
+    if memo is None or memo[0] is not fields:
+        return _group(fields, series)
+    found = memo[1].get(series)
+    if found is None:
+        found = memo[1][series] = _group(fields, series)
+    return found
+
+
+def _group(fields: dict[str, int], series: str) -> dict[tuple[str, ...], dict[str, int]]:
     out: dict[tuple[str, ...], dict[str, int]] = defaultdict(dict)
     for name, n in fields.items():
         parts = split(name)

@@ -232,3 +232,20 @@ def test_a_row_written_by_another_process_is_added_to_or_kept_never_lowered():
     kpi_counters.count("test.widgets", 3)
     kpi_counters.persist()
     assert CounterHour.objects.get(name="test.widgets").value == (10 if metrics.shared() else 13)
+
+
+def test_an_evaluation_sums_each_window_of_hours_once_whatever_the_kpis_reading_it(monkeypatch):
+    """The response, query, error and health KPIs read the same hours: the day's sum (and each
+    of the spark's 7 days) is made once per evaluation and shared, not once per KPI."""
+    now = time.time()
+    for hours_ago in range(0, 7 * 24, 5):
+        metrics.record({"r|GET|/x/|2xx|n": 1, "r|GET|/x/|2xx|b10": 1, "q|all|n": 2}, at=now - hours_ago * 3600)
+    sums: list[int] = []
+    real = metrics.sum_buckets
+    monkeypatch.setattr(metrics, "sum_buckets", lambda buckets: sums.append(1) or real(buckets))
+    figures = {k["id"]: k for k in kpis.evaluate(hours=24, now=now)}
+    assert len(sums) == kpis.SPARK_DAYS  # the last spark day is the 24 hours read: the same sum
+    assert figures["response_p95"]["detail"]["requests"] == figures["error_rate"]["detail"]["requests"] > 0
+    sums.clear()
+    kpis.evaluate(hours=24, now=now)
+    assert len(sums) == kpis.SPARK_DAYS  # per evaluation: the next one reads the hours again

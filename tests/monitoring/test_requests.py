@@ -257,6 +257,31 @@ def test_settled_buckets_are_reused_until_they_are_read_again_and_open_ones_alwa
     assert metrics.settled("m", 10, now=11 * 60 + metrics.SETTLE_SECONDS)
 
 
+def test_a_settled_buckets_grouping_is_made_once_and_an_open_ones_every_time(monkeypatch):
+    """The dashboard groups each settled hour's fields once per series, not once per figure read;
+    a bucket that can still change (or any dict not kept as settled) is grouped afresh."""
+    now = time.time()
+    hour = metrics.minute_of(now) // 60
+    old, current = hour - 3, hour
+    metrics.record({"r|GET|/x/|2xx|n": 2, "q|all|n": 7}, at=old * 3600 + 10)
+    metrics.record({"r|GET|/x/|2xx|n": 1}, at=now)
+    made: list[str] = []
+    real = metrics._group
+    monkeypatch.setattr(metrics, "_group", lambda fields, series: made.append(series) or real(fields, series))
+
+    (_, settled), (_, open_hour) = metrics.read_hours([old, current], reuse_settled=True, now=now)
+    for _ in range(3):
+        assert metrics.group(settled, "r") == {("GET", "/x/", "2xx"): {"n": 2}}
+        assert metrics.group(settled, "q") == {("all",): {"n": 7}}
+        assert metrics.group(open_hour, "r") == {("GET", "/x/", "2xx"): {"n": 1}}
+    assert made == ["r", "q", "r", "r", "r"]  # the settled hour once per series, the open one each time
+    copy = dict(settled)
+    copy["r|GET|/x/|2xx|n"] = 9  # an equal dict that is not the kept one: its own grouping
+    assert metrics.group(copy, "r") == {("GET", "/x/", "2xx"): {"n": 9}}
+    metrics.forget_settled()
+    assert metrics.group(settled, "r") == {("GET", "/x/", "2xx"): {"n": 2}} and made[-1] == "r" and len(made) == 7
+
+
 def test_a_read_waits_for_the_flush_in_flight_and_sees_every_count_recorded_before_it(monkeypatch):
     """The background flusher takes this process's tally, then writes it to the store: a read in
     between must not miss those counts (an alert rule judged 30 slow requests from their count
