@@ -51,23 +51,67 @@ def _clean_cache():
     background.drain()
 
 
-@pytest.fixture(autouse=True)
-def _no_background_writes_beside_a_live_server(request):
-    """In the embedded run a live server is served from the test's in-memory SQLite connection,
-    which every thread then shares: the background flusher writing the page's events on it while a
-    request's transaction is open there loses one or the other ("cannot start a transaction within
-    a transaction", "database table is locked"; a test artefact: each server thread has its own
-    connection in production, and a file database makes writers wait). So the flusher waits while
-    such a test runs; a test that reads events sends them itself (`flush_events` sends the outbox
-    first). With PostgreSQL every thread has its own connection and nothing waits."""
+def _shares_the_test_connection(request) -> bool:
     from django.db import connection
+
+    return "live_server" in request.fixturenames and connection.vendor == "sqlite" and connection.is_in_memory_db()
+
+
+class _ReleasedOnClose:
+    """A WSGI response that lets the next request in once the server has sent and closed it (a
+    streamed response reads the database while it is sent)."""
+
+    def __init__(self, response, release) -> None:
+        self.response, self.release = response, release
+
+    def __iter__(self):
+        return iter(self.response)
+
+    def close(self) -> None:
+        try:
+            if hasattr(self.response, "close"):
+                self.response.close()
+        finally:
+            self.release()
+
+
+@pytest.fixture(autouse=True)
+def _no_background_writes_beside_a_live_server(request, monkeypatch):
+    """In the embedded run a live server is served from the test's in-memory SQLite connection,
+    which every thread then shares (a test artefact: each server thread has its own connection in
+    production, and a file database makes writers wait). Two writers on it at once lose one or the
+    other ("cannot start a transaction within a transaction", "database table is locked", an
+    `on_commit` refused because another thread's transaction is open), and the connection stays
+    broken for every later test. So while such a test runs:
+
+    - the background flusher waits; a test that reads events sends them itself (`flush_events`
+      sends the outbox first);
+    - the live server handles one request at a time, from the start of its view to the close of
+      its response (a browser sends a page's beacon while its form posts, and each writes).
+
+    With PostgreSQL every thread has its own connection and neither applies."""
+    if not _shares_the_test_connection(request):
+        yield
+        return
+    from django.core.handlers.wsgi import WSGIHandler
 
     from mvpvalidator import background
 
-    shared = "live_server" in request.fixturenames and connection.vendor == "sqlite" and connection.is_in_memory_db()
-    if not shared:
-        yield
-        return
+    one_at_a_time = threading.Lock()
+    handle = WSGIHandler.__call__
+
+    def serialised(self, environ, start_response):
+        # Bounded: a request that never closes its response must not hang the run (it fails).
+        if not one_at_a_time.acquire(timeout=60):
+            raise RuntimeError("the live server's previous request never closed its response")
+        try:
+            response = handle(self, environ, start_response)
+        except BaseException:
+            one_at_a_time.release()
+            raise
+        return _ReleasedOnClose(response, one_at_a_time.release)
+
+    monkeypatch.setattr(WSGIHandler, "__call__", serialised)
     with background.paused():
         yield
 

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from mvpvalidator import cache as app_cache
 from projects.cache import experiment_data_ns, results_inputs_changed
+from projects.events import shards
 from projects.models import DailyRollup, Event, ExperimentExposure, Traffic
 from projects.selectors.experiments import experiment_results_inputs
 from tests.projects.conftest import visitor_token
@@ -65,7 +66,7 @@ def test_a_rollup_that_changes_nothing_of_the_results_keeps_them(commit, auth_ap
         assert previewer.get("/p/chaser/").status_code == 200
     assert someone.post("/p/chaser/e", {"k": "beacon"}).status_code == 204
     roll_up(commit)
-    rolled = Event.objects.filter(experiment=experiment, rolled_up=True)
+    rolled = Event.objects.filter(shards.rolled_up(), experiment=experiment)
     assert rolled.filter(traffic=Traffic.FOUNDER).count() == 2 and rolled.count() == 5
 
     again, computed = results(auth_api_client, experiment)
