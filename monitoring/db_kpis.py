@@ -158,10 +158,15 @@ def _requests_per_hour(hours: int) -> list[int]:
 
 
 def _requests_in(fields: dict[str, int]) -> int:
-    return sum(
-        stats.get("n", 0)
-        for labels, stats in metrics.group(fields, "r").items()
-        if len(labels) == 3 and labels[1] not in selectors.NOT_KPI_ROUTES
+    # Once per hour bucket and evaluation: the figure and its history read the same hours.
+    return kpi_counters.memo(
+        "requests",
+        [fields],
+        lambda: sum(
+            stats.get("n", 0)
+            for labels, stats in metrics.group(fields, "r").items()
+            if len(labels) == 3 and labels[1] not in selectors.NOT_KPI_ROUTES
+        ),
     )
 
 
