@@ -59,8 +59,8 @@ def seed(*, projects: int, founders: int, publish_every: int) -> None:
     from decimal import Decimal
 
     from mvpvalidator.cache import stats
-    from projects.api.projects import project_detail_representation
-    from projects.selectors.projects import project_detail_data
+    from projects.api.projects import project_detail_body
+    from projects.selectors.projects import project_detail_json
     from projects.services.pages import landing_page_create, landing_page_publish
     from projects.services.projects import project_create
     from projects.services.prototypes import prototype_generate
@@ -87,7 +87,7 @@ def seed(*, projects: int, founders: int, publish_every: int) -> None:
             landing_page_publish(page=page)
         created.append((project, owner))
     for project, owner in created:
-        project_detail_data(user=owner, pk=project.pk, represent=project_detail_representation)
+        project_detail_json(user=owner, pk=project.pk, render=project_detail_body)
     stats.reset()
     print(json.dumps([[project.pk, owner.email] for project, owner in created]))
 

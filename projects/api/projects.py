@@ -2,13 +2,13 @@
 the output. Every object is reached through an owner-scoped selector (another user's id is a
 404); the other subjects' endpoints are in the modules beside this one."""
 
-import json
 from decimal import Decimal
 from typing import Any
 
-from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -18,7 +18,7 @@ from projects.api.pages import LandingPageOutputSerializer
 from projects.api.prototypes import PrototypeOutputSerializer
 from projects.models import IDEA_MAX_LENGTH, IDEA_MIN_LENGTH, PRICE_MAX, BusinessModel, Currency, Project, ProjectStatus
 from projects.models.projects import Billing, Delivery
-from projects.selectors.projects import project_detail_data, project_get, project_list_page
+from projects.selectors.projects import project_detail_json, project_get, project_list_page
 from projects.services.projects import project_archive, project_create, project_delete, project_update
 
 
@@ -77,11 +77,15 @@ class ProjectDetailOutputSerializer(ProjectOutputSerializer):
         return sum(page.signup_count for page in project.pages_with_counts)
 
 
-def project_detail_representation(project: Project) -> dict[str, Any]:
-    """The detail as plain JSON data: plain dicts and lists rather than DRF's ReturnDict (which
-    holds its serializer), so the cached copy pickles small and requests served from the
-    in-process tier share nothing mutable with a serializer."""
-    return json.loads(json.dumps(ProjectDetailOutputSerializer(project).data, cls=DjangoJSONEncoder))
+def project_detail_body(project: Project) -> bytes:
+    """The detail's JSON body, as the API's renderer writes it for a `Response` of its data:
+    cached as bytes, a hit is neither serialised nor rendered again, and requests served from the
+    in-process tier share nothing mutable."""
+    return JSONRenderer().render(ProjectDetailOutputSerializer(project).data)
+
+
+def _detail_response(body: bytes) -> HttpResponse:
+    return HttpResponse(body, content_type=JSONRenderer.media_type)
 
 
 class ProjectListCreateView(APIView):
@@ -112,8 +116,8 @@ class ProjectListCreateView(APIView):
 
 class ProjectDetailView(APIView):
     @extend_schema(responses=ProjectDetailOutputSerializer)
-    def get(self, request: Request, pk: int) -> Response:
-        return Response(project_detail_data(user=request.user, pk=pk, represent=project_detail_representation))
+    def get(self, request: Request, pk: int) -> HttpResponse:
+        return _detail_response(project_detail_json(user=request.user, pk=pk, render=project_detail_body))
 
     @extend_schema(request=ProjectUpdateSerializer, responses=ProjectDetailOutputSerializer)
     def patch(self, request: Request, pk: int) -> Response:
@@ -121,7 +125,7 @@ class ProjectDetailView(APIView):
         data = ProjectUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         project_update(project=project, data=data.validated_data)
-        return Response(project_detail_data(user=request.user, pk=pk, represent=project_detail_representation))
+        return _detail_response(project_detail_json(user=request.user, pk=pk, render=project_detail_body))
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, pk: int) -> Response:

@@ -4,7 +4,6 @@ another user's id answers 404 (never 403: ids cannot be probed)."""
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
 
 from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
@@ -75,15 +74,14 @@ def project_detail(*, user: User, pk: int) -> Project:
     return get_object_or_404(qs, pk=pk)
 
 
-def project_detail_data(*, user: User, pk: int, represent: Callable[[Project], dict[str, Any]]) -> dict[str, Any]:
-    """The project's detail as `represent` shapes it (the API's serializer), cached under the
-    owner's and the project's namespaces. The representation is cached rather than the model,
-    so a hit costs neither queries nor serialisation. A missing or foreign project raises 404
-    and is not cached."""
+def project_detail_json(*, user: User, pk: int, render: Callable[[Project], bytes]) -> bytes:
+    """The project's detail as `render` writes it (the API's JSON body), cached under the owner's
+    and the project's namespaces. The body itself is cached, so a hit costs neither queries nor
+    serialisation nor rendering. A missing or foreign project raises 404 and is not cached."""
     return app_cache.get_or_set(
         app_cache.PROJECT,
-        ("detail", pk, user.pk),
-        lambda: represent(project_detail(user=user, pk=pk)),
+        ("detail-json", pk, user.pk),
+        lambda: render(project_detail(user=user, pk=pk)),
         namespaces=keys.detail_namespaces(user_id=user.pk, project_id=pk),
     )
 
