@@ -57,7 +57,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -424,6 +424,9 @@ class Stack:
     beat_schedule: dict[str, str] = field(default_factory=dict)  # entry -> task
     beat_unclaimed: set[str] = field(default_factory=set)  # entries whose task claims no period
     page_paths: list[str] = field(default_factory=list)  # the visitors' pages, in two rollup shards
+    # The demo's views before the load (`_human_views`), and since when stored rows are counted.
+    history_views: tuple[int, int, int] = (0, 0, 0)
+    views_since: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
     def base_urls(self) -> list[str]:
@@ -476,8 +479,9 @@ class Stack:
         manage(self.env, "seed_demo")
         # The demo's history is stored and rolled up by now: the views the soak serves are counted
         # on top of it.
+        self.views_since = datetime.now(UTC) - timedelta(days=1)
         with psycopg.connect(self.database_url) as conn:
-            self.history_views = _human_views(conn)
+            self.history_views = _human_views(conn, self.views_since)
         second = shell_json(self.env, _SECOND_PAGE)
         assert isinstance(second, dict)
         if len(set(second["shards"])) != 2:
@@ -1247,10 +1251,16 @@ def _sample_rss(stack: Stack) -> dict[str, float]:
     return {name: mib for name, pid in stack.processes().items() if (mib := rss_mib(pid)) is not None}
 
 
-def _human_views(conn: psycopg.Connection) -> tuple[int, int, int]:
-    """People's page views: (stored, distinct event keys, in the daily rollups)."""
+def _human_views(conn: psycopg.Connection, since: datetime) -> tuple[int, int, int]:
+    """People's page views: (stored since `since`, their distinct event keys, in the daily rollups).
+
+    Stored rows are counted from `since` only: the demo's oldest history reaches the retention's
+    edge, and the day's prune, sent by the beats as they start, may delete some of it at any
+    moment of the run (the rollups keep it). No row younger than a day is pruned."""
     stored, distinct = conn.execute(
-        "SELECT COUNT(*), COUNT(DISTINCT key) FROM projects_event WHERE kind = 'view' AND traffic = 'human'"
+        "SELECT COUNT(*), COUNT(DISTINCT key) FROM projects_event"
+        " WHERE kind = 'view' AND traffic = 'human' AND occurred_at >= %s",
+        (since,),
     ).fetchone()
     rolled_up = conn.execute(
         "SELECT COALESCE(SUM(views), 0) FROM projects_dailyrollup WHERE traffic = 'human'"
@@ -1488,7 +1498,7 @@ def run(
                 (f"%@{SIGNUP_DOMAIN}",),
             ).fetchone()
             views_stored, views_distinct, views_rolled_up = (
-                now - before for now, before in zip(_human_views(conn), st.history_views, strict=True)
+                now - before for now, before in zip(_human_views(conn, st.views_since), st.history_views, strict=True)
             )
             default_rows_end = _default_rows(conn)
             blocked = dict(

@@ -215,9 +215,8 @@ def _make(day: date) -> bool:
         )
         default = _default(existing)
         if default is not None:
-            # A row moved keeps its shard and number, so whether it is rolled up (its shard's
-            # mark, `projects.events.shards`) moves with it: a rollup reads it in one place or the
-            # other, once. DEFAULT locked before the move, so no event of the day lands there between the move
+            _hold_rollups()
+            # DEFAULT locked before the move, so no event of the day lands there between the move
             # and the attach (which refuses when DEFAULT holds one); the events table first, in the
             # order an insert locks them.
             cursor.execute(f"LOCK TABLE ONLY {_quote(table)} IN SHARE UPDATE EXCLUSIVE MODE")
@@ -235,6 +234,15 @@ def _make(day: date) -> bool:
         )
         cursor.execute(f"ALTER TABLE {_quote(name)} DROP CONSTRAINT {check}")
     return True
+
+
+def _hold_rollups() -> None:
+    """Wait for the rollup batches in progress and hold off the next, until this transaction ends.
+    A moved row keeps its shard and number, but a rollup's read planned before the attach does not
+    see the new partition and, run after the move, no longer finds the rows in DEFAULT: the batch
+    would move its shard's mark past rows it never counted. Every shard's rollup lock, in shard
+    order as the rollups take them (`projects.events.shards`)."""
+    list(EventWorkerState.objects.select_for_update().order_by("shard").values_list("shard", flat=True))
 
 
 # --- Dropping them past the retention ----------------------------------------------------------

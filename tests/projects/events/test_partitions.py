@@ -318,6 +318,34 @@ def test_events_moved_out_of_default_are_rolled_up_once_whether_before_or_after_
     assert views == 2
 
 
+# Committed: another connection holds a shard's rollup lock (the suite's flush empties the tables after).
+@postgres
+@pytest.mark.django_db(transaction=True)
+def test_rows_wait_in_default_while_a_rollup_batch_runs_and_move_at_the_next_run(live_page):
+    """Moving rows out of DEFAULT waits for every shard's rollup lock: a batch whose read was
+    planned before the attach would miss the moved rows and move its mark past them. A wait past
+    LOCK_TIMEOUT leaves it to the next run."""
+    later = day(50)
+    key = store(live_page, later)
+    shard = Event.objects.get(key=key).shard
+    rollup_worker = connection.copy()  # another worker, in the middle of a rollup batch
+    try:
+        rollup_worker.set_autocommit(False)
+        with rollup_worker.cursor() as cursor:
+            cursor.execute("SELECT shard FROM projects_eventworkerstate WHERE shard = %s FOR UPDATE", [shard])
+        assert partitions.ensure(now=later, days_ahead=0) == []  # waited LOCK_TIMEOUT, then gave up
+        assert partitions.partition_name(later.date()) not in names()
+        assert partition_of(key) == partitions.partitions()[-1].name
+        rollup_worker.rollback()  # the batch committed
+        assert partitions.ensure(now=later, days_ahead=0) == [partitions.partition_name(later.date())]
+        assert partition_of(key) == partitions.partition_name(later.date())
+    finally:
+        rollup_worker.rollback()
+        rollup_worker.close()
+        with connection.cursor() as cursor:  # the suite's database as migrate made it
+            cursor.execute(f"DROP TABLE IF EXISTS {partitions.partition_name(later.date())}")
+
+
 @postgres
 @pytest.mark.django_db
 def test_the_command_lists_makes_and_drops(live_page, settings, capsys):
