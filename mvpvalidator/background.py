@@ -128,11 +128,22 @@ def run_due(now: float | None = None) -> None:
         _run(task)
 
 
+# How long the exit's flush waits for the flusher's tick in progress.
+EXIT_WAIT_SECONDS = 5.0
+
+
 def flush_all() -> None:
-    """Run every flush once now (at exit)."""
-    for task in list(_tasks.values()):
-        if task.flush is not None and task.at_exit:
-            _run(task)
+    """Run every flush once now (at exit), after the flusher's tick in progress: that tick may have
+    taken an outbox it has not sent yet, and the flusher is a daemon thread, stopped with the
+    process (a gunicorn worker recycled after `max_requests` lost the page views in flight)."""
+    waited = _tick_lock.acquire(timeout=EXIT_WAIT_SECONDS)
+    try:
+        for task in list(_tasks.values()):
+            if task.flush is not None and task.at_exit:
+                _run(task)
+    finally:
+        if waited:
+            _tick_lock.release()
 
 
 def reset() -> None:

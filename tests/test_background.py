@@ -124,6 +124,28 @@ def test_a_registration_is_replaced_by_name(registered):
     assert [t.name for t in background.tasks()].count("test.same") == 1
 
 
+def test_the_exit_flush_waits_for_the_flush_in_flight(registered):
+    """At exit the flusher's tick may hold an outbox it has taken and not sent: the exit's flush
+    runs after it, or the daemon thread dies with the process and its events with it."""
+    order: list[str] = []
+    in_flight, release = threading.Event(), threading.Event()
+
+    def send() -> None:
+        if not in_flight.is_set():
+            in_flight.set()
+            release.wait(5)
+            order.append("tick")
+        else:
+            order.append("exit")
+
+    registered("test.outbox", flush=send)
+    background.ensure_started()
+    assert in_flight.wait(2)
+    threading.Timer(0.2, release.set).start()
+    background.flush_all()
+    assert order[:2] == ["tick", "exit"]
+
+
 def test_flush_all_skips_pulls(registered):
     runs: list[str] = []
     registered("test.send", flush=lambda: runs.append("send"))
