@@ -33,7 +33,7 @@ from typing import Any
 from django.db import DatabaseError, connection
 from django.db.backends.signals import connection_created
 
-from monitoring import context, kpi_counters, kpis, metrics, selectors
+from monitoring import context, kpi_counters, kpi_readers, kpis
 from mvpvalidator.db import pool_stats
 
 BAR = 0.95
@@ -154,20 +154,7 @@ def _requests_per_hour(hours: int) -> list[int]:
     """Requests the request metrics counted per hour (static files left out, as in the other
     request KPIs), oldest first."""
     # The evaluation's own read of the hour buckets (one for every KPI), not one more per reader.
-    return [_requests_in(fields) for fields in kpi_counters.hour_fields(hours)]
-
-
-def _requests_in(fields: dict[str, int]) -> int:
-    # Once per hour bucket and evaluation: the figure and its history read the same hours.
-    return kpi_counters.memo(
-        "requests",
-        [fields],
-        lambda: sum(
-            stats.get("n", 0)
-            for labels, stats in metrics.group(fields, "r").items()
-            if len(labels) == 3 and labels[1] not in selectors.NOT_KPI_ROUTES
-        ),
-    )
+    return [kpi_readers.requests_overall(fields).get("n", 0) for fields in kpi_counters.hour_fields(hours)]
 
 
 def _pool_waits() -> dict[str, Any] | None:

@@ -31,7 +31,14 @@ EXTERNAL_PREFIX = "external."
 # Every figure is exact: the bar judges it as it is, and only the surfaces round it for display.
 
 
-def _requests(fields: dict[str, int]) -> dict[str, int]:
+def requests_overall(fields: dict[str, int]) -> dict[str, int]:
+    """Every request stat summed over the routes the KPIs judge (static files left out), made once
+    per bucket and evaluation (`kpi_counters.memo`: several KPIs read the same hours): read it,
+    never change it."""
+    return kpi_counters.memo("requests", [fields], lambda: _requests_of(fields))
+
+
+def _requests_of(fields: dict[str, int]) -> dict[str, int]:
     overall: dict[str, int] = {}
     for labels, stats in metrics.group(fields, "r").items():
         if len(labels) == 3 and labels[1] not in NOT_KPI_ROUTES:
@@ -41,7 +48,7 @@ def _requests(fields: dict[str, int]) -> dict[str, int]:
 
 
 def response_p95(fields: dict[str, int]) -> float | None:
-    return histogram.percentile(metrics.histogram_of(_requests(fields)), 0.95)
+    return histogram.percentile(metrics.histogram_of(requests_overall(fields)), 0.95)
 
 
 def query_p95(fields: dict[str, int]) -> float | None:
@@ -49,7 +56,7 @@ def query_p95(fields: dict[str, int]) -> float | None:
 
 
 def error_rate(fields: dict[str, int]) -> float | None:
-    overall = _requests(fields)
+    overall = requests_overall(fields)
     n = overall.get("n", 0)
     return min(overall.get("err", 0), n) / n if n else None
 
@@ -114,12 +121,12 @@ def _from_buckets(
     kpis.history(kpi_id)(hourly)
 
 
-_from_buckets("response_p95", response_p95, lambda f: {"requests": _requests(f).get("n", 0)})
+_from_buckets("response_p95", response_p95, lambda f: {"requests": requests_overall(f).get("n", 0)})
 _from_buckets("query_p95", query_p95, lambda f: {"queries": metrics.group(f, "q").get(("all",), {}).get("n", 0)})
 _from_buckets(
     "error_rate",
     error_rate,
-    lambda f: {"requests": _requests(f).get("n", 0), "errors": _requests(f).get("err", 0)},
+    lambda f: {"requests": requests_overall(f).get("n", 0), "errors": requests_overall(f).get("err", 0)},
 )
 _from_buckets(
     "health_success",
