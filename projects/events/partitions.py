@@ -33,7 +33,8 @@ from django.db.backends.utils import CursorWrapper
 from django.db.models import Q
 from django.utils import timezone
 
-from projects.models import Event, EventWorkerState
+from projects.events import shards
+from projects.models import Event
 
 logger = logging.getLogger(__name__)
 
@@ -215,7 +216,10 @@ def _make(day: date) -> bool:
         )
         default = _default(existing)
         if default is not None:
-            _hold_rollups()
+            # A moved row keeps its shard and number, but a rollup's read planned before the
+            # attach does not see the new partition and, run after the move, no longer finds the
+            # rows in DEFAULT: its batch would move the shard's mark past rows it never counted.
+            shards.wait_for_all()
             # DEFAULT locked before the move, so no event of the day lands there between the move
             # and the attach (which refuses when DEFAULT holds one); the events table first, in the
             # order an insert locks them.
@@ -236,29 +240,15 @@ def _make(day: date) -> bool:
     return True
 
 
-def _hold_rollups() -> None:
-    """Wait for the rollup batches in progress and hold off the next, until this transaction ends.
-    A moved row keeps its shard and number, but a rollup's read planned before the attach does not
-    see the new partition and, run after the move, no longer finds the rows in DEFAULT: the batch
-    would move its shard's mark past rows it never counted. Every shard's rollup lock, in shard
-    order as the rollups take them (`projects.events.shards`)."""
-    list(EventWorkerState.objects.select_for_update().order_by("shard").values_list("shard", flat=True))
-
-
 # --- Dropping them past the retention ----------------------------------------------------------
 
 
-def _partition_has_pending(name: str) -> bool:
-    """Whether partition `name` holds an event the rollup has not counted yet: the one place that
-    says when a whole partition is rolled up (then it may go)."""
-    with connection.cursor() as cursor:
-        # Above its shard's mark: not rolled up (a shard with no state row has rolled up nothing).
-        state = _quote(EventWorkerState._meta.db_table)
-        sql = (
-            f"SELECT count(*) FROM (SELECT 1 FROM {_quote(name)} e WHERE e.seq > COALESCE("  # noqa: S608
-            f"(SELECT s.rolled_up_to FROM {state} s WHERE s.shard = e.shard), 0) LIMIT 1) p"
-        )
-        return _count(cursor, sql) > 0
+def _partition_has_pending(partition: Partition) -> bool:
+    """Whether the partition holds an event the rollup has not counted yet (above its shard's
+    mark): the one place that says when a whole partition is rolled up (then it may go). Named by
+    its bounds, so PostgreSQL reads that partition alone."""
+    mine = Event.objects.filter(occurred_at__gte=partition.start, occurred_at__lt=partition.end)
+    return mine.exclude(shards.rolled_up()).exists()
 
 
 def expired(cutoff: datetime) -> list[Partition]:
@@ -274,7 +264,7 @@ def drop_expired(*, cutoff: datetime, dry_run: bool = False) -> Dropped:
         try:
             with transaction.atomic(), connection.cursor() as cursor:
                 _lock(cursor)
-                if _partition_has_pending(partition.name):
+                if _partition_has_pending(partition):
                     result.pending.append(partition.name)
                     continue
                 rows = _count(cursor, f"SELECT count(*) FROM {_quote(partition.name)}")  # noqa: S608

@@ -154,3 +154,11 @@ def wait_for(shard: int) -> EventWorkerState:
         return EventWorkerState.objects.select_for_update().get(shard=shard)
     EventWorkerState.objects.filter(shard=shard).update(rolled_up_to=F("rolled_up_to"))
     return EventWorkerState.objects.get(shard=shard)
+
+
+def wait_for_all() -> None:
+    """Every shard's rollup lock, waited for until the transaction ends: the rollup batches in
+    progress finish first and no other starts meanwhile (for moving rows between partitions, see
+    `projects.events.partitions`). In shard order, as passes take them; PostgreSQL only (the
+    events table is partitioned nowhere else)."""
+    list(EventWorkerState.objects.select_for_update().order_by("shard").values_list("shard", flat=True))
