@@ -21,7 +21,8 @@ import contextlib
 import hashlib
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
@@ -55,11 +56,13 @@ __all__ = [
     "cached_selector",
     "forget_recent_generations",
     "call",
+    "family_ns",
     "generations",
     "get_or_set",
     "is_shared",
     "local_tier",
     "raw_key",
+    "read_together",
     "redis_client",
     "register_family",
     "state_key",
@@ -133,25 +136,68 @@ def generations(names: Iterable[str], *, max_age: float = 0.0) -> list[int]:
 
     With `max_age`, generations this process read less than that many seconds ago are used
     without asking Redis: a write by another process shows up to `max_age` late (a write by
-    this one at once, since `bump` forgets what it bumps)."""
+    this one at once, since `bump` forgets what it bumps).
+
+    Inside `read_together`, each generation is read once for the block, together with the
+    names announced there (and fresh: `max_age` is not used)."""
     keys = [GENERATION_PREFIX + n for n in names]
+    batch = _read_together.get()
+    if batch is not None:
+        if any(k not in batch.read for k in keys):
+            wanted = list(dict.fromkeys([*keys, *batch.announced]))
+            batch.read.update(zip(wanted, _read_generations([k for k in wanted if k not in batch.read]), strict=True))
+        return [batch.read[k] for k in keys]
     if max_age > 0:
         now = time.monotonic()
         recent = [_recent_generations.get(k) for k in keys]
         if all(r is not None and now - r[0] < max_age for r in recent):
             return [r[1] for r in recent if r is not None]
+    found = _read_generations(keys)
+    if max_age > 0:
+        if len(_recent_generations) > RECENT_GENERATIONS_KEPT:
+            _recent_generations.clear()
+        read_at = time.monotonic()
+        for key, generation in zip(keys, found, strict=True):
+            _recent_generations[key] = (read_at, generation)
+    return found
+
+
+def _read_generations(keys: list[str]) -> list[int]:
     found = call(cache.get_many, keys)
     for key in keys:
         if key not in found:
             seed = _seed()
             found[key] = seed if call(cache.add, key, seed, None) else (call(cache.get, key) or seed)
-    if max_age > 0:
-        if len(_recent_generations) > RECENT_GENERATIONS_KEPT:
-            _recent_generations.clear()
-        read_at = time.monotonic()
-        for key in keys:
-            _recent_generations[key] = (read_at, int(found[key]))
     return [int(found[k]) for k in keys]
+
+
+@dataclass
+class _Batch:
+    announced: list[str]
+    read: dict[str, int]
+
+
+_read_together: ContextVar[_Batch | None] = ContextVar("read_together", default=None)
+
+
+@contextlib.contextmanager
+def read_together(names: Iterable[str]) -> Iterator[None]:
+    """Within the block (one request), the first generations read also reads the namespaces
+    `names`, and no generation is read twice: a request whose lookups need several namespaces,
+    known before the first lookup, pays one round trip for all of them (the API's project detail:
+    its owner's identity and the project's detail). A bump inside the block is seen at once:
+    `bump` drops what it bumps from the block's reads."""
+    batch = _Batch(announced=[GENERATION_PREFIX + n for n in names], read={})
+    token = _read_together.set(batch)
+    try:
+        yield
+    finally:
+        _read_together.reset(token)
+
+
+def family_ns(family: Family) -> str:
+    """The namespace every key of `family` derives from (`operators.clear_family` bumps it)."""
+    return f"family:{family.name}"
 
 
 def forget_recent_generations() -> None:
@@ -159,22 +205,43 @@ def forget_recent_generations() -> None:
 
 
 def bump(*names: str) -> None:
-    """Invalidate everything derived from these namespaces: one increment each, O(1).
+    """Invalidate everything derived from these namespaces: one increment each, O(1), all of them
+    in one round trip.
 
     If the shared cache is away the bump is remembered and replayed as soon as it answers, so
     a write during an outage does not leave stale reads behind once it is back.
     """
-    for name in names:
-        key = GENERATION_PREFIX + name
+    keys = [GENERATION_PREFIX + name for name in names]
+    batch = _read_together.get()
+    for key in keys:
         _recent_generations.pop(key, None)
-        try:
-            try:
-                call(cache.incr, key)
-            except ValueError:  # never seen: start a fresh generation
-                call(cache.set, key, _seed(), None)
-        except CacheUnavailable:
-            with _pending_lock:
-                _pending_bumps.add(name)
+        if batch is not None:
+            batch.read.pop(key, None)
+    try:
+        if is_shared():
+            call(_bump_shared, keys)
+        else:
+            for key in keys:
+                try:
+                    cache.incr(key)
+                except ValueError:  # never seen: start a fresh generation
+                    cache.set(key, _seed(), None)
+    except CacheUnavailable:
+        with _pending_lock:
+            _pending_bumps.update(names)
+
+
+def _bump_shared(keys: list[str]) -> None:
+    # A generation never seen (or lost with its key) starts from the clock, then goes up by
+    # one: SET NX and INCR in one pipeline, plain commands (django-redis's incr is a Lua script
+    # that asks first whether the key exists). Generations are stored as plain integers, which
+    # is how the cache reads them back.
+    pipe = redis_client().pipeline(transaction=False)
+    for key in keys:
+        made = raw_key(key)
+        pipe.set(made, _seed(), nx=True)
+        pipe.incr(made)
+    pipe.execute()
 
 
 @on_recovery
@@ -193,7 +260,7 @@ def _digest(parts: Iterable[Any]) -> str:
 
 
 def versioned_key(family: Family, parts: Iterable[Any], namespaces: Iterable[str] = (), *, max_age: float = 0.0) -> str:
-    names = [f"family:{family.name}", *namespaces]
+    names = [family_ns(family), *namespaces]
     gens = generations(names, max_age=max_age)
     stamp = ".".join(f"{g:x}" for g in gens)
     return f"{family.name}:{stamp}:{_digest(parts)}"

@@ -7,7 +7,7 @@ from typing import Any, cast
 from django.conf import settings
 from django.core.cache import cache
 
-from mvpvalidator.cache import FAMILIES, bump, local_tier
+from mvpvalidator.cache import FAMILIES, bump, family_ns, local_tier
 from mvpvalidator.cache.backend import CacheUnavailable, breaker, call, is_shared, redis_client
 
 
@@ -36,7 +36,7 @@ def clear_family(name: str) -> None:
     """Invalidate every key of one family: one generation bump."""
     if name not in FAMILIES:
         raise KeyError(name)
-    bump(f"family:{name}")
+    bump(family_ns(FAMILIES[name]))
     local_tier.clear()
 
 

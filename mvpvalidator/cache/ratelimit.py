@@ -1,7 +1,7 @@
 """Rate-limit counters for the security layer, atomic on Redis and shared by every process.
 
 Two algorithms:
-- a fixed window (INCR + EXPIRE in one pipeline): cheap, for coarse per-hour quotas;
+- a fixed window (INCR + EXPIRE NX in one pipelined round trip): cheap, for coarse quotas;
 - GCRA, the generic cell rate algorithm (one Lua script): a smooth sliding limit with a burst,
   storing a single timestamp per key. https://brandur.org/rate-limiting
 
@@ -38,17 +38,20 @@ def _unavailable(limit: int, fail_open: bool) -> RateLimitResult:
 
 
 def fixed_window(key: str, *, limit: int, window_seconds: int, fail_open: bool = True) -> RateLimitResult:
-    """Count one hit in the current window of `window_seconds`."""
+    """Count one hit in the current window of `window_seconds`: INCR, then EXPIRE NX (the
+    window's key gets its expiry once, when the INCR created it), in one pipelined round trip.
+    Not a transaction: each command is atomic on its own, and nothing here needs them together."""
     now = time.time()
     window = int(now // window_seconds)
     reset_after = max(1, math.ceil((window + 1) * window_seconds - now))
     name = f"rl:fw:{key}:{window}"
     if is_shared():
+        redis_key = state_key(name)
 
         def hit() -> int:
-            pipe = redis_client().pipeline(transaction=True)
-            pipe.incr(state_key(name))
-            pipe.expire(state_key(name), window_seconds + 1)
+            pipe = redis_client().pipeline(transaction=False)
+            pipe.incr(redis_key)
+            pipe.expire(redis_key, window_seconds + 1, nx=True)
             return int(pipe.execute()[0])
 
         try:
