@@ -105,6 +105,18 @@ def detail_namespaces(*, user_id: int, project_id: int) -> list[str]:
     return [user_ns(user_id), project_ns(project_id)]
 
 
+def detail_json_parts(*, user_id: int, project_id: int) -> tuple[str, int, int]:
+    """The API's project detail as its owner gets it, the JSON body itself, under
+    `detail_namespaces`: any write to the project or to the account bumps it away."""
+    return ("detail-json", project_id, user_id)
+
+
+def detail_read_with_identity(*, project_id: int) -> list[str]:
+    """What a request for the detail reads beside its owner's identity (`user_ns`, which the
+    identity reads too): `app_cache.read_together` reads them all in one round trip."""
+    return [app_cache.family_ns(app_cache.PROJECT), project_ns(project_id)]
+
+
 def list_namespaces(*, user_id: int) -> list[str]:
     return [user_ns(user_id), projects_of_ns(user_id)]
 

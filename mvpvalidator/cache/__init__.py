@@ -143,9 +143,9 @@ def generations(names: Iterable[str], *, max_age: float = 0.0) -> list[int]:
     keys = [GENERATION_PREFIX + n for n in names]
     batch = _read_together.get()
     if batch is not None:
+        unread = [k for k in dict.fromkeys([*keys, *batch.announced]) if k not in batch.read]
         if any(k not in batch.read for k in keys):
-            wanted = list(dict.fromkeys([*keys, *batch.announced]))
-            batch.read.update(zip(wanted, _read_generations([k for k in wanted if k not in batch.read]), strict=True))
+            batch.read.update(zip(unread, _read_generations(unread), strict=True))
         return [batch.read[k] for k in keys]
     if max_age > 0:
         now = time.monotonic()

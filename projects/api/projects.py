@@ -5,7 +5,7 @@ the output. Every object is reached through an owner-scoped selector (another us
 from decimal import Decimal
 from typing import Any
 
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.renderers import JSONRenderer
@@ -13,7 +13,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from mvpvalidator import cache as app_cache
 from mvpvalidator.pagination import LimitOffsetPagination
+from projects import cache as keys
 from projects.api.pages import LandingPageOutputSerializer
 from projects.api.prototypes import PrototypeOutputSerializer
 from projects.models import IDEA_MAX_LENGTH, IDEA_MIN_LENGTH, PRICE_MAX, BusinessModel, Currency, Project, ProjectStatus
@@ -115,6 +117,13 @@ class ProjectListCreateView(APIView):
 
 
 class ProjectDetailView(APIView):
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        # The owner's identity (read by the authentication) and the cached detail depend on
+        # the generations of the account's, the family's and the project's namespaces: one round
+        # trip reads them all, and on a hit both values come from the in-process tier.
+        with app_cache.read_together(keys.detail_read_with_identity(project_id=kwargs["pk"])):
+            return super().dispatch(request, *args, **kwargs)
+
     @extend_schema(responses=ProjectDetailOutputSerializer)
     def get(self, request: Request, pk: int) -> HttpResponse:
         return _detail_response(project_detail_json(user=request.user, pk=pk, render=project_detail_body))

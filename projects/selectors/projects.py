@@ -77,10 +77,11 @@ def project_detail(*, user: User, pk: int) -> Project:
 def project_detail_json(*, user: User, pk: int, render: Callable[[Project], bytes]) -> bytes:
     """The project's detail as `render` writes it (the API's JSON body), cached under the owner's
     and the project's namespaces. The body itself is cached, so a hit costs neither queries nor
-    serialisation nor rendering. A missing or foreign project raises 404 and is not cached."""
+    serialisation nor rendering, and the in-process tier shares nothing mutable between requests.
+    A missing or foreign project raises 404 and is not cached."""
     return app_cache.get_or_set(
         app_cache.PROJECT,
-        ("detail-json", pk, user.pk),
+        keys.detail_json_parts(user_id=user.pk, project_id=pk),
         lambda: render(project_detail(user=user, pk=pk)),
         namespaces=keys.detail_namespaces(user_id=user.pk, project_id=pk),
     )
