@@ -32,10 +32,13 @@ EXTERNAL_PREFIX = "external."
 
 
 def requests_overall(fields: dict[str, int]) -> dict[str, int]:
-    """Every request stat summed over the routes the KPIs judge (static files left out), made once
-    per bucket and evaluation (`kpi_counters.memo`: several KPIs read the same hours): read it,
-    never change it."""
-    return kpi_counters.memo("requests", [fields], lambda: _requests_of(fields))
+    """Every request stat summed over the routes the KPIs judge (static files left out): read it,
+    never change it. Several KPIs read the same hours, and the sparklines 168 of them on every
+    evaluation: made once for a settled hour (`metrics.derived`), once per evaluation for the
+    others (`kpi_counters.memo`)."""
+    return metrics.derived(
+        fields, "requests_overall", lambda: kpi_counters.memo("requests", [fields], lambda: _requests_of(fields))
+    )
 
 
 def _requests_of(fields: dict[str, int]) -> dict[str, int]:
@@ -95,9 +98,15 @@ def _hour_fields(hours: int) -> list[dict[str, int]]:
 
 
 def _summed(buckets: list[dict[str, int]]) -> dict[str, int]:
-    """The buckets' fields summed, once per evaluation: each KPI of the buckets sums the same
-    hours (read it, never change it)."""
-    return kpi_counters.memo("sum", buckets, lambda: metrics.sum_buckets(buckets))
+    """The buckets' fields summed (read it, never change it): each KPI of the buckets sums the
+    same hours, and the sparklines' days are the same hours on every evaluation of the hour. Made
+    once for settled hours (`metrics.derived_together`), once per evaluation otherwise."""
+    return metrics.derived_together(
+        buckets,
+        "sum",
+        lambda: kpi_counters.memo("sum", buckets, lambda: metrics.sum_buckets(buckets)),
+        settled_fields=True,  # what the KPIs derive from a settled day's sum is kept with it
+    )
 
 
 def _from_buckets(

@@ -12,12 +12,14 @@ Field names are `<series>|<label>|...|<stat>`; one place (this module) builds th
 import functools
 import threading
 import time
-from collections import defaultdict
-from collections.abc import Iterable
-from typing import Any, cast
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar, cast
 
 from monitoring import histogram
 from mvpvalidator import background
+
+T = TypeVar("T")
 
 FLUSH_EVERY_SECONDS = 1.0
 MINUTE_TTL_SECONDS = 26 * 3600
@@ -182,23 +184,28 @@ _local = _LocalStore()
 _redis = _RedisStore()
 # Settled buckets already read: {((scope, key), bucket): (read at, fields)}, oldest read first.
 _settled: dict[tuple[tuple[str, str], int], tuple[float, dict[str, int]]] = {}
-# The groupings of those buckets' fields (`group`), made once per series: {id(fields): (fields,
-# {series: grouping})}. Only the settled buckets' dicts are here, which nobody changes; the entry
-# holds the dict itself, so its id cannot be reused while it is kept. The dashboard's KPIs group
-# each of 168 hour buckets once per figure they read, which grew with the routes in them.
-_grouped: dict[int, tuple[dict[str, int], dict[str, dict[tuple[str, ...], dict[str, int]]]]] = {}
+# What was derived from those buckets' fields (`derived`: their groupings per series, the
+# overall request stats), made once per bucket: {id(fields): (fields, {name: value})}. Only the
+# settled buckets' dicts are here, which nobody changes; the entry holds the dict itself, so its
+# id cannot be reused while it is kept. The dashboard's KPIs read each of 168 hour buckets on
+# every render, a cost that grew with the routes in them.
+_derived: dict[int, tuple[dict[str, int], dict[str, Any]]] = {}
+# The same for several settled buckets together (the sum of a day of hours): {(name, their ids):
+# (the dicts, value)}, the most recently used last; an entry holds its dicts as `_derived` does.
+_derived_together: OrderedDict[tuple[str, tuple[int, ...]], tuple[list[dict[str, int]], Any]] = OrderedDict()
+DERIVED_TOGETHER_KEPT = 64  # the dashboard's windows: a week of days and a few more
 
 
 def _keep_settled(key: tuple[tuple[str, str], int], read_at: float, fields: dict[str, int]) -> None:
     _drop_settled(key)  # re-read: it moves to the end
     _settled[key] = (read_at, fields)
-    _grouped[id(fields)] = (fields, {})
+    _derived[id(fields)] = (fields, {})
 
 
 def _drop_settled(key: tuple[tuple[str, str], int]) -> None:
     kept = _settled.pop(key, None)
     if kept is not None:
-        _grouped.pop(id(kept[1]), None)
+        _derived.pop(id(kept[1]), None)
 
 
 def shared() -> bool:
@@ -341,7 +348,8 @@ def read_totals() -> dict[str, int]:
 def forget_settled() -> None:
     """Drop the settled buckets this process keeps: the next read fetches them again."""
     _settled.clear()
-    _grouped.clear()
+    _derived.clear()
+    _derived_together.clear()
 
 
 def reset() -> None:
@@ -358,16 +366,49 @@ def scope() -> str:
     return "shared" if shared() else "process"
 
 
+def derived(fields: dict[str, int], name: str, compute: Callable[[], T]) -> T:
+    """`compute()` of one bucket's fields, `name` saying what it computes. For a settled bucket
+    read with `reuse_settled`, made once and kept beside the bucket (read it, never change it);
+    for any other fields, computed at each call."""
+    memo = _derived.get(id(fields))
+    if memo is None or memo[0] is not fields:
+        return compute()
+    if name not in memo[1]:
+        memo[1][name] = compute()
+    found: T = memo[1][name]
+    return found
+
+
+def derived_together(
+    buckets: Sequence[dict[str, int]], name: str, compute: Callable[[], T], *, settled_fields: bool = False
+) -> T:
+    """`derived` for several buckets at once: kept when every one of them is a settled bucket
+    read with `reuse_settled` (the same dicts again: the entry is checked by identity), computed
+    at each call otherwise. With `settled_fields`, what is kept is a dict of fields (their sum)
+    that is settled in turn: `derived` keeps what is derived from it."""
+    if not buckets or not all((memo := _derived.get(id(b))) is not None and memo[0] is b for b in buckets):
+        return compute()
+    key = (name, tuple(map(id, buckets)))
+    kept = _derived_together.get(key)
+    if kept is None or not all(a is b for a, b in zip(kept[0], buckets, strict=True)):
+        value = compute()
+        if settled_fields:
+            _derived[id(value)] = (cast(dict[str, int], value), {})
+        kept = _derived_together[key] = (list(buckets), value)
+        while len(_derived_together) > DERIVED_TOGETHER_KEPT:
+            _, (_, dropped) = _derived_together.popitem(last=False)
+            if (memo := _derived.get(id(dropped))) is not None and memo[0] is dropped:
+                del _derived[id(dropped)]
+    else:
+        _derived_together.move_to_end(key)
+    found: T = kept[1]
+    return found
+
+
 def group(fields: dict[str, int], series: str) -> dict[tuple[str, ...], dict[str, int]]:
     """{labels: {stat: n}} for the fields of one series (e.g. "r" for requests). For a settled
     bucket read with `reuse_settled`, made once and shared: read it, never change it."""
-    memo = _grouped.get(id(fields))
-    if memo is None or memo[0] is not fields:
-        return _group(fields, series)
-    found = memo[1].get(series)
-    if found is None:
-        found = memo[1][series] = _group(fields, series)
-    return found
+    return derived(fields, "group:" + series, lambda: _group(fields, series))
 
 
 def _group(fields: dict[str, int], series: str) -> dict[tuple[str, ...], dict[str, int]]:

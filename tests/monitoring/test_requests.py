@@ -282,6 +282,63 @@ def test_a_settled_buckets_grouping_is_made_once_and_an_open_ones_every_time(mon
     assert metrics.group(settled, "r") == {("GET", "/x/", "2xx"): {"n": 2}} and made[-1] == "r" and len(made) == 7
 
 
+def test_a_settled_hours_overall_request_stats_are_summed_once_across_evaluations(monkeypatch):
+    """Every dashboard render evaluates the KPIs, whose sparklines read 168 hours: a settled
+    hour's overall request stats are summed once for the process, an open hour's once per
+    evaluation."""
+    from monitoring import kpi_counters, kpi_readers
+
+    now = time.time()
+    hour = metrics.minute_of(now) // 60
+    old, current = hour - 3, hour
+    metrics.record({"r|GET|/x/|2xx|n": 2, "r|GET|/y/|5xx|n": 1, "r|GET|/y/|5xx|err": 1}, at=old * 3600 + 10)
+    metrics.record({"r|GET|/x/|2xx|n": 1}, at=now)
+    summed: list[int] = []
+    real = kpi_readers._requests_of
+    monkeypatch.setattr(kpi_readers, "_requests_of", lambda fields: summed.append(len(fields)) or real(fields))
+
+    for _ in range(3):  # three evaluations, each reading both hours twice
+        with kpi_counters.reading(4, now=now):
+            (_, settled), (_, open_hour) = metrics.read_hours([old, current], reuse_settled=True, now=now)
+            for _ in range(2):
+                assert kpi_readers.requests_overall(settled) == {"n": 3, "err": 1}
+                assert kpi_readers.error_rate(settled) == 1 / 3
+                assert kpi_readers.requests_overall(open_hour) == {"n": 1}
+    assert len(summed) == 1 + 3  # the settled hour once, the open one once per evaluation
+
+
+def test_the_sum_of_settled_hours_and_what_is_derived_from_it_are_made_once_across_evaluations(monkeypatch):
+    """The sparklines' days are the same settled hours on every evaluation of the hour: their
+    sum, and the overall request stats of that sum, are made once; a window with the open hour
+    in it is summed once per evaluation."""
+    from monitoring import kpi_counters, kpi_readers
+
+    now = time.time()
+    hour = metrics.minute_of(now) // 60
+    ids = [hour - 4, hour - 3, hour - 2, hour]
+    for n, bucket in enumerate(ids, start=1):
+        metrics.record({"r|GET|/x/|2xx|n": n}, at=bucket * 3600 + 10 if bucket != hour else now)
+    sums: list[int] = []
+    overall: list[int] = []
+    real_sum, real_requests = metrics.sum_buckets, kpi_readers._requests_of
+    monkeypatch.setattr(metrics, "sum_buckets", lambda b: sums.append(len(b)) or real_sum(b))
+    monkeypatch.setattr(kpi_readers, "_requests_of", lambda f: overall.append(len(f)) or real_requests(f))
+
+    for _ in range(3):
+        with kpi_counters.reading(5, now=now):
+            buckets = [fields for _, fields in metrics.read_hours(ids, reuse_settled=True, now=now)]
+            for _ in range(2):
+                assert kpi_readers.requests_overall(kpi_readers._summed(buckets[:3])) == {"n": 1 + 2 + 3}
+                assert kpi_readers.requests_overall(kpi_readers._summed(buckets)) == {"n": 1 + 2 + 3 + 4}
+    assert sums == [3] + [4] * 3  # the settled days once, the window with the open hour each time
+    assert len(overall) == 1 + 3
+    metrics.forget_settled()  # the hours read again: new dicts, summed again
+    with kpi_counters.reading(5, now=now):
+        buckets = [fields for _, fields in metrics.read_hours(ids, reuse_settled=True, now=now)]
+        assert kpi_readers._summed(buckets[:3]) == {"r|GET|/x/|2xx|n": 6}
+    assert sums[-1] == 3 and len(sums) == 5
+
+
 def test_a_read_waits_for_the_flush_in_flight_and_sees_every_count_recorded_before_it(monkeypatch):
     """The background flusher takes this process's tally, then writes it to the store: a read in
     between must not miss those counts (an alert rule judged 30 slow requests from their count
