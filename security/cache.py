@@ -19,3 +19,13 @@ def user_ns(user_id: int) -> str:
 
 def invalidate_user_on_commit(user_id: int) -> None:
     transaction.on_commit(lambda: app_cache.bump(user_ns(user_id)))
+
+
+def events_ns() -> str:
+    """The security events as a whole: bumped when events are deleted (the hours a process keeps
+    counted, `selectors.events_by_hour`, are then read again)."""
+    return "security-events"
+
+
+def invalidate_events_on_commit() -> None:
+    transaction.on_commit(lambda: app_cache.bump(events_ns()))

@@ -28,17 +28,16 @@ import contextlib
 import statistics
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Count
-from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 from monitoring.interface import KpiReading, kpi_ratio, register_kpi_history, register_kpi_reader
 from mvpvalidator import cache as app_cache
-from security.models import BlockedIP, BlockRule, EventKind, SecurityEvent
+from security.models import BlockedIP, BlockRule, EventKind
+from security.selectors import events_by_hour
 
 # --- Authentication success ---------------------------------------------------------------------
 
@@ -136,37 +135,40 @@ ATTACK_KINDS: dict[str, str | None] = {
 ATTACKS = ("scanner", "brute_force", "rate_limit_abuse", "hostile_input")
 
 
-def _attack_events(since: datetime) -> Any:
-    # kind IN (...) AND created_at >= since: served by `secevent_kind_created_idx`.
-    kinds = [kind for kind, attack in ATTACK_KINDS.items() if attack is not None]
-    return SecurityEvent.objects.filter(kind__in=kinds, created_at__gte=since).order_by()
-
-
 def _hour_start(hours: int) -> datetime:
     """The start of the oldest of the last `hours` hours (the current hour included)."""
     now = timezone.now().replace(minute=0, second=0, microsecond=0)
     return now - timedelta(hours=hours - 1)
 
 
+def _attacks_by_hour(hours: int) -> list[dict[str, int]]:
+    """{attack: events} for each of the last `hours` hours, oldest first (the hours' counts kept
+    once settled: `selectors.events_by_hour`)."""
+    start = _hour_start(hours)
+    by_hour = events_by_hour(since=start)
+    out: list[dict[str, int]] = []
+    for index in range(hours):
+        attacks: dict[str, int] = {}
+        for kind, n in by_hour.get(start + timedelta(hours=index), {}).items():
+            attack = ATTACK_KINDS.get(kind)
+            if attack is not None:
+                attacks[attack] = attacks.get(attack, 0) + n
+        out.append(attacks)
+    return out
+
+
 @register_kpi_reader("blocked_attacks")
 def blocked_attacks(hours: int) -> KpiReading:
     by_kind = dict.fromkeys(ATTACKS, 0)
-    for row in _attack_events(_hour_start(hours)).values("kind").annotate(n=Count("id")):
-        by_kind[str(ATTACK_KINDS[row["kind"]])] += row["n"]
+    for attacks in _attacks_by_hour(hours):
+        for attack, n in attacks.items():
+            by_kind[attack] += n
     return KpiReading(float(sum(by_kind.values())), {"by_kind": by_kind})
 
 
 @register_kpi_history("blocked_attacks")
 def blocked_attacks_hourly(hours: int) -> list[float | None]:
-    start = _hour_start(hours)
-    per_hour = [0.0] * hours
-    hours_of = _attack_events(start).annotate(hour=TruncHour("created_at", tzinfo=UTC))
-    rows = hours_of.values("hour").annotate(n=Count("id"))
-    for row in rows:
-        index = int((row["hour"] - start).total_seconds() // 3600)
-        if 0 <= index < hours:
-            per_hour[index] += row["n"]
-    return list(per_hour)
+    return [float(sum(attacks.values())) for attacks in _attacks_by_hour(hours)]
 
 
 # --- Rate-limit effectiveness: the tally of watched addresses ----------------------------------

@@ -1,12 +1,14 @@
 """Reads of the security domain: the authenticated identity, blocks and security figures."""
 
-from datetime import datetime, timedelta
+import threading
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from django.db.models import Count, Max, QuerySet
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
+from mvpvalidator import background
 from mvpvalidator import cache as app_cache
 from security import cache as keys
 from security.models import BlockedIP, EventKind, SecurityEvent, User
@@ -87,16 +89,99 @@ def security_stats(window: str = "24h") -> dict[str, Any]:
     }
 
 
-def events_per_hour(*, since: datetime) -> dict[datetime, int]:
-    """Security events per hour (the hour's start) since `since`; hours without events are
-    left out. One grouped query over the indexed `created_at`, for the dashboard's chart."""
-    return dict(
+# --- Events per hour ---------------------------------------------------------------------------
+
+# An hour's counts are final once no event can still land in it: events are recorded as they
+# happen (`created_at` now), so this long past the hour's end also covers a transaction that
+# recorded one just before and committed just after.
+HOUR_SETTLES_AFTER = timedelta(minutes=5)
+# Settled hours are kept this far back (the longest chart, the week's sparklines, and a day).
+SETTLED_HOURS_KEPT = timedelta(days=8)
+# A deletion of events elsewhere (`security_data_clear`, in another process) shows this late.
+EVENTS_GENERATION_MAX_AGE = 5.0
+
+
+class _SettledHours:
+    """The event counts of settled hours this process has read: {hour start: {kind: events}},
+    an hour without events as {} (read, none). Valid under one generation of `events_ns`: a
+    deletion bumps it and every hour is read again."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.generation: int | None = None
+        self.hours: dict[datetime, dict[str, int]] = {}
+
+    def reset(self) -> None:
+        with self.lock:
+            self.generation, self.hours = None, {}
+
+
+_settled_hours = _SettledHours()
+background.register("security.settled_hours", reset=_settled_hours.reset)
+
+
+def _hour_of(moment: datetime) -> datetime:
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
+def events_by_hour(*, since: datetime, now: datetime | None = None) -> dict[datetime, dict[str, int]]:
+    """{hour start: {kind: events}} for every hour from `since`'s to now's (an hour without events
+    is {}), for the dashboard's charts and KPIs. An hour settled (`HOUR_SETTLES_AFTER`) is read
+    once per process and kept: a render reads only the hours still open, one grouped query over
+    the indexed `created_at` (minutes of events rather than the week's)."""
+    now = now if now is not None else timezone.now()
+    first, current = _hour_of(since), _hour_of(now)
+    settled_before = _hour_of(now - HOUR_SETTLES_AFTER)  # hours starting before it are settled
+    try:
+        generation: int | None = app_cache.generations([keys.events_ns()], max_age=EVENTS_GENERATION_MAX_AGE)[0]
+    except app_cache.CacheUnavailable:
+        generation = None  # nobody could tell this process of a deletion: keep nothing
+    kept = _settled_hours
+    with kept.lock:
+        if generation is None or generation != kept.generation:
+            kept.generation, kept.hours = generation, {}
+        hour, read_from = first, None
+        while hour < settled_before and read_from is None:
+            if hour not in kept.hours:
+                read_from = hour
+            hour += timedelta(hours=1)
+        known = {h: counts for h, counts in kept.hours.items() if first <= h}
+    read_from = read_from or max(first, settled_before)
+    rows = counts_by_hour(since=read_from)
+    fresh: dict[datetime, dict[str, int]] = {}
+    hour = read_from
+    while hour <= current:
+        fresh[hour] = {}
+        hour += timedelta(hours=1)
+    for hour, kind, n in rows:
+        if hour in fresh:
+            fresh[hour][kind] = n
+    if generation is not None:
+        with kept.lock:
+            if kept.generation == generation:
+                kept.hours.update((h, counts) for h, counts in fresh.items() if h < settled_before)
+                oldest = current - SETTLED_HOURS_KEPT
+                for h in [h for h in kept.hours if h < oldest]:
+                    del kept.hours[h]
+    return {**known, **fresh}
+
+
+def counts_by_hour(*, since: datetime) -> QuerySet[SecurityEvent, tuple[datetime, str, int]]:
+    """(hour start, kind, events) of the events since `since`: one grouped query over the
+    indexed `created_at`."""
+    return (
         SecurityEvent.objects.filter(created_at__gte=since)
-        .annotate(hour=TruncHour("created_at"))
-        .values_list("hour")
+        .annotate(hour=TruncHour("created_at", tzinfo=UTC))
+        .values_list("hour", "kind")
         .annotate(n=Count("id"))
         .order_by()
     )
+
+
+def events_per_hour(*, since: datetime) -> dict[datetime, int]:
+    """Security events per hour (the hour's start) from `since`'s hour on; hours without events
+    are left out. From `events_by_hour`."""
+    return {hour: total for hour, kinds in events_by_hour(since=since).items() if (total := sum(kinds.values()))}
 
 
 def request_events(request_id: str, *, limit: int = 50) -> list[SecurityEvent]:

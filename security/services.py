@@ -21,6 +21,7 @@ from monitoring.interface import current_request_id, note_trace, raise_security_
 from mvpvalidator import cache as app_cache
 from mvpvalidator.cache import ratelimit as rate_counters
 from mvpvalidator.exceptions import ApplicationError
+from security import cache as keys
 from security.models import BlockedIP, BlockRule, EventKind, SecurityEvent, Severity, User, normalize_email
 from security.sanitize import sanitize_text
 from security.tokens import TokenExpired, check_version
@@ -423,6 +424,8 @@ def security_data_clear(*, older_than: timedelta | None, expired_blocks: bool, d
     if dry_run:
         return ClearResult(events=events.count(), blocks=blocks.count())
     with transaction.atomic():
+        if older_than:
+            keys.invalidate_events_on_commit()
         return ClearResult(events=events.delete()[0], blocks=blocks.delete()[0])
 
 
