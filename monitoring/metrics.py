@@ -194,18 +194,23 @@ _derived: dict[int, tuple[dict[str, int], dict[str, Any]]] = {}
 # (the dicts, value)}, the most recently used last; an entry holds its dicts as `_derived` does.
 _derived_together: OrderedDict[tuple[str, tuple[int, ...]], tuple[list[dict[str, int]], Any]] = OrderedDict()
 DERIVED_TOGETHER_KEPT = 64  # the dashboard's windows: a week of days and a few more
+# Kept buckets and what is derived from them change under this lock: a render and the flusher's
+# alert evaluation read them at once.
+_derived_lock = threading.RLock()
 
 
 def _keep_settled(key: tuple[tuple[str, str], int], read_at: float, fields: dict[str, int]) -> None:
-    _drop_settled(key)  # re-read: it moves to the end
-    _settled[key] = (read_at, fields)
-    _derived[id(fields)] = (fields, {})
+    with _derived_lock:
+        _drop_settled(key)  # re-read: it moves to the end
+        _settled[key] = (read_at, fields)
+        _derived[id(fields)] = (fields, {})
 
 
 def _drop_settled(key: tuple[tuple[str, str], int]) -> None:
-    kept = _settled.pop(key, None)
-    if kept is not None:
-        _derived.pop(id(kept[1]), None)
+    with _derived_lock:
+        kept = _settled.pop(key, None)
+        if kept is not None:
+            _derived.pop(id(kept[1]), None)
 
 
 def shared() -> bool:
@@ -335,8 +340,9 @@ def _read(kind: str, bucket_ids: Iterable[int], *, reuse_settled: bool, now: flo
             found[bucket] = fields
             if settled(kind, bucket, now=now):
                 _keep_settled((where, bucket), now, fields)
-        while len(_settled) > SETTLED_KEPT:
-            _drop_settled(next(iter(_settled)))  # the oldest read
+        with _derived_lock:
+            while len(_settled) > SETTLED_KEPT:
+                _drop_settled(next(iter(_settled)))  # the oldest read
     return [(bucket, found[bucket]) for bucket in ids]
 
 
@@ -347,9 +353,10 @@ def read_totals() -> dict[str, int]:
 
 def forget_settled() -> None:
     """Drop the settled buckets this process keeps: the next read fetches them again."""
-    _settled.clear()
-    _derived.clear()
-    _derived_together.clear()
+    with _derived_lock:
+        _settled.clear()
+        _derived.clear()
+        _derived_together.clear()
 
 
 def reset() -> None:
@@ -389,20 +396,24 @@ def derived_together(
     if not buckets or not all((memo := _derived.get(id(b))) is not None and memo[0] is b for b in buckets):
         return compute()
     key = (name, tuple(map(id, buckets)))
-    kept = _derived_together.get(key)
-    if kept is None or not all(a is b for a, b in zip(kept[0], buckets, strict=True)):
-        value = compute()
+    # Looked up and stored under the lock, computed outside it (a value computed twice at once is
+    # the same value).
+    with _derived_lock:
+        kept = _derived_together.get(key)
+        if kept is not None and all(a is b for a, b in zip(kept[0], buckets, strict=True)):
+            _derived_together.move_to_end(key)
+            found: T = kept[1]
+            return found
+    value = compute()
+    with _derived_lock:
         if settled_fields:
             _derived[id(value)] = (cast(dict[str, int], value), {})
-        kept = _derived_together[key] = (list(buckets), value)
+        _derived_together[key] = (list(buckets), value)
         while len(_derived_together) > DERIVED_TOGETHER_KEPT:
             _, (_, dropped) = _derived_together.popitem(last=False)
             if (memo := _derived.get(id(dropped))) is not None and memo[0] is dropped:
                 del _derived[id(dropped)]
-    else:
-        _derived_together.move_to_end(key)
-    found: T = kept[1]
-    return found
+    return value
 
 
 def group(fields: dict[str, int], series: str) -> dict[tuple[str, ...], dict[str, int]]:

@@ -1,6 +1,7 @@
 """Reads of the security domain: the authenticated identity, blocks and security figures."""
 
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -99,17 +100,21 @@ HOUR_SETTLES_AFTER = timedelta(minutes=5)
 SETTLED_HOURS_KEPT = timedelta(days=8)
 # A deletion of events elsewhere (`security_data_clear`, in another process) shows this late.
 EVENTS_GENERATION_MAX_AGE = 5.0
+# Kept hours are read again after this long all the same, so what nothing announces (events
+# deleted in the admin, a transaction that stayed open past HOUR_SETTLES_AFTER) is seen by then.
+SETTLED_HOURS_REREAD_SECONDS = 600.0
 
 
 class _SettledHours:
-    """The event counts of settled hours this process has read: {hour start: {kind: events}},
-    an hour without events as {} (read, none). Valid under one generation of `events_ns`: a
-    deletion bumps it and every hour is read again."""
+    """The event counts of settled hours this process has read: {hour start: (read at, {kind:
+    events})}, an hour without events with {} (read, none). Valid under one generation of
+    `events_ns` (a deletion bumps it and every hour is read again) and for
+    SETTLED_HOURS_REREAD_SECONDS."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.generation: int | None = None
-        self.hours: dict[datetime, dict[str, int]] = {}
+        self.hours: dict[datetime, tuple[float, dict[str, int]]] = {}
 
     def reset(self) -> None:
         with self.lock:
@@ -137,15 +142,20 @@ def events_by_hour(*, since: datetime, now: datetime | None = None) -> dict[date
     except app_cache.CacheUnavailable:
         generation = None  # nobody could tell this process of a deletion: keep nothing
     kept = _settled_hours
+    read_at = time.monotonic()
     with kept.lock:
         if generation is None or generation != kept.generation:
             kept.generation, kept.hours = generation, {}
+        known = {
+            h: counts
+            for h, (at, counts) in kept.hours.items()
+            if first <= h and read_at - at < SETTLED_HOURS_REREAD_SECONDS
+        }
         hour, read_from = first, None
         while hour < settled_before and read_from is None:
-            if hour not in kept.hours:
+            if hour not in known:
                 read_from = hour
             hour += timedelta(hours=1)
-        known = {h: counts for h, counts in kept.hours.items() if first <= h}
     read_from = read_from or max(first, settled_before)
     rows = counts_by_hour(since=read_from)
     fresh: dict[datetime, dict[str, int]] = {}
@@ -159,7 +169,7 @@ def events_by_hour(*, since: datetime, now: datetime | None = None) -> dict[date
     if generation is not None:
         with kept.lock:
             if kept.generation == generation:
-                kept.hours.update((h, counts) for h, counts in fresh.items() if h < settled_before)
+                kept.hours.update((h, (read_at, counts)) for h, counts in fresh.items() if h < settled_before)
                 oldest = current - SETTLED_HOURS_KEPT
                 for h in [h for h in kept.hours if h < oldest]:
                     del kept.hours[h]

@@ -70,6 +70,29 @@ def test_bumping_a_parent_namespace_hides_its_children():
     assert app_cache.get_or_set(app_cache.PROJECT, ("x",), compute, namespaces=["user:1", "project:7"]) == "v2"
 
 
+def test_read_together_reads_each_generation_once_and_sees_its_own_bumps_even_nested():
+    compute = Counter()
+    reads: list[list[str]] = []
+    real = app_cache._read_generations
+
+    def counted(keys):
+        reads.append(list(keys))
+        return real(keys)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(app_cache, "_read_generations", counted)
+        with app_cache.read_together(["project:7"]):
+            assert app_cache.get_or_set(app_cache.PROJECT, ("x",), compute, namespaces=["user:1"]) == "v1"
+            with app_cache.read_together(["project:8"]):  # joins the outer block
+                assert app_cache.get_or_set(app_cache.PROJECT, ("x",), compute, namespaces=["user:1"]) == "v1"
+                app_cache.bump("user:1")
+            # The bump inside the inner block is seen by the outer one.
+            assert app_cache.get_or_set(app_cache.PROJECT, ("x",), compute, namespaces=["user:1"]) == "v2"
+    assert reads[0] == ["gen:family:project", "gen:user:1", "gen:project:7"]
+    # After the bump, one read: the bumped namespace with the one the inner block announced.
+    assert reads[1:] == [["gen:user:1", "gen:project:8"]], reads
+
+
 def test_bump_is_one_increment_without_any_scan(monkeypatch):
     calls = []
     for name in ("iter_keys", "delete_pattern", "keys"):

@@ -186,8 +186,15 @@ def read_together(names: Iterable[str]) -> Iterator[None]:
     `names`, and no generation is read twice: a request whose lookups need several namespaces,
     known before the first lookup, pays one round trip for all of them (the API's project detail:
     its owner's identity and the project's detail). A bump inside the block is seen at once:
-    `bump` drops what it bumps from the block's reads."""
-    batch = _Batch(announced=[GENERATION_PREFIX + n for n in names], read={})
+    `bump` drops what it bumps from the block's reads. A block inside another joins it (one set
+    of reads, so a bump is dropped from the only one)."""
+    announced = [GENERATION_PREFIX + n for n in names]
+    outer = _read_together.get()
+    if outer is not None:
+        outer.announced.extend(k for k in announced if k not in outer.announced)
+        yield
+        return
+    batch = _Batch(announced=announced, read={})
     token = _read_together.set(batch)
     try:
         yield

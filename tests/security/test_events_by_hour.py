@@ -82,3 +82,17 @@ def test_a_longer_window_reads_only_the_hours_it_lacks():
     week = selectors.events_by_hour(since=NOW - timedelta(days=7), now=NOW)
     assert len(week) == 7 * 24 + 1
     assert week[(NOW - timedelta(days=3)).replace(minute=0)] == {EventKind.SCANNER_PATH: 1}
+
+
+def test_kept_hours_are_read_again_after_a_while(monkeypatch):
+    """What nothing announces (events deleted in the admin, say) is seen once the kept hours are
+    read again, SETTLED_HOURS_REREAD_SECONDS later."""
+    clock = [1000.0]
+    monkeypatch.setattr(selectors.time, "monotonic", lambda: clock[0])
+    _event(NOW - timedelta(hours=2))
+    assert _counts(2) == {EventKind.SCANNER_PATH: 1}
+    SecurityEvent.objects.all().delete()  # no bump: the kept count stands for now
+    clock[0] += selectors.SETTLED_HOURS_REREAD_SECONDS - 1
+    assert _counts(2) == {EventKind.SCANNER_PATH: 1}
+    clock[0] += 2
+    assert _counts(2) == {}
