@@ -273,9 +273,9 @@ def limit_view(
     group: str, *, rate_setting: str, methods: tuple[str, ...] = ("GET", "POST"), hot: bool = False
 ) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
     """Limit a Django view per client address (fail open). Forms count with django-ratelimit
-    (two round trips to Redis, exact across processes); `hot` views (the landing page) as the
-    global quota does, in process memory synced with Redis about once a second: no round trip,
-    exact within a process and about a second behind the others' traffic."""
+    (one round trip to Redis, see `ratelimit_cache`; exact across processes); `hot` views (the
+    landing page) as the global quota does, in process memory synced with Redis about once a
+    second: no round trip, exact within a process and about a second behind the others' traffic."""
 
     def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
