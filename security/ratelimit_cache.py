@@ -5,11 +5,11 @@ under the state key version, where clearing the cache does not reach.
 
 On Redis a counted request costs one round trip. django-ratelimit counts with `add(key, 1)` and,
 when the window's key was there already, `incr(key)`: two round trips for every request but a
-window's first. Here such an `add` is the count itself, an INCR with the key's expiry set when
-the INCR made it (EXPIRE NX), in one pipeline: it answers True when the count is 1 (the key was
-new, as `add` would), else False, and keeps the count for this thread so that the `incr` of
-that key django-ratelimit sends next answers it without a second round trip. Each request is
-counted once either way."""
+window's first. Here such an `add` is the count itself, the fixed window's one round trip
+(`ratelimit.count_in_window`): it answers True when the count is 1 (the key was new, as `add`
+would), else False, and keeps the count for this thread so that the `incr` of that key
+django-ratelimit sends next answers it without a second round trip. Each request is counted
+once either way."""
 
 import contextlib
 import threading
@@ -19,7 +19,8 @@ from django.core.cache import caches
 from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
 
 from mvpvalidator import cache as app_cache
-from mvpvalidator.cache.backend import STATE_VERSION, is_shared, redis_client
+from mvpvalidator.cache.backend import STATE_VERSION, is_shared
+from mvpvalidator.cache.ratelimit import count_in_window
 
 # The count the last `add` made on this thread and did not answer: (its Redis key, the count).
 _counted = threading.local()
@@ -44,14 +45,8 @@ class BreakerCache(BaseCache):
             return False
 
     def _count(self, made: str, timeout: int) -> bool:
-        def count() -> int:
-            pipe = redis_client().pipeline(transaction=False)
-            pipe.incr(made)
-            pipe.expire(made, timeout, nx=True)
-            return int(pipe.execute()[0])
-
         try:
-            n = app_cache.call(count)
+            n = app_cache.call(count_in_window, made, expire_seconds=timeout)
         except app_cache.CacheUnavailable:
             return False  # then `incr` fails too, and django-ratelimit applies its policy
         if n == 1:

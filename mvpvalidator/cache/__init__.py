@@ -143,8 +143,8 @@ def generations(names: Iterable[str], *, max_age: float = 0.0) -> list[int]:
     keys = [GENERATION_PREFIX + n for n in names]
     batch = _read_together.get()
     if batch is not None:
-        unread = [k for k in dict.fromkeys([*keys, *batch.announced]) if k not in batch.read]
         if any(k not in batch.read for k in keys):
+            unread = [k for k in dict.fromkeys([*keys, *batch.announced]) if k not in batch.read]
             batch.read.update(zip(unread, _read_generations(unread), strict=True))
         return [batch.read[k] for k in keys]
     if max_age > 0:

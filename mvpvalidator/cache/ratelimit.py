@@ -37,25 +37,26 @@ def _unavailable(limit: int, fail_open: bool) -> RateLimitResult:
     return RateLimitResult(fail_open, limit, limit if fail_open else 0, 0 if fail_open else 1, 0, "unavailable")
 
 
+def count_in_window(redis_key: str, *, expire_seconds: int) -> int:
+    """One more on a window's counter (a raw Redis key), its count after: INCR, then EXPIRE NX
+    (the key gets its expiry once, when the INCR created it), in one pipelined round trip. Not a
+    transaction: each command is atomic on its own, and nothing here needs them together. Call it
+    through the breaker (`call`)."""
+    pipe = redis_client().pipeline(transaction=False)
+    pipe.incr(redis_key)
+    pipe.expire(redis_key, expire_seconds, nx=True)
+    return int(pipe.execute()[0])
+
+
 def fixed_window(key: str, *, limit: int, window_seconds: int, fail_open: bool = True) -> RateLimitResult:
-    """Count one hit in the current window of `window_seconds`: INCR, then EXPIRE NX (the
-    window's key gets its expiry once, when the INCR created it), in one pipelined round trip.
-    Not a transaction: each command is atomic on its own, and nothing here needs them together."""
+    """Count one hit in the current window of `window_seconds` (`count_in_window` on Redis)."""
     now = time.time()
     window = int(now // window_seconds)
     reset_after = max(1, math.ceil((window + 1) * window_seconds - now))
     name = f"rl:fw:{key}:{window}"
     if is_shared():
-        redis_key = state_key(name)
-
-        def hit() -> int:
-            pipe = redis_client().pipeline(transaction=False)
-            pipe.incr(redis_key)
-            pipe.expire(redis_key, window_seconds + 1, nx=True)
-            return int(pipe.execute()[0])
-
         try:
-            count = call(hit)
+            count = call(count_in_window, state_key(name), expire_seconds=window_seconds + 1)
         except CacheUnavailable:
             return _unavailable(limit, fail_open)
         backend: Backend = "redis"
