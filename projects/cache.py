@@ -121,11 +121,16 @@ def list_namespaces(*, user_id: int) -> list[str]:
     return [user_ns(user_id), projects_of_ns(user_id)]
 
 
-def invalidate_on_commit(*, owner_id: int, project_id: int, listing: bool = False, slugs: tuple[str, ...] = ()) -> None:
+def invalidate_on_commit(
+    *, owner_id: int, project_id: int, listing: bool = False, slugs: tuple[str, ...] = (), soon: bool = False
+) -> None:
     """Bump, once the surrounding transaction commits, what a write to this project changed:
-    its detail always, the owner's lists when `listing`, and the public pages in `slugs`."""
+    its detail always, the owner's lists when `listing`, and the public pages in `slugs`.
+    `soon`: by the flusher within a tick (`app_cache.bump_soon`), for a visitor's write (a
+    signup), whose request then makes no round trip for it."""
     names = [project_ns(project_id)]
     if listing:
         names.append(projects_of_ns(owner_id))
     names.extend(page_ns(slug) for slug in slugs if slug)
-    transaction.on_commit(lambda: app_cache.bump(*names))
+    send = app_cache.bump_soon if soon else app_cache.bump
+    transaction.on_commit(lambda: send(*names))

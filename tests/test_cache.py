@@ -105,6 +105,104 @@ def test_read_together_reads_each_generation_once_and_sees_its_own_bumps_even_ne
     assert reads[1:] == [["gen:user:1", "gen:project:8"]], reads
 
 
+def _shared_generation(name: str) -> int:
+    """What another process reads for `name` (its own read is this MGET's)."""
+    return int(cache.get(app_cache.GENERATION_PREFIX + name))
+
+
+@pytest.mark.redis
+def test_bump_soon_is_seen_here_at_once_and_by_other_processes_once_sent(no_flusher):
+    compute = Counter()
+    assert app_cache.get_or_set(app_cache.PROJECT, ("x",), compute, namespaces=["project:5"]) == "v1"
+    shared = _shared_generation("project:5")
+    app_cache.bump_soon("project:5")
+    # This process: a provisional generation, so its own write shows at once.
+    assert app_cache.get_or_set(app_cache.PROJECT, ("x",), compute, namespaces=["project:5"]) == "v2"
+    assert app_cache.get_or_set(app_cache.PROJECT, ("x",), compute, namespaces=["project:5"]) == "v2"
+    assert _shared_generation("project:5") == shared  # not sent yet: no round trip on the write
+    app_cache._send_soon()
+    assert _shared_generation("project:5") == shared + 1
+    # Sent: the shared generation again, under which nothing was cached from before the write.
+    assert app_cache.generations(["project:5"]) == [shared + 1]
+    assert app_cache.get_or_set(app_cache.PROJECT, ("x",), compute, namespaces=["project:5"]) == "v3"
+    app_cache._send_soon()  # nothing queued: nothing sent
+    assert _shared_generation("project:5") == shared + 1
+
+
+@pytest.mark.redis
+def test_every_bump_soon_hides_what_was_cached_after_the_one_before(no_flusher):
+    compute = Counter()
+    app_cache.bump_soon("project:5")
+    assert app_cache.get_or_set(app_cache.PROJECT, ("x",), compute, namespaces=["project:5"]) == "v1"
+    app_cache.bump_soon("project:5")  # a second write in the same tick
+    assert app_cache.get_or_set(app_cache.PROJECT, ("x",), compute, namespaces=["project:5"]) == "v2"
+    shared = _shared_generation("project:5")
+    app_cache._send_soon()
+    assert _shared_generation("project:5") == shared + 1  # one increment for the tick's two bumps
+
+
+@pytest.mark.redis
+def test_a_bump_soon_queued_while_the_tick_sends_waits_for_the_next_tick(no_flusher, monkeypatch):
+    real = app_cache._bump_shared
+    app_cache.generations(["project:5"])
+    shared = _shared_generation("project:5")
+    app_cache.bump_soon("project:5")
+
+    def send_with_a_write_meanwhile(keys):
+        app_cache.bump_soon("project:5")  # a write whose bump the round trip in flight does not carry
+        real(keys)
+
+    monkeypatch.setattr(app_cache, "_bump_shared", send_with_a_write_meanwhile)
+    app_cache._send_soon()
+    monkeypatch.setattr(app_cache, "_bump_shared", real)
+    assert _shared_generation("project:5") == shared + 1
+    # Still provisional here until that second bump is sent.
+    assert app_cache.generations(["project:5"]) != [shared + 1]
+    app_cache._send_soon()
+    assert _shared_generation("project:5") == shared + 2
+    assert app_cache.generations(["project:5"]) == [shared + 2]
+
+
+@pytest.mark.redis
+def test_a_plain_bump_after_a_queued_one_stands_for_both(no_flusher):
+    compute = Counter()
+    app_cache.bump_soon("project:5")
+    assert app_cache.get_or_set(app_cache.PROJECT, ("x",), compute, namespaces=["project:5"]) == "v1"
+    shared = _shared_generation("project:5")
+    app_cache.bump("project:5")
+    assert _shared_generation("project:5") == shared + 1
+    assert app_cache.get_or_set(app_cache.PROJECT, ("x",), compute, namespaces=["project:5"]) == "v2"
+    app_cache._send_soon()
+    assert _shared_generation("project:5") == shared + 1  # nothing left to send
+
+
+@pytest.mark.redis
+def test_a_queued_bump_that_cannot_be_sent_is_replayed_when_redis_answers(no_flusher, monkeypatch):
+    app_cache.generations(["project:5"])
+    shared = _shared_generation("project:5")
+    app_cache.bump_soon("project:5")
+    for _ in range(3):
+        app_cache.breaker.record_failure(OSError("down"))
+    app_cache._send_soon()  # the breaker is open: kept for the replay
+    assert _shared_generation("project:5") == shared
+    monkeypatch.setattr(app_cache.breaker, "reset_after_seconds", 0)
+    app_cache.generations(["anything"])  # the first successful call replays it
+    assert _shared_generation("project:5") == shared + 1
+
+
+@override_settings(
+    CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "bump-soon"}},
+    ENABLE_REDIS_CACHE=False,
+)
+def test_bump_soon_without_redis_is_a_bump():
+    compute = Counter()
+    app_cache.get_or_set(app_cache.PROJECT, ("x",), compute, namespaces=["project:5"])
+    (before,) = app_cache.generations(["project:5"])
+    app_cache.bump_soon("project:5")
+    assert app_cache.generations(["project:5"]) == [before + 1]
+    assert app_cache.get_or_set(app_cache.PROJECT, ("x",), compute, namespaces=["project:5"]) == "v2"
+
+
 def test_bump_is_one_increment_without_any_scan(monkeypatch):
     calls = []
     for name in ("iter_keys", "delete_pattern", "keys"):

@@ -114,7 +114,7 @@ def signup_create(
     try:
         with transaction.atomic() if in_transaction else contextlib.nullcontext():
             signup.save()
-            invalidate_on_commit(owner_id=page.project.owner_id, project_id=page.project_id)
+            invalidate_on_commit(owner_id=page.project.owner_id, project_id=page.project_id, soon=True)
     except IntegrityError:
         # Which unique key refused it, in one read: the address on this page, or the token.
         keys = Q(landing_page=page, email=signup.email)

@@ -256,3 +256,62 @@ def test_a_signup_costs_one_insert_and_a_duplicate_leaves_one_row(client, live_p
     assert Signup.objects.filter(email="once@example.com").count() == 1
     assert send_due_emails() == 1
     assert [m.to for m in mail.outbox] == [["once@example.com"]]
+
+
+def _round_trips_on_this_thread(monkeypatch) -> list[str]:
+    """The Redis round trips this thread makes from now on, each as its commands joined by '+'
+    (the flusher's, on its own thread, are not the request's)."""
+    import threading
+
+    import redis
+
+    trips: list[str] = []
+    here = threading.get_ident()
+    send_pipeline, send_one = redis.client.Pipeline.execute, redis.Redis.execute_command
+
+    def pipeline(self, *args, **options):
+        if threading.get_ident() == here and self.command_stack:
+            trips.append("+".join(str(c[0][0]) for c in self.command_stack))
+        return send_pipeline(self, *args, **options)
+
+    def one(self, *args, **options):
+        if threading.get_ident() == here:
+            trips.append(str(args[0]))
+        return send_one(self, *args, **options)
+
+    monkeypatch.setattr(redis.client.Pipeline, "execute", pipeline)
+    monkeypatch.setattr(redis.Redis, "execute_command", one)
+    return trips
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_a_signup_makes_two_round_trips_to_redis_and_its_invalidation_follows(
+    client, auth_api_client, live_page, post_signup, monkeypatch
+):
+    """The form's rate-limit count and the form token's binding. The project's invalidation is
+    sent by the flusher (`bump_soon`); this process reads the new count at once, the others
+    once it is sent."""
+    from django.core.cache import cache
+
+    from mvpvalidator import background
+    from mvpvalidator import cache as app_cache
+    from projects.cache import project_ns
+
+    def signup_count() -> int:
+        return auth_api_client.get(f"/api/projects/{live_page.project_id}/").json()["signup_count"]
+
+    generation = app_cache.GENERATION_PREFIX + project_ns(live_page.project_id)
+    client.defaults["HTTP_USER_AGENT"] = "Mozilla/5.0 (X11; Linux x86_64) Chrome/131"  # counted as a person
+    assert client.get("/p/chaser/").status_code == 200  # the public page is cached
+    assert signup_count() == 0  # the detail is cached
+    shared = int(cache.get(generation))
+    with background.quiet():  # no tick sends the bump meanwhile
+        trips = _round_trips_on_this_thread(monkeypatch)
+        assert post_signup(email="trips@example.com").status_code == 302
+        assert trips == ["INCRBY+EXPIRE", "SET"], trips
+        monkeypatch.undo()
+        assert signup_count() == 1  # this process: at once
+        assert int(cache.get(generation)) == shared  # what the others read: not sent yet
+        app_cache._send_soon()  # the flusher's tick
+    assert int(cache.get(generation)) == shared + 1
