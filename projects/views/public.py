@@ -12,8 +12,8 @@ import re
 from html import escape
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.csrf import csrf_exempt
@@ -114,7 +114,7 @@ def landing_page(request: HttpRequest, slug: str) -> HttpResponse:
         # The founder's preview link: this browser's views of the page are counted apart from then on.
         if not visit.start_preview(preview):
             raise Http404("This preview link is invalid or has expired.")
-        return visit.respond(redirect(public.path))
+        return visit.respond(HttpResponseRedirect(public.path))
     token = form_token(visitor_hash=visit.visitor_hash)
     page = filled(
         page_cut(public, visit.variant),
@@ -173,7 +173,7 @@ def preorder(request: HttpRequest, slug: str) -> HttpResponse:
         # A token counts one pre-order: the event's key is made from it, so the same "Buy" sent
         # again is stored once (no read or round trip of its own on this path).
         visit.record(EventKind.PREORDER, event_id=f"preorder-{token_id(token)}")
-    return visit.respond(redirect(reverse("public:preorder", kwargs={"slug": public.page.slug})))
+    return visit.respond(HttpResponseRedirect(reverse("public:preorder", kwargs={"slug": public.page.slug})))
 
 
 def preorder_done(request: HttpRequest, slug: str) -> HttpResponse:
@@ -254,7 +254,8 @@ def _signed_up(visit: Visit, touch: SignupTouch, result: SignupResult) -> HttpRe
         visit.record(EventKind.SIGNUP, touch=touch)
     # The same answer whether or not the address was on the list already: anyone may type any
     # address, and a different page would tell them who signed up.
-    return visit.respond(redirect(reverse("public:thanks", kwargs={"slug": visit.public.page.slug})))
+    # A URL, not a view name: `redirect` would first try to reverse it as one (and fail).
+    return visit.respond(HttpResponseRedirect(reverse("public:thanks", kwargs={"slug": visit.public.page.slug})))
 
 
 # What a held submission carries to its confirm step: the form as sent, but the honeypot and the
@@ -306,7 +307,7 @@ def signup_held(request: HttpRequest, slug: str) -> HttpResponse:
         return _render_form_errors(request, visit, form)
     if result is None:
         # Pressed before (a double click): that press stored it, so the thank-you is true.
-        return visit.respond(redirect(reverse("public:thanks", kwargs={"slug": public.page.slug})))
+        return visit.respond(HttpResponseRedirect(reverse("public:thanks", kwargs={"slug": public.page.slug})))
     return _signed_up(visit, touch, result)
 
 
