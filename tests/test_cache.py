@@ -177,17 +177,51 @@ def test_a_plain_bump_after_a_queued_one_stands_for_both(no_flusher):
 
 
 @pytest.mark.redis
-def test_a_queued_bump_that_cannot_be_sent_is_replayed_when_redis_answers(no_flusher, monkeypatch):
+def test_a_plain_bump_during_a_tick_leaves_a_later_bump_soon_queued(no_flusher, monkeypatch):
+    real = app_cache._bump_shared
+    app_cache.generations(["project:5"])
+    shared = _shared_generation("project:5")
+    app_cache.bump_soon("project:5")  # a first signup
+
+    def tick_with_writes_meanwhile(keys):
+        monkeypatch.setattr(app_cache, "_bump_shared", real)
+        real(keys)  # the tick's increment, for the first signup
+        app_cache.bump("project:5")  # the owner edits the project: it stands for that signup
+        app_cache.bump_soon("project:5")  # then another signup, after both increments
+
+    monkeypatch.setattr(app_cache, "_bump_shared", tick_with_writes_meanwhile)
+    app_cache._send_soon()
+    assert _shared_generation("project:5") == shared + 2
+    assert app_cache.generations(["project:5"]) != [shared + 2]  # the second signup: still queued
+    app_cache._send_soon()
+    assert _shared_generation("project:5") == shared + 3
+
+
+@pytest.mark.redis
+def test_a_queued_bump_that_cannot_be_sent_stays_queued_until_redis_answers(no_flusher, monkeypatch):
     app_cache.generations(["project:5"])
     shared = _shared_generation("project:5")
     app_cache.bump_soon("project:5")
+    (provisional,) = app_cache.generations(["project:5"])
     for _ in range(3):
         app_cache.breaker.record_failure(OSError("down"))
-    app_cache._send_soon()  # the breaker is open: kept for the replay
+    app_cache._send_soon()  # the breaker is open: nothing sent, nothing forgotten
     assert _shared_generation("project:5") == shared
     monkeypatch.setattr(app_cache.breaker, "reset_after_seconds", 0)
-    app_cache.generations(["anything"])  # the first successful call replays it
+    assert app_cache.generations(["project:5"]) == [provisional]  # still this process's own
+    app_cache._send_soon()  # the next tick, Redis answering
     assert _shared_generation("project:5") == shared + 1
+    assert app_cache.generations(["project:5"]) == [shared + 1]
+
+
+@pytest.mark.redis
+def test_a_forked_worker_starts_with_no_queued_bump(no_flusher):
+    from mvpvalidator import background
+
+    app_cache.bump_soon("project:5")
+    (task,) = [t for t in background.tasks() if t.name == "cache.bump_soon"]
+    task.forked()  # what the child of a preloaded parent runs first
+    assert app_cache._queued_entries() == {}
 
 
 @override_settings(

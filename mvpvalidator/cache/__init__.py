@@ -166,17 +166,20 @@ def generations(names: Iterable[str], *, max_age: float = 0.0) -> list[int]:
 
 
 def _read_generations(keys: list[str]) -> list[int]:
+    # A namespace with a bump of this process not sent yet reads as its provisional generation:
+    # this process sees its own write at once, under a number no other process reads. Taken
+    # before the read too: a tick that sends the bump meanwhile must not leave this read with
+    # the number from before it.
+    queued = _queued_provisionals(keys)
     found = call(cache.get_many, keys)
     for key in keys:
         if key not in found:
             seed = _seed()
             found[key] = seed if call(cache.add, key, seed, None) else (call(cache.get, key) or seed)
-    if not _soon:
+    if not queued and not _soon:
         return [int(found[k]) for k in keys]
-    # A namespace with a bump of this process not sent yet reads as its provisional generation:
-    # this process sees its own write at once, under a number no other process reads.
-    with _soon_lock:
-        return [_soon[k][1] if k in _soon else int(found[k]) for k in keys]
+    queued.update(_queued_provisionals(keys))
+    return [queued.get(k, int(found[k])) for k in keys]
 
 
 @dataclass
@@ -232,15 +235,13 @@ def bump(*names: str) -> None:
         _recent_generations.pop(key, None)
         if batch is not None:
             batch.read.pop(key, None)
-    if _soon:
-        # This increment comes after every write whose `bump_soon` is queued: it stands for
-        # them, and this process reads the shared generation again.
-        with _soon_lock:
-            for key in keys:
-                _soon.pop(key, None)
     try:
         if is_shared():
+            # This increment comes after every write whose `bump_soon` is queued now: once it is
+            # done it stands for them (a bump queued meanwhile stays queued).
+            queued = _queued_entries(keys)
             call(_bump_shared, keys)
+            _drop_sent(queued)
         else:
             for key in keys:
                 try:
@@ -269,7 +270,8 @@ def bump_soon(*names: str) -> None:
     of its own, drawn anew by every bump: it sees its writes at once, and what it caches then is
     read by no other process (nor after its next write). The others see the write a tick later at
     most, as the public pages see one `max_age` late. At exit the queue is sent; with Redis away
-    it waits with `bump`'s own until Redis answers. Without Redis (one process) it is `bump`."""
+    it stays queued (and provisional here) until a tick finds Redis answering. Without Redis (one
+    process) it is `bump`."""
     if not is_shared():
         bump(*names)
         return
@@ -284,26 +286,35 @@ def bump_soon(*names: str) -> None:
     background.ensure_started()
 
 
-def _send_soon() -> None:
+def _queued_entries(keys: Iterable[str] | None = None) -> dict[str, tuple[int, int]]:
+    if not _soon:
+        return {}
     with _soon_lock:
-        queued = {key: count for key, (count, _) in _soon.items()}
+        return dict(_soon) if keys is None else {k: _soon[k] for k in keys if k in _soon}
+
+
+def _queued_provisionals(keys: list[str]) -> dict[str, int]:
+    return {key: provisional for key, (_, provisional) in _queued_entries(keys).items()}
+
+
+def _drop_sent(sent: dict[str, tuple[int, int]]) -> None:
+    """Forget the queued bumps an increment stood for: each entry only if it is still the one
+    taken before the increment (a bump queued since redraws it, and is sent on the next tick)."""
+    if not sent:
+        return
+    with _soon_lock:
+        for key, entry in sent.items():
+            if _soon.get(key) == entry:
+                del _soon[key]
+
+
+def _send_soon() -> None:
+    queued = _queued_entries()
     if not queued:
         return
-    try:
+    with contextlib.suppress(CacheUnavailable):  # kept: the next tick sends them
         call(_bump_shared, list(queued))
-    except CacheUnavailable:
-        with _pending_lock:
-            _pending_bumps.update(key.removeprefix(GENERATION_PREFIX) for key in queued)
-    with _soon_lock:
-        # Only what was sent: a bump queued meanwhile (a write after the round trip began) keeps
-        # its provisional generation and goes on the next tick, so nobody caches that write's
-        # old state under the number it leaves.
-        for key, count in queued.items():
-            left, provisional = _soon.get(key, (0, 0))
-            if left > count:
-                _soon[key] = (left - count, provisional)
-            else:
-                _soon.pop(key, None)
+        _drop_sent(queued)
 
 
 def _forget_soon() -> None:
@@ -311,7 +322,9 @@ def _forget_soon() -> None:
         _soon.clear()
 
 
-background.register("cache.bump_soon", flush=_send_soon, reset=_forget_soon)
+# A worker forked from a preloaded parent starts with nothing queued: the parent sends its own,
+# and a provisional generation is never shared by two processes.
+background.register("cache.bump_soon", flush=_send_soon, reset=_forget_soon, forked=_forget_soon)
 
 
 def _bump_shared(keys: list[str]) -> None:
