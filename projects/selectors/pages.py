@@ -1,6 +1,7 @@
 """Reads of landing pages: the founder's (owner-scoped) and the public page at /p/<slug>/ (one
 cache entry per page: the page and its running experiment; `projects.views.public` renders it)."""
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -118,6 +119,11 @@ class PublicPage:
     # (utm_campaign, platform) of each of the project's campaigns; a campaign's write bumps the
     # namespaces of the project's pages (`services.campaigns`).
     campaigns: tuple[tuple[str, str], ...] = ()
+
+    @functools.cached_property
+    def thanks_path(self) -> str:
+        """Where a stored signup goes: reversed once per cached page in a process, not per signup."""
+        return reverse("public:thanks", kwargs={"slug": self.page.slug})
 
     def assignment(self, visitor: str) -> tuple[int | None, LiveVariant | None]:
         """(experiment id, variant) of a visitor; (None, None) outside any experiment."""

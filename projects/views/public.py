@@ -255,7 +255,7 @@ def _signed_up(visit: Visit, touch: SignupTouch, result: SignupResult) -> HttpRe
     # The same answer whether or not the address was on the list already: anyone may type any
     # address, and a different page would tell them who signed up.
     # A URL, not a view name: `redirect` would first try to reverse it as one (and fail).
-    return visit.respond(HttpResponseRedirect(reverse("public:thanks", kwargs={"slug": visit.public.page.slug})))
+    return visit.respond(HttpResponseRedirect(visit.public.thanks_path))
 
 
 # What a held submission carries to its confirm step: the form as sent, but the honeypot and the
@@ -307,7 +307,7 @@ def signup_held(request: HttpRequest, slug: str) -> HttpResponse:
         return _render_form_errors(request, visit, form)
     if result is None:
         # Pressed before (a double click): that press stored it, so the thank-you is true.
-        return visit.respond(HttpResponseRedirect(reverse("public:thanks", kwargs={"slug": public.page.slug})))
+        return visit.respond(HttpResponseRedirect(public.thanks_path))
     return _signed_up(visit, touch, result)
 
 
