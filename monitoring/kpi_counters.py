@@ -16,6 +16,7 @@ an evaluation (`monitoring.kpis.evaluate`) reads them all at one moment (`readin
 
 import contextlib
 import contextvars
+import functools
 import logging
 import threading
 import time
@@ -35,19 +36,21 @@ SERIES = "k"
 PERSIST_EVERY_SECONDS = 300.0
 
 
-def _field(name: str) -> str:
+@functools.lru_cache(maxsize=4096)
+def field_of(name: str) -> str:
+    """The metrics field a KPI counter counts in (its names are a fixed, small set: built once)."""
     return metrics.field(SERIES, name, "n")
 
 
 def count(name: str, n: int = 1) -> None:
     """Add `n` to a KPI counter (in memory; flushed and persisted in the background)."""
     if n:
-        metrics.record({_field(name): n})
+        metrics.record({field_of(name): n})
 
 
 def count_many(counts: dict[str, int]) -> None:
     """Several KPI counters at once (one call into the tally)."""
-    metrics.record({_field(name): n for name, n in counts.items() if n})
+    metrics.record({field_of(name): n for name, n in counts.items() if n})
 
 
 # The moment an evaluation reads at (set by `reading`); the wall clock outside one.

@@ -243,6 +243,13 @@ def _names(prefix: tuple[str, ...]) -> tuple[str, str, str, tuple[str, ...]]:
 
 def observe(prefix: tuple[str, ...], ms: float, *, errors: int = 0, extra: dict[str, int] | None = None) -> None:
     """Count one timed event under `prefix`: n, errors, total time (µs) and its histogram bucket."""
+    record(observed(prefix, ms, errors=errors, extra=extra))
+
+
+def observed(
+    prefix: tuple[str, ...], ms: float, *, errors: int = 0, extra: dict[str, int] | None = None
+) -> dict[str, int]:
+    """What `observe` records, for a caller that records it with counts of its own in one call."""
     n_name, us_name, err_name, buckets = _names(prefix)
     counts = {n_name: 1, us_name: int(ms * 1000), buckets[histogram.bucket_of(ms)]: 1}
     if errors:
@@ -251,7 +258,7 @@ def observe(prefix: tuple[str, ...], ms: float, *, errors: int = 0, extra: dict[
         base = n_name[:-2]
         for stat, n in extra.items():
             counts[base + SEP + stat] = n
-    record(counts)
+    return counts
 
 
 # Held from taking the tally until the store has it: a reader's flush (`read_window`) waits for

@@ -72,10 +72,13 @@ class MonitoringMiddleware:
         self.get_response = get_response
         self.enabled = settings.ENABLE_PERFORMANCE_MONITORING
         self.slow_ms = settings.SLOW_OPERATION_THRESHOLD_MS
-        # (header, its counter), built once: the check per response is a lookup per header.
-        self.headers = tuple((h, missing_header_counter(h)) for h in REQUIRED_RESPONSE_HEADERS)
+        # (header, its counter's field), built once: the check per response is a lookup per header.
+        field_of = kpi_counters.field_of
+        self.responses_field = field_of(HEADERS_RESPONSES)
+        self.https_responses_field = field_of(HEADERS_HTTPS_RESPONSES)
+        self.headers = tuple((h, field_of(missing_header_counter(h))) for h in REQUIRED_RESPONSE_HEADERS)
         self.https_headers = (
-            tuple((h, missing_header_counter(h)) for h in HTTPS_RESPONSE_HEADERS)
+            tuple((h, field_of(missing_header_counter(h))) for h in HTTPS_RESPONSE_HEADERS)
             if settings.SECURE_HSTS_SECONDS
             else ()
         )
@@ -89,28 +92,29 @@ class MonitoringMiddleware:
         try:
             if not self.enabled:
                 response = self.get_response(request)
+                counts: dict[str, int] = {}
             else:
                 started = ctx.started = time.perf_counter()
                 response = self.get_response(request)
                 elapsed_ms = (time.perf_counter() - started) * 1000
-                self._record(request, response, ctx, elapsed_ms)
+                counts = self._record(request, response, ctx, elapsed_ms)
             response["X-Request-ID"] = request_id
-            self._count_headers(request, response)
+            self._count_headers(request, response, counts)
+            metrics.record(counts)  # the request's timing and its header counts: one call
             return response
         finally:
             context.end(token)
 
-    def _count_headers(self, request: HttpRequest, response: HttpResponse) -> None:
-        count = kpi_counters.count
-        count(HEADERS_RESPONSES)
-        for header, counter in self.headers:
+    def _count_headers(self, request: HttpRequest, response: HttpResponse, counts: dict[str, int]) -> None:
+        counts[self.responses_field] = 1
+        for header, name in self.headers:
             if header not in response:
-                count(counter)
+                counts[name] = 1
         if self.https_headers and request.is_secure():
-            count(HEADERS_HTTPS_RESPONSES)
-            for header, counter in self.https_headers:
+            counts[self.https_responses_field] = 1
+            for header, name in self.https_headers:
                 if header not in response:
-                    count(counter)
+                    counts[name] = 1
 
     def process_view(
         self,
@@ -126,12 +130,16 @@ class MonitoringMiddleware:
             project_id = view_kwargs.get("pk")
         context.bind(route=route, project_id=project_id)
 
-    def _record(self, request: HttpRequest, response: HttpResponse, ctx: context.RequestContext, ms: float) -> None:
+    def _record(
+        self, request: HttpRequest, response: HttpResponse, ctx: context.RequestContext, ms: float
+    ) -> dict[str, int]:
+        """Files what the request's timing tells (traces, slow queries and operations) and returns
+        its counts, which the caller records with its own."""
         route = ctx.route = ctx.route or route_of(request)
         status = response.status_code
         if ctx.user_id is None:
             ctx.user_id = _user_id(request)
-        metrics.observe(
+        counts = metrics.observed(
             ("r", ctx.method, route, f"{status // 100}xx"),
             ms,
             errors=1 if status >= 500 else 0,
@@ -150,3 +158,4 @@ class MonitoringMiddleware:
                 "slow request %s %s took %.0f ms (%d queries, %.0f ms in the database)",
                 ctx.method, route, ms, ctx.query_count, ctx.query_ms,
             )  # fmt: skip
+        return counts

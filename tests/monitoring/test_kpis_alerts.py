@@ -88,7 +88,7 @@ def _fail_error_ratio(monkeypatch, at: float) -> None:
     read, hourly = kpis.ratio("test.errors", "test.requests")
     monkeypatch.setitem(kpis._readers, "error_rate", read)
     monkeypatch.setitem(kpis._histories, "error_rate", hourly)
-    metrics.record({kpi_counters._field("test.errors"): 50, kpi_counters._field("test.requests"): 100}, at=at)
+    metrics.record({kpi_counters.field_of("test.errors"): 50, kpi_counters.field_of("test.requests"): 100}, at=at)
 
 
 def test_a_failure_outlives_the_hours_turn_and_alerts(hooks, monkeypatch):
@@ -117,13 +117,13 @@ def test_a_lasting_failure_alerts_once_per_run_then_reminds(hooks, monkeypatch, 
     fired = []
     for minute in range(0, 2 * 60 + 1, 5):  # every 5 minutes for two hours, the data kept fresh
         at = start + minute * 60
-        metrics.record({kpi_counters._field("test.errors"): 50, kpi_counters._field("test.requests"): 100}, at=at)
+        metrics.record({kpi_counters.field_of("test.errors"): 50, kpi_counters.field_of("test.requests"): 100}, at=at)
         fired += alert_rules.evaluate_kpis(now=at)
     assert fired == [f"kpi:error_rate:{start}"]
     assert len(delivered()) == 1
     for minute in range(2 * 60 + 5, 3 * 60 + 20, 5):  # past 15 min + 3 h: the reminder, once
         at = start + minute * 60
-        metrics.record({kpi_counters._field("test.errors"): 50, kpi_counters._field("test.requests"): 100}, at=at)
+        metrics.record({kpi_counters.field_of("test.errors"): 50, kpi_counters.field_of("test.requests"): 100}, at=at)
         fired += alert_rules.evaluate_kpis(now=at)
     assert fired == [f"kpi:error_rate:{start}", f"kpi:error_rate:{start}:1"]
     rows = delivered()
