@@ -170,7 +170,7 @@ def _read_generations(keys: list[str]) -> list[int]:
     # this process sees its own write at once, under a number no other process reads. Taken
     # before the read too: a tick that sends the bump meanwhile must not leave this read with
     # the number from before it.
-    queued = _queued_provisionals(keys)
+    queued = _queued_entries(keys)
     found = call(cache.get_many, keys)
     for key in keys:
         if key not in found:
@@ -178,7 +178,7 @@ def _read_generations(keys: list[str]) -> list[int]:
             found[key] = seed if call(cache.add, key, seed, None) else (call(cache.get, key) or seed)
     if not queued and not _soon:
         return [int(found[k]) for k in keys]
-    queued.update(_queued_provisionals(keys))
+    queued.update(_queued_entries(keys))
     return [queued.get(k, int(found[k])) for k in keys]
 
 
@@ -253,8 +253,9 @@ def bump(*names: str) -> None:
             _pending_bumps.update(names)
 
 
-# Bumps queued by `bump_soon`, not yet sent: {generation key: (bumps queued, provisional generation)}.
-_soon: dict[str, tuple[int, int]] = {}
+# Bumps queued by `bump_soon`, not yet sent: {generation key: its provisional generation}. Each
+# bump draws a new one, so an unchanged number means no bump was queued since it was read.
+_soon: dict[str, int] = {}
 _soon_lock = threading.Lock()
 # Provisional generations are drawn above every real one (those are microseconds since 1970,
 # below 2**52), at random: no two processes, and no two writes, read the same provisional number.
@@ -279,25 +280,22 @@ def bump_soon(*names: str) -> None:
     batch = _read_together.get()
     with _soon_lock:
         for key in keys:
-            _soon[key] = (_soon.get(key, (0, 0))[0] + 1, _PROVISIONAL_FLOOR + secrets.randbits(61))
+            _soon[key] = _PROVISIONAL_FLOOR + secrets.randbits(61)
             _recent_generations.pop(key, None)
             if batch is not None:
                 batch.read.pop(key, None)
     background.ensure_started()
 
 
-def _queued_entries(keys: Iterable[str] | None = None) -> dict[str, tuple[int, int]]:
+def _queued_entries(keys: Iterable[str] | None = None) -> dict[str, int]:
+    """The queued bumps (of `keys`, or all): {generation key: provisional generation}."""
     if not _soon:
         return {}
     with _soon_lock:
         return dict(_soon) if keys is None else {k: _soon[k] for k in keys if k in _soon}
 
 
-def _queued_provisionals(keys: list[str]) -> dict[str, int]:
-    return {key: provisional for key, (_, provisional) in _queued_entries(keys).items()}
-
-
-def _drop_sent(sent: dict[str, tuple[int, int]]) -> None:
+def _drop_sent(sent: dict[str, int]) -> None:
     """Forget the queued bumps an increment stood for: each entry only if it is still the one
     taken before the increment (a bump queued since redraws it, and is sent on the next tick)."""
     if not sent:
