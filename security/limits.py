@@ -32,17 +32,22 @@ from functools import wraps
 from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
+from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
-from django_ratelimit.core import get_usage
+from django_ratelimit.core import EXPIRATION_FUDGE, _get_window, _make_cache_key, _split_rate, get_usage
 from rest_framework.throttling import BaseThrottle
 
 from mvpvalidator import background
+from mvpvalidator.cache import CacheUnavailable, call, is_shared
 from mvpvalidator.cache import ratelimit as counters
 from security.ip import client_key
 
 if TYPE_CHECKING:
+    from redis.client import Pipeline
     from rest_framework.request import Request
+
+    from security.ratelimit_cache import BreakerCache
 
 _UNITS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
 
@@ -269,19 +274,111 @@ def _ratelimit_refusal(request: HttpRequest, group: str, rate: str, methods: tup
     return Refusal(limit=usage["limit"], remaining=0, retry_after=left, reset_after=left, scope=group)
 
 
+class LimitReached(Exception):
+    """A form's deferred count (`FormCount`) went past its limit: the view's wrapper answers 429."""
+
+    def __init__(self, refusal: Refusal) -> None:
+        super().__init__(refusal.scope)
+        self.refusal = refusal
+
+
+@dataclass
+class FormCount:
+    """A form's rate-limit count, left for the view's own Redis round trip (`limit_view(...,
+    deferred=True)`): the signup form binds its token on Redis anyway, and the count rides in
+    that pipeline (`queue`, then `answer`) instead of costing a round trip of its own.
+
+    The count is django-ratelimit's own counter (its key, its window), so a form counted here and
+    one counted by `get_usage` share one limit. It is sent before anything is written: by the
+    view's first round trip, or on its own (`settle`) before a write that has none, and by the
+    wrapper after a view that wrote nothing. Past the limit `answer` and `settle` raise
+    `LimitReached`. Redis away: not counted (fail open, as `RATELIMIT_FAIL_OPEN`)."""
+
+    redis_key: str
+    expire_seconds: int
+    limit: int
+    window_end: int  # django-ratelimit's window: when this count's window closes (epoch seconds)
+    scope: str
+    sent: bool = False
+
+    # How many of a pipeline's replies are this count's (`queue` adds them first).
+    REPLIES = 2
+
+    @classmethod
+    def of(cls, request: HttpRequest, group: str, rate: str, methods: tuple[str, ...]) -> "FormCount":
+        limit, period = _split_rate(rate)
+        value = _client_ip_key(group, request)
+        window = _get_window(value, period)
+        key = _make_cache_key(group, window, rate, value, list(methods))
+        ratelimit_cache = cast("BreakerCache", caches[settings.RATELIMIT_USE_CACHE])
+        return cls(ratelimit_cache.redis_key(key), period + EXPIRATION_FUDGE, limit, window, group)
+
+    def queue(self, pipe: "Pipeline") -> None:
+        pipe.incr(self.redis_key)
+        pipe.expire(self.redis_key, self.expire_seconds, nx=True)
+
+    def answer(self, count: int | None) -> None:
+        """The count the pipeline answered (None: it could not be sent)."""
+        self.sent = True
+        if count is not None and count > self.limit:
+            left = max(1, self.window_end - int(time.time()))
+            refusal = Refusal(limit=self.limit, remaining=0, retry_after=left, reset_after=left, scope=self.scope)
+            raise LimitReached(refusal)
+
+    def settle(self) -> None:
+        """Send the count on its own, unless it went with an earlier round trip."""
+        if self.sent:
+            return
+        try:
+            count: int | None = call(counters.count_in_window, self.redis_key, expire_seconds=self.expire_seconds)
+        except CacheUnavailable:
+            count = None
+        self.answer(count)
+
+
+def form_count(request: HttpRequest) -> FormCount | None:
+    """The request's deferred form count, when its view left it to be sent (see `FormCount`)."""
+    return getattr(request, "form_count", None)
+
+
+def _deferred(
+    view: Callable[..., HttpResponse], count: FormCount, request: HttpRequest, *args: Any, **kwargs: Any
+) -> HttpResponse:
+    cast(Any, request).form_count = count
+    try:
+        try:
+            response = view(request, *args, **kwargs)
+        finally:
+            count.settle()  # a view that sent nothing to Redis (a form error, a 404) is counted too
+    except LimitReached as exc:
+        refused(request, exc.refusal)
+        return too_many_requests(request, exc.refusal)
+    return response
+
+
 def limit_view(
-    group: str, *, rate_setting: str, methods: tuple[str, ...] = ("GET", "POST"), hot: bool = False
+    group: str,
+    *,
+    rate_setting: str,
+    methods: tuple[str, ...] = ("GET", "POST"),
+    hot: bool = False,
+    deferred: bool = False,
 ) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
     """Limit a Django view per client address (fail open). Forms count with django-ratelimit
     (one round trip to Redis, see `ratelimit_cache`; exact across processes); `hot` views (the
     landing page) as the global quota does, in process memory synced with Redis about once a
-    second: no round trip, exact within a process and about a second behind the others' traffic."""
+    second: no round trip, exact within a process and about a second behind the others' traffic.
+
+    `deferred` (on Redis): the same count, sent with the view's own first round trip to Redis
+    (`FormCount`); the view sends it before it writes anything."""
 
     def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if settings.ENABLE_RATE_LIMITING and request.method in methods and not allowlisted(request):
                 rate = settings.RATE_LIMITS[rate_setting]
+                if deferred and is_shared():
+                    return _deferred(view, FormCount.of(request, group, rate, methods), request, *args, **kwargs)
                 refusal = (
                     _hot_refusal(request, group, rate) if hot else _ratelimit_refusal(request, group, rate, methods)
                 )

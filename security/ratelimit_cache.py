@@ -35,10 +35,14 @@ class BreakerCache(BaseCache):
     def _cache(self) -> BaseCache:
         return caches[self.target]
 
+    def redis_key(self, key: str, version: int | None = None) -> str:
+        """The key a django-ratelimit counter is kept under in Redis."""
+        return self._cache.make_key(key, version=version or STATE_VERSION)
+
     def add(self, key: str, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> bool:
         _counted.last = None
         if value == 1 and isinstance(timeout, int) and timeout > 0 and is_shared():
-            return self._count(self._cache.make_key(key, version=version or STATE_VERSION), timeout)
+            return self._count(self.redis_key(key, version), timeout)
         try:
             return bool(app_cache.call(self._cache.add, key, value, timeout, version or STATE_VERSION))
         except app_cache.CacheUnavailable:
@@ -58,7 +62,7 @@ class BreakerCache(BaseCache):
         last = getattr(_counted, "last", None)
         if last is not None:
             _counted.last = None
-            if delta == 1 and last[0] == self._cache.make_key(key, version=version or STATE_VERSION):
+            if delta == 1 and last[0] == self.redis_key(key, version):
                 return int(last[1])  # counted by the `add` just before
         try:
             return app_cache.call(self._cache.incr, key, delta, version or STATE_VERSION)

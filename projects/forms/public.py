@@ -13,6 +13,7 @@
 - a token serves one signup: its first use binds it to what it was sent with (`token_bind`).
 """
 
+import contextlib
 import functools
 import hashlib
 import hmac
@@ -20,7 +21,7 @@ import threading
 import time
 from collections import OrderedDict
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -31,6 +32,7 @@ from mvpvalidator.cache import CacheUnavailable, call, is_shared, redis_client, 
 from projects.models.signups import HoldReason
 from projects.visitor_text import signup_email
 from security.hashing import hash_identifier
+from security.limits import FormCount, LimitReached
 
 _SALT = "projects.signup-form"
 MIN_FILL_SECONDS = 2.0
@@ -91,7 +93,7 @@ def _bind_local(token_id: str, sent: str, now: float) -> str | None:
         return None
 
 
-def token_bind(*, token_id: str, page_id: int, email: str) -> bool:
+def token_bind(*, token_id: str, page_id: int, email: str, count: FormCount | None = None) -> bool:
     """Bind a form token at its first use to the page and address it was sent with, whether or not
     that address is on the list already; False when it is bound to another page or address.
 
@@ -106,19 +108,41 @@ def token_bind(*, token_id: str, page_id: int, email: str) -> bool:
 
     With Redis away the answer is True: the database's unique token column still lets a token store
     one signup row at most, but a token first sent with a listed address is not bound then.
+
+    `count`, the request's form rate-limit count (`security.limits.FormCount`), goes in the same
+    pipeline: a signup costs one round trip. Past the limit it raises `LimitReached`, and a binding
+    this call made is taken back, so the refused form may be sent again once the wait is over.
     """
     sent = hash_identifier(f"{page_id}:{email}", purpose="form-token")[:32]
     if not is_shared():
         bound = _bind_local(token_id, sent, time.time())
     else:
+        key = _binding_key(token_id)
+
+        def send() -> list[Any]:
+            pipe = redis_client().pipeline(transaction=False)
+            if count is not None:
+                count.queue(pipe)
+            pipe.set(key, sent, nx=True, ex=MAX_FORM_AGE_SECONDS, get=True)
+            return cast(list[Any], pipe.execute())
+
         try:
-            bound = call(
-                lambda: redis_client().set(_binding_key(token_id), sent, nx=True, ex=MAX_FORM_AGE_SECONDS, get=True)
-            )
+            replies = call(send)
         except CacheUnavailable:
+            if count is not None:
+                count.answer(None)
             return True
+        bound = replies[-1]
         if isinstance(bound, bytes):
             bound = bound.decode()
+        if count is not None:
+            try:
+                count.answer(int(replies[0]))
+            except LimitReached:
+                if bound is None:
+                    with contextlib.suppress(CacheUnavailable):
+                        call(redis_client().delete, key)
+                raise
     return bound is None or hmac.compare_digest(bound, sent)
 
 

@@ -23,6 +23,7 @@ from projects.models.pages import LandingPage, PageStatus
 from projects.models.signups import HeldSignup, Signup
 from projects.visitor_text import signup_email, visitor_text
 from security.hashing import hash_identifier
+from security.limits import FormCount
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +53,7 @@ def signup_create(
     form_token_id: str = "",
     send_confirmation: bool = True,
     link_base_url: str = "",
+    rate_count: FormCount | None = None,
 ) -> SignupResult:
     """Store a signup at once (durable before the visitor sees the thank-you page).
 
@@ -70,6 +72,10 @@ def signup_create(
 
     `link_base_url` (`emails.link_base_url`, development only) is where the email's links point
     instead of PUBLIC_BASE_URL.
+
+    `rate_count` is the form's rate-limit count when its view left it to be sent
+    (`security.limits.FormCount`): it goes with the token's binding, in one round trip, before
+    anything is written, and past the limit `LimitReached` is raised with nothing written.
 
     `utm`, `referrer`, `click_platform`, `click_id`, `channel` and `variant` are the visit's first
     touch (`events.visit.Visit.signup_touch`), whichever form the signup came through.
@@ -105,8 +111,10 @@ def signup_create(
     # The page and its project are at hand: validating the two keys would ask the database
     # again for rows just read (two round trips of a signup's three).
     signup.full_clean(exclude=["landing_page", "project"], validate_unique=False, validate_constraints=False)
-    if form_token_id and not token_bind(token_id=form_token_id, page_id=page.pk, email=email):
+    if form_token_id and not token_bind(token_id=form_token_id, page_id=page.pk, email=email, count=rate_count):
         raise FormTokenUsed()
+    if rate_count is not None:
+        rate_count.settle()  # not sent with a binding (no token): on its own, before the INSERT
     # One INSERT is atomic by itself: outside a transaction it needs no BEGIN and COMMIT round
     # trips (the on_commit hooks then run at once, after it). Inside a caller's transaction a
     # savepoint keeps a duplicate address from breaking it.

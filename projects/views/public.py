@@ -46,7 +46,7 @@ from projects.services.signups import (
     signup_unsubscribe,
 )
 from projects.views.landing_html import SLOT_HIDDEN, SLOT_ORIGIN, SLOT_TOKEN, filled, page_cut, shown_page
-from security.limits import limit_view
+from security.limits import form_count, limit_view
 
 
 def public_origin(request: HttpRequest) -> str:
@@ -197,7 +197,8 @@ def preorder_done(request: HttpRequest, slug: str) -> HttpResponse:
 
 @csrf_exempt  # checked with the visitor-bound form token instead (see the module docstring)
 @require_POST
-@limit_view("signup", rate_setting="signup", methods=("POST",))
+# Counted with the token's binding, in its round trip (`signup_create`), or before a held row.
+@limit_view("signup", rate_setting="signup", methods=("POST",), deferred=True)
 def signup(request: HttpRequest, slug: str) -> HttpResponse:
     """A signup form: stored, or, when it may be a bot's, held for a confirm button (never a
     thank-you for a signup that was not stored)."""
@@ -245,6 +246,7 @@ def _signup_arguments(visit: Visit, form: SignupForm, touch: SignupTouch, *, for
         "visitor_id": visit.visitor_id,
         "form_token_id": form_token_id,
         "link_base_url": emails.link_base_url(visit.request),
+        "rate_count": form_count(visit.request),
         **touch,
     }
 
@@ -266,6 +268,8 @@ _HELD_FIELDS = tuple(name for name in SignupForm.base_fields if name not in ("we
 def _hold(request: HttpRequest, visit: Visit, form: SignupForm, reason: HoldReason) -> HttpResponse:
     """The confirm step of a doubted submission: a page with one button (no script needed, no
     puzzle), whose token carries the submission; counted as held until it is pressed."""
+    if (count := form_count(request)) is not None:
+        count.settle()  # the rate limit first: a refused form leaves no held row
     held = held_signup_create(page=visit.public.page, reason=reason)
     token = form.data.get("form_token") or ""
     # The form token, when genuine, still serves one signup: the confirmed one.

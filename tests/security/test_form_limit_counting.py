@@ -1,13 +1,20 @@
 """The forms' limits (django-ratelimit, counting in `security.ratelimit_cache`): each request is
-counted once, refused past the rate, and on Redis a counted request costs one round trip."""
+counted once, refused past the rate, and on Redis a counted request costs one round trip. The
+signup form's count goes with its token's binding (`FormCount`): past the limit nothing is
+written, whichever way the form went."""
 
 import re
 import threading
+import time
 
 import pytest
 from django.test import Client
 
+from projects.models import HeldSignup, Signup
 from tests.factories import ProjectFactory, generate_and_publish
+from tests.projects.conftest import signup_post_data, visitor_token
+
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64) Chrome/131"
 
 pytestmark = pytest.mark.django_db
 
@@ -59,3 +66,61 @@ def test_a_counted_request_makes_one_round_trip_for_its_count(page, monkeypatch)
     statuses = _signups(client, 3)
     assert 429 not in statuses[:2] and statuses[2] == 429, statuses  # the 2nd and 3rd counted, the 4th refused
     assert counted == ["INCRBY+EXPIRE"] * 3, counted  # redis-py sends INCR as INCRBY
+
+
+def _person(address: str) -> Client:
+    return Client(REMOTE_ADDR=address, HTTP_USER_AGENT=BROWSER)
+
+
+def _signed_up(client: Client, *emails: str) -> None:
+    for email in emails:
+        response = client.post("/p/limited/signup", signup_post_data(client, email=email))
+        assert response.status_code == 302, response.status_code
+
+
+def test_a_form_past_the_limit_writes_nothing_and_its_token_serves_once_allowed(page, settings):
+    client = _person("198.51.100.44")
+    _signed_up(client, "a@example.com", "b@example.com", "c@example.com")
+    late = signup_post_data(client, email="late@example.com")
+    refused = client.post("/p/limited/signup", late)
+    assert refused.status_code == 429 and int(refused["Retry-After"]) >= 1
+    assert not Signup.objects.filter(email="late@example.com").exists()
+    # Once allowed, the refused form is sent again with another address: its token was not spent
+    # (a binding made in the refused request's round trip is taken back).
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "signup": "10/m"}
+    assert client.post("/p/limited/signup", {**late, "email": "later@example.com"}).status_code == 302
+    assert Signup.objects.filter(email="later@example.com").count() == 1
+
+
+def test_a_doubted_form_past_the_limit_leaves_no_held_row(page):
+    client = _person("198.51.100.45")
+
+    def too_fast(email: str) -> int:  # a token rendered this very second: held for a confirm button
+        data = signup_post_data(client, email=email, form_token=visitor_token(client, issued_at=time.time()))
+        return client.post("/p/limited/signup", data).status_code
+
+    assert too_fast("quick@example.com") == 202 and HeldSignup.objects.count() == 1
+    _signed_up(client, "a@example.com", "b@example.com")
+    assert too_fast("quicker@example.com") == 429
+    assert HeldSignup.objects.count() == 1
+
+
+def test_the_form_and_its_confirm_step_share_one_limit(page):
+    """The form's count goes with its round trip, the confirm step's through django-ratelimit:
+    one counter all the same."""
+    client = _person("198.51.100.46")
+    data = signup_post_data(client, email="held@example.com", form_token=visitor_token(client, issued_at=time.time()))
+    held = client.post("/p/limited/signup", data)  # 1
+    assert held.status_code == 202
+    hold = re.search(r'name="hold" value="([^"]+)"', held.content.decode())
+    assert hold is not None
+    assert client.post("/p/limited/signup/confirm", {"hold": hold.group(1)}).status_code == 302  # 2
+    _signed_up(client, "third@example.com")  # 3
+    assert client.post("/p/limited/signup", signup_post_data(client, email="fourth@example.com")).status_code == 429
+    assert sorted(Signup.objects.values_list("email", flat=True)) == ["held@example.com", "third@example.com"]
+
+
+def test_a_form_sent_to_no_page_is_counted_too(page):
+    client = _person("198.51.100.47")
+    assert [client.post("/p/nowhere/signup", {"email": "x@example.com"}).status_code for _ in range(3)] == [404] * 3
+    assert client.post("/p/limited/signup", signup_post_data(client, email="x@example.com")).status_code == 429
