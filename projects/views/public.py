@@ -85,8 +85,16 @@ def _refused(request: HttpRequest, public: PublicPage) -> HttpResponse:
     return render(request, "projects/form_refused.html", {"page": public.page}, status=403)
 
 
+def _settle_count(request: HttpRequest) -> None:
+    """Send the form's rate-limit count now when the view left it to go with its binding
+    (`limit_view(..., deferred=True)`): past the limit, `LimitReached` answers 429."""
+    if (count := form_count(request)) is not None:
+        count.settle()
+
+
 def _render_form_errors(request: HttpRequest, visit: Visit, form: SignupForm) -> HttpResponse:
     """The page again, with the form's errors (not cached: it shows what was typed)."""
+    _settle_count(request)  # a form past its limit is answered 429 before a page is rendered for it
     page = visit.public.page
     token = form_token(visitor_hash=visit.visitor_hash)
     hidden = {"form_token": token, **{k: form.data.get(k, "") for k in ("ref", *UTM_FIELDS)}}
@@ -268,8 +276,7 @@ _HELD_FIELDS = tuple(name for name in SignupForm.base_fields if name not in ("we
 def _hold(request: HttpRequest, visit: Visit, form: SignupForm, reason: HoldReason) -> HttpResponse:
     """The confirm step of a doubted submission: a page with one button (no script needed, no
     puzzle), whose token carries the submission; counted as held until it is pressed."""
-    if (count := form_count(request)) is not None:
-        count.settle()  # the rate limit first: a refused form leaves no held row
+    _settle_count(request)  # the rate limit first: a refused form leaves no held row
     held = held_signup_create(page=visit.public.page, reason=reason)
     token = form.data.get("form_token") or ""
     # The form token, when genuine, still serves one signup: the confirmed one.

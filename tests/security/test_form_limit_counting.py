@@ -124,3 +124,11 @@ def test_a_form_sent_to_no_page_is_counted_too(page):
     client = _person("198.51.100.47")
     assert [client.post("/p/nowhere/signup", {"email": "x@example.com"}).status_code for _ in range(3)] == [404] * 3
     assert client.post("/p/limited/signup", signup_post_data(client, email="x@example.com")).status_code == 429
+
+
+def test_a_form_past_the_limit_is_refused_before_a_page_is_rendered_for_its_errors(page):
+    client = _person("198.51.100.48")
+    _signed_up(client, "a@example.com", "b@example.com", "c@example.com")
+    refused = client.post("/p/limited/signup", signup_post_data(client, email="not an address"))
+    assert refused.status_code == 429
+    assert "projects/landing.html" not in [t.name for t in refused.templates]  # no page rendered for nothing
