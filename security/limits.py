@@ -284,15 +284,17 @@ class LimitReached(Exception):
 
 @dataclass
 class FormCount:
-    """A form's rate-limit count, left for the view's own Redis round trip (`limit_view(...,
-    deferred=True)`): the signup form binds its token on Redis anyway, and the count rides in
-    that pipeline (`queue`, then `answer`) instead of costing a round trip of its own.
+    """A form's rate-limit count, left for a Redis round trip the view makes anyway (`limit_view(...,
+    deferred=True)`): the signup form binds its token on Redis, and the count rides in that
+    pipeline (`queue`, then `answer`) instead of costing a round trip of its own.
 
-    The count is django-ratelimit's own counter (its key, its window), so a form counted here and
-    one counted by `get_usage` share one limit. It is sent before anything is written: by the
-    view's first round trip, or on its own (`settle`) before a write that has none, and by the
-    wrapper after a view that wrote nothing. Past the limit `answer` and `settle` raise
-    `LimitReached`. Redis away: not counted (fail open, as `RATELIMIT_FAIL_OPEN`)."""
+    The count is django-ratelimit's own counter (its key, its window, its expiry; the key is built
+    with django-ratelimit's helpers, private but pinned in the lock file, and a test holds the two
+    to one limit), so a form counted here and one counted by `get_usage` share one limit. The view
+    sends it before it writes anything: with the token's binding, or on its own (`settle`) before
+    a write or a rendering that has none; the wrapper settles it after a view that sent nothing.
+    Past the limit `answer` and `settle` raise `LimitReached`. Redis away: not counted (the forms'
+    limits fail open, `RATELIMIT_FAIL_OPEN`)."""
 
     redis_key: str
     expire_seconds: int
@@ -300,9 +302,6 @@ class FormCount:
     window_end: int  # django-ratelimit's window: when this count's window closes (epoch seconds)
     scope: str
     sent: bool = False
-
-    # How many of a pipeline's replies are this count's (`queue` adds them first).
-    REPLIES = 2
 
     @classmethod
     def of(cls, request: HttpRequest, group: str, rate: str, methods: tuple[str, ...]) -> "FormCount":
@@ -314,6 +313,7 @@ class FormCount:
         return cls(ratelimit_cache.redis_key(key), period + EXPIRATION_FUDGE, limit, window, group)
 
     def queue(self, pipe: "Pipeline") -> None:
+        """Add the count to `pipe`: its first reply is the count (`answer` takes it)."""
         pipe.incr(self.redis_key)
         pipe.expire(self.redis_key, self.expire_seconds, nx=True)
 
@@ -369,8 +369,10 @@ def limit_view(
     landing page) as the global quota does, in process memory synced with Redis about once a
     second: no round trip, exact within a process and about a second behind the others' traffic.
 
-    `deferred` (on Redis): the same count, sent with the view's own first round trip to Redis
+    `deferred` (forms, on Redis): the same count, sent with a round trip the view makes anyway
     (`FormCount`); the view sends it before it writes anything."""
+    if deferred and hot:
+        raise ValueError("a hot view counts in process memory: it has no count to defer")
 
     def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)

@@ -13,7 +13,6 @@
 - a token serves one signup: its first use binds it to what it was sent with (`token_bind`).
 """
 
-import contextlib
 import functools
 import hashlib
 import hmac
@@ -32,7 +31,7 @@ from mvpvalidator.cache import CacheUnavailable, call, is_shared, redis_client, 
 from projects.models.signups import HoldReason
 from projects.visitor_text import signup_email
 from security.hashing import hash_identifier
-from security.limits import FormCount, LimitReached
+from security.limits import FormCount
 
 _SALT = "projects.signup-form"
 MIN_FILL_SECONDS = 2.0
@@ -110,8 +109,11 @@ def token_bind(*, token_id: str, page_id: int, email: str, count: FormCount | No
     one signup row at most, but a token first sent with a listed address is not bound then.
 
     `count`, the request's form rate-limit count (`security.limits.FormCount`), goes in the same
-    pipeline: a signup costs one round trip. Past the limit it raises `LimitReached`, and a binding
-    this call made is taken back, so the refused form may be sent again once the wait is over.
+    pipeline: a signup costs one round trip. Past the limit it raises `LimitReached`, and the
+    binding made stays: taking it back would let a request with the same token slip in between,
+    whose answer then told whether the address was listed. Sent again once the wait is over, the
+    form stores its signup with that address; with another it is refused as a used token is, and
+    the page it gets back carries a new one.
     """
     sent = hash_identifier(f"{page_id}:{email}", purpose="form-token")[:32]
     if not is_shared():
@@ -136,13 +138,7 @@ def token_bind(*, token_id: str, page_id: int, email: str, count: FormCount | No
         if isinstance(bound, bytes):
             bound = bound.decode()
         if count is not None:
-            try:
-                count.answer(int(replies[0]))
-            except LimitReached:
-                if bound is None:
-                    with contextlib.suppress(CacheUnavailable):
-                        call(redis_client().delete, key)
-                raise
+            count.answer(int(replies[0]))
     return bound is None or hmac.compare_digest(bound, sent)
 
 

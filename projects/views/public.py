@@ -205,7 +205,8 @@ def preorder_done(request: HttpRequest, slug: str) -> HttpResponse:
 
 @csrf_exempt  # checked with the visitor-bound form token instead (see the module docstring)
 @require_POST
-# Counted with the token's binding, in its round trip (`signup_create`), or before a held row.
+# The rate limit is counted with the token's binding, in its round trip (`signup_create`); before
+# a held row or an errors page (`_settle_count`); after the view on the paths that send nothing.
 @limit_view("signup", rate_setting="signup", methods=("POST",), deferred=True)
 def signup(request: HttpRequest, slug: str) -> HttpResponse:
     """A signup form: stored, or, when it may be a bot's, held for a confirm button (never a

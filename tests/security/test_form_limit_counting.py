@@ -78,18 +78,53 @@ def _signed_up(client: Client, *emails: str) -> None:
         assert response.status_code == 302, response.status_code
 
 
-def test_a_form_past_the_limit_writes_nothing_and_its_token_serves_once_allowed(page, settings):
+def test_a_form_past_the_limit_writes_nothing_and_is_stored_when_sent_again_once_allowed(page, settings):
     client = _person("198.51.100.44")
     _signed_up(client, "a@example.com", "b@example.com", "c@example.com")
     late = signup_post_data(client, email="late@example.com")
     refused = client.post("/p/limited/signup", late)
     assert refused.status_code == 429 and int(refused["Retry-After"]) >= 1
     assert not Signup.objects.filter(email="late@example.com").exists()
-    # Once allowed, the refused form is sent again with another address: its token was not spent
-    # (a binding made in the refused request's round trip is taken back).
+    # A higher rate is a new counter (django-ratelimit's key names the rate): as after the wait.
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "signup": "10/m"}
-    assert client.post("/p/limited/signup", {**late, "email": "later@example.com"}).status_code == 302
-    assert Signup.objects.filter(email="later@example.com").count() == 1
+    assert client.post("/p/limited/signup", late).status_code == 302  # the same form, sent again
+    assert Signup.objects.filter(email="late@example.com").count() == 1
+    # Its token served that signup: with another address it is refused as any used token is.
+    other = client.post("/p/limited/signup", {**late, "email": "other@example.com"})
+    assert other.status_code == 400 and "This form was sent already" in other.content.decode()
+    assert not Signup.objects.filter(email="other@example.com").exists()
+
+
+@pytest.mark.redis
+def test_a_token_refused_past_the_limit_tells_nothing_of_who_is_on_the_list(page, monkeypatch):
+    """The binding made by a refused request's round trip stays. Were it taken back, a request
+    with the same token from an address under the limit, slipped in between, would bind and store
+    or not by whether the address was listed, and the token's next answer would tell which."""
+    from projects.events import cookies
+    from security import limits
+
+    def probe(target: str, *, listed: bool, n: int) -> int:
+        if listed:
+            _signed_up(_person(f"203.0.113.{n}"), target)
+        spent = _person(f"198.51.100.{n}")  # the attacker, past the limit from this address
+        _signed_up(spent, *(f"spent{n}-{i}@example.com" for i in range(3)))
+        fresh = _person(f"192.0.2.{n}")  # and under it from that one, with the same cookie
+        fresh.cookies[cookies.VISITOR_COOKIE] = spent.cookies[cookies.VISITOR_COOKIE].value
+        data = signup_post_data(spent, email=target)
+        answer, between = limits.FormCount.answer, []
+
+        def answer_late(self, count):
+            if count is not None and count > self.limit and not between:
+                between.append(fresh.post("/p/limited/signup", data).status_code)
+            return answer(self, count)
+
+        monkeypatch.setattr(limits.FormCount, "answer", answer_late)
+        assert spent.post("/p/limited/signup", data).status_code == 429
+        monkeypatch.setattr(limits.FormCount, "answer", answer)
+        assert between == [302]
+        return fresh.post("/p/limited/signup", {**data, "email": f"probe{n}@example.com"}).status_code
+
+    assert probe("listed@example.com", listed=True, n=10) == probe("unlisted@example.com", listed=False, n=20) == 400
 
 
 def test_a_doubted_form_past_the_limit_leaves_no_held_row(page):
@@ -132,3 +167,34 @@ def test_a_form_past_the_limit_is_refused_before_a_page_is_rendered_for_its_erro
     refused = client.post("/p/limited/signup", signup_post_data(client, email="not an address"))
     assert refused.status_code == 429
     assert "projects/landing.html" not in [t.name for t in refused.templates]  # no page rendered for nothing
+
+
+@pytest.mark.parametrize("kind", ["valid", "doubted", "invalid", "other browser", "no cookie"])
+def test_past_the_limit_no_form_writes_a_row(page, kind):
+    """Whatever the form holds, a request past the limit is answered 429 before any write (but
+    the refusal's own security event)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = _person("198.51.100.49")
+    _signed_up(client, "a@example.com", "b@example.com", "c@example.com")
+    data = {
+        "valid": lambda: signup_post_data(client, email="v@example.com"),
+        "doubted": lambda: signup_post_data(
+            client, email="d@example.com", form_token=visitor_token(client, issued_at=time.time())
+        ),
+        "invalid": lambda: signup_post_data(client, email="not an address"),
+        "other browser": lambda: signup_post_data(client, email="o@example.com", form_token=visitor_token(Client())),
+        "no cookie": lambda: signup_post_data(Client(), email="n@example.com"),
+    }[kind]()
+    if kind == "no cookie":
+        client.cookies.clear()
+    with CaptureQueriesContext(connection) as queries:
+        assert client.post("/p/limited/signup", data).status_code == 429
+    writes = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
+        and "security_securityevent" not in q["sql"]
+    ]
+    assert writes == []
