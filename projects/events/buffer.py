@@ -256,6 +256,10 @@ class _Outbox:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
+        # One send at a time: a flush returns once what was waiting when it began is in Redis,
+        # even when the flusher thread had taken those events and was still sending them (a
+        # reader that flushed, then read the buffer, would otherwise miss them).
+        self.sending = threading.RLock()
         self.events: list[TrackedEvent] = []
 
     def add(self, event: TrackedEvent) -> None:
@@ -266,24 +270,26 @@ class _Outbox:
         background.ensure_started()
 
     def flush(self) -> None:
-        with self.lock:
-            events, self.events = self.events, []
-        if not events:
-            return
-        try:
-            events_call(_buffer_many, events)
-        except CacheUnavailable:
-            # Redis is away: the database keeps them (a pipeline that half ran before failing
-            # leaves copies in Redis too; their ids make the second copy a no-op).
-            write_direct(events)
-            if background.on_flusher_thread():
-                from django.db import connection
+        with self.sending:
+            with self.lock:
+                events, self.events = self.events, []
+            if not events:
+                return
+            try:
+                events_call(_buffer_many, events)
+            except CacheUnavailable:
+                # Redis is away: the database keeps them (a pipeline that half ran before failing
+                # leaves copies in Redis too; their ids make the second copy a no-op).
+                write_direct(events)
+                if background.on_flusher_thread():
+                    from django.db import connection
 
-                connection.close()  # the flusher thread's own connection
+                    connection.close()  # the flusher thread's own connection
 
     def forked(self) -> None:
         # The parent sends what it held; the child starts empty.
         self.lock = threading.Lock()
+        self.sending = threading.RLock()
         self.events = []
 
 
