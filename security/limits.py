@@ -314,8 +314,7 @@ class FormCount:
 
     def queue(self, pipe: "Pipeline") -> None:
         """Add the count to `pipe`: its first reply is the count (`answer` takes it)."""
-        pipe.incr(self.redis_key)
-        pipe.expire(self.redis_key, self.expire_seconds, nx=True)
+        counters.queue_window_count(pipe, self.redis_key, expire_seconds=self.expire_seconds)
 
     def answer(self, count: int | None) -> None:
         """The count the pipeline answered (None: it could not be sent)."""

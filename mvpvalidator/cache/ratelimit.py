@@ -14,7 +14,7 @@ import math
 import threading
 import time
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from django.core.cache import cache
 
@@ -37,14 +37,20 @@ def _unavailable(limit: int, fail_open: bool) -> RateLimitResult:
     return RateLimitResult(fail_open, limit, limit if fail_open else 0, 0 if fail_open else 1, 0, "unavailable")
 
 
-def count_in_window(redis_key: str, *, expire_seconds: int) -> int:
-    """One more on a window's counter (a raw Redis key), its count after: INCR, then EXPIRE NX
-    (the key gets its expiry once, when the INCR created it), in one pipelined round trip. Not a
-    transaction: each command is atomic on its own, and nothing here needs them together. Call it
-    through the breaker (`call`)."""
-    pipe = redis_client().pipeline(transaction=False)
+def queue_window_count(pipe: Any, redis_key: str, *, expire_seconds: int) -> None:
+    """Add one more on a window's counter (a raw Redis key) to a pipeline: INCR, then EXPIRE NX
+    (the key gets its expiry once, when the INCR created it). The first of the two replies is the
+    count after. Not a transaction: each command is atomic on its own, and nothing here needs
+    them together."""
     pipe.incr(redis_key)
     pipe.expire(redis_key, expire_seconds, nx=True)
+
+
+def count_in_window(redis_key: str, *, expire_seconds: int) -> int:
+    """One more on a window's counter, its count after (`queue_window_count`), in one pipelined
+    round trip of its own. Call it through the breaker (`call`)."""
+    pipe = redis_client().pipeline(transaction=False)
+    queue_window_count(pipe, redis_key, expire_seconds=expire_seconds)
     return int(pipe.execute()[0])
 
 

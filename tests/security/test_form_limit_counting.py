@@ -13,8 +13,7 @@ from django.test import Client
 from projects.models import HeldSignup, Signup
 from tests.factories import ProjectFactory, generate_and_publish
 from tests.projects.conftest import signup_post_data, visitor_token
-
-BROWSER = "Mozilla/5.0 (X11; Linux x86_64) Chrome/131"
+from tests.projects.experiments.helpers import BROWSER
 
 pytestmark = pytest.mark.django_db
 
