@@ -44,7 +44,6 @@ from mvpvalidator.cache import ratelimit as counters
 from security.ip import client_key
 
 if TYPE_CHECKING:
-    from redis.client import Pipeline
     from rest_framework.request import Request
 
     from security.ratelimit_cache import BreakerCache
@@ -286,7 +285,7 @@ class LimitReached(Exception):
 class FormCount:
     """A form's rate-limit count, left for a Redis round trip the view makes anyway (`limit_view(...,
     deferred=True)`): the signup form binds its token on Redis, and the count rides in that
-    pipeline (`queue`, then `answer`) instead of costing a round trip of its own.
+    round trip (`commands`, then `answer`) instead of costing a round trip of its own.
 
     The count is django-ratelimit's own counter (its key, its window, its expiry; the key is built
     with django-ratelimit's helpers, private but pinned in the lock file, and a test holds the two
@@ -312,9 +311,10 @@ class FormCount:
         ratelimit_cache = cast("BreakerCache", caches[settings.RATELIMIT_USE_CACHE])
         return cls(ratelimit_cache.redis_key(key), period + EXPIRATION_FUDGE, limit, window, group)
 
-    def queue(self, pipe: "Pipeline") -> None:
-        """Add the count to `pipe`: its first reply is the count (`answer` takes it)."""
-        counters.queue_window_count(pipe, self.redis_key, expire_seconds=self.expire_seconds)
+    def commands(self) -> tuple[tuple[Any, ...], ...]:
+        """The count, as commands for the round trip it rides in: the first reply is the count
+        (`answer` takes it)."""
+        return counters.window_count_commands(self.redis_key, expire_seconds=self.expire_seconds)
 
     def answer(self, count: int | None) -> None:
         """The count the pipeline answered (None: it could not be sent)."""

@@ -40,6 +40,7 @@ from mvpvalidator.cache.backend import (
     on_recovery,
     raw_key,
     redis_client,
+    round_trip,
     state_key,
 )
 from mvpvalidator.cache.local import MISSING, LocalTier
@@ -67,6 +68,7 @@ __all__ = [
     "raw_key",
     "read_together",
     "redis_client",
+    "round_trip",
     "register_family",
     "state_key",
     "stats",

@@ -1,12 +1,14 @@
 """Access to the shared cache backend through the circuit breaker."""
 
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
 
+from mvpvalidator import background
 from mvpvalidator.cache import stats
 from mvpvalidator.cache.breaker import CircuitBreaker
 
@@ -77,6 +79,77 @@ def redis_client() -> Any:
     from django_redis import get_redis_connection
 
     return get_redis_connection("default")
+
+
+# --- One round trip on a kept connection ------------------------------------------------------
+
+
+class _Kept(threading.local):
+    connection: Any = None
+
+
+_kept = _Kept()
+
+
+def round_trip(*commands: tuple[Any, ...]) -> list[Any]:
+    """`commands` sent to the cache's Redis in one round trip; their replies, in order (an error
+    reply raises). Call it through `call` (the breaker).
+
+    For the visitors' forms, whose one round trip is most of what a signup costs beyond its INSERT:
+    it goes on a connection this thread keeps for it, not through redis-py's pipeline object and
+    its pool's checkout (a check for unread data, a pid check, two lock turns), which cost a signup
+    about as much CPU as the round trip itself on a small machine (docs/BENCHMARKS.md). A
+    connection that fails is dropped. One the server closed while it was kept (a restart) fails at
+    its first use before any command ran: it is opened again and the commands sent once more, as
+    redis-py retries a pipeline on a dropped connection. A timeout is not retried: the commands may
+    have run (an INCR sent twice counts twice)."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    connection = _kept.connection
+    kept = connection is not None
+    if connection is None:
+        pool = redis_client().connection_pool
+        connection = _kept.connection = pool.connection_class(**pool.connection_kwargs)
+    packed = connection.pack_commands(commands)
+    try:
+        connection.send_packed_command(packed, check_health=False)
+        first = connection.read_response()
+    except RedisConnectionError:
+        connection.disconnect()
+        if not kept:
+            _kept.connection = None
+            raise
+        return _sent_again(connection, packed, len(commands))
+    except BaseException:
+        _drop(connection)
+        raise
+    try:
+        return [first, *(connection.read_response() for _ in commands[1:])]
+    except BaseException:
+        _drop(connection)  # replies left unread would answer the next caller's commands
+        raise
+
+
+def _sent_again(connection: Any, packed: list[bytes], count: int) -> list[Any]:
+    try:
+        connection.send_packed_command(packed, check_health=False)
+        return [connection.read_response() for _ in range(count)]
+    except BaseException:
+        _drop(connection)
+        raise
+
+
+def _drop(connection: Any) -> None:
+    _kept.connection = None
+    connection.disconnect()
+
+
+def _forget_kept() -> None:
+    # A forked child must not share its parent's socket: it opens its own at first use.
+    _kept.connection = None
+
+
+background.register("cache.kept_connection", forked=_forget_kept)
 
 
 def raw_key(name: str) -> str:

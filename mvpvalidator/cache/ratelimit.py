@@ -1,7 +1,7 @@
 """Rate-limit counters for the security layer, atomic on Redis and shared by every process.
 
 Two algorithms:
-- a fixed window (INCR + EXPIRE NX in one pipelined round trip): cheap, for coarse quotas;
+- a fixed window (INCR + EXPIRE NX in one round trip): cheap, for coarse quotas;
 - GCRA, the generic cell rate algorithm (one Lua script): a smooth sliding limit with a burst,
   storing a single timestamp per key. https://brandur.org/rate-limiting
 
@@ -18,7 +18,15 @@ from typing import Any, Literal
 
 from django.core.cache import cache
 
-from mvpvalidator.cache.backend import STATE_VERSION, CacheUnavailable, call, is_shared, redis_client, state_key
+from mvpvalidator.cache.backend import (
+    STATE_VERSION,
+    CacheUnavailable,
+    call,
+    is_shared,
+    redis_client,
+    round_trip,
+    state_key,
+)
 
 Backend = Literal["redis", "local", "unavailable"]
 
@@ -37,21 +45,18 @@ def _unavailable(limit: int, fail_open: bool) -> RateLimitResult:
     return RateLimitResult(fail_open, limit, limit if fail_open else 0, 0 if fail_open else 1, 0, "unavailable")
 
 
-def queue_window_count(pipe: Any, redis_key: str, *, expire_seconds: int) -> None:
-    """Add one more on a window's counter (a raw Redis key) to a pipeline: INCR, then EXPIRE NX
-    (the key gets its expiry once, when the INCR created it). The first of the two replies is the
-    count after. Not a transaction: each command is atomic on its own, and nothing here needs
-    them together."""
-    pipe.incr(redis_key)
-    pipe.expire(redis_key, expire_seconds, nx=True)
+def window_count_commands(redis_key: str, *, expire_seconds: int) -> tuple[tuple[Any, ...], ...]:
+    """One more on a window's counter (a raw Redis key), as commands for `round_trip`: INCR, then
+    EXPIRE NX (the key gets its expiry once, when the INCR created it). The first of the two
+    replies is the count after. Not a transaction: each command is atomic on its own, and nothing
+    here needs them together."""
+    return (("INCR", redis_key), ("EXPIRE", redis_key, expire_seconds, "NX"))
 
 
 def count_in_window(redis_key: str, *, expire_seconds: int) -> int:
-    """One more on a window's counter, its count after (`queue_window_count`), in one pipelined
-    round trip of its own. Call it through the breaker (`call`)."""
-    pipe = redis_client().pipeline(transaction=False)
-    queue_window_count(pipe, redis_key, expire_seconds=expire_seconds)
-    return int(pipe.execute()[0])
+    """One more on a window's counter, its count after (`window_count_commands`), in one round
+    trip of its own. Call it through the breaker (`call`)."""
+    return int(round_trip(*window_count_commands(redis_key, expire_seconds=expire_seconds))[0])
 
 
 def fixed_window(key: str, *, limit: int, window_seconds: int, fail_open: bool = True) -> RateLimitResult:

@@ -20,14 +20,14 @@ import threading
 import time
 from collections import OrderedDict
 from enum import Enum
-from typing import Any, cast
+from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.utils.crypto import salted_hmac
 
 from mvpvalidator import background
-from mvpvalidator.cache import CacheUnavailable, call, is_shared, redis_client, state_key
+from mvpvalidator.cache import CacheUnavailable, call, is_shared, round_trip, state_key
 from projects.models.signups import HoldReason
 from projects.visitor_text import signup_email
 from security.hashing import hash_identifier
@@ -109,7 +109,7 @@ def token_bind(*, token_id: str, page_id: int, email: str, count: FormCount | No
     one signup row at most, but a token first sent with a listed address is not bound then.
 
     `count`, the request's form rate-limit count (`security.limits.FormCount`), goes in the same
-    pipeline: a signup costs one round trip. Past the limit it raises `LimitReached`, and the
+    round trip: a signup costs one. Past the limit it raises `LimitReached`, and the
     binding made stays: taking it back would let a request with the same token slip in between,
     whose answer then told whether the address was listed. Sent again once the wait is over, the
     form stores its signup with that address; with another it is refused as a used token is, and
@@ -119,17 +119,9 @@ def token_bind(*, token_id: str, page_id: int, email: str, count: FormCount | No
     if not is_shared():
         bound = _bind_local(token_id, sent, time.time())
     else:
-        key = _binding_key(token_id)
-
-        def send() -> list[Any]:
-            pipe = redis_client().pipeline(transaction=False)
-            if count is not None:
-                count.queue(pipe)
-            pipe.set(key, sent, nx=True, ex=MAX_FORM_AGE_SECONDS, get=True)
-            return cast(list[Any], pipe.execute())
-
+        commands = (*(count.commands() if count is not None else ()), _bind_command(_binding_key(token_id), sent))
         try:
-            replies = call(send)
+            replies = call(round_trip, *commands)
         except CacheUnavailable:
             if count is not None:
                 count.answer(None)
@@ -140,6 +132,11 @@ def token_bind(*, token_id: str, page_id: int, email: str, count: FormCount | No
         if count is not None:
             count.answer(int(replies[0]))
     return bound is None or hmac.compare_digest(bound, sent)
+
+
+def _bind_command(key: str, sent: str) -> tuple[Any, ...]:
+    # SET NX GET (Redis 7.0): set unless set, and answer what was there (nil when it was not).
+    return ("SET", key, sent, "NX", "EX", MAX_FORM_AGE_SECONDS, "GET")
 
 
 def forget_bindings() -> None:

@@ -4,7 +4,6 @@ signup form's count goes with its token's binding (`FormCount`): past the limit 
 written, whichever way the form went."""
 
 import re
-import threading
 import time
 
 import pytest
@@ -14,6 +13,7 @@ from projects.models import HeldSignup, Signup
 from tests.factories import ProjectFactory, generate_and_publish
 from tests.projects.conftest import signup_post_data, visitor_token
 from tests.projects.experiments.helpers import BROWSER
+from tests.redis_wire import round_trips
 
 pytestmark = pytest.mark.django_db
 
@@ -38,33 +38,15 @@ def test_the_form_takes_its_rate_from_an_address_then_refuses_it(page):
 
 @pytest.mark.redis
 def test_a_counted_request_makes_one_round_trip_for_its_count(page, monkeypatch):
-    import redis
-
     client = Client(REMOTE_ADDR="198.51.100.43")
     _signups(client, 1)  # the window's key made
-    counted: list[str] = []
-    here = threading.get_ident()
-    send_pipeline = redis.client.Pipeline.execute
-    send_one = redis.Redis.execute_command
-
-    def ours(key) -> bool:  # django-ratelimit's keys: `<prefix>:<version>:rl:<hex digest>`
-        return re.search(r":rl:[0-9a-f]{32,}$", key.decode() if isinstance(key, bytes) else str(key)) is not None
-
-    def pipeline(self, *args, **options):
-        if threading.get_ident() == here and any(len(c[0]) > 1 and ours(c[0][1]) for c in self.command_stack):
-            counted.append("+".join(str(c[0][0]) for c in self.command_stack))
-        return send_pipeline(self, *args, **options)
-
-    def one(self, *args, **options):
-        if threading.get_ident() == here and len(args) > 1 and ours(args[1]):
-            counted.append(str(args[0]))
-        return send_one(self, *args, **options)
-
-    monkeypatch.setattr(redis.client.Pipeline, "execute", pipeline)
-    monkeypatch.setattr(redis.Redis, "execute_command", one)
+    # django-ratelimit's keys: `<prefix>:<version>:rl:<hex digest>`
+    ours = re.compile(rb":rl:[0-9a-f]{32,}\r\n")
+    trips = round_trips(monkeypatch)
     statuses = _signups(client, 3)
     assert 429 not in statuses[:2] and statuses[2] == 429, statuses  # the 2nd and 3rd counted, the 4th refused
-    assert counted == ["INCRBY+EXPIRE"] * 3, counted  # redis-py sends INCR as INCRBY
+    counted = [str(trip) for trip in trips if ours.search(trip.wire)]
+    assert counted == ["INCR+EXPIRE"] * 3, counted
 
 
 def _person(address: str) -> Client:

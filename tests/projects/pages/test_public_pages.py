@@ -15,6 +15,7 @@ from projects.services.pages import landing_page_archive, landing_page_create, l
 from projects.services.projects import project_create
 from projects.services.prototypes import prototype_generate
 from tests.projects.conftest import send_due_emails, signup_post_data, visitor_token
+from tests.redis_wire import round_trips
 
 pytestmark = pytest.mark.django_db
 
@@ -258,32 +259,6 @@ def test_a_signup_costs_one_insert_and_a_duplicate_leaves_one_row(client, live_p
     assert [m.to for m in mail.outbox] == [["once@example.com"]]
 
 
-def _round_trips_on_this_thread(monkeypatch) -> list[str]:
-    """The Redis round trips this thread makes from now on, each as its commands joined by '+'
-    (the flusher's, on its own thread, are not the request's)."""
-    import threading
-
-    import redis
-
-    trips: list[str] = []
-    here = threading.get_ident()
-    send_pipeline, send_one = redis.client.Pipeline.execute, redis.Redis.execute_command
-
-    def pipeline(self, *args, **options):
-        if threading.get_ident() == here and self.command_stack:
-            trips.append("+".join(str(c[0][0]) for c in self.command_stack))
-        return send_pipeline(self, *args, **options)
-
-    def one(self, *args, **options):
-        if threading.get_ident() == here:
-            trips.append(str(args[0]))
-        return send_one(self, *args, **options)
-
-    monkeypatch.setattr(redis.client.Pipeline, "execute", pipeline)
-    monkeypatch.setattr(redis.Redis, "execute_command", one)
-    return trips
-
-
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_a_signup_makes_one_round_trip_to_redis_and_its_invalidation_follows(
@@ -307,9 +282,9 @@ def test_a_signup_makes_one_round_trip_to_redis_and_its_invalidation_follows(
     assert signup_count() == 0  # the detail is cached
     shared = int(cache.get(generation))
     with background.quiet():  # no tick sends the bump meanwhile
-        trips = _round_trips_on_this_thread(monkeypatch)
+        trips = round_trips(monkeypatch)
         assert post_signup(email="trips@example.com").status_code == 302
-        assert trips == ["INCRBY+EXPIRE+SET"], trips
+        assert [str(t) for t in trips] == ["INCR+EXPIRE+SET"], trips
         monkeypatch.undo()
         assert signup_count() == 1  # this process: at once
         assert int(cache.get(generation)) == shared  # what the others read: not sent yet
