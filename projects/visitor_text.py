@@ -24,6 +24,7 @@ reorder or hide what the founder reads in a list or an export. Emoji joined by a
 joiner then show as their separate parts: the cost of a name that reads as it is stored.
 """
 
+import functools
 import unicodedata
 
 from django.core.exceptions import ValidationError
@@ -34,6 +35,9 @@ from security.sanitize import sanitize_text
 MAX_EMAIL_LENGTH = 254  # RFC 5321's limit on a forward path, less the angle brackets
 
 
+# The form and then `signup_create` each ask for the same address's spelling: the second is a hit.
+# (A function of its argument alone; a refusal raises, and is not kept.)
+@functools.lru_cache(maxsize=1024)
 def signup_email(value: str) -> str:
     """The stored spelling of a signup's address, or ValidationError saying what is wrong."""
     text = (value or "").strip()

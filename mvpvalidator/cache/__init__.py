@@ -280,9 +280,12 @@ def bump_soon(*names: str) -> None:
         return
     keys = [GENERATION_PREFIX + name for name in names]
     batch = _read_together.get()
+    # One draw for every namespace of the call: each is a key of its own, and a draw is a system
+    # call (getrandom) on the signup's path.
+    provisional = _PROVISIONAL_FLOOR + secrets.randbits(61)
     with _soon_lock:
         for key in keys:
-            _soon[key] = _PROVISIONAL_FLOOR + secrets.randbits(61)
+            _soon[key] = provisional
             _recent_generations.pop(key, None)
             if batch is not None:
                 batch.read.pop(key, None)
