@@ -100,6 +100,8 @@ class Gunicorn:
     env: dict[str, str]
     workers: int = 2
     app: str = "mvpvalidator.wsgi"  # the WSGI application gunicorn serves
+    # Recycle a worker after this many requests; None: the production configuration's. 0: never.
+    max_requests: int | None = None
     port: int = 0
     proc: subprocess.Popen | None = None
     log: Path | None = None
@@ -118,6 +120,7 @@ class Gunicorn:
                     "--workers", str(self.workers),
                     "--worker-class", "sync",
                     "--log-level", "warning",
+                    *(["--max-requests", str(self.max_requests)] if self.max_requests is not None else []),
                 ],
                 cwd=ROOT, env=self.env, start_new_session=True, stdout=out, stderr=subprocess.STDOUT,
             )  # fmt: skip

@@ -144,7 +144,11 @@ def main() -> int:
     }
     results: dict[str, list[WrkResult]] = {name: [] for name in paths}
     runs = answered = attempted = 0
-    with tempfile.TemporaryDirectory() as tmp, Gunicorn(env, workers=args.workers) as server:
+    # Workers are not recycled here. A recycle costs the same whatever the workload (a worker forked
+    # anew, its caches and pools cold) and comes after 10,000 requests or so, which with the rounds
+    # in this order fell mostly in the signups' last round (six runs of eight were slowest there,
+    # e.g. 597, 490, 435 signups/s; with no recycle 586, 603, 580): a fixed cost laid on one side.
+    with tempfile.TemporaryDirectory() as tmp, Gunicorn(env, workers=args.workers, max_requests=0) as server:
         for i in range(args.rounds + 1):  # round 0 warms up, not measured
             for name, path in paths.items():
                 # A script per run: its addresses must not repeat an earlier run's.
