@@ -7,7 +7,6 @@ deactivation, a new password, a deletion; whatever changes the project shows on 
 including the answer of the PATCH itself.
 """
 
-import threading
 import time
 
 import pytest
@@ -20,6 +19,7 @@ from security.models import User
 from security.tokens import VersionedRefreshToken
 from tests.conftest import bearer
 from tests.factories import UserFactory
+from tests.redis_wire import round_trips
 
 pytestmark = pytest.mark.django_db
 
@@ -57,27 +57,10 @@ def test_a_warm_read_costs_no_query(auth_api_client, url, django_assert_num_quer
 
 @pytest.mark.redis
 def test_a_warm_read_makes_one_round_trip_to_redis(auth_api_client, url, monkeypatch):
-    import redis
-
     _warm(auth_api_client, url)
-    trips: list[str] = []
-    here = threading.get_ident()
-    send_one, send_pipeline = redis.Redis.execute_command, redis.client.Pipeline.execute
-
-    def one(self, *args, **options):
-        if threading.get_ident() == here:  # the background flusher's are not the request's
-            trips.append(str(args[0]).upper())
-        return send_one(self, *args, **options)
-
-    def pipeline(self, *args, **options):
-        if threading.get_ident() == here:
-            trips.append("pipeline")
-        return send_pipeline(self, *args, **options)
-
-    monkeypatch.setattr(redis.Redis, "execute_command", one)
-    monkeypatch.setattr(redis.client.Pipeline, "execute", pipeline)
+    trips = round_trips(monkeypatch)  # on the wire, whatever sends it (the flusher's are not the request's)
     assert auth_api_client.get(url).status_code == 200
-    assert trips == ["MGET"], trips
+    assert [str(trip) for trip in trips] == ["MGET"], trips
 
 
 # Committed for real: the PATCH's bump runs when its transaction commits, before its answer is
