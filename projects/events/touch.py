@@ -68,7 +68,12 @@ def request_touch(request: HttpRequest) -> FirstTouch:
 def form_touch(fields: Mapping[str, object]) -> FirstTouch:
     """The first touch a signup form's hidden fields carry (`ref` and the UTM tags): only for a
     visit that kept none (`kept_touch`), since a page can send them blank."""
-    return _touch((fields.get(name, "") for name in UTM_FIELDS), fields.get("ref", ""), "", "")
+    return _touch((_sent(fields, name) for name in UTM_FIELDS), _sent(fields, "ref"), "", "")
+
+
+def _sent(fields: Mapping[str, object], name: str) -> str:
+    value = fields.get(name)
+    return value.strip() if isinstance(value, str) else ""
 
 
 def kept_touch(request: HttpRequest) -> FirstTouch | None:

@@ -172,8 +172,9 @@ class Visit:
 
     def signup_touch(self, form: Mapping[str, object]) -> SignupTouch:
         """What a signup keeps of the visit: its first touch (the cookie its first page view set;
-        the form's fields only when the visit kept none), the channel its events are counted in,
-        the visitor's variant, and whether it is the founder's own."""
+        what the form carried, `forms.public.CARRIED_FIELDS`, only when the visit kept none), the
+        channel its events are counted in, the visitor's variant, and whether it is the founder's
+        own."""
         touch = kept_touch(self.request) or form_touch(form)
         channel = self.kept_channel
         if channel is None:

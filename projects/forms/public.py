@@ -28,6 +28,7 @@ from django.utils.crypto import salted_hmac
 
 from mvpvalidator import background
 from mvpvalidator.cache import CacheUnavailable, call, is_shared, round_trip, state_key
+from projects.analysis.channels import UTM_FIELDS
 from projects.models.signups import HoldReason
 from projects.visitor_text import signup_email
 from security.hashing import hash_identifier
@@ -188,6 +189,10 @@ class _BooleanField(_Shared, forms.BooleanField):
     pass
 
 
+# What a signup form carries besides its fields, for the visit's first touch when no cookie kept it.
+CARRIED_FIELDS = ("ref", *UTM_FIELDS)
+
+
 class SignupForm(forms.Form):
     # Validated by `signup_email` (after its normalisation, which an EmailField would run after).
     email = _CharField(max_length=1000, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
@@ -198,12 +203,9 @@ class SignupForm(forms.Form):
     website = _CharField(required=False)
     # A token is ~60 characters; anything much longer is not one (and is not echoed back).
     form_token = _CharField(max_length=200, required=False)
-    utm_source = _CharField(max_length=200, required=False)
-    utm_medium = _CharField(max_length=200, required=False)
-    utm_campaign = _CharField(max_length=200, required=False)
-    utm_content = _CharField(max_length=200, required=False)
-    utm_term = _CharField(max_length=200, required=False)
-    ref = _CharField(max_length=500, required=False)
+    # The page's hidden inputs for the visit's first touch (`CARRIED_FIELDS`) are not fields: read
+    # as sent (`events.visit.Visit.signup_touch`), cleaned and cut to their columns there. A value
+    # too long is cut, not refused: the visitor could not correct a field they never see.
 
     def clean_email(self) -> str:
         return signup_email(self.cleaned_data["email"])

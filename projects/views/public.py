@@ -25,7 +25,7 @@ from projects.analysis.channels import UTM_FIELDS
 from projects.events.cookies import visitor_cookie
 from projects.events.touch import says_nothing
 from projects.events.visit import SignupTouch, Visit
-from projects.forms.public import SignupForm, TokenCheck, check_token, form_token, token_id
+from projects.forms.public import CARRIED_FIELDS, SignupForm, TokenCheck, check_token, form_token, token_id
 from projects.models import CtaKind, EventKind, HoldReason
 from projects.selectors.pages import (
     PublicPage,
@@ -233,7 +233,7 @@ def signup(request: HttpRequest, slug: str) -> HttpResponse:
         return _hold(request, visit, form, reason)
     # The visit's first touch, not the form's fields (the pre-order step sends them blank): read
     # once, for the row and for its event.
-    touch = visit.signup_touch(form.cleaned_data)
+    touch = visit.signup_touch(form.data)
     try:
         result = signup_create(**_signup_arguments(visit, form, touch, form_token_id=token_id(token)))
     except FormTokenUsed as exc:
@@ -269,9 +269,10 @@ def _signed_up(visit: Visit, touch: SignupTouch, result: SignupResult) -> HttpRe
     return visit.respond(HttpResponseRedirect(visit.public.thanks_path))
 
 
-# What a held submission carries to its confirm step: the form as sent, but the honeypot and the
-# form token (its id travels on its own, `form_token_id`).
-_HELD_FIELDS = tuple(name for name in SignupForm.base_fields if name not in ("website", "form_token"))
+# What a held submission carries to its confirm step: the form as sent (its fields and what it
+# carries for the first touch), but the honeypot and the form token (its id travels on its own,
+# `form_token_id`).
+_HELD_FIELDS = (*(name for name in SignupForm.base_fields if name not in ("website", "form_token")), *CARRIED_FIELDS)
 
 
 def _hold(request: HttpRequest, visit: Visit, form: SignupForm, reason: HoldReason) -> HttpResponse:
@@ -310,7 +311,7 @@ def signup_held(request: HttpRequest, slug: str) -> HttpResponse:
     if not form.is_valid():  # valid when held; only a change of the rules since would do this
         return _render_form_errors(request, visit, form)
     form_token_id = hold.form_token_id or f"held-{hold.held_id}"
-    touch = visit.signup_touch(form.cleaned_data)
+    touch = visit.signup_touch(form.data)
     try:
         arguments = _signup_arguments(visit, form, touch, form_token_id=form_token_id)
         result = held_signup_confirm(held_id=hold.held_id, **arguments)

@@ -6,6 +6,7 @@ pages rendered for them (hidden fields as the page wrote them), and the founder 
 the analytics and the campaign summary through the API, after the worker's flush."""
 
 import re
+from html import unescape
 
 import pytest
 from django.core.management import call_command
@@ -258,6 +259,49 @@ def test_a_visit_without_a_first_touch_cookie_still_uses_the_forms_fields(live_p
     signup = Signup.objects.get()
     assert (signup.utm_source, signup.referrer, signup.channel) == ("google", "https://www.google.com/", "paid")
     assert touch.FIRST_TOUCH_COOKIE not in visitor.cookies
+
+
+def test_what_the_form_carried_is_cut_to_its_columns_not_refused(live_page):
+    """The page's hidden fields are not the visitor's to correct: a value too long for its column
+    (a long ad tag, a page's script) is cut and the signup stored, where it used to be a page of
+    form errors the visitor could not get past."""
+    visitor = browser()
+    visitor.get("/p/chaser/")
+    data = {
+        "email": "long@example.com",
+        "consent": "on",
+        "website": "",
+        "form_token": visitor_token(visitor),
+        "utm_source": "  " + "g" * 300 + " ",
+        "utm_campaign": " spring ",
+        "ref": "https://www.example.org/" + "x" * 600,
+    }
+    assert visitor.post("/p/chaser/signup", data).status_code == 302
+    signup = Signup.objects.get()
+    assert (signup.utm_source, signup.utm_campaign) == ("g" * 200, "spring")
+    assert signup.referrer == data["ref"][:500]
+
+
+def test_a_held_submission_keeps_what_the_form_carried_through_its_confirm_step(live_page):
+    """No first-touch cookie (a direct visit keeps none): the form's hidden fields are the first
+    touch, and a submission held for a confirm step still has them when its button is pressed."""
+    visitor = browser()
+    visitor.get("/p/chaser/")
+    data = {
+        "email": "held@example.com",
+        "consent": "on",
+        "website": "http://spam.example.com",  # the honeypot filled: held, not stored
+        "form_token": visitor_token(visitor),
+        "utm_source": "google",
+        "utm_medium": "cpc",
+        "ref": "https://www.google.com/",
+    }
+    held = visitor.post("/p/chaser/signup", data)
+    assert held.status_code == 202 and not Signup.objects.exists()
+    hold = unescape(re.search(r'name="hold" value="([^"]+)"', held.content.decode()).group(1))
+    assert visitor.post("/p/chaser/signup/confirm", {"hold": hold}).status_code == 302
+    signup = Signup.objects.get()
+    assert (signup.utm_source, signup.referrer, signup.channel) == ("google", "https://www.google.com/", "paid")
 
 
 def test_a_forged_first_touch_cookie_is_ignored(live_page):
