@@ -8,6 +8,7 @@ import threading
 
 import pytest
 import redis
+from django.conf import settings
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -20,12 +21,16 @@ pytestmark = pytest.mark.redis
 COMMAND = re.compile(rb"\*\d+\r\n\$\d+\r\n([A-Za-z]+)\r\n")
 
 
+def _kept_connection():
+    """The connection this thread keeps for the cache's server (None: none kept)."""
+    return backend._kept.connections.get(id(redis_client().connection_pool))
+
+
 @pytest.fixture(autouse=True)
 def fresh_connection():
     backend._forget_kept()
     yield
-    kept = backend._kept.connection
-    if kept is not None:
+    for kept in backend._kept.connections.values():
         kept.disconnect()
     backend._forget_kept()
 
@@ -44,7 +49,7 @@ def test_an_error_reply_raises_and_the_next_caller_reads_only_its_own_replies():
     redis_client().set(key, "not a number")
     with pytest.raises(ResponseError):
         round_trip(("INCR", key), ("SET", key, "x"), ("GET", key))
-    assert backend._kept.connection is None  # dropped: its unread replies go with it
+    assert _kept_connection() is None  # dropped: its unread replies go with it
     assert round_trip(("GET", key)) == [b"x"]  # the commands after the error did run
 
 
@@ -52,12 +57,12 @@ def test_a_kept_connection_the_server_closed_is_opened_again_and_the_commands_ru
     key = raw_key("round-trip:killed")
     redis_client().delete(key)
     assert round_trip(("INCR", key)) == [1]
-    kept = backend._kept.connection
+    kept = _kept_connection()
     own_id = round_trip(("CLIENT", "ID"))[0]
     redis_client().client_kill_filter(_id=own_id)  # as a restart of the server would
     assert round_trip(("INCR", key)) == [2]  # sent again on a new connection, counted once
     assert int(redis_client().get(key)) == 2
-    assert backend._kept.connection is kept and round_trip(("CLIENT", "ID"))[0] != own_id
+    assert _kept_connection() is kept and round_trip(("CLIENT", "ID"))[0] != own_id
 
 
 def test_each_thread_keeps_a_connection_of_its_own():
@@ -69,12 +74,23 @@ def test_each_thread_keeps_a_connection_of_its_own():
     assert theirs and theirs[0] != mine
 
 
+def test_another_servers_client_gets_a_connection_of_its_own():
+    """The event buffer may have a server of its own (`EVENTS_REDIS_URL`): its round trips go on
+    the connection kept for its client, not the cache's."""
+    other = redis.Redis.from_url(settings.REDIS_URL)  # another client (pool) of the same server here
+    cache_id = round_trip(("CLIENT", "ID"))[0]
+    other_id = round_trip(("CLIENT", "ID"), client=other)[0]
+    assert other_id != cache_id
+    assert round_trip(("CLIENT", "ID"), client=other)[0] == other_id  # kept
+    assert round_trip(("CLIENT", "ID"))[0] == cache_id
+
+
 def test_a_forked_child_opens_its_own_connection():
     round_trip(("PING",))
-    assert backend._kept.connection is not None
+    assert _kept_connection() is not None
     hook = next(t.forked for t in background.tasks() if t.name == "cache.kept_connection")
     hook()  # what runs in a forked child
-    assert backend._kept.connection is None
+    assert _kept_connection() is None
 
 
 def test_a_timeout_is_not_sent_again():
@@ -99,9 +115,10 @@ def test_a_timeout_is_not_sent_again():
 
         listener = threading.Thread(target=answers_the_opening_only, daemon=True)
         listener.start()
-        backend._kept.connection = redis.Connection(host="127.0.0.1", port=port, socket_timeout=0.3, protocol=2)
+        silent = redis.Connection(host="127.0.0.1", port=port, socket_timeout=0.3, protocol=2)
+        backend._kept.connections[id(redis_client().connection_pool)] = silent
         with pytest.raises(RedisTimeoutError):
             round_trip(("INCR", "counted-once"))
         listener.join(timeout=5)
     assert COMMAND.findall(b"".join(received)).count(b"INCR") == 1
-    assert backend._kept.connection is None
+    assert _kept_connection() is None

@@ -3,7 +3,7 @@
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.conf import settings
 from django.core.cache import cache
@@ -85,68 +85,80 @@ def redis_client() -> Any:
 
 
 class _Kept(threading.local):
-    connection: Any = None
+    def __init__(self) -> None:
+        self.connections: dict[int, Any] = {}  # id of a client's connection pool -> its connection
 
 
 _kept = _Kept()
 
 
-def round_trip(*commands: tuple[Any, ...]) -> list[Any]:
-    """`commands` sent to the cache's Redis in one round trip; their replies, in order (an error
-    reply raises). Call it through `call` (the breaker).
+def round_trip(*commands: tuple[Any, ...], client: Any = None) -> list[Any]:
+    """`commands` sent to Redis in one round trip (to the cache's server, or to `client`'s); their
+    replies, in order (an error reply raises). Call it through the breaker of that server (`call`,
+    `events_call`).
 
-    For the visitors' forms, whose one round trip is most of what a signup costs beyond its INSERT:
-    it goes on a connection this thread keeps for it, not through redis-py's pipeline object and
-    its pool's checkout (a check for unread data, a pid check, two lock turns), which cost a signup
-    about as much CPU as the round trip itself on a small machine (docs/BENCHMARKS.md). A
+    For the requests' and the flusher's own round trips (the forms' count and binding, the event
+    outbox), where redis-py's pipeline object and its pool's checkout (a check for unread data, a
+    pid check, locks, its packer's pass over every argument) cost about as much CPU as the round
+    trip itself on a small machine (docs/BENCHMARKS.md): the commands are packed by hiredis and
+    sent on a connection this thread keeps for that server, through redis-py's own connection. A
     connection that fails is dropped. One the server closed while it was kept (a restart) fails at
     its first use before any command ran: it is opened again and the commands sent once more, as
     redis-py retries a pipeline on a dropped connection. A timeout is not retried: the commands may
     have run (an INCR sent twice counts twice)."""
     from redis.exceptions import ConnectionError as RedisConnectionError
 
-    connection = _kept.connection
+    pool = (client if client is not None else redis_client()).connection_pool
+    connection = _kept.connections.get(id(pool))
     kept = connection is not None
     if connection is None:
-        pool = redis_client().connection_pool
-        connection = _kept.connection = pool.connection_class(**pool.connection_kwargs)
-    packed = connection.pack_commands(commands)
+        connection = _kept.connections[id(pool)] = pool.connection_class(**pool.connection_kwargs)
+    packed = _pack(connection, commands)
     try:
         connection.send_packed_command(packed, check_health=False)
         first = connection.read_response()
     except RedisConnectionError:
         connection.disconnect()
         if not kept:
-            _kept.connection = None
+            _kept.connections.pop(id(pool), None)
             raise
-        return _sent_again(connection, packed, len(commands))
+        return _sent_again(pool, connection, packed, len(commands))
     except BaseException:
-        _drop(connection)
+        _drop(pool, connection)
         raise
     try:
         return [first, *(connection.read_response() for _ in commands[1:])]
     except BaseException:
-        _drop(connection)  # replies left unread would answer the next caller's commands
+        _drop(pool, connection)  # replies left unread would answer the next caller's commands
         raise
 
 
-def _sent_again(connection: Any, packed: list[bytes], count: int) -> list[Any]:
+def _pack(connection: Any, commands: tuple[tuple[Any, ...], ...]) -> list[bytes]:
+    try:
+        import hiredis
+    except ImportError:  # redis-py's own packer, slower
+        return cast(list[bytes], connection.pack_commands(commands))
+    # One buffer, one send (hiredis packs str, bytes, int and float arguments).
+    return [b"".join([hiredis.pack_command(command) for command in commands])]
+
+
+def _sent_again(pool: Any, connection: Any, packed: list[bytes], count: int) -> list[Any]:
     try:
         connection.send_packed_command(packed, check_health=False)
         return [connection.read_response() for _ in range(count)]
     except BaseException:
-        _drop(connection)
+        _drop(pool, connection)
         raise
 
 
-def _drop(connection: Any) -> None:
-    _kept.connection = None
+def _drop(pool: Any, connection: Any) -> None:
+    _kept.connections.pop(id(pool), None)
     connection.disconnect()
 
 
 def _forget_kept() -> None:
-    # A forked child must not share its parent's socket: it opens its own at first use.
-    _kept.connection = None
+    # A forked child must not share its parent's sockets: it opens its own at first use.
+    _kept.connections = {}
 
 
 background.register("cache.kept_connection", forked=_forget_kept)

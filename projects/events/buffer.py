@@ -23,7 +23,7 @@ from django.db import DatabaseError, DataError, IntegrityError, OperationalError
 from django.http import HttpRequest
 
 from mvpvalidator import background
-from mvpvalidator.cache import CacheUnavailable, state_key
+from mvpvalidator.cache import CacheUnavailable, round_trip, state_key
 from mvpvalidator.cache.backend import events_call, events_guard, events_redis_client, events_shared
 from mvpvalidator.control_characters import CONTROL_CHARACTERS
 from projects.analysis.channels import CHANNELS, CLICK_PLATFORMS, UTM_FIELDS, channel_of, referrer_host
@@ -75,22 +75,27 @@ class TrackedEvent:
     device: str = ""  # the visit's device class (`projects.analysis.devices`)
 
     def fields(self) -> dict[str, str]:
-        """The stream entry: short names, strings only."""
-        return {
+        """The stream entry: short names, strings only; a blank optional field is left out (most
+        events have no experiment, tags, referrer or click id), and `from_fields` reads it blank."""
+        entry = {
             "i": self.id,
             "p": str(self.page_id),
             "k": self.kind,
             "v": self.visitor_hash,
             "t": self.traffic,
             "c": self.channel,
+            "a": f"{self.at:.6f}",
+        }
+        optional = {
             "e": str(self.experiment_id or ""),
             "x": self.variant,
-            "u": "\x1f".join(self.utm),
+            "u": "\x1f".join(self.utm) if any(self.utm) else "",
             "r": self.referrer_host,
-            "a": f"{self.at:.6f}",
             "g": self.click_platform,
             "d": self.device,
         }
+        entry.update((name, value) for name, value in optional.items() if value)
+        return entry
 
     @classmethod
     def from_fields(cls, raw: dict[Any, Any]) -> "TrackedEvent":
@@ -233,20 +238,24 @@ OUTBOX_MAX_EVENTS = 100_000  # beyond this (Redis and the database both away) th
 
 
 def _buffer_many(events: list[TrackedEvent]) -> None:
-    pipe = events_redis_client().pipeline(transaction=False)
+    """The outbox's events into their pages' streams (XADD, capped at about EVENT_BUFFER_MAXLEN
+    entries), in one round trip (`round_trip`: the flusher sends one every tick)."""
     maxlen = settings.EVENT_BUFFER_MAXLEN
     now = time.monotonic()
     announce = {
         e.page_id for e in events if now - _announced.get(e.page_id, -ANNOUNCE_EVERY_SECONDS) >= ANNOUNCE_EVERY_SECONDS
     }
+    keys = {page_id: stream_key(page_id) for page_id in {e.page_id for e in events}}
+    commands: list[tuple[Any, ...]] = []
     for event in events:
-        pipe.xadd(stream_key(event.page_id), event.fields(), maxlen=maxlen, approximate=True)
+        entry = [part for field in event.fields().items() for part in field]
+        commands.append(("XADD", keys[event.page_id], "MAXLEN", "~", maxlen, "*", *entry))
     if announce:
         # After the entries: a worker that forgets a quiet page (`ingest.forget_quiet_pages`)
         # between the two finds the new entry and keeps it, or forgets it just before the set
         # has it again.
-        pipe.sadd(active_pages_key(), *announce)
-    pipe.execute()
+        commands.append(("SADD", active_pages_key(), *announce))
+    round_trip(*commands, client=events_redis_client())
     for page_id in announce:
         _announced[page_id] = now
 
