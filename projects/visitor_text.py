@@ -35,8 +35,9 @@ from security.sanitize import sanitize_text
 MAX_EMAIL_LENGTH = 254  # RFC 5321's limit on a forward path, less the angle brackets
 
 
-# The form and then `signup_create` each ask for the same address's spelling: the second is a hit.
-# (A function of its argument alone; a refusal raises, and is not kept.)
+# The form and then `signup_create` ask for the spelling of an address: the second asks with what
+# the first answered, a hit when the visitor typed it as it is stored (most do). A function of its
+# argument alone; a refusal raises, and is not kept.
 @functools.lru_cache(maxsize=1024)
 def signup_email(value: str) -> str:
     """The stored spelling of a signup's address, or ValidationError saying what is wrong."""

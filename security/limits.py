@@ -317,7 +317,7 @@ class FormCount:
         return counters.window_count_commands(self.redis_key, expire_seconds=self.expire_seconds)
 
     def answer(self, count: int | None) -> None:
-        """The count the pipeline answered (None: it could not be sent)."""
+        """The count its round trip answered (None: it could not be sent)."""
         self.sent = True
         if count is not None and count > self.limit:
             left = max(1, self.window_end - int(time.time()))

@@ -9,6 +9,7 @@ import threading
 import pytest
 import redis
 from django.conf import settings
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -23,14 +24,15 @@ COMMAND = re.compile(rb"\*\d+\r\n\$\d+\r\n([A-Za-z]+)\r\n")
 
 def _kept_connection():
     """The connection this thread keeps for the cache's server (None: none kept)."""
-    return backend._kept.connections.get(id(redis_client().connection_pool))
+    entry = backend._kept.connections.get(id(redis_client().connection_pool))
+    return entry[1] if entry is not None else None
 
 
 @pytest.fixture(autouse=True)
 def fresh_connection():
     backend._forget_kept()
     yield
-    for kept in backend._kept.connections.values():
+    for _, kept in backend._kept.connections.values():
         kept.disconnect()
     backend._forget_kept()
 
@@ -53,16 +55,26 @@ def test_an_error_reply_raises_and_the_next_caller_reads_only_its_own_replies():
     assert round_trip(("GET", key)) == [b"x"]  # the commands after the error did run
 
 
-def test_a_kept_connection_the_server_closed_is_opened_again_and_the_commands_run_once():
+def test_a_kept_connection_the_server_closed_fails_once_and_nothing_is_sent_twice():
+    """A restart of the server closes the kept connection: its next call fails (the breaker's
+    caller takes Redis as away for that call) and the one after opens a new connection. Nothing
+    is sent again: commands that may have run are not run twice."""
     key = raw_key("round-trip:killed")
     redis_client().delete(key)
     assert round_trip(("INCR", key)) == [1]
-    kept = _kept_connection()
     own_id = round_trip(("CLIENT", "ID"))[0]
     redis_client().client_kill_filter(_id=own_id)  # as a restart of the server would
-    assert round_trip(("INCR", key)) == [2]  # sent again on a new connection, counted once
-    assert int(redis_client().get(key)) == 2
-    assert _kept_connection() is kept and round_trip(("CLIENT", "ID"))[0] != own_id
+    with pytest.raises(RedisConnectionError):
+        round_trip(("INCR", key))
+    assert _kept_connection() is None
+    assert round_trip(("INCR", key)) == [2]  # the failed call's INCR never ran
+    assert round_trip(("CLIENT", "ID"))[0] != own_id
+
+
+def test_no_command_is_no_round_trip(monkeypatch):
+    trips = round_trips(monkeypatch)
+    assert round_trip() == []
+    assert trips == []
 
 
 def test_each_thread_keeps_a_connection_of_its_own():
@@ -116,7 +128,8 @@ def test_a_timeout_is_not_sent_again():
         listener = threading.Thread(target=answers_the_opening_only, daemon=True)
         listener.start()
         silent = redis.Connection(host="127.0.0.1", port=port, socket_timeout=0.3, protocol=2)
-        backend._kept.connections[id(redis_client().connection_pool)] = silent
+        pool = redis_client().connection_pool
+        backend._kept.connections[id(pool)] = (pool, silent)
         with pytest.raises(RedisTimeoutError):
             round_trip(("INCR", "counted-once"))
         listener.join(timeout=5)

@@ -280,8 +280,8 @@ def bump_soon(*names: str) -> None:
         return
     keys = [GENERATION_PREFIX + name for name in names]
     batch = _read_together.get()
-    # One draw for every namespace of the call: each is a key of its own, and a draw is a system
-    # call (getrandom) on the signup's path.
+    # One number per call, shared by the namespaces of that call (a draw is a system call on the
+    # signup's path): each key's number is still new at each of its bumps, which is what counts.
     provisional = _PROVISIONAL_FLOOR + secrets.randbits(61)
     with _soon_lock:
         for key in keys:

@@ -86,7 +86,9 @@ def redis_client() -> Any:
 
 class _Kept(threading.local):
     def __init__(self) -> None:
-        self.connections: dict[int, Any] = {}  # id of a client's connection pool -> its connection
+        # id of a client's connection pool -> (that pool, its connection). The pool is held: while
+        # kept, its id cannot be another pool's.
+        self.connections: dict[int, tuple[Any, Any]] = {}
 
 
 _kept = _Kept()
@@ -94,42 +96,32 @@ _kept = _Kept()
 
 def round_trip(*commands: tuple[Any, ...], client: Any = None) -> list[Any]:
     """`commands` sent to Redis in one round trip (to the cache's server, or to `client`'s); their
-    replies, in order (an error reply raises). Call it through the breaker of that server (`call`,
-    `events_call`).
+    replies, in order (an error reply raises). Commands that leave the connection as they found it
+    and answer once each (no SELECT, MULTI, WATCH, SUBSCRIBE). Call it through the breaker of that
+    server (`call`, `events_call`).
 
     For the requests' and the flusher's own round trips (the forms' count and binding, the event
     outbox), where redis-py's pipeline object and its pool's checkout (a check for unread data, a
     pid check, locks, its packer's pass over every argument) cost about as much CPU as the round
     trip itself on a small machine (docs/BENCHMARKS.md): the commands are packed by hiredis and
-    sent on a connection this thread keeps for that server, through redis-py's own connection. A
-    connection that fails is dropped. One the server closed while it was kept (a restart) fails at
-    its first use before any command ran: it is opened again and the commands sent once more, as
-    redis-py retries a pipeline on a dropped connection. A timeout is not retried: the commands may
-    have run (an INCR sent twice counts twice)."""
-    from redis.exceptions import ConnectionError as RedisConnectionError
-
+    sent on a connection this thread keeps for that server, outside the client's pool, through
+    redis-py's own connection. Any failure drops the connection (its unread replies with it), and
+    the next call opens another. Nothing is sent twice: a connection the server closed while it
+    was kept (a restart) fails its next call, which the breaker answers as Redis away, rather than
+    resend commands that may have run (an INCR sent twice counts twice)."""
+    if not commands:
+        return []
     pool = (client if client is not None else redis_client()).connection_pool
-    connection = _kept.connections.get(id(pool))
-    kept = connection is not None
-    if connection is None:
-        connection = _kept.connections[id(pool)] = pool.connection_class(**pool.connection_kwargs)
-    packed = _pack(connection, commands)
+    entry = _kept.connections.get(id(pool))
+    if entry is None:
+        entry = _kept.connections[id(pool)] = (pool, pool.connection_class(**pool.connection_kwargs))
+    connection = entry[1]
     try:
-        connection.send_packed_command(packed, check_health=False)
-        first = connection.read_response()
-    except RedisConnectionError:
+        connection.send_packed_command(_pack(connection, commands), check_health=False)
+        return [connection.read_response() for _ in commands]
+    except BaseException:
+        _kept.connections.pop(id(pool), None)
         connection.disconnect()
-        if not kept:
-            _kept.connections.pop(id(pool), None)
-            raise
-        return _sent_again(pool, connection, packed, len(commands))
-    except BaseException:
-        _drop(pool, connection)
-        raise
-    try:
-        return [first, *(connection.read_response() for _ in commands[1:])]
-    except BaseException:
-        _drop(pool, connection)  # replies left unread would answer the next caller's commands
         raise
 
 
@@ -140,20 +132,6 @@ def _pack(connection: Any, commands: tuple[tuple[Any, ...], ...]) -> list[bytes]
         return cast(list[bytes], connection.pack_commands(commands))
     # One buffer, one send (hiredis packs str, bytes, int and float arguments).
     return [b"".join([hiredis.pack_command(command) for command in commands])]
-
-
-def _sent_again(pool: Any, connection: Any, packed: list[bytes], count: int) -> list[Any]:
-    try:
-        connection.send_packed_command(packed, check_health=False)
-        return [connection.read_response() for _ in range(count)]
-    except BaseException:
-        _drop(pool, connection)
-        raise
-
-
-def _drop(pool: Any, connection: Any) -> None:
-    _kept.connections.pop(id(pool), None)
-    connection.disconnect()
 
 
 def _forget_kept() -> None:

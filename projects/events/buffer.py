@@ -1,11 +1,11 @@
 """The event on the landing page's hot path, and the Redis buffer it is sent to (no database row
 per view, no round trip in the request: a process's events of the last 50 ms go in one
-pipelined round trip from its background flusher).
+round trip from its background flusher).
 
 The buffer is one Redis stream per page (`XADD`, capped), and a set naming the pages that have
 one; `manage.py run_worker` moves the entries into `Event` rows through a consumer group (see
 `projects.events.ingest`); a process adds a page to the set about once a minute, in the same
-pipeline as the event, and a worker removes a page that has gone quiet. When Redis is away (the
+round trip as the event, and a worker removes a page that has gone quiet. When Redis is away (the
 breaker is open or the call fails), or in the embedded mode without Redis, the event is written
 straight to the database instead: nothing is lost, the page still answers.
 """
@@ -216,7 +216,7 @@ def make_event(
 
 def record(event: TrackedEvent) -> str:
     """Count the event. With Redis: into this process's outbox, which the background flusher sends
-    to the buffer every OUTBOX_FLUSH_SECONDS in one pipelined round trip for all the events it
+    to the buffer every OUTBOX_FLUSH_SECONDS in one round trip for all the events it
     holds (or writes them to the database if Redis is away). Without Redis, or while the breaker
     is open: a database row at once. Returns "buffer", "database" or "lost" (the database refused
     it too: logged; the page still answers)."""
@@ -237,9 +237,15 @@ OUTBOX_FLUSH_SECONDS = 0.05
 OUTBOX_MAX_EVENTS = 100_000  # beyond this (Redis and the database both away) the oldest are dropped
 
 
+# XADDs in one round trip at most: a batch held through an outage of Redis and the database
+# (up to OUTBOX_MAX_EVENTS) goes in several, each well within the socket's timeout.
+ROUND_TRIP_EVENTS = 1_000
+
+
 def _buffer_many(events: list[TrackedEvent]) -> None:
     """The outbox's events into their pages' streams (XADD, capped at about EVENT_BUFFER_MAXLEN
-    entries), in one round trip (`round_trip`: the flusher sends one every tick)."""
+    entries), in one round trip a ROUND_TRIP_EVENTS (`round_trip`: the flusher sends one every
+    tick)."""
     maxlen = settings.EVENT_BUFFER_MAXLEN
     now = time.monotonic()
     announce = {
@@ -255,7 +261,9 @@ def _buffer_many(events: list[TrackedEvent]) -> None:
         # between the two finds the new entry and keeps it, or forgets it just before the set
         # has it again.
         commands.append(("SADD", active_pages_key(), *announce))
-    round_trip(*commands, client=events_redis_client())
+    client = events_redis_client()
+    for start in range(0, len(commands), ROUND_TRIP_EVENTS):
+        round_trip(*commands[start : start + ROUND_TRIP_EVENTS], client=client)
     for page_id in announce:
         _announced[page_id] = now
 
@@ -287,7 +295,7 @@ class _Outbox:
             try:
                 events_call(_buffer_many, events)
             except CacheUnavailable:
-                # Redis is away: the database keeps them (a pipeline that half ran before failing
+                # Redis is away: the database keeps them (a round trip that half ran before failing
                 # leaves copies in Redis too; their ids make the second copy a no-op).
                 write_direct(events)
                 if background.on_flusher_thread():

@@ -68,12 +68,15 @@ def request_touch(request: HttpRequest) -> FirstTouch:
 def form_touch(fields: Mapping[str, object]) -> FirstTouch:
     """The first touch a signup form's hidden fields carry (`ref` and the UTM tags): only for a
     visit that kept none (`kept_touch`), since a page can send them blank."""
-    return _touch((_sent(fields, name) for name in UTM_FIELDS), _sent(fields, "ref"), "", "")
+    return _touch((carried(fields, name) for name in UTM_FIELDS), carried(fields, "ref"), "", "")
 
 
-def _sent(fields: Mapping[str, object], name: str) -> str:
+def carried(fields: Mapping[str, object], name: str) -> str:
+    """What a form carried in its hidden input `name` (`ref` or a UTM tag), as the first touch
+    keeps it: control characters out, cut to its column, trimmed."""
     value = fields.get(name)
-    return value.strip() if isinstance(value, str) else ""
+    limit = REFERRER_MAX_LENGTH if name == "ref" else UTM_MAX_LENGTH
+    return _clean(value.strip(), limit).strip() if isinstance(value, str) else ""
 
 
 def kept_touch(request: HttpRequest) -> FirstTouch | None:

@@ -170,12 +170,12 @@ class Visit:
         self.channel = event.channel
         return event
 
-    def signup_touch(self, form: Mapping[str, object]) -> SignupTouch:
+    def signup_touch(self, sent: Mapping[str, object]) -> SignupTouch:
         """What a signup keeps of the visit: its first touch (the cookie its first page view set;
-        what the form carried, `forms.public.CARRIED_FIELDS`, only when the visit kept none), the
-        channel its events are counted in, the visitor's variant, and whether it is the founder's
-        own."""
-        touch = kept_touch(self.request) or form_touch(form)
+        what the form `sent` carried, `forms.public.CARRIED_FIELDS`, only when the visit kept
+        none), the channel its events are counted in, the visitor's variant, and whether it is the
+        founder's own."""
+        touch = kept_touch(self.request) or form_touch(sent)
         channel = self.kept_channel
         if channel is None:
             own_host = self.request.get_host() if touch.referrer else ""

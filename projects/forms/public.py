@@ -175,7 +175,7 @@ def check_token(
 class _Shared:
     """A field no form instance changes (nothing here sets attributes, choices or widget attrs
     per form): every form shares the declared one, where Django deep-copies each field and its
-    widget for each form made, a fifth of a signup's form cost with twelve fields."""
+    widget for each form made, a fifth of a signup's form cost when it had twelve fields."""
 
     def __deepcopy__(self, memo: dict[int, Any]) -> "_Shared":
         return self

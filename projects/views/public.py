@@ -23,7 +23,7 @@ from mvpvalidator.links import site_origin
 from projects import emails, signup_tokens
 from projects.analysis.channels import UTM_FIELDS
 from projects.events.cookies import visitor_cookie
-from projects.events.touch import says_nothing
+from projects.events.touch import carried, says_nothing
 from projects.events.visit import SignupTouch, Visit
 from projects.forms.public import CARRIED_FIELDS, SignupForm, TokenCheck, check_token, form_token, token_id
 from projects.models import CtaKind, EventKind, HoldReason
@@ -275,6 +275,15 @@ def _signed_up(visit: Visit, touch: SignupTouch, result: SignupResult) -> HttpRe
 _HELD_FIELDS = (*(name for name in SignupForm.base_fields if name not in ("website", "form_token")), *CARRIED_FIELDS)
 
 
+def _held_data(form: SignupForm) -> dict[str, str]:
+    # The form's fields as sent (valid, so within their lengths); what it carried cut to its
+    # columns, as the first touch keeps it: the hold token is no larger than a stored signup.
+    return {
+        **{name: str(form.data.get(name) or "") for name in _HELD_FIELDS if name not in CARRIED_FIELDS},
+        **{name: carried(form.data, name) for name in CARRIED_FIELDS},
+    }
+
+
 def _hold(request: HttpRequest, visit: Visit, form: SignupForm, reason: HoldReason) -> HttpResponse:
     """The confirm step of a doubted submission: a page with one button (no script needed, no
     puzzle), whose token carries the submission; counted as held until it is pressed."""
@@ -288,7 +297,7 @@ def _hold(request: HttpRequest, visit: Visit, form: SignupForm, reason: HoldReas
         page_id=visit.public.page.pk,
         visitor_hash=visit.visitor_hash,
         form_token_id=token_id(token) if valid else "",
-        data={name: str(form.data.get(name) or "") for name in _HELD_FIELDS},
+        data=_held_data(form),
     )
     context = {"page": visit.public.page, "email": form.cleaned_data["email"], "hold_token": hold_token}
     # 202: taken in, not yet done (a scripted client sees that nothing was stored).

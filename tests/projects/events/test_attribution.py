@@ -304,6 +304,27 @@ def test_a_held_submission_keeps_what_the_form_carried_through_its_confirm_step(
     assert (signup.utm_source, signup.referrer, signup.channel) == ("google", "https://www.google.com/", "paid")
 
 
+def test_a_held_submission_carries_no_more_than_its_columns_hold(live_page):
+    """What a held submission carries goes into its confirm step's token: a bot's megabyte of
+    tags is cut to the columns' lengths there too, not echoed back."""
+    visitor = browser()
+    visitor.get("/p/chaser/")
+    data = {
+        "email": "huge@example.com",
+        "consent": "on",
+        "website": "http://spam.example.com",  # held
+        "form_token": visitor_token(visitor),
+        "utm_source": "s" * 1_000_000,
+        "ref": "https://example.org/" + "r" * 1_000_000,
+    }
+    held = visitor.post("/p/chaser/signup", data)
+    assert held.status_code == 202 and len(held.content) < 20_000
+    hold = unescape(re.search(r'name="hold" value="([^"]+)"', held.content.decode()).group(1))
+    assert visitor.post("/p/chaser/signup/confirm", {"hold": hold}).status_code == 302
+    signup = Signup.objects.get()
+    assert (signup.utm_source, signup.referrer) == ("s" * 200, data["ref"][:500])
+
+
 def test_a_forged_first_touch_cookie_is_ignored(live_page):
     visitor = browser()
     visitor.get("/p/chaser/")

@@ -75,3 +75,20 @@ def test_the_outbox_goes_to_redis_in_one_round_trip(monkeypatch):
     assert [str(t) for t in trips] == ["XADD+XADD+XADD+SADD"], trips
     stored = redis_client().xrange(buffer.stream_key(7))
     assert [buffer.TrackedEvent.from_fields(fields) for _, fields in stored][-3:] == events
+
+
+@pytest.mark.redis
+def test_a_large_outbox_goes_in_round_trips_of_a_bounded_size(monkeypatch):
+    """A batch held through an outage goes in several round trips, each within the socket's
+    timeout (one send of the whole batch could take longer)."""
+    from mvpvalidator import background
+
+    monkeypatch.setattr(buffer, "ROUND_TRIP_EVENTS", 2)
+    events = [_event(id=f"b{n}", at=float(n)) for n in range(4)]
+    buffer.forget_announced()
+    with background.quiet():
+        trips = round_trips(monkeypatch)
+        buffer._buffer_many(events)
+    assert [str(t) for t in trips] == ["XADD+XADD", "XADD+XADD", "SADD"], trips
+    stored = redis_client().xrange(buffer.stream_key(7))
+    assert [buffer.TrackedEvent.from_fields(fields) for _, fields in stored][-4:] == events
