@@ -3,8 +3,9 @@
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
+import hiredis
 from django.conf import settings
 from django.core.cache import cache
 
@@ -117,7 +118,7 @@ def round_trip(*commands: tuple[Any, ...], client: Any = None) -> list[Any]:
         entry = _kept.connections[id(pool)] = (pool, pool.connection_class(**pool.connection_kwargs))
     connection = entry[1]
     try:
-        connection.send_packed_command(_pack(connection, commands), check_health=False)
+        connection.send_packed_command(_pack(commands), check_health=False)
         return [connection.read_response() for _ in commands]
     except BaseException:
         _kept.connections.pop(id(pool), None)
@@ -125,11 +126,7 @@ def round_trip(*commands: tuple[Any, ...], client: Any = None) -> list[Any]:
         raise
 
 
-def _pack(connection: Any, commands: tuple[tuple[Any, ...], ...]) -> list[bytes]:
-    try:
-        import hiredis
-    except ImportError:  # redis-py's own packer, slower
-        return cast(list[bytes], connection.pack_commands(commands))
+def _pack(commands: tuple[tuple[Any, ...], ...]) -> list[bytes]:
     # One buffer, one send (hiredis packs str, bytes, int and float arguments).
     return [b"".join([hiredis.pack_command(command) for command in commands])]
 
