@@ -269,17 +269,17 @@ def _signed_up(visit: Visit, touch: SignupTouch, result: SignupResult) -> HttpRe
     return visit.respond(HttpResponseRedirect(visit.public.thanks_path))
 
 
-# What a held submission carries to its confirm step: the form as sent (its fields and what it
-# carries for the first touch), but the honeypot and the form token (its id travels on its own,
-# `form_token_id`).
-_HELD_FIELDS = (*(name for name in SignupForm.base_fields if name not in ("website", "form_token")), *CARRIED_FIELDS)
+# The fields a held submission carries to its confirm step (with what the form carried for the first
+# touch, `_held_data`): the form as sent, but the honeypot and the form token (its id travels on
+# its own, `form_token_id`).
+_HELD_FIELDS = tuple(name for name in SignupForm.base_fields if name not in ("website", "form_token"))
 
 
 def _held_data(form: SignupForm) -> dict[str, str]:
     # The form's fields as sent (valid, so within their lengths); what it carried cut to its
     # columns, as the first touch keeps it: the hold token is no larger than a stored signup.
     return {
-        **{name: str(form.data.get(name) or "") for name in _HELD_FIELDS if name not in CARRIED_FIELDS},
+        **{name: str(form.data.get(name) or "") for name in _HELD_FIELDS},
         **{name: carried(form.data, name) for name in CARRIED_FIELDS},
     }
 
