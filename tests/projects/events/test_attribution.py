@@ -241,20 +241,27 @@ def test_blank_form_fields_do_not_erase_the_visits_first_touch(auth_api_client, 
     assert (signup.click_platform, signup.click_id, signup.channel) == ("reddit", "r1", "paid")
 
 
+def direct_visit_form(email: str, **fields: str) -> tuple[Client, dict[str, str]]:
+    """A browser that came straight to the page (no first touch kept), and the signup form it sends
+    with `fields` (what the page carried, or the honeypot) over the form it was shown."""
+    visitor = browser()
+    visitor.get("/p/chaser/")
+    form = {"email": email, "consent": "on", "website": "", "form_token": visitor_token(visitor)}
+    return visitor, {**form, **fields}
+
+
+def press_confirm(visitor: Client, held) -> int:
+    """The confirm step's button, pressed: its status."""
+    hold = unescape(re.search(r'name="hold" value="([^"]+)"', held.content.decode()).group(1))
+    return visitor.post("/p/chaser/signup/confirm", {"hold": hold}).status_code
+
+
 def test_a_visit_without_a_first_touch_cookie_still_uses_the_forms_fields(live_page):
     """Browsers whose visit began before the first-touch cookie existed: the form's fields are the
     fallback."""
-    visitor = browser()
-    visitor.get("/p/chaser/")
-    data = {
-        "email": "old@example.com",
-        "consent": "on",
-        "website": "",
-        "form_token": visitor_token(visitor),
-        "utm_source": "google",
-        "utm_medium": "cpc",
-        "ref": "https://www.google.com/",
-    }
+    visitor, data = direct_visit_form(
+        "old@example.com", utm_source="google", utm_medium="cpc", ref="https://www.google.com/"
+    )
     assert visitor.post("/p/chaser/signup", data).status_code == 302
     signup = Signup.objects.get()
     assert (signup.utm_source, signup.referrer, signup.channel) == ("google", "https://www.google.com/", "paid")
@@ -265,17 +272,12 @@ def test_what_the_form_carried_is_cut_to_its_columns_not_refused(live_page):
     """The page's hidden fields are not the visitor's to correct: a value too long for its column
     (a long ad tag, a page's script) is cut and the signup stored, where it used to be a page of
     form errors the visitor could not get past."""
-    visitor = browser()
-    visitor.get("/p/chaser/")
-    data = {
-        "email": "long@example.com",
-        "consent": "on",
-        "website": "",
-        "form_token": visitor_token(visitor),
-        "utm_source": "  " + "g" * 300 + " ",
-        "utm_campaign": " spring ",
-        "ref": "https://www.example.org/" + "x" * 600,
-    }
+    visitor, data = direct_visit_form(
+        "long@example.com",
+        utm_source="  " + "g" * 300 + " ",
+        utm_campaign=" spring ",
+        ref="https://www.example.org/" + "x" * 600,
+    )
     assert visitor.post("/p/chaser/signup", data).status_code == 302
     signup = Signup.objects.get()
     assert (signup.utm_source, signup.utm_campaign) == ("g" * 200, "spring")
@@ -285,21 +287,16 @@ def test_what_the_form_carried_is_cut_to_its_columns_not_refused(live_page):
 def test_a_held_submission_keeps_what_the_form_carried_through_its_confirm_step(live_page):
     """No first-touch cookie (a direct visit keeps none): the form's hidden fields are the first
     touch, and a submission held for a confirm step still has them when its button is pressed."""
-    visitor = browser()
-    visitor.get("/p/chaser/")
-    data = {
-        "email": "held@example.com",
-        "consent": "on",
-        "website": "http://spam.example.com",  # the honeypot filled: held, not stored
-        "form_token": visitor_token(visitor),
-        "utm_source": "google",
-        "utm_medium": "cpc",
-        "ref": "https://www.google.com/",
-    }
+    visitor, data = direct_visit_form(
+        "held@example.com",
+        website="http://spam.example.com",  # the honeypot filled: held, not stored
+        utm_source="google",
+        utm_medium="cpc",
+        ref="https://www.google.com/",
+    )
     held = visitor.post("/p/chaser/signup", data)
     assert held.status_code == 202 and not Signup.objects.exists()
-    hold = unescape(re.search(r'name="hold" value="([^"]+)"', held.content.decode()).group(1))
-    assert visitor.post("/p/chaser/signup/confirm", {"hold": hold}).status_code == 302
+    assert press_confirm(visitor, held) == 302
     signup = Signup.objects.get()
     assert (signup.utm_source, signup.referrer, signup.channel) == ("google", "https://www.google.com/", "paid")
 
@@ -307,20 +304,15 @@ def test_a_held_submission_keeps_what_the_form_carried_through_its_confirm_step(
 def test_a_held_submission_carries_no_more_than_its_columns_hold(live_page):
     """What a held submission carries goes into its confirm step's token: a bot's megabyte of
     tags is cut to the columns' lengths there too, not echoed back."""
-    visitor = browser()
-    visitor.get("/p/chaser/")
-    data = {
-        "email": "huge@example.com",
-        "consent": "on",
-        "website": "http://spam.example.com",  # held
-        "form_token": visitor_token(visitor),
-        "utm_source": "s" * 1_000_000,
-        "ref": "https://example.org/" + "r" * 1_000_000,
-    }
+    visitor, data = direct_visit_form(
+        "huge@example.com",
+        website="http://spam.example.com",  # held
+        utm_source="s" * 1_000_000,
+        ref="https://example.org/" + "r" * 1_000_000,
+    )
     held = visitor.post("/p/chaser/signup", data)
     assert held.status_code == 202 and len(held.content) < 20_000
-    hold = unescape(re.search(r'name="hold" value="([^"]+)"', held.content.decode()).group(1))
-    assert visitor.post("/p/chaser/signup/confirm", {"hold": hold}).status_code == 302
+    assert press_confirm(visitor, held) == 302
     signup = Signup.objects.get()
     assert (signup.utm_source, signup.referrer) == ("s" * 200, data["ref"][:500])
 
