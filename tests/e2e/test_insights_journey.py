@@ -313,7 +313,12 @@ def test_a_founder_with_the_demo_data_measures_by_clicking(live_server, chromium
         page.get_by_test_id("compare-form").get_by_role("button", name="Compare").click()
         page.wait_for_url(re.compile(r"/reports/compare\?"))
         summary = page.get_by_test_id("compare-summary").inner_text()
-        assert summary.endswith("3 figures changed."), summary
+        # The three counts the new visitors fed, and the demand score worked out from them: it
+        # moves by a tenth or stays, as the demo's traffic of the day leaves it near a rounding step.
+        changed = set(page.locator("tr.changed").evaluate_all("rows => rows.map(r => r.dataset.key)"))
+        counts = {"inputs.visitors", "inputs.signups", "inputs.preorders"}
+        assert counts <= changed <= counts | {"report.score"}, changed
+        assert summary.endswith(f"{len(changed)} figures changed."), summary
         inputs = page.locator("#diff-inputs")
         for key, difference in (("visitors", "+3"), ("signups", "+2"), ("preorders", "+2")):
             row = inputs.locator(f"tr[data-key='inputs.{key}']")
